@@ -1,0 +1,152 @@
+//! The error document a plugin returns from `invoke`, and the codes every plugin shares.
+
+use serde::{Deserialize, Serialize};
+
+/// Error codes that any plugin or host may produce. Plugins add their own codes beside these.
+pub mod codes {
+    /// A bug: the plugin panicked or broke an invariant. The message says what to report.
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The host asked for an action id the plugin does not have.
+    pub const UNKNOWN_ACTION: &str = "UNKNOWN_ACTION";
+    /// The params document was not a JSON object, or a field had the wrong shape.
+    pub const INVALID_PARAMS: &str = "INVALID_PARAMS";
+    /// The host's cancellation flag was set; the action stopped between two steps.
+    pub const CANCELLED: &str = "CANCELLED";
+}
+
+/// The same words in Chinese, for hosts showing a zh-CN interface.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct Localized {
+    /// What went wrong.
+    pub message: String,
+    /// What the user can do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// What a remote service said, kept verbatim so support can trace it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Upstream {
+    /// The HTTP status, when the answer came over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// The service's own error code (`code` or `errcode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The service's own message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The request id the service gave this call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// A structured error: a stable `code` a flow can branch on, a `message` and a `hint` in the
+/// user's words (English, with the Chinese under `zh-CN`), the input `field` at fault when
+/// there is one, and the remote service's own answer under `upstream`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorPayload {
+    /// A stable, upper-case code such as `INVALID_INPUT` or `AUTH_FAILED`.
+    pub code: String,
+    /// What went wrong, in English.
+    pub message: String,
+    /// The name of the input field at fault, as in the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What the user can do about it, in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The message and hint in Chinese.
+    #[serde(default, rename = "zh-CN", skip_serializing_if = "Option::is_none")]
+    pub zh_cn: Option<Localized>,
+    /// What the remote service answered, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
+}
+
+impl ErrorPayload {
+    /// An error with just a code and an English message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorPayload {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+            hint: None,
+            zh_cn: None,
+            upstream: None,
+        }
+    }
+
+    /// Names the input field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Adds an English hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The message in the given language (`zh-CN` falls back to English when absent).
+    pub fn message_in(&self, lang: &str) -> &str {
+        match (&self.zh_cn, lang) {
+            (Some(zh), "zh-CN") => &zh.message,
+            _ => &self.message,
+        }
+    }
+
+    /// The hint in the given language (`zh-CN` falls back to English when absent).
+    pub fn hint_in(&self, lang: &str) -> Option<&str> {
+        match (&self.zh_cn, lang) {
+            (Some(Localized { hint: Some(h), .. }), "zh-CN") => Some(h),
+            _ => self.hint.as_deref(),
+        }
+    }
+
+    /// The JSON text of this error; serializing plain strings cannot fail.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| format!(r#"{{"code":"{}","message":"unserializable error"}}"#, codes::INTERNAL))
+    }
+}
+
+impl std::fmt::Display for ErrorPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(field) = &self.field {
+            write!(f, " (field `{field}`)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_omits_empty_parts() {
+        let e = ErrorPayload::new("INVALID_INPUT", "AppKey is empty")
+            .with_field("appKey")
+            .with_hint("Copy the AppKey from the developer console");
+        let json = e.to_json();
+        assert!(!json.contains("upstream"), "{json}");
+        assert!(!json.contains("zh-CN"), "{json}");
+        let back: ErrorPayload = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn chinese_falls_back_to_english() {
+        let mut e = ErrorPayload::new("X", "english").with_hint("hint");
+        assert_eq!(e.message_in("zh-CN"), "english");
+        e.zh_cn = Some(Localized { message: "中文".into(), hint: None });
+        assert_eq!(e.message_in("zh-CN"), "中文");
+        assert_eq!(e.hint_in("zh-CN"), Some("hint"));
+        assert_eq!(e.message_in("en"), "english");
+    }
+}

@@ -1,0 +1,119 @@
+//! The actions, each defined once: its manifest entry (id, labels, fields, schemas) and its
+//! execution, split into a synchronous `prepare` that checks every input before anything is
+//! sent, and the network [`Job`] it returns.
+
+pub mod connect;
+mod fields;
+mod params;
+pub mod send;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Manifest, Text};
+use serde_json::Value;
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+pub use params::Params;
+
+/// The network half of an action, run on the plugin's runtime once the inputs are valid.
+pub type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
+
+/// One action: how to describe it and how to run it.
+pub struct Action {
+    /// Its manifest entry, built from the action's own field table.
+    pub spec: fn() -> ActionSpec,
+    /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
+    pub prepare: fn(&Params<'_>) -> Result<Job>,
+}
+
+/// Every action of the plugin, in palette order.
+pub const ACTIONS: [Action; 2] =
+    [Action { spec: connect::spec, prepare: connect::prepare }, Action { spec: send::spec, prepare: send::prepare }];
+
+fn specs() -> &'static [ActionSpec] {
+    static SPECS: OnceLock<Vec<ActionSpec>> = OnceLock::new();
+    SPECS.get_or_init(|| ACTIONS.iter().map(|a| (a.spec)()).collect())
+}
+
+/// The plugin's manifest, generated from [`ACTIONS`].
+pub fn manifest() -> Manifest {
+    Manifest {
+        id: "dingtalk-robot".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        abi_version: ABI_VERSION,
+        name: Text::new("钉钉机器人", "DingTalk robot"),
+        actions: specs().to_vec(),
+    }
+}
+
+/// The manifest as the pretty-printed JSON text shipped as `plugin.json`.
+pub fn manifest_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut text = serde_json::to_string_pretty(&manifest()).unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}
+
+/// Finds an action, checks its params and returns its job.
+pub fn prepare(action_id: &str, params_json: &str) -> Result<Job> {
+    let index =
+        specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
+    let params = Params::parse(params_json, &specs()[index])?;
+    (ACTIONS[index].prepare)(&params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plugin.json` ships beside the library; it must be the manifest the binary returns.
+    /// Regenerate it with `UPDATE_PLUGIN_JSON=1 cargo test -p dingtalk-robot plugin_json`.
+    #[test]
+    fn plugin_json_is_the_generated_manifest() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin.json");
+        if std::env::var_os("UPDATE_PLUGIN_JSON").is_some() {
+            std::fs::write(&path, manifest_json()).unwrap();
+        }
+        let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            shipped == manifest_json(),
+            "plugin.json differs from the generated manifest; run: UPDATE_PLUGIN_JSON=1 cargo test -p dingtalk-robot plugin_json"
+        );
+    }
+
+    #[test]
+    fn every_field_has_both_languages_and_a_schema() {
+        let m = manifest();
+        assert_eq!(m.actions.len(), 2);
+        for a in &m.actions {
+            for f in a.inputs.all().chain(a.outputs.iter()) {
+                for t in [&f.label, &f.help] {
+                    assert!(!t.zh_cn.is_empty() && !t.en.is_empty(), "{}.{}", a.id, f.name);
+                }
+                assert!(f.schema.get("type").is_some(), "{}.{} has no schema type", a.id, f.name);
+            }
+        }
+        let send = m.action(send::ID).unwrap();
+        let title = send.input(send::TITLE).unwrap();
+        assert_eq!(title.visible_when.as_ref().unwrap()["msgType"], vec![Value::from("markdown")]);
+        assert_eq!(send.input(send::USER_IDS).unwrap().schema["maxItems"], 20);
+        let secret = m.action(connect::ID).unwrap().input(connect::APP_SECRET).unwrap();
+        assert!(secret.is_secret() && secret.schema["format"] == "password");
+    }
+
+    #[test]
+    fn unknown_action_and_bad_params_are_refused() {
+        assert!(matches!(prepare("nope", "{}"), Err(Error::UnknownAction(_))));
+        assert!(matches!(prepare(connect::ID, "[1]"), Err(Error::InvalidParams(_))));
+        assert!(matches!(prepare(connect::ID, "{"), Err(Error::InvalidParams(_))));
+        match prepare(connect::ID, r#"{"appkey":"k","appSecret":"s"}"#) {
+            Err(e) => assert_eq!(e.to_payload().hint.as_deref(), Some("Did you mean `appKey`?")),
+            Ok(_) => panic!("a misspelt field was accepted"),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! [`Params`]: reading one action's inputs, with the user-facing error for every way a value
+//! can be wrong. Messages name the field by its label in both languages.
+
+use rpa_plugin_abi::ActionSpec;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result, Words};
+
+/// The inputs of one call, checked against the action's fields.
+pub struct Params<'a> {
+    map: Map<String, Value>,
+    spec: &'a ActionSpec,
+}
+
+impl<'a> Params<'a> {
+    /// Parses the params document: it must be a JSON object whose keys are all fields of
+    /// the action (a misspelt name is refused, not ignored).
+    pub fn parse(json: &str, spec: &'a ActionSpec) -> Result<Self> {
+        let value: Value = serde_json::from_str(json).map_err(|e| Error::InvalidParams(e.to_string()))?;
+        let Value::Object(map) = value else {
+            return Err(Error::InvalidParams(format!("got {}", type_name(&value).0)));
+        };
+        if let Some(unknown) = map.keys().find(|k| spec.input(k).is_none()) {
+            let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
+            let close = names.iter().find(|n| n.eq_ignore_ascii_case(unknown.trim()));
+            let (hint_en, hint_zh) = match close {
+                Some(n) => (format!("Did you mean `{n}`?"), format!("是否应为 `{n}`？")),
+                None => (format!("Known fields: {}.", names.join(", ")), format!("可用字段：{}。", names.join("、"))),
+            };
+            return Err(Error::input(
+                unknown,
+                Words::new(
+                    format!("`{unknown}` is not a field of this action."),
+                    format!("`{unknown}` 不是该动作的字段。"),
+                    hint_en,
+                    hint_zh,
+                ),
+            ));
+        }
+        Ok(Params { map, spec })
+    }
+
+    /// The field's (zh-CN, en) label, for messages.
+    fn label(&self, name: &str) -> (String, String) {
+        match self.spec.input(name) {
+            Some(f) => (f.label.zh_cn.clone(), f.label.en.clone()),
+            None => (name.to_string(), name.to_string()),
+        }
+    }
+
+    /// The field's help text, as the hint of errors about it.
+    fn help(&self, name: &str) -> (String, String) {
+        match self.spec.input(name) {
+            Some(f) => (f.help.zh_cn.clone(), f.help.en.clone()),
+            None => (String::new(), String::new()),
+        }
+    }
+
+    /// An error about `name`: `en`/`zh` say what is wrong; the hint is the field's help.
+    pub fn error(&self, name: &str, en: impl Into<String>, zh: impl Into<String>) -> Error {
+        let (help_zh, help_en) = self.help(name);
+        Error::input(name, Words::new(en, zh, help_en, help_zh))
+    }
+
+    /// An error about `name` with its own hint.
+    pub fn error_with_hint(&self, name: &str, en: String, zh: String, hint_en: &str, hint_zh: &str) -> Error {
+        Error::input(name, Words::new(en, zh, hint_en, hint_zh))
+    }
+
+    /// The raw value, or `None` when absent, `null`, or a blank string (what an empty form
+    /// field sends).
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn missing(&self, name: &str) -> Error {
+        let (zh, en) = self.label(name);
+        self.error(name, format!("\"{en}\" is required."), format!("请填写“{zh}”。"))
+    }
+
+    fn wrong_type(&self, name: &str, value: &Value, want_en: &str, want_zh: &str) -> Error {
+        let (zh, en) = self.label(name);
+        let (got_en, got_zh) = type_name(value);
+        self.error(
+            name,
+            format!("\"{en}\" must be {want_en}, not {got_en}."),
+            format!("“{zh}”应为{want_zh}，而不是{got_zh}。"),
+        )
+    }
+
+    /// A string field, trimmed; `None` when left empty.
+    pub fn string(&self, name: &str) -> Result<Option<String>> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(other) => Err(self.wrong_type(name, other, "text", "文本")),
+        }
+    }
+
+    /// A string field that must be filled in, trimmed.
+    pub fn required_string(&self, name: &str) -> Result<String> {
+        self.string(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// A required value of any JSON type.
+    pub fn required_value(&self, name: &str) -> Result<&Value> {
+        self.value(name).ok_or_else(|| self.missing(name))
+    }
+
+    /// A whole number within `min..=max` (the schema's bounds and default); a number typed
+    /// as text (`"30"`) is accepted, as forms often send text.
+    pub fn integer(&self, name: &str) -> Result<i64> {
+        let schema = self.spec.input(name).map(|f| &f.schema);
+        let bound = |key: &str| schema.and_then(|s| s.get(key)).and_then(Value::as_i64);
+        let (min, max) = (bound("minimum").unwrap_or(i64::MIN), bound("maximum").unwrap_or(i64::MAX));
+        let n = match self.value(name) {
+            None => return bound("default").ok_or_else(|| self.missing(name)),
+            Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+            Some(_) => None,
+        };
+        let (zh, en) = self.label(name);
+        match n {
+            Some(n) if (min..=max).contains(&n) => Ok(n),
+            Some(n) => Err(self.error(
+                name,
+                format!("\"{en}\" must be between {min} and {max}; got {n}."),
+                format!("“{zh}”应在 {min} 到 {max} 之间，当前为 {n}。"),
+            )),
+            None => Err(self.error(
+                name,
+                format!("\"{en}\" must be a whole number between {min} and {max}."),
+                format!("“{zh}”应为 {min} 到 {max} 之间的整数。"),
+            )),
+        }
+    }
+
+    /// A string's schema default (e.g. a base URL).
+    pub fn default_string(&self, name: &str) -> Option<String> {
+        self.spec.input(name)?.default_value()?.as_str().map(str::to_string)
+    }
+}
+
+/// How a JSON value's type is named in messages: (English, Chinese).
+pub fn type_name(v: &Value) -> (&'static str, &'static str) {
+    match v {
+        Value::Null => ("null", "空值"),
+        Value::Bool(_) => ("a true/false value", "布尔值"),
+        Value::Number(_) => ("a number", "数字"),
+        Value::String(_) => ("text", "文本"),
+        Value::Array(_) => ("a list", "列表"),
+        Value::Object(_) => ("an object", "对象"),
+    }
+}

@@ -1,0 +1,122 @@
+//! How one `invoke` runs: on the plugin's own tokio runtime, while the calling host thread
+//! relays log lines to the host and watches its cancellation flag.
+//!
+//! The host's [`HostRef`] is only borrowed for the call and may not be touched from other
+//! threads' futures, so the action's future talks to it through a channel ([`Ctx`]); the
+//! calling thread is the only one that ever calls the host.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use abi_stable::std_types::RStr;
+use rpa_plugin_abi::{HostRef, LogLevel};
+use serde_json::Value;
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, Result};
+
+/// How often the calling thread looks at the host's cancellation flag while it waits.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
+
+enum Event {
+    Log(LogLevel, String),
+    Done(Result<Value>),
+}
+
+/// What an action's future may use of the host: logging and the cancellation state.
+#[derive(Clone)]
+pub struct Ctx {
+    events: mpsc::Sender<Event>,
+    cancelled: Arc<AtomicBool>,
+    send_in_flight: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    /// Sends a log line to the host.
+    pub fn log(&self, level: LogLevel, message: impl Into<String>) {
+        // The receiver only goes away once the call is over; a late line is dropped.
+        let _ = self.events.send(Event::Log(level, message.into()));
+    }
+
+    /// Fails with [`Error::Cancelled`] when the user stopped the flow: call it between
+    /// network steps.
+    pub fn check_cancelled(&self) -> Result<()> {
+        if self.cancelled.load(Ordering::Acquire) {
+            return Err(Error::Cancelled { send_in_flight: false });
+        }
+        Ok(())
+    }
+
+    /// Marks whether a non-repeatable send is on the wire, so that a cancellation can say
+    /// whether a message may still arrive.
+    pub fn set_send_in_flight(&self, on: bool) {
+        self.send_in_flight.store(on, Ordering::Release);
+    }
+
+    /// A context whose log lines go nowhere, for unit tests of the async layers.
+    #[cfg(test)]
+    pub fn detached() -> Ctx {
+        let (events, _) = mpsc::channel();
+        Ctx { events, cancelled: Arc::default(), send_in_flight: Arc::default() }
+    }
+}
+
+/// The plugin's one tokio runtime, made on first use.
+pub fn runtime() -> Result<&'static Runtime> {
+    static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("dingtalk-robot")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs an action's future to completion on the plugin runtime, relaying its log lines to
+/// `host` and stopping it when the host's cancellation flag is set.
+///
+/// Works from any thread, including one that is itself inside some other tokio runtime.
+pub fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = Result<Value>> + Send + 'static,
+{
+    if host.is_cancelled() {
+        return Err(Error::Cancelled { send_in_flight: false });
+    }
+    let (tx, rx) = mpsc::channel();
+    let ctx = Ctx { events: tx.clone(), cancelled: Arc::default(), send_in_flight: Arc::default() };
+    let cancelled = ctx.cancelled.clone();
+    let in_flight = ctx.send_in_flight.clone();
+    let future = action(ctx);
+    let task = runtime()?.spawn(async move {
+        let out = future.await;
+        let _ = tx.send(Event::Done(out));
+    });
+    loop {
+        match rx.recv_timeout(CANCEL_POLL) {
+            Ok(Event::Log(level, line)) => host.log(level, RStr::from_str(&line)),
+            Ok(Event::Done(out)) => return out,
+            Err(RecvTimeoutError::Timeout) => {
+                if host.is_cancelled() {
+                    cancelled.store(true, Ordering::Release);
+                    task.abort();
+                    let send_in_flight = in_flight.load(Ordering::Acquire);
+                    host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
+                    return Err(Error::Cancelled { send_in_flight });
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Internal("the action stopped without an answer (it panicked)".into()));
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! [`Limiter`]: at most N calls in any one-second window, as DingTalk counts them.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// DingTalk's window.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// One call's place in the window.
+struct Slot {
+    id: u64,
+    /// When its answer came back; `None` while it is on the wire.
+    done_at: Option<Instant>,
+}
+
+#[derive(Default)]
+struct State {
+    slots: VecDeque<Slot>,
+    next_id: u64,
+}
+
+/// A client-side sliding-window limiter for one app and one API.
+///
+/// DingTalk counts the calls it *receives* in any 1,000 ms. We cannot know that instant,
+/// but it lies between our send and the answer's arrival; so a call holds its slot until
+/// one second after its answer came back. That keeps the server's count at or under the
+/// limit whatever the network's jitter, at the cost of one round trip per window.
+pub struct Limiter {
+    limit: usize,
+    state: Mutex<State>,
+    freed: Notify,
+}
+
+/// A call's slot; dropping it (when the answer arrived, or the call was abandoned) starts
+/// the slot's last second.
+pub struct Permit<'a> {
+    limiter: &'a Limiter,
+    id: u64,
+}
+
+impl Limiter {
+    /// A limiter allowing `limit` calls per window; 0 means no limit.
+    pub fn new(limit: u32) -> Self {
+        Limiter { limit: limit as usize, state: Mutex::default(), freed: Notify::new() }
+    }
+
+    /// The configured calls per second (0 = unlimited).
+    pub fn limit(&self) -> u32 {
+        self.limit as u32
+    }
+
+    /// Waits for a free slot. Returns `None` when the limiter is off.
+    pub async fn acquire(&self) -> Option<Permit<'_>> {
+        if self.limit == 0 {
+            return None;
+        }
+        loop {
+            let notified = self.freed.notified();
+            let wait_until = {
+                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                while st.slots.front().is_some_and(|s| s.done_at.is_some_and(|d| d + WINDOW <= now)) {
+                    st.slots.pop_front();
+                }
+                if st.slots.len() < self.limit {
+                    let id = st.next_id;
+                    st.next_id += 1;
+                    st.slots.push_back(Slot { id, done_at: None });
+                    return Some(Permit { limiter: self, id });
+                }
+                // The oldest slot frees first; a slot still on the wire wakes us when it ends.
+                st.slots.iter().filter_map(|s| s.done_at).min().map(|d| d + WINDOW)
+            };
+            match wait_until {
+                Some(at) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {}
+                        _ = notified => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    fn release(&self, id: u64) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = st.slots.iter_mut().find(|s| s.id == id) {
+            slot.done_at = Some(Instant::now());
+        }
+        // Slots free in any order; keep the oldest finished ones at the front so they expire.
+        st.slots.make_contiguous().sort_by_key(|s| (s.done_at.is_none(), s.done_at));
+        drop(st);
+        self.freed.notify_waiters();
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.limiter.release(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test(start_paused = true)]
+    async fn never_more_than_limit_in_any_window() {
+        let limiter = Arc::new(Limiter::new(5));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..23 {
+            let l = limiter.clone();
+            tasks.push(tokio::spawn(async move {
+                let permit = l.acquire().await;
+                let sent = Instant::now();
+                tokio::time::sleep(Duration::from_millis(10)).await; // the round trip
+                drop(permit);
+                sent
+            }));
+        }
+        let mut sent = Vec::new();
+        for t in tasks {
+            sent.push(t.await.unwrap());
+        }
+        sent.sort();
+        for (i, s) in sent.iter().enumerate() {
+            let in_window = sent[i..].iter().take_while(|t| **t < *s + WINDOW).count();
+            assert!(in_window <= 5, "{in_window} calls within a second of call {i}");
+        }
+        // 23 calls at 5 per (1 s + RTT): the last batch starts after four windows.
+        let elapsed = sent[22] - start;
+        assert!(elapsed >= Duration::from_secs(4) && elapsed < Duration::from_millis(4200), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn zero_means_unlimited() {
+        let l = Limiter::new(0);
+        for _ in 0..1000 {
+            assert!(l.acquire().await.is_none());
+        }
+    }
+}

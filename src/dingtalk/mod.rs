@@ -1,0 +1,10 @@
+//! The DingTalk client: wire types, the shared per-app connection (HTTP pool, token cache,
+//! rate limiters, retry rules) and the registry of connected robots.
+
+pub mod connection;
+pub mod limiter;
+pub mod registry;
+pub mod wire;
+
+pub use connection::{Connection, Upload};
+pub use registry::{Robot, RobotSettings};

@@ -1,0 +1,374 @@
+//! [`Error`]: everything that can go wrong in an action, and how each case is told to the user.
+//!
+//! Every variant knows its stable code, the input field at fault (if any), and a message and
+//! hint in English and Chinese; [`Error::to_payload`] turns it into the ABI's error document.
+//! No variant ever holds a secret: AppSecrets and tokens live in [`crate::Secret`] and never
+//! reach an error, and URLs with a token in their query are never formatted.
+
+use rpa_plugin_abi::{ErrorPayload, codes, error::Localized, error::Upstream};
+
+/// The error codes this plugin adds to the ABI's shared ones.
+pub mod code {
+    pub use rpa_plugin_abi::codes::{CANCELLED, INTERNAL, INVALID_PARAMS, UNKNOWN_ACTION};
+    /// An input is missing, blank, of the wrong type, out of range, or names a bad file.
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// The robot handle was not made by "connect" in this process.
+    pub const ROBOT_NOT_CONNECTED: &str = "ROBOT_NOT_CONNECTED";
+    /// DingTalk refused the AppKey/AppSecret.
+    pub const AUTH_FAILED: &str = "AUTH_FAILED";
+    /// The app lacks a permission the call needs.
+    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    /// This machine's IP is not on the app's allow-list.
+    pub const IP_NOT_ALLOWED: &str = "IP_NOT_ALLOWED";
+    /// The robot code is unknown, or the robot is not enabled.
+    pub const ROBOT_CODE_INVALID: &str = "ROBOT_CODE_INVALID";
+    /// DingTalk kept throttling the app after our retries.
+    pub const THROTTLED: &str = "THROTTLED";
+    /// DingTalk could not be reached (refused, unknown host, reset before sending).
+    pub const NETWORK: &str = "NETWORK";
+    /// DingTalk did not answer in time (for calls that are safe to repeat).
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// DingTalk answered with something we cannot read (5xx, HTML, broken JSON).
+    pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+    /// A send reached DingTalk but its answer was lost: it may or may not have been delivered.
+    pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
+    /// Any other refusal by DingTalk, with its own code under `upstream`.
+    pub const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
+}
+
+/// A message and a hint, each in English and Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// What went wrong, in English.
+    pub en: String,
+    /// What went wrong, in Chinese.
+    pub zh: String,
+    /// What to do, in English.
+    pub hint_en: String,
+    /// What to do, in Chinese.
+    pub hint_zh: String,
+}
+
+impl Words {
+    /// Builds the four strings.
+    pub fn new(
+        en: impl Into<String>,
+        zh: impl Into<String>,
+        hint_en: impl Into<String>,
+        hint_zh: impl Into<String>,
+    ) -> Self {
+        Words { en: en.into(), zh: zh.into(), hint_en: hint_en.into(), hint_zh: hint_zh.into() }
+    }
+}
+
+/// Everything that can go wrong in an action.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The host asked for an action this plugin does not have.
+    #[error("unknown action `{0}`")]
+    UnknownAction(String),
+
+    /// The params document is not a JSON object.
+    #[error("params are not a JSON object: {0}")]
+    InvalidParams(String),
+
+    /// An input is wrong; `words` say how, in the user's words.
+    #[error("invalid input `{field}`: {}", words.en)]
+    InvalidInput {
+        /// The field's name, as in the manifest.
+        field: String,
+        /// Message and hint.
+        words: Box<Words>,
+    },
+
+    /// The robot handle was not issued by this process's "connect".
+    #[error("the robot handle in `{field}` is not a live connection")]
+    RobotNotConnected {
+        /// The field holding the handle.
+        field: String,
+    },
+
+    /// DingTalk refused the credentials.
+    #[error("DingTalk refused the AppKey/AppSecret")]
+    AuthFailed(Upstream),
+
+    /// The app lacks a permission.
+    #[error("the app lacks the permission {scopes:?}")]
+    PermissionDenied {
+        /// The scopes DingTalk named (e.g. `qyapi_robot_sendmsg`).
+        scopes: Vec<String>,
+        /// DingTalk's answer.
+        upstream: Upstream,
+    },
+
+    /// This machine's IP is not allowed.
+    #[error("this machine's IP address is not on the app's allow-list")]
+    IpNotAllowed(Upstream),
+
+    /// Unknown robot code or disabled robot.
+    #[error("DingTalk does not know the robot code")]
+    RobotCodeInvalid(Upstream),
+
+    /// Still throttled after retrying.
+    #[error("DingTalk throttled the app after {retries} retries")]
+    Throttled {
+        /// How many times we retried.
+        retries: u32,
+        /// DingTalk's last answer.
+        upstream: Upstream,
+    },
+
+    /// The server could not be reached; nothing was sent.
+    #[error("cannot reach {url}: {reason}")]
+    Network {
+        /// The base URL (never with a token).
+        url: String,
+        /// What the connection attempt said.
+        reason: String,
+    },
+
+    /// No answer in time, for a call that is safe to repeat.
+    #[error("{url} did not answer within {seconds} s")]
+    Timeout {
+        /// The base URL.
+        url: String,
+        /// The timeout in force.
+        seconds: u64,
+    },
+
+    /// An answer we cannot read.
+    #[error("unreadable answer from {url}: {reason}")]
+    BadResponse {
+        /// The base URL.
+        url: String,
+        /// What was wrong with it.
+        reason: String,
+        /// What DingTalk said, as far as it could be read.
+        upstream: Upstream,
+    },
+
+    /// A send reached DingTalk but its answer was lost.
+    #[error("the send may or may not have been delivered: {reason}")]
+    SendOutcomeUnknown {
+        /// What happened after the request left.
+        reason: String,
+        /// What DingTalk said, as far as it could be read.
+        upstream: Upstream,
+    },
+
+    /// Any other refusal by DingTalk.
+    #[error("DingTalk refused the call: {}", .0.message.as_deref().unwrap_or("?"))]
+    DingTalk(Upstream),
+
+    /// The user stopped the flow.
+    #[error("cancelled")]
+    Cancelled {
+        /// Whether a send request was under way when the flow stopped.
+        send_in_flight: bool,
+    },
+
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`] for `field`.
+    pub fn input(field: &str, words: Words) -> Self {
+        Error::InvalidInput { field: field.to_string(), words: Box::new(words) }
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::UnknownAction(_) => code::UNKNOWN_ACTION,
+            Error::InvalidParams(_) => code::INVALID_PARAMS,
+            Error::InvalidInput { .. } => code::INVALID_INPUT,
+            Error::RobotNotConnected { .. } => code::ROBOT_NOT_CONNECTED,
+            Error::AuthFailed(_) => code::AUTH_FAILED,
+            Error::PermissionDenied { .. } => code::PERMISSION_DENIED,
+            Error::IpNotAllowed(_) => code::IP_NOT_ALLOWED,
+            Error::RobotCodeInvalid(_) => code::ROBOT_CODE_INVALID,
+            Error::Throttled { .. } => code::THROTTLED,
+            Error::Network { .. } => code::NETWORK,
+            Error::Timeout { .. } => code::TIMEOUT,
+            Error::BadResponse { .. } => code::BAD_RESPONSE,
+            Error::SendOutcomeUnknown { .. } => code::SEND_OUTCOME_UNKNOWN,
+            Error::DingTalk(_) => code::DINGTALK_ERROR,
+            Error::Cancelled { .. } => codes::CANCELLED,
+            Error::Internal(_) => codes::INTERNAL,
+        }
+    }
+
+    /// The input field at fault, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidInput { field, .. } | Error::RobotNotConnected { field } => Some(field),
+            _ => None,
+        }
+    }
+
+    fn upstream(&self) -> Option<&Upstream> {
+        match self {
+            Error::AuthFailed(u)
+            | Error::IpNotAllowed(u)
+            | Error::RobotCodeInvalid(u)
+            | Error::DingTalk(u)
+            | Error::PermissionDenied { upstream: u, .. }
+            | Error::Throttled { upstream: u, .. }
+            | Error::BadResponse { upstream: u, .. }
+            | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The message and hint shown to the user, in both languages.
+    pub fn words(&self) -> Words {
+        match self {
+            Error::UnknownAction(id) => Words::new(
+                format!("This plugin has no action `{id}`."),
+                format!("本插件没有动作 `{id}`。"),
+                "Check the action id against the plugin's manifest.",
+                "请对照插件清单检查动作 ID。",
+            ),
+            Error::InvalidParams(why) => Words::new(
+                format!("The action's parameters are not a JSON object ({why})."),
+                format!("动作参数不是 JSON 对象（{why}）。"),
+                "The designer must pass the form's values as one JSON object.",
+                "设计器应以一个 JSON 对象传入表单的值。",
+            ),
+            Error::InvalidInput { words, .. } => (**words).clone(),
+            Error::RobotNotConnected { field } => Words::new(
+                format!("`{field}` is not a robot connected in this run."),
+                format!("`{field}` 不是本次运行中已建立连接的机器人对象。"),
+                "Add \"Create DingTalk robot connection\" before this step and pass its output `robot` here.",
+                "请先使用“建立钉钉机器人连接”，并把它输出的 robot 对象传到这里。",
+            ),
+            Error::AuthFailed(_) => Words::new(
+                "DingTalk refused the AppKey/AppSecret.",
+                "钉钉拒绝了 AppKey/AppSecret。",
+                "Copy the AppKey and AppSecret again from the DingTalk developer console (app > credentials); check for stray spaces.",
+                "请在钉钉开发者后台（应用 > 凭证与基础信息）重新复制 AppKey 和 AppSecret，注意不要带空格。",
+            ),
+            Error::PermissionDenied { scopes, .. } => {
+                let names = if scopes.is_empty() { "qyapi_robot_sendmsg".to_string() } else { scopes.join(", ") };
+                Words::new(
+                    format!("The app lacks the permission {names}."),
+                    format!("应用缺少权限 {names}。"),
+                    format!(
+                        "In the developer console, grant {names} (enterprise robot message sending), then publish the app again."
+                    ),
+                    format!("请在开发者后台为应用开通权限 {names}（企业内机器人发送消息权限），然后重新发布应用。"),
+                )
+            }
+            Error::IpNotAllowed(_) => Words::new(
+                "DingTalk refused the call: this machine's IP address is not on the app's allow-list.",
+                "钉钉拒绝了调用：本机 IP 不在应用的服务器出口 IP 白名单中。",
+                "Add this machine's public IP address to the app's allow-list in the developer console.",
+                "请在开发者后台把本机的公网出口 IP 加入应用的白名单。",
+            ),
+            Error::RobotCodeInvalid(_) => Words::new(
+                "DingTalk does not know this robot code, or the robot is not enabled.",
+                "钉钉找不到该机器人编码，或机器人未启用。",
+                "Check robotCode (it defaults to the AppKey) and that the app's robot is enabled and published.",
+                "请检查 robotCode（默认等于 AppKey），并确认应用已开启机器人能力且已发布。",
+            ),
+            Error::Throttled { retries, .. } => Words::new(
+                format!("DingTalk kept throttling the app after {retries} retries."),
+                format!("重试 {retries} 次后钉钉仍在限流。"),
+                "Too many calls per second for this app: lower qpsLimit on the connection or run fewer flows at once.",
+                "该应用每秒调用过多：请调低连接的 qpsLimit，或减少同时运行的流程。",
+            ),
+            Error::Network { url, reason } => Words::new(
+                format!("Cannot reach {url} ({reason}). Nothing was sent."),
+                format!("无法连接 {url}（{reason}），未发送任何内容。"),
+                "Check the network, the proxy, and the base URL on the connection's advanced tab.",
+                "请检查网络、代理，以及连接“高级”页中的接口地址。",
+            ),
+            Error::Timeout { url, seconds } => Words::new(
+                format!("{url} did not answer within {seconds} s."),
+                format!("{url} 在 {seconds} 秒内没有响应。"),
+                "Try again later, or raise timeoutSeconds on the connection.",
+                "请稍后重试，或调大连接的 timeoutSeconds。",
+            ),
+            Error::BadResponse { url, reason, .. } => Words::new(
+                format!("{url} answered with something unreadable ({reason})."),
+                format!("{url} 返回了无法解析的内容（{reason}）。"),
+                "DingTalk or a proxy in between is having trouble; try again later.",
+                "钉钉或中间代理出现异常，请稍后重试。",
+            ),
+            Error::SendOutcomeUnknown { reason, .. } => Words::new(
+                format!(
+                    "The message was handed to DingTalk but its answer was lost ({reason}): it may or may not have been delivered. It was not sent again, to avoid a duplicate."
+                ),
+                format!("消息已提交给钉钉，但未收到结果（{reason}）：可能已送达，也可能没有。为避免重复，未再次发送。"),
+                "Ask a recipient whether it arrived before running the step again.",
+                "请先向接收人确认是否收到，再决定是否重新运行该步骤。",
+            ),
+            Error::DingTalk(u) => {
+                let m = u.message.clone().unwrap_or_default();
+                Words::new(
+                    format!("DingTalk refused the call: {m}"),
+                    format!("钉钉拒绝了调用：{m}"),
+                    "See DingTalk's code and request id under `upstream`; the DingTalk open platform docs explain each code.",
+                    "请参考 upstream 中钉钉返回的错误码和请求 ID，查阅钉钉开放平台文档。",
+                )
+            }
+            Error::Cancelled { send_in_flight } => {
+                let (en, zh) = if *send_in_flight {
+                    (
+                        "The flow was stopped while a send was under way; that message may still arrive.",
+                        "流程在发送过程中被停止，正在发送的消息仍可能送达。",
+                    )
+                } else {
+                    ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。")
+                };
+                Words::new(en, zh, "Run the flow again when you are ready.", "需要时请重新运行流程。")
+            }
+            Error::Internal(why) => Words::new(
+                format!("Internal error in the DingTalk robot plugin: {why}"),
+                format!("钉钉机器人插件内部错误：{why}"),
+                "Please report this with the flow that caused it.",
+                "请将出错的流程一并反馈给插件开发者。",
+            ),
+        }
+    }
+
+    /// The ABI's error document for this error.
+    pub fn to_payload(&self) -> ErrorPayload {
+        let w = self.words();
+        ErrorPayload {
+            code: self.code().to_string(),
+            message: w.en,
+            field: self.field().map(str::to_string),
+            hint: Some(w.hint_en),
+            zh_cn: Some(Localized { message: w.zh, hint: Some(w.hint_zh) }),
+            upstream: self.upstream().cloned(),
+        }
+    }
+}
+
+/// This crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_carries_code_field_and_both_languages() {
+        let e = Error::RobotNotConnected { field: "robot".into() };
+        let p = e.to_payload();
+        assert_eq!(p.code, "ROBOT_NOT_CONNECTED");
+        assert_eq!(p.field.as_deref(), Some("robot"));
+        assert!(p.hint.is_some());
+        assert!(p.zh_cn.is_some_and(|z| z.message.contains("robot")));
+    }
+
+    #[test]
+    fn permission_hint_names_the_scope() {
+        let e = Error::PermissionDenied { scopes: vec!["qyapi_robot_sendmsg".into()], upstream: Upstream::default() };
+        let p = e.to_payload();
+        assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
+    }
+}

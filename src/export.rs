@@ -1,0 +1,41 @@
+//! The `abi_stable` root module: what a designer finds when it loads the library.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use abi_stable::export_root_module;
+use abi_stable::prefix_type::PrefixTypeTrait;
+use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString};
+use rpa_plugin_abi::{ABI_VERSION, HostRef, PluginMod, PluginModRef};
+
+use crate::error::Error;
+
+/// The root module, found by the host through `lib_header_from_path`.
+#[export_root_module]
+pub fn root_module() -> PluginModRef {
+    PluginMod { abi_version, manifest, invoke }.leak_into_prefix()
+}
+
+extern "C" fn abi_version() -> u32 {
+    ABI_VERSION
+}
+
+extern "C" fn manifest() -> RString {
+    // Building the manifest cannot panic, but nothing may unwind across the boundary.
+    catch_unwind(|| RString::from(crate::manifest_json())).unwrap_or_default()
+}
+
+extern "C" fn invoke(action_id: RStr<'_>, params_json: RStr<'_>, host: HostRef<'_>) -> RResult<RString, RString> {
+    let call = AssertUnwindSafe(|| crate::invoke(action_id.as_str(), params_json.as_str(), &host));
+    match catch_unwind(call) {
+        Ok(Ok(outputs)) => ROk(outputs.into()),
+        Ok(Err(error)) => RErr(error.into()),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            RErr(Error::Internal(what).to_payload().to_json().into())
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! DingTalk robot actions for drag-and-drop RPA designers.
+//!
+//! Built as a `cdylib`, this crate is a plugin: a designer loads it through the stable ABI
+//! of [`rpa_plugin_abi`] ([`export`]), reads its manifest to draw two forms, and invokes
+//! its actions while a flow runs:
+//!
+//! * `dingtalk.robot.connect` ([`actions::connect`]): AppKey + AppSecret -> a robot object;
+//! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs +
+//!   template + content -> invalid and flow-controlled user IDs.
+//!
+//! Each action is defined once in [`actions`] (fields, labels, validation, execution); the
+//! manifest is generated from those definitions. [`dingtalk`] is the HTTP client, with one
+//! connection pool, token cache and rate limiter per app for the whole loaded plugin.
+//! Built as an `rlib`, the same code is callable from Rust through [`invoke`].
+//!
+//! ```
+//! let manifest: serde_json::Value = serde_json::from_str(dingtalk_robot::manifest_json()).unwrap();
+//! assert_eq!(manifest["actions"][0]["id"], "dingtalk.robot.connect");
+//! ```
+
+pub mod actions;
+mod context;
+pub mod dingtalk;
+pub mod error;
+pub mod export;
+mod secret;
+
+use rpa_plugin_abi::HostRef;
+
+pub use actions::{manifest, manifest_json};
+pub use error::{Error, Result};
+pub use secret::Secret;
+
+/// Runs one action: checks `params_json` against the action's fields, then does the work on
+/// the plugin's runtime while relaying log lines to `host` and obeying its cancel flag.
+/// Returns the outputs as JSON text, or the error document as JSON text.
+pub fn invoke(action_id: &str, params_json: &str, host: &HostRef<'_>) -> std::result::Result<String, String> {
+    let run = || -> Result<serde_json::Value> {
+        let job = actions::prepare(action_id, params_json)?;
+        context::drive(host, job)
+    };
+    match run() {
+        Ok(outputs) => Ok(outputs.to_string()),
+        Err(e) => Err(e.to_payload().to_json()),
+    }
+}
