@@ -19,6 +19,7 @@
 //! ```
 
 pub mod actions;
+pub mod capi;
 mod context;
 pub mod dingtalk;
 pub mod error;

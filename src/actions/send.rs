@@ -433,3 +433,74 @@ pub fn prepare(p: &Params<'_>) -> Result<Job> {
         })
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Params;
+    use crate::error::Error;
+
+    fn ids(value: Value) -> Result<Vec<String>> {
+        let spec = spec();
+        let json = json!({ USER_IDS: value }).to_string();
+        let p = Params::parse(&json, &spec)?;
+        user_ids(&p)
+    }
+
+    fn refused(value: Value) -> String {
+        match ids(value.clone()) {
+            Err(e @ Error::InvalidInput { .. }) => {
+                assert_eq!(e.field(), Some(USER_IDS));
+                e.to_payload().message
+            }
+            other => panic!("{value} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn user_ids_in_every_form_people_type() {
+        let want = vec!["u1".to_string(), "u2".to_string()];
+        assert_eq!(ids(json!(["u1", "u2"])).unwrap(), want);
+        assert_eq!(ids(json!([" u1 ", "u2\t"])).unwrap(), want);
+        assert_eq!(ids(json!(r#"["u1", " u2 "]"#)).unwrap(), want);
+        assert_eq!(ids(json!("u1,u2")).unwrap(), want);
+        assert_eq!(ids(json!("u1，u2")).unwrap(), want);
+        assert_eq!(ids(json!(" u1 \r\n u2 \n")).unwrap(), want);
+        assert_eq!(ids(json!("u1; u2; u1")).unwrap(), want);
+        assert_eq!(ids(json!(["u2", "u1", "u2"])).unwrap(), vec!["u2".to_string(), "u1".to_string()]);
+        assert_eq!(ids(json!("solo")).unwrap(), vec!["solo".to_string()]);
+    }
+
+    #[test]
+    fn twenty_after_dedup_is_fine_twenty_one_is_not() {
+        let mut many: Vec<String> = (0..20).map(|i| format!("u{i}")).collect();
+        many.push("u0".into());
+        assert_eq!(ids(json!(many)).unwrap().len(), 20);
+        many.push("u20".into());
+        assert!(refused(json!(many)).contains("21"));
+    }
+
+    #[test]
+    fn bad_user_id_lists_name_the_field() {
+        refused(json!([]));
+        refused(json!(["u1", " "]));
+        refused(json!("u1,,u2"));
+        refused(json!(["u1", 7]));
+        refused(json!(12));
+        refused(json!({"id": "u1"}));
+        refused(json!("[\"u1\", "));
+        refused(json!(["x".repeat(65)]));
+        assert!(matches!(ids(json!("")), Err(Error::InvalidInput { .. })));
+        assert!(matches!(ids(Value::Null), Err(Error::InvalidInput { .. })));
+    }
+
+    #[test]
+    fn markdown_title_defaults_to_the_first_line() {
+        let spec = spec();
+        let p = Params::parse("{}", &spec).unwrap();
+        assert_eq!(markdown_title(&p, "\n\n## Weekly report  \nbody").unwrap(), "Weekly report");
+        assert_eq!(markdown_title(&p, "   ").unwrap(), "Message");
+        let p = Params::parse(r#"{"title":"  Given  "}"#, &spec).unwrap();
+        assert_eq!(markdown_title(&p, "# other").unwrap(), "Given");
+    }
+}
