@@ -1,1 +1,208 @@
-//! placeholder
+//! A faithful fake DingTalk open platform on 127.0.0.1.
+//!
+//! It answers the endpoints the DingTalk robot plugin uses (access token in both API
+//! generations, one-to-one robot batchSend, readStatus, batchRecall, old-API media upload)
+//! exactly as DingTalk does, field by field and error by error, with per-app rate
+//! limiting, faults on demand, stats and a record of every request.
+//!
+//! ```no_run
+//! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+//! let emu = Emulator::start(EmulatorConfig {
+//!     apps: vec![AppConfig::new("key", "secret")],
+//!     users: vec!["u1".into(), "u2".into()],
+//!     ..EmulatorConfig::default()
+//! })?;
+//! println!("api at {}", emu.url());
+//! # Ok::<(), dingtalk_emulator::EmulatorError>(())
+//! ```
+
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod admin;
+mod api;
+mod config;
+mod error;
+mod faults;
+mod ids;
+mod ratelimit;
+mod record;
+mod reply;
+mod server;
+mod state;
+mod stats;
+mod templates;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::sync::oneshot;
+
+pub use config::{
+    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, EmulatorConfig, PERM_BASE, PERM_MEMBER_READ,
+    PERM_ROBOT_SEND,
+};
+pub use error::EmulatorError;
+pub use faults::{Endpoint, Fault, FaultRule};
+pub use record::{DeliveredMessage, RecordedPart, RecordedRequest, UploadedMedia};
+pub use stats::Stats;
+
+use state::Shared;
+
+/// A running emulator. Dropping it (or calling [`Emulator::shutdown`]) stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    state: Arc<Shared>,
+    port: u16,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts the server on `127.0.0.1:config.port` (0 = a free port) on its own tokio
+    /// runtime and thread, and returns once it is listening. Safe to call from plain
+    /// threads and from inside another tokio runtime (it never blocks on the caller's).
+    pub fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let state = Arc::new(Shared::new(&config)?);
+        let bind_err = |source| EmulatorError::Bind { port: config.port, source };
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let port = listener.local_addr().map_err(bind_err)?.port();
+        let app = server::router(state.clone());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmulatorError>>();
+        // The runtime is built, run and dropped on its own thread, never in the caller's
+        // (possibly async) context.
+        let thread = std::thread::Builder::new()
+            .name("dingtalk-emulator-main".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("dingtalk-emulator")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(EmulatorError::Runtime(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(EmulatorError::Runtime(e)));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let listener = listener.tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    });
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = stop_rx => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(500));
+            })
+            .map_err(EmulatorError::Runtime)?;
+        let started = ready_rx.recv().unwrap_or_else(|_| {
+            Err(EmulatorError::Runtime(std::io::Error::other("emulator thread ended before listening")))
+        });
+        if let Err(e) = started {
+            let _ = thread.join();
+            return Err(e);
+        }
+        Ok(Emulator { state, port, stop: Some(stop_tx), thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:PORT`: both the new-API and the old-API base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The counters right now.
+    pub fn stats(&self) -> Stats {
+        self.state.counters.snapshot()
+    }
+
+    /// Every request received (bounded by `max_recorded`, oldest dropped), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests.snapshot()
+    }
+
+    /// Every processed batchSend (bounded by `max_recorded`), oldest first.
+    pub fn delivered(&self) -> Vec<DeliveredMessage> {
+        self.state.delivered()
+    }
+
+    /// Every file stored by media upload (bounded by `max_recorded`), oldest first.
+    pub fn uploaded(&self) -> Vec<UploadedMedia> {
+        self.state.uploads.snapshot()
+    }
+
+    /// Adds a fault rule; the first matching rule wins.
+    pub fn inject(&self, rule: FaultRule) {
+        self.state.faults.inject(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// Every issued token becomes invalid now (next use: HTTP 400 `InvalidAuthentication`,
+    /// old API errcode 40014); the next token request issues a new one.
+    pub fn revoke_tokens(&self) {
+        self.state.revoke_tokens();
+    }
+
+    /// Replaces an app's permissions (e.g. `vec![]` to remove them all). Unknown apps are
+    /// ignored.
+    pub fn set_permissions(&self, app_key: &str, perms: Vec<String>) {
+        self.state.set_permissions(app_key, perms);
+    }
+
+    /// Changes the per-app, per-API limit (0 = off).
+    pub fn set_qps_limit(&self, n: u32) {
+        self.state.limiter.set_limit(n);
+    }
+
+    /// Marks a delivered message as read by `user_id` (readStatus then says `READ`).
+    /// Returns false when that message was not delivered to that user.
+    pub fn mark_read(&self, process_query_key: &str, user_id: &str) -> bool {
+        self.state.mark_read(process_query_key, user_id)
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}

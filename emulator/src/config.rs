@@ -1,0 +1,116 @@
+//! The org the emulator pretends to be: apps, users, limits.
+
+use std::time::Duration;
+
+/// Permission (scope) needed by the one-to-one robot endpoints: 企业内机器人发送消息权限.
+pub const PERM_ROBOT_SEND: &str = "qyapi_robot_sendmsg";
+/// Permission needed by the old-API media upload: 企业API基础权限 (enterprise API base access).
+pub const PERM_BASE: &str = "qyapi_base";
+/// Permission to read member info (成员信息读权限); granted by default, checked by no endpoint here.
+pub const PERM_MEMBER_READ: &str = "qyapi_get_member";
+
+/// Default access-token lifetime (DingTalk: 7200 s).
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
+/// Default per-app, per-API limit of calls in any one-second window (DingTalk's standard 20).
+pub const DEFAULT_QPS_LIMIT: u32 = 20;
+/// Default bound on the recorded requests, deliveries and uploads kept in memory.
+pub const DEFAULT_MAX_RECORDED: usize = 100_000;
+
+/// One enterprise-internal app registered in the fake org.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// The app's AppKey (client id).
+    pub app_key: String,
+    /// The app's AppSecret (client secret). Never printed by `Debug`.
+    pub app_secret: String,
+    /// The code of the app's robot; for an enterprise-internal app it equals the AppKey.
+    pub robot_code: String,
+    /// Permissions (scopes) granted to the app, e.g. [`PERM_ROBOT_SEND`].
+    pub permissions: Vec<String>,
+}
+
+impl AppConfig {
+    /// An app whose robot code equals its AppKey and that holds every permission the
+    /// emulated endpoints check ([`PERM_ROBOT_SEND`], [`PERM_BASE`], [`PERM_MEMBER_READ`]).
+    pub fn new(app_key: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        let app_key = app_key.into();
+        AppConfig {
+            robot_code: app_key.clone(),
+            app_key,
+            app_secret: app_secret.into(),
+            permissions: vec![PERM_ROBOT_SEND.to_owned(), PERM_BASE.to_owned(), PERM_MEMBER_READ.to_owned()],
+        }
+    }
+
+    /// The same app with another robot code.
+    pub fn with_robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.robot_code = robot_code.into();
+        self
+    }
+
+    /// The same app with exactly these permissions.
+    pub fn with_permissions<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = permissions.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &"<redacted>")
+            .field("robot_code", &self.robot_code)
+            .field("permissions", &self.permissions)
+            .finish()
+    }
+}
+
+/// Everything the emulator needs to start.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Registered apps.
+    pub apps: Vec<AppConfig>,
+    /// User IDs (staff IDs) of the org; anything else lands in `invalidStaffIdList`.
+    pub users: Vec<String>,
+    /// Users that got too many robot messages: they land in `flowControlledStaffIdList` and
+    /// receive nothing. They count as users of the org even when absent from `users`.
+    pub flow_controlled: Vec<String>,
+    /// Access-token lifetime; the same token is handed back until it expires.
+    pub token_ttl: Duration,
+    /// Calls allowed per app and per API in any 1,000 ms window; 0 = no limit.
+    pub qps_limit: u32,
+    /// Port to listen on at 127.0.0.1; 0 = any free port.
+    pub port: u16,
+    /// Most recorded requests (and deliveries, and uploads) kept; the oldest are dropped.
+    pub max_recorded: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            apps: Vec::new(),
+            users: Vec::new(),
+            flow_controlled: Vec::new(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            qps_limit: DEFAULT_QPS_LIMIT,
+            port: 0,
+            max_recorded: DEFAULT_MAX_RECORDED,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// A config with one app and the given users (other fields default).
+    pub fn with_app(app: AppConfig, users: &[&str]) -> Self {
+        EmulatorConfig {
+            apps: vec![app],
+            users: users.iter().map(|u| (*u).to_owned()).collect(),
+            ..EmulatorConfig::default()
+        }
+    }
+}

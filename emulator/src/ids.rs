@@ -1,0 +1,53 @@
+//! Random-looking opaque identifiers.
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+/// An access token: 32 lowercase hex characters.
+pub(crate) fn access_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// A request id shaped like DingTalk's (an upper-case UUID).
+pub(crate) fn request_id() -> String {
+    let v = rand::random::<u128>();
+    let h = format!("{v:032X}");
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// A trace id: 30 lowercase hex characters.
+pub(crate) fn trace_id() -> String {
+    let v = rand::random::<u128>();
+    let s = format!("{v:032x}");
+    s[..30].to_owned()
+}
+
+fn alnum(n: usize) -> String {
+    rand::rng().sample_iter(Alphanumeric).take(n).map(char::from).collect()
+}
+
+/// A batchSend `processQueryKey`.
+pub(crate) fn process_query_key() -> String {
+    let mut s = alnum(43);
+    s.push('=');
+    s
+}
+
+/// A media id like the ones `media/upload` returns (`@lA...`).
+pub(crate) fn media_id() -> String {
+    format!("@lA{}", alnum(29))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shapes() {
+        let t = super::access_token();
+        assert_eq!(t.len(), 32);
+        assert_ne!(t, super::access_token());
+        assert_eq!(super::request_id().len(), 36);
+        assert_eq!(super::trace_id().len(), 30);
+        assert!(super::media_id().starts_with("@lA"));
+        assert!(super::process_query_key().ends_with('='));
+    }
+}

@@ -1,0 +1,170 @@
+//! Answers in each API generation's own shape, and the faults that break them.
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+/// `Content-Type` of every JSON answer (DingTalk's spelling).
+const JSON_TYPE: &str = "application/json;charset=utf-8";
+/// `Content-Type` of gateway HTML pages.
+const HTML_TYPE: &str = "text/html";
+
+/// The request-id header.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-acs-request-id");
+/// The trace-id header.
+pub(crate) const X_TRACE_ID: HeaderName = HeaderName::from_static("x-acs-trace-id");
+
+/// Code of the new API's throttling error.
+pub(crate) const QPS_LIMIT_CODE: &str = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi";
+/// Old API errcode for throttling.
+pub(crate) const QPS_LIMIT_ERRCODE: i64 = 90018;
+
+/// An answer before it is turned into HTTP.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Bytes,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub(crate) fn json(status: StatusCode, value: &Value) -> Reply {
+        Reply { status, content_type: JSON_TYPE, body: Bytes::from(value.to_string()) }
+    }
+
+    /// A new-API error: HTTP status + `{"code","message","requestid"}`.
+    pub(crate) fn new_error(status: StatusCode, code: &str, message: &str, rid: &str) -> Reply {
+        Reply::json(status, &json!({"code": code, "message": message, "requestid": rid}))
+    }
+
+    /// The new API's "a parameter is missing" error, in the gateway's own words.
+    pub(crate) fn missing(field: &str, rid: &str) -> Reply {
+        Reply::new_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Missing{field}"),
+            &format!("{field} is mandatory for this action."),
+            rid,
+        )
+    }
+
+    /// The new API's "a parameter is wrong" error.
+    pub(crate) fn invalid(message: &str, rid: &str) -> Reply {
+        Reply::new_error(StatusCode::BAD_REQUEST, "invalidParameter", message, rid)
+    }
+
+    /// New-API forged, revoked or expired token.
+    pub(crate) fn invalid_token(rid: &str) -> Reply {
+        Reply::new_error(StatusCode::BAD_REQUEST, "InvalidAuthentication", "不合法的access_token", rid)
+    }
+
+    /// New-API missing permission, naming the scope.
+    pub(crate) fn permission_denied(scope: &str, rid: &str) -> Reply {
+        Reply::json(
+            StatusCode::FORBIDDEN,
+            &json!({
+                "code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+                "message": "没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp/add-api-permission",
+                "requestid": rid,
+                "accessdenieddetail": {"requiredScopes": [scope]},
+            }),
+        )
+    }
+
+    /// An old-API answer: HTTP 200 and `errcode`/`errmsg` (+ `request_id`).
+    pub(crate) fn old(errcode: i64, errmsg: &str, rid: &str) -> Reply {
+        Reply::json(StatusCode::OK, &json!({"errcode": errcode, "errmsg": errmsg, "request_id": rid}))
+    }
+
+    /// The throttling error in the endpoint's generation.
+    pub(crate) fn throttled(old_api: bool, rid: &str) -> Reply {
+        if old_api {
+            Reply::old(QPS_LIMIT_ERRCODE, "当前应用调用该接口超过每秒调用频率限制", rid)
+        } else {
+            Reply::new_error(
+                StatusCode::FORBIDDEN,
+                QPS_LIMIT_CODE,
+                "您的应用调用该接口超过每秒限流阈值，请稍后再试",
+                rid,
+            )
+        }
+    }
+
+    /// A JSON 500 from the platform.
+    pub(crate) fn server_error(rid: &str) -> Reply {
+        Reply::new_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+            rid,
+        )
+    }
+
+    /// A 502 HTML page from the gateway in front of the platform.
+    pub(crate) fn bad_gateway_html() -> Reply {
+        Reply {
+            status: StatusCode::BAD_GATEWAY,
+            content_type: HTML_TYPE,
+            body: Bytes::from_static(
+                b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n",
+            ),
+        }
+    }
+
+    /// An unknown path or method.
+    pub(crate) fn not_found(rid: &str) -> Reply {
+        Reply::new_error(
+            StatusCode::NOT_FOUND,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+            rid,
+        )
+    }
+
+    /// The same answer with its JSON body cut in half (still HTTP-complete).
+    pub(crate) fn malformed(mut self) -> Reply {
+        let cut = (self.body.len() / 2).max(1).min(self.body.len());
+        self.body = self.body.slice(..cut);
+        self
+    }
+
+    /// Turns the answer into HTTP, with the id headers every DingTalk answer carries.
+    pub(crate) fn into_response(self, rid: &str) -> Response {
+        let mut resp = Response::new(Body::from(self.body));
+        *resp.status_mut() = self.status;
+        add_headers(&mut resp, self.content_type, rid);
+        resp
+    }
+
+    /// Turns the answer into HTTP that announces the full body but sends only part of it,
+    /// then fails, so the server cuts the connection.
+    pub(crate) fn into_cut_response(self, rid: &str) -> Response {
+        let full = self.body.len();
+        let part = self.body.slice(..full / 2);
+        use futures_util::StreamExt;
+        // The pause lets the server flush the headers and the first part before the cut.
+        let cut = futures_util::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Err::<Bytes, _>(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "emulated connection cut"))
+        });
+        let chunks = futures_util::stream::iter([Ok(part)]).chain(cut);
+        let mut resp = Response::new(Body::from_stream(chunks));
+        *resp.status_mut() = self.status;
+        add_headers(&mut resp, self.content_type, rid);
+        resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+        resp
+    }
+}
+
+fn add_headers(resp: &mut Response, content_type: &'static str, rid: &str) {
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        h.insert(X_REQUEST_ID, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crate::ids::trace_id()) {
+        h.insert(X_TRACE_ID, v);
+    }
+}

@@ -1,0 +1,47 @@
+//! Counters of what the emulator saw and did.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+/// A snapshot of the counters (`GET /_emulator/stats` answers the same, in camelCase).
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Requests to either token endpoint, failed ones included.
+    pub token_requests: u64,
+    /// Requests to batchSend, failed, throttled and faulted ones included.
+    pub batch_send_requests: u64,
+    /// Recipients a message was delivered to (invalid and flow-controlled ones excluded).
+    pub messages: u64,
+    /// Files stored by media upload (successful uploads only).
+    pub uploads: u64,
+    /// Requests answered with the throttling error (rate limit or `Fault::Throttle`).
+    pub throttled: u64,
+}
+
+/// The live counters.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) token_requests: AtomicU64,
+    pub(crate) batch_send_requests: AtomicU64,
+    pub(crate) messages: AtomicU64,
+    pub(crate) uploads: AtomicU64,
+    pub(crate) throttled: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64, by: u64) {
+        counter.fetch_add(by, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Stats {
+        Stats {
+            token_requests: self.token_requests.load(Ordering::Relaxed),
+            batch_send_requests: self.batch_send_requests.load(Ordering::Relaxed),
+            messages: self.messages.load(Ordering::Relaxed),
+            uploads: self.uploads.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! New-API answers: success shapes and every error shape.
+
+use serde_json::json;
+
+use super::{KEY, SECRET, T, config, text_message};
+use crate::PERM_ROBOT_SEND;
+
+const SEND: &str = "/v1.0/robot/oToMessages/batchSend";
+const TOKEN: &str = "/v1.0/oauth2/accessToken";
+
+#[tokio::test]
+async fn token_success_and_credential_errors() {
+    let t = T::start(config());
+    let ok = t.post(TOKEN, None, &json!({"appKey": KEY, "appSecret": SECRET})).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json["accessToken"].as_str().map(str::len), Some(32));
+    assert_eq!(ok.json["expireIn"], 7200);
+    assert!(!ok.header("x-acs-request-id").is_empty());
+    assert!(!ok.header("x-acs-trace-id").is_empty());
+
+    t.post(TOKEN, None, &json!({"appKey": KEY, "appSecret": "nope"}))
+        .await
+        .assert_new_error(400, "invalidClientIdOrSecret");
+    t.post(TOKEN, None, &json!({"appKey": "other", "appSecret": SECRET}))
+        .await
+        .assert_new_error(400, "invalidClientIdOrSecret");
+    t.post(TOKEN, None, &json!({"appKey": KEY})).await.assert_new_error(400, "MissingappSecret");
+    // Only application/json bodies are read: a form body lacks every parameter.
+    let form = t
+        .http
+        .post(t.url(TOKEN))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("appKey={KEY}&appSecret={SECRET}"))
+        .send()
+        .await
+        .unwrap();
+    super::Resp::read(form).await.assert_new_error(400, "MissingappKey");
+    assert_eq!(t.emu.stats().token_requests, 5, "failed token requests count too");
+    // The secret is never recorded.
+    let recs = t.emu.requests();
+    assert!(recs.iter().all(|r| !format!("{r:?}").contains(SECRET)));
+    assert_eq!(recs[0].body.as_ref().unwrap()["appSecret"], "<redacted>");
+}
+
+#[tokio::test]
+async fn batch_send_success_shape_and_delivery() {
+    let t = T::start(config());
+    let token = t.token().await;
+    let r = t.send(&token, &["u1", "ghost", "u3", "u2", "u1", " u2"]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["invalidStaffIdList"], json!(["ghost", " u2"]));
+    assert_eq!(r.json["flowControlledStaffIdList"], json!(["u3"]));
+    let key = r.json["processQueryKey"].as_str().unwrap().to_owned();
+    let again = t.send(&token, &["u1"]).await;
+    assert_ne!(again.json["processQueryKey"].as_str().unwrap(), key);
+
+    let d = t.emu.delivered();
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[0].process_query_key, key);
+    assert_eq!(d[0].user_ids, vec!["u1", "u2"]);
+    assert_eq!(d[0].msg_key, "sampleText");
+    assert_eq!(d[0].msg_param, json!({"content": "你好"}));
+    assert_eq!(d[0].robot_code, KEY);
+    let s = t.emu.stats();
+    assert_eq!((s.batch_send_requests, s.messages), (2, 3));
+    let rec = &t.emu.requests()[1];
+    assert_eq!(rec.path, SEND);
+    assert_eq!(rec.status, 200);
+    assert_eq!(rec.access_token.as_deref(), Some(token.as_str()));
+    assert_eq!(rec.body.as_ref().unwrap()["msgKey"], "sampleText");
+}
+
+#[tokio::test]
+async fn batch_send_validation_errors() {
+    let t = T::start(config());
+    let token = t.token().await;
+    let tok = Some(token.as_str());
+    let with = |k: &str, v: serde_json::Value| {
+        let mut m = text_message(&["u1"]);
+        m[k] = v;
+        m
+    };
+    let without = |k: &str| {
+        let mut m = text_message(&["u1"]);
+        m.as_object_mut().unwrap().remove(k);
+        m
+    };
+    // Token problems come first.
+    t.post(SEND, None, &text_message(&["u1"])).await.assert_new_error(400, "InvalidAuthentication");
+    let forged = t.post(SEND, Some("0123456789abcdef0123456789abcdef"), &text_message(&["u1"])).await;
+    forged.assert_new_error(400, "InvalidAuthentication");
+    assert_eq!(forged.json["message"], "不合法的access_token");
+
+    for f in ["robotCode", "userIds", "msgKey", "msgParam"] {
+        t.post(SEND, tok, &without(f)).await.assert_new_error(400, &format!("Missing{f}"));
+    }
+    t.post(SEND, tok, &with("robotCode", json!("someone-else"))).await.assert_new_error(400, "resource.not.found");
+    t.post(SEND, tok, &with("msgKey", json!("sampleNope"))).await.assert_new_error(400, "invalidParameter");
+    let many: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
+    t.post(SEND, tok, &with("userIds", json!(many))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("userIds", json!([]))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("userIds", json!("u1"))).await.assert_new_error(400, "invalidParameter");
+    // msgParam must be a JSON *string* holding the template's fields.
+    t.post(SEND, tok, &with("msgParam", json!({"content": "x"}))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("msgParam", json!("content: x"))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("msgParam", json!("{\"text\":\"x\"}"))).await.assert_new_error(400, "invalidParameter");
+    let md = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": "sampleMarkdown",
+        "msgParam": "{\"title\":\"t\"}"});
+    t.post(SEND, tok, &md).await.assert_new_error(400, "invalidParameter");
+    // Not JSON at all.
+    let raw = t
+        .http
+        .post(t.url(SEND))
+        .header("content-type", "application/json")
+        .header("x-acs-dingtalk-access-token", &token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    super::Resp::read(raw).await.assert_new_error(400, "invalidParameter");
+    // 20 users is fine; nothing above was delivered.
+    let twenty: Vec<String> = (0..20).map(|i| format!("u{i}")).collect();
+    let ok = t.post(SEND, tok, &with("userIds", json!(twenty))).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(t.emu.delivered().len(), 1);
+    assert_eq!(t.emu.stats().messages, 2);
+}
+
+#[tokio::test]
+async fn every_template_is_accepted_with_its_fields() {
+    let t = T::start(config());
+    let token = t.token().await;
+    let cases = [
+        ("sampleText", json!({"content": "c"})),
+        ("sampleMarkdown", json!({"title": "t", "text": "# x"})),
+        ("sampleImageMsg", json!({"photoURL": "https://example.com/a.png"})),
+        ("sampleFile", json!({"mediaId": "@lA1", "fileName": "a.pdf", "fileType": "pdf"})),
+    ];
+    for (key, param) in cases {
+        let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": key,
+            "msgParam": param.to_string()});
+        let r = t.post(SEND, Some(&token), &body).await;
+        assert_eq!(r.status, 200, "{key}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn permission_removed_gives_403_with_required_scope() {
+    let t = T::start(config());
+    let token = t.token().await;
+    t.emu.set_permissions(KEY, vec![]);
+    let r = t.send(&token, &["u1"]).await;
+    r.assert_new_error(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied");
+    assert_eq!(r.json["accessdenieddetail"]["requiredScopes"], json!([PERM_ROBOT_SEND]));
+    assert!(t.emu.delivered().is_empty());
+    t.emu.set_permissions(KEY, vec![PERM_ROBOT_SEND.to_owned()]);
+    assert_eq!(t.send(&token, &["u1"]).await.status, 200);
+}
+
+#[tokio::test]
+async fn read_status_and_recall() {
+    let t = T::start(config());
+    let token = t.token().await;
+    let tok = Some(token.as_str());
+    let key = t.send(&token, &["u1", "u2", "zz"]).await.json["processQueryKey"].as_str().unwrap().to_owned();
+    let path = format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey={}", enc(&key));
+    let r = t.get(&path, tok).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["sendStatus"], "SUCCESS");
+    let list = r.json["messageReadInfoList"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["userId"], "u1");
+    assert_eq!(list[0]["readStatus"], "UNREAD");
+    assert_eq!(list[0]["readTimestamp"], 0);
+    assert!(t.emu.mark_read(&key, "u2"));
+    assert!(!t.emu.mark_read(&key, "zz"));
+    let r = t.get(&path, tok).await;
+    assert_eq!(r.json["messageReadInfoList"][1]["readStatus"], "READ");
+    assert!(r.json["messageReadInfoList"][1]["readTimestamp"].as_u64().unwrap() > 0);
+
+    t.get(&format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey=nope"), tok)
+        .await
+        .assert_new_error(400, "invalidParameter");
+    t.get(&format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}"), tok)
+        .await
+        .assert_new_error(400, "MissingprocessQueryKey");
+    t.get(&path, Some("forged")).await.assert_new_error(400, "InvalidAuthentication");
+
+    let recall = "/v1.0/robot/otoMessages/batchRecall";
+    let r = t.post(recall, tok, &json!({"robotCode": KEY, "processQueryKeys": [key, "nope"]})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["successResult"], json!([key]));
+    assert!(r.json["failedResult"]["nope"].is_string());
+    assert!(t.emu.delivered()[0].recalled);
+    assert_eq!(t.get(&path, tok).await.json["sendStatus"], "RECALLED");
+    t.post(recall, tok, &json!({"robotCode": "bad", "processQueryKeys": [key]}))
+        .await
+        .assert_new_error(400, "resource.not.found");
+    t.post(recall, tok, &json!({"robotCode": KEY})).await.assert_new_error(400, "MissingprocessQueryKeys");
+    // The path is case-sensitive, like the platform's: `oto` for recall.
+    t.post("/v1.0/robot/oToMessages/batchRecall", tok, &json!({}))
+        .await
+        .assert_new_error(404, "InvalidAction.NotFound");
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_404() {
+    let t = T::start(config());
+    t.get("/v1.0/nothing", None).await.assert_new_error(404, "InvalidAction.NotFound");
+    t.get(SEND, None).await.assert_new_error(404, "InvalidAction.NotFound");
+    let recs = t.emu.requests();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[1].endpoint, None);
+    assert_eq!(recs[1].status, 404);
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

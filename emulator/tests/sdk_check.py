@@ -1,0 +1,134 @@
+"""Drive the DingTalk emulator with the official DingTalk Python SDK.
+
+Usage: python sdk_check.py PORT APP_KEY APP_SECRET
+
+The emulator must know the app (robot code = AppKey), user "u1", and flow-controlled
+user "u3"; "nobody" must not be a user. Exits 0 when every check passes; exits 3 when
+the SDK is not installed.
+"""
+
+import json
+import sys
+
+try:
+    from alibabacloud_dingtalk.oauth2_1_0 import models as oauth_models
+    from alibabacloud_dingtalk.oauth2_1_0.client import Client as OAuthClient
+    from alibabacloud_dingtalk.robot_1_0 import models as robot_models
+    from alibabacloud_dingtalk.robot_1_0.client import Client as RobotClient
+    from alibabacloud_tea_openapi.models import Config
+    from alibabacloud_tea_util.models import RuntimeOptions
+except ImportError as e:  # pragma: no cover - reported to the Rust test
+    print(f"SDK not importable: {e}")
+    sys.exit(3)
+
+
+def fail(msg):
+    print(f"FAIL: {msg}")
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    print(f"ok: {msg}")
+
+
+def main():
+    port, app_key, app_secret = sys.argv[1], sys.argv[2], sys.argv[3]
+    config = Config(protocol="http", endpoint=f"127.0.0.1:{port}")
+    runtime = RuntimeOptions(read_timeout=10000, connect_timeout=5000)
+    oauth = OAuthClient(config)
+    robot = RobotClient(config)
+
+    # Token, twice: the same token comes back.
+    token_resp = oauth.get_access_token_with_options(
+        oauth_models.GetAccessTokenRequest(app_key=app_key, app_secret=app_secret), {}, runtime
+    )
+    token = token_resp.body.access_token
+    check(token_resp.status_code == 200, "token status 200")
+    check(isinstance(token, str) and len(token) >= 16, "token is an opaque string")
+    check(isinstance(token_resp.body.expire_in, int) and 0 < token_resp.body.expire_in <= 7200, "expireIn in seconds")
+    again = oauth.get_access_token(oauth_models.GetAccessTokenRequest(app_key=app_key, app_secret=app_secret))
+    check(again.body.access_token == token, "same token handed back before expiry")
+    check(bool(token_resp.headers.get("x-acs-request-id")), "x-acs-request-id header present")
+
+    # Wrong secret.
+    try:
+        oauth.get_access_token(oauth_models.GetAccessTokenRequest(app_key=app_key, app_secret="wrong"))
+        fail("wrong secret accepted")
+    except Exception as e:  # TeaException
+        check(getattr(e, "code", None) == "invalidClientIdOrSecret", f"wrong secret -> {getattr(e, 'code', e)}")
+        check(getattr(e, "statusCode", None) == 400 or (getattr(e, "data", None) or {}).get("statusCode") == 400, "wrong secret -> HTTP 400")
+
+    # batchSend: one valid, one unknown, one flow-controlled user.
+    headers = robot_models.BatchSendOTOHeaders(x_acs_dingtalk_access_token=token)
+    send = robot.batch_send_otowith_options(
+        robot_models.BatchSendOTORequest(
+            robot_code=app_key,
+            user_ids=["u1", "nobody", "u3"],
+            msg_key="sampleText",
+            msg_param=json.dumps({"content": "来自 SDK 的问候"}, ensure_ascii=False),
+        ),
+        headers,
+        runtime,
+    )
+    body = send.body
+    check(send.status_code == 200, "batchSend status 200")
+    check(body.invalid_staff_id_list == ["nobody"], f"invalidStaffIdList = {body.invalid_staff_id_list}")
+    check(body.flow_controlled_staff_id_list == ["u3"], f"flowControlledStaffIdList = {body.flow_controlled_staff_id_list}")
+    key = body.process_query_key
+    check(isinstance(key, str) and key, "processQueryKey returned")
+
+    # readStatus.
+    status = robot.batch_otoquery_with_options(
+        robot_models.BatchOTOQueryRequest(robot_code=app_key, process_query_key=key),
+        robot_models.BatchOTOQueryHeaders(x_acs_dingtalk_access_token=token),
+        runtime,
+    )
+    infos = status.body.message_read_info_list
+    check(status.body.send_status is not None, f"sendStatus = {status.body.send_status}")
+    check([i.user_id for i in infos] == ["u1"], "readStatus lists the delivered user only")
+    check(infos[0].read_status in ("READ", "UNREAD") and isinstance(infos[0].read_timestamp, int), "readStatus fields typed")
+
+    # Recall.
+    recall = robot.batch_recall_otowith_options(
+        robot_models.BatchRecallOTORequest(robot_code=app_key, process_query_keys=[key, "no-such-key"]),
+        robot_models.BatchRecallOTOHeaders(x_acs_dingtalk_access_token=token),
+        runtime,
+    )
+    check(recall.body.success_result == [key], f"successResult = {recall.body.success_result}")
+    check("no-such-key" in (recall.body.failed_result or {}), "unknown key in failedResult")
+
+    # An unknown template is refused.
+    try:
+        robot.batch_send_otowith_options(
+            robot_models.BatchSendOTORequest(robot_code=app_key, user_ids=["u1"], msg_key="noSuchTemplate", msg_param="{}"),
+            headers,
+            runtime,
+        )
+        fail("unknown msgKey accepted")
+    except Exception as e:
+        check(getattr(e, "code", None) == "invalidParameter", f"unknown msgKey -> {getattr(e, 'code', e)}")
+
+    # Forged token.
+    try:
+        robot.batch_send_otowith_options(
+            robot_models.BatchSendOTORequest(
+                robot_code=app_key, user_ids=["u1"], msg_key="sampleText", msg_param='{"content":"x"}'
+            ),
+            robot_models.BatchSendOTOHeaders(x_acs_dingtalk_access_token="0" * 32),
+            runtime,
+        )
+        fail("forged token accepted")
+    except Exception as e:
+        code = getattr(e, "code", None)
+        check(code == "InvalidAuthentication", f"forged token -> {code}")
+        data = getattr(e, "data", None) or {}
+        check(data.get("statusCode") == 400, f"forged token -> HTTP {data.get('statusCode')}")
+        check(bool(data.get("requestid")), "error body carries requestid")
+
+    print("ALL SDK CHECKS PASSED")
+
+
+if __name__ == "__main__":
+    main()
