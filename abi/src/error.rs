@@ -60,10 +60,10 @@ pub struct ErrorPayload {
     pub hint: Option<String>,
     /// The message and hint in Chinese.
     #[serde(default, rename = "zh-CN", skip_serializing_if = "Option::is_none")]
-    pub zh_cn: Option<Localized>,
+    pub zh_cn: Option<Box<Localized>>,
     /// What the remote service answered, when it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream: Option<Upstream>,
+    pub upstream: Option<Box<Upstream>>,
 }
 
 impl ErrorPayload {
@@ -101,7 +101,7 @@ impl ErrorPayload {
 
     /// The hint in the given language (`zh-CN` falls back to English when absent).
     pub fn hint_in(&self, lang: &str) -> Option<&str> {
-        match (&self.zh_cn, lang) {
+        match (self.zh_cn.as_deref(), lang) {
             (Some(Localized { hint: Some(h), .. }), "zh-CN") => Some(h),
             _ => self.hint.as_deref(),
         }
@@ -144,7 +144,7 @@ mod tests {
     fn chinese_falls_back_to_english() {
         let mut e = ErrorPayload::new("X", "english").with_hint("hint");
         assert_eq!(e.message_in("zh-CN"), "english");
-        e.zh_cn = Some(Localized { message: "中文".into(), hint: None });
+        e.zh_cn = Some(Box::new(Localized { message: "中文".into(), hint: None }));
         assert_eq!(e.message_in("zh-CN"), "中文");
         assert_eq!(e.hint_in("zh-CN"), Some("hint"));
         assert_eq!(e.message_in("en"), "english");

@@ -1,0 +1,682 @@
+//! Flows: steps run one after another, each step's outputs stored in variables that later
+//! steps' params refer to as `"${name}"`.
+//!
+//! ```json
+//! {"steps": [
+//!   {"action": "dingtalk.robot.connect", "params": {"appKey": "${appKey}", "appSecret": "${appSecret}"},
+//!    "outputs": {"robot": "bot"}},
+//!   {"action": "dingtalk.robot.send_single_chat",
+//!    "params": {"robot": "${bot}", "userIds": ["u1"], "msgType": "text", "content": "Hello ${name}"},
+//!    "outputs": {"invalidUserIds": "bad"}}
+//! ]}
+//! ```
+//!
+//! A param that is exactly `"${name}"` becomes the variable's value, whatever its JSON type;
+//! `${name}` inside a longer string is replaced by the variable's text (strings, numbers
+//! and booleans only); `$${` writes a literal `${`. Substitution reaches into lists and
+//! objects. Variable names are letters, digits, `_` and `-`.
+//!
+//! Steps are numbered from 1, as a designer shows them; [`FlowError::step`] and the CLI's
+//! `step` field use that number.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Instant;
+
+use rpa_plugin_abi::error::Localized;
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, Manifest};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::codes;
+use crate::error::HostError;
+use crate::form::mask_secrets;
+use crate::host::{HostServices, LogLevel};
+use crate::plugin::Plugin;
+use crate::validate::{did_you_mean, validate_params};
+
+/// A flow: variables to start with, then steps run in order.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    /// A name for logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Variables defined before the first step (the caller's `initial_vars` override them).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub variables: Map<String, Value>,
+    /// The steps, run in order.
+    pub steps: Vec<Step>,
+}
+
+/// One action dropped on the canvas, with its form filled in.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The action id, as in the manifest.
+    pub action: String,
+    /// The form: field name -> value, where strings may refer to variables as `${name}`.
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    /// Output name -> the variable that receives it.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// A step that failed, or a flow that cannot run: the error document and the step at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("step {step}: {error}")]
+pub struct FlowError {
+    /// The 1-based number of the step at fault.
+    pub step: usize,
+    /// What went wrong (the plugin's own error when the action failed).
+    pub error: ErrorPayload,
+}
+
+impl Flow {
+    /// Parses a flow from JSON text; `origin` (usually the file's path) names it in errors,
+    /// which say the line and column of the problem.
+    pub fn parse(text: &str, origin: &Path) -> Result<Flow, HostError> {
+        serde_json::from_str(text).map_err(|e| {
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let cause = e.to_string();
+            let cause = cause.strip_suffix(&suffix).unwrap_or(&cause).to_string();
+            HostError::InvalidFlow { path: origin.to_path_buf(), line: e.line(), column: e.column(), cause }
+        })
+    }
+
+    /// Reads and parses the flow file at `path`.
+    pub fn from_file(path: &Path) -> Result<Flow, HostError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| HostError::FlowUnreadable { path: path.to_path_buf(), source })?;
+        Flow::parse(&text, path)
+    }
+
+    /// Checks what can be checked before anything runs, as a designer does when the user
+    /// presses "run": every action exists, every mapped output is declared by its action,
+    /// and every `${variable}` is defined by `known` or by an earlier step's outputs.
+    pub fn check<'a>(&self, manifest: &Manifest, known: impl IntoIterator<Item = &'a str>) -> Result<(), FlowError> {
+        let mut defined: BTreeSet<&str> = known.into_iter().collect();
+        defined.extend(self.variables.keys().map(String::as_str));
+        for (index, step) in self.steps.iter().enumerate() {
+            let n = index + 1;
+            let spec = action_spec(manifest, step).map_err(|error| FlowError { step: n, error })?;
+            for (param, value) in &step.params {
+                for name in references(value) {
+                    if !defined.contains(name.as_str()) {
+                        return Err(FlowError { step: n, error: unknown_variable(param, &name, &defined) });
+                    }
+                }
+            }
+            for (output, variable) in &step.outputs {
+                if !spec.outputs.iter().any(|o| &o.name == output) {
+                    return Err(FlowError { step: n, error: unknown_output(spec, output) });
+                }
+                defined.insert(variable);
+            }
+        }
+        Ok(())
+    }
+
+    /// The variables whose values feed a secret (write-only) field as a whole, so that a
+    /// host printing the final variables can mask them.
+    pub fn secret_variables(&self, manifest: &Manifest) -> BTreeSet<String> {
+        let mut secrets = BTreeSet::new();
+        for step in &self.steps {
+            let Some(spec) = manifest.action(&step.action) else { continue };
+            for (param, value) in &step.params {
+                if spec.input(param).is_some_and(|f| f.is_secret())
+                    && let Some(name) = value.as_str().and_then(whole_reference)
+                {
+                    secrets.insert(name.to_string());
+                }
+            }
+        }
+        secrets
+    }
+}
+
+/// Runs `flow` with `plugin`, lending `host` to every step, and returns the final variables.
+///
+/// The variables start as the flow's `variables` overridden by `initial_vars`. Before
+/// anything runs, [`Flow::check`] checks the actions, outputs and variable references.
+/// Then each step in turn: stop if `host` is cancelled, substitute variables into the
+/// params, validate them against the action's form ([`validate_params`]), invoke, and store
+/// the mapped outputs (an output the action did not return is an error). The first failure
+/// stops the flow; no later step runs.
+///
+/// Holds no state between calls: run it as often as needed, from as many threads as needed,
+/// with the same plugin and flow.
+pub fn run_flow(
+    plugin: &dyn Plugin,
+    flow: &Flow,
+    host: &dyn HostServices,
+    initial_vars: Map<String, Value>,
+) -> Result<Map<String, Value>, FlowError> {
+    let manifest = plugin.manifest();
+    let mut vars = flow.variables.clone();
+    vars.extend(initial_vars);
+    flow.check(manifest, vars.keys().map(String::as_str))?;
+
+    let total = flow.steps.len();
+    for (index, step) in flow.steps.iter().enumerate() {
+        let n = index + 1;
+        let fail = |error: ErrorPayload| FlowError { step: n, error };
+        if host.is_cancelled() {
+            return Err(fail(cancelled()));
+        }
+        let spec = action_spec(manifest, step).map_err(fail)?;
+        let params = substitute_params(&step.params, &vars).map_err(fail)?;
+        validate_params(spec, &params).map_err(fail)?;
+
+        host.log(LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
+        host.log(LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+        let started = Instant::now();
+        let outputs = plugin.invoke(&step.action, &params, host).map_err(fail)?;
+        let elapsed = started.elapsed().as_millis();
+        host.log(LogLevel::Info, &format!("step {n}/{total}: done in {elapsed} ms"));
+
+        for (output, variable) in &step.outputs {
+            let value = outputs.get(output).ok_or_else(|| fail(missing_output(spec, output)))?;
+            vars.insert(variable.clone(), value.clone());
+        }
+    }
+    Ok(vars)
+}
+
+/// Substitutes variables into a step's params; an error names the param (as `field`).
+pub fn substitute_params(params: &Map<String, Value>, vars: &Map<String, Value>) -> Result<Value, ErrorPayload> {
+    let mut out = Map::new();
+    for (name, value) in params {
+        out.insert(name.clone(), substitute(value, vars).map_err(|e| e.into_payload(name, vars))?);
+    }
+    Ok(Value::Object(out))
+}
+
+/// Why a value could not be substituted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubstituteError {
+    /// `${name}` names no variable.
+    UnknownVariable(String),
+    /// `${name}` inside a longer string names a list, object or null, which has no text.
+    NotText(String),
+}
+
+impl SubstituteError {
+    fn into_payload(self, param: &str, vars: &Map<String, Value>) -> ErrorPayload {
+        match self {
+            SubstituteError::UnknownVariable(name) => {
+                let defined: BTreeSet<&str> = vars.keys().map(String::as_str).collect();
+                unknown_variable(param, &name, &defined)
+            }
+            SubstituteError::NotText(name) => localized(
+                ErrorPayload::new(
+                    codes::INVALID_INPUT,
+                    format!("Param \"{param}\" embeds ${{{name}}} in a text, but the variable is not text"),
+                )
+                .with_field(param)
+                .with_hint(format!("Use \"${{{name}}}\" alone as the whole value to pass a list or object.")),
+                format!("参数 \"{param}\" 在文本中引用了 ${{{name}}}，但该变量不是文本"),
+                format!("要传入列表或对象，请单独使用 \"${{{name}}}\" 作为整个值。"),
+            ),
+        }
+    }
+}
+
+/// Substitutes variables into one value (recursively into lists and objects).
+pub fn substitute(value: &Value, vars: &Map<String, Value>) -> Result<Value, SubstituteError> {
+    match value {
+        Value::String(s) => substitute_str(s, vars),
+        Value::Array(items) => items.iter().map(|v| substitute(v, vars)).collect::<Result<_, _>>().map(Value::Array),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
+            .collect::<Result<Map<_, _>, _>>()
+            .map(Value::Object),
+        other => Ok(other.clone()),
+    }
+}
+
+fn substitute_str(s: &str, vars: &Map<String, Value>) -> Result<Value, SubstituteError> {
+    if let Some(name) = whole_reference(s) {
+        return vars.get(name).cloned().ok_or_else(|| SubstituteError::UnknownVariable(name.to_string()));
+    }
+    let mut out = String::with_capacity(s.len());
+    for piece in pieces(s) {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Var(name) => match vars.get(name) {
+                None => return Err(SubstituteError::UnknownVariable(name.to_string())),
+                Some(Value::String(v)) => out.push_str(v),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => out.push_str(&v.to_string()),
+                Some(_) => return Err(SubstituteError::NotText(name.to_string())),
+            },
+        }
+    }
+    Ok(Value::String(out))
+}
+
+/// The variable named when `s` is exactly `${name}`.
+fn whole_reference(s: &str) -> Option<&str> {
+    let name = s.strip_prefix("${")?.strip_suffix('}')?;
+    is_variable_name(name).then_some(name)
+}
+
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A piece of a string: literal text, or a `${name}` reference.
+enum Piece<'a> {
+    Text(&'a str),
+    Var(&'a str),
+}
+
+/// Splits `s` into literal text and references; `$${` is a literal `${`, and a `${` not
+/// followed by a valid name and `}` is literal text.
+fn pieces(s: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(at) = rest.find("${") {
+        if rest[..at].ends_with('$') {
+            // `$${`: the text up to the first `$`, then a literal `${`.
+            out.push(Piece::Text(&rest[..at - 1]));
+            out.push(Piece::Text("${"));
+            rest = &rest[at + 2..];
+            continue;
+        }
+        let after = &rest[at + 2..];
+        match after.find('}').map(|end| &after[..end]).filter(|name| is_variable_name(name)) {
+            Some(name) => {
+                out.push(Piece::Text(&rest[..at]));
+                out.push(Piece::Var(name));
+                rest = &after[name.len() + 1..];
+            }
+            None => {
+                out.push(Piece::Text(&rest[..at + 2]));
+                rest = after;
+            }
+        }
+    }
+    out.push(Piece::Text(rest));
+    out
+}
+
+/// Every variable a value refers to.
+fn references(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => match whole_reference(s) {
+            Some(name) => vec![name.to_string()],
+            None => pieces(s)
+                .into_iter()
+                .filter_map(|p| match p {
+                    Piece::Var(name) => Some(name.to_string()),
+                    Piece::Text(_) => None,
+                })
+                .collect(),
+        },
+        Value::Array(items) => items.iter().flat_map(references).collect(),
+        Value::Object(map) => map.values().flat_map(references).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn action_spec<'m>(manifest: &'m Manifest, step: &Step) -> Result<&'m ActionSpec, ErrorPayload> {
+    if let Some(spec) = manifest.action(&step.action) {
+        return Ok(spec);
+    }
+    let ids: Vec<&str> = manifest.actions.iter().map(|a| a.id.as_str()).collect();
+    let (hint, zh_hint) = match did_you_mean(&step.action, ids.iter().copied()) {
+        Some(id) => (format!("Did you mean \"{id}\"?"), format!("是否应为 \"{id}\"？")),
+        None => {
+            (format!("The plugin's actions are: {}.", ids.join(", ")), format!("插件的动作有：{}。", ids.join("、")))
+        }
+    };
+    Err(localized(
+        ErrorPayload::new(
+            codes::UNKNOWN_ACTION,
+            format!("The plugin {} has no action \"{}\"", manifest.id, step.action),
+        )
+        .with_hint(hint),
+        format!("插件 {} 没有动作 \"{}\"", manifest.id, step.action),
+        zh_hint,
+    ))
+}
+
+fn unknown_variable(param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorPayload {
+    let (hint, zh_hint) = match did_you_mean(name, defined.iter().copied()) {
+        Some(v) => (format!("Did you mean ${{{v}}}?"), format!("是否应为 ${{{v}}}？")),
+        None => (
+            format!(
+                "Define {name} with --var {name}=VALUE, in the flow's \"variables\", or as an earlier step's output."
+            ),
+            format!("请用 --var {name}=值、流程的 \"variables\" 或前面步骤的输出来定义 {name}。"),
+        ),
+    };
+    localized(
+        ErrorPayload::new(
+            codes::UNKNOWN_VARIABLE,
+            format!("Param \"{param}\" refers to the unknown variable ${{{name}}}"),
+        )
+        .with_field(param)
+        .with_hint(hint),
+        format!("参数 \"{param}\" 引用了未定义的变量 ${{{name}}}"),
+        zh_hint,
+    )
+}
+
+fn unknown_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
+    let names: Vec<&str> = spec.outputs.iter().map(|o| o.name.as_str()).collect();
+    localized(
+        ErrorPayload::new(codes::UNKNOWN_OUTPUT, format!("The action {} has no output \"{output}\"", spec.id))
+            .with_field(output)
+            .with_hint(format!("Its outputs are: {}.", names.join(", "))),
+        format!("动作 {} 没有输出 \"{output}\"", spec.id),
+        format!("它的输出有：{}。", names.join("、")),
+    )
+}
+
+fn missing_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
+    localized(
+        ErrorPayload::new(
+            codes::MISSING_OUTPUT,
+            format!("The action {} did not return its output \"{output}\"", spec.id),
+        )
+        .with_field(output)
+        .with_hint("Map only the outputs the action returns in this case, or report it to the plugin's author."),
+        format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
+        "请只映射该动作在此情况下会返回的输出，或联系插件作者。".to_string(),
+    )
+}
+
+fn cancelled() -> ErrorPayload {
+    localized(
+        ErrorPayload::new(codes::CANCELLED, "The flow was stopped before this step")
+            .with_hint("Run the flow again to finish it."),
+        "流程在此步骤之前被停止".to_string(),
+        "如需完成，请重新运行流程。".to_string(),
+    )
+}
+
+fn localized(mut payload: ErrorPayload, message: String, hint: String) -> ErrorPayload {
+    payload.zh_cn = Some(Box::new(Localized { message, hint: Some(hint) }));
+    payload
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars() -> Map<String, Value> {
+        json!({"name": "Ann", "n": 3, "ok": true, "list": ["a", "b"], "obj": {"k": 1}, "nothing": null})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn whole_references_keep_the_json_type() {
+        for name in ["name", "n", "ok", "list", "obj", "nothing"] {
+            assert_eq!(substitute(&json!(format!("${{{name}}}")), &vars()).unwrap(), vars()[name]);
+        }
+    }
+
+    #[test]
+    fn embedded_references_are_interpolated() {
+        let v = substitute(&json!("Hello ${name}, you have ${n} (${ok})!"), &vars()).unwrap();
+        assert_eq!(v, json!("Hello Ann, you have 3 (true)!"));
+        let v = substitute(&json!("${name}${name}"), &vars()).unwrap();
+        assert_eq!(v, json!("AnnAnn"));
+    }
+
+    #[test]
+    fn literal_dollars() {
+        assert_eq!(substitute(&json!("cost: $5, $${name}"), &vars()).unwrap(), json!("cost: $5, ${name}"));
+        assert_eq!(substitute(&json!("$${name}"), &vars()).unwrap(), json!("${name}"));
+        assert_eq!(substitute(&json!("${ not a name } ${"), &vars()).unwrap(), json!("${ not a name } ${"));
+        assert_eq!(substitute(&json!("${}"), &vars()).unwrap(), json!("${}"));
+    }
+
+    #[test]
+    fn reaches_into_lists_and_objects() {
+        let v = substitute(&json!({"a": ["${name}", {"b": "${list}"}], "c": 1}), &vars()).unwrap();
+        assert_eq!(v, json!({"a": ["Ann", {"b": ["a", "b"]}], "c": 1}));
+    }
+
+    #[test]
+    fn unknown_and_untextual_variables() {
+        assert_eq!(substitute(&json!("${who}"), &vars()), Err(SubstituteError::UnknownVariable("who".into())));
+        assert_eq!(substitute(&json!("hi ${who}"), &vars()), Err(SubstituteError::UnknownVariable("who".into())));
+        assert_eq!(substitute(&json!("hi ${list}"), &vars()), Err(SubstituteError::NotText("list".into())));
+
+        let params = json!({"content": "hi ${nmae}"}).as_object().cloned().unwrap_or_default();
+        let e = substitute_params(&params, &vars()).unwrap_err();
+        assert_eq!(e.code, codes::UNKNOWN_VARIABLE);
+        assert_eq!(e.field.as_deref(), Some("content"));
+        assert!(e.message.contains("${nmae}"), "{}", e.message);
+        assert_eq!(e.hint.as_deref(), Some("Did you mean ${name}?"));
+    }
+
+    #[test]
+    fn references_are_found_everywhere() {
+        let mut found = references(&json!({"a": ["${x}", "hi ${y} $${z}"], "b": "${w}"}));
+        found.sort();
+        assert_eq!(found, ["w", "x", "y"]);
+    }
+
+    #[test]
+    fn parse_errors_name_the_file_line_and_column() {
+        let e = Flow::parse("{\"steps\": [\n  {\"action\": \"a\",, }\n]}", Path::new("my-flow.json")).unwrap_err();
+        match &e {
+            HostError::InvalidFlow { path, line, column, .. } => {
+                assert_eq!(path, Path::new("my-flow.json"));
+                assert_eq!((*line, *column), (2, 18));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("my-flow.json"), "{e}");
+
+        let e = Flow::parse(r#"{"steps": [{"action": "a", "param": {}}]}"#, Path::new("f.json")).unwrap_err();
+        assert!(e.to_string().contains("unknown field `param`"), "{e}");
+        let e = Flow::parse(r#"{}"#, Path::new("f.json")).unwrap_err();
+        assert!(e.to_string().contains("missing field `steps`"), "{e}");
+        let e = Flow::from_file(Path::new("/no/such/flow.json")).unwrap_err();
+        assert_eq!(e.code(), codes::INVALID_FLOW);
+        assert!(e.to_string().contains("/no/such/flow.json"), "{e}");
+    }
+
+    #[test]
+    fn parses_the_documented_shape() {
+        let flow = Flow::parse(
+            r#"{"steps":[{"action":"x.y","params":{"a":"${v}"},"outputs":{"out":"var"}},{"action":"x.z"}]}"#,
+            Path::new("f.json"),
+        )
+        .unwrap();
+        assert_eq!(flow.steps.len(), 2);
+        assert_eq!(flow.steps[0].outputs["out"], "var");
+        assert!(flow.steps[1].params.is_empty());
+    }
+
+    /// A plugin in memory: `t.upper` upper-cases `text`; `t.fail` fails; every call is counted.
+    struct FakePlugin {
+        manifest: Manifest,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl FakePlugin {
+        fn new() -> Self {
+            let field = |name: &str, required: bool, schema: Value| {
+                json!({"name": name, "label": {"zh-CN": name, "en": name}, "help": {"zh-CN": "", "en": ""},
+                       "required": required, "schema": schema})
+            };
+            let manifest = json!({
+                "id": "fake", "version": "0.0.1", "abiVersion": 1, "name": {"zh-CN": "假", "en": "Fake"},
+                "actions": [
+                    {"id": "t.upper", "title": {"zh-CN": "大写", "en": "Upper"}, "description": {"zh-CN": "", "en": ""},
+                     "inputs": {"basic": [field("text", true, json!({"type": "string"}))],
+                                "advanced": [field("key", false, json!({"type": "string", "writeOnly": true}))]},
+                     "outputs": [field("text", true, json!({"type": "string"})), field("extra", false, json!({"type": "string"}))]},
+                    {"id": "t.fail", "title": {"zh-CN": "失败", "en": "Fail"}, "description": {"zh-CN": "", "en": ""},
+                     "inputs": {"basic": [], "advanced": []}, "outputs": []}
+                ]
+            });
+            FakePlugin { manifest: serde_json::from_value(manifest).unwrap(), calls: Default::default() }
+        }
+
+        fn calls(&self) -> usize {
+            self.calls.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    impl Plugin for FakePlugin {
+        fn manifest(&self) -> &Manifest {
+            &self.manifest
+        }
+
+        fn manifest_json(&self) -> &str {
+            "{}"
+        }
+
+        fn invoke(&self, action: &str, params: &Value, host: &dyn HostServices) -> Result<Value, ErrorPayload> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            host.log(LogLevel::Info, &format!("fake {action}"));
+            match action {
+                "t.upper" => Ok(json!({"text": params["text"].as_str().unwrap_or_default().to_uppercase()})),
+                _ => Err(ErrorPayload::new("BOOM", "it failed")),
+            }
+        }
+    }
+
+    fn flow(text: &str) -> Flow {
+        Flow::parse(text, Path::new("test.json")).unwrap()
+    }
+
+    fn initial(pairs: Value) -> Map<String, Value> {
+        pairs.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn runs_steps_and_wires_outputs() {
+        let plugin = FakePlugin::new();
+        let host = crate::Host::silent().with_capture();
+        let f = flow(
+            r#"{"variables": {"who": "ann"}, "steps": [
+                {"action": "t.upper", "params": {"text": "hi ${who}"}, "outputs": {"text": "a"}},
+                {"action": "t.upper", "params": {"text": "${a}!"}, "outputs": {"text": "b"}}]}"#,
+        );
+        let vars = run_flow(&plugin, &f, &host, initial(json!({"extra": 1}))).unwrap();
+        assert_eq!(Value::Object(vars), json!({"who": "ann", "extra": 1, "a": "HI ANN", "b": "HI ANN!"}));
+        assert_eq!(plugin.calls(), 2);
+        let log = host.captured();
+        assert!(log.contains(&"info: fake t.upper".to_string()), "{log:?}");
+        assert!(log.iter().any(|l| l.starts_with("info: step 2/2")), "{log:?}");
+    }
+
+    #[test]
+    fn initial_vars_override_the_flows() {
+        let plugin = FakePlugin::new();
+        let f = flow(
+            r#"{"variables": {"who": "ann"}, "steps": [{"action": "t.upper", "params": {"text": "${who}"}, "outputs": {"text": "out"}}]}"#,
+        );
+        let vars = run_flow(&plugin, &f, &crate::Host::silent(), initial(json!({"who": "bob"}))).unwrap();
+        assert_eq!(vars["out"], "BOB");
+    }
+
+    #[test]
+    fn nothing_runs_when_a_later_step_is_wrong() {
+        let plugin = FakePlugin::new();
+        let host = crate::Host::silent();
+        let cases = [
+            (r#"{"action": "t.uper"}"#, codes::UNKNOWN_ACTION, None, Some("Did you mean \"t.upper\"?")),
+            (r#"{"action": "t.upper", "params": {"text": "${nope}"}}"#, codes::UNKNOWN_VARIABLE, Some("text"), None),
+            (
+                r#"{"action": "t.upper", "params": {"text": "x"}, "outputs": {"txt": "v"}}"#,
+                codes::UNKNOWN_OUTPUT,
+                Some("txt"),
+                None,
+            ),
+        ];
+        for (second, code, field, hint) in cases {
+            let f = flow(&format!(r#"{{"steps": [{{"action": "t.upper", "params": {{"text": "a"}}}}, {second}]}}"#));
+            let e = run_flow(&plugin, &f, &host, Map::new()).unwrap_err();
+            assert_eq!((e.step, e.error.code.as_str(), e.error.field.as_deref()), (2, code, field), "{e}");
+            if let Some(hint) = hint {
+                assert_eq!(e.error.hint.as_deref(), Some(hint));
+            }
+            assert!(e.error.zh_cn.is_some());
+        }
+        assert_eq!(plugin.calls(), 0);
+    }
+
+    #[test]
+    fn a_failing_step_stops_the_flow() {
+        let plugin = FakePlugin::new();
+        let f = flow(
+            r#"{"steps": [{"action": "t.upper", "params": {"text": "a"}}, {"action": "t.fail"}, {"action": "t.upper", "params": {"text": "b"}}]}"#,
+        );
+        let e = run_flow(&plugin, &f, &crate::Host::silent(), Map::new()).unwrap_err();
+        assert_eq!((e.step, e.error.code.as_str()), (2, "BOOM"));
+        assert_eq!(plugin.calls(), 2);
+    }
+
+    #[test]
+    fn invalid_params_stop_before_the_call() {
+        let plugin = FakePlugin::new();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "${n}"}}]}"#);
+        let e = run_flow(&plugin, &f, &crate::Host::silent(), initial(json!({"n": 5}))).unwrap_err();
+        assert_eq!((e.step, e.error.code.as_str(), e.error.field.as_deref()), (1, codes::INVALID_INPUT, Some("text")));
+        assert_eq!(plugin.calls(), 0);
+    }
+
+    #[test]
+    fn a_declared_output_that_is_not_returned() {
+        let plugin = FakePlugin::new();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a"}, "outputs": {"extra": "e"}}]}"#);
+        let e = run_flow(&plugin, &f, &crate::Host::silent(), Map::new()).unwrap_err();
+        assert_eq!(
+            (e.step, e.error.code.as_str(), e.error.field.as_deref()),
+            (1, codes::MISSING_OUTPUT, Some("extra"))
+        );
+    }
+
+    #[test]
+    fn a_cancelled_host_runs_nothing() {
+        let plugin = FakePlugin::new();
+        let host = crate::Host::silent();
+        host.cancel();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a"}}]}"#);
+        let e = run_flow(&plugin, &f, &host, Map::new()).unwrap_err();
+        assert_eq!((e.step, e.error.code.as_str()), (1, codes::CANCELLED));
+        assert_eq!(plugin.calls(), 0);
+    }
+
+    #[test]
+    fn secrets_are_logged_masked_and_listed() {
+        let plugin = FakePlugin::new();
+        let host = crate::Host::silent().with_capture();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a", "key": "${k}"}}]}"#);
+        run_flow(&plugin, &f, &host, initial(json!({"k": "hunter2"}))).unwrap();
+        assert!(host.captured().iter().all(|l| !l.contains("hunter2")), "{:?}", host.captured());
+        assert_eq!(f.secret_variables(plugin.manifest()), BTreeSet::from(["k".to_string()]));
+    }
+
+    #[test]
+    fn one_flow_from_many_threads() {
+        let plugin = FakePlugin::new();
+        let host = crate::Host::silent();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "${x}"}, "outputs": {"text": "y"}}]}"#);
+        std::thread::scope(|scope| {
+            for i in 0..8 {
+                let (plugin, host, f) = (&plugin, &host, &f);
+                scope.spawn(move || {
+                    for j in 0..50 {
+                        let vars = run_flow(plugin, f, host, initial(json!({"x": format!("t{i}-{j}")}))).unwrap();
+                        assert_eq!(vars["y"], format!("T{i}-{j}"));
+                    }
+                });
+            }
+        });
+        assert_eq!(plugin.calls(), 400);
+    }
+}

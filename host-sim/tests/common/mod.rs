@@ -1,0 +1,110 @@
+//! Helpers shared by host-sim's end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The built `host-sim` binary.
+pub fn host_sim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_host-sim"))
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    /// The `error` object of a failure's stdout, after checking the exit code is 1.
+    pub fn error(&self) -> Value {
+        assert_eq!(self.code, Some(1), "expected exit 1\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        let doc = self.json();
+        assert!(doc["error"].is_object(), "{doc}");
+        doc["error"].clone()
+    }
+}
+
+/// Runs the binary with `args`.
+pub fn run(args: &[&str]) -> Run {
+    let Output { status, stdout, stderr } = host_sim().args(args).output().expect("host-sim runs");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A shared library of the system that is certainly not a plugin.
+pub fn system_library() -> PathBuf {
+    let dirs = [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib/aarch64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/lib64",
+        "/usr/lib64",
+        "/lib",
+        "/usr/lib",
+    ];
+    let names = ["libz.so.1", "libm.so.6", "libc.so.6"];
+    dirs.iter()
+        .flat_map(|d| names.iter().map(move |n| Path::new(d).join(n)))
+        .find(|p| p.exists())
+        .expect("a system shared library (libz, libm or libc) to test with")
+}
+
+/// A scratch directory for this test binary.
+pub fn scratch() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("host-sim-scratch");
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Writes `text` to a scratch file named `name` and returns its path.
+pub fn scratch_file(name: &str, text: &str) -> PathBuf {
+    let path = scratch().join(name);
+    std::fs::write(&path, text).expect("scratch file");
+    path
+}
+
+/// The test plugin `name` (`echo_plugin`, `alien_plugin`, `wrong_version_plugin`,
+/// `bad_manifest_plugin`) from `tests/fixtures/`, built once per test binary into the
+/// test target's scratch directory.
+pub fn fixture(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT.get_or_init(build_fixtures).as_ref().unwrap_or_else(|e| panic!("{e}"));
+    dir.join(format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
+}
+
+fn build_fixtures() -> Result<PathBuf, String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/Cargo.toml");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--quiet", "--workspace", "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .map_err(|e| format!("cannot run cargo to build the fixtures: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("building the fixture plugins failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(target.join("debug"))
+}
+
+/// The path as a `&str` for command lines.
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}

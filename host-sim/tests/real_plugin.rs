@@ -1,0 +1,68 @@
+//! host-sim against the real DingTalk robot plugin (the workspace's cdylib), when it has been
+//! built: `$HOST_SIM_PLUGIN`, or `libdingtalk_robot.so` in this target directory (as after
+//! `cargo build` or `cargo test --workspace`). Without it these tests say so on stderr and
+//! pass, unless `HOST_SIM_REQUIRE_PLUGIN=1`, when its absence fails them.
+//! Nothing here touches the network: the host refuses these flows before calling the plugin.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{run, s, scratch_file};
+use serde_json::Value;
+
+fn real_plugin() -> Option<PathBuf> {
+    let path = std::env::var_os("HOST_SIM_PLUGIN").map(PathBuf::from).unwrap_or_else(host_sim::default_plugin_path);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("HOST_SIM_REQUIRE_PLUGIN").map_or(true, |v| v != "1"),
+        "HOST_SIM_REQUIRE_PLUGIN=1 but the plugin {} does not exist; build it first",
+        path.display()
+    );
+    eprintln!("skipped: the plugin {} is not built", path.display());
+    None
+}
+
+#[test]
+fn inspect_json_prints_the_shipped_manifest() {
+    let Some(plugin) = real_plugin() else { return };
+    let r = run(&["inspect", "--json", "--plugin", s(&plugin)]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let shipped: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin.json")).expect("plugin.json"),
+    )
+    .expect("plugin.json is JSON");
+    assert_eq!(r.json(), shipped);
+
+    let r = run(&["inspect", "--lang", "zh-CN", "--plugin", s(&plugin)]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("建立钉钉机器人连接") && r.stdout.contains("钉钉机器人发送单聊消息"), "{}", r.stdout);
+    assert!(r.stdout.contains("仅当 msgType 为 markdown 时显示"), "{}", r.stdout);
+}
+
+#[test]
+fn the_host_refuses_bad_forms_before_calling_the_plugin() {
+    let Some(plugin) = real_plugin() else { return };
+    let flow = scratch_file(
+        "real-bad-msgtype.json",
+        r#"{"steps": [{"action": "dingtalk.robot.send_single_chat",
+            "params": {"robot": {"type": "dingtalk.robot", "id": "x"}, "userIds": ["u1"], "msgType": "html", "content": "hi"}}]}"#,
+    );
+    let e = run(&["run", "--plugin", s(&plugin), s(&flow)]).error();
+    assert_eq!((&e["code"], &e["field"], &e["step"]), (&"INVALID_INPUT".into(), &"msgType".into(), &1.into()), "{e}");
+
+    let ids: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
+    let flow = scratch_file(
+        "real-too-many.json",
+        &format!(
+            r#"{{"steps": [{{"action": "dingtalk.robot.send_single_chat",
+                "params": {{"robot": {{"type": "dingtalk.robot", "id": "x"}}, "userIds": {}, "msgType": "text", "content": "hi"}}}}]}}"#,
+            serde_json::to_string(&ids).expect("JSON")
+        ),
+    );
+    let e = run(&["run", "--plugin", s(&plugin), s(&flow)]).error();
+    assert_eq!((&e["code"], &e["field"], &e["step"]), (&"INVALID_INPUT".into(), &"userIds".into(), &1.into()), "{e}");
+    assert!(e["message"].as_str().unwrap_or_default().contains("at most 20"), "{e}");
+}
