@@ -86,13 +86,13 @@ pub extern "C" fn rpa_plugin_manifest() -> *mut c_char {
 ///
 /// # Safety
 /// `ptr` is null or points to a NUL-terminated string.
-unsafe fn arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, ErrorPayload> {
+unsafe fn arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, String> {
     if ptr.is_null() {
-        return Err(ErrorPayload::new(codes::INVALID_PARAMS, format!("`{name}` is a null pointer")));
+        return Err(format!("`{name}` is a null pointer"));
     }
     // SAFETY: not null, and NUL-terminated by the caller's contract.
     let text = unsafe { CStr::from_ptr(ptr) };
-    text.to_str().map_err(|_| ErrorPayload::new(codes::INVALID_PARAMS, format!("`{name}` is not valid UTF-8")))
+    text.to_str().map_err(|_| format!("`{name}` is not valid UTF-8"))
 }
 
 /// Runs one action. `params_json` is a JSON object keyed by field name; `host` may be null.
@@ -114,7 +114,9 @@ pub unsafe extern "C" fn rpa_plugin_invoke(
         // SAFETY: per this function's contract.
         let (action, params) = match unsafe { (arg(action_id, "action_id"), arg(params_json, "params_json")) } {
             (Ok(a), Ok(p)) => (a, p),
-            (Err(e), _) | (_, Err(e)) => return (RPA_INVALID_ARGUMENT, e.to_json()),
+            (Err(e), _) | (_, Err(e)) => {
+                return (RPA_INVALID_ARGUMENT, ErrorPayload::new(codes::INVALID_PARAMS, e).to_json());
+            }
         };
         let c_host = CHost(if host.is_null() {
             RpaHost { user_data: std::ptr::null_mut(), log: None, is_cancelled: None }

@@ -90,7 +90,7 @@ pub enum Error {
 
     /// DingTalk refused the credentials.
     #[error("DingTalk refused the AppKey/AppSecret")]
-    AuthFailed(Upstream),
+    AuthFailed(Box<Upstream>),
 
     /// The app lacks a permission.
     #[error("the app lacks the permission {scopes:?}")]
@@ -98,16 +98,16 @@ pub enum Error {
         /// The scopes DingTalk named (e.g. `qyapi_robot_sendmsg`).
         scopes: Vec<String>,
         /// DingTalk's answer.
-        upstream: Upstream,
+        upstream: Box<Upstream>,
     },
 
     /// This machine's IP is not allowed.
     #[error("this machine's IP address is not on the app's allow-list")]
-    IpNotAllowed(Upstream),
+    IpNotAllowed(Box<Upstream>),
 
     /// Unknown robot code or disabled robot.
     #[error("DingTalk does not know the robot code")]
-    RobotCodeInvalid(Upstream),
+    RobotCodeInvalid(Box<Upstream>),
 
     /// Still throttled after retrying.
     #[error("DingTalk throttled the app after {retries} retries")]
@@ -115,7 +115,7 @@ pub enum Error {
         /// How many times we retried.
         retries: u32,
         /// DingTalk's last answer.
-        upstream: Upstream,
+        upstream: Box<Upstream>,
     },
 
     /// The server could not be reached; nothing was sent.
@@ -144,7 +144,7 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
         /// What DingTalk said, as far as it could be read.
-        upstream: Upstream,
+        upstream: Box<Upstream>,
     },
 
     /// A send reached DingTalk but its answer was lost.
@@ -153,12 +153,12 @@ pub enum Error {
         /// What happened after the request left.
         reason: String,
         /// What DingTalk said, as far as it could be read.
-        upstream: Upstream,
+        upstream: Box<Upstream>,
     },
 
     /// Any other refusal by DingTalk.
     #[error("DingTalk refused the call: {}", .0.message.as_deref().unwrap_or("?"))]
-    DingTalk(Upstream),
+    DingTalk(Box<Upstream>),
 
     /// The user stopped the flow.
     #[error("cancelled")]
@@ -217,7 +217,7 @@ impl Error {
             | Error::PermissionDenied { upstream: u, .. }
             | Error::Throttled { upstream: u, .. }
             | Error::BadResponse { upstream: u, .. }
-            | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u),
+            | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u.as_ref()),
             _ => None,
         }
     }
@@ -342,8 +342,8 @@ impl Error {
             message: w.en,
             field: self.field().map(str::to_string),
             hint: Some(w.hint_en),
-            zh_cn: Some(Localized { message: w.zh, hint: Some(w.hint_zh) }),
-            upstream: self.upstream().cloned(),
+            zh_cn: Some(Box::new(Localized { message: w.zh, hint: Some(w.hint_zh) })),
+            upstream: self.upstream().cloned().map(Box::new),
         }
     }
 }
@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn permission_hint_names_the_scope() {
-        let e = Error::PermissionDenied { scopes: vec!["qyapi_robot_sendmsg".into()], upstream: Upstream::default() };
+        let e = Error::PermissionDenied { scopes: vec!["qyapi_robot_sendmsg".into()], upstream: Box::default() };
         let p = e.to_payload();
         assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
     }

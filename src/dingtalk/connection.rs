@@ -267,7 +267,7 @@ impl Connection {
         answer.media_id.filter(|m| !m.is_empty()).ok_or_else(|| Error::BadResponse {
             url: oapi_base.to_string(),
             reason: "the upload answer has no media_id".into(),
-            upstream: Upstream { request_id, ..Upstream::default() },
+            upstream: Box::new(Upstream { request_id, ..Upstream::default() }),
         })
     }
 
@@ -275,9 +275,9 @@ impl Connection {
         serde_json::from_slice(bytes).map_err(|e| {
             let reason = format!("the answer is not the JSON expected ({e})");
             if api.repeatable() {
-                Error::BadResponse { url: self.api_base.clone(), reason, upstream: Upstream::default() }
+                Error::BadResponse { url: self.api_base.clone(), reason, upstream: Box::default() }
             } else {
-                Error::SendOutcomeUnknown { reason, upstream: Upstream::default() }
+                Error::SendOutcomeUnknown { reason, upstream: Box::default() }
             }
         })
     }
@@ -318,7 +318,7 @@ impl Connection {
                 Attempt::TimedOut => {
                     return Err(Error::SendOutcomeUnknown {
                         reason: format!("no answer within {} s", timeout.as_secs()),
-                        upstream: Upstream::default(),
+                        upstream: Box::default(),
                     });
                 }
                 Attempt::Broken(reason) if api.repeatable() && server == 0 => {
@@ -327,10 +327,10 @@ impl Connection {
                     continue;
                 }
                 Attempt::Broken(reason) if api.repeatable() => {
-                    return Err(Error::BadResponse { url: base.to_string(), reason, upstream: Upstream::default() });
+                    return Err(Error::BadResponse { url: base.to_string(), reason, upstream: Box::default() });
                 }
                 Attempt::Broken(reason) => {
-                    return Err(Error::SendOutcomeUnknown { reason, upstream: Upstream::default() });
+                    return Err(Error::SendOutcomeUnknown { reason, upstream: Box::default() });
                 }
             };
             let (refusal, upstream) = match classify(api, status, &body, request_id.clone()) {
@@ -432,7 +432,7 @@ fn classify(
     status: StatusCode,
     body: &[u8],
     header_request_id: Option<String>,
-) -> Option<(Refusal, Upstream)> {
+) -> Option<(Refusal, Box<Upstream>)> {
     if api.old_generation() && status.is_success() {
         let answer: OldApiResponse = serde_json::from_slice(body).ok()?;
         if answer.errcode == 0 {
@@ -451,7 +451,7 @@ fn classify(
             60020 => Refusal::IpNotAllowed,
             _ => Refusal::Other,
         };
-        return Some((refusal, upstream));
+        return Some((refusal, Box::new(upstream)));
     }
     if status.is_success() {
         return None;
@@ -485,7 +485,7 @@ fn classify(
     } else {
         Refusal::Other
     };
-    Some((refusal, upstream))
+    Some((refusal, Box::new(upstream)))
 }
 
 /// reqwest is built without a default TLS crypto provider (to avoid aws-lc's C build);

@@ -7,7 +7,7 @@
 //! from another process or run is never recognised.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -103,9 +103,7 @@ pub fn forget(s: &RobotSettings, conn: &Arc<Connection>) {
 /// Registers a connected robot and returns its handle.
 pub fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value {
     static KEY: OnceLock<RandomState> = OnceLock::new();
-    let mut h = KEY.get_or_init(RandomState::new).build_hasher();
-    s.hash(&mut h);
-    let id = format!("robot-{:016x}", h.finish());
+    let id = format!("robot-{:016x}", KEY.get_or_init(RandomState::new).hash_one(s));
     let robot =
         Robot { connection, robot_code: s.robot_code.clone(), oapi_base: s.oapi_base.clone(), timeout: s.timeout };
     lock().robots.insert(id.clone(), Arc::new(robot));

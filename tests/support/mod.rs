@@ -1,0 +1,100 @@
+//! Shared by the end-to-end tests: a recording host, a standard emulated org, and calls
+//! into the plugin through its Rust entry point (the same code the cdylib exports).
+
+#![allow(dead_code)]
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::RStr;
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, LogLevel};
+use serde_json::{Value, json};
+
+/// The test org's app.
+pub const APP_KEY: &str = "dingtestappkey01";
+/// Its secret: no output, error or log may ever contain it.
+pub const APP_SECRET: &str = "S3cret-Never-Print-Me-0123456789";
+/// Users of the org.
+pub const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
+/// The user DingTalk flow-controls.
+pub const FLOW_CONTROLLED: &str = "busy04";
+
+/// A host that records every log line and can be cancelled.
+#[derive(Default)]
+pub struct TestHost {
+    pub logs: Mutex<Vec<String>>,
+    pub cancelled: AtomicBool,
+}
+
+impl Host for TestHost {
+    fn log(&self, level: LogLevel, message: RStr<'_>) {
+        self.logs.lock().unwrap().push(format!("[{}] {}", level.as_str(), message.as_str()));
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+}
+
+impl TestHost {
+    pub fn text(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+/// Calls an action as a designer would, through the plugin's entry point.
+pub fn invoke(host: &TestHost, action: &str, params: &Value) -> Result<Value, ErrorPayload> {
+    let host_ref = Host_TO::from_ptr(host, TD_Opaque);
+    match dingtalk_robot::invoke(action, &params.to_string(), &host_ref) {
+        Ok(out) => Ok(serde_json::from_str(&out).expect("outputs are JSON")),
+        Err(err) => Err(serde_json::from_str(&err).expect("errors are ErrorPayload JSON")),
+    }
+}
+
+/// An emulated org with one app and the test users.
+pub fn org_config() -> EmulatorConfig {
+    EmulatorConfig {
+        apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
+        users: USERS.iter().map(|u| u.to_string()).collect(),
+        flow_controlled: vec![FLOW_CONTROLLED.to_string()],
+        ..EmulatorConfig::default()
+    }
+}
+
+/// Starts the standard org.
+pub fn org() -> Emulator {
+    Emulator::start(org_config()).expect("emulator starts")
+}
+
+/// Connect params pointing at the emulator.
+pub fn connect_params(emu: &Emulator) -> Value {
+    json!({ "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url() })
+}
+
+/// Connects and returns the robot handle.
+pub fn connect(host: &TestHost, emu: &Emulator) -> Value {
+    let out = invoke(host, "dingtalk.robot.connect", &connect_params(emu)).expect("connect succeeds");
+    out["robot"].clone()
+}
+
+/// Every access token the emulator saw in use.
+pub fn tokens_seen(emu: &Emulator) -> Vec<String> {
+    let mut tokens: Vec<String> =
+        emu.requests().iter().filter_map(|r| r.access_token.clone()).filter(|t| !t.is_empty()).collect();
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+/// Fails if any of `texts` contains the secret or one of the tokens.
+pub fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
+    let tokens = tokens_seen(emu);
+    for text in texts {
+        assert!(!text.contains(APP_SECRET), "the AppSecret leaked: {text}");
+        for t in &tokens {
+            assert!(!text.contains(t.as_str()), "an access token leaked: {text}");
+        }
+    }
+}
