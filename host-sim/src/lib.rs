@@ -22,12 +22,14 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+pub mod plugin_c;
 pub mod validate;
 
 pub use error::HostError;
 pub use flow::{Flow, FlowError, Step, run_flow};
 pub use host::{Host, HostServices, LogLevel};
-pub use plugin::{AbiStablePlugin, Plugin, default_plugin_path, load};
+pub use plugin::{Abi, AbiStablePlugin, Plugin, default_plugin_path, load, load_with};
+pub use plugin_c::CAbiPlugin;
 
 /// The error codes host-sim itself produces, beside the shared ones of [`rpa_plugin_abi::codes`]
 /// (re-exported here) that plugins produce too.

@@ -44,6 +44,26 @@ pub fn load(path: &Path) -> Result<Arc<dyn Plugin>, HostError> {
     Ok(Arc::new(AbiStablePlugin::load(path)?))
 }
 
+/// The two ways a designer can load the same library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Abi {
+    /// The `abi_stable` root module of `rpa-plugin-abi` (Rust designers).
+    #[default]
+    #[value(name = "abi-stable")]
+    AbiStable,
+    /// The plain C entry points (designers in Python, .NET, ...).
+    #[value(name = "c")]
+    C,
+}
+
+/// Loads the plugin library at `path` through the given ABI.
+pub fn load_with(path: &Path, abi: Abi) -> Result<Arc<dyn Plugin>, HostError> {
+    match abi {
+        Abi::AbiStable => load(path),
+        Abi::C => Ok(Arc::new(crate::plugin_c::CAbiPlugin::load(path)?)),
+    }
+}
+
 /// The file name of the DingTalk robot plugin on this platform (`libdingtalk_robot.so` on Linux).
 pub fn default_plugin_file_name() -> String {
     format!("{}dingtalk_robot{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
@@ -162,7 +182,7 @@ impl rpa_plugin_abi::Host for HostAdapter<'_> {
 }
 
 /// The outputs text of a successful call, which must be a JSON object.
-fn parse_outputs(action: &str, text: &str) -> Result<Value, ErrorPayload> {
+pub(crate) fn parse_outputs(action: &str, text: &str) -> Result<Value, ErrorPayload> {
     match serde_json::from_str::<Value>(text) {
         Ok(outputs @ Value::Object(_)) => Ok(outputs),
         Ok(_) => Err(internal(action, "outputs that are not a JSON object", text)),
@@ -171,7 +191,7 @@ fn parse_outputs(action: &str, text: &str) -> Result<Value, ErrorPayload> {
 }
 
 /// The error text of a failed call, which must be an [`ErrorPayload`].
-fn parse_error(action: &str, text: &str) -> ErrorPayload {
+pub(crate) fn parse_error(action: &str, text: &str) -> ErrorPayload {
     match serde_json::from_str::<ErrorPayload>(text) {
         Ok(payload) => payload,
         Err(e) => internal(action, &format!("an error that is not an error document ({e})"), text),

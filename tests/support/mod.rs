@@ -98,3 +98,13 @@ pub fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
         }
     }
 }
+
+/// The `host-sim` binary of this build (`target/<profile>/host-sim`; test binaries run from
+/// `target/<profile>/deps`). `cargo test --workspace` builds it.
+pub fn host_sim_exe() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let path = profile_dir.join(format!("host-sim{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "build host-sim first (cargo test --workspace does): {}", path.display());
+    path
+}

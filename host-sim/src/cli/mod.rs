@@ -70,6 +70,10 @@ pub struct PluginArgs {
     /// The language of forms and error messages.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+
+    /// How to load the library: its abi_stable root module, or its plain C entry points.
+    #[arg(long, value_enum, default_value_t = plugin::Abi::AbiStable)]
+    pub abi: plugin::Abi,
 }
 
 impl PluginArgs {
@@ -80,7 +84,7 @@ impl PluginArgs {
 
     /// Loads the plugin.
     pub fn load(&self) -> Result<Arc<dyn Plugin>, HostError> {
-        plugin::load(&self.plugin_path())
+        plugin::load_with(&self.plugin_path(), self.abi)
     }
 }
 

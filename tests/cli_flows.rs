@@ -1,0 +1,114 @@
+//! `host-sim run` over the built cdylib against the emulator, as a user runs it: connect
+//! prints a robot handle; connect -> send delivers once for every template; bad connections
+//! end in exit 1 and a structured error.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use support::*;
+
+fn write_flow(dir: &Path, name: &str, steps: Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, json!({ "steps": steps }).to_string()).unwrap();
+    path
+}
+
+fn run(flow: &Path) -> (Output, Value) {
+    let out = Command::new(host_sim_exe()).arg("run").arg(flow).output().unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out, doc)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cli-flows-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn connect_prints_a_robot_handle() {
+    let emu = org();
+    let dir = scratch("connect");
+    let flow = write_flow(
+        &dir,
+        "connect.json",
+        json!([{ "action": "dingtalk.robot.connect", "params": connect_params(&emu), "outputs": { "robot": "bot" } }]),
+    );
+    let (out, doc) = run(&flow);
+    assert!(out.status.success(), "{doc}");
+    assert_eq!(doc["bot"]["type"], "dingtalk.robot");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_no_secrets(&emu, &[&doc.to_string(), &stderr]);
+}
+
+#[test]
+fn every_template_is_delivered_once() {
+    let dir = scratch("templates");
+    let file = dir.join("周报.pdf");
+    std::fs::write(&file, b"%PDF").unwrap();
+    for (msg_type, content, msg_key) in [
+        ("text", "hello", "sampleText"),
+        ("markdown", "# Title\nbody", "sampleMarkdown"),
+        ("image", "https://example.com/a.png", "sampleImageMsg"),
+        ("file", file.to_str().unwrap(), "sampleFile"),
+    ] {
+        let emu = org();
+        let flow = write_flow(
+            &dir,
+            &format!("{msg_type}.json"),
+            json!([
+                { "action": "dingtalk.robot.connect", "params": connect_params(&emu), "outputs": { "robot": "bot" } },
+                { "action": "dingtalk.robot.send_single_chat",
+                  "params": { "robot": "${bot}", "userIds": ["manager01", "ghost", FLOW_CONTROLLED], "msgType": msg_type, "content": content },
+                  "outputs": { "invalidUserIds": "invalid", "flowControlledUserIds": "limited", "processQueryKey": "key" } }
+            ]),
+        );
+        let (out, doc) = run(&flow);
+        assert!(out.status.success(), "{msg_type}: {doc}");
+        assert_eq!(doc["invalid"], json!(["ghost"]), "{msg_type}");
+        assert_eq!(doc["limited"], json!([FLOW_CONTROLLED]), "{msg_type}");
+        let delivered = emu.delivered();
+        assert_eq!(delivered.len(), 1, "{msg_type}: delivered once");
+        assert_eq!(delivered[0].msg_key, msg_key);
+        assert_eq!(doc["key"], delivered[0].process_query_key.as_str(), "{msg_type}");
+        assert_eq!(emu.stats().messages, 1, "{msg_type}");
+    }
+}
+
+#[test]
+fn bad_connections_exit_1_with_a_structured_error() {
+    let emu = org();
+    let dir = scratch("bad");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cases = [
+        ("appSecret", json!("wrong"), "AUTH_FAILED", None),
+        ("apiBaseUrl", json!(format!("http://127.0.0.1:{dead}")), "NETWORK", None),
+        ("apiBaseUrl", json!("htp:/broken"), "INVALID_INPUT", Some("apiBaseUrl")),
+        ("appKey", json!(""), "INVALID_INPUT", Some("appKey")),
+    ];
+    for (i, (name, value, code, field)) in cases.into_iter().enumerate() {
+        let mut params = connect_params(&emu);
+        params[name] = value;
+        let flow = write_flow(
+            &dir,
+            &format!("bad{i}.json"),
+            json!([{ "action": "dingtalk.robot.connect", "params": params }]),
+        );
+        let (out, doc) = run(&flow);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = &doc["error"];
+        assert_eq!(err["code"], code, "{name}: {doc}");
+        assert_eq!(err["step"], 1);
+        assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(err["hint"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {doc}");
+        if let Some(field) = field {
+            assert_eq!(err["field"], field);
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_no_secrets(&emu, &[&doc.to_string(), &stderr]);
+    }
+}
