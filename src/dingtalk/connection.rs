@@ -391,8 +391,10 @@ impl Connection {
                     Err(e) => Attempt::Broken(format!("the answer broke off: {}", describe(&e))),
                 }
             }
-            Err(e) if e.is_timeout() => Attempt::TimedOut,
+            // A connection that was never made (refused, or its connect timeout ran out)
+            // carried no request: safe to try again even for a send.
             Err(e) if e.is_connect() => Attempt::NotSent(describe(&e)),
+            Err(e) if e.is_timeout() => Attempt::TimedOut,
             Err(e) => Attempt::Broken(format!("the connection failed after sending: {}", describe(&e))),
         };
         ctx.set_send_in_flight(false);
