@@ -25,8 +25,13 @@ extern "C" fn manifest() -> RString {
 }
 
 extern "C" fn invoke(action_id: RStr<'_>, params_json: RStr<'_>, host: HostRef<'_>) -> RResult<RString, RString> {
-    let call = AssertUnwindSafe(|| crate::invoke(action_id.as_str(), params_json.as_str(), &host));
-    match catch_unwind(call) {
+    guarded(|| crate::invoke(action_id.as_str(), params_json.as_str(), &host))
+}
+
+/// Runs `call`, turning a panic into an `INTERNAL` error document so that it never unwinds
+/// into the host.
+fn guarded(call: impl FnOnce() -> Result<String, String>) -> RResult<RString, RString> {
+    match catch_unwind(AssertUnwindSafe(call)) {
         Ok(Ok(outputs)) => ROk(outputs.into()),
         Ok(Err(error)) => RErr(error.into()),
         Err(panic) => {
@@ -37,5 +42,26 @@ extern "C" fn invoke(action_id: RStr<'_>, params_json: RStr<'_>, host: HostRef<'
                 .unwrap_or_else(|| "a panic".to_string());
             RErr(Error::Internal(what).to_payload().to_json().into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpa_plugin_abi::ErrorPayload;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let RErr(text) = guarded(|| panic!("exploded {}", 42)) else { panic!("a panicking call succeeded") };
+        let err: ErrorPayload = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(err.code, "INTERNAL");
+        assert!(err.message.contains("exploded 42"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_root_module_serves_version_and_manifest() {
+        let module = root_module();
+        assert_eq!((module.abi_version())(), ABI_VERSION);
+        assert_eq!((module.manifest())().as_str(), crate::manifest_json());
     }
 }
