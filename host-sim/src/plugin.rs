@@ -70,22 +70,21 @@ pub fn default_plugin_file_name() -> String {
 }
 
 /// Where host-sim looks for the plugin when given no path: the library beside the current
-/// executable, or else in its parent directory (so that test binaries in `target/debug/deps`
-/// find `target/debug/libdingtalk_robot.so`). When neither exists, the path beside the
-/// executable, so that the load error names it.
+/// executable; else in its parent directory (test binaries run from `target/debug/deps`
+/// and find `target/debug/libdingtalk_robot.so`); else in `deps/` beside it (`cargo test`
+/// leaves the cdylib in `target/debug/deps` without copying it up). Of those that exist, the
+/// newest wins, so a stale copy left by an earlier build is not picked over a fresh one.
+/// When none exists, the path beside the executable, so that the load error names it.
 pub fn default_plugin_path() -> PathBuf {
     let name = default_plugin_file_name();
     let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) else {
         return PathBuf::from(name);
     };
     let beside = dir.join(&name);
-    if beside.exists() {
-        return beside;
-    }
-    match dir.parent().map(|parent| parent.join(&name)) {
-        Some(above) if above.exists() => above,
-        _ => beside,
-    }
+    let candidates =
+        [Some(beside.clone()), dir.parent().map(|parent| parent.join(&name)), Some(dir.join("deps").join(&name))];
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    candidates.into_iter().flatten().filter_map(|p| Some((modified(&p)?, p))).max().map(|(_, p)| p).unwrap_or(beside)
 }
 
 /// A plugin loaded through `rpa-plugin-abi`'s abi_stable root module.
