@@ -93,13 +93,17 @@ fn chinese_messages() {
 
 #[test]
 fn the_default_plugin_is_beside_the_binary() {
-    // Without --plugin, host-sim loads libdingtalk_robot.so from beside itself (or its parent
-    // directory): it either loads it or names that path.
+    // Without --plugin, host-sim loads libdingtalk_robot.so from beside itself, its parent
+    // directory or `deps/` (where `cargo test` leaves it): it either loads it or names the
+    // path beside itself.
     let exe = std::path::Path::new(env!("CARGO_BIN_EXE_host-sim"));
     let name = format!("{}dingtalk_robot{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
     let r = run(&["inspect", "--json"]);
     let dir = exe.parent().expect("the binary's directory");
-    let found = [Some(dir.join(&name)), dir.parent().map(|p| p.join(&name))].into_iter().flatten().any(|p| p.exists());
+    let found = [Some(dir.join(&name)), dir.parent().map(|p| p.join(&name)), Some(dir.join("deps").join(&name))]
+        .into_iter()
+        .flatten()
+        .any(|p| p.exists());
     if found {
         assert_eq!(r.code, Some(0), "{}", r.stderr);
         assert_eq!(r.json()["id"], "dingtalk-robot");
