@@ -17,6 +17,7 @@
 //! ```
 
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod flow;
 pub mod form;

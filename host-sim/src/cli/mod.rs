@@ -6,6 +6,7 @@
 //! error), after printing `{"error":{...}}` on stdout (see [`error_document`]); 2 a usage
 //! error (from clap, on stderr). Logs and a one-line summary of a failure go to stderr.
 
+pub mod demo;
 pub mod inspect;
 pub mod run;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Run a flow file: steps of actions, outputs wired into later params as "${variable}".
     Run(run::RunArgs),
+    /// Run the demo: the embedded DingTalk emulator, the forms, and a four-step flow.
+    Demo(demo::DemoArgs),
 }
 
 impl Command {
@@ -48,6 +51,7 @@ impl Command {
         match self {
             Command::Inspect(args) => args.execute(out),
             Command::Run(args) => args.execute(out),
+            Command::Demo(args) => args.execute(out),
         }
     }
 
@@ -56,6 +60,7 @@ impl Command {
         match self {
             Command::Inspect(args) => args.plugin.lang,
             Command::Run(args) => args.plugin.lang,
+            Command::Demo(args) => args.plugin.lang,
         }
     }
 }

@@ -1,0 +1,38 @@
+//! `host-sim demo`, the README's first command, run as a user runs it: exit 0, every step
+//! and its outputs shown, what the emulator received listed, and no secret printed.
+
+mod support;
+
+use std::process::Command;
+
+#[test]
+fn the_demo_runs_end_to_end() {
+    for lang in ["en", "zh-CN"] {
+        let out = Command::new(support::host_sim_exe()).args(["demo", "--lang", lang]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status.code());
+        for expected in [
+            "--- Step 1: Connect",
+            "--- Step 2: Text to three users",
+            "--- Step 3: Markdown with a title",
+            "--- Step 4: Local file",
+            r#"invalidUserIds         ["manger01"]"#,
+            r#"flowControlledUserIds  ["busy04"]"#,
+            "appSecret              \"******\"",
+            "1. sampleText      to manager01",
+            "2. sampleMarkdown  to manager01, staff02",
+            "3. sampleFile      to staff03",
+            "\"fileName\":\"季度报告 Q3.pdf\"",
+            "\"tokenRequests\":1",
+            "Demo finished",
+        ] {
+            assert!(stdout.contains(expected), "{lang}: missing {expected:?} in:\n{stdout}");
+        }
+        let forms = if lang == "zh-CN" { "建立钉钉机器人连接" } else { "Create DingTalk robot connection" };
+        assert!(stdout.contains(forms), "{lang}: the forms are drawn");
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains("demo-secret-kept-out-of-every-output"), "the demo's AppSecret leaked");
+        }
+    }
+}
