@@ -112,3 +112,31 @@ fn bad_connections_exit_1_with_a_structured_error() {
         assert_no_secrets(&emu, &[&doc.to_string(), &stderr]);
     }
 }
+
+#[test]
+fn bench_reports_throughput_and_sends_every_message_once() {
+    let emu = org();
+    let flow = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/flows/text.json");
+    let out = Command::new(host_sim_exe())
+        .args(["bench", "--iterations", "40", "--threads", "4", "--var-json", "qps=0"])
+        .args(["--var", &format!("url={}", emu.url()), "--var", &format!("appKey={APP_KEY}")])
+        .args(["--var", &format!("appSecret={APP_SECRET}")])
+        .arg(&flow)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["opsPerSec", "p50Ms", "p99Ms", "errors", "iterations", "threads", "loadMs"] {
+        assert!(report.get(key).is_some(), "{key} missing: {report}");
+    }
+    assert_eq!(
+        (report["errors"].as_u64(), report["iterations"].as_u64(), report["threads"].as_u64()),
+        (Some(0), Some(40), Some(4))
+    );
+    assert!(report["opsPerSec"].as_f64().is_some_and(|v| v > 0.0));
+    assert!(stderr.contains("40/40"), "progress on stderr: {stderr}");
+    let stats = emu.stats();
+    assert_eq!((stats.token_requests, stats.batch_send_requests, stats.messages), (1, 40, 40));
+    assert_no_secrets(&emu, &[&stderr, &String::from_utf8_lossy(&out.stdout)]);
+}

@@ -16,6 +16,7 @@
 //! # Ok::<(), host_sim::HostError>(())
 //! ```
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod error;

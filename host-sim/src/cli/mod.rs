@@ -6,6 +6,7 @@
 //! error), after printing `{"error":{...}}` on stdout (see [`error_document`]); 2 a usage
 //! error (from clap, on stderr). Logs and a one-line summary of a failure go to stderr.
 
+pub mod bench;
 pub mod demo;
 pub mod inspect;
 pub mod run;
@@ -43,6 +44,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run the demo: the embedded DingTalk emulator, the forms, and a four-step flow.
     Demo(demo::DemoArgs),
+    /// Run a flow many times over many threads; print throughput and latency as JSON.
+    Bench(bench::BenchArgs),
 }
 
 impl Command {
@@ -52,6 +55,7 @@ impl Command {
             Command::Inspect(args) => args.execute(out),
             Command::Run(args) => args.execute(out),
             Command::Demo(args) => args.execute(out),
+            Command::Bench(args) => args.execute(out),
         }
     }
 
@@ -61,6 +65,7 @@ impl Command {
             Command::Inspect(args) => args.plugin.lang,
             Command::Run(args) => args.plugin.lang,
             Command::Demo(args) => args.plugin.lang,
+            Command::Bench(args) => args.plugin.lang,
         }
     }
 }

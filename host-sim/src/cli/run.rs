@@ -64,12 +64,12 @@ fn split_var(s: &str) -> Result<(&str, &str), String> {
     Ok((name, value))
 }
 
-fn parse_string_var(s: &str) -> Result<(String, Value), String> {
+pub(crate) fn parse_string_var(s: &str) -> Result<(String, Value), String> {
     let (name, value) = split_var(s)?;
     Ok((name.to_string(), Value::String(value.to_string())))
 }
 
-fn parse_json_var(s: &str) -> Result<(String, Value), String> {
+pub(crate) fn parse_json_var(s: &str) -> Result<(String, Value), String> {
     let (name, value) = split_var(s)?;
     let value = serde_json::from_str(value).map_err(|e| format!("the value of {name} is not JSON: {e}"))?;
     Ok((name.to_string(), value))

@@ -1,0 +1,114 @@
+//! `host-sim bench`: runs a flow many times over many threads, as a busy designer does, and
+//! measures flow runs per second and their latency.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::flow::{Flow, run_flow};
+use crate::host::HostServices;
+use crate::plugin::Plugin;
+
+/// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BenchReport {
+    /// Successful flow runs per second of wall time.
+    pub ops_per_sec: f64,
+    /// Median latency of one flow run, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th-percentile latency of one flow run, in milliseconds.
+    pub p99_ms: f64,
+    /// Flow runs that failed.
+    pub errors: usize,
+    /// Flow runs attempted.
+    pub iterations: usize,
+    /// Threads that ran them.
+    pub threads: usize,
+    /// Wall time of the whole run, in seconds.
+    pub elapsed_sec: f64,
+    /// The first failure's code and message, when any failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+}
+
+/// The `q`-quantile (0..=1) of sorted samples; 0 when there are none.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// Runs `flow` `iterations` times spread over `threads` threads, calling `progress` with
+/// the number of runs done after each run.
+pub fn run_bench(
+    plugin: &dyn Plugin,
+    flow: &Flow,
+    iterations: usize,
+    threads: usize,
+    vars: &Map<String, Value>,
+    host: &dyn HostServices,
+    progress: &(dyn Fn(usize) + Sync),
+) -> BenchReport {
+    let threads = threads.max(1);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let latencies = Mutex::new(Vec::with_capacity(iterations));
+    let errors = AtomicUsize::new(0);
+    let first_error = Mutex::new(None);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < iterations {
+                    let t = Instant::now();
+                    match run_flow(plugin, flow, host, vars.clone()) {
+                        Ok(_) => mine.push(t.elapsed().as_secs_f64() * 1000.0),
+                        Err(e) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                            first.get_or_insert_with(|| {
+                                format!("step {}: {}: {}", e.step, e.error.code, e.error.message)
+                            });
+                        }
+                    }
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                }
+                latencies.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+            });
+        }
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut samples = latencies.into_inner().unwrap_or_else(|p| p.into_inner());
+    samples.sort_by(f64::total_cmp);
+    BenchReport {
+        ops_per_sec: if elapsed > 0.0 { samples.len() as f64 / elapsed } else { 0.0 },
+        p50_ms: quantile(&samples, 0.50),
+        p99_ms: quantile(&samples, 0.99),
+        errors: errors.into_inner(),
+        iterations,
+        threads,
+        elapsed_sec: elapsed,
+        first_error: first_error.into_inner().unwrap_or_else(|p| p.into_inner()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn quantiles_of_sorted_samples() {
+        let s: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&s, 0.5), 51.0);
+        assert_eq!(quantile(&s, 0.99), 99.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+        assert_eq!(quantile(&[7.0], 0.99), 7.0);
+    }
+}
