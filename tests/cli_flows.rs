@@ -115,7 +115,11 @@ fn bad_connections_exit_1_with_a_structured_error() {
 
 #[test]
 fn bench_reports_throughput_and_sends_every_message_once() {
-    let emu = org();
+    // The bench flow sends to `u1`; the platform limit is off, as is the flow's.
+    let mut config = org_config();
+    config.users.push("u1".into());
+    config.qps_limit = 0;
+    let emu = dingtalk_emulator::Emulator::start(config).unwrap();
     let flow = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/flows/text.json");
     let out = Command::new(host_sim_exe())
         .args(["bench", "--iterations", "40", "--threads", "4", "--var-json", "qps=0"])
