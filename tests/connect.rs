@@ -216,3 +216,19 @@ fn a_cancelled_host_stops_before_the_network() {
     assert_eq!(err.code, "CANCELLED");
     assert_eq!(emu.stats().token_requests, 0);
 }
+
+#[test]
+fn an_async_host_can_call_from_inside_its_own_runtime() {
+    // A designer written with tokio calls the plugin from a runtime thread, where the plugin
+    // cannot `block_on`; it must still work (and still relay logs).
+    let emu = org();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let host = TestHost::default();
+        let robot = connect(&host, &emu);
+        let params = json!({ "robot": robot, "userIds": ["staff02"], "msgType": "text", "content": "from async" });
+        invoke(&host, SEND, &params).unwrap();
+        assert!(host.text().contains("batchSend -> HTTP 200"), "{}", host.text());
+    });
+    assert_eq!(emu.stats().messages, 1);
+}
