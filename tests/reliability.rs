@@ -264,7 +264,12 @@ fn every_fault_ends_the_way_a_user_wants_and_never_sends_twice() {
             Setup::Rule(rule) => emu.as_ref().unwrap().inject(rule),
             Setup::RevokeTokens => emu.as_ref().unwrap().revoke_tokens(),
             Setup::RemovePermission => emu.as_ref().unwrap().set_permissions(APP_KEY, vec![]),
-            Setup::ServerGone => emu.take().unwrap().shutdown(),
+            Setup::ServerGone => {
+                emu.take().unwrap().shutdown();
+                // Gone for a moment, as a dead server is: long enough for the idle pooled
+                // connection to see the close (a send racing that close is outcome-unknown).
+                std::thread::sleep(Duration::from_millis(300));
+            }
         }
         let result = run_flow(plugin.as_ref(), &send_step, &host, vars);
         match (code, &result) {
