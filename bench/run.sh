@@ -1,91 +1,156 @@
 #!/usr/bin/env bash
-# Every benchmark figure of the project, side by side, from one run on this machine.
-# Usage: bash bench/run.sh   (builds release; needs python3 for the SDK comparison)
+# Every benchmark figure of the project, side by side, from one run on this machine:
+#   - the plugin (through host-sim, 1 thread) vs the official Python SDK vs a bare keep-alive client;
+#   - 16 threads x 8,000 sends (one token request, every message recorded once);
+#   - the platform limit (emulator at 20 calls/s, plugin qpsLimit 20, 16 threads);
+#   - plugin load + manifest cost, stripped cdylib size, peak memory after 10,000 sends.
+# Each emulator is the release `dingtalk-emulator` binary in its own process, so the bench
+# process's memory is host-sim's and the plugin's only.
+#
+# Usage: bash bench/run.sh    (honours CARGO_TARGET_DIR; needs python3, curl and strip)
+# Environment: ROUNDS (default 3) alternating plugin/raw rounds, SENDS (default 3000) per round,
+#              SDK_SENDS (default 500) per SDK round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEY=benchappkey0001
 SECRET=bench-secret-0001
-REL=target/release
+REL="${CARGO_TARGET_DIR:-target}/release"
+ROUNDS="${ROUNDS:-3}"
+SENDS="${SENDS:-3000}"
+SDK_SENDS="${SDK_SENDS:-500}"
+FLOW=bench/flows/text.json
 
 echo "== building release" >&2
 cargo build --release --workspace >&2
 cargo build --release -p host-sim --example raw_batch_send >&2
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/pip install --quiet alibabacloud-dingtalk >&2
+.venv/bin/python -c 'import alibabacloud_dingtalk' 2>/dev/null ||
+  .venv/bin/pip install --quiet --disable-pip-version-check alibabacloud-dingtalk >&2
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+FIFOS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for f in "${FIFOS[@]}"; do rm -f "$f"; done
+}
 trap cleanup EXIT
 
-# start_emulator QPS_LIMIT -> prints the URL; the emulator runs as its own process, so the
-# bench process's memory is the host's and the plugin's only.
+# start_emulator QPS_LIMIT: starts an emulator (users u1,u2,u3; u3 flow-controlled) and sets
+# URL to its address (parsed from its first line, "listening on http://127.0.0.1:PORT").
 start_emulator() {
-  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  local fifo first
+  fifo=$(mktemp -u)
+  mkfifo "$fifo"
+  FIFOS+=("$fifo")
   "$REL/dingtalk-emulator" --port 0 --app-key "$KEY" --app-secret "$SECRET" --users u1,u2,u3 \
     --flow-controlled u3 --qps-limit "$1" >"$fifo" &
   PIDS+=($!)
-  local first; read -r first <"$fifo"; rm -f "$fifo"
-  echo "${first#listening on }"
+  exec 3<"$fifo"
+  read -r first <&3
+  # Keep reading (and dropping) its later output, so that it never blocks on a full pipe.
+  cat <&3 >/dev/null &
+  PIDS+=($!)
+  exec 3<&-
+  URL="${first#listening on }"
+  case "$URL" in http://127.0.0.1:*) ;; *) echo "emulator did not start: $first" >&2; exit 1 ;; esac
 }
-stats() { curl -s "$1/_emulator/stats"; }
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-bench() { # URL QPS ITERATIONS THREADS
-  "$REL/host-sim" bench bench/flows/text.json --iterations "$3" --threads "$4" \
-    --var url="$1" --var appKey="$KEY" --var appSecret="$SECRET" --var-json qps="$2" 2>/dev/null
+stats() { curl -sf "$1/_emulator/stats"; }
+# bench URL QPS_LIMIT ITERATIONS THREADS: host-sim bench of the text flow (connect + one text
+# send per run); progress goes to the terminal, the JSON report to stdout.
+bench() {
+  "$REL/host-sim" bench "$FLOW" --iterations "$3" --threads "$4" \
+    --var url="$1" --var appKey="$KEY" --var appSecret="$SECRET" --var-json qps="$2"
 }
 
-echo "== 1 thread: plugin vs official Python SDK vs raw keep-alive client" >&2
-URL=$(start_emulator 0)
-bench "$URL" 0 300 1 >/dev/null # warm-up: token, pool
-PLUGIN=$(bench "$URL" 0 5000 1)
-RAW=$("$REL/examples/raw_batch_send" "$URL" "$KEY" "$SECRET" 5000)
-SDK=$(.venv/bin/python bench/sdk_bench.py "${URL#http://}" "$KEY" "$SECRET" 500)
-P1=$(field "$PLUGIN" opsPerSec); R1=$(field "$RAW" opsPerSec); S1=$(field "$SDK" opsPerSec)
+echo "== 1 thread: plugin vs raw keep-alive client ($ROUNDS alternating rounds of $SENDS), then the SDK" >&2
+start_emulator 0
+URL1=$URL
+bench "$URL1" 0 300 1 >/dev/null # warm the emulator up
+PLUGIN1=()
+RAW1=()
+SDK1=()
+for _ in $(seq "$ROUNDS"); do
+  PLUGIN1+=("$(bench "$URL1" 0 "$SENDS" 1)")
+  RAW1+=("$("$REL/examples/raw_batch_send" "$URL1" "$KEY" "$SECRET" "$SENDS")")
+done
+for _ in 1 2; do
+  SDK1+=("$(.venv/bin/python bench/sdk_bench.py "${URL1#http://}" "$KEY" "$SECRET" "$SDK_SENDS")")
+done
 
-echo "== 16 threads, 8,000 sends, fresh emulator" >&2
-URL16=$(start_emulator 0)
-B16=$(bench "$URL16" 0 8000 16)
-ST16=$(stats "$URL16")
+echo "== 16 threads x 8,000 sends, fresh emulator" >&2
+start_emulator 0
+B16=$(bench "$URL" 0 8000 16)
+ST16=$(stats "$URL")
 
-echo "== platform limit: emulator 20 calls/s, plugin qpsLimit 20, 16 threads" >&2
-URLQ=$(start_emulator 20)
-BQ=$(bench "$URLQ" 20 200 16)
-STQ=$(stats "$URLQ")
+echo "== platform limit: emulator at 20 calls/s, plugin qpsLimit 20, 16 threads x 200 sends" >&2
+start_emulator 20
+BQ=$(bench "$URL" 20 200 16)
+STQ=$(stats "$URL")
 
-echo "== peak memory and load cost: 10,000 sends" >&2
-URLM=$(start_emulator 0)
-BM=$(bench "$URLM" 0 10000 4)
+echo "== peak memory: 10,000 sends over 16 threads, fresh emulator" >&2
+start_emulator 0
+BM=$(bench "$URL" 0 10000 16)
+STM=$(stats "$URL")
 
-strip -o /tmp/libdingtalk_robot.stripped.so "$REL/libdingtalk_robot.so"
-SIZE=$(stat -c %s /tmp/libdingtalk_robot.stripped.so)
+strip -o "${TMPDIR:-/tmp}/libdingtalk_robot.stripped.so" "$REL/libdingtalk_robot.so"
+SIZE=$(stat -c %s "${TMPDIR:-/tmp}/libdingtalk_robot.stripped.so")
+rm -f "${TMPDIR:-/tmp}/libdingtalk_robot.stripped.so"
+UNSTRIPPED=$(stat -c %s "$REL/libdingtalk_robot.so")
 
-python3 - "$P1" "$R1" "$S1" "$B16" "$ST16" "$BQ" "$STQ" "$BM" "$SIZE" <<'PY'
-import json, sys
-p1, r1, s1 = (float(x) for x in sys.argv[1:4])
-b16, st16, bq, stq, bm = (json.loads(x) for x in sys.argv[4:9])
-size = int(sys.argv[9])
+MACHINE="$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), \
+$(awk '/MemTotal/ {printf "%.0f GB RAM", $2 / 1048576}' /proc/meminfo)"
+
+python3 - "$MACHINE" "$SIZE" "$UNSTRIPPED" "$B16" "$ST16" "$BQ" "$STQ" "$BM" "$STM" \
+  "${#PLUGIN1[@]}" "${PLUGIN1[@]}" "${RAW1[@]}" "${SDK1[@]}" <<'PY'
+import json, statistics, sys
+
+machine, size, unstripped = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+b16, st16, bq, stq, bm, stm = (json.loads(x) for x in sys.argv[4:10])
+rounds = int(sys.argv[10])
+rest = [json.loads(x) for x in sys.argv[11:]]
+plugin, raw, sdk = rest[:rounds], rest[rounds : 2 * rounds], rest[2 * rounds :]
+med = lambda runs: statistics.median(r["opsPerSec"] for r in runs)
+p1, r1, s1 = med(plugin), med(raw), med(sdk)
+loads = [r["loadMs"] for r in plugin + [b16, bq, bm]]
+load = statistics.median(loads)
+errors1 = sum(r["errors"] for r in plugin)
+
+def spread(runs):
+    return " / ".join(f"{r['opsPerSec']:,.0f}" for r in runs)
+
 rows = [
-    ("plugin, 1 thread, sends/s", f"{p1:,.0f}", "", ""),
-    ("official Python SDK, 1 thread, sends/s", f"{s1:,.0f}", "", ""),
-    ("plugin / SDK", f"{p1 / s1:.1f}x", ">= 10x", p1 / s1 >= 10),
-    ("raw keep-alive client, 1 thread, sends/s", f"{r1:,.0f}", "", ""),
-    ("plugin / raw", f"{100 * p1 / r1:.0f}%", ">= 80%", p1 / r1 >= 0.8),
-    ("16 threads x 8,000: sends/s", f"{b16['opsPerSec']:,.0f}", "", ""),
-    ("16 threads x 8,000: p50 / p99 ms", f"{b16['p50Ms']:.2f} / {b16['p99Ms']:.2f}", "", ""),
-    ("16 threads x 8,000: token requests", st16["tokenRequests"], "== 1", st16["tokenRequests"] == 1),
+    ("plugin, 1 thread, text send, limiter off: flow runs/s (median; rounds)",
+     f"{p1:,.0f} ({spread(plugin)}); p50 {statistics.median(r['p50Ms'] for r in plugin):.3f} ms", "", None),
+    ("official Python SDK, same calls: sends/s (median; rounds)", f"{s1:,.0f} ({spread(sdk)})", "", None),
+    ("raw keep-alive client, same call: sends/s (median; rounds)", f"{r1:,.0f} ({spread(raw)})", "", None),
+    ("plugin vs SDK", f"{p1 / s1:.1f}x", ">= 10x", p1 / s1 >= 10 and errors1 == 0),
+    ("plugin vs raw ceiling", f"{100 * p1 / r1:.0f}%", ">= 80%", p1 / r1 >= 0.8 and errors1 == 0),
+    ("16 threads x 8,000: flow runs/s, p50 / p99 ms",
+     f"{b16['opsPerSec']:,.0f}, {b16['p50Ms']:.2f} / {b16['p99Ms']:.2f}", "", None),
+    ("16 threads x 8,000: token requests", f"{st16['tokenRequests']}", "1", st16["tokenRequests"] == 1),
     ("16 threads x 8,000: messages, batchSend calls, errors",
      f"{st16['messages']}, {st16['batchSendRequests']}, {b16['errors']}", "8000, 8000, 0",
      st16["messages"] == 8000 and st16["batchSendRequests"] == 8000 and b16["errors"] == 0),
-    ("platform limit 20/s, 16 threads: calls/s", f"{bq['opsPerSec']:.2f}", ">= 19", bq["opsPerSec"] >= 19),
-    ("platform limit: throttled requests", stq["throttled"], "== 0", stq["throttled"] == 0 and bq["errors"] == 0),
-    ("load plugin + read manifest, ms", f"{bm['loadMs']:.2f}", "< 5", bm["loadMs"] < 5),
-    ("stripped cdylib, MB", f"{size / 1e6:.2f}", "< 8", size < 8e6),
-    ("peak memory after 10,000 sends, MB", f"{bm['peakRssKb'] / 1024:.1f}", "< 40",
-     bm["peakRssKb"] / 1024 < 40 and bm["errors"] == 0),
+    ("platform limit (20/s), 16 threads x 200: calls/s", f"{bq['opsPerSec']:.2f}", ">= 19",
+     bq["opsPerSec"] >= 19 and bq["errors"] == 0 and stq["batchSendRequests"] == 200),
+    ("platform limit: throttled requests", f"{stq['throttled']}", "0", stq["throttled"] == 0),
+    ("load plugin + parse manifest, ms (median of runs)",
+     f"{load:.2f} (min {min(loads):.2f}, max {max(loads):.2f})", "< 5", load < 5),
+    ("cdylib size, stripped (unstripped)", f"{size / 1e6:.2f} MB ({unstripped / 1e6:.2f} MB)", "< 8 MB", size < 8e6),
+    ("peak memory (VmHWM) after 10,000 sends, 16 threads", f"{bm['peakRssKb'] / 1024:.1f} MB", "< 40 MB",
+     bm["peakRssKb"] / 1024 < 40 and bm["errors"] == 0 and stm["messages"] == 10000),
 ]
-print("| figure | measured | goal | |")
+print(f"Measured {machine}")
+print()
+print("| figure | measured | goal | result |")
 print("|---|---|---|---|")
 for name, value, goal, ok in rows:
-    verdict = "" if goal == "" else ("PASS" if ok else "FAIL")
+    verdict = "" if ok is None else ("PASS" if ok else "FAIL")
     print(f"| {name} | {value} | {goal} | {verdict} |")
+failed = [name for name, _, _, ok in rows if ok is False]
+print()
+print("all goals met" if not failed else "goals missed: " + "; ".join(failed))
+for r in plugin + [b16, bq, bm]:
+    if r.get("firstError"):
+        print(f"first error in a bench run: {r['firstError']}")
 PY

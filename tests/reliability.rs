@@ -329,6 +329,7 @@ fn assert_each_delivered_once(emu: &Emulator, expected: usize) {
 fn unlimited_org(ttl: Option<Duration>) -> Emulator {
     let mut config: EmulatorConfig = org_config();
     config.qps_limit = 0;
+    config.max_recorded = 200_000;
     if let Some(ttl) = ttl {
         config.token_ttl = ttl;
     }

@@ -1,16 +1,18 @@
 //! `host-sim bench`: runs a flow many times over many threads, as a busy designer does, and
 //! measures flow runs per second and their latency.
 
-use std::sync::Mutex;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::HostError;
 use crate::flow::{Flow, run_flow};
 use crate::host::HostServices;
-use crate::plugin::Plugin;
+use crate::plugin::{self, Abi, Plugin};
 
 /// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -30,9 +32,31 @@ pub struct BenchReport {
     pub threads: usize,
     /// Wall time of the whole run, in seconds.
     pub elapsed_sec: f64,
-    /// The first failure's code and message, when any failed.
+    /// Time to load the plugin library and parse its manifest, in milliseconds, when the
+    /// caller measured it ([`load_timed`]).
+    pub load_ms: Option<f64>,
+    /// This process's peak resident memory (`VmHWM`) in KiB at the end of the run, where
+    /// the system reports it ([`peak_rss_kb`]).
+    pub peak_rss_kb: Option<u64>,
+    /// The first failure's step, code and message, when any failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+}
+
+/// Loads the plugin at `path` through `abi` (open the library, check its layout, read and
+/// parse its manifest) and says how long that took, in milliseconds.
+pub fn load_timed(path: &Path, abi: Abi) -> Result<(Arc<dyn Plugin>, f64), HostError> {
+    let started = Instant::now();
+    let plugin = plugin::load_with(path, abi)?;
+    Ok((plugin, started.elapsed().as_secs_f64() * 1000.0))
+}
+
+/// This process's peak resident memory in KiB (`VmHWM` of `/proc/self/status`); `None` where
+/// the system does not report it.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The `q`-quantile (0..=1) of sorted samples; 0 when there are none.
@@ -44,8 +68,10 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[index.min(sorted.len() - 1)]
 }
 
-/// Runs `flow` `iterations` times spread over `threads` threads, calling `progress` with
-/// the number of runs done after each run.
+/// Runs `flow` `iterations` times spread over `threads` threads (at least one), each run a
+/// whole [`run_flow`] from the variables `vars`, and calls `progress` with the number of
+/// runs done after each run. The report's `load_ms` is left for the caller to fill in;
+/// `peak_rss_kb` is read at the end.
 pub fn run_bench(
     plugin: &dyn Plugin,
     flow: &Flow,
@@ -95,13 +121,15 @@ pub fn run_bench(
         iterations,
         threads,
         elapsed_sec: elapsed,
+        load_ms: None,
+        peak_rss_kb: peak_rss_kb(),
         first_error: first_error.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::quantile;
+    use super::{peak_rss_kb, quantile};
 
     #[test]
     fn quantiles_of_sorted_samples() {
@@ -110,5 +138,11 @@ mod tests {
         assert_eq!(quantile(&s, 0.99), 99.0);
         assert_eq!(quantile(&[], 0.5), 0.0);
         assert_eq!(quantile(&[7.0], 0.99), 7.0);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn peak_memory_is_reported_on_linux() {
+        assert!(peak_rss_kb().is_some_and(|kb| kb > 0));
     }
 }

@@ -56,6 +56,11 @@ fn setup_error(what: &str, e: impl std::fmt::Display) -> DemoError {
     FlowError { step: 0, error: ErrorPayload::new(codes::INTERNAL, format!("demo setup failed: {what}: {e}")) }
 }
 
+/// A failure of the demo's own checks: a step or the emulator's record is not what it should be.
+fn check_failed(step: usize, what: String) -> DemoError {
+    FlowError { step, error: ErrorPayload::new(codes::INTERNAL, format!("the demo's check failed: {what}")) }
+}
+
 fn step(action: &str, params: Value, outputs: &[(&str, &str)]) -> Step {
     Step {
         action: action.to_string(),
@@ -170,12 +175,16 @@ pub fn run_demo(
             line(out, &format!("  out  {variable:<22} {shown}"))?;
         }
         if let Some((invalid, limited)) = expected(index) {
-            if vars.get("invalidUserIds") != Some(&invalid) || vars.get("flowControlledUserIds") != Some(&limited) {
-                let got = json!({ "invalidUserIds": vars.get("invalidUserIds"), "flowControlledUserIds": vars.get("flowControlledUserIds") });
-                return Err(FlowError {
-                    step: number,
-                    error: ErrorPayload::new(codes::INTERNAL, format!("unexpected outputs: {got}")),
-                });
+            let key_ok = vars.get("processQueryKey").and_then(Value::as_str).is_some_and(|k| !k.is_empty());
+            if vars.get("invalidUserIds") != Some(&invalid)
+                || vars.get("flowControlledUserIds") != Some(&limited)
+                || !key_ok
+            {
+                let got = json!({ "invalidUserIds": vars.get("invalidUserIds"),
+                                  "flowControlledUserIds": vars.get("flowControlledUserIds"),
+                                  "processQueryKey": vars.get("processQueryKey") });
+                let want = json!({ "invalidUserIds": invalid, "flowControlledUserIds": limited });
+                return Err(check_failed(number, format!("expected {want} and a processQueryKey, got {got}")));
             }
             if !invalid.as_array().is_none_or(Vec::is_empty) {
                 line(out, "  note DingTalk did not recognise some user IDs: check them and remove stray spaces")?;
@@ -193,10 +202,17 @@ pub fn run_demo(
     }
     let stats = emulator.stats();
     line(out, &format!("  stats {}", serde_json::to_string(&stats).unwrap_or_default()))?;
-    if stats.messages != 4 || stats.token_requests != 1 || emulator.delivered().len() != 3 {
-        return Err(setup_error(
-            "the emulator's record",
-            format!("expected 3 sends to 4 recipients with one token, got {stats:?}"),
+    let keys: Vec<String> = emulator.delivered().into_iter().map(|m| m.msg_key).collect();
+    if keys != ["sampleText", "sampleMarkdown", "sampleFile"]
+        || stats.messages != 4
+        || stats.token_requests != 1
+        || stats.uploads != 1
+    {
+        return Err(check_failed(
+            0,
+            format!(
+                "expected a text, a Markdown and a file message to 4 recipients with one token and one upload, got {keys:?} and {stats:?}"
+            ),
         ));
     }
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;

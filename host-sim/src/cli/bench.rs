@@ -3,14 +3,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Args;
 use serde_json::{Map, Value};
 
 use super::run::{parse_json_var, parse_string_var};
 use super::{Failure, PluginArgs, write_out};
-use crate::bench::run_bench;
+use crate::bench::{load_timed, run_bench};
 use crate::flow::Flow;
 use crate::host::Host;
 
@@ -42,34 +41,22 @@ pub struct BenchArgs {
     pub json_vars: Vec<(String, Value)>,
 }
 
-/// Peak resident memory of this process in KiB (Linux), for the report.
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 impl BenchArgs {
-    /// Loads the plugin (timing it), runs the benchmark, and writes the JSON report to `out`.
+    /// Loads the plugin (timing it), runs the benchmark with progress on stderr every 10%,
+    /// and writes the JSON report to `out`.
     pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
-        let load_started = Instant::now();
-        let plugin = self.plugin.load()?;
-        let load_ms = load_started.elapsed().as_secs_f64() * 1000.0;
+        let (plugin, load_ms) = load_timed(&self.plugin.plugin_path(), self.plugin.abi)?;
         let flow = Flow::from_file(&self.flow)?;
         let vars: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
-        let step = (self.iterations / 10).max(1);
+        let tenth = (self.iterations / 10).max(1);
         let progress = |done: usize| {
-            if done % step == 0 || done == self.iterations {
+            if done % tenth == 0 || done == self.iterations {
                 eprintln!("bench: {done}/{} flow runs", self.iterations);
             }
         };
-        let report =
+        let mut report =
             run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &Host::silent(), &progress);
-        let mut json = serde_json::to_value(&report).unwrap_or_default();
-        if let Value::Object(map) = &mut json {
-            map.insert("loadMs".into(), Value::from(load_ms));
-            map.insert("peakRssKb".into(), peak_rss_kb().map_or(Value::Null, Value::from));
-        }
-        write_out(out, &json.to_string())
+        report.load_ms = Some(load_ms);
+        write_out(out, &serde_json::to_string(&report).unwrap_or_default())
     }
 }

@@ -25,7 +25,10 @@ impl DemoArgs {
     pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         let host = Host::new().with_stderr(self.log_level.level());
-        crate::demo::run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out)?;
-        Ok(())
+        crate::demo::run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out).map_err(|e| Failure {
+            // Step 0 is the demo's own set-up or final check, not a step of the flow.
+            step: (e.step > 0).then_some(e.step),
+            error: Box::new(e.error),
+        })
     }
 }
