@@ -232,3 +232,13 @@ fn an_async_host_can_call_from_inside_its_own_runtime() {
     });
     assert_eq!(emu.stats().messages, 1);
 }
+
+#[test]
+fn an_ip_outside_the_allow_list_is_told_so_at_connect() {
+    let emu = org();
+    emu.inject(FaultRule { endpoint: Some(Endpoint::Token), fault: Fault::IpNotAllowed, times: None });
+    let err = refused(connect_params(&emu));
+    assert_eq!(err.code, "IP_NOT_ALLOWED");
+    assert!(err.hint.as_deref().unwrap_or_default().contains("allow-list"), "{err:?}");
+    assert_eq!(err.upstream.unwrap().code.as_deref(), Some("Forbidden.AccessDenied.IpNotInWhiteList"));
+}

@@ -242,6 +242,13 @@ fn every_fault_ends_the_way_a_user_wants_and_never_sends_twice() {
         ("throttled burst", send(Endpoint::BatchSend, Fault::Throttle, Some(2)), None, 1, 3),
         ("throttled for good", send(Endpoint::BatchSend, Fault::Throttle, None), Some("THROTTLED"), 0, 4),
         ("permission removed", Setup::RemovePermission, Some("PERMISSION_DENIED"), 0, 1),
+        (
+            "IP not on the allow-list",
+            send(Endpoint::BatchSend, Fault::IpNotAllowed, None),
+            Some("IP_NOT_ALLOWED"),
+            0,
+            1,
+        ),
         ("server gone", Setup::ServerGone, Some("NETWORK"), 0, 0),
     ];
     for (what, setup, code, messages, calls) in table {

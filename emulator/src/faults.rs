@@ -76,6 +76,9 @@ pub enum Fault {
     /// `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`; old API: HTTP 200 errcode 90018).
     /// Counted in `stats.throttled`.
     Throttle,
+    /// **Not processed**: the caller's IP is not on the app's allow-list (new API: HTTP 403
+    /// `Forbidden.AccessDenied.IpNotInWhiteList`; old API: HTTP 200 errcode 60020).
+    IpNotAllowed,
 }
 
 impl Fault {
@@ -89,7 +92,7 @@ impl Fault {
 ///
 /// Over the admin endpoint (`POST /_emulator/faults`) it is written as JSON:
 /// `{"endpoint": "batchSend" | null, "fault": "delay" | "http500" | "badGatewayHtml" |
-/// "closeMidAnswer" | "malformedJson" | "throttle", "delayMs": 1500, "times": 1 | null}`.
+/// "closeMidAnswer" | "malformedJson" | "throttle" | "ipNotAllowed", "delayMs": 1500, "times": 1 | null}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "FaultRuleWire", into = "FaultRuleWire")]
 pub struct FaultRule {
@@ -135,6 +138,7 @@ enum FaultKind {
     CloseMidAnswer,
     MalformedJson,
     Throttle,
+    IpNotAllowed,
 }
 
 impl TryFrom<FaultRuleWire> for FaultRule {
@@ -151,6 +155,7 @@ impl TryFrom<FaultRuleWire> for FaultRule {
             FaultKind::CloseMidAnswer => Fault::CloseMidAnswer,
             FaultKind::MalformedJson => Fault::MalformedJson,
             FaultKind::Throttle => Fault::Throttle,
+            FaultKind::IpNotAllowed => Fault::IpNotAllowed,
         };
         Ok(FaultRule { endpoint: w.endpoint, fault, times: w.times })
     }
@@ -165,6 +170,7 @@ impl From<FaultRule> for FaultRuleWire {
             Fault::CloseMidAnswer => (FaultKind::CloseMidAnswer, None),
             Fault::MalformedJson => (FaultKind::MalformedJson, None),
             Fault::Throttle => (FaultKind::Throttle, None),
+            Fault::IpNotAllowed => (FaultKind::IpNotAllowed, None),
         };
         FaultRuleWire { endpoint: r.endpoint, fault, delay_ms, times: r.times }
     }

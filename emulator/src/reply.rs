@@ -92,6 +92,20 @@ impl Reply {
         }
     }
 
+    /// The caller's IP is not on the app's allow-list, in the endpoint's generation.
+    pub(crate) fn ip_not_allowed(old_api: bool, rid: &str) -> Reply {
+        if old_api {
+            Reply::old(60020, "访问ip不在白名单之中", rid)
+        } else {
+            Reply::new_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden.AccessDenied.IpNotInWhiteList",
+                "访问ip不在白名单之中，请参考FAQ：https://open.dingtalk.com/document/orgapp/faq",
+                rid,
+            )
+        }
+    }
+
     /// A JSON 500 from the platform.
     pub(crate) fn server_error(rid: &str) -> Reply {
         Reply::new_error(

@@ -139,6 +139,7 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
             Counters::bump(&state.counters.throttled, 1);
             Reply::throttled(endpoint.is_old_api(), &call.rid)
         }
+        Some(Fault::IpNotAllowed) => Reply::ip_not_allowed(endpoint.is_old_api(), &call.rid),
         _ => api::handle(&state, endpoint, &mut call).await,
     };
     finish(&state, call, reply, fault).await

@@ -105,6 +105,18 @@ async fn throttle_fault_is_not_processed_and_counted() {
 }
 
 #[tokio::test]
+async fn ip_not_allowed_in_both_generations_is_not_processed() {
+    let t = T::start(config());
+    let token = t.token().await;
+    t.emu.inject(FaultRule::always(Endpoint::BatchSend, Fault::IpNotAllowed));
+    t.send(&token, &["u1"]).await.assert_new_error(403, "Forbidden.AccessDenied.IpNotInWhiteList");
+    t.emu.inject(FaultRule::next(Endpoint::GetToken, Fault::IpNotAllowed, 1));
+    let r = t.get(&format!("/gettoken?appkey={}&appsecret={}", super::KEY, super::SECRET), None).await;
+    r.assert_old_error(60020);
+    assert_eq!(t.emu.stats().messages, 0);
+}
+
+#[tokio::test]
 async fn rules_for_every_endpoint_until_cleared() {
     let t = T::start(config());
     t.emu.inject(FaultRule { endpoint: None, fault: Fault::Http500, times: None });
