@@ -2,7 +2,12 @@
 //! same batchSend call as the plugin, one at a time on one thread, with no plugin, no host
 //! and no validation in between.
 //!
-//! `raw_batch_send URL APP_KEY APP_SECRET COUNT` prints `{"opsPerSec": N, "sends": COUNT}`.
+//! `raw_batch_send URL APP_KEY APP_SECRET COUNT [current|multi]` prints `{"opsPerSec": N, "sends": COUNT}`.
+//!
+//! `current` (the default) runs everything on one thread's event loop: the ceiling. `multi`
+//! drives the same calls with `block_on` from the main thread on a 2-worker multi-thread
+//! runtime, where the pooled connection's task lives on a worker thread: the plugin's own
+//! arrangement, to measure what that arrangement costs by itself.
 
 use std::time::Instant;
 
@@ -10,13 +15,19 @@ use serde_json::{Value, json};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, url, key, secret, count] = args.as_slice() else {
-        return Err("usage: raw_batch_send URL APP_KEY APP_SECRET COUNT".into());
+    let (url, key, secret, count, mode) = match args.as_slice() {
+        [_, url, key, secret, count] => (url, key, secret, count, "current"),
+        [_, url, key, secret, count, mode] => (url, key, secret, count, mode.as_str()),
+        _ => return Err("usage: raw_batch_send URL APP_KEY APP_SECRET COUNT [current|multi]".into()),
     };
     let count: usize = count.parse()?;
     // The workspace builds reqwest without a default TLS crypto provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = match mode {
+        "current" => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        "multi" => tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?,
+        other => return Err(format!("unknown mode {other:?}: current or multi").into()),
+    };
     runtime.block_on(async {
         let http = reqwest::Client::builder().no_proxy().tcp_nodelay(true).build()?;
         let token: Value = http
