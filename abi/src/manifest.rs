@@ -5,31 +5,61 @@
 //! Each field carries a JSON Schema 2020-12 fragment, so a generic host can validate and
 //! draw it without knowing the plugin.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A string in the two languages every manifest carries.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+/// A string in the two languages every manifest carries: the one bilingual text type of the
+/// workspace, for labels, help, error messages and hints alike.
+///
+/// Its fields are named, and the [`text!`](crate::text) macro names them too, so the two
+/// languages cannot be swapped by argument order. Literals cost nothing (`Cow::Borrowed`), so a
+/// field table can hold its texts in `const` items.
+///
+/// ```
+/// use rpa_plugin_abi::{Text, text};
+///
+/// const LABEL: Text = text!(en: "User IDs", zh: "用户 ID 列表");
+/// let n = 3;
+/// let message = text!(en: format!("{n} IDs"), zh: format!("{n} 个 ID"));
+/// assert_eq!(LABEL.get("zh-CN"), "用户 ID 列表");
+/// assert_eq!(message.get("en"), "3 IDs");
+/// ```
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text {
     /// Simplified Chinese.
     #[serde(rename = "zh-CN")]
-    pub zh_cn: String,
+    pub zh_cn: Cow<'static, str>,
     /// English.
-    pub en: String,
+    pub en: Cow<'static, str>,
 }
 
 impl Text {
-    /// A text from its Chinese and English forms.
-    pub fn new(zh_cn: impl Into<String>, en: impl Into<String>) -> Self {
-        Text { zh_cn: zh_cn.into(), en: en.into() }
-    }
-
     /// The text in `lang` (`zh-CN`, otherwise English).
     pub fn get(&self, lang: &str) -> &str {
         if lang == "zh-CN" { &self.zh_cn } else { &self.en }
     }
+
+    /// Whether either language is empty.
+    pub fn is_incomplete(&self) -> bool {
+        self.en.trim().is_empty() || self.zh_cn.trim().is_empty()
+    }
+}
+
+/// Builds a [`Text`] with both languages named: `text!(en: "...", zh: "...")`.
+///
+/// With string literals the result is a constant expression; any other expression is
+/// converted with `Cow::from` (a `String`, a `&'static str`).
+#[macro_export]
+macro_rules! text {
+    (en: $en:literal, zh: $zh:literal $(,)?) => {
+        $crate::Text { en: ::std::borrow::Cow::Borrowed($en), zh_cn: ::std::borrow::Cow::Borrowed($zh) }
+    };
+    (en: $en:expr, zh: $zh:expr $(,)?) => {
+        $crate::Text { en: ::std::borrow::Cow::from($en), zh_cn: ::std::borrow::Cow::from($zh) }
+    };
 }
 
 /// One choice of a field whose schema has an `enum`, with the label a form shows for it.

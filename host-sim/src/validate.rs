@@ -277,9 +277,9 @@ fn required(field: &FieldSpec) -> ErrorPayload {
     problem(
         Some(&field.name),
         format!("\"{}\" ({}) is required", field.label.en, field.name),
-        field.help.en.clone(),
+        field.help.en.to_string(),
         format!("「{}」({}) 为必填项", field.label.zh_cn, field.name),
-        field.help.zh_cn.clone(),
+        field.help.zh_cn.to_string(),
     )
 }
 

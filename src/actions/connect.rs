@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rpa_plugin_abi::{ActionSpec, Inputs, LogLevel, Text};
+use rpa_plugin_abi::{ActionSpec, Inputs, LogLevel, text};
 use serde_json::{Value, json};
 
 use super::fields::{FieldExt, field};
@@ -45,11 +45,8 @@ pub fn robot_schema() -> Value {
 pub fn spec() -> ActionSpec {
     ActionSpec {
         id: ID.into(),
-        title: Text::new("建立钉钉机器人连接", "Create DingTalk robot connection"),
-        description: Text::new(
-            "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续“发送单聊消息”使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。",
-            "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for \"Send single-chat message\". The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
-        ),
+        title: text!(en: "Create DingTalk robot connection", zh: "建立钉钉机器人连接"),
+        description: text!(en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for \"Send single-chat message\". The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.", zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续“发送单聊消息”使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"),
         inputs: Inputs {
             basic: vec![
                 field(

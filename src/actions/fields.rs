@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 
 use rpa_plugin_abi::manifest::Choice;
-use rpa_plugin_abi::{FieldSpec, Text};
+use rpa_plugin_abi::{FieldSpec, text};
 use serde_json::Value;
 
 /// A field with its labels, help and schema; optional and always shown until told otherwise.
 pub fn field(name: &str, label: (&str, &str), help: (&str, &str), schema: Value) -> FieldSpec {
     FieldSpec {
         name: name.to_string(),
-        label: Text::new(label.0, label.1),
-        help: Text::new(help.0, help.1),
+        label: text!(en: label.1.to_string(), zh: label.0.to_string()),
+        help: text!(en: help.1.to_string(), zh: help.0.to_string()),
         required: false,
         schema,
         choices: Vec::new(),
@@ -44,7 +44,10 @@ impl FieldExt for FieldSpec {
     fn choices(mut self, choices: &[(&str, &str, &str)]) -> Self {
         self.choices = choices
             .iter()
-            .map(|(value, zh, en)| Choice { value: Value::from(*value), label: Text::new(*zh, *en) })
+            .map(|(value, zh, en)| Choice {
+                value: Value::from(*value),
+                label: text!(en: en.to_string(), zh: zh.to_string()),
+            })
             .collect();
         self
     }

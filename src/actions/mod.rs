@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 
-use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Manifest, Text};
+use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Manifest, text};
 use serde_json::Value;
 
 use crate::context::Ctx;
@@ -44,7 +44,7 @@ pub fn manifest() -> Manifest {
         id: "dingtalk-robot".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         abi_version: ABI_VERSION,
-        name: Text::new("钉钉机器人", "DingTalk robot"),
+        name: text!(en: "DingTalk robot", zh: "钉钉机器人"),
         actions: specs().to_vec(),
     }
 }

@@ -43,7 +43,7 @@ impl<'a> Params<'a> {
     /// The field's (zh-CN, en) label, for messages.
     fn label(&self, name: &str) -> (String, String) {
         match self.spec.input(name) {
-            Some(f) => (f.label.zh_cn.clone(), f.label.en.clone()),
+            Some(f) => (f.label.zh_cn.to_string(), f.label.en.to_string()),
             None => (name.to_string(), name.to_string()),
         }
     }
@@ -51,7 +51,7 @@ impl<'a> Params<'a> {
     /// The field's help text, as the hint of errors about it.
     fn help(&self, name: &str) -> (String, String) {
         match self.spec.input(name) {
-            Some(f) => (f.help.zh_cn.clone(), f.help.en.clone()),
+            Some(f) => (f.help.zh_cn.to_string(), f.help.en.to_string()),
             None => (String::new(), String::new()),
         }
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rpa_plugin_abi::{ActionSpec, Inputs, LogLevel, Text};
+use rpa_plugin_abi::{ActionSpec, Inputs, LogLevel, text};
 use serde_json::{Value, json};
 
 use super::connect::robot_schema;
@@ -96,11 +96,8 @@ pub fn spec() -> ActionSpec {
     let id_list = json!({ "type": "array", "items": { "type": "string" } });
     ActionSpec {
         id: ID.into(),
-        title: Text::new("钉钉机器人发送单聊消息", "Send single-chat message"),
-        description: Text::new(
-            "以机器人身份给最多 20 个用户发送单聊消息（文本、Markdown、图片链接或本地文件），并输出无效的用户 ID 和被限流的用户 ID。",
-            "Sends a one-to-one robot message (text, Markdown, image URL or local file) to up to 20 users, and outputs the user IDs that were invalid or flow-controlled.",
-        ),
+        title: text!(en: "Send single-chat message", zh: "钉钉机器人发送单聊消息"),
+        description: text!(en: "Sends a one-to-one robot message (text, Markdown, image URL or local file) to up to 20 users, and outputs the user IDs that were invalid or flow-controlled.", zh: "以机器人身份给最多 20 个用户发送单聊消息（文本、Markdown、图片链接或本地文件），并输出无效的用户 ID 和被限流的用户 ID。"),
         inputs: Inputs {
             basic: vec![
                 field(
