@@ -30,6 +30,10 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     /// DingTalk answered with something we cannot read (5xx, HTML, broken JSON).
     pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+    /// The server answered with a redirect, which is never followed: nothing was sent on.
+    pub const REDIRECTED: &str = "REDIRECTED";
+    /// The base URL (or a proxy in between) answers, but not as DingTalk's API does.
+    pub const WRONG_ENDPOINT: &str = "WRONG_ENDPOINT";
     /// A send reached DingTalk but its answer was lost: it may or may not have been delivered.
     pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
     /// Any other refusal by DingTalk, with its own code under `upstream`.
@@ -118,22 +122,48 @@ pub enum Error {
         upstream: Box<Upstream>,
     },
 
-    /// The server could not be reached; nothing was sent.
+    /// The server (or the proxy in between) could not be reached; nothing was sent.
     #[error("cannot reach {url}: {reason}")]
     Network {
         /// The base URL (never with a token).
         url: String,
+        /// The proxy the connection went to, shown without credentials.
+        via_proxy: Option<String>,
         /// What the connection attempt said.
         reason: String,
     },
 
-    /// No answer in time, for a call that is safe to repeat.
+    /// No answer in time, for a call that is safe to repeat, or no time left to send.
     #[error("{url} did not answer within {seconds} s")]
     Timeout {
         /// The base URL.
         url: String,
         /// The timeout in force.
         seconds: u64,
+        /// Whether the time ran out before the request could leave.
+        nothing_sent: bool,
+    },
+
+    /// A 3xx answer: redirects are never followed, so no credential reaches another host.
+    #[error("{url} answered with a redirect, which was not followed")]
+    Redirected {
+        /// The base URL.
+        url: String,
+        /// Where it pointed: scheme, host and port only.
+        to: Option<String>,
+        /// The answer's status and request id.
+        upstream: Box<Upstream>,
+    },
+
+    /// A 404, or a page that is not DingTalk's JSON: the base URL or a proxy is wrong.
+    #[error("{url} does not answer as DingTalk's API does")]
+    WrongEndpoint {
+        /// The base URL.
+        url: String,
+        /// The proxy in between, if any.
+        via_proxy: Option<String>,
+        /// What answered.
+        upstream: Box<Upstream>,
     },
 
     /// An answer we cannot read.
@@ -193,6 +223,8 @@ impl Error {
             Error::Network { .. } => code::NETWORK,
             Error::Timeout { .. } => code::TIMEOUT,
             Error::BadResponse { .. } => code::BAD_RESPONSE,
+            Error::Redirected { .. } => code::REDIRECTED,
+            Error::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
             Error::SendOutcomeUnknown { .. } => code::SEND_OUTCOME_UNKNOWN,
             Error::DingTalk(_) => code::DINGTALK_ERROR,
             Error::Cancelled { .. } => codes::CANCELLED,
@@ -217,6 +249,8 @@ impl Error {
             | Error::PermissionDenied { upstream: u, .. }
             | Error::Throttled { upstream: u, .. }
             | Error::BadResponse { upstream: u, .. }
+            | Error::Redirected { upstream: u, .. }
+            | Error::WrongEndpoint { upstream: u, .. }
             | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u.as_ref()),
             _ => None,
         }
@@ -279,18 +313,61 @@ impl Error {
                 "Too many calls per second for this app: lower qpsLimit on the connection or run fewer flows at once.",
                 "该应用每秒调用过多：请调低连接的 qpsLimit，或减少同时运行的流程。",
             ),
-            Error::Network { url, reason } => Words::new(
+            Error::Network { url, via_proxy: None, reason } => Words::new(
                 format!("Cannot reach {url} ({reason}). Nothing was sent."),
                 format!("无法连接 {url}（{reason}），未发送任何内容。"),
                 "Check the network, the proxy, and the base URL on the connection's advanced tab.",
                 "请检查网络、代理，以及连接“高级”页中的接口地址。",
             ),
-            Error::Timeout { url, seconds } => Words::new(
+            Error::Network { url, via_proxy: Some(proxy), reason } => Words::new(
+                format!("Cannot reach the proxy {proxy} (used for {url}): {reason}. Nothing was sent."),
+                format!("无法连接代理 {proxy}（访问 {url} 时使用）：{reason}，未发送任何内容。"),
+                "Check that the proxy is running, or the proxy settings (https_proxy, http_proxy, no_proxy) of the machine that runs the flow.",
+                "请确认代理服务正在运行，或检查运行流程的电脑上的代理设置（https_proxy、http_proxy、no_proxy）。",
+            ),
+            Error::Timeout { url, seconds, nothing_sent: true } => Words::new(
+                format!("The call to {url} could not be made within {seconds} s. Nothing was sent."),
+                format!("{seconds} 秒内未能完成对 {url} 的调用，未发送任何内容。"),
+                "Try again later, or raise timeoutSeconds on the connection.",
+                "请稍后重试，或调大连接的 timeoutSeconds。",
+            ),
+            Error::Timeout { url, seconds, nothing_sent: false } => Words::new(
                 format!("{url} did not answer within {seconds} s."),
                 format!("{url} 在 {seconds} 秒内没有响应。"),
                 "Try again later, or raise timeoutSeconds on the connection.",
                 "请稍后重试，或调大连接的 timeoutSeconds。",
             ),
+            Error::Redirected { url, to, .. } => {
+                let to = to.as_deref().unwrap_or("an unnamed place");
+                Words::new(
+                    format!(
+                        "{url} answered with a redirect to {to}. Redirects are never followed, so nothing was sent there."
+                    ),
+                    format!("{url} 返回了重定向（指向 {to}）。插件从不跟随重定向，未向该地址发送任何内容。"),
+                    "Check the base URLs on the connection's advanced tab (DingTalk's are https://api.dingtalk.com and https://oapi.dingtalk.com); a proxy or a login page of the network may be redirecting.",
+                    "请检查连接“高级”页中的接口地址（钉钉为 https://api.dingtalk.com 和 https://oapi.dingtalk.com）；也可能是代理或网络登录页在重定向。",
+                )
+            }
+            Error::WrongEndpoint { url, via_proxy, upstream } => {
+                let status = upstream.http_status.map(|s| format!("HTTP {s}")).unwrap_or_default();
+                let said = upstream.message.as_deref().unwrap_or_default();
+                let (hint_en, hint_zh) = match via_proxy {
+                    Some(p) => (
+                        format!("The proxy {p} answered instead of DingTalk: check that it lets requests to {url} through, and the base URL on the connection's advanced tab."),
+                        format!("是代理 {p} 而不是钉钉作出的响应：请确认代理允许访问 {url}，并检查连接“高级”页中的接口地址。"),
+                    ),
+                    None => (
+                        "Check the base URL on the connection's advanced tab: DingTalk's is https://api.dingtalk.com (and https://oapi.dingtalk.com for uploads), with no path. If the network uses a proxy, check it too.".to_string(),
+                        "请检查连接“高级”页中的接口地址：钉钉为 https://api.dingtalk.com（上传文件为 https://oapi.dingtalk.com），不带路径；如网络使用代理，也请检查代理。".to_string(),
+                    ),
+                };
+                Words::new(
+                    format!("{url} does not answer as DingTalk's API does ({status} {said}). Nothing was sent."),
+                    format!("{url} 的响应不是钉钉接口的响应（{status} {said}），未发送任何内容。"),
+                    hint_en,
+                    hint_zh,
+                )
+            }
             Error::BadResponse { url, reason, .. } => Words::new(
                 format!("{url} answered with something unreadable ({reason})."),
                 format!("{url} 返回了无法解析的内容（{reason}）。"),

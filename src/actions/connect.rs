@@ -10,6 +10,7 @@ use super::fields::{FieldExt, field};
 use super::{Job, Params};
 use crate::dingtalk::{RobotSettings, registry};
 use crate::error::{Error, Result};
+use crate::redact;
 use crate::secret::Secret;
 
 /// The action id.
@@ -30,6 +31,9 @@ pub const TIMEOUT_SECONDS: &str = "timeoutSeconds";
 pub const QPS_LIMIT: &str = "qpsLimit";
 /// Output: the robot handle.
 pub const ROBOT: &str = "robot";
+
+/// The longest base URL accepted.
+pub const MAX_URL_CHARS: usize = 2048;
 
 /// The schema of a robot handle, shared by connect's output and send's input.
 pub fn robot_schema() -> Value {
@@ -75,13 +79,13 @@ pub fn spec() -> ActionSpec {
                     API_BASE_URL,
                     ("新版接口地址", "API base URL"),
                     ("钉钉新版开放接口的地址，一般无需修改。", "Base URL of DingTalk's new API; rarely changed."),
-                    json!({ "type": "string", "format": "uri", "default": "https://api.dingtalk.com" }),
+                    json!({ "type": "string", "format": "uri", "maxLength": MAX_URL_CHARS, "default": "https://api.dingtalk.com" }),
                 ),
                 field(
                     OAPI_BASE_URL,
                     ("旧版接口地址", "Old API base URL"),
                     ("钉钉旧版接口（上传文件）的地址，一般无需修改。", "Base URL of DingTalk's old API (file upload); rarely changed."),
-                    json!({ "type": "string", "format": "uri", "default": "https://oapi.dingtalk.com" }),
+                    json!({ "type": "string", "format": "uri", "maxLength": MAX_URL_CHARS, "default": "https://oapi.dingtalk.com" }),
                 ),
                 field(
                     TIMEOUT_SECONDS,
@@ -113,11 +117,13 @@ fn base_url(p: &Params<'_>, name: &str) -> Result<String> {
         Some(t) => t,
         None => p.default_string(name).ok_or_else(|| Error::Internal(format!("no default for {name}")))?,
     };
+    // Shown without user info or credential-like query values.
+    let shown = redact::url(&text);
     let bad = |why_en: &str, why_zh: &str| {
         p.error(
             name,
-            format!("\"{text}\" is not a usable base URL: {why_en}."),
-            format!("“{text}”不是可用的接口地址：{why_zh}。"),
+            format!("\"{shown}\" is not a usable base URL: {why_en}."),
+            format!("“{shown}”不是可用的接口地址：{why_zh}。"),
         )
     };
     let url = reqwest::Url::parse(&text).map_err(|_| bad("it does not parse as a URL", "无法解析为 URL"))?;
@@ -168,7 +174,7 @@ pub fn prepare(p: &Params<'_>) -> Result<Job> {
     Ok(Box::new(move |ctx| {
         Box::pin(async move {
             let conn = registry::connection(&s)?;
-            ctx.log(LogLevel::Info, format!("connecting app {} at {}", s.app_key, s.api_base));
+            ctx.log(LogLevel::Info, format!("connecting app {} at {}", redact::app_key(&s.app_key), s.api_base));
             match conn.token(&ctx, s.timeout).await {
                 Ok(_) => {}
                 Err(e @ Error::AuthFailed(_)) => {

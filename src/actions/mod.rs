@@ -59,11 +59,13 @@ pub fn manifest_json() -> &'static str {
     })
 }
 
-/// Finds an action, checks its params and returns its job.
-pub fn prepare(action_id: &str, params_json: &str) -> Result<Job> {
+/// Finds an action, checks its params and returns its job; checks that can take long stop
+/// when `cancelled` turns true.
+pub fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
-    let params = Params::parse(params_json, &specs()[index])?;
+    let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);
+    params.check_cancelled()?;
     (ACTIONS[index].prepare)(&params)
 }
 
@@ -107,11 +109,24 @@ mod tests {
     }
 
     #[test]
+    fn every_text_field_has_a_max_length() {
+        for a in &manifest().actions {
+            for f in a.inputs.all() {
+                let t = &f.schema["type"];
+                let is_text = t == "string" || t.as_array().is_some_and(|ts| ts.iter().any(|t| t == "string"));
+                if is_text {
+                    assert!(f.schema["maxLength"].as_u64().is_some(), "{}.{} has no maxLength", a.id, f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unknown_action_and_bad_params_are_refused() {
-        assert!(matches!(prepare("nope", "{}"), Err(Error::UnknownAction(_))));
-        assert!(matches!(prepare(connect::ID, "[1]"), Err(Error::InvalidParams(_))));
-        assert!(matches!(prepare(connect::ID, "{"), Err(Error::InvalidParams(_))));
-        match prepare(connect::ID, r#"{"appkey":"k","appSecret":"s"}"#) {
+        assert!(matches!(prepare("nope", "{}", &|| false), Err(Error::UnknownAction(_))));
+        assert!(matches!(prepare(connect::ID, "[1]", &|| false), Err(Error::InvalidParams(_))));
+        assert!(matches!(prepare(connect::ID, "{", &|| false), Err(Error::InvalidParams(_))));
+        match prepare(connect::ID, r#"{"appkey":"k","appSecret":"s"}"#, &|| false) {
             Err(e) => assert_eq!(e.to_payload().hint.as_deref(), Some("Did you mean `appKey`?")),
             Ok(_) => panic!("a misspelt field was accepted"),
         }

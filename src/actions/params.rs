@@ -1,25 +1,58 @@
 //! [`Params`]: reading one action's inputs, with the user-facing error for every way a value
 //! can be wrong. Messages name the field by its label in both languages.
 
+use std::collections::BTreeMap;
+
 use rpa_plugin_abi::ActionSpec;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, Words};
+
+/// The most JSON one field's value may take (a 20,000-character content, every character
+/// escaped, fits); a larger value is refused before it is parsed.
+pub const MAX_FIELD_JSON_BYTES: usize = 256 * 1024;
 
 /// The inputs of one call, checked against the action's fields.
 pub struct Params<'a> {
     map: Map<String, Value>,
     spec: &'a ActionSpec,
+    cancelled: Option<&'a (dyn Fn() -> bool + 'a)>,
 }
 
 impl<'a> Params<'a> {
     /// Parses the params document: it must be a JSON object whose keys are all fields of
     /// the action (a misspelt name is refused, not ignored).
     pub fn parse(json: &str, spec: &'a ActionSpec) -> Result<Self> {
-        let value: Value = serde_json::from_str(json).map_err(|e| Error::InvalidParams(e.to_string()))?;
-        let Value::Object(map) = value else {
-            return Err(Error::InvalidParams(format!("got {}", type_name(&value).0)));
+        // First as raw JSON per field, so that a huge value is refused by its size, naming its
+        // field, before any work is done on it.
+        let raw: BTreeMap<String, Box<RawValue>> = match serde_json::from_str(json) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let value: Value = serde_json::from_str(json).map_err(|e| Error::InvalidParams(e.to_string()))?;
+                return Err(Error::InvalidParams(match value {
+                    Value::Object(_) => e.to_string(),
+                    other => format!("got {}", type_name(&other).0),
+                }));
+            }
         };
+        if let Some((name, value)) = raw.iter().find(|(_, v)| v.get().len() > MAX_FIELD_JSON_BYTES) {
+            let bytes = value.get().len();
+            return Err(Error::input(
+                name,
+                Words::new(
+                    format!("The value of `{name}` is {bytes} bytes long; at most {MAX_FIELD_JSON_BYTES} are read."),
+                    format!("`{name}` 的值长 {bytes} 字节，最多读取 {MAX_FIELD_JSON_BYTES} 字节。"),
+                    "Shorten it; no field of this action needs that much.",
+                    "请缩短该值；本动作的字段都不需要这么长的内容。",
+                ),
+            ));
+        }
+        let mut map = Map::new();
+        for (name, value) in raw {
+            let value: Value = serde_json::from_str(value.get()).map_err(|e| Error::InvalidParams(e.to_string()))?;
+            map.insert(name, value);
+        }
         if let Some(unknown) = map.keys().find(|k| spec.input(k).is_none()) {
             let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
             let close = names.iter().find(|n| n.eq_ignore_ascii_case(unknown.trim()));
@@ -37,7 +70,23 @@ impl<'a> Params<'a> {
                 ),
             ));
         }
-        Ok(Params { map, spec })
+        Ok(Params { map, spec, cancelled: None })
+    }
+
+    /// Lets long input checks (reading a file) stop when `cancelled` says the user stopped
+    /// the flow.
+    pub fn with_cancel(mut self, cancelled: &'a (dyn Fn() -> bool + 'a)) -> Self {
+        self.cancelled = Some(cancelled);
+        self
+    }
+
+    /// Fails with [`Error::Cancelled`] when the host's flag is set: called during checks that
+    /// can take long.
+    pub fn check_cancelled(&self) -> Result<()> {
+        match self.cancelled {
+            Some(cancelled) if cancelled() => Err(Error::Cancelled { send_in_flight: false }),
+            _ => Ok(()),
+        }
     }
 
     /// The field's (zh-CN, en) label, for messages.
@@ -92,13 +141,33 @@ impl<'a> Params<'a> {
         )
     }
 
-    /// A string field, trimmed; `None` when left empty.
+    /// A string field, trimmed; `None` when left empty. Longer than the schema's `maxLength`
+    /// is refused before anything else is done with it.
     pub fn string(&self, name: &str) -> Result<Option<String>> {
         match self.value(name) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(Value::String(s)) => {
+                self.check_length(name, s)?;
+                Ok(Some(s.trim().to_string()))
+            }
             Some(other) => Err(self.wrong_type(name, other, "text", "文本")),
         }
+    }
+
+    /// Refuses text longer than the field's `maxLength` (in characters; counted only when
+    /// the byte length could exceed it).
+    pub fn check_length(&self, name: &str, text: &str) -> Result<()> {
+        let max = self.spec.input(name).and_then(|f| f.schema.get("maxLength")).and_then(Value::as_u64);
+        let Some(max) = max.and_then(|m| usize::try_from(m).ok()) else { return Ok(()) };
+        if text.len() <= max || text.chars().count() <= max {
+            return Ok(());
+        }
+        let (zh, en) = self.label(name);
+        Err(self.error(
+            name,
+            format!("\"{en}\" is longer than {max} characters."),
+            format!("“{zh}”超过 {max} 个字符。"),
+        ))
     }
 
     /// A string field that must be filled in, trimmed.

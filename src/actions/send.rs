@@ -14,6 +14,7 @@ use super::{Job, Params};
 use crate::dingtalk::wire::BatchSendRequest;
 use crate::dingtalk::{Robot, Upload, registry};
 use crate::error::Result;
+use crate::redact;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.send_single_chat";
@@ -38,6 +39,10 @@ pub const PROCESS_QUERY_KEY: &str = "processQueryKey";
 pub const MAX_USERS: usize = 20;
 /// The longest user ID DingTalk issues.
 pub const MAX_USER_ID_LEN: usize = 64;
+/// The most items a user-ID list may have before duplicates are dropped.
+pub const MAX_USER_ID_ITEMS: usize = 200;
+/// The longest user-ID text read (bytes): room for the items above with separators.
+pub const MAX_USER_IDS_TEXT: usize = 16 * 1024;
 /// DingTalk's limit on an uploaded file.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 /// The file types DingTalk accepts for the file template.
@@ -117,6 +122,7 @@ pub fn spec() -> ActionSpec {
                     json!({
                         "type": ["array", "string"],
                         "items": { "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN },
+                        "maxLength": MAX_USER_IDS_TEXT,
                         "minItems": 1,
                         "maxItems": MAX_USERS
                     }),
@@ -126,7 +132,7 @@ pub fn spec() -> ActionSpec {
                     MSG_TYPE,
                     ("消息模板", "Message template"),
                     ("选择消息类型：文本、Markdown、图片链接或本地文件。", "The kind of message: text, Markdown, an image URL or a local file."),
-                    json!({ "type": "string", "enum": values, "default": "text" }),
+                    json!({ "type": "string", "enum": values, "maxLength": 16, "default": "text" }),
                 )
                 .required()
                 .choices(&MsgType::CHOICES),
@@ -177,18 +183,40 @@ pub fn spec() -> ActionSpec {
     }
 }
 
-/// Reads user IDs as people type them: a JSON list, text holding a JSON list, or comma/
-/// newline-separated text. Each ID is trimmed; duplicates are dropped (order kept); the
-/// result has 1 to 20 IDs.
+/// Characters that look like nothing and arrive with copied IDs: zero-width spaces and
+/// joiners, the word joiner and the byte-order mark.
+const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// Reads user IDs as people type them: a JSON list, text holding a JSON list, or text with
+/// IDs separated by commas, semicolons, line breaks or spaces. Each ID is trimmed and loses
+/// invisible characters; duplicates are dropped (order kept); the result has 1 to 20 IDs.
+///
+/// The work is bounded before it starts: text longer than [`MAX_USER_IDS_TEXT`] bytes or a
+/// list of more than [`MAX_USER_ID_ITEMS`] items is refused at once, and duplicates are found
+/// with a hash set.
 pub fn user_ids(p: &Params<'_>) -> Result<Vec<String>> {
     let value = p.required_value(USER_IDS)?;
     let bad = |en: String, zh: String| p.error(USER_IDS, en, zh);
+    let too_many = || {
+        bad(
+            format!("More than {MAX_USER_ID_ITEMS} user IDs; DingTalk takes at most {MAX_USERS} per message."),
+            format!("用户 ID 超过 {MAX_USER_ID_ITEMS} 个，钉钉每条消息最多 {MAX_USERS} 个。"),
+        )
+    };
     let raw: Vec<Value> = match value {
+        Value::Array(items) if items.len() > MAX_USER_ID_ITEMS => return Err(too_many()),
         Value::Array(items) => items.clone(),
         Value::String(text) => {
-            let text = text.trim();
+            if text.len() > MAX_USER_IDS_TEXT {
+                return Err(bad(
+                    format!("The user ID text is {} bytes long; at most {MAX_USER_IDS_TEXT} are read.", text.len()),
+                    format!("用户 ID 文本长 {} 字节，最多读取 {MAX_USER_IDS_TEXT} 字节。", text.len()),
+                ));
+            }
+            let text = text.trim().trim_matches(INVISIBLE);
             if text.starts_with('[') {
                 match serde_json::from_str::<Value>(text) {
+                    Ok(Value::Array(items)) if items.len() > MAX_USER_ID_ITEMS => return Err(too_many()),
                     Ok(Value::Array(items)) => items,
                     _ => {
                         return Err(bad(
@@ -198,7 +226,22 @@ pub fn user_ids(p: &Params<'_>) -> Result<Vec<String>> {
                     }
                 }
             } else {
-                text.split([',', '，', ';', '；', '\n']).map(|s| Value::from(s.trim_matches('\r'))).collect()
+                let mut items: Vec<Value> = Vec::new();
+                // Line by line, then by separator; blank pieces between spaces do not count.
+                for line in text.split(['\n', ',', '，', ';', '；', '、']) {
+                    let line = line.trim_matches(|c: char| c.is_whitespace() || INVISIBLE.contains(&c));
+                    if line.is_empty() {
+                        items.push(Value::from(""));
+                        continue;
+                    }
+                    for piece in line.split(|c: char| c.is_whitespace()).filter(|s| !s.is_empty()) {
+                        if items.len() == MAX_USER_ID_ITEMS {
+                            return Err(too_many());
+                        }
+                        items.push(Value::from(piece));
+                    }
+                }
+                items
             }
         }
         other => {
@@ -209,7 +252,8 @@ pub fn user_ids(p: &Params<'_>) -> Result<Vec<String>> {
             ));
         }
     };
-    let mut ids: Vec<String> = Vec::with_capacity(raw.len());
+    let mut ids: Vec<String> = Vec::with_capacity(raw.len().min(MAX_USERS + 1));
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
     for (i, item) in raw.iter().enumerate() {
         let Value::String(id) = item else {
             let (en, zh) = super::params::type_name(item);
@@ -218,6 +262,7 @@ pub fn user_ids(p: &Params<'_>) -> Result<Vec<String>> {
                 format!("第 {} 个用户 ID 是{zh}而不是文本，请给 ID 加上引号。", i + 1),
             ));
         };
+        let id: String = id.chars().filter(|c| !INVISIBLE.contains(c)).collect();
         let id = id.trim();
         if id.is_empty() {
             return Err(bad(format!("User ID #{} is blank.", i + 1), format!("第 {} 个用户 ID 为空。", i + 1)));
@@ -228,7 +273,13 @@ pub fn user_ids(p: &Params<'_>) -> Result<Vec<String>> {
                 format!("第 {} 个用户 ID 超过 {MAX_USER_ID_LEN} 个字符。", i + 1),
             ));
         }
-        if !ids.iter().any(|known| known == id) {
+        if id.chars().any(char::is_whitespace) {
+            return Err(bad(
+                format!("User ID #{} (\"{}\") has a space inside; an ID never does.", i + 1, shorten(id)),
+                format!("第 {} 个用户 ID（“{}”）中间有空格，用户 ID 不含空格。", i + 1, shorten(id)),
+            ));
+        }
+        if seen.insert(id.to_string()) {
             ids.push(id.to_string());
         }
     }
@@ -259,48 +310,87 @@ fn markdown_title(p: &Params<'_>, content: &str) -> Result<String> {
     Ok(first.unwrap_or("Message").chars().take(64).collect())
 }
 
-/// An image URL: http(s) with a host.
+/// An image URL: http(s) with a host; spaces and other characters a URL may not hold are
+/// percent-encoded (what DingTalk receives is the parsed URL, not the text).
 fn image_url(p: &Params<'_>, content: &str) -> Result<String> {
-    let ok = reqwest::Url::parse(content)
+    let parsed = reqwest::Url::parse(content)
         .ok()
-        .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
-    if !ok {
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
+    let Some(url) = parsed else {
+        let shown = redact::url(content);
         return Err(p.error_with_hint(
             CONTENT,
-            format!("For the image template the content must be an http(s) image URL; got \"{}\".", shorten(content)),
-            format!("图片模板的内容应为 http(s) 图片链接，当前为“{}”。", shorten(content)),
+            format!("For the image template the content must be an http(s) image URL; got \"{shown}\"."),
+            format!("图片模板的内容应为 http(s) 图片链接，当前为“{shown}”。"),
             "Use an online image's address, e.g. https://example.com/chart.png. To send a local file, choose the file template.",
             "请填写网络图片地址，如 https://example.com/chart.png；发送本地文件请选择“本地文件”模板。",
         ));
-    }
-    Ok(content.to_string())
+    };
+    Ok(url.to_string())
 }
 
-/// A local file for the file template: exists, is a file, allowed type, 1 byte to 20 MB.
-/// Read now, so that nothing is uploaded unless all of it is fine.
+/// A local file for the file template: a regular file of an allowed type, 1 byte to 20 MB,
+/// with a name that can travel in a header. Read now, at most the limit plus one byte and with
+/// the cancel flag checked as it goes, so that nothing is uploaded unless all of it is fine;
+/// a file that changes while it is read is refused.
 fn local_file(p: &Params<'_>, content: &str) -> Result<(Upload, String)> {
     // Windows' "copy as path" wraps the path in quotes.
     let path = PathBuf::from(content.trim_matches('"'));
     let shown = path.display().to_string();
     let refuse =
         |en: String, zh: String, hint_en: &str, hint_zh: &str| p.error_with_hint(CONTENT, en, zh, hint_en, hint_zh);
-    let meta = std::fs::metadata(&path).map_err(|_| {
+    let unreadable = |why: Option<std::io::Error>| {
+        let why_en = why.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
+        let why_zh = why.as_ref().map(|e| format!("：{e}")).unwrap_or_default();
         refuse(
-            format!("The file \"{shown}\" does not exist or cannot be read."),
-            format!("文件“{shown}”不存在或无法读取。"),
+            format!("The file \"{shown}\" does not exist or cannot be read{why_en}."),
+            format!("文件“{shown}”不存在或无法读取{why_zh}。"),
             "Check the path (an absolute path is safest) and that the flow's user may read the file.",
             "请检查路径（建议使用绝对路径），并确认运行流程的用户有权读取该文件。",
         )
-    })?;
+    };
+    let not_regular = |meta: &std::fs::Metadata| {
+        if meta.is_dir() {
+            refuse(
+                format!("\"{shown}\" is a folder, not a file."),
+                format!("“{shown}”是文件夹而不是文件。"),
+                "Give the path of one file; zip a folder first to send it.",
+                "请填写单个文件的路径；如需发送文件夹，请先压缩为 zip。",
+            )
+        } else {
+            refuse(
+                format!("\"{shown}\" is not a regular file (it is a device, a pipe or a socket)."),
+                format!("“{shown}”不是普通文件（而是设备、管道或套接字）。"),
+                "Give the path of a document saved on disk.",
+                "请填写保存在磁盘上的文档路径。",
+            )
+        }
+    };
+    let meta = std::fs::metadata(&path).map_err(|_| unreadable(None))?;
     if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if file_name.chars().any(char::is_control) {
         return Err(refuse(
-            format!("\"{shown}\" is a folder, not a file."),
-            format!("“{shown}”是文件夹而不是文件。"),
-            "Give the path of one file; zip a folder first to send it.",
-            "请填写单个文件的路径；如需发送文件夹，请先压缩为 zip。",
+            format!(
+                "The file name \"{}\" contains a line break or another control character.",
+                file_name.escape_debug()
+            ),
+            format!("文件名“{}”含有换行或其他控制字符。", file_name.escape_debug()),
+            "Rename the file without line breaks or tabs, then run the step again.",
+            "请重命名文件（去掉换行、制表符等），然后重新运行该步骤。",
         ));
     }
     let file_type = extension(&path);
+    if file_type.is_empty() {
+        return Err(refuse(
+            format!("The file \"{file_name}\" has no extension, so DingTalk cannot tell its type."),
+            format!("文件“{file_name}”没有扩展名，钉钉无法识别其类型。"),
+            "Rename it with its type's extension (doc, docx, xls, xlsx, ppt, pptx, zip, pdf or rar), or zip it first.",
+            "请为文件加上对应的扩展名（doc、docx、xls、xlsx、ppt、pptx、zip、pdf 或 rar），或先压缩为 zip。",
+        ));
+    }
     if !FILE_TYPES.contains(&file_type.as_str()) {
         return Err(refuse(
             format!("DingTalk does not accept \".{file_type}\" files in robot messages."),
@@ -309,25 +399,76 @@ fn local_file(p: &Params<'_>, content: &str) -> Result<(Upload, String)> {
             "支持的类型：doc、docx、xls、xlsx、ppt、pptx、zip、pdf、rar；其他文件请先压缩为 zip。",
         ));
     }
+    let size_error = |size: u64, more: bool| {
+        let at_least = if more { "more than " } else { "" };
+        let zh_at_least = if more { "超过 " } else { "" };
+        if size == 0 {
+            refuse(
+                format!("The file \"{file_name}\" is empty (0 bytes)."),
+                format!("文件“{file_name}”是空文件（0 字节）。"),
+                "Check that the file was saved completely before the flow sends it.",
+                "请确认文件已完整保存后再发送。",
+            )
+        } else {
+            refuse(
+                format!("The file is {at_least}{size} bytes; DingTalk takes at most {MAX_FILE_BYTES} bytes (20 MB)."),
+                format!("文件大小为 {zh_at_least}{size} 字节，钉钉最多接受 {MAX_FILE_BYTES} 字节（20 MB）。"),
+                "Compress or split the file, or share a link to it instead.",
+                "请压缩或拆分文件，或改为发送文件链接。",
+            )
+        }
+    };
     if meta.len() == 0 || meta.len() > MAX_FILE_BYTES {
-        let mb = meta.len() as f64 / (1024.0 * 1024.0);
+        return Err(size_error(meta.len(), false));
+    }
+    let mut file = open_regular(&path).map_err(|e| unreadable(Some(e)))?;
+    let opened = file.metadata().map_err(|e| unreadable(Some(e)))?;
+    if !opened.is_file() {
+        return Err(not_regular(&opened));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len().min(MAX_FILE_BYTES)).unwrap_or(0));
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        p.check_cancelled()?;
+        let n = std::io::Read::read(&mut file, &mut chunk).map_err(|e| unreadable(Some(e)))?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(size_error(MAX_FILE_BYTES, true));
+        }
+    }
+    let after = std::fs::metadata(&path).ok();
+    let unchanged = after.is_some_and(|a| {
+        a.len() == meta.len() && a.len() == bytes.len() as u64 && a.modified().ok() == meta.modified().ok()
+    });
+    if !unchanged {
         return Err(refuse(
-            format!("The file is {mb:.1} MB; DingTalk takes files of 1 byte to 20 MB."),
-            format!("文件大小为 {mb:.1} MB，钉钉只接受 1 字节到 20 MB 的文件。"),
-            "Compress or split the file, or share a link to it instead.",
-            "请压缩或拆分文件，或改为发送文件链接。",
+            format!("The file \"{file_name}\" changed while it was being read."),
+            format!("文件“{file_name}”在读取过程中发生了变化。"),
+            "Let the program writing it finish (or send a copy), then run the step again.",
+            "请等写入该文件的程序完成（或发送一份副本），然后重新运行该步骤。",
         ));
     }
-    let bytes = std::fs::read(&path).map_err(|e| {
-        refuse(
-            format!("Cannot read \"{shown}\": {e}."),
-            format!("无法读取“{shown}”：{e}。"),
-            "Check that the file is not locked by another program.",
-            "请确认文件未被其他程序占用。",
-        )
-    })?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if bytes.is_empty() {
+        return Err(size_error(0, false));
+    }
     Ok((Upload { file_name, bytes: Bytes::from(bytes) }, file_type))
+}
+
+/// Opens a file for reading without blocking on a pipe that has no writer (the metadata check
+/// before it may be outrun by a rename).
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: regular files ignore it; a FIFO opens at once instead of waiting.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 fn extension(path: &Path) -> String {
@@ -489,6 +630,47 @@ mod tests {
         refused(json!(["x".repeat(65)]));
         assert!(matches!(ids(json!("")), Err(Error::InvalidInput { .. })));
         assert!(matches!(ids(Value::Null), Err(Error::InvalidInput { .. })));
+    }
+
+    /// Reads `path` for the file template with a cancel probe that, on its `at`-th call,
+    /// appends `grow` bytes: a writer racing the read.
+    fn read_while_growing(name: &str, size: usize, at: usize, grow: usize) -> Result<(Upload, String)> {
+        let dir = std::env::temp_dir().join(format!("send-unit-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("growing.pdf");
+        std::fs::write(&path, vec![b'x'; size]).unwrap();
+        let calls = std::cell::Cell::new(0);
+        let probe = || {
+            calls.set(calls.get() + 1);
+            if calls.get() == at {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+                f.write_all(&vec![b'y'; grow]).unwrap();
+            }
+            false
+        };
+        let spec = spec();
+        let p = Params::parse("{}", &spec).unwrap().with_cancel(&probe);
+        local_file(&p, path.to_str().unwrap())
+    }
+
+    #[test]
+    fn a_file_growing_past_the_limit_while_read_is_refused_without_reading_more() {
+        let size = usize::try_from(MAX_FILE_BYTES).unwrap() - 10;
+        match read_while_growing("past-limit", size, 2, 3 << 20) {
+            Err(e) => assert!(e.to_payload().message.contains("more than 20971520 bytes"), "{e:?}"),
+            Ok((u, _)) => panic!("{} bytes accepted", u.bytes.len()),
+        }
+    }
+
+    #[test]
+    fn a_file_that_changes_while_read_is_refused() {
+        match read_while_growing("changed", 3 << 20, 2, 10) {
+            Err(e) => assert!(e.to_payload().message.contains("changed while it was being read"), "{e:?}"),
+            Ok((u, _)) => panic!("{} bytes accepted", u.bytes.len()),
+        }
+        let (upload, kind) = read_while_growing("unchanged", 3 << 20, 0, 0).unwrap();
+        assert_eq!((upload.bytes.len(), kind.as_str()), (3 << 20, "pdf"));
     }
 
     #[test]
