@@ -2,7 +2,9 @@
 process and read or steer it through its admin endpoints under ``/_emulator/``."""
 
 import json
+import signal
 import subprocess
+import sys
 import urllib.request
 
 from robot.api import logger
@@ -11,6 +13,14 @@ try:
     from robot.api.types import Secret
 except ImportError:  # pragma: no cover - Robot Framework before 7.4
     Secret = None
+
+
+def _die_with_parent():
+    """Linux: the emulator gets SIGTERM when the robot process dies, however it dies."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _text(value):
@@ -35,7 +45,10 @@ class EmulatorLibrary:
         self.stop_emulator()
         args = [self.executable, "--port", "0", "--app-key", app_key, "--app-secret", _text(app_secret)]
         args += ["--users", users, "--flow-controlled", flow_controlled, "--qps-limit", "0"]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
         line = self.process.stdout.readline().strip()
         prefix = "listening on "
         if not line.startswith(prefix):
@@ -72,7 +85,9 @@ class EmulatorLibrary:
         return self._admin("delivered")
 
     def recorded_requests(self):
-        return self._admin("requests")
+        """The requests the emulator saw, access tokens masked (this suite's log is checked
+        for tokens too)."""
+        return [dict(r, accessToken="<redacted>" if r.get("accessToken") else None) for r in self._admin("requests")]
 
     def requests_to(self, endpoint):
         """The recorded requests to one endpoint (``token``, ``batchSend``, ...)."""
@@ -90,4 +105,4 @@ class EmulatorLibrary:
         """Writes the recorded requests (access tokens included) to ``path``, for the
         caller's check that no token reached any log."""
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.recorded_requests(), f)
+            json.dump(self._admin("requests"), f)
