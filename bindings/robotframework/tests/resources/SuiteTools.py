@@ -58,7 +58,7 @@ class SuiteTools:
 
     def _command(self, suite, test, outdir, variables):
         cmd = [sys.executable, "-m", "robot", "--pythonpath", str(BINDINGS), "--outputdir", str(outdir)]
-        cmd += ["--report", "NONE", "--loglevel", "DEBUG", "--console", "quiet", "--test", test]
+        cmd += ["--log", "NONE", "--report", "NONE", "--loglevel", "DEBUG", "--console", "quiet", "--test", test]
         for name, value in variables.items():
             cmd += ["--variable", f"{name}:{value}"]
         return cmd + [str(TESTS / "nested" / suite)]
