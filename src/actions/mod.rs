@@ -3,7 +3,7 @@
 //! sent, and the network [`Job`] it returns.
 
 pub mod connect;
-mod fields;
+mod field;
 mod params;
 pub mod send;
 
@@ -11,34 +11,61 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 
-use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Manifest, text};
+use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Inputs, Manifest, Text, text};
 use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use field::{Declared, Output};
 pub use params::Params;
 
 /// The network half of an action, run on the plugin's runtime once the inputs are valid.
 pub type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
 
-/// One action: how to describe it and how to run it.
-pub struct Action {
-    /// Its manifest entry, built from the action's own field table.
-    pub spec: fn() -> ActionSpec,
+/// One action, defined once: what the palette and the form show (the manifest entry is
+/// generated from it) and how it runs.
+pub(crate) struct Action {
+    /// A dotted, stable id.
+    pub(crate) id: &'static str,
+    /// The name in the palette.
+    pub(crate) title: Text,
+    /// What it does.
+    pub(crate) description: Text,
+    /// The form's basic tab.
+    pub(crate) basic: &'static [&'static dyn Declared],
+    /// The form's advanced tab.
+    pub(crate) advanced: &'static [&'static dyn Declared],
+    /// What it hands to later steps.
+    pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
-    pub prepare: fn(&Params<'_>) -> Result<Job>,
+    pub(crate) prepare: fn(&Params<'_>) -> Result<Job>,
+}
+
+impl Action {
+    /// The manifest entry.
+    pub(crate) fn spec(&self) -> ActionSpec {
+        ActionSpec {
+            id: self.id.to_string(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            inputs: Inputs {
+                basic: self.basic.iter().map(|f| f.spec()).collect(),
+                advanced: self.advanced.iter().map(|f| f.spec()).collect(),
+            },
+            outputs: self.outputs.iter().map(Output::spec).collect(),
+        }
+    }
 }
 
 /// Every action of the plugin, in palette order.
-pub const ACTIONS: [Action; 2] =
-    [Action { spec: connect::spec, prepare: connect::prepare }, Action { spec: send::spec, prepare: send::prepare }];
+const ACTIONS: [&Action; 2] = [&connect::ACTION, &send::ACTION];
 
 fn specs() -> &'static [ActionSpec] {
     static SPECS: OnceLock<Vec<ActionSpec>> = OnceLock::new();
-    SPECS.get_or_init(|| ACTIONS.iter().map(|a| (a.spec)()).collect())
+    SPECS.get_or_init(|| ACTIONS.iter().map(|a| a.spec()).collect())
 }
 
-/// The plugin's manifest, generated from [`ACTIONS`].
+/// The plugin's manifest, generated from the actions' definitions.
 pub fn manifest() -> Manifest {
     Manifest {
         id: "dingtalk-robot".into(),
