@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule, PERM_ROBOT_SEND, Stats};
-use host_sim::{Flow, Host};
+use host_sim::{Flow, SimHost};
 use reliability_support::*;
 use serde_json::{Map, Value, json};
 use support::*;
@@ -578,7 +578,7 @@ fn cancel_step_two(
     transcript: &Transcript,
 ) -> (host_sim::FlowError, Duration) {
     let flag = Arc::new(AtomicBool::new(false));
-    let host = Host::silent().with_capture().with_cancel_flag(flag.clone());
+    let host = SimHost::silent().with_capture().with_cancel_flag(flag.clone());
     let mut doc = connect_then_send(emu, json!({}), send);
     doc["steps"].as_array_mut().unwrap().push(send_step(json!({ "content": "never" })));
     let canceller = std::thread::spawn(move || {
