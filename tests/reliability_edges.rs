@@ -147,7 +147,7 @@ fn bad_flows(emu: &Emulator, dir: &std::path::Path) -> Vec<(&'static str, Value,
         ("timeout with a fraction", c(json!({ "timeoutSeconds": 1.5 })), invalid, Field("timeoutSeconds")),
         ("timeout of 1e10 seconds", c(json!({ "timeoutSeconds": 1e10 })), invalid, Field("timeoutSeconds")),
         ("qpsLimit past u64", c(json!({ "qpsLimit": 18_446_744_073_709_551_616.0 })), invalid, Field("qpsLimit")),
-        ("qpsLimit as text", c(json!({ "qpsLimit": "20" })), invalid, Field("qpsLimit")),
+        ("qpsLimit as words", c(json!({ "qpsLimit": "twenty" })), invalid, Field("qpsLimit")),
         ("handle id a number", s(json!({ "robot": { "type": "dingtalk.robot", "id": 5 } })), invalid, Field("robot")),
         (
             "handle of another plugin",

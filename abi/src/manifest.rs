@@ -115,17 +115,16 @@ impl FieldSpec {
     ///   number once surrounding whitespace is trimmed (`"20"`, `" -3 "`, `"+7"`) becomes that
     ///   integer, and a number without a fraction (`20.0`) becomes the integer `20`. Anything
     ///   else (`"soon"`, `"1.5"`, a number beyond 64 bits) is left as it is, for the check to refuse.
-    /// * **choice** (a string `enum`): text whose trimmed form is one of the choices becomes
-    ///   that choice (`" markdown "` -> `"markdown"`); choices stay case-sensitive.
     /// * **list of text** (`type` allows `"array"` and `items` is `{"type": "string", ...}`):
     ///   text becomes a list: a JSON list (`'["u1","u2"]'`) is parsed; other text is split at
     ///   `,` `，` `;` `；` and line breaks. The items of the list (given or parsed) that are
     ///   text are trimmed, so a blank item becomes `""` for `minLength` to refuse. Blank text
     ///   stays as it is (a field left empty), and so does text that starts with `[` but is
     ///   not a JSON list.
-    /// * anything else, text fields included, is returned unchanged: text is checked as
-    ///   typed (a Markdown body may start with meaningful spaces); a plugin that wants a text
-    ///   trimmed trims it when it reads it.
+    /// * anything else is returned unchanged. Text is checked as typed (a Markdown body may
+    ///   start with meaningful spaces); a plugin that wants a text trimmed trims it when it
+    ///   reads it, after the check. A **choice** (an `enum`) must be typed exactly: `" text"`
+    ///   and `"Text"` are not `"text"`.
     ///
     /// `null` and blank text mean "not filled in" for every kind and are never changed.
     /// Normalizing twice gives the same value as normalizing once.
@@ -150,15 +149,6 @@ impl FieldSpec {
         }
         if allows("integer") && !allows("string") {
             return whole_number(value);
-        }
-        if let Some(Value::Array(choices)) = self.schema.get("enum")
-            && let Value::String(text) = &value
-        {
-            let trimmed = text.trim();
-            return match choices.iter().find(|c| c.as_str() == Some(trimmed)) {
-                Some(choice) => choice.clone(),
-                None => value,
-            };
         }
         let text_items = self.schema.get("items").and_then(|items| items.get("type")).and_then(Value::as_str);
         if allows("array") && text_items == Some("string") {
@@ -320,12 +310,11 @@ mod tests {
     }
 
     #[test]
-    fn choices_are_trimmed_but_stay_case_sensitive() {
+    fn choices_must_be_typed_exactly() {
         let f = field(json!({"type": "string", "enum": ["text", "markdown"]}));
-        assert_eq!(f.normalize(json!(" markdown\n")), json!("markdown"));
-        assert_eq!(f.normalize(json!("Markdown")), json!("Markdown"));
-        assert_eq!(f.normalize(json!(" html ")), json!(" html "));
-        assert_eq!(f.normalize(json!(1)), json!(1));
+        for typed in [json!(" markdown\n"), json!("Markdown"), json!(1)] {
+            assert_eq!(f.normalize(typed.clone()), typed);
+        }
     }
 
     #[test]
@@ -352,7 +341,6 @@ mod tests {
     fn normalizing_twice_changes_nothing_more() {
         let cases = [
             (json!({"type": "integer"}), json!(" 12 ")),
-            (json!({"type": "string", "enum": ["a"]}), json!(" a ")),
             (json!({"type": ["array", "string"], "items": {"type": "string"}}), json!("x, y ,z")),
         ];
         for (schema, value) in cases {

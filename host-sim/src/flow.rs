@@ -141,9 +141,10 @@ impl Flow {
 /// The variables start as the flow's `variables` overridden by `initial_vars`. Before
 /// anything runs, [`Flow::check`] checks the actions, outputs and variable references.
 /// Then each step in turn: stop if `host` is cancelled, substitute variables into the
-/// params, validate them against the action's form ([`validate_params`]), invoke, and store
-/// the mapped outputs (an output the action did not return is an error). The first failure
-/// stops the flow; no later step runs.
+/// params, check them against the action's form and put each in the shape its field
+/// declares ([`validate_params`]), invoke with those values, and store the mapped outputs
+/// (an output the action did not return is an error). The first failure stops the flow; no
+/// later step runs.
 ///
 /// Holds no state between calls: run it as often as needed, from as many threads as needed,
 /// with the same plugin and flow.
@@ -167,7 +168,7 @@ pub fn run_flow(
         }
         let spec = action_spec(manifest, step).map_err(fail)?;
         let params = substitute_params(&step.params, &vars).map_err(fail)?;
-        validate_params(spec, &params).map_err(fail)?;
+        let params = validate_params(spec, params).map_err(fail)?;
 
         log_line(host, LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
         log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));

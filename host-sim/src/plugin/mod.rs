@@ -112,7 +112,7 @@ impl CheckedLibrary {
     /// The one check of a library's contract, made by every loader: the library's
     /// `abi_version()` (`reported`) must be [`ABI_VERSION`]; only then is its manifest read
     /// (a library of another version may not even have the same manifest function), and it
-    /// must parse and say the same `abiVersion`.
+    /// must parse, say the same `abiVersion`, and give each field a valid JSON Schema 2020-12.
     fn check(
         path: &Path,
         reported: u32,
@@ -131,6 +131,8 @@ impl CheckedLibrary {
             let cause = format!("it says abiVersion {} but the library speaks {ABI_VERSION}", manifest.abi_version);
             return Err(HostError::BadManifest { path: given, cause });
         }
+        crate::validate::check_schemas(&manifest)
+            .map_err(|cause| HostError::BadManifest { path: given.clone(), cause })?;
         Ok(CheckedLibrary { path: given, manifest, manifest_json })
     }
 
@@ -244,6 +246,14 @@ mod tests {
         let other = good.replace("\"abiVersion\":1", "\"abiVersion\":2");
         let e = CheckedLibrary::check(path, ABI_VERSION, || Some(other)).err();
         assert!(e.is_some_and(|e| e.to_string().contains("abiVersion 2")));
+        let bad_schema = good.replace(
+            r#""actions":[]"#,
+            r#""actions":[{"id":"a.b","title":{"zh-CN":"甲","en":"A"},"description":{"zh-CN":"","en":""},
+                "inputs":{"basic":[{"name":"n","label":{"zh-CN":"数","en":"N"},"help":{"zh-CN":"","en":""},
+                "required":true,"schema":{"type":"whole"}}],"advanced":[]},"outputs":[]}]"#,
+        );
+        let e = CheckedLibrary::check(path, ABI_VERSION, || Some(bad_schema)).err();
+        assert!(matches!(&e, Some(HostError::BadManifest { cause, .. }) if cause.contains("field n")), "{e:?}");
     }
 
     #[test]
