@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use host_sim::{Abi, Flow, Host, load_with, run_flow};
+use host_sim::{Abi, Flow, SimHost, load_with, run_flow};
 use serde_json::{Value, json};
 use support::*;
 
@@ -53,7 +53,7 @@ fn both_abis_give_the_same_results() {
         let emu = org();
         let plugin = load_with(&host_sim::default_plugin_path(), abi).expect("the built plugin loads");
         let flow = Flow::parse(&flow(&emu, &file).to_string(), "flow.json".as_ref()).unwrap();
-        let host = Host::silent().with_capture();
+        let host = SimHost::silent().with_capture();
         let mut vars = run_flow(plugin.as_ref(), &flow, &host, Default::default()).expect("the flow runs");
         vars.remove("bot");
         let log = host.captured().join("\n");

@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig};
 use dingtalk_robot::actions::{Params, connect, send};
-use host_sim::{Flow, Host, run_flow};
+use host_sim::{Flow, SimHost, run_flow};
 use proptest::prelude::*;
 use reliability_support::{CONNECT, SEND, plugin};
 use rpa_plugin_abi::ErrorPayload;
@@ -319,7 +319,7 @@ proptest! {
         ]),
     ) {
         let emu = emulator(&FLOW_EMU);
-        let host = Host::silent().with_capture();
+        let host = SimHost::silent().with_capture();
         let mut first = connect_params(emu);
         first["qpsLimit"] = json!(0);
         let flows = [
@@ -426,7 +426,7 @@ proptest! {
                 for step in flow.steps.iter_mut().filter(|s| s.action == CONNECT) {
                     step.params = local(std::mem::take(&mut step.params), emu);
                 }
-                let host = Host::silent();
+                let host = SimHost::silent();
                 if let Err(e) = run_flow(plugin().as_ref(), &flow, &host, Map::new()) {
                     prop_assert!(!e.error.code.is_empty() && e.error.code != "INTERNAL", "{e:?}");
                 }

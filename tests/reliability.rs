@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule};
-use host_sim::{Flow, Host, Plugin, run_flow};
+use host_sim::{Flow, Plugin, SimHost, run_flow};
 use serde_json::{Map, Value, json};
 use support::*;
 
@@ -148,7 +148,7 @@ fn every_bad_input_is_a_structured_error_and_sends_nothing() {
     let plugin = plugin();
     let dir = scratch("bad-input");
     // Warm up: the token is cached, so a connect step that passes costs no request.
-    let host = Host::silent().with_capture();
+    let host = SimHost::silent().with_capture();
     let warm = Flow::parse(&two_steps(&emu, json!({}), json!({})).to_string(), "warm".as_ref()).unwrap();
     run_flow(plugin.as_ref(), &warm, &host, Map::new()).unwrap();
     let before = emu.stats();
@@ -253,7 +253,7 @@ fn every_fault_ends_the_way_a_user_wants_and_never_sends_twice() {
     ];
     for (what, setup, code, messages, calls) in table {
         let emu = org();
-        let host = Host::silent().with_capture();
+        let host = SimHost::silent().with_capture();
         // A short timeout; throttling is waited out a second at a time, within the timeout.
         let timeout = if matches!(&setup, Setup::Rule(r) if r.fault == Fault::Throttle) { 10 } else { 1 };
         let connect = Flow::parse(
@@ -314,7 +314,7 @@ fn send_from_threads(
             let flow = two_steps(emu, json!({ "qpsLimit": 0 }), json!({ "content": "${content}" }));
             let flow = Flow::parse(&flow.to_string(), "soak".as_ref()).unwrap();
             scope.spawn(move || {
-                let host = Host::silent();
+                let host = SimHost::silent();
                 for i in 0..per_thread {
                     let vars = Map::from_iter([("content".to_string(), json!(format!("{tag}-t{t}-m{i}")))]);
                     run_flow(plugin.as_ref(), &flow, &host, vars).unwrap_or_else(|e| panic!("t{t} m{i}: {e:?}"));
@@ -393,7 +393,7 @@ fn a_flow_cancelled_during_a_slow_send_stops_promptly() {
     let emu = org();
     let plugin = plugin();
     let flag = Arc::new(AtomicBool::new(false));
-    let host = Host::silent().with_capture().with_cancel_flag(flag.clone());
+    let host = SimHost::silent().with_capture().with_cancel_flag(flag.clone());
     let mut flow = two_steps(&emu, json!({}), json!({}));
     let third = json!({ "action": SEND, "params": { "robot": "${bot}", "userIds": ["staff03"], "msgType": "text", "content": "never" } });
     flow["steps"].as_array_mut().unwrap().push(third);

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule, PERM_ROBOT_SEND, Stats};
-use host_sim::{Flow, Host};
+use host_sim::{Flow, SimHost};
 use reliability_support::*;
 use serde_json::{Map, Value, json};
 use support::*;
@@ -147,7 +147,7 @@ fn bad_flows(emu: &Emulator, dir: &std::path::Path) -> Vec<(&'static str, Value,
         ("timeout with a fraction", c(json!({ "timeoutSeconds": 1.5 })), invalid, Field("timeoutSeconds")),
         ("timeout of 1e10 seconds", c(json!({ "timeoutSeconds": 1e10 })), invalid, Field("timeoutSeconds")),
         ("qpsLimit past u64", c(json!({ "qpsLimit": 18_446_744_073_709_551_616.0 })), invalid, Field("qpsLimit")),
-        ("qpsLimit as text", c(json!({ "qpsLimit": "20" })), invalid, Field("qpsLimit")),
+        ("qpsLimit as words", c(json!({ "qpsLimit": "twenty" })), invalid, Field("qpsLimit")),
         ("handle id a number", s(json!({ "robot": { "type": "dingtalk.robot", "id": 5 } })), invalid, Field("robot")),
         (
             "handle of another plugin",
@@ -583,7 +583,7 @@ fn cancel_step_two(
     transcript: &Transcript,
 ) -> (host_sim::FlowError, Duration) {
     let flag = Arc::new(AtomicBool::new(false));
-    let host = Host::silent().with_capture().with_cancel_flag(flag.clone());
+    let host = SimHost::silent().with_capture().with_cancel_flag(flag.clone());
     let mut doc = connect_then_send(emu, json!({}), send);
     doc["steps"].as_array_mut().unwrap().push(send_step(json!({ "content": "never" })));
     let canceller = std::thread::spawn(move || {

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Text;
+
 /// Error codes that any plugin or host may produce. Plugins add their own codes beside these.
 pub mod codes {
     /// A bug: the plugin panicked or broke an invariant. The message says what to report.
@@ -79,6 +81,24 @@ impl ErrorPayload {
         }
     }
 
+    /// An error whose message is in both languages: the English as `message`, the Chinese
+    /// under `zh-CN`.
+    pub fn bilingual(code: impl Into<String>, message: Text) -> Self {
+        let mut payload = ErrorPayload::new(code, message.en);
+        payload.zh_cn = Some(Box::new(Localized { message: message.zh_cn.into_owned(), hint: None }));
+        payload
+    }
+
+    /// Adds a hint in both languages (the Chinese message falls back to the English one when
+    /// the error had none).
+    pub fn with_bilingual_hint(mut self, hint: Text) -> Self {
+        self.hint = Some(hint.en.into_owned());
+        let message = &self.message;
+        let zh = self.zh_cn.get_or_insert_with(|| Box::new(Localized { message: message.clone(), hint: None }));
+        zh.hint = Some(hint.zh_cn.into_owned());
+        self
+    }
+
     /// Names the input field at fault.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
@@ -138,6 +158,17 @@ mod tests {
         assert!(!json.contains("zh-CN"), "{json}");
         let back: ErrorPayload = serde_json::from_str(&json).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn bilingual_messages_and_hints() {
+        let e = ErrorPayload::bilingual("X", crate::text!(en: "broken", zh: "坏了"))
+            .with_bilingual_hint(crate::text!(en: "fix it", zh: "修好它"));
+        assert_eq!((e.message_in("en"), e.message_in("zh-CN")), ("broken", "坏了"));
+        assert_eq!((e.hint_in("en"), e.hint_in("zh-CN")), (Some("fix it"), Some("修好它")));
+
+        let e = ErrorPayload::new("X", "english only").with_bilingual_hint(crate::text!(en: "hint", zh: "提示"));
+        assert_eq!((e.message_in("zh-CN"), e.hint_in("zh-CN")), ("english only", Some("提示")));
     }
 
     #[test]

@@ -51,3 +51,15 @@ pub trait Host: Send + Sync {
 ///
 /// Make one with `Host_TO::from_ptr(&my_host, TD_Opaque)`.
 pub type HostRef<'a> = Host_TO<'a, RRef<'a, ()>>;
+
+/// A borrowed host is a host: a caller holding `&dyn Host` (or `&H`) can lend it as it is,
+/// e.g. `Host_TO::from_ptr(&host_ref, TD_Opaque)` with `host_ref: &dyn Host`.
+impl<H: Host + ?Sized> Host for &H {
+    fn log(&self, level: LogLevel, message: RStr<'_>) {
+        (**self).log(level, message)
+    }
+
+    fn is_cancelled(&self) -> bool {
+        (**self).is_cancelled()
+    }
+}

@@ -8,10 +8,13 @@
 //!   passed across as the FFI-safe trait object [`HostRef`].
 //! * [`manifest`] and [`error`]: the JSON documents that travel through the module as text,
 //!   as serde types so both sides read and write the same shapes.
+//! * [`c`]: the same contract as plain C (host struct, callbacks, status codes, log levels),
+//!   for designers that load libraries through a C ABI.
 //!
 //! Everything crosses the boundary as `abi_stable` types; JSON keeps the contract readable
 //! for hosts written in other languages too.
 
+pub mod c;
 pub mod error;
 pub mod host;
 pub mod manifest;

@@ -104,6 +104,103 @@ impl FieldSpec {
     pub fn default_value(&self) -> Option<&Value> {
         self.schema.get("default")
     }
+
+    /// The value a form holds for this field, in the shape its schema declares: what a host
+    /// validates and a plugin reads, so that both accept the same values. Hosts call it on
+    /// each param before checking it against [`FieldSpec::schema`]; plugins before reading it.
+    ///
+    /// The rules, by the field's kind (read from the schema's `type`, `enum` and `items`):
+    ///
+    /// * **integer** (`type` allows `"integer"` but not `"string"`): text that is a whole
+    ///   number once surrounding whitespace is trimmed (`"20"`, `" -3 "`, `"+7"`) becomes that
+    ///   integer, and a number without a fraction (`20.0`) becomes the integer `20`. Anything
+    ///   else (`"soon"`, `"1.5"`, a number beyond 64 bits) is left as it is, for the check to refuse.
+    /// * **list of text** (`type` allows `"array"` and `items` is `{"type": "string", ...}`):
+    ///   text becomes a list: a JSON list (`'["u1","u2"]'`) is parsed; other text is split at
+    ///   `,` `，` `;` `；` and line breaks. The items of the list (given or parsed) that are
+    ///   text are trimmed, so a blank item becomes `""` for `minLength` to refuse. Blank text
+    ///   stays as it is (a field left empty), and so does text that starts with `[` but is
+    ///   not a JSON list.
+    /// * anything else is returned unchanged. Text is checked as typed (a Markdown body may
+    ///   start with meaningful spaces); a plugin that wants a text trimmed trims it when it
+    ///   reads it, after the check. A **choice** (an `enum`) must be typed exactly: `" text"`
+    ///   and `"Text"` are not `"text"`.
+    ///
+    /// `null` and blank text mean "not filled in" for every kind and are never changed.
+    /// Normalizing twice gives the same value as normalizing once.
+    ///
+    /// ```
+    /// use rpa_plugin_abi::FieldSpec;
+    /// use serde_json::json;
+    ///
+    /// let field: FieldSpec = serde_json::from_value(json!({
+    ///     "name": "timeoutSeconds", "label": {"en": "Timeout", "zh-CN": "超时"},
+    ///     "help": {"en": "", "zh-CN": ""}, "required": false,
+    ///     "schema": {"type": "integer", "minimum": 1, "maximum": 300}
+    /// })).unwrap();
+    /// assert_eq!(field.normalize(json!(" 20 ")), json!(20));
+    /// assert_eq!(field.normalize(json!("soon")), json!("soon"));
+    /// ```
+    pub fn normalize(&self, value: Value) -> Value {
+        let types = schema_types(&self.schema);
+        let allows = |ty: &str| types.contains(&ty);
+        if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
+            return value;
+        }
+        if allows("integer") && !allows("string") {
+            return whole_number(value);
+        }
+        let text_items = self.schema.get("items").and_then(|items| items.get("type")).and_then(Value::as_str);
+        if allows("array") && text_items == Some("string") {
+            return text_list(value);
+        }
+        value
+    }
+}
+
+/// The types a schema's `type` allows (empty when it says nothing).
+fn schema_types(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(ty)) => vec![ty.as_str()],
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The integer rule of [`FieldSpec::normalize`].
+fn whole_number(value: Value) -> Value {
+    match &value {
+        Value::String(text) => text.trim().parse::<i64>().map(Value::from).unwrap_or(value),
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            // `i64::MAX as f64` is 2^63, just past the largest i64.
+            Some(x) if x.fract() == 0.0 && x >= i64::MIN as f64 && x < i64::MAX as f64 => Value::from(x as i64),
+            _ => value,
+        },
+        _ => value,
+    }
+}
+
+/// The list-of-text rule of [`FieldSpec::normalize`].
+fn text_list(value: Value) -> Value {
+    let items = match value {
+        Value::String(text) => {
+            let trimmed = text.trim();
+            if !trimmed.starts_with('[') {
+                trimmed.split([',', '，', ';', '；', '\n']).map(Value::from).collect()
+            } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(trimmed) {
+                items
+            } else {
+                return Value::String(text);
+            }
+        }
+        Value::Array(items) => items,
+        other => return other,
+    };
+    let trim = |item: Value| match item {
+        Value::String(s) => Value::from(s.trim()),
+        other => other,
+    };
+    Value::Array(items.into_iter().map(trim).collect())
 }
 
 /// An action's inputs, as a designer splits them into two tabs.
@@ -164,5 +261,92 @@ impl Manifest {
     /// The action with this id.
     pub fn action(&self, id: &str) -> Option<&ActionSpec> {
         self.actions.iter().find(|a| a.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(schema: Value) -> FieldSpec {
+        FieldSpec {
+            name: "f".into(),
+            label: crate::text!(en: "F", zh: "F"),
+            help: Text::default(),
+            required: false,
+            schema,
+            choices: Vec::new(),
+            visible_when: None,
+        }
+    }
+
+    #[test]
+    fn integers_typed_as_text_become_integers() {
+        let f = field(json!({"type": "integer", "minimum": 0}));
+        for (given, expected) in [
+            (json!("20"), json!(20)),
+            (json!(" 20\t"), json!(20)),
+            (json!("-3"), json!(-3)),
+            (json!("+7"), json!(7)),
+            (json!(20.0), json!(20)),
+            (json!(20), json!(20)),
+            (json!("soon"), json!("soon")),
+            (json!("1.5"), json!("1.5")),
+            (json!("20 s"), json!("20 s")),
+            (json!("99999999999999999999"), json!("99999999999999999999")),
+            (json!(1.5), json!(1.5)),
+            (json!(1e300), json!(1e300)),
+            (json!(true), json!(true)),
+            (json!("  "), json!("  ")),
+            (Value::Null, Value::Null),
+        ] {
+            assert_eq!(f.normalize(given.clone()), expected, "{given}");
+        }
+        // A field that also takes text keeps text as text.
+        assert_eq!(field(json!({"type": ["integer", "string"]})).normalize(json!("20")), json!("20"));
+        // Text fields are never touched, not even trimmed.
+        assert_eq!(field(json!({"type": "string"})).normalize(json!(" 20 ")), json!(" 20 "));
+    }
+
+    #[test]
+    fn choices_must_be_typed_exactly() {
+        let f = field(json!({"type": "string", "enum": ["text", "markdown"]}));
+        for typed in [json!(" markdown\n"), json!("Markdown"), json!(1)] {
+            assert_eq!(f.normalize(typed.clone()), typed);
+        }
+    }
+
+    #[test]
+    fn text_lists_become_lists_of_trimmed_items() {
+        let f = field(json!({"type": ["array", "string"], "items": {"type": "string", "minLength": 1}}));
+        for (given, expected) in [
+            (json!("u1,u2"), json!(["u1", "u2"])),
+            (json!(" u1 ， u2；u3;u4\r\n u5 "), json!(["u1", "u2", "u3", "u4", "u5"])),
+            (json!(r#" ["u1", " u2 "] "#), json!(["u1", "u2"])),
+            (json!("u1"), json!(["u1"])),
+            (json!("a,,b"), json!(["a", "", "b"])),
+            (json!([" u1 ", "u2\t", 7]), json!(["u1", "u2", 7])),
+            (json!(r#"["u1", "#), json!(r#"["u1", "#)),
+            (json!(""), json!("")),
+            (json!({"a": 1}), json!({"a": 1})),
+        ] {
+            assert_eq!(f.normalize(given.clone()), expected, "{given}");
+        }
+        // A list of anything but text is left alone.
+        assert_eq!(field(json!({"type": "array"})).normalize(json!("u1,u2")), json!("u1,u2"));
+    }
+
+    #[test]
+    fn normalizing_twice_changes_nothing_more() {
+        let cases = [
+            (json!({"type": "integer"}), json!(" 12 ")),
+            (json!({"type": ["array", "string"], "items": {"type": "string"}}), json!("x, y ,z")),
+        ];
+        for (schema, value) in cases {
+            let f = field(schema);
+            let once = f.normalize(value);
+            assert_eq!(f.normalize(once.clone()), once);
+        }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::HostError;
 use crate::flow::{Flow, run_flow};
-use crate::host::HostServices;
+use crate::host::Host;
 use crate::plugin::{self, Abi, Plugin};
 
 /// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
@@ -84,7 +84,7 @@ pub fn run_bench(
     iterations: usize,
     threads: usize,
     vars: &Map<String, Value>,
-    host: &dyn HostServices,
+    host: &dyn Host,
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
     let threads = threads.max(1);

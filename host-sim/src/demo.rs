@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::flow::{Flow, FlowError, Step, run_flow};
 use crate::form::{mask_secrets, render_manifest};
-use crate::host::HostServices;
+use crate::host::Host;
 use crate::plugin::Plugin;
 
 /// The demo org's app.
@@ -134,12 +134,7 @@ fn pretty(value: &Value) -> String {
 }
 
 /// Runs the demo against `plugin`, writing a readable report to `out`.
-pub fn run_demo(
-    plugin: &dyn Plugin,
-    lang: &str,
-    host: &dyn HostServices,
-    out: &mut dyn Write,
-) -> Result<(), DemoError> {
+pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), DemoError> {
     let config = EmulatorConfig {
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),

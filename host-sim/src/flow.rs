@@ -31,7 +31,7 @@ use serde_json::{Map, Value};
 use crate::codes;
 use crate::error::HostError;
 use crate::form::mask_secrets;
-use crate::host::{HostServices, LogLevel};
+use crate::host::{Host, LogLevel, log_line};
 use crate::plugin::Plugin;
 use crate::validate::{did_you_mean, validate_params};
 
@@ -141,16 +141,17 @@ impl Flow {
 /// The variables start as the flow's `variables` overridden by `initial_vars`. Before
 /// anything runs, [`Flow::check`] checks the actions, outputs and variable references.
 /// Then each step in turn: stop if `host` is cancelled, substitute variables into the
-/// params, validate them against the action's form ([`validate_params`]), invoke, and store
-/// the mapped outputs (an output the action did not return is an error). The first failure
-/// stops the flow; no later step runs.
+/// params, check them against the action's form and put each in the shape its field
+/// declares ([`validate_params`]), invoke with those values, and store the mapped outputs
+/// (an output the action did not return is an error). The first failure stops the flow; no
+/// later step runs.
 ///
 /// Holds no state between calls: run it as often as needed, from as many threads as needed,
 /// with the same plugin and flow.
 pub fn run_flow(
     plugin: &dyn Plugin,
     flow: &Flow,
-    host: &dyn HostServices,
+    host: &dyn Host,
     initial_vars: Map<String, Value>,
 ) -> Result<Map<String, Value>, FlowError> {
     let manifest = plugin.manifest();
@@ -167,14 +168,14 @@ pub fn run_flow(
         }
         let spec = action_spec(manifest, step).map_err(fail)?;
         let params = substitute_params(&step.params, &vars).map_err(fail)?;
-        validate_params(spec, &params).map_err(fail)?;
+        let params = validate_params(spec, params).map_err(fail)?;
 
-        host.log(LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
-        host.log(LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+        log_line(host, LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
+        log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
         let started = Instant::now();
         let outputs = plugin.invoke(&step.action, &params, host).map_err(fail)?;
         let elapsed = started.elapsed().as_millis();
-        host.log(LogLevel::Info, &format!("step {n}/{total}: done in {elapsed} ms"));
+        log_line(host, LogLevel::Info, &format!("step {n}/{total}: done in {elapsed} ms"));
 
         for (output, variable) in &step.outputs {
             let value = outputs.get(output).ok_or_else(|| fail(missing_output(spec, output)))?;
@@ -538,9 +539,9 @@ mod tests {
             "{}"
         }
 
-        fn invoke(&self, action: &str, params: &Value, host: &dyn HostServices) -> Result<Value, ErrorPayload> {
+        fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
             self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            host.log(LogLevel::Info, &format!("fake {action}"));
+            log_line(host, LogLevel::Info, &format!("fake {action}"));
             match action {
                 "t.upper" => Ok(json!({"text": params["text"].as_str().unwrap_or_default().to_uppercase()})),
                 _ => Err(ErrorPayload::new("BOOM", "it failed")),
@@ -559,7 +560,7 @@ mod tests {
     #[test]
     fn runs_steps_and_wires_outputs() {
         let plugin = FakePlugin::new();
-        let host = crate::Host::silent().with_capture();
+        let host = crate::SimHost::silent().with_capture();
         let f = flow(
             r#"{"variables": {"who": "ann"}, "steps": [
                 {"action": "t.upper", "params": {"text": "hi ${who}"}, "outputs": {"text": "a"}},
@@ -579,14 +580,14 @@ mod tests {
         let f = flow(
             r#"{"variables": {"who": "ann"}, "steps": [{"action": "t.upper", "params": {"text": "${who}"}, "outputs": {"text": "out"}}]}"#,
         );
-        let vars = run_flow(&plugin, &f, &crate::Host::silent(), initial(json!({"who": "bob"}))).unwrap();
+        let vars = run_flow(&plugin, &f, &crate::SimHost::silent(), initial(json!({"who": "bob"}))).unwrap();
         assert_eq!(vars["out"], "BOB");
     }
 
     #[test]
     fn nothing_runs_when_a_later_step_is_wrong() {
         let plugin = FakePlugin::new();
-        let host = crate::Host::silent();
+        let host = crate::SimHost::silent();
         let cases = [
             (r#"{"action": "t.uper"}"#, codes::UNKNOWN_ACTION, None, Some("Did you mean \"t.upper\"?")),
             (r#"{"action": "t.upper", "params": {"text": "${nope}"}}"#, codes::UNKNOWN_VARIABLE, Some("text"), None),
@@ -615,7 +616,7 @@ mod tests {
         let f = flow(
             r#"{"steps": [{"action": "t.upper", "params": {"text": "a"}}, {"action": "t.fail"}, {"action": "t.upper", "params": {"text": "b"}}]}"#,
         );
-        let e = run_flow(&plugin, &f, &crate::Host::silent(), Map::new()).unwrap_err();
+        let e = run_flow(&plugin, &f, &crate::SimHost::silent(), Map::new()).unwrap_err();
         assert_eq!((e.step, e.error.code.as_str()), (2, "BOOM"));
         assert_eq!(plugin.calls(), 2);
     }
@@ -624,7 +625,7 @@ mod tests {
     fn invalid_params_stop_before_the_call() {
         let plugin = FakePlugin::new();
         let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "${n}"}}]}"#);
-        let e = run_flow(&plugin, &f, &crate::Host::silent(), initial(json!({"n": 5}))).unwrap_err();
+        let e = run_flow(&plugin, &f, &crate::SimHost::silent(), initial(json!({"n": 5}))).unwrap_err();
         assert_eq!((e.step, e.error.code.as_str(), e.error.field.as_deref()), (1, codes::INVALID_INPUT, Some("text")));
         assert_eq!(plugin.calls(), 0);
     }
@@ -633,7 +634,7 @@ mod tests {
     fn a_declared_output_that_is_not_returned() {
         let plugin = FakePlugin::new();
         let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a"}, "outputs": {"extra": "e"}}]}"#);
-        let e = run_flow(&plugin, &f, &crate::Host::silent(), Map::new()).unwrap_err();
+        let e = run_flow(&plugin, &f, &crate::SimHost::silent(), Map::new()).unwrap_err();
         assert_eq!(
             (e.step, e.error.code.as_str(), e.error.field.as_deref()),
             (1, codes::MISSING_OUTPUT, Some("extra"))
@@ -643,7 +644,7 @@ mod tests {
     #[test]
     fn a_cancelled_host_runs_nothing() {
         let plugin = FakePlugin::new();
-        let host = crate::Host::silent();
+        let host = crate::SimHost::silent();
         host.cancel();
         let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a"}}]}"#);
         let e = run_flow(&plugin, &f, &host, Map::new()).unwrap_err();
@@ -654,7 +655,7 @@ mod tests {
     #[test]
     fn secrets_are_logged_masked_and_listed() {
         let plugin = FakePlugin::new();
-        let host = crate::Host::silent().with_capture();
+        let host = crate::SimHost::silent().with_capture();
         let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a", "key": "${k}"}}]}"#);
         run_flow(&plugin, &f, &host, initial(json!({"k": "hunter2"}))).unwrap();
         assert!(host.captured().iter().all(|l| !l.contains("hunter2")), "{:?}", host.captured());
@@ -664,7 +665,7 @@ mod tests {
     #[test]
     fn one_flow_from_many_threads() {
         let plugin = FakePlugin::new();
-        let host = crate::Host::silent();
+        let host = crate::SimHost::silent();
         let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "${x}"}, "outputs": {"text": "y"}}]}"#);
         std::thread::scope(|scope| {
             for i in 0..8 {

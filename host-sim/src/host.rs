@@ -1,60 +1,53 @@
-//! What the host lends a plugin during a call: a log sink and a cancel flag.
+//! [`SimHost`]: what host-sim lends a plugin during a call, a log sink and a cancel flag.
 //!
-//! [`HostServices`] is the host side's own trait (plain Rust); each loader adapts it to what
-//! its ABI passes across (for abi_stable plugins, `rpa_plugin_abi::HostRef`). [`Host`] is the
-//! concrete one host-sim uses: logs to stderr and/or into memory, and a shared cancel flag.
+//! The interface is `rpa_plugin_abi`'s [`Host`] trait, the same one plugins see: each loader
+//! passes a `&dyn Host` across its ABI as it is (for abi_stable plugins as a `HostRef`, for C
+//! plugins behind the callbacks of an `RpaHost`). [`SimHost`] is the one host-sim uses: logs
+//! to stderr and/or into memory, and a shared cancel flag.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use rpa_plugin_abi::LogLevel;
+use abi_stable::std_types::RStr;
+pub use rpa_plugin_abi::{Host, LogLevel};
 
-/// The services a designer gives its plugins while they run: shared by every step of a flow,
-/// and by every flow running on other threads, hence `Send + Sync`.
-pub trait HostServices: Send + Sync {
-    /// Records one log line (the plugin's or the host's own).
-    fn log(&self, level: LogLevel, msg: &str);
-
-    /// Whether the user asked the running flow to stop.
-    fn is_cancelled(&self) -> bool;
-}
-
-/// host-sim's [`HostServices`]: writes log lines at or above a level to stderr, optionally
-/// keeps every line in memory (for tests and the demo), and holds a cancel flag that may be
-/// shared with other hosts or threads.
+/// host-sim's [`Host`]: writes log lines at or above a level to stderr, optionally keeps
+/// every line in memory (for tests and the demo), and holds a cancel flag that may be shared
+/// with other hosts or threads. One host serves every step of a flow, and every flow running
+/// on other threads.
 ///
 /// ```
-/// use host_sim::{Host, HostServices, LogLevel};
+/// use host_sim::{Host, LogLevel, SimHost};
 ///
-/// let host = Host::silent().with_capture();
-/// host.log(LogLevel::Info, "hello");
+/// let host = SimHost::silent().with_capture();
+/// host.log(LogLevel::Info, "hello".into());
 /// assert_eq!(host.captured(), vec!["info: hello".to_string()]);
 /// host.cancel();
 /// assert!(host.is_cancelled());
 /// ```
 #[derive(Debug)]
-pub struct Host {
+pub struct SimHost {
     stderr_level: Option<LogLevel>,
     capture: Option<Mutex<Vec<String>>>,
     cancel: Arc<AtomicBool>,
 }
 
-impl Default for Host {
+impl Default for SimHost {
     fn default() -> Self {
-        Host::new()
+        SimHost::new()
     }
 }
 
-impl Host {
+impl SimHost {
     /// A host that logs `info` and more important lines to stderr and keeps nothing.
     pub fn new() -> Self {
-        Host { stderr_level: Some(LogLevel::Info), capture: None, cancel: Arc::new(AtomicBool::new(false)) }
+        SimHost { stderr_level: Some(LogLevel::Info), capture: None, cancel: Arc::new(AtomicBool::new(false)) }
     }
 
     /// A host that writes nothing to stderr.
     pub fn silent() -> Self {
-        Host { stderr_level: None, ..Host::new() }
+        SimHost { stderr_level: None, ..SimHost::new() }
     }
 
     /// Writes lines at `level` or more important to stderr; `None` writes nothing.
@@ -63,7 +56,7 @@ impl Host {
         self
     }
 
-    /// Also keeps every line, whatever its level, as `"<level>: <message>"` for [`Host::captured`].
+    /// Also keeps every line, whatever its level, as `"<level>: <message>"` for [`SimHost::captured`].
     pub fn with_capture(mut self) -> Self {
         self.capture = Some(Mutex::new(Vec::new()));
         self
@@ -75,7 +68,7 @@ impl Host {
         self
     }
 
-    /// The lines kept so far (empty unless made [`Host::with_capture`]).
+    /// The lines kept so far (empty unless made [`SimHost::with_capture`]).
     pub fn captured(&self) -> Vec<String> {
         match &self.capture {
             Some(lines) => lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
@@ -95,8 +88,9 @@ impl Host {
     }
 }
 
-impl HostServices for Host {
-    fn log(&self, level: LogLevel, msg: &str) {
+impl Host for SimHost {
+    fn log(&self, level: LogLevel, message: RStr<'_>) {
+        let msg = message.as_str();
         if self.stderr_level.is_some_and(|max| level <= max) {
             // A closed stderr must not take the flow down: the line is lost, nothing else.
             let _ = writeln!(std::io::stderr().lock(), "{}: {msg}", level.as_str());
@@ -111,18 +105,23 @@ impl HostServices for Host {
     }
 }
 
+/// Writes one line of host-sim's own to `host`.
+pub(crate) fn log_line(host: &dyn Host, level: LogLevel, line: &str) {
+    host.log(level, RStr::from_str(line));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn captures_every_level_and_shares_the_cancel_flag() {
-        let host = Host::silent().with_capture();
-        host.log(LogLevel::Debug, "detail");
-        host.log(LogLevel::Error, "bad");
+        let host = SimHost::silent().with_capture();
+        log_line(&host, LogLevel::Debug, "detail");
+        log_line(&host, LogLevel::Error, "bad");
         assert_eq!(host.captured(), ["debug: detail", "error: bad"]);
 
-        let other = Host::silent().with_cancel_flag(host.cancel_flag());
+        let other = SimHost::silent().with_cancel_flag(host.cancel_flag());
         assert!(!other.is_cancelled());
         host.cancel();
         assert!(other.is_cancelled());
@@ -130,8 +129,8 @@ mod tests {
 
     #[test]
     fn without_capture_keeps_nothing() {
-        let host = Host::silent();
-        host.log(LogLevel::Info, "x");
+        let host = SimHost::silent();
+        log_line(&host, LogLevel::Info, "x");
         assert!(host.captured().is_empty());
     }
 }

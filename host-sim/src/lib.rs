@@ -4,15 +4,15 @@
 //! [`rpa_plugin_abi`] ([`plugin`]), draws each action's form from the manifest ([`form`]),
 //! checks a step's params the way the form would ([`validate`]), and runs flows of steps
 //! that wire one action's outputs into the next action's inputs ([`flow`]), lending the
-//! plugin a log sink and a cancel flag ([`host`]). The `host-sim` binary is a thin
+//! plugin a log sink and a cancel flag ([`host`], the [`Host`] interface of `rpa_plugin_abi`). The `host-sim` binary is a thin
 //! command line over this library ([`cli`]).
 //!
 //! ```no_run
-//! use host_sim::{Flow, Host, flow::run_flow, plugin};
+//! use host_sim::{Flow, SimHost, flow::run_flow, plugin};
 //!
 //! let plugin = plugin::load(&plugin::default_plugin_path())?;
 //! let flow = Flow::from_file("flow.json".as_ref())?;
-//! let vars = run_flow(plugin.as_ref(), &flow, &Host::new(), Default::default());
+//! let vars = run_flow(plugin.as_ref(), &flow, &SimHost::new(), Default::default());
 //! # Ok::<(), host_sim::HostError>(())
 //! ```
 
@@ -24,14 +24,12 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
-pub mod plugin_c;
 pub mod validate;
 
 pub use error::HostError;
 pub use flow::{Flow, FlowError, Step, run_flow};
-pub use host::{Host, HostServices, LogLevel};
-pub use plugin::{Abi, AbiStablePlugin, Plugin, default_plugin_path, load, load_with};
-pub use plugin_c::CAbiPlugin;
+pub use host::{Host, LogLevel, SimHost};
+pub use plugin::{Abi, AbiStablePlugin, CAbiPlugin, Plugin, default_plugin_path, load, load_with};
 
 /// The error codes host-sim itself produces, beside the shared ones of [`rpa_plugin_abi::codes`]
 /// (re-exported here) that plugins produce too.

@@ -1,47 +1,110 @@
-//! Checking a step's params the way a designer's form would before it lets a flow run:
-//! unknown names, required fields, and each field's JSON Schema fragment (`type`, `enum`,
-//! `const`, `minItems`/`maxItems`, `items`, `minimum`/`maximum`, `minLength`/`maxLength`,
-//! and `properties`/`required` of objects).
+//! Checking a step's params the way a designer's form does before it lets a flow run.
+//!
+//! Each field's value is first put in the shape its kind declares by
+//! [`FieldSpec::normalize`] (the rule the plugin follows too), then checked against the
+//! field's JSON Schema 2020-12 fragment by the `jsonschema` crate. This module decides only
+//! what a form decides (unknown names, required fields, fields hidden by `visibleWhen`, blank
+//! values) and turns the validator's findings into bilingual messages that name the field
+//! and say what to do.
 //!
 //! Fields hidden by `visibleWhen` are not required (the form does not show them), and an
 //! optional field that is `null` or blank counts as not filled in.
 
-use rpa_plugin_abi::error::Localized;
-use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use jsonschema::{ValidationError, Validator};
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Manifest, Text, text};
 use serde_json::{Map, Value};
 
 use crate::codes;
+use crate::form::MASK;
 
-/// Checks `params` (which must be a JSON object) against `spec`'s input fields.
+/// How many compiled schemas are kept for reuse; beyond it, schemas are compiled per check.
+const CACHED_SCHEMAS: usize = 1024;
+
+/// Checks `params` (which must be a JSON object) against `spec`'s input fields and returns
+/// them as the form holds them: each known field's value [normalized](FieldSpec::normalize).
 ///
 /// The first problem found is returned as an [`codes::INVALID_INPUT`] error naming the
-/// `field`, with an English message and hint and the Chinese under `zh-CN`. Unknown names
-/// are reported first (with a "did you mean" hint), then the fields in form order.
-pub fn validate_params(spec: &ActionSpec, params: &Value) -> Result<(), ErrorPayload> {
-    let Value::Object(params) = params else {
-        return Err(problem(
+/// `field`, with a message and hint in English and Chinese. Unknown names are reported first
+/// (with a "did you mean" hint), then the fields in form order.
+pub fn validate_params(spec: &ActionSpec, params: Value) -> Result<Value, ErrorPayload> {
+    let Value::Object(given) = params else {
+        let kind = kind_of(&params);
+        return Err(invalid(
             None,
-            format!("The params of {} must be a JSON object, got {}", spec.id, kind_en(params)),
-            "Write the params as {\"field\": value, ...}.".to_string(),
-            format!("{} 的参数必须是 JSON 对象，实际是{}", spec.id, kind_zh(params)),
-            "参数的格式为 {\"字段\": 值, ...}。".to_string(),
+            text!(
+                en: format!("The params of {} must be a JSON object, got {}", spec.id, kind.en),
+                zh: format!("{} 的参数必须是 JSON 对象，实际是{}", spec.id, kind.zh_cn),
+            ),
+            text!(en: "Write the params as {\"field\": value, ...}.", zh: "参数的格式为 {\"字段\": 值, ...}。"),
         ));
     };
-    for name in params.keys() {
-        if spec.input(name).is_none() {
-            return Err(unknown_param(spec, name));
-        }
+    if let Some(name) = given.keys().find(|name| spec.input(name).is_none()) {
+        return Err(unknown_param(spec, name));
     }
+    let params: Map<String, Value> = given
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match spec.input(&name) {
+                Some(field) => field.normalize(value),
+                None => value,
+            };
+            (name, value)
+        })
+        .collect();
     for field in spec.inputs.all() {
         let value = params.get(&field.name).filter(|v| !v.is_null());
         let blank = value.and_then(Value::as_str).is_some_and(|s| s.trim().is_empty());
         match value {
             Some(v) if !blank => check_field(field, v)?,
-            _ if field.required && is_visible(field, params, spec) => return Err(required(field)),
+            _ if field.required && is_visible(field, &params, spec) => return Err(required(field)),
             _ => {}
         }
     }
+    Ok(Value::Object(params))
+}
+
+/// Checks every field's schema in `manifest` (inputs and outputs) against the JSON Schema
+/// 2020-12 meta-schema. The first invalid one is described as
+/// `action <id>, field <name>: <why>`.
+pub fn check_schemas(manifest: &Manifest) -> Result<(), String> {
+    for action in &manifest.actions {
+        for field in action.inputs.all().chain(&action.outputs) {
+            if let Err(e) = jsonschema::draft202012::meta::validate(&field.schema) {
+                return Err(format!(
+                    "action {}, field {}: its schema is not valid JSON Schema 2020-12 ({e} at {})",
+                    action.id,
+                    field.name,
+                    e.instance_path()
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// The candidate `name` was most likely meant to be: equal ignoring case, or else within two
+/// edits of it (optimal string alignment distance, ignoring case) for names of at least four
+/// characters.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted = name.to_lowercase();
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    if let Some(same) = candidates.iter().find(|c| c.to_lowercase() == wanted) {
+        return Some(same);
+    }
+    if name.chars().count() < 4 {
+        return None;
+    }
+    candidates
+        .into_iter()
+        .map(|c| (strsim::osa_distance(&wanted, &c.to_lowercase()), c))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
 }
 
 /// Whether the form shows `field` given the other params (or their defaults).
@@ -54,341 +117,265 @@ fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec)
     })
 }
 
+/// The compiled validator of a schema, kept for reuse (flows run the same forms many times).
+fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'static>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Validator>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let key = schema.to_string();
+    if let Some(validator) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return Ok(Arc::clone(validator));
+    }
+    // Formats are annotations in 2020-12 unless a host opts in; this host does not, like
+    // most designers: the plugin judges URLs and the like itself.
+    let validator = Arc::new(jsonschema::draft202012::options().should_validate_formats(false).build(schema)?);
+    let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if cached.len() < CACHED_SCHEMAS {
+        cached.insert(key, Arc::clone(&validator));
+    }
+    Ok(validator)
+}
+
+/// Checks one filled-in field against its schema.
 fn check_field(field: &FieldSpec, value: &Value) -> Result<(), ErrorPayload> {
-    let subject = Subject {
+    let validator = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
+    let mut errors: Vec<ValidationError<'_>> = validator.iter_errors(value).collect();
+    // The outermost problem first, and of those the most basic (the type before the bounds).
+    errors.sort_by_key(|e| (e.instance_path().iter().count(), priority(e.kind())));
+    match errors.first() {
+        None => Ok(()),
+        Some(error) => {
+            let (message, hint) = describe(field, error);
+            Err(invalid(Some(&field.name), message, hint))
+        }
+    }
+}
+
+/// The order in which problems at the same place are reported.
+fn priority(kind: &ValidationErrorKind) -> u8 {
+    match kind {
+        ValidationErrorKind::Type { .. } => 0,
+        ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. } => 1,
+        ValidationErrorKind::Required { .. } => 2,
+        ValidationErrorKind::MinItems { .. }
+        | ValidationErrorKind::MaxItems { .. }
+        | ValidationErrorKind::MinLength { .. }
+        | ValidationErrorKind::MaxLength { .. } => 3,
+        ValidationErrorKind::Minimum { .. }
+        | ValidationErrorKind::Maximum { .. }
+        | ValidationErrorKind::ExclusiveMinimum { .. }
+        | ValidationErrorKind::ExclusiveMaximum { .. } => 4,
+        _ => 5,
+    }
+}
+
+/// What the form says about one of the validator's findings: the message and the hint.
+fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
+    let subject = subject_at(field, error);
+    let value = error.instance().as_ref();
+    let shown = || if field.is_secret() { MASK.to_string() } else { short(value) };
+    match error.kind() {
+        ValidationErrorKind::Type { .. } => {
+            // The keyword's own operand: a type name or a list of them.
+            let allowed: Vec<&str> = match field.schema.pointer(error.schema_path().as_str()) {
+                Some(Value::String(ty)) => vec![ty.as_str()],
+                Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let wanted = join(allowed.iter().map(|ty| type_words(ty)), " or ", "或");
+            let got = kind_of(value);
+            let example = allowed.iter().map(|ty| type_example(ty)).collect::<Vec<_>>().join(" / ");
+            (
+                text!(
+                    en: format!("{} must be {}, got {}", subject.en, wanted.en, got.en),
+                    zh: format!("{}必须是{}，实际是{}", subject.zh_cn, wanted.zh_cn, got.zh_cn),
+                ),
+                text!(en: format!("Enter a value such as {example}."), zh: format!("请填写形如 {example} 的值。")),
+            )
+        }
+        ValidationErrorKind::Constant { expected_value } => (
+            text!(
+                en: format!("{} must be {expected_value}, got {}", subject.en, shown()),
+                zh: format!("{}必须是 {expected_value}，实际是 {}", subject.zh_cn, shown()),
+            ),
+            text!(en: format!("Use the value {expected_value}."), zh: format!("请使用值 {expected_value}。")),
+        ),
+        ValidationErrorKind::Enum { options } => {
+            let options = options.as_array().map(Vec::as_slice).unwrap_or_default();
+            // Labels from the field's choices when this is the field's own value.
+            let own = error.instance_path().as_str().is_empty();
+            let choices = join(options.iter().map(|option| choice_words(field, option, own)), ", ", "、");
+            let names = options.iter().filter_map(Value::as_str);
+            let hint = match value.as_str().and_then(|typed| did_you_mean(typed, names)) {
+                Some(meant) => text!(
+                    en: format!("Did you mean \"{meant}\"? Choices are case-sensitive."),
+                    zh: format!("是否应为 \"{meant}\"？可选值区分大小写。"),
+                ),
+                None => text!(
+                    en: format!("Choose one of: {}.", choices.en),
+                    zh: format!("请从以下选项中选择：{}。", choices.zh_cn),
+                ),
+            };
+            (
+                text!(
+                    en: format!("{} must be one of {}; got {}", subject.en, choices.en, shown()),
+                    zh: format!("{}必须是以下之一：{}；实际是 {}", subject.zh_cn, choices.zh_cn, shown()),
+                ),
+                hint,
+            )
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            let n = value.as_array().map_or(0, Vec::len);
+            (
+                text!(
+                    en: format!("{} has {n} item(s); at least {limit} are needed", subject.en),
+                    zh: format!("{}有 {n} 项，至少需要 {limit} 项", subject.zh_cn),
+                ),
+                text!(
+                    en: format!("Add at least {limit} item(s), as a list such as [\"a\", \"b\"]."),
+                    zh: format!("请至少填写 {limit} 项，列表形式如 [\"a\", \"b\"]。"),
+                ),
+            )
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            let n = value.as_array().map_or(0, Vec::len);
+            let extra = (n as u64).saturating_sub(*limit);
+            (
+                text!(
+                    en: format!("{} has {n} items; at most {limit} are allowed", subject.en),
+                    zh: format!("{}有 {n} 项，最多允许 {limit} 项", subject.zh_cn),
+                ),
+                text!(
+                    en: format!("Remove {extra} item(s), or split them over several steps."),
+                    zh: format!("请删除 {extra} 项，或分成多个步骤。"),
+                ),
+            )
+        }
+        ValidationErrorKind::MinLength { limit } => {
+            let n = value.as_str().map_or(0, |s| s.chars().count());
+            (
+                text!(
+                    en: format!("{} is too short: {n} character(s), at least {limit}", subject.en),
+                    zh: format!("{}太短：{n} 个字符，至少 {limit} 个", subject.zh_cn),
+                ),
+                text!(
+                    en: format!("Enter at least {limit} character(s)."),
+                    zh: format!("请至少输入 {limit} 个字符。"),
+                ),
+            )
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            let n = value.as_str().map_or(0, |s| s.chars().count());
+            (
+                text!(
+                    en: format!("{} is too long: {n} characters, at most {limit}", subject.en),
+                    zh: format!("{}太长：{n} 个字符，最多 {limit} 个", subject.zh_cn),
+                ),
+                text!(
+                    en: format!("Shorten it to {limit} characters or fewer."),
+                    zh: format!("请缩短到 {limit} 个字符以内。"),
+                ),
+            )
+        }
+        ValidationErrorKind::Minimum { limit } => bound(&subject, value, limit, text!(en: "at least", zh: "不小于")),
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            bound(&subject, value, limit, text!(en: "greater than", zh: "大于"))
+        }
+        ValidationErrorKind::Maximum { limit } => bound(&subject, value, limit, text!(en: "at most", zh: "不大于")),
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            bound(&subject, value, limit, text!(en: "less than", zh: "小于"))
+        }
+        ValidationErrorKind::Required { property } => {
+            let property = property.as_str().map_or_else(|| property.to_string(), str::to_string);
+            (
+                text!(
+                    en: format!("{} lacks property \"{property}\"", subject.en),
+                    zh: format!("{}缺少属性 \"{property}\"", subject.zh_cn),
+                ),
+                text!(
+                    en: "Pass the whole object that the earlier step output, e.g. \"${variable}\".",
+                    zh: "请传入前面步骤输出的完整对象，例如 \"${变量}\"。",
+                ),
+            )
+        }
+        _ => {
+            // Any other keyword, in the validator's words (the value itself masked).
+            let why = error.masked().to_string();
+            (
+                text!(
+                    en: format!("{} is not valid: {why}", subject.en),
+                    zh: format!("{}无效：{why}", subject.zh_cn),
+                ),
+                field.help.clone(),
+            )
+        }
+    }
+}
+
+/// A number out of its bounds: `<subject> must be <op> <limit>, got <value>`.
+fn bound(subject: &Text, value: &Value, limit: &Value, op: Text) -> (Text, Text) {
+    (
+        text!(
+            en: format!("{} must be {} {limit}, got {value}", subject.en, op.en),
+            zh: format!("{}必须{} {limit}，实际是 {value}", subject.zh_cn, op.zh_cn),
+        ),
+        text!(en: format!("Enter a number {} {limit}.", op.en), zh: format!("请输入{} {limit} 的数。", op.zh_cn)),
+    )
+}
+
+/// What a finding is about: the field, or an item or property inside it.
+fn subject_at(field: &FieldSpec, error: &ValidationError<'_>) -> Text {
+    let whole = text!(
         en: format!("\"{}\" ({})", field.label.en, field.name),
         zh: format!("「{}」({})", field.label.zh_cn, field.name),
-    };
-    check(&field.schema, value, &subject, field)
-        .map_err(|p| problem(Some(&field.name), p.en, p.en_hint, p.zh, p.zh_hint))
-}
-
-/// What a message is about: a field, or an item or property inside one.
-struct Subject {
-    en: String,
-    zh: String,
-}
-
-impl Subject {
-    fn item(&self, index: usize) -> Subject {
-        Subject { en: format!("item {} of {}", index + 1, self.en), zh: format!("{}的第 {} 项", self.zh, index + 1) }
-    }
-
-    fn property(&self, name: &str) -> Subject {
-        Subject { en: format!("property \"{name}\" of {}", self.en), zh: format!("{}的属性 \"{name}\"", self.zh) }
-    }
-}
-
-/// One problem, in both languages.
-struct Problem {
-    en: String,
-    en_hint: String,
-    zh: String,
-    zh_hint: String,
-}
-
-fn check(schema: &Value, value: &Value, subject: &Subject, field: &FieldSpec) -> Result<(), Problem> {
-    check_type(schema, value, subject)?;
-    check_choices(schema, value, subject, field)?;
-    match value {
-        Value::Array(items) => check_array(schema, items, subject, field),
-        Value::String(s) => check_string(schema, s, subject),
-        Value::Number(_) => check_number(schema, value, subject),
-        Value::Object(map) => check_object(schema, map, subject, field),
-        Value::Bool(_) | Value::Null => Ok(()),
-    }
-}
-
-fn check_type(schema: &Value, value: &Value, subject: &Subject) -> Result<(), Problem> {
-    let allowed: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => return Ok(()),
-    };
-    if allowed.is_empty() || allowed.iter().any(|t| has_type(value, t)) {
-        return Ok(());
-    }
-    let en_types = allowed.iter().map(|t| type_en(t)).collect::<Vec<_>>().join(" or ");
-    let zh_types = allowed.iter().map(|t| type_zh(t)).collect::<Vec<_>>().join("或");
-    let example = allowed.iter().map(|t| type_example(t)).collect::<Vec<_>>().join(" / ");
-    Err(Problem {
-        en: format!("{} must be {en_types}, got {}", subject.en, kind_en(value)),
-        en_hint: format!("Enter a value such as {example}."),
-        zh: format!("{}必须是{zh_types}，实际是{}", subject.zh, kind_zh(value)),
-        zh_hint: format!("请填写形如 {example} 的值。"),
+    );
+    error.instance_path().iter().fold(whole, |subject, segment| match segment {
+        LocationSegment::Index(index) => text!(
+            en: format!("item {} of {}", index + 1, subject.en),
+            zh: format!("{}的第 {} 项", subject.zh_cn, index + 1),
+        ),
+        LocationSegment::Property(name) => text!(
+            en: format!("property \"{name}\" of {}", subject.en),
+            zh: format!("{}的属性 \"{name}\"", subject.zh_cn),
+        ),
     })
 }
 
-fn check_choices(schema: &Value, value: &Value, subject: &Subject, field: &FieldSpec) -> Result<(), Problem> {
-    if let Some(expected) = schema.get("const")
-        && value != expected
-    {
-        return Err(Problem {
-            en: format!("{} must be {expected}, got {}", subject.en, short(value)),
-            en_hint: format!("Use the value {expected}."),
-            zh: format!("{}必须是 {expected}，实际是 {}", subject.zh, short(value)),
-            zh_hint: format!("请使用值 {expected}。"),
-        });
-    }
-    let Some(Value::Array(options)) = schema.get("enum") else { return Ok(()) };
-    if options.contains(value) {
-        return Ok(());
-    }
-    // Labels from the field's choices when this is the field's own value.
-    let label = |option: &Value, lang: &str| {
-        field
-            .choices
-            .iter()
-            .find(|c| &c.value == option)
-            .map(|c| format!("{option} ({})", c.label.get(lang)))
-            .unwrap_or_else(|| option.to_string())
-    };
-    let en_list = options.iter().map(|o| label(o, "en")).collect::<Vec<_>>().join(", ");
-    let zh_list = options.iter().map(|o| label(o, "zh-CN")).collect::<Vec<_>>().join("、");
-    let case_match = value
-        .as_str()
-        .and_then(|s| options.iter().filter_map(Value::as_str).find(|o| o.eq_ignore_ascii_case(s) && *o != s));
-    let (en_hint, zh_hint) = match case_match {
-        Some(o) => (
-            format!("Did you mean \"{o}\"? Choices are case-sensitive."),
-            format!("是否应为 \"{o}\"？可选值区分大小写。"),
+/// A choice as a message lists it: `"markdown" (Markdown)` with its label when the field
+/// labels it and `labelled`, else the bare JSON value.
+fn choice_words(field: &FieldSpec, option: &Value, labelled: bool) -> Text {
+    match field.choices.iter().find(|c| labelled && &c.value == option) {
+        Some(choice) => text!(
+            en: format!("{option} ({})", choice.label.en),
+            zh: format!("{option} ({})", choice.label.zh_cn),
         ),
-        None => (format!("Choose one of: {en_list}."), format!("请从以下选项中选择：{zh_list}。")),
-    };
-    Err(Problem {
-        en: format!("{} must be one of {en_list}; got {}", subject.en, short(value)),
-        en_hint,
-        zh: format!("{}必须是以下之一：{zh_list}；实际是 {}", subject.zh, short(value)),
-        zh_hint,
-    })
+        None => text!(en: option.to_string(), zh: option.to_string()),
+    }
 }
 
-fn check_array(schema: &Value, items: &[Value], subject: &Subject, field: &FieldSpec) -> Result<(), Problem> {
-    let n = items.len() as u64;
-    if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
-        && n < min
-    {
-        return Err(Problem {
-            en: format!("{} has {n} item(s); at least {min} are needed", subject.en),
-            en_hint: format!("Add at least {min} item(s), as a list such as [\"a\", \"b\"]."),
-            zh: format!("{}有 {n} 项，至少需要 {min} 项", subject.zh),
-            zh_hint: format!("请至少填写 {min} 项，列表形式如 [\"a\", \"b\"]。"),
-        });
-    }
-    if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
-        && n > max
-    {
-        return Err(Problem {
-            en: format!("{} has {n} items; at most {max} are allowed", subject.en),
-            en_hint: format!("Remove {} item(s), or split them over several steps.", n - max),
-            zh: format!("{}有 {n} 项，最多允许 {max} 项", subject.zh),
-            zh_hint: format!("请删除 {} 项，或分成多个步骤。", n - max),
-        });
-    }
-    if let Some(item_schema) = schema.get("items").filter(|s| s.is_object()) {
-        for (i, item) in items.iter().enumerate() {
-            check(item_schema, item, &subject.item(i), field)?;
-        }
-    }
-    Ok(())
-}
-
-fn check_string(schema: &Value, s: &str, subject: &Subject) -> Result<(), Problem> {
-    let n = s.chars().count() as u64;
-    if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
-        && n < min
-    {
-        return Err(Problem {
-            en: format!("{} is too short: {n} character(s), at least {min}", subject.en),
-            en_hint: format!("Enter at least {min} character(s)."),
-            zh: format!("{}太短：{n} 个字符，至少 {min} 个", subject.zh),
-            zh_hint: format!("请至少输入 {min} 个字符。"),
-        });
-    }
-    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
-        && n > max
-    {
-        return Err(Problem {
-            en: format!("{} is too long: {n} characters, at most {max}", subject.en),
-            en_hint: format!("Shorten it to {max} characters or fewer."),
-            zh: format!("{}太长：{n} 个字符，最多 {max} 个", subject.zh),
-            zh_hint: format!("请缩短到 {max} 个字符以内。"),
-        });
-    }
-    Ok(())
-}
-
-fn check_number(schema: &Value, value: &Value, subject: &Subject) -> Result<(), Problem> {
-    let Some(x) = value.as_f64() else { return Ok(()) };
-    let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
-    let too_small = bound("minimum")
-        .filter(|&m| x < m)
-        .map(|m| (m, false))
-        .or_else(|| bound("exclusiveMinimum").filter(|&m| x <= m).map(|m| (m, true)));
-    if let Some((m, exclusive)) = too_small {
-        let (en_op, zh_op) = if exclusive { ("greater than", "大于") } else { ("at least", "不小于") };
-        return Err(Problem {
-            en: format!("{} must be {en_op} {}, got {value}", subject.en, number(m)),
-            en_hint: format!("Enter a number {en_op} {}.", number(m)),
-            zh: format!("{}必须{zh_op} {}，实际是 {value}", subject.zh, number(m)),
-            zh_hint: format!("请输入{zh_op} {} 的数。", number(m)),
-        });
-    }
-    let too_big = bound("maximum")
-        .filter(|&m| x > m)
-        .map(|m| (m, false))
-        .or_else(|| bound("exclusiveMaximum").filter(|&m| x >= m).map(|m| (m, true)));
-    if let Some((m, exclusive)) = too_big {
-        let (en_op, zh_op) = if exclusive { ("less than", "小于") } else { ("at most", "不大于") };
-        return Err(Problem {
-            en: format!("{} must be {en_op} {}, got {value}", subject.en, number(m)),
-            en_hint: format!("Enter a number {en_op} {}.", number(m)),
-            zh: format!("{}必须{zh_op} {}，实际是 {value}", subject.zh, number(m)),
-            zh_hint: format!("请输入{zh_op} {} 的数。", number(m)),
-        });
-    }
-    Ok(())
-}
-
-fn check_object(schema: &Value, map: &Map<String, Value>, subject: &Subject, field: &FieldSpec) -> Result<(), Problem> {
-    if let Some(Value::Array(required)) = schema.get("required") {
-        for name in required.iter().filter_map(Value::as_str) {
-            if !map.contains_key(name) {
-                return Err(Problem {
-                    en: format!("{} lacks property \"{name}\"", subject.en),
-                    en_hint: "Pass the whole object that the earlier step output, e.g. \"${variable}\".".to_string(),
-                    zh: format!("{}缺少属性 \"{name}\"", subject.zh),
-                    zh_hint: "请传入前面步骤输出的完整对象，例如 \"${变量}\"。".to_string(),
-                });
-            }
-        }
-    }
-    if let Some(Value::Object(properties)) = schema.get("properties") {
-        for (name, property_schema) in properties {
-            if let Some(v) = map.get(name) {
-                check(property_schema, v, &subject.property(name), field)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn required(field: &FieldSpec) -> ErrorPayload {
-    problem(
-        Some(&field.name),
-        format!("\"{}\" ({}) is required", field.label.en, field.name),
-        field.help.en.to_string(),
-        format!("「{}」({}) 为必填项", field.label.zh_cn, field.name),
-        field.help.zh_cn.to_string(),
+/// Texts joined in each language with its own separator.
+fn join(texts: impl Iterator<Item = Text>, en_separator: &str, zh_separator: &str) -> Text {
+    let texts: Vec<Text> = texts.collect();
+    text!(
+        en: texts.iter().map(|t| t.en.as_ref()).collect::<Vec<_>>().join(en_separator),
+        zh: texts.iter().map(|t| t.zh_cn.as_ref()).collect::<Vec<_>>().join(zh_separator),
     )
 }
 
-fn unknown_param(spec: &ActionSpec, name: &str) -> ErrorPayload {
-    let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
-    let (en_hint, zh_hint) = match did_you_mean(name, names.iter().copied()) {
-        Some(candidate) => (
-            format!("Did you mean \"{candidate}\"? Parameter names are case-sensitive."),
-            format!("是否应为 \"{candidate}\"？参数名区分大小写。"),
-        ),
-        None => (
-            format!("{} accepts: {}.", spec.id, names.join(", ")),
-            format!("{} 接受的参数：{}。", spec.id, names.join("、")),
-        ),
-    };
-    problem(
-        Some(name),
-        format!("Unknown parameter \"{name}\" for {}", spec.id),
-        en_hint,
-        format!("{} 没有参数 \"{name}\"", spec.id),
-        zh_hint,
-    )
-}
-
-/// The candidate `name` was most likely meant to be: equal ignoring case, or else within two
-/// edits of it (for names of at least four characters).
-pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
-    if let Some(c) = candidates.clone().find(|c| c.to_lowercase() == name.to_lowercase()) {
-        return Some(c);
-    }
-    if name.chars().count() < 4 {
-        return None;
-    }
-    candidates
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb { previous } else { 1 + previous.min(current).min(row[j]) };
-            previous = current;
-        }
-    }
-    row[b.len()]
-}
-
-fn problem(field: Option<&str>, en: String, en_hint: String, zh: String, zh_hint: String) -> ErrorPayload {
-    let mut payload = ErrorPayload::new(codes::INVALID_INPUT, en);
-    if let Some(field) = field {
-        payload = payload.with_field(field);
-    }
-    if !en_hint.is_empty() {
-        payload = payload.with_hint(en_hint);
-    }
-    payload.zh_cn = Some(Box::new(Localized { message: zh, hint: (!zh_hint.is_empty()).then_some(zh_hint) }));
-    payload
-}
-
-fn has_type(value: &Value, ty: &str) -> bool {
+/// A JSON Schema type, as a form names what it wants.
+fn type_words(ty: &str) -> Text {
     match ty {
-        "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|x| x.fract() == 0.0),
-        "number" => value.is_number(),
-        "boolean" => value.is_boolean(),
-        "array" => value.is_array(),
-        "object" => value.is_object(),
-        "null" => value.is_null(),
-        // A type this host does not know: let the plugin judge.
-        _ => true,
+        "string" => text!(en: "a string", zh: "字符串"),
+        "integer" => text!(en: "a whole number", zh: "整数"),
+        "number" => text!(en: "a number", zh: "数字"),
+        "boolean" => text!(en: "true or false", zh: "布尔值（true 或 false）"),
+        "array" => text!(en: "a list", zh: "列表"),
+        "object" => text!(en: "an object", zh: "对象"),
+        other => text!(en: other.to_string(), zh: other.to_string()),
     }
 }
 
-fn type_en(ty: &str) -> &str {
-    match ty {
-        "string" => "a string",
-        "integer" => "a whole number",
-        "number" => "a number",
-        "boolean" => "true or false",
-        "array" => "a list",
-        "object" => "an object",
-        "null" => "null",
-        other => other,
-    }
-}
-
-fn type_zh(ty: &str) -> &str {
-    match ty {
-        "string" => "字符串",
-        "integer" => "整数",
-        "number" => "数字",
-        "boolean" => "布尔值（true 或 false）",
-        "array" => "列表",
-        "object" => "对象",
-        "null" => "null",
-        other => other,
-    }
-}
-
-fn type_example(ty: &str) -> &str {
+/// A value of a JSON Schema type, for hints.
+fn type_example(ty: &str) -> &'static str {
     match ty {
         "string" => "\"text\"",
         "integer" => "3",
@@ -400,25 +387,15 @@ fn type_example(ty: &str) -> &str {
     }
 }
 
-fn kind_en(value: &Value) -> &'static str {
+/// What a form calls the kind of value it got.
+fn kind_of(value: &Value) -> Text {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn kind_zh(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "布尔值",
-        Value::Number(_) => "数字",
-        Value::String(_) => "字符串",
-        Value::Array(_) => "列表",
-        Value::Object(_) => "对象",
+        Value::Null => text!(en: "null", zh: "null"),
+        Value::Bool(_) => text!(en: "true/false", zh: "布尔值"),
+        Value::Number(_) => text!(en: "a number", zh: "数字"),
+        Value::String(_) => text!(en: "a string", zh: "字符串"),
+        Value::Array(_) => text!(en: "a list", zh: "列表"),
+        Value::Object(_) => text!(en: "an object", zh: "对象"),
     }
 }
 
@@ -428,11 +405,66 @@ fn short(value: &Value) -> String {
     if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
 }
 
-/// A bound printed without a needless `.0`.
-fn number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() }
+fn required(field: &FieldSpec) -> ErrorPayload {
+    invalid(
+        Some(&field.name),
+        text!(
+            en: format!("\"{}\" ({}) is required", field.label.en, field.name),
+            zh: format!("「{}」({}) 为必填项", field.label.zh_cn, field.name),
+        ),
+        field.help.clone(),
+    )
 }
 
+fn unknown_param(spec: &ActionSpec, name: &str) -> ErrorPayload {
+    let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
+    let hint = match did_you_mean(name, names.iter().copied()) {
+        Some(candidate) => text!(
+            en: format!("Did you mean \"{candidate}\"? Parameter names are case-sensitive."),
+            zh: format!("是否应为 \"{candidate}\"？参数名区分大小写。"),
+        ),
+        None => text!(
+            en: format!("{} accepts: {}.", spec.id, names.join(", ")),
+            zh: format!("{} 接受的参数：{}。", spec.id, names.join("、")),
+        ),
+    };
+    invalid(
+        Some(name),
+        text!(
+            en: format!("Unknown parameter \"{name}\" for {}", spec.id),
+            zh: format!("{} 没有参数 \"{name}\"", spec.id),
+        ),
+        hint,
+    )
+}
+
+/// A plugin whose schema the validator cannot compile: the plugin's fault, not the user's.
+fn broken_schema(field: &FieldSpec, error: &ValidationError<'_>) -> ErrorPayload {
+    ErrorPayload::bilingual(
+        codes::INTERNAL,
+        text!(
+            en: format!("The plugin's schema for \"{}\" cannot be used: {error}", field.name),
+            zh: format!("插件为「{}」声明的校验规则无法使用：{error}", field.name),
+        ),
+    )
+    .with_field(&field.name)
+    .with_bilingual_hint(text!(
+        en: "This is a bug in the plugin; report it to its author with this message.",
+        zh: "这是插件的缺陷，请把这条消息报告给插件作者。",
+    ))
+}
+
+/// An [`codes::INVALID_INPUT`] error; a blank hint is left out.
+fn invalid(field: Option<&str>, message: Text, hint: Text) -> ErrorPayload {
+    let mut payload = ErrorPayload::bilingual(codes::INVALID_INPUT, message);
+    if let Some(field) = field {
+        payload = payload.with_field(field);
+    }
+    if !hint.is_incomplete() {
+        payload = payload.with_bilingual_hint(hint);
+    }
+    payload
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,16 +521,16 @@ mod tests {
     }
 
     fn err(params: Value) -> ErrorPayload {
-        validate_params(&spec(), &params).expect_err("should be invalid")
+        validate_params(&spec(), params).expect_err("should be invalid")
     }
 
     #[test]
     fn accepts_a_good_form() {
-        validate_params(&spec(), &good()).unwrap();
-        validate_params(&spec(), &with("userIds", json!("u1,u2"))).unwrap();
-        validate_params(&spec(), &with("timeoutSeconds", json!(30.0))).unwrap();
-        validate_params(&spec(), &with("timeoutSeconds", Value::Null)).unwrap();
-        validate_params(&spec(), &with("verbose", json!(true))).unwrap();
+        validate_params(&spec(), good()).unwrap();
+        validate_params(&spec(), with("userIds", json!("u1,u2"))).unwrap();
+        validate_params(&spec(), with("timeoutSeconds", json!(30.0))).unwrap();
+        validate_params(&spec(), with("timeoutSeconds", Value::Null)).unwrap();
+        validate_params(&spec(), with("verbose", json!(true))).unwrap();
     }
 
     #[test]
@@ -517,12 +549,12 @@ mod tests {
     #[test]
     fn hidden_fields_are_not_required() {
         // `title` shows only for markdown.
-        validate_params(&spec(), &good()).unwrap();
+        validate_params(&spec(), good()).unwrap();
         let e = err(with("msgType", json!("markdown")));
         assert_eq!(e.field.as_deref(), Some("title"));
         let mut params = with("msgType", json!("markdown"));
         params["title"] = json!("T");
-        validate_params(&spec(), &params).unwrap();
+        validate_params(&spec(), params).unwrap();
     }
 
     #[test]
@@ -582,7 +614,7 @@ mod tests {
         let e = err(with("content", json!("01234567890")));
         assert!(e.message.contains("too long: 11 characters, at most 10"), "{}", e.message);
         // Characters, not bytes.
-        validate_params(&spec(), &with("content", json!("你好你好你好你好你好"))).unwrap();
+        validate_params(&spec(), with("content", json!("你好你好你好你好你好"))).unwrap();
     }
 
     #[test]
@@ -612,10 +644,69 @@ mod tests {
     }
 
     #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(did_you_mean("appkey", ["appKey", "appSecret"].into_iter()), Some("appKey"));
-        assert_eq!(did_you_mean("xyz", ["appKey"].into_iter()), None);
+    fn suggestions() {
+        assert_eq!(did_you_mean("appkey", ["appKey", "appSecret"]), Some("appKey"));
+        assert_eq!(did_you_mean("apSecert", ["appKey", "appSecret"]), Some("appSecret"));
+        assert_eq!(did_you_mean("xyz", ["appKey"]), None);
+        assert_eq!(did_you_mean("abc", ["abd"]), None, "names under four characters need the same letters");
+        assert_eq!(did_you_mean("contentt", ["content", "contents"]), Some("content"));
+    }
+
+    #[test]
+    fn values_are_checked_and_returned_as_the_field_kind_reads_them() {
+        // The plugin accepts a whole number typed as text; so does the form.
+        let params = validate_params(&spec(), with("timeoutSeconds", json!(" 20 "))).unwrap();
+        assert_eq!(params["timeoutSeconds"], json!(20));
+        let e = err(with("timeoutSeconds", json!("400")));
+        assert!(e.message.contains("at most 300, got 400"), "{}", e.message);
+        let e = err(with("timeoutSeconds", json!("soon")));
+        assert!(e.message.contains("must be a whole number, got a string"), "{}", e.message);
+        // A list typed as text is a list, with each item checked.
+        let params = validate_params(&spec(), with("userIds", json!("u1, u2"))).unwrap();
+        assert_eq!(params["userIds"], json!(["u1", "u2"]));
+        let e = err(with("userIds", json!("a,b,c,d")));
+        assert!(e.message.contains("at most 3"), "{}", e.message);
+        let e = err(with("userIds", json!("a, ,b")));
+        assert!(e.message.contains("item 2 of") && e.message.contains("too short"), "{}", e.message);
+        // A choice must be typed exactly.
+        let e = err(with("msgType", json!(" text ")));
+        assert_eq!(e.field.as_deref(), Some("msgType"));
+    }
+
+    #[test]
+    fn messages_in_chinese_name_the_field_by_its_label() {
+        let e = err(with("userIds", json!(["a", "b", "c", "d"])));
+        assert!(
+            e.message_in("zh-CN").contains("「用户ID列表」(userIds)有 4 项，最多允许 3 项"),
+            "{}",
+            e.message_in("zh-CN")
+        );
+        assert_eq!(e.hint_in("zh-CN"), Some("请删除 1 项，或分成多个步骤。"));
+        let e = err(with("userIds", json!(["a", 7])));
+        assert!(e.message_in("zh-CN").contains("的第 2 项必须是字符串"), "{}", e.message_in("zh-CN"));
+    }
+
+    #[test]
+    fn a_schema_the_validator_cannot_use_is_the_plugins_fault() {
+        let mut spec = spec();
+        spec.inputs.basic[3].schema = json!({"type": "string", "pattern": "("});
+        let e = validate_params(&spec, good()).expect_err("a broken schema");
+        assert_eq!((e.code.as_str(), e.field.as_deref()), (codes::INTERNAL, Some("content")));
+    }
+
+    #[test]
+    fn invalid_schemas_are_found_by_the_meta_schema() {
+        let manifest = |schema: Value| -> Manifest {
+            let mut action = spec();
+            action.inputs.advanced[1].schema = schema;
+            serde_json::from_value(json!({"id": "p", "version": "1.0.0", "abiVersion": 1,
+                "name": {"zh-CN": "插件", "en": "Plugin"}, "actions": [action]}))
+            .unwrap()
+        };
+        check_schemas(&manifest(json!({"type": "integer", "minimum": 1}))).unwrap();
+        let e = check_schemas(&manifest(json!({"type": "whole number"}))).unwrap_err();
+        assert!(e.contains("action demo.send, field timeoutSeconds"), "{e}");
+        assert!(check_schemas(&manifest(json!({"type": "integer", "minimum": "1"}))).is_err());
+        assert!(check_schemas(&manifest(json!({"maxItems": -1}))).is_err());
     }
 }

@@ -1,13 +1,13 @@
 //! The loader and the CLI against small test plugins built from `tests/fixtures/`: a good
 //! one (`echo`), one exporting another interface (`alien`), one built for another ABI
-//! version, and one with a broken manifest.
+//! version, one with a broken manifest, and one whose manifest names another ABI version.
 
 mod common;
 
 use std::path::Path;
 
 use common::{fixture, run, s, scratch_file};
-use host_sim::{Flow, Host, HostError, HostServices, LogLevel, Plugin, codes, plugin, run_flow};
+use host_sim::{Abi, Flow, Host, HostError, LogLevel, Plugin, SimHost, codes, plugin, run_flow};
 use serde_json::{Map, Value, json};
 
 fn echo() -> std::sync::Arc<dyn Plugin> {
@@ -15,8 +15,12 @@ fn echo() -> std::sync::Arc<dyn Plugin> {
 }
 
 fn load_err(name: &str) -> HostError {
-    match plugin::load(&fixture(name)) {
-        Ok(_) => panic!("{name} loaded"),
+    load_err_with(name, Abi::AbiStable)
+}
+
+fn load_err_with(name: &str, abi: Abi) -> HostError {
+    match plugin::load_with(&fixture(name), abi) {
+        Ok(_) => panic!("{name} loaded through {abi:?}"),
         Err(e) => e,
     }
 }
@@ -35,6 +39,31 @@ fn another_abi_version_is_refused() {
     let e = load_err("wrong_version_plugin");
     assert!(matches!(e, HostError::AbiVersion { found: 999, expected: 1, .. }), "{e:?}");
     assert!(e.to_string().contains("libwrong_version_plugin"), "{e}");
+}
+
+#[test]
+fn every_loader_checks_the_abi_version_first() {
+    // Through C the library's manifest function aborts the process: it must not be called.
+    for abi in [Abi::AbiStable, Abi::C] {
+        let e = load_err_with("wrong_version_plugin", abi);
+        assert!(matches!(e, HostError::AbiVersion { found: 999, expected: 1, .. }), "{abi:?}: {e:?}");
+    }
+}
+
+#[test]
+fn every_loader_checks_the_manifests_abi_version() {
+    for abi in [Abi::AbiStable, Abi::C] {
+        let e = load_err_with("mismatched_manifest_plugin", abi);
+        assert!(matches!(e, HostError::BadManifest { .. }), "{abi:?}: {e:?}");
+        assert!(e.to_string().contains("abiVersion 2"), "{abi:?}: {e}");
+    }
+}
+
+#[test]
+fn the_c_loader_names_the_missing_entry_point() {
+    let e = load_err_with("alien_plugin", Abi::C);
+    assert!(matches!(e, HostError::NotAPlugin { .. }), "{e:?}");
+    assert!(e.to_string().contains("rpa_plugin_abi_version"), "{e}");
 }
 
 #[test]
@@ -226,14 +255,14 @@ fn run_reports_flow_file_problems() {
 #[test]
 fn the_plugin_sees_the_hosts_log_and_cancel_flag() {
     let plugin = echo();
-    let host = Host::silent().with_capture();
+    let host = SimHost::silent().with_capture();
     let out = plugin.invoke("echo.fail", &json!({"how": "cancel"}), &host).expect("the call succeeds");
     assert_eq!(out, json!({"cancelled": false}));
     host.cancel();
     let out = plugin.invoke("echo.fail", &json!({"how": "cancel"}), &host).expect("the call succeeds");
     assert_eq!(out, json!({"cancelled": true}));
     assert_eq!(host.captured(), ["info: echo: echo.fail", "info: echo: echo.fail"]);
-    host.log(LogLevel::Debug, "mine");
+    host.log(LogLevel::Debug, "mine".into());
     assert_eq!(host.captured().len(), 3);
 
     let e = plugin.invoke("no.such", &json!({}), &host).expect_err("unknown action");
@@ -248,7 +277,7 @@ fn flows_run_from_many_threads_at_once() {
         for i in 0..4 {
             let (plugin, flow) = (plugin.as_ref(), &flow);
             scope.spawn(move || {
-                let host = Host::silent();
+                let host = SimHost::silent();
                 for j in 0..25 {
                     let vars: Map<String, Value> = json!({"greeting": format!("g{i}.{j}"), "who": "w", "pw": "p"})
                         .as_object()

@@ -2,14 +2,16 @@
 //! built: `$HOST_SIM_PLUGIN`, or `libdingtalk_robot.so` in this target directory (as after
 //! `cargo build` or `cargo test --workspace`). Without it these tests say so on stderr and
 //! pass, unless `HOST_SIM_REQUIRE_PLUGIN=1`, when its absence fails them.
-//! Nothing here touches the network: the host refuses these flows before calling the plugin.
+//! Nothing here leaves the machine: the host refuses the bad flows before calling the plugin,
+//! and the good one runs against the embedded DingTalk emulator on loopback.
 
 mod common;
 
 use std::path::PathBuf;
 
 use common::{run, s, scratch_file};
-use serde_json::Value;
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use serde_json::{Value, json};
 
 fn real_plugin() -> Option<PathBuf> {
     let path = std::env::var_os("HOST_SIM_PLUGIN").map(PathBuf::from).unwrap_or_else(host_sim::default_plugin_path);
@@ -65,4 +67,32 @@ fn the_host_refuses_bad_forms_before_calling_the_plugin() {
     let e = run(&["run", "--plugin", s(&plugin), s(&flow)]).error();
     assert_eq!((&e["code"], &e["field"], &e["step"]), (&"INVALID_INPUT".into(), &"userIds".into(), &1.into()), "{e}");
     assert!(e["message"].as_str().unwrap_or_default().contains("at most 20"), "{e}");
+}
+
+#[test]
+fn host_and_plugin_accept_the_same_values() {
+    // Whole numbers typed as text and user IDs typed as a comma list: the form check reads
+    // them as the plugin does (rpa_plugin_abi's FieldSpec::normalize), so the flow runs.
+    let Some(plugin) = real_plugin() else { return };
+    let config = EmulatorConfig {
+        apps: vec![AppConfig::new("dingnumbersastext", "numbers-as-text-secret")],
+        users: vec!["u1".into(), "u2".into()],
+        ..EmulatorConfig::default()
+    };
+    let emulator = Emulator::start(config).expect("the emulator starts");
+    let url = emulator.url();
+    let flow = json!({"steps": [
+        {"action": "dingtalk.robot.connect",
+         "params": {"appKey": "dingnumbersastext", "appSecret": "numbers-as-text-secret", "apiBaseUrl": url,
+                    "oapiBaseUrl": url, "timeoutSeconds": " 30 ", "qpsLimit": "20"},
+         "outputs": {"robot": "bot"}},
+        {"action": "dingtalk.robot.send_single_chat",
+         "params": {"robot": "${bot}", "userIds": " u1 , u2 ", "msgType": "text", "content": "hi"},
+         "outputs": {"invalidUserIds": "invalid"}}
+    ]});
+    let flow = scratch_file("real-values-as-text.json", &flow.to_string());
+    let r = run(&["run", "--plugin", s(&plugin), s(&flow)]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["invalid"], json!([]));
+    assert_eq!(emulator.stats().messages, 2, "one message to each of the two users");
 }

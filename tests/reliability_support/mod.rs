@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use dingtalk_emulator::Emulator;
-use host_sim::{Flow, FlowError, Host, Plugin, run_flow};
+use host_sim::{Flow, FlowError, Plugin, SimHost, run_flow};
 use serde_json::{Map, Value, json};
 
 use crate::support::{assert_no_secrets, connect_params};
@@ -119,13 +119,13 @@ impl Transcript {
     /// Runs `doc` through host-sim's library with a capturing host; records the logs, the
     /// result and its `Debug` form.
     pub fn run(&self, doc: &Value, vars: Map<String, Value>) -> Result<Map<String, Value>, FlowError> {
-        let host = Host::silent().with_capture();
+        let host = SimHost::silent().with_capture();
         self.run_with(&host, doc, vars)
     }
 
     pub fn run_with(
         &self,
-        host: &Host,
+        host: &SimHost,
         doc: &Value,
         vars: Map<String, Value>,
     ) -> Result<Map<String, Value>, FlowError> {
@@ -187,7 +187,7 @@ pub fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, ta
         for t in 0..threads {
             let (flow, plugin, outcomes) = (&flow, &plugin, &outcomes);
             scope.spawn(move || {
-                let host = Host::silent();
+                let host = SimHost::silent();
                 for i in 0..per_thread {
                     let content = format!("{tag}-t{t}-m{i}");
                     let result = run_flow(plugin.as_ref(), flow, &host, content_var(content.clone()))

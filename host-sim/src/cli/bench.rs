@@ -11,7 +11,7 @@ use super::run::{parse_json_var, parse_string_var};
 use super::{Failure, PluginArgs, write_out};
 use crate::bench::{load_timed, run_bench};
 use crate::flow::Flow;
-use crate::host::Host;
+use crate::host::SimHost;
 
 /// The options of `bench`.
 #[derive(Debug, Clone, Args)]
@@ -55,7 +55,7 @@ impl BenchArgs {
             }
         };
         let mut report =
-            run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &Host::silent(), &progress);
+            run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &SimHost::silent(), &progress);
         report.load_ms = Some(load_ms);
         write_out(out, &serde_json::to_string(&report).unwrap_or_default())
     }

@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::Args;
 
 use super::{Failure, LogLevelArg, PluginArgs};
-use crate::host::Host;
+use crate::host::SimHost;
 
 /// The options of `demo`.
 #[derive(Debug, Clone, Args)]
@@ -24,7 +24,7 @@ impl DemoArgs {
     /// Loads the plugin and runs the demo, writing its report to `out`.
     pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
-        let host = Host::new().with_stderr(self.log_level.level());
+        let host = SimHost::new().with_stderr(self.log_level.level());
         crate::demo::run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out).map_err(|e| Failure {
             // Step 0 is the demo's own set-up or final check, not a step of the flow.
             step: (e.step > 0).then_some(e.step),

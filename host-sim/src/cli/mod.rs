@@ -135,7 +135,7 @@ pub enum LogLevelArg {
 }
 
 impl LogLevelArg {
-    /// The level for [`crate::Host::with_stderr`].
+    /// The level for [`crate::SimHost::with_stderr`].
     pub fn level(self) -> Option<LogLevel> {
         match self {
             LogLevelArg::Off => None,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{Failure, LogLevelArg, PluginArgs, write_out};
 use crate::flow::{Flow, run_flow};
 use crate::form::MASK;
-use crate::host::Host;
+use crate::host::SimHost;
 
 /// The options of `run`.
 #[derive(Debug, Clone, Args)]
@@ -43,7 +43,7 @@ impl RunArgs {
         let plugin = self.plugin.load()?;
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
-        let host = Host::new().with_stderr(self.log_level.level());
+        let host = SimHost::new().with_stderr(self.log_level.level());
         let mut vars = run_flow(plugin.as_ref(), &flow, &host, initial)?;
         for name in flow.secret_variables(plugin.manifest()) {
             if let Some(value) = vars.get_mut(&name) {

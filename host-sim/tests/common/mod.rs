@@ -80,7 +80,7 @@ pub fn scratch_file(name: &str, text: &str) -> PathBuf {
 }
 
 /// The test plugin `name` (`echo_plugin`, `alien_plugin`, `wrong_version_plugin`,
-/// `bad_manifest_plugin`) from `tests/fixtures/`, built once per test binary into the
+/// `bad_manifest_plugin`, `mismatched_manifest_plugin`) from `tests/fixtures/`, built once per test binary into the
 /// test target's scratch directory.
 pub fn fixture(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();

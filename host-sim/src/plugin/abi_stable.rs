@@ -1,0 +1,125 @@
+//! [`AbiStablePlugin`]: a plugin loaded through the `abi_stable` root module of
+//! `rpa-plugin-abi`, the way a designer written in Rust loads it.
+
+use std::path::Path;
+
+use abi_stable::StableAbi;
+use abi_stable::library::{LibraryError, lib_header_from_path};
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RErr, ROk, RStr};
+use abi_stable::type_layout::TypeLayout;
+use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, HostRef, Manifest, PluginModRef};
+use serde_json::Value;
+
+use super::{CheckedLibrary, Plugin, locate, parse_error, parse_outputs, quote};
+use crate::error::HostError;
+
+/// A plugin loaded through `rpa-plugin-abi`'s abi_stable root module.
+pub struct AbiStablePlugin {
+    library: CheckedLibrary,
+    module: PluginModRef,
+}
+
+impl std::fmt::Debug for AbiStablePlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.library.debug("AbiStablePlugin", f)
+    }
+}
+
+impl AbiStablePlugin {
+    /// Loads and checks the library at `path`: it must be a shared library exporting the
+    /// root module of the `rpa-plugin-abi` this host was built with (checked by abi_stable's
+    /// layout check), whose `abi_version()` is [`rpa_plugin_abi::ABI_VERSION`] and whose
+    /// manifest parses and says the same `abiVersion`.
+    ///
+    /// Uses `lib_header_from_path` + `init_root_module` rather than `load_from_file`, which
+    /// would cache one module per interface type (abi_stable issue #92).
+    pub fn load(path: &Path) -> Result<Self, HostError> {
+        let absolute = locate(path)?;
+        let header = lib_header_from_path(&absolute).map_err(|e| classify(path, e))?;
+        let module = header.init_root_module::<PluginModRef>().map_err(|e| match e {
+            LibraryError::AbiInstability(_) => incompatible_layout(path, header.layout()),
+            other => classify(path, other),
+        })?;
+        let library =
+            CheckedLibrary::check(path, (module.abi_version())(), || Some((module.manifest())().into_string()))?;
+        Ok(AbiStablePlugin { library, module })
+    }
+
+    /// The path the plugin was loaded from, as given.
+    pub fn path(&self) -> &Path {
+        &self.library.path
+    }
+}
+
+impl Plugin for AbiStablePlugin {
+    fn manifest(&self) -> &Manifest {
+        &self.library.manifest
+    }
+
+    fn manifest_json(&self) -> &str {
+        &self.library.manifest_json
+    }
+
+    fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
+        let params_json = params.to_string();
+        let host_ref: HostRef<'_> = Host_TO::from_ptr(&host, TD_Opaque);
+        match (self.module.invoke())(RStr::from_str(action), RStr::from_str(&params_json), host_ref) {
+            ROk(text) => parse_outputs(action, text.as_str()),
+            RErr(text) => Err(parse_error(action, text.as_str())),
+        }
+    }
+}
+
+/// Sorts abi_stable's loading errors into the causes a user can act on.
+fn classify(path: &Path, error: LibraryError) -> HostError {
+    let path = path.to_path_buf();
+    match error {
+        LibraryError::OpenError { path: opened, err } => {
+            // The system loader's message starts with the path again.
+            let text = err.to_string();
+            let prefix = format!("{}: ", opened.display());
+            HostError::NotALibrary { path, cause: quote(text.strip_prefix(&prefix).unwrap_or(&text)) }
+        }
+        LibraryError::GetSymbolError { symbol, .. } => HostError::NotAPlugin {
+            path,
+            cause: format!(
+                "it exports no plugin root module (symbol {} not found); it may also be a plugin built with another major version of abi_stable",
+                String::from_utf8_lossy(&symbol).trim_end_matches('\0')
+            ),
+        },
+        LibraryError::IncompatibleVersionNumber { library_name, expected_version, actual_version } => {
+            HostError::Incompatible {
+                path,
+                cause: format!(
+                    "it implements {library_name} version {actual_version}, this host needs a version compatible with {expected_version}"
+                ),
+            }
+        }
+        LibraryError::RootModule { err, .. } => HostError::Incompatible {
+            path,
+            cause: format!("its root module failed to initialize: {}", quote(&err.to_string())),
+        },
+        other => HostError::Incompatible { path, cause: quote(&other.to_string()) },
+    }
+}
+
+/// A root module whose layout is not [`PluginMod`](rpa_plugin_abi::PluginMod)'s: names the
+/// type the library exports and the one this host needs (abi_stable's own report runs to
+/// pages of layout dumps).
+fn incompatible_layout(path: &Path, found: Option<&'static TypeLayout>) -> HostError {
+    let expected = root_type(<PluginModRef as StableAbi>::LAYOUT);
+    let cause = match found {
+        Some(found) => {
+            format!("its root module is {}, this host needs {expected} with the same layout", root_type(found))
+        }
+        None => format!("its root module's layout differs from {expected}"),
+    };
+    HostError::Incompatible { path: path.to_path_buf(), cause }
+}
+
+/// `PluginMod (rpa-plugin-abi 0.1.0)` for the layout of a `PrefixRef<PluginMod>`.
+fn root_type(layout: &'static TypeLayout) -> String {
+    let inner = layout.phantom_fields().iter().next().map(|field| field.layout()).unwrap_or(layout);
+    format!("{} ({} {})", inner.full_type(), inner.package(), inner.package_version())
+}

@@ -1,0 +1,152 @@
+//! [`CAbiPlugin`]: a plugin loaded through its plain C entry points (`rpa_plugin_abi::c`: the
+//! functions `rpa_plugin_abi_version`, `rpa_plugin_manifest`, `rpa_plugin_invoke` and
+//! `rpa_plugin_free`, the host struct `RpaHost`) with libloading, the way a designer written
+//! in Python or .NET loads it. Flows give the same results through either ABI, and the
+//! library passes the same contract check as through abi_stable.
+
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::path::Path;
+
+use rpa_plugin_abi::c::{
+    RPA_OK, RpaAbiVersionFn, RpaFreeFn, RpaHost, RpaInvokeFn, RpaManifestFn, symbol_name, symbols,
+};
+use rpa_plugin_abi::{ErrorPayload, Host, LogLevel, Manifest, codes};
+use serde_json::Value;
+
+use super::{CheckedLibrary, Plugin, locate, parse_error, parse_outputs, quote};
+use crate::error::HostError;
+
+/// A plugin called through its C entry points.
+pub struct CAbiPlugin {
+    library: CheckedLibrary,
+    invoke: RpaInvokeFn,
+    free: RpaFreeFn,
+}
+
+impl std::fmt::Debug for CAbiPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.library.debug("CAbiPlugin", f)
+    }
+}
+
+impl CAbiPlugin {
+    /// Loads the library at `path`, finds its four C entry points, and checks its ABI version
+    /// and manifest. The library is never unloaded (its runtime threads live as long as the
+    /// process).
+    pub fn load(path: &Path) -> Result<Self, HostError> {
+        let absolute = locate(path)?;
+        // SAFETY: loading a library runs its initialisers; that is what loading a plugin
+        // means, and the same file is what the abi_stable loader runs too.
+        let library = unsafe { libloading::Library::new(&absolute) }
+            .map_err(|e| HostError::NotALibrary { path: path.to_path_buf(), cause: quote(&e.to_string()) })?;
+        let library: &'static libloading::Library = Box::leak(Box::new(library));
+        // SAFETY: each symbol is looked up with the type `rpa_plugin_abi::c` declares for it.
+        let (version, manifest, invoke, free) = unsafe {
+            (
+                entry_point::<RpaAbiVersionFn>(library, symbols::ABI_VERSION, path)?,
+                entry_point::<RpaManifestFn>(library, symbols::MANIFEST, path)?,
+                entry_point::<RpaInvokeFn>(library, symbols::INVOKE, path)?,
+                entry_point::<RpaFreeFn>(library, symbols::FREE, path)?,
+            )
+        };
+        // SAFETY: a C function without arguments, per its declaration.
+        let reported = unsafe { version() };
+        // SAFETY: per its declaration, the plugin returns a NUL-terminated string or null,
+        // released through its own free.
+        let library = CheckedLibrary::check(path, reported, || unsafe { take(manifest(), free) })?;
+        Ok(CAbiPlugin { library, invoke, free })
+    }
+
+    /// The path the plugin was loaded from, as given.
+    pub fn path(&self) -> &Path {
+        &self.library.path
+    }
+}
+
+/// The C entry point `symbol` of `library`, or [`HostError::NotAPlugin`] naming it.
+///
+/// # Safety
+/// `F` is the type the symbol has in the library.
+unsafe fn entry_point<F: Copy>(
+    library: &'static libloading::Library,
+    symbol: &CStr,
+    path: &Path,
+) -> Result<F, HostError> {
+    // SAFETY: per this function's contract.
+    match unsafe { library.get::<F>(symbol.to_bytes_with_nul()) } {
+        Ok(function) => Ok(*function),
+        Err(_) => Err(HostError::NotAPlugin {
+            path: path.to_path_buf(),
+            cause: format!("it exports no C function `{}`", symbol_name(symbol)),
+        }),
+    }
+}
+
+/// Copies a string the plugin returned and releases it through the plugin's own free.
+///
+/// # Safety
+/// `ptr` is null or a NUL-terminated string the plugin returned and not yet released.
+unsafe fn take(ptr: *mut c_char, free: RpaFreeFn) -> Option<String> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: not null and NUL-terminated per this function's contract.
+    let text = unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned();
+    // SAFETY: released once, by the library that allocated it.
+    unsafe { free(ptr) };
+    Some(text)
+}
+
+/// The host of the current call, from the `user_data` the plugin hands back.
+///
+/// # Safety
+/// `user_data` is null or the pointer to a `&dyn Host` that [`CAbiPlugin::invoke`] passed,
+/// alive during the call.
+unsafe fn lent_host<'a>(user_data: *mut c_void) -> Option<&'a dyn Host> {
+    // SAFETY: per this function's contract.
+    (!user_data.is_null()).then(|| unsafe { *(user_data as *const &dyn Host) })
+}
+
+/// The log callback given to the plugin.
+unsafe extern "C" fn log_callback(user_data: *mut c_void, level: c_int, message: *const c_char) {
+    // SAFETY: `user_data` is what `invoke` passed.
+    let Some(host) = (unsafe { lent_host(user_data) }) else { return };
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: the plugin passes a NUL-terminated line valid during the callback.
+    let line = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    host.log(LogLevel::from_c(level), line.as_ref().into());
+}
+
+/// The cancellation callback given to the plugin.
+unsafe extern "C" fn cancelled_callback(user_data: *mut c_void) -> c_int {
+    // SAFETY: `user_data` is what `invoke` passed.
+    let host = unsafe { lent_host(user_data) };
+    c_int::from(host.is_some_and(|host| host.is_cancelled()))
+}
+
+impl Plugin for CAbiPlugin {
+    fn manifest(&self) -> &Manifest {
+        &self.library.manifest
+    }
+
+    fn manifest_json(&self) -> &str {
+        &self.library.manifest_json
+    }
+
+    fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
+        let nul = |what: &str| ErrorPayload::new(codes::INVALID_PARAMS, format!("the {what} contains a NUL character"));
+        let action_c = CString::new(action).map_err(|_| nul("action id"))?;
+        let params_c = CString::new(params.to_string()).map_err(|_| nul("params"))?;
+        let lent: *const &dyn Host = &host;
+        let c_host =
+            RpaHost { user_data: lent as *mut c_void, log: Some(log_callback), is_cancelled: Some(cancelled_callback) };
+        let mut out: *mut c_char = std::ptr::null_mut();
+        // SAFETY: NUL-terminated arguments, a host valid for the call, a writable out pointer.
+        let status = unsafe { (self.invoke)(action_c.as_ptr(), params_c.as_ptr(), &c_host, &mut out) };
+        // SAFETY: `out` was set by the plugin (or is still null).
+        let text = unsafe { take(out, self.free) }.unwrap_or_default();
+        if status == RPA_OK { parse_outputs(action, &text) } else { Err(parse_error(action, &text)) }
+    }
+}
