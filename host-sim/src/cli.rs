@@ -235,6 +235,9 @@ impl BenchArgs {
         let mut report =
             run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &SimHost::silent(), &progress);
         report.load_ms = Some(load_ms);
+        if report.peak_rss_kb.is_none() {
+            eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
+        }
         write_out(out, &serde_json::to_string(&report).unwrap_or_default())
     }
 }
