@@ -5,7 +5,7 @@
 //! No variant ever holds a secret: AppSecrets and tokens live in [`crate::Secret`] and never
 //! reach an error, and URLs with a token in their query are never formatted.
 
-use rpa_plugin_abi::{ErrorPayload, codes, error::Localized, error::Upstream};
+use rpa_plugin_abi::{ErrorPayload, Text, codes, error::Localized, error::Upstream, text};
 
 /// The error codes this plugin adds to the ABI's shared ones.
 pub mod code {
@@ -30,35 +30,24 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     /// DingTalk answered with something we cannot read (5xx, HTML, broken JSON).
     pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+    /// The server answered with a redirect, which is never followed: nothing was sent on.
+    pub const REDIRECTED: &str = "REDIRECTED";
+    /// The base URL (or a proxy in between) answers, but not as DingTalk's API does.
+    pub const WRONG_ENDPOINT: &str = "WRONG_ENDPOINT";
     /// A send reached DingTalk but its answer was lost: it may or may not have been delivered.
     pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
     /// Any other refusal by DingTalk, with its own code under `upstream`.
     pub const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
 }
 
-/// A message and a hint, each in English and Chinese.
+/// What the user is told about an error: what went wrong, and what to do about it, each
+/// in English and Chinese.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Words {
-    /// What went wrong, in English.
-    pub en: String,
-    /// What went wrong, in Chinese.
-    pub zh: String,
-    /// What to do, in English.
-    pub hint_en: String,
-    /// What to do, in Chinese.
-    pub hint_zh: String,
-}
-
-impl Words {
-    /// Builds the four strings.
-    pub fn new(
-        en: impl Into<String>,
-        zh: impl Into<String>,
-        hint_en: impl Into<String>,
-        hint_zh: impl Into<String>,
-    ) -> Self {
-        Words { en: en.into(), zh: zh.into(), hint_en: hint_en.into(), hint_zh: hint_zh.into() }
-    }
+pub struct Explanation {
+    /// What went wrong.
+    pub message: Text,
+    /// What to do about it.
+    pub hint: Text,
 }
 
 /// Everything that can go wrong in an action.
@@ -73,12 +62,12 @@ pub enum Error {
     InvalidParams(String),
 
     /// An input is wrong; `words` say how, in the user's words.
-    #[error("invalid input `{field}`: {}", words.en)]
+    #[error("invalid input `{field}`: {}", words.message.en)]
     InvalidInput {
         /// The field's name, as in the manifest.
         field: String,
         /// Message and hint.
-        words: Box<Words>,
+        words: Box<Explanation>,
     },
 
     /// The robot handle was not issued by this process's "connect".
@@ -118,22 +107,48 @@ pub enum Error {
         upstream: Box<Upstream>,
     },
 
-    /// The server could not be reached; nothing was sent.
+    /// The server (or the proxy in between) could not be reached; nothing was sent.
     #[error("cannot reach {url}: {reason}")]
     Network {
         /// The base URL (never with a token).
         url: String,
+        /// The proxy the connection went to, shown without credentials.
+        via_proxy: Option<String>,
         /// What the connection attempt said.
         reason: String,
     },
 
-    /// No answer in time, for a call that is safe to repeat.
+    /// No answer in time, for a call that is safe to repeat, or no time left to send.
     #[error("{url} did not answer within {seconds} s")]
     Timeout {
         /// The base URL.
         url: String,
         /// The timeout in force.
         seconds: u64,
+        /// Whether the time ran out before the request could leave.
+        nothing_sent: bool,
+    },
+
+    /// A 3xx answer: redirects are never followed, so no credential reaches another host.
+    #[error("{url} answered with a redirect, which was not followed")]
+    Redirected {
+        /// The base URL.
+        url: String,
+        /// Where it pointed: scheme, host and port only.
+        to: Option<String>,
+        /// The answer's status and request id.
+        upstream: Box<Upstream>,
+    },
+
+    /// A 404, or a page that is not DingTalk's JSON: the base URL or a proxy is wrong.
+    #[error("{url} does not answer as DingTalk's API does")]
+    WrongEndpoint {
+        /// The base URL.
+        url: String,
+        /// The proxy in between, if any.
+        via_proxy: Option<String>,
+        /// What answered.
+        upstream: Box<Upstream>,
     },
 
     /// An answer we cannot read.
@@ -174,7 +189,7 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::InvalidInput`] for `field`.
-    pub fn input(field: &str, words: Words) -> Self {
+    pub fn input(field: &str, words: Explanation) -> Self {
         Error::InvalidInput { field: field.to_string(), words: Box::new(words) }
     }
 
@@ -193,6 +208,8 @@ impl Error {
             Error::Network { .. } => code::NETWORK,
             Error::Timeout { .. } => code::TIMEOUT,
             Error::BadResponse { .. } => code::BAD_RESPONSE,
+            Error::Redirected { .. } => code::REDIRECTED,
+            Error::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
             Error::SendOutcomeUnknown { .. } => code::SEND_OUTCOME_UNKNOWN,
             Error::DingTalk(_) => code::DINGTALK_ERROR,
             Error::Cancelled { .. } => codes::CANCELLED,
@@ -217,102 +234,113 @@ impl Error {
             | Error::PermissionDenied { upstream: u, .. }
             | Error::Throttled { upstream: u, .. }
             | Error::BadResponse { upstream: u, .. }
+            | Error::Redirected { upstream: u, .. }
+            | Error::WrongEndpoint { upstream: u, .. }
             | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u.as_ref()),
             _ => None,
         }
     }
 
     /// The message and hint shown to the user, in both languages.
-    pub fn words(&self) -> Words {
+    pub fn words(&self) -> Explanation {
         match self {
-            Error::UnknownAction(id) => Words::new(
-                format!("This plugin has no action `{id}`."),
-                format!("本插件没有动作 `{id}`。"),
-                "Check the action id against the plugin's manifest.",
-                "请对照插件清单检查动作 ID。",
-            ),
-            Error::InvalidParams(why) => Words::new(
-                format!("The action's parameters are not a JSON object ({why})."),
-                format!("动作参数不是 JSON 对象（{why}）。"),
-                "The designer must pass the form's values as one JSON object.",
-                "设计器应以一个 JSON 对象传入表单的值。",
-            ),
+            Error::UnknownAction(id) => Explanation {
+                message: text!(en: format!("This plugin has no action `{id}`."), zh: format!("本插件没有动作 `{id}`。")),
+                hint: text!(en: "Check the action id against the plugin's manifest.", zh: "请对照插件清单检查动作 ID。"),
+            },
+            Error::InvalidParams(why) => Explanation {
+                message: text!(en: format!("The action's parameters are not a JSON object ({why})."), zh: format!("动作参数不是 JSON 对象（{why}）。")),
+                hint: text!(en: "The designer must pass the form's values as one JSON object.", zh: "设计器应以一个 JSON 对象传入表单的值。"),
+            },
             Error::InvalidInput { words, .. } => (**words).clone(),
-            Error::RobotNotConnected { field } => Words::new(
-                format!("`{field}` is not a robot connected in this run."),
-                format!("`{field}` 不是本次运行中已建立连接的机器人对象。"),
-                "Add \"Create DingTalk robot connection\" before this step and pass its output `robot` here.",
-                "请先使用“建立钉钉机器人连接”，并把它输出的 robot 对象传到这里。",
-            ),
-            Error::AuthFailed(_) => Words::new(
-                "DingTalk refused the AppKey/AppSecret.",
-                "钉钉拒绝了 AppKey/AppSecret。",
-                "Copy the AppKey and AppSecret again from the DingTalk developer console (app > credentials); check for stray spaces.",
-                "请在钉钉开发者后台（应用 > 凭证与基础信息）重新复制 AppKey 和 AppSecret，注意不要带空格。",
-            ),
+            Error::RobotNotConnected { field } => Explanation {
+                message: text!(en: format!("`{field}` is not a robot connected in this run."), zh: format!("`{field}` 不是本次运行中已建立连接的机器人对象。")),
+                hint: text!(en: "Add \"Create DingTalk robot connection\" before this step and pass its output `robot` here.", zh: "请先使用“建立钉钉机器人连接”，并把它输出的 robot 对象传到这里。"),
+            },
+            Error::AuthFailed(_) => Explanation {
+                message: text!(en: "DingTalk refused the AppKey/AppSecret.", zh: "钉钉拒绝了 AppKey/AppSecret。"),
+                hint: text!(en: "Copy the AppKey and AppSecret again from the DingTalk developer console (app > credentials); check for stray spaces.", zh: "请在钉钉开发者后台（应用 > 凭证与基础信息）重新复制 AppKey 和 AppSecret，注意不要带空格。"),
+            },
             Error::PermissionDenied { scopes, .. } => {
                 let names = if scopes.is_empty() { "qyapi_robot_sendmsg".to_string() } else { scopes.join(", ") };
-                Words::new(
-                    format!("The app lacks the permission {names}."),
-                    format!("应用缺少权限 {names}。"),
-                    format!(
+                Explanation {
+                    message: text!(en: format!("The app lacks the permission {names}."), zh: format!("应用缺少权限 {names}。")),
+                    hint: text!(en: format!(
                         "In the developer console, grant {names} (enterprise robot message sending), then publish the app again."
-                    ),
-                    format!("请在开发者后台为应用开通权限 {names}（企业内机器人发送消息权限），然后重新发布应用。"),
-                )
+                    ), zh: format!("请在开发者后台为应用开通权限 {names}（企业内机器人发送消息权限），然后重新发布应用。")),
+                }
             }
-            Error::IpNotAllowed(_) => Words::new(
-                "DingTalk refused the call: this machine's IP address is not on the app's allow-list.",
-                "钉钉拒绝了调用：本机 IP 不在应用的服务器出口 IP 白名单中。",
-                "Add this machine's public IP address to the app's allow-list in the developer console.",
-                "请在开发者后台把本机的公网出口 IP 加入应用的白名单。",
-            ),
-            Error::RobotCodeInvalid(_) => Words::new(
-                "DingTalk does not know this robot code, or the robot is not enabled.",
-                "钉钉找不到该机器人编码，或机器人未启用。",
-                "Check robotCode (it defaults to the AppKey) and that the app's robot is enabled and published.",
-                "请检查 robotCode（默认等于 AppKey），并确认应用已开启机器人能力且已发布。",
-            ),
-            Error::Throttled { retries, .. } => Words::new(
-                format!("DingTalk kept throttling the app after {retries} retries."),
-                format!("重试 {retries} 次后钉钉仍在限流。"),
-                "Too many calls per second for this app: lower qpsLimit on the connection or run fewer flows at once.",
-                "该应用每秒调用过多：请调低连接的 qpsLimit，或减少同时运行的流程。",
-            ),
-            Error::Network { url, reason } => Words::new(
-                format!("Cannot reach {url} ({reason}). Nothing was sent."),
-                format!("无法连接 {url}（{reason}），未发送任何内容。"),
-                "Check the network, the proxy, and the base URL on the connection's advanced tab.",
-                "请检查网络、代理，以及连接“高级”页中的接口地址。",
-            ),
-            Error::Timeout { url, seconds } => Words::new(
-                format!("{url} did not answer within {seconds} s."),
-                format!("{url} 在 {seconds} 秒内没有响应。"),
-                "Try again later, or raise timeoutSeconds on the connection.",
-                "请稍后重试，或调大连接的 timeoutSeconds。",
-            ),
-            Error::BadResponse { url, reason, .. } => Words::new(
-                format!("{url} answered with something unreadable ({reason})."),
-                format!("{url} 返回了无法解析的内容（{reason}）。"),
-                "DingTalk or a proxy in between is having trouble; try again later.",
-                "钉钉或中间代理出现异常，请稍后重试。",
-            ),
-            Error::SendOutcomeUnknown { reason, .. } => Words::new(
-                format!(
+            Error::IpNotAllowed(_) => Explanation {
+                message: text!(en: "DingTalk refused the call: this machine's IP address is not on the app's allow-list.", zh: "钉钉拒绝了调用：本机 IP 不在应用的服务器出口 IP 白名单中。"),
+                hint: text!(en: "Add this machine's public IP address to the app's allow-list in the developer console.", zh: "请在开发者后台把本机的公网出口 IP 加入应用的白名单。"),
+            },
+            Error::RobotCodeInvalid(_) => Explanation {
+                message: text!(en: "DingTalk does not know this robot code, or the robot is not enabled.", zh: "钉钉找不到该机器人编码，或机器人未启用。"),
+                hint: text!(en: "Check robotCode (it defaults to the AppKey) and that the app's robot is enabled and published.", zh: "请检查 robotCode（默认等于 AppKey），并确认应用已开启机器人能力且已发布。"),
+            },
+            Error::Throttled { retries, .. } => Explanation {
+                message: text!(en: format!("DingTalk kept throttling the app after {retries} retries."), zh: format!("重试 {retries} 次后钉钉仍在限流。")),
+                hint: text!(en: "Too many calls per second for this app: lower qpsLimit on the connection or run fewer flows at once.", zh: "该应用每秒调用过多：请调低连接的 qpsLimit，或减少同时运行的流程。"),
+            },
+            Error::Network { url, via_proxy: None, reason } => Explanation {
+                message: text!(en: format!("Cannot reach {url} ({reason}). Nothing was sent."), zh: format!("无法连接 {url}（{reason}），未发送任何内容。")),
+                hint: text!(en: "Check the network, the proxy, and the base URL on the connection's advanced tab.", zh: "请检查网络、代理，以及连接“高级”页中的接口地址。"),
+            },
+            Error::Network { url, via_proxy: Some(proxy), reason } => Explanation {
+                message: text!(en: format!("Cannot reach the proxy {proxy} (used for {url}): {reason}. Nothing was sent."), zh: format!("无法连接代理 {proxy}（访问 {url} 时使用）：{reason}，未发送任何内容。")),
+                hint: text!(en: "Check that the proxy is running, or the proxy settings (https_proxy, http_proxy, no_proxy) of the machine that runs the flow.", zh: "请确认代理服务正在运行，或检查运行流程的电脑上的代理设置（https_proxy、http_proxy、no_proxy）。"),
+            },
+            Error::Timeout { url, seconds, nothing_sent: true } => Explanation {
+                message: text!(en: format!("The call to {url} could not be made within {seconds} s. Nothing was sent."), zh: format!("{seconds} 秒内未能完成对 {url} 的调用，未发送任何内容。")),
+                hint: text!(en: "Try again later, or raise timeoutSeconds on the connection.", zh: "请稍后重试，或调大连接的 timeoutSeconds。"),
+            },
+            Error::Timeout { url, seconds, nothing_sent: false } => Explanation {
+                message: text!(en: format!("{url} did not answer within {seconds} s."), zh: format!("{url} 在 {seconds} 秒内没有响应。")),
+                hint: text!(en: "Try again later, or raise timeoutSeconds on the connection.", zh: "请稍后重试，或调大连接的 timeoutSeconds。"),
+            },
+            Error::Redirected { url, to, .. } => {
+                let to = to.as_deref().unwrap_or("an unnamed place");
+                Explanation {
+                    message: text!(en: format!(
+                        "{url} answered with a redirect to {to}. Redirects are never followed, so nothing was sent there."
+                    ), zh: format!("{url} 返回了重定向（指向 {to}）。插件从不跟随重定向，未向该地址发送任何内容。")),
+                    hint: text!(en: "Check the base URLs on the connection's advanced tab (DingTalk's are https://api.dingtalk.com and https://oapi.dingtalk.com); a proxy or a login page of the network may be redirecting.", zh: "请检查连接“高级”页中的接口地址（钉钉为 https://api.dingtalk.com 和 https://oapi.dingtalk.com）；也可能是代理或网络登录页在重定向。"),
+                }
+            }
+            Error::WrongEndpoint { url, via_proxy, upstream } => {
+                let status = upstream.http_status.map(|s| format!("HTTP {s}")).unwrap_or_default();
+                let said = upstream.message.as_deref().unwrap_or_default();
+                let (hint_en, hint_zh) = match via_proxy {
+                    Some(p) => (
+                        format!("The proxy {p} answered instead of DingTalk: check that it lets requests to {url} through, and the base URL on the connection's advanced tab."),
+                        format!("是代理 {p} 而不是钉钉作出的响应：请确认代理允许访问 {url}，并检查连接“高级”页中的接口地址。"),
+                    ),
+                    None => (
+                        "Check the base URL on the connection's advanced tab: DingTalk's is https://api.dingtalk.com (and https://oapi.dingtalk.com for uploads), with no path. If the network uses a proxy, check it too.".to_string(),
+                        "请检查连接“高级”页中的接口地址：钉钉为 https://api.dingtalk.com（上传文件为 https://oapi.dingtalk.com），不带路径；如网络使用代理，也请检查代理。".to_string(),
+                    ),
+                };
+                Explanation {
+                    message: text!(en: format!("{url} does not answer as DingTalk's API does ({status} {said}). Nothing was sent."), zh: format!("{url} 的响应不是钉钉接口的响应（{status} {said}），未发送任何内容。")),
+                    hint: text!(en: hint_en, zh: hint_zh),
+                }
+            }
+            Error::BadResponse { url, reason, .. } => Explanation {
+                message: text!(en: format!("{url} answered with something unreadable ({reason})."), zh: format!("{url} 返回了无法解析的内容（{reason}）。")),
+                hint: text!(en: "DingTalk or a proxy in between is having trouble; try again later.", zh: "钉钉或中间代理出现异常，请稍后重试。"),
+            },
+            Error::SendOutcomeUnknown { reason, .. } => Explanation {
+                message: text!(en: format!(
                     "The message was handed to DingTalk but its answer was lost ({reason}): it may or may not have been delivered. It was not sent again, to avoid a duplicate."
-                ),
-                format!("消息已提交给钉钉，但未收到结果（{reason}）：可能已送达，也可能没有。为避免重复，未再次发送。"),
-                "Ask a recipient whether it arrived before running the step again.",
-                "请先向接收人确认是否收到，再决定是否重新运行该步骤。",
-            ),
+                ), zh: format!("消息已提交给钉钉，但未收到结果（{reason}）：可能已送达，也可能没有。为避免重复，未再次发送。")),
+                hint: text!(en: "Ask a recipient whether it arrived before running the step again.", zh: "请先向接收人确认是否收到，再决定是否重新运行该步骤。"),
+            },
             Error::DingTalk(u) => {
                 let m = u.message.clone().unwrap_or_default();
-                Words::new(
-                    format!("DingTalk refused the call: {m}"),
-                    format!("钉钉拒绝了调用：{m}"),
-                    "See DingTalk's code and request id under `upstream`; the DingTalk open platform docs explain each code.",
-                    "请参考 upstream 中钉钉返回的错误码和请求 ID，查阅钉钉开放平台文档。",
-                )
+                Explanation {
+                    message: text!(en: format!("DingTalk refused the call: {m}"), zh: format!("钉钉拒绝了调用：{m}")),
+                    hint: text!(en: "See DingTalk's code and request id under `upstream`; the DingTalk open platform docs explain each code.", zh: "请参考 upstream 中钉钉返回的错误码和请求 ID，查阅钉钉开放平台文档。"),
+                }
             }
             Error::Cancelled { send_in_flight } => {
                 let (en, zh) = if *send_in_flight {
@@ -323,26 +351,30 @@ impl Error {
                 } else {
                     ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。")
                 };
-                Words::new(en, zh, "Run the flow again when you are ready.", "需要时请重新运行流程。")
+                Explanation {
+                    message: text!(en: en, zh: zh),
+                    hint: text!(en: "Run the flow again when you are ready.", zh: "需要时请重新运行流程。"),
+                }
             }
-            Error::Internal(why) => Words::new(
-                format!("Internal error in the DingTalk robot plugin: {why}"),
-                format!("钉钉机器人插件内部错误：{why}"),
-                "Please report this with the flow that caused it.",
-                "请将出错的流程一并反馈给插件开发者。",
-            ),
+            Error::Internal(why) => Explanation {
+                message: text!(en: format!("Internal error in the DingTalk robot plugin: {why}"), zh: format!("钉钉机器人插件内部错误：{why}")),
+                hint: text!(en: "Please report this with the flow that caused it.", zh: "请将出错的流程一并反馈给插件开发者。"),
+            },
         }
     }
 
     /// The ABI's error document for this error.
     pub fn to_payload(&self) -> ErrorPayload {
-        let w = self.words();
+        let Explanation { message, hint } = self.words();
         ErrorPayload {
             code: self.code().to_string(),
-            message: w.en,
+            message: message.en.into_owned(),
             field: self.field().map(str::to_string),
-            hint: Some(w.hint_en),
-            zh_cn: Some(Box::new(Localized { message: w.zh, hint: Some(w.hint_zh) })),
+            hint: Some(hint.en.into_owned()),
+            zh_cn: Some(Box::new(Localized {
+                message: message.zh_cn.into_owned(),
+                hint: Some(hint.zh_cn.into_owned()),
+            })),
             upstream: self.upstream().cloned().map(Box::new),
         }
     }

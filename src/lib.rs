@@ -24,6 +24,7 @@ mod context;
 pub mod dingtalk;
 pub mod error;
 pub mod export;
+mod redact;
 mod secret;
 
 use rpa_plugin_abi::HostRef;
@@ -37,7 +38,7 @@ pub use secret::Secret;
 /// Returns the outputs as JSON text, or the error document as JSON text.
 pub fn invoke(action_id: &str, params_json: &str, host: &HostRef<'_>) -> std::result::Result<String, String> {
     let run = || -> Result<serde_json::Value> {
-        let job = actions::prepare(action_id, params_json)?;
+        let job = actions::prepare(action_id, params_json, &|| host.is_cancelled())?;
         context::drive(host, job)
     };
     match run() {

@@ -144,3 +144,22 @@ fn bench_reports_throughput_and_sends_every_message_once() {
     assert_eq!((stats.token_requests, stats.batch_send_requests, stats.messages), (1, 40, 40));
     assert_no_secrets(&emu, &[&stderr, &String::from_utf8_lossy(&out.stdout)]);
 }
+
+#[test]
+fn bench_reports_failed_runs_beside_the_successful_ones() {
+    let emu = dingtalk_emulator::Emulator::start(org_config()).unwrap();
+    let flow = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/flows/text.json");
+    let out = Command::new(host_sim_exe())
+        .args(["bench", "--iterations", "6", "--threads", "2", "--var-json", "qps=0"])
+        .args(["--var", &format!("url={}", emu.url()), "--var", &format!("appKey={APP_KEY}")])
+        .args(["--var", "appSecret=not-the-secret"])
+        .arg(&flow)
+        .output()
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!((report["errors"].as_u64(), report["iterations"].as_u64()), (Some(6), Some(6)), "{report}");
+    assert_eq!(report["opsPerSec"].as_f64(), Some(0.0), "failed runs are not counted as done: {report}");
+    assert!(report["failedP50Ms"].as_f64().is_some() && report["failedP99Ms"].as_f64().is_some(), "{report}");
+    assert!(report["firstError"].as_str().is_some_and(|e| e.contains("AUTH_FAILED")), "{report}");
+}

@@ -370,7 +370,7 @@ proptest! {
         let spec = dingtalk_robot::manifest().actions.into_iter().find(|a| a.id == SEND).unwrap();
         let text = json!({ "userIds": value }).to_string();
         let params = Params::parse(&text, &spec).unwrap();
-        match (send::user_ids(&params), expected_ids(&cores, &form)) {
+        match (send::read_user_ids(&params), expected_ids(&cores, &form)) {
             (Ok(got), Some(want)) => prop_assert_eq!(got, want),
             (Err(e), None) => prop_assert_eq!(e.field(), Some("userIds")),
             (got, want) => prop_assert!(false, "{value}: got {got:?}, expected {want:?}"),
@@ -388,7 +388,7 @@ proptest! {
         let params = Params::parse(&text, &spec).unwrap();
         let timeout_ok = timeout_n.filter(|n| (1..=300).contains(n));
         let qps_ok = qps_n.filter(|n| (0..=1000).contains(n));
-        match (connect::settings(&params), timeout_ok, qps_ok) {
+        match (connect::read_settings(&params), timeout_ok, qps_ok) {
             (Ok(s), Some(t), Some(q)) => {
                 prop_assert_eq!(s.timeout.as_secs() as i64, t);
                 prop_assert_eq!(i64::from(s.qps_limit), q);

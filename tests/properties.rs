@@ -88,7 +88,7 @@ proptest! {
         let spec = dingtalk_robot::manifest().actions.into_iter().find(|a| a.id == "dingtalk.robot.send_single_chat").unwrap();
         let text = json!({ "userIds": ids }).to_string();
         let params = dingtalk_robot::actions::Params::parse(&text, &spec).unwrap();
-        match dingtalk_robot::actions::send::user_ids(&params) {
+        match dingtalk_robot::actions::send::read_user_ids(&params) {
             Ok(list) => {
                 prop_assert!((1..=20).contains(&list.len()));
                 for id in &list {

@@ -254,8 +254,10 @@ fn every_fault_ends_the_way_a_user_wants_and_never_sends_twice() {
     for (what, setup, code, messages, calls) in table {
         let emu = org();
         let host = SimHost::silent().with_capture();
+        // A short timeout; throttling is waited out a second at a time, within the timeout.
+        let timeout = if matches!(&setup, Setup::Rule(r) if r.fault == Fault::Throttle) { 10 } else { 1 };
         let connect = Flow::parse(
-            &json!({ "steps": [{ "action": CONNECT, "params": { "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url(), "timeoutSeconds": 1 }, "outputs": { "robot": "bot" } }] }).to_string(),
+            &json!({ "steps": [{ "action": CONNECT, "params": { "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url(), "timeoutSeconds": timeout }, "outputs": { "robot": "bot" } }] }).to_string(),
             "connect".as_ref(),
         )
         .unwrap();

@@ -398,7 +398,12 @@ fn uploads_token_refreshes_and_dying_servers_end_the_way_a_user_wants() {
     for (what, msg_type, setup, code, messages, calls, uploads) in fault_rows() {
         let emu = org();
         // A short timeout, except where the server's death must be seen before it.
-        let timeout = if matches!(setup, Setup::DiesMidSend) { 10 } else { 1 };
+        // Throttling is waited out a second at a time, within the timeout.
+        let timeout = match &setup {
+            Setup::DiesMidSend => 10,
+            Setup::Rule(r) | Setup::RevokeThen(r) if r.fault == Fault::Throttle => 10,
+            _ => 1,
+        };
         let connect = json!({ "steps": [connect_step(&emu, json!({ "timeoutSeconds": timeout }))] });
         let vars = transcript.run(&connect, Map::new()).unwrap();
         let content = if msg_type == "file" { file.to_str().unwrap().to_string() } else { what.to_string() };

@@ -20,12 +20,18 @@ use crate::plugin::{self, Abi, Plugin};
 pub struct BenchReport {
     /// Successful flow runs per second of wall time.
     pub ops_per_sec: f64,
-    /// Median latency of one flow run, in milliseconds.
+    /// Median latency of one successful flow run, in milliseconds.
     pub p50_ms: f64,
-    /// 99th-percentile latency of one flow run, in milliseconds.
+    /// 99th-percentile latency of one successful flow run, in milliseconds.
     pub p99_ms: f64,
-    /// Flow runs that failed.
+    /// Flow runs that failed: never left out silently; their own latencies follow.
     pub errors: usize,
+    /// Median latency of the failed runs, in milliseconds, when any failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_p50_ms: Option<f64>,
+    /// 99th-percentile latency of the failed runs, in milliseconds, when any failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_p99_ms: Option<f64>,
     /// Flow runs attempted.
     pub iterations: usize,
     /// Threads that ran them.
@@ -93,18 +99,20 @@ pub fn run_bench(
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let latencies = Mutex::new(Vec::with_capacity(iterations));
+    let failed_latencies = Mutex::new(Vec::new());
     let errors = AtomicUsize::new(0);
     let first_error = Mutex::new(None);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let mut mine = Vec::new();
+                let (mut mine, mut mine_failed) = (Vec::new(), Vec::new());
                 while next.fetch_add(1, Ordering::Relaxed) < iterations {
                     let t = Instant::now();
                     match run_flow(plugin, flow, host, vars.clone()) {
                         Ok(_) => mine.push(t.elapsed().as_secs_f64() * 1000.0),
                         Err(e) => {
+                            mine_failed.push(t.elapsed().as_secs_f64() * 1000.0);
                             errors.fetch_add(1, Ordering::Relaxed);
                             let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
                             first.get_or_insert_with(|| {
@@ -115,17 +123,23 @@ pub fn run_bench(
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 }
                 latencies.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+                failed_latencies.lock().unwrap_or_else(|p| p.into_inner()).extend(mine_failed);
             });
         }
     });
     let elapsed = started.elapsed().as_secs_f64();
     let mut samples = latencies.into_inner().unwrap_or_else(|p| p.into_inner());
     samples.sort_by(f64::total_cmp);
+    let mut failed = failed_latencies.into_inner().unwrap_or_else(|p| p.into_inner());
+    failed.sort_by(f64::total_cmp);
+    let failed_quantile = |q| (!failed.is_empty()).then(|| quantile(&failed, q));
     BenchReport {
         ops_per_sec: if elapsed > 0.0 { samples.len() as f64 / elapsed } else { 0.0 },
         p50_ms: quantile(&samples, 0.50),
         p99_ms: quantile(&samples, 0.99),
         errors: errors.into_inner(),
+        failed_p50_ms: failed_quantile(0.50),
+        failed_p99_ms: failed_quantile(0.99),
         iterations,
         threads,
         elapsed_sec: elapsed,

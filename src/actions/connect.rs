@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use rpa_plugin_abi::{ActionSpec, Inputs, LogLevel, text};
+use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
-use super::fields::{FieldExt, field};
-use super::{Job, Params};
+use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
+use super::{Action, Job, Params};
 use crate::dingtalk::{RobotSettings, registry};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::redact;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.connect";
@@ -31,8 +31,11 @@ pub const QPS_LIMIT: &str = "qpsLimit";
 /// Output: the robot handle.
 pub const ROBOT: &str = "robot";
 
+/// The longest base URL accepted.
+const MAX_URL_CHARS: usize = 2048;
+
 /// The schema of a robot handle, shared by connect's output and send's input.
-pub fn robot_schema() -> Value {
+pub(crate) fn robot_schema() -> Value {
     json!({
         "type": "object",
         "x-rpa-type": registry::ROBOT_TYPE,
@@ -41,134 +44,145 @@ pub fn robot_schema() -> Value {
     })
 }
 
-/// The manifest entry.
-pub fn spec() -> ActionSpec {
-    ActionSpec {
-        id: ID.into(),
-        title: text!(en: "Create DingTalk robot connection", zh: "建立钉钉机器人连接"),
-        description: text!(en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for \"Send single-chat message\". The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.", zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续“发送单聊消息”使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"),
-        inputs: Inputs {
-            basic: vec![
-                field(
-                    APP_KEY,
-                    ("AppKey", "AppKey"),
-                    ("钉钉开发者后台 > 应用 > 凭证与基础信息中的 AppKey（Client ID）。", "The app's AppKey (Client ID), from the DingTalk developer console > app > credentials."),
-                    json!({ "type": "string", "minLength": 1, "maxLength": 128 }),
-                )
-                .required(),
-                field(
-                    APP_SECRET,
-                    ("AppSecret", "AppSecret"),
-                    ("同一页面中的 AppSecret（Client Secret），不会被显示或记录。", "The AppSecret (Client Secret) from the same page; never shown or logged."),
-                    json!({ "type": "string", "format": "password", "writeOnly": true, "minLength": 1, "maxLength": 256 }),
-                )
-                .required(),
-            ],
-            advanced: vec![
-                field(
-                    ROBOT_CODE,
-                    ("机器人编码", "Robot code"),
-                    ("企业内部应用机器人的编码，留空则等于 AppKey。", "The robot's code; leave empty to use the AppKey, as for an enterprise-internal app's robot."),
-                    json!({ "type": "string", "maxLength": 128 }),
-                ),
-                field(
-                    API_BASE_URL,
-                    ("新版接口地址", "API base URL"),
-                    ("钉钉新版开放接口的地址，一般无需修改。", "Base URL of DingTalk's new API; rarely changed."),
-                    json!({ "type": "string", "format": "uri", "default": "https://api.dingtalk.com" }),
-                ),
-                field(
-                    OAPI_BASE_URL,
-                    ("旧版接口地址", "Old API base URL"),
-                    ("钉钉旧版接口（上传文件）的地址，一般无需修改。", "Base URL of DingTalk's old API (file upload); rarely changed."),
-                    json!({ "type": "string", "format": "uri", "default": "https://oapi.dingtalk.com" }),
-                ),
-                field(
-                    TIMEOUT_SECONDS,
-                    ("超时（秒）", "Timeout (seconds)"),
-                    ("每次调用钉钉等待响应的最长时间。", "How long each call to DingTalk may wait for its answer."),
-                    json!({ "type": "integer", "minimum": 1, "maximum": 300, "default": 30 }),
-                ),
-                field(
-                    QPS_LIMIT,
-                    ("每秒调用上限", "Calls per second"),
-                    ("本应用每个接口每秒最多调用次数，默认 20（钉钉标准限额），0 表示不限制。", "Calls per second per API this app allows itself; 20 is DingTalk's standard limit, 0 means no limit."),
-                    json!({ "type": "integer", "minimum": 0, "maximum": 1000, "default": 20 }),
-                ),
-            ],
-        },
-        outputs: vec![field(
-            ROBOT,
-            ("机器人对象", "Robot object"),
-            ("传给“钉钉机器人发送单聊消息”的机器人对象。", "The robot object to pass to \"Send single-chat message\"."),
-            robot_schema(),
-        )],
-    }
+/// The action: its form, generated into the manifest, and how it runs.
+pub(crate) const ACTION: Action = Action {
+    id: ID,
+    title: text!(en: "Create DingTalk robot connection", zh: "建立钉钉机器人连接"),
+    description: text!(
+        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for \"Send single-chat message\". The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
+        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续“发送单聊消息”使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
+    ),
+    basic: &[&form::APP_KEY, &form::APP_SECRET],
+    advanced: &[&form::ROBOT_CODE, &form::API_BASE_URL, &form::OAPI_BASE_URL, &form::TIMEOUT_SECONDS, &form::QPS_LIMIT],
+    outputs: &[form::ROBOT],
+    prepare,
+};
+
+/// The fields, each declared once.
+mod form {
+    use super::*;
+
+    pub(super) const APP_KEY: Field<RequiredText> = Field {
+        name: super::APP_KEY,
+        label: text!(en: "AppKey", zh: "AppKey"),
+        help: text!(
+            en: "The app's AppKey (Client ID), from the DingTalk developer console > app > credentials.",
+            zh: "钉钉开发者后台 > 应用 > 凭证与基础信息中的 AppKey（Client ID）。"
+        ),
+        kind: RequiredText { max_chars: 128, no_inner_space: true, keep_spaces: false },
+        visible_when: None,
+    };
+
+    pub(super) const APP_SECRET: Field<SecretText> = Field {
+        name: super::APP_SECRET,
+        label: text!(en: "AppSecret", zh: "AppSecret"),
+        help: text!(
+            en: "The AppSecret (Client Secret) from the same page; never shown or logged.",
+            zh: "同一页面中的 AppSecret（Client Secret），不会被显示或记录。"
+        ),
+        kind: SecretText { max_chars: 256 },
+        visible_when: None,
+    };
+
+    pub(super) const ROBOT_CODE: Field<OptionalText> = Field {
+        name: super::ROBOT_CODE,
+        label: text!(en: "Robot code", zh: "机器人编码"),
+        help: text!(
+            en: "The robot's code; leave empty to use the AppKey, as for an enterprise-internal app's robot.",
+            zh: "企业内部应用机器人的编码，留空则等于 AppKey。"
+        ),
+        kind: OptionalText { max_chars: 128 },
+        visible_when: None,
+    };
+
+    pub(super) const API_BASE_URL: Field<BaseUrl> = Field {
+        name: super::API_BASE_URL,
+        label: text!(en: "API base URL", zh: "新版接口地址"),
+        help: text!(en: "Base URL of DingTalk's new API; rarely changed.", zh: "钉钉新版开放接口的地址，一般无需修改。"),
+        kind: BaseUrl { default: "https://api.dingtalk.com", max_chars: MAX_URL_CHARS },
+        visible_when: None,
+    };
+
+    pub(super) const OAPI_BASE_URL: Field<BaseUrl> = Field {
+        name: super::OAPI_BASE_URL,
+        label: text!(en: "Old API base URL", zh: "旧版接口地址"),
+        help: text!(
+            en: "Base URL of DingTalk's old API (file upload); rarely changed.",
+            zh: "钉钉旧版接口（上传文件）的地址，一般无需修改。"
+        ),
+        kind: BaseUrl { default: "https://oapi.dingtalk.com", max_chars: MAX_URL_CHARS },
+        visible_when: None,
+    };
+
+    pub(super) const TIMEOUT_SECONDS: Field<Integer> = Field {
+        name: super::TIMEOUT_SECONDS,
+        label: text!(en: "Timeout (seconds)", zh: "超时（秒）"),
+        help: text!(
+            en: "How long each call to DingTalk may take, retries included.",
+            zh: "每次调用钉钉（含重试）最多可用的时间。"
+        ),
+        kind: Integer::new(1, 300, 30),
+        visible_when: None,
+    };
+
+    pub(super) const QPS_LIMIT: Field<Integer> = Field {
+        name: super::QPS_LIMIT,
+        label: text!(en: "Calls per second", zh: "每秒调用上限"),
+        help: text!(
+            en: "Calls per second per API this app allows itself; 20 is DingTalk's standard limit, 0 means no limit.",
+            zh: "本应用每个接口每秒最多调用次数，默认 20（钉钉标准限额），0 表示不限制。"
+        ),
+        kind: Integer::new(0, 1000, 20),
+        visible_when: None,
+    };
+
+    pub(super) const ROBOT: Output = Output {
+        name: super::ROBOT,
+        label: text!(en: "Robot object", zh: "机器人对象"),
+        help: text!(
+            en: "The robot object to pass to \"Send single-chat message\".",
+            zh: "传给“钉钉机器人发送单聊消息”的机器人对象。"
+        ),
+        schema: robot_schema,
+    };
 }
 
-/// Checks a base URL: http(s), a host, no query, no user info. Returns it without a
-/// trailing slash.
-fn base_url(p: &Params<'_>, name: &str) -> Result<String> {
-    let text = match p.string(name)? {
-        Some(t) => t,
-        None => p.default_string(name).ok_or_else(|| Error::Internal(format!("no default for {name}")))?,
-    };
-    let bad = |why_en: &str, why_zh: &str| {
-        p.error(
-            name,
-            format!("\"{text}\" is not a usable base URL: {why_en}."),
-            format!("“{text}”不是可用的接口地址：{why_zh}。"),
-        )
-    };
-    let url = reqwest::Url::parse(&text).map_err(|_| bad("it does not parse as a URL", "无法解析为 URL"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("it must start with http:// or https://", "必须以 http:// 或 https:// 开头"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("it has no host", "缺少主机名"));
-    }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("it must not carry a query, a fragment or credentials", "不能包含查询参数、锚点或账号信息"));
-    }
-    Ok(text.trim_end_matches('/').to_string())
-}
-
-/// A credential: trimmed, and with no whitespace inside (a common copy-paste slip).
-fn credential(p: &Params<'_>, name: &str) -> Result<String> {
-    let value = p.required_string(name)?;
-    if value.chars().any(char::is_whitespace) {
-        return Err(p.error(
-            name,
-            format!("\"{name}\" contains spaces or line breaks."),
-            format!("“{name}”中含有空格或换行。"),
-        ));
-    }
-    Ok(value)
+/// Connect's inputs, read and checked.
+pub(crate) struct ConnectInput {
+    /// Everything that decides how the robot talks to DingTalk.
+    pub(crate) settings: RobotSettings,
 }
 
 /// Reads and checks the connection's settings without touching the network.
-pub fn settings(p: &Params<'_>) -> Result<RobotSettings> {
-    let app_key = credential(p, APP_KEY)?;
-    let app_secret = Secret::new(credential(p, APP_SECRET)?);
-    let robot_code = p.string(ROBOT_CODE)?.unwrap_or_else(|| app_key.clone());
-    Ok(RobotSettings {
-        api_base: base_url(p, API_BASE_URL)?,
-        oapi_base: base_url(p, OAPI_BASE_URL)?,
-        timeout: Duration::from_secs(p.integer(TIMEOUT_SECONDS)?.unsigned_abs()),
-        qps_limit: u32::try_from(p.integer(QPS_LIMIT)?).unwrap_or(0),
+pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
+    let app_key = form::APP_KEY.read(p)?;
+    let app_secret = form::APP_SECRET.read(p)?;
+    let robot_code = form::ROBOT_CODE.read(p)?.unwrap_or_else(|| app_key.clone());
+    let settings = RobotSettings {
+        api_base: form::API_BASE_URL.read(p)?,
+        oapi_base: form::OAPI_BASE_URL.read(p)?,
+        timeout: Duration::from_secs(form::TIMEOUT_SECONDS.read(p)?.unsigned_abs()),
+        qps_limit: u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0),
         app_key,
         app_secret,
         robot_code,
-    })
+    };
+    Ok(ConnectInput { settings })
+}
+
+/// Connect's settings read from its params, as the action reads them (for tests that check
+/// a value without connecting).
+pub fn read_settings(p: &Params<'_>) -> Result<RobotSettings> {
+    read(p).map(|input| input.settings)
 }
 
 /// Checks the inputs; the job fetches (or reuses) the token and registers the robot.
-pub fn prepare(p: &Params<'_>) -> Result<Job> {
-    let s = settings(p)?;
+fn prepare(p: &Params<'_>) -> Result<Job> {
+    let ConnectInput { settings: s } = read(p)?;
     Ok(Box::new(move |ctx| {
         Box::pin(async move {
             let conn = registry::connection(&s)?;
-            ctx.log(LogLevel::Info, format!("connecting app {} at {}", s.app_key, s.api_base));
+            ctx.log(LogLevel::Info, format!("connecting app {} at {}", redact::app_key(&s.app_key), s.api_base));
             match conn.token(&ctx, s.timeout).await {
                 Ok(_) => {}
                 Err(e @ Error::AuthFailed(_)) => {
@@ -181,4 +195,20 @@ pub fn prepare(p: &Params<'_>) -> Result<Job> {
             Ok(json!({ ROBOT: robot }))
         })
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_declared_and_read() {
+        let spec = ACTION.spec();
+        let json = json!({ APP_KEY: "k", APP_SECRET: "s", ROBOT_CODE: "r", API_BASE_URL: "http://127.0.0.1:1",
+                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3 });
+        let p = Params::parse(&json.to_string(), &spec).unwrap();
+        let s = read(&p).unwrap().settings;
+        assert_eq!((s.robot_code.as_str(), s.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
+        assert_eq!(spec.inputs.all().count(), 7);
+    }
 }

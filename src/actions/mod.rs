@@ -3,7 +3,7 @@
 //! sent, and the network [`Job`] it returns.
 
 pub mod connect;
-mod fields;
+mod field;
 mod params;
 pub mod send;
 
@@ -11,34 +11,61 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 
-use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Manifest, text};
+use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Inputs, Manifest, Text, text};
 use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use field::{Declared, Output};
 pub use params::Params;
 
 /// The network half of an action, run on the plugin's runtime once the inputs are valid.
 pub type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
 
-/// One action: how to describe it and how to run it.
-pub struct Action {
-    /// Its manifest entry, built from the action's own field table.
-    pub spec: fn() -> ActionSpec,
+/// One action, defined once: what the palette and the form show (the manifest entry is
+/// generated from it) and how it runs.
+pub(crate) struct Action {
+    /// A dotted, stable id.
+    pub(crate) id: &'static str,
+    /// The name in the palette.
+    pub(crate) title: Text,
+    /// What it does.
+    pub(crate) description: Text,
+    /// The form's basic tab.
+    pub(crate) basic: &'static [&'static dyn Declared],
+    /// The form's advanced tab.
+    pub(crate) advanced: &'static [&'static dyn Declared],
+    /// What it hands to later steps.
+    pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
-    pub prepare: fn(&Params<'_>) -> Result<Job>,
+    pub(crate) prepare: fn(&Params<'_>) -> Result<Job>,
+}
+
+impl Action {
+    /// The manifest entry.
+    pub(crate) fn spec(&self) -> ActionSpec {
+        ActionSpec {
+            id: self.id.to_string(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            inputs: Inputs {
+                basic: self.basic.iter().map(|f| f.spec()).collect(),
+                advanced: self.advanced.iter().map(|f| f.spec()).collect(),
+            },
+            outputs: self.outputs.iter().map(Output::spec).collect(),
+        }
+    }
 }
 
 /// Every action of the plugin, in palette order.
-pub const ACTIONS: [Action; 2] =
-    [Action { spec: connect::spec, prepare: connect::prepare }, Action { spec: send::spec, prepare: send::prepare }];
+const ACTIONS: [&Action; 2] = [&connect::ACTION, &send::ACTION];
 
 fn specs() -> &'static [ActionSpec] {
     static SPECS: OnceLock<Vec<ActionSpec>> = OnceLock::new();
-    SPECS.get_or_init(|| ACTIONS.iter().map(|a| (a.spec)()).collect())
+    SPECS.get_or_init(|| ACTIONS.iter().map(|a| a.spec()).collect())
 }
 
-/// The plugin's manifest, generated from [`ACTIONS`].
+/// The plugin's manifest, generated from the actions' definitions.
 pub fn manifest() -> Manifest {
     Manifest {
         id: "dingtalk-robot".into(),
@@ -59,11 +86,13 @@ pub fn manifest_json() -> &'static str {
     })
 }
 
-/// Finds an action, checks its params and returns its job.
-pub fn prepare(action_id: &str, params_json: &str) -> Result<Job> {
+/// Finds an action, checks its params and returns its job; checks that can take long stop
+/// when `cancelled` turns true.
+pub fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
-    let params = Params::parse(params_json, &specs()[index])?;
+    let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);
+    params.check_cancelled()?;
     (ACTIONS[index].prepare)(&params)
 }
 
@@ -107,11 +136,24 @@ mod tests {
     }
 
     #[test]
+    fn every_text_field_has_a_max_length() {
+        for a in &manifest().actions {
+            for f in a.inputs.all() {
+                let t = &f.schema["type"];
+                let is_text = t == "string" || t.as_array().is_some_and(|ts| ts.iter().any(|t| t == "string"));
+                if is_text {
+                    assert!(f.schema["maxLength"].as_u64().is_some(), "{}.{} has no maxLength", a.id, f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unknown_action_and_bad_params_are_refused() {
-        assert!(matches!(prepare("nope", "{}"), Err(Error::UnknownAction(_))));
-        assert!(matches!(prepare(connect::ID, "[1]"), Err(Error::InvalidParams(_))));
-        assert!(matches!(prepare(connect::ID, "{"), Err(Error::InvalidParams(_))));
-        match prepare(connect::ID, r#"{"appkey":"k","appSecret":"s"}"#) {
+        assert!(matches!(prepare("nope", "{}", &|| false), Err(Error::UnknownAction(_))));
+        assert!(matches!(prepare(connect::ID, "[1]", &|| false), Err(Error::InvalidParams(_))));
+        assert!(matches!(prepare(connect::ID, "{", &|| false), Err(Error::InvalidParams(_))));
+        match prepare(connect::ID, r#"{"appkey":"k","appSecret":"s"}"#, &|| false) {
             Err(e) => assert_eq!(e.to_payload().hint.as_deref(), Some("Did you mean `appKey`?")),
             Ok(_) => panic!("a misspelt field was accepted"),
         }

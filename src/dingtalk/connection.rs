@@ -1,5 +1,10 @@
-//! [`Connection`]: one app's HTTP pool, token cache and rate limiters, shared by every flow
+//! [`Connection`]: one app's HTTP clients, token cache and rate limiters, shared by every flow
 //! and thread that uses the same (API base URL, AppKey, AppSecret).
+//!
+//! Every call to DingTalk ends within its timeout (`timeoutSeconds`), retries and waits
+//! included, plus the time to notice it (a few milliseconds): an attempt is only started while
+//! more than its connect timeout is left, so a call that never connected always knows that it
+//! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -9,12 +14,15 @@ use bytes::Bytes;
 use reqwest::{RequestBuilder, StatusCode};
 use rpa_plugin_abi::{LogLevel, error::Upstream};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use tokio::time::Instant;
 
 use super::limiter::Limiter;
+use super::transport::{self, Transport};
 use super::wire::{BatchSendRequest, BatchSendResponse, NewApiError, OldApiResponse, TokenRequest, TokenResponse};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::redact;
 use crate::secret::Secret;
 
 /// The header that carries the access token on the new API generation.
@@ -25,6 +33,9 @@ const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 const THROTTLE_RETRIES: u32 = 3;
 /// How often a call that never reached the server (connection refused) is tried again.
 const NOT_SENT_RETRIES: u32 = 2;
+/// The shortest and longest token lifetime believed, whatever the server says (zero,
+/// negative, or beyond any clock).
+const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(24 * 3600));
 
 /// The DingTalk APIs we call; each has its own rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,32 +102,49 @@ impl Limits {
     }
 }
 
+/// An HTTP answer, whatever its status.
+struct Answer {
+    status: StatusCode,
+    body: Bytes,
+    request_id: Option<String>,
+    /// The `Location` of a 3xx.
+    location: Option<String>,
+}
+
 /// What one HTTP attempt came to.
 enum Attempt {
-    /// A 2xx answer (or, on the old generation, HTTP 200 with errcode 0 still to check).
-    Answered { status: StatusCode, body: Bytes, request_id: Option<String> },
+    /// The server answered.
+    Answered(Answer),
     /// The connection could not be made: the request never left.
     NotSent(String),
+    /// The call's time ran out before the request could leave (waiting for the rate limiter).
+    OutOfTime,
     /// The request left, and no answer came in time.
     TimedOut,
     /// The request left, and the answer broke off.
     Broken(String),
 }
 
-/// How DingTalk refused a call.
+/// How DingTalk (or whatever answered) refused a call.
+#[derive(Debug)]
 enum Refusal {
     TokenInvalid,
+    Credentials,
     Throttled,
     PermissionDenied(Vec<String>),
     IpNotAllowed,
     RobotCode,
     Server,
+    /// A 3xx: never followed; the origin it points to (scheme, host, port).
+    Redirect(Option<String>),
+    /// A 404 or a page that is not DingTalk's JSON: the base URL or a proxy is wrong.
+    WrongEndpoint,
     Other,
 }
 
 /// One app's connection to DingTalk.
 pub struct Connection {
-    http: reqwest::Client,
+    transport: Transport,
     api_base: String,
     app_key: String,
     app_secret: Secret,
@@ -130,7 +158,7 @@ impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
             .field("api_base", &self.api_base)
-            .field("app_key", &self.app_key)
+            .field("app_key", &redact::app_key(&self.app_key))
             .field("app_secret", &self.app_secret)
             .finish_non_exhaustive()
     }
@@ -139,16 +167,8 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// A connection for one app; no network traffic yet.
     pub fn new(api_base: &str, app_key: &str, app_secret: Secret, qps_limit: u32) -> Result<Self> {
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .tcp_nodelay(true)
-            .user_agent(concat!("dingtalk-robot-rpa/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", e.without_url())))?;
         Ok(Connection {
-            http,
+            transport: Transport::new(),
             api_base: api_base.trim_end_matches('/').to_string(),
             app_key: app_key.to_string(),
             app_secret,
@@ -202,13 +222,16 @@ impl Connection {
             .map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::Token.path());
         let (bytes, _) = self
-            .call(ctx, Api::Token, &self.api_base, timeout, |_| {
-                self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone())
+            .call(ctx, Api::Token, &self.api_base, timeout, |http, _| {
+                http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone())
             })
             .await?;
         let answer: TokenResponse = self.parse(&bytes, Api::Token)?;
+        let ttl = token_lifetime(&answer.expire_in);
+        if answer.access_token.trim().is_empty() {
+            return Err(self.unreadable(Api::Token, "the token answer has no accessToken".into()));
+        }
         let now = Instant::now();
-        let ttl = Duration::from_secs(answer.expire_in);
         let expires_at = now + ttl;
         let mut cached = self.token.lock().unwrap_or_else(|p| p.into_inner());
         // Refresh ahead of expiry (a tenth of the lifetime, at most five minutes), unless
@@ -219,7 +242,7 @@ impl Connection {
         let margin = if same_unrenewed { Duration::ZERO } else { (ttl / 10).min(Duration::from_secs(300)) };
         let value = Secret::new(answer.access_token);
         *cached = Some(CachedToken { value: value.clone(), expires_at, refresh_at: expires_at - margin });
-        ctx.log(LogLevel::Info, format!("access token obtained, valid for {} s", answer.expire_in));
+        ctx.log(LogLevel::Info, format!("access token obtained, valid for {} s", ttl.as_secs()));
         Ok(value)
     }
 
@@ -236,9 +259,8 @@ impl Connection {
         let body = serde_json::to_vec(req).map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::BatchSend.path());
         let (bytes, _) = self
-            .call(ctx, Api::BatchSend, &self.api_base, timeout, |token| {
-                self.http
-                    .post(&url)
+            .call(ctx, Api::BatchSend, &self.api_base, timeout, |http, token| {
+                http.post(&url)
                     .header(TOKEN_HEADER, token.expose())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())
@@ -249,18 +271,15 @@ impl Connection {
 
     /// Uploads a file to the old API's media store and returns its `media_id`.
     pub async fn upload_media(&self, ctx: &Ctx, oapi_base: &str, file: &Upload, timeout: Duration) -> Result<String> {
-        let url = format!("{}{}", oapi_base.trim_end_matches('/'), Api::MediaUpload.path());
+        let oapi_base = oapi_base.trim_end_matches('/');
+        let url = format!("{oapi_base}{}", Api::MediaUpload.path());
+        let form = transport::media_form(&file.file_name, &file.bytes);
         let (bytes, request_id) = self
-            .call(ctx, Api::MediaUpload, oapi_base, timeout, |token| {
-                let part = reqwest::multipart::Part::stream_with_length(file.bytes.clone(), file.bytes.len() as u64)
-                    .file_name(file.file_name.clone())
-                    .mime_str("application/octet-stream");
-                let form = reqwest::multipart::Form::new().percent_encode_noop().text("type", "file");
-                let form = match part {
-                    Ok(part) => form.part("media", part),
-                    Err(_) => form,
-                };
-                self.http.post(&url).query(&[("access_token", token.expose()), ("type", "file")]).multipart(form)
+            .call(ctx, Api::MediaUpload, oapi_base, timeout, |http, token| {
+                http.post(&url)
+                    .query(&[("access_token", token.expose()), ("type", "file")])
+                    .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
+                    .body(form.body.clone())
             })
             .await?;
         let answer: OldApiResponse = self.parse(&bytes, Api::MediaUpload)?;
@@ -271,20 +290,28 @@ impl Connection {
         })
     }
 
-    fn parse<T: DeserializeOwned>(&self, bytes: &[u8], api: Api) -> Result<T> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            let reason = format!("the answer is not the JSON expected ({e})");
-            if api.repeatable() {
-                Error::BadResponse { url: self.api_base.clone(), reason, upstream: Box::default() }
-            } else {
-                Error::SendOutcomeUnknown { reason, upstream: Box::default() }
-            }
-        })
+    fn unreadable(&self, api: Api, reason: String) -> Error {
+        if api.repeatable() {
+            Error::BadResponse { url: self.api_base.clone(), reason, upstream: Box::default() }
+        } else {
+            Error::SendOutcomeUnknown { reason, upstream: Box::default() }
+        }
     }
 
-    /// Makes one call with DingTalk's retry rules: refresh an invalid token once; wait out
-    /// throttling; repeat a call that never left; repeat a harmless call after a server
-    /// error; never repeat a send that may have been processed.
+    fn parse<T: DeserializeOwned>(&self, bytes: &[u8], api: Api) -> Result<T> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| self.unreadable(api, format!("the answer is not the JSON expected ({e})")))
+    }
+
+    /// A call that never reached `base`: the proxy is named when one was in the way.
+    fn not_reached(&self, base: &str, reason: String) -> Error {
+        Error::Network { url: base.to_string(), via_proxy: self.transport.proxy_shown_for(base), reason }
+    }
+
+    /// Makes one call with DingTalk's retry rules, within `timeout` from now, retries and
+    /// waits included: refresh an invalid token once; wait out throttling; repeat a call
+    /// that never left; repeat a harmless call after a server error; never repeat a send that
+    /// may have been processed; never follow a redirect.
     async fn call<F>(
         &self,
         ctx: &Ctx,
@@ -294,26 +321,37 @@ impl Connection {
         build: F,
     ) -> Result<(Bytes, Option<String>)>
     where
-        F: Fn(&Secret) -> RequestBuilder,
+        F: Fn(&reqwest::Client, &Secret) -> RequestBuilder,
     {
         // Boxed: fetching a token is itself a call.
         let mut token = if api == Api::Token { Secret::new("") } else { Box::pin(self.token(ctx, timeout)).await? };
+        let connect_timeout = transport::connect_timeout(timeout);
+        let http = self.transport.client(connect_timeout)?;
+        let deadline = Instant::now() + timeout;
+        // Another attempt only while it can still connect before the deadline.
+        let room_for = |wait: Duration| Instant::now() + wait + connect_timeout < deadline;
+        let out_of_time = || Error::Timeout { url: base.to_string(), seconds: timeout.as_secs(), nothing_sent: true };
         let (mut refreshed, mut throttled, mut not_sent, mut server) = (false, 0, 0, 0);
         loop {
             ctx.check_cancelled()?;
-            let attempt = self.attempt(ctx, api, build(&token), timeout).await;
-            let (status, body, request_id) = match attempt {
-                Attempt::Answered { status, body, request_id } => (status, body, request_id),
+            let answer = match self.attempt(ctx, api, build(&http, &token), deadline, timeout).await {
+                Attempt::Answered(answer) => answer,
+                Attempt::OutOfTime => return Err(out_of_time()),
                 Attempt::NotSent(reason) => {
-                    if not_sent < NOT_SENT_RETRIES {
+                    let backoff = Duration::from_millis(200 * u64::from(not_sent + 1));
+                    if not_sent < NOT_SENT_RETRIES && room_for(backoff) {
                         not_sent += 1;
-                        tokio::time::sleep(Duration::from_millis(200 * u64::from(not_sent))).await;
+                        tokio::time::sleep(backoff).await;
                         continue;
                     }
-                    return Err(Error::Network { url: base.to_string(), reason });
+                    return Err(self.not_reached(base, reason));
                 }
                 Attempt::TimedOut if api.repeatable() => {
-                    return Err(Error::Timeout { url: base.to_string(), seconds: timeout.as_secs() });
+                    return Err(Error::Timeout {
+                        url: base.to_string(),
+                        seconds: timeout.as_secs(),
+                        nothing_sent: false,
+                    });
                 }
                 Attempt::TimedOut => {
                     return Err(Error::SendOutcomeUnknown {
@@ -321,7 +359,7 @@ impl Connection {
                         upstream: Box::default(),
                     });
                 }
-                Attempt::Broken(reason) if api.repeatable() && server == 0 => {
+                Attempt::Broken(reason) if api.repeatable() && server == 0 && room_for(Duration::ZERO) => {
                     server += 1;
                     ctx.log(LogLevel::Warn, format!("{}: {reason}; trying once more", api.path()));
                     continue;
@@ -333,31 +371,51 @@ impl Connection {
                     return Err(Error::SendOutcomeUnknown { reason, upstream: Box::default() });
                 }
             };
-            let (refusal, upstream) = match classify(api, status, &body, request_id.clone()) {
-                None => return Ok((body, request_id)),
+            let status = answer.status;
+            let (refusal, mut upstream) = match classify(api, &answer) {
+                None => return Ok((answer.body, answer.request_id)),
                 Some(r) => r,
             };
+            // Whatever answered must not make us print a secret it echoes back.
+            if let Some(m) = upstream.message.as_mut() {
+                *m = self.scrub(m, &token);
+            }
             match refusal {
                 Refusal::TokenInvalid if api != Api::Token && !refreshed => {
                     refreshed = true;
                     ctx.log(LogLevel::Info, "DingTalk refused the access token; fetching a new one");
                     self.invalidate(&token);
                     token = Box::pin(self.token(ctx, timeout)).await?;
+                    if !room_for(Duration::ZERO) {
+                        return Err(out_of_time());
+                    }
                 }
                 Refusal::Throttled if throttled < THROTTLE_RETRIES => {
+                    let wait = Duration::from_millis(1000 + 50 * u64::from(throttled + 1));
+                    if !room_for(wait) {
+                        return Err(Error::Throttled { retries: throttled, upstream });
+                    }
                     throttled += 1;
                     ctx.log(LogLevel::Warn, format!("{} throttled by DingTalk; retrying in 1 s", api.path()));
-                    tokio::time::sleep(Duration::from_millis(1000 + 50 * u64::from(throttled))).await;
+                    tokio::time::sleep(wait).await;
                 }
                 Refusal::Throttled => return Err(Error::Throttled { retries: throttled, upstream }),
                 Refusal::PermissionDenied(scopes) => return Err(Error::PermissionDenied { scopes, upstream }),
                 Refusal::IpNotAllowed => return Err(Error::IpNotAllowed(upstream)),
                 Refusal::RobotCode => return Err(Error::RobotCodeInvalid(upstream)),
+                Refusal::Redirect(to) => return Err(Error::Redirected { url: base.to_string(), to, upstream }),
+                Refusal::WrongEndpoint => {
+                    return Err(Error::WrongEndpoint {
+                        url: base.to_string(),
+                        via_proxy: self.transport.proxy_shown_for(base),
+                        upstream,
+                    });
+                }
                 Refusal::Server if !api.repeatable() => {
                     let reason = format!("DingTalk answered HTTP {}", status.as_u16());
                     return Err(Error::SendOutcomeUnknown { reason, upstream });
                 }
-                Refusal::Server if server == 0 => {
+                Refusal::Server if server == 0 && room_for(Duration::from_millis(300)) => {
                     server += 1;
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 }
@@ -365,49 +423,78 @@ impl Connection {
                     let reason = format!("HTTP {}", status.as_u16());
                     return Err(Error::BadResponse { url: base.to_string(), reason, upstream });
                 }
-                Refusal::TokenInvalid | Refusal::Other if api == Api::Token => return Err(Error::AuthFailed(upstream)),
-                Refusal::TokenInvalid | Refusal::Other => return Err(Error::DingTalk(upstream)),
+                Refusal::Credentials if api == Api::Token => return Err(Error::AuthFailed(upstream)),
+                Refusal::TokenInvalid | Refusal::Credentials | Refusal::Other => {
+                    return Err(Error::DingTalk(upstream));
+                }
             }
         }
     }
 
-    /// One HTTP exchange under the API's rate limiter, logged with its status, duration and
-    /// request id (never its URL query, which may hold a token).
-    async fn attempt(&self, ctx: &Ctx, api: Api, request: RequestBuilder, timeout: Duration) -> Attempt {
+    /// `text` with the AppSecret and the token in use replaced by `******`.
+    fn scrub(&self, text: &str, token: &Secret) -> String {
+        let mut text = text.to_string();
+        for secret in [&self.app_secret, token] {
+            if !secret.expose().is_empty() {
+                text = text.replace(secret.expose(), "******");
+            }
+        }
+        text
+    }
+
+    /// One HTTP exchange under the API's rate limiter, ending by `deadline`, logged with its
+    /// status, duration and request id (never its URL query, which may hold a token).
+    async fn attempt(
+        &self,
+        ctx: &Ctx,
+        api: Api,
+        request: RequestBuilder,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Attempt {
         let limits = self.limits();
-        let permit = limits.get(api).acquire().await;
+        let Ok(permit) = tokio::time::timeout_at(deadline, limits.get(api).acquire()).await else {
+            return Attempt::OutOfTime;
+        };
         let started = Instant::now();
         if !api.repeatable() {
             ctx.set_send_in_flight(true);
         }
-        let outcome = match request.timeout(timeout).send().await {
+        let remaining = deadline.saturating_duration_since(started);
+        let outcome = match request.timeout(remaining).send().await {
             Ok(resp) => {
                 let status = resp.status();
-                let request_id =
-                    resp.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+                let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                let request_id = header(REQUEST_ID_HEADER);
+                let location = if status.is_redirection() { header("location") } else { None };
                 match resp.bytes().await {
-                    Ok(body) => Attempt::Answered { status, body, request_id },
+                    Ok(body) => Attempt::Answered(Answer { status, body, request_id, location }),
                     Err(e) if e.is_timeout() => Attempt::TimedOut,
-                    Err(e) => Attempt::Broken(format!("the answer broke off: {}", describe(&e))),
+                    Err(e) => Attempt::Broken(format!("the answer broke off: {}", transport::describe(&e))),
                 }
             }
             // A connection that was never made (refused, or its connect timeout ran out)
             // carried no request: safe to try again even for a send.
-            Err(e) if e.is_connect() => Attempt::NotSent(describe(&e)),
+            Err(e) if e.is_connect() && e.is_timeout() => {
+                let seconds = transport::connect_timeout(timeout).as_secs_f64();
+                Attempt::NotSent(format!("no connection within {seconds:.1} s"))
+            }
+            Err(e) if e.is_connect() => Attempt::NotSent(transport::describe(&e)),
             Err(e) if e.is_timeout() => Attempt::TimedOut,
-            Err(e) => Attempt::Broken(format!("the connection failed after sending: {}", describe(&e))),
+            Err(e) => Attempt::Broken(format!("the connection failed after sending: {}", transport::describe(&e))),
         };
         ctx.set_send_in_flight(false);
         drop(permit);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let line = match &outcome {
-            Attempt::Answered { status, request_id, .. } => format!(
+            Attempt::Answered(a) => format!(
                 "{} -> HTTP {} in {elapsed:.1} ms (request id {})",
                 api.path(),
-                status.as_u16(),
-                request_id.as_deref().unwrap_or("-")
+                a.status.as_u16(),
+                a.request_id.as_deref().unwrap_or("-")
             ),
             Attempt::NotSent(r) => format!("{} -> not sent: {r} ({elapsed:.1} ms)", api.path()),
+            Attempt::OutOfTime => format!("{} -> not sent: out of time", api.path()),
             Attempt::TimedOut => format!("{} -> no answer within {} s", api.path(), timeout.as_secs()),
             Attempt::Broken(r) => format!("{} -> {r} ({elapsed:.1} ms)", api.path()),
         };
@@ -416,25 +503,46 @@ impl Connection {
     }
 }
 
-/// Describes a transport error without its URL (whose query may hold a token).
-fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = String::new();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text = s.to_string();
-        source = s.source();
+/// How long a token lives, from the answer's `expireIn` (seconds, as a number or as text):
+/// clamped to [`TOKEN_LIFETIME`], so no answer can overflow a clock or make every call fetch
+/// a new token.
+fn token_lifetime(expire_in: &Value) -> Duration {
+    let seconds = match expire_in {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => s.trim().parse::<f64>().unwrap_or(0.0),
+        _ => 0.0,
+    };
+    let (min, max) = TOKEN_LIFETIME;
+    if seconds.is_nan() || seconds <= min.as_secs_f64() {
+        return min;
     }
-    if text.is_empty() { "transport error".to_string() } else { text }
+    if seconds >= max.as_secs_f64() {
+        return max;
+    }
+    Duration::from_secs_f64(seconds)
 }
 
-/// Reads DingTalk's answer: `None` when it is a success, else how it refused and what it said.
-fn classify(
-    api: Api,
-    status: StatusCode,
-    body: &[u8],
-    header_request_id: Option<String>,
-) -> Option<(Refusal, Box<Upstream>)> {
+/// Whether a token endpoint's error code says the AppKey or AppSecret is wrong.
+fn is_credentials_code(code: &str) -> bool {
+    let code = code.to_ascii_lowercase();
+    ["clientidorsecret", "invalidclient", "appkey", "appsecret", "clientsecret"].iter().any(|c| code.contains(c))
+}
+
+/// Reads an answer: `None` when it is a success, else how it was refused and what it said.
+fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
+    let Answer { status, body, request_id, location } = answer;
+    let status = *status;
+    let header_request_id = request_id.clone();
+    if status.is_redirection() {
+        // Only where it points (scheme, host, port): a path or query may hold anything.
+        let to = location.as_deref().map(|l| match reqwest::Url::parse(l) {
+            Ok(u) if u.has_host() => u.origin().ascii_serialization(),
+            _ => redact::url(l),
+        });
+        let upstream =
+            Upstream { http_status: Some(status.as_u16()), request_id: header_request_id, ..Upstream::default() };
+        return Some((Refusal::Redirect(to), Box::new(upstream)));
+    }
     if api.old_generation() && status.is_success() {
         let answer: OldApiResponse = serde_json::from_slice(body).ok()?;
         if answer.errcode == 0 {
@@ -458,12 +566,12 @@ fn classify(
     if status.is_success() {
         return None;
     }
-    let err: NewApiError = serde_json::from_slice(body).unwrap_or_default();
+    let parsed: Option<NewApiError> = serde_json::from_slice(body).ok();
+    let is_json = parsed.is_some();
+    let err = parsed.unwrap_or_default();
     let code = err.code.clone().unwrap_or_default();
-    let message = err.message.clone().or_else(|| {
-        // An HTML page from a gateway: say which status, not the page.
-        Some(status.canonical_reason().unwrap_or("error").to_string())
-    });
+    // A page from a gateway or proxy: say which status, not the page.
+    let message = err.message.clone().or_else(|| Some(status.canonical_reason().unwrap_or("error").to_string()));
     let upstream = Upstream {
         http_status: Some(status.as_u16()),
         code: err.code.clone(),
@@ -484,27 +592,31 @@ fn classify(
         Refusal::Server
     } else if api == Api::BatchSend && mentions_robot {
         Refusal::RobotCode
+    } else if api == Api::Token && is_credentials_code(&code) {
+        Refusal::Credentials
+    } else if status.is_client_error() && (!is_json || status == StatusCode::NOT_FOUND) {
+        Refusal::WrongEndpoint
     } else {
         Refusal::Other
     };
     Some((refusal, Box::new(upstream)))
 }
 
-/// reqwest is built without a default TLS crypto provider (to avoid aws-lc's C build);
-/// install ring's once. Another provider already installed is fine too.
-fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn answer(status: u16, body: &[u8], location: Option<&str>) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: Bytes::copy_from_slice(body),
+            request_id: None,
+            location: location.map(str::to_string),
+        }
+    }
+
     fn refusal(api: Api, status: u16, body: &str) -> Option<Refusal> {
-        classify(api, StatusCode::from_u16(status).unwrap(), body.as_bytes(), None).map(|r| r.0)
+        classify(api, &answer(status, body.as_bytes(), None)).map(|r| r.0)
     }
 
     #[test]
@@ -541,8 +653,111 @@ mod tests {
     }
 
     #[test]
+    fn token_errors_blame_the_right_thing() {
+        assert!(matches!(
+            refusal(Api::Token, 400, r#"{"code":"invalidClientIdOrSecret"}"#),
+            Some(Refusal::Credentials)
+        ));
+        assert!(matches!(
+            refusal(Api::Token, 404, r#"{"code":"InvalidAction.NotFound","message":"Specified api is not found"}"#),
+            Some(Refusal::WrongEndpoint)
+        ));
+        assert!(matches!(refusal(Api::Token, 404, "<html>Not Found</html>"), Some(Refusal::WrongEndpoint)));
+        assert!(matches!(refusal(Api::Token, 403, "<html>blocked by proxy</html>"), Some(Refusal::WrongEndpoint)));
+        assert!(matches!(refusal(Api::Token, 400, r#"{"code":"SomethingElse"}"#), Some(Refusal::Other)));
+        assert!(matches!(refusal(Api::BatchSend, 400, r#"{"code":"invalidClientIdOrSecret"}"#), Some(Refusal::Other)));
+    }
+
+    #[test]
+    fn a_redirect_is_a_refusal_naming_its_origin_only() {
+        for status in [301, 302, 303, 307, 308] {
+            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+                let a = answer(status, b"", Some("http://user:pw@127.0.0.2:9/x?access_token=tok"));
+                match classify(api, &a) {
+                    Some((Refusal::Redirect(Some(to)), _)) => {
+                        assert_eq!(to, "http://127.0.0.2:9");
+                    }
+                    other => panic!("{status} {api:?}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn token_lifetimes_are_clamped() {
+        let (min, max) = TOKEN_LIFETIME;
+        assert_eq!(token_lifetime(&serde_json::json!(7200)), Duration::from_secs(7200));
+        assert_eq!(token_lifetime(&serde_json::json!("7200")), Duration::from_secs(7200));
+        assert_eq!(token_lifetime(&serde_json::json!(u64::MAX)), max);
+        assert_eq!(token_lifetime(&serde_json::json!(1e300)), max);
+        assert_eq!(token_lifetime(&serde_json::json!(0)), min);
+        assert_eq!(token_lifetime(&serde_json::json!(-5)), min);
+        assert_eq!(token_lifetime(&serde_json::json!(null)), min);
+        assert_eq!(token_lifetime(&serde_json::json!("soon")), min);
+    }
+
+    proptest::proptest! {
+        /// No answer, whatever its status and bytes, makes reading it panic.
+        #[test]
+        fn any_answer_is_read_without_panic(status in 100u16..=599, body in proptest::collection::vec(proptest::num::u8::ANY, 0..256), location in proptest::option::of(".{0,40}")) {
+            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+                let _ = classify(api, &answer(status, &body, location.as_deref()));
+            }
+            let _ = serde_json::from_slice::<TokenResponse>(&body).map(|t| token_lifetime(&t.expire_in));
+            let _ = serde_json::from_slice::<BatchSendResponse>(&body);
+            let _ = serde_json::from_slice::<OldApiResponse>(&body);
+        }
+
+        /// JSON-shaped answers (the likelier hostile ones) too, including huge and negative numbers.
+        #[test]
+        fn any_json_answer_is_read_without_panic(status in 200u16..=599, value in json_value()) {
+            let body = value.to_string();
+            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+                let _ = classify(api, &answer(status, body.as_bytes(), None));
+            }
+            let _ = token_lifetime(&value);
+            if let Ok(t) = serde_json::from_str::<TokenResponse>(&body) {
+                let _ = Instant::now() + token_lifetime(&t.expire_in);
+            }
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+            Just(Value::from("accessToken")),
+            Just(Value::from("expireIn")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("accessToken".to_string()),
+                        Just("expireIn".to_string()),
+                        Just("code".to_string()),
+                        Just("errcode".to_string()),
+                        Just("media_id".to_string()),
+                        ".{0,6}".prop_map(|s: String| s)
+                    ],
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
     fn debug_hides_the_secret() {
         let c = Connection::new("http://127.0.0.1:1", "key", Secret::new("topsecret"), 20).unwrap();
+        assert!(!c.scrub("echo topsecret back", &Secret::new("tok")).contains("topsecret"));
         assert!(!format!("{c:?}").contains("topsecret"));
     }
 }

@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod limiter;
 pub mod registry;
+mod transport;
 pub mod wire;
 
 pub use connection::{Connection, Upload};

@@ -15,8 +15,10 @@ pub struct TokenRequest<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {
     pub access_token: String,
-    /// Seconds the token stays valid.
-    pub expire_in: u64,
+    /// Seconds the token stays valid: read as any JSON value and clamped, since no answer
+    /// may panic the plugin.
+    #[serde(default)]
+    pub expire_in: serde_json::Value,
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend` body. `msg_param` is the template's fields as a

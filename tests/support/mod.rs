@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 

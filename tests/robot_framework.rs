@@ -1,0 +1,217 @@
+//! The Robot Framework library (`bindings/robotframework`, keywords generated from the
+//! manifest over the plain C entry points) runs its suite, `bindings/robotframework/tests/
+//! acceptance`, with `robot` against the built cdylib and the `dingtalk-emulator` binary:
+//! connect, sends, bad input, cancellation by timeout and by stop signal, libdoc, and a
+//! three-action fixture plugin. Every test must pass (none skipped), and no file the run
+//! writes may hold the AppSecret or an access token.
+//!
+//! The interpreter is `$DINGTALK_SDK_PYTHON` (CI: the project's `.venv`, where `.ci/run`
+//! installs the pinned `robotframework`), else `python3`. When it cannot import `robot`, or
+//! the emulator binary is not built, the test fails if `$CI` is set and is skipped (with a
+//! note) otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The AppSecret of the suite's emulated app (`tests/resources/paths.py`).
+const APP_SECRET: &str = "S3cret-RF-Never-Print-Me-20261125";
+/// The suite runs in seconds; this only stops a hung run from hanging `cargo test`.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+/// At least this many tests must run and pass (the suite has 20 today).
+const MIN_TESTS: u32 = 20;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `$DINGTALK_SDK_PYTHON` or `python3`; a relative path with a directory part (such as
+/// `.venv/bin/python`) is tried against the current directory, then the workspace root.
+fn python_interpreter() -> String {
+    let python = std::env::var("DINGTALK_SDK_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let path = Path::new(&python);
+    if path.is_relative() && path.components().count() > 1 && !path.exists() {
+        let from_root = root().join(path);
+        if from_root.exists() {
+            return from_root.to_string_lossy().into_owned();
+        }
+    }
+    python
+}
+
+/// Fails under CI, else prints why the test is skipped. Returns whether to go on.
+fn require(ok: bool, why: impl FnOnce() -> String) -> bool {
+    if ok {
+        return true;
+    }
+    let why = why();
+    assert!(std::env::var_os("CI").is_none(), "CI is set but {why}");
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+/// `target/<profile>/<name>`, from this test binary's place in `target/<profile>/deps`.
+fn built_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Builds `host-sim/tests/fixtures/three-actions-plugin` (no dependencies, its own
+/// workspace) where the suite's `paths.py` looks for it, and returns the library.
+fn build_fixture_plugin(scratch: &Path) -> PathBuf {
+    let target = scratch.join("fixtures");
+    let manifest = root().join("host-sim/tests/fixtures/three-actions-plugin/Cargo.toml");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "building the fixture plugin failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let name = format!("{}three_actions_plugin{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    target.join("debug").join(name)
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
+    files
+}
+
+/// Runs `command`, killing it after `limit`; returns (success, stdout, stderr).
+fn run_with_limit(command: &mut Command, limit: Duration) -> (bool, String, String) {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("robot starts");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = r.read_to_string(&mut text);
+            text
+        })
+    };
+    let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    assert!(status.is_some(), "robot did not finish within {limit:?}\nstdout:\n{out}\nstderr:\n{err}");
+    (status.is_some_and(|s| s.success()), out, err)
+}
+
+/// `(tests, passed)` from robot's summary line `20 tests, 20 passed, 0 failed`; `None` when
+/// the line shows a failure or a skip.
+fn all_passed(stdout: &str) -> Option<(u32, u32)> {
+    let line = stdout.lines().rev().find(|l| l.contains(" tests, ") && l.contains(" passed, "))?;
+    let numbers: Vec<u32> = line.split(", ").filter_map(|part| part.split(' ').next()?.parse().ok()).collect();
+    match numbers.as_slice() {
+        [tests, passed, 0] => Some((*tests, *passed)),
+        _ => None,
+    }
+}
+
+#[test]
+fn robot_framework_suite_passes_against_the_plugin_and_the_emulator() {
+    let python = python_interpreter();
+    let probe = Command::new(&python).args(["-c", "import robot; print(robot.__version__)"]).output();
+    let version = match &probe {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        _ => String::new(),
+    };
+    let why = || match &probe {
+        Ok(out) => format!(
+            "Robot Framework is not importable with {python} ({}); set DINGTALK_SDK_PYTHON to a python \
+             with robotframework installed (.ci/run installs it in .venv)",
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim()
+        ),
+        Err(e) => format!("{python} cannot run: {e}"),
+    };
+    if !require(!version.is_empty(), why) {
+        return;
+    }
+    let emulator = built_binary("dingtalk-emulator");
+    let why = || format!("the emulator binary {} is not built (cargo build -p dingtalk-emulator)", emulator.display());
+    if !require(emulator.exists(), why) {
+        return;
+    }
+    let plugin = host_sim::default_plugin_path();
+    assert!(plugin.exists(), "the cdylib is built beside the tests: {}", plugin.display());
+
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("robotframework");
+    let fixture = build_fixture_plugin(&scratch);
+    let results = scratch.join("results");
+    let _ = std::fs::remove_dir_all(&results);
+    let bindings = root().join("bindings/robotframework");
+    let variable = |name: &str, path: &Path| format!("{name}:{}", path.display());
+    let (ok, stdout, stderr) = run_with_limit(
+        Command::new(&python)
+            .args(["-m", "robot", "--pythonpath"])
+            .arg(&bindings)
+            .arg("--outputdir")
+            .arg(&results)
+            .args(["--loglevel", "TRACE", "--console", "verbose", "--consolecolors", "off"])
+            .args(["--variable", &variable("PLUGIN", &plugin)])
+            .args(["--variable", &variable("EMULATOR", &emulator)])
+            .args(["--variable", &variable("FIXTURE_PLUGIN", &fixture)])
+            .arg(bindings.join("tests/acceptance"))
+            .current_dir(root()),
+        RUN_LIMIT,
+    );
+    println!("Robot Framework {version}\n{stdout}");
+    let counts = all_passed(&stdout);
+    assert!(ok && counts.is_some(), "robot failed or skipped tests (log: {})\n{stdout}\n{stderr}", results.display());
+    let (tests, passed) = counts.unwrap_or_default();
+    assert!(
+        tests == passed && tests >= MIN_TESTS,
+        "{passed} of {tests} tests passed; expected all of at least {MIN_TESTS}"
+    );
+
+    // What robot wrote: logs, outputs, the child runs' logs, libdoc. The emulator's saved
+    // requests hold the tokens to look for (and are not themselves a log).
+    let files = files_under(&results);
+    let mut tokens = Vec::new();
+    for path in
+        files.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("emulator-requests")))
+    {
+        let requests: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        tokens.extend(requests.as_array().unwrap().iter().filter_map(|r| r["accessToken"].as_str().map(str::to_owned)));
+    }
+    tokens.sort();
+    tokens.dedup();
+    assert!(!tokens.is_empty(), "the suite saved the emulator's requests, with the tokens in use");
+    for libdoc in ["DingTalkRobotLibrary.html", "FixturePlugin.html"] {
+        assert!(results.join("libdoc").join(libdoc).exists(), "libdoc wrote {libdoc}");
+    }
+    let logs: Vec<&PathBuf> =
+        files.iter().filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("emulator-requests")).collect();
+    assert!(logs.len() >= 7, "robot's outputs, the child runs' and libdoc's: {logs:?}");
+    let mut texts: Vec<(String, String)> = vec![("stdout".into(), stdout), ("stderr".into(), stderr)];
+    texts.extend(
+        logs.iter()
+            .map(|p| (p.display().to_string(), String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())),
+    );
+    for (name, text) in &texts {
+        assert!(!text.contains(APP_SECRET), "the AppSecret is in {name}");
+        for token in &tokens {
+            assert!(!text.contains(token.as_str()), "an access token is in {name}");
+        }
+    }
+}
