@@ -5,12 +5,14 @@
 //! draws them, runs connect -> text to three users -> Markdown with a title -> a local file
 //! it writes itself, printing each step's inputs (secrets masked) and outputs, and ends
 //! with what the emulator received. It fails unless every step did what it should.
+//!
+//! The forms follow the chosen language; the report around them is in English.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
-use rpa_plugin_abi::{ErrorPayload, codes};
+use rpa_plugin_abi::{ErrorPayload, Text, codes, text};
 use serde_json::{Map, Value, json};
 
 use crate::flow::{Flow, FlowError, Step, run_flow};
@@ -26,9 +28,6 @@ const APP_SECRET: &str = "demo-secret-kept-out-of-every-output";
 const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
 /// A user ID that is not in the org (a typo, as users make).
 const UNKNOWN_USER: &str = "manger01";
-
-/// Why the demo stopped: the error document, and the 1-based step at fault if any.
-pub type DemoError = FlowError;
 
 /// A file the demo writes for its file step, removed when dropped.
 struct DemoFile(PathBuf);
@@ -52,13 +51,22 @@ impl Drop for DemoFile {
     }
 }
 
-fn setup_error(what: &str, e: impl std::fmt::Display) -> DemoError {
-    FlowError { step: 0, error: ErrorPayload::new(codes::INTERNAL, format!("demo setup failed: {what}: {e}")) }
+/// The demo could not set itself up (step 0: not a step of the flow).
+fn setup_error(what: Text, e: impl std::fmt::Display) -> FlowError {
+    let error = ErrorPayload::bilingual(
+        codes::INTERNAL,
+        text!(en: format!("demo setup failed: {}: {e}", what.en), zh: format!("演示准备失败：{}：{e}", what.zh_cn)),
+    );
+    FlowError { step: 0, error }
 }
 
 /// A failure of the demo's own checks: a step or the emulator's record is not what it should be.
-fn check_failed(step: usize, what: String) -> DemoError {
-    FlowError { step, error: ErrorPayload::new(codes::INTERNAL, format!("the demo's check failed: {what}")) }
+fn check_failed(step: usize, what: String) -> FlowError {
+    let error = ErrorPayload::bilingual(
+        codes::INTERNAL,
+        text!(en: format!("the demo's check failed: {what}"), zh: format!("演示的核对未通过：{what}")),
+    );
+    FlowError { step, error }
 }
 
 fn step(action: &str, params: Value, outputs: &[(&str, &str)]) -> Step {
@@ -125,8 +133,8 @@ fn expected(index: usize) -> Option<(Value, Value)> {
     }
 }
 
-fn line(out: &mut dyn Write, text: &str) -> Result<(), DemoError> {
-    writeln!(out, "{text}").map_err(|e| setup_error("cannot write the output", e))
+fn line(out: &mut dyn Write, text: &str) -> Result<(), FlowError> {
+    writeln!(out, "{text}").map_err(|e| setup_error(text!(en: "cannot write the output", zh: "无法写出结果"), e))
 }
 
 fn pretty(value: &Value) -> String {
@@ -134,15 +142,17 @@ fn pretty(value: &Value) -> String {
 }
 
 /// Runs the demo against `plugin`, writing a readable report to `out`.
-pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), DemoError> {
+pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), FlowError> {
     let config = EmulatorConfig {
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),
         flow_controlled: vec![USERS[3].to_string()],
         ..EmulatorConfig::default()
     };
-    let emulator = Emulator::start(config).map_err(|e| setup_error("cannot start the emulator", e))?;
-    let file = DemoFile::create().map_err(|e| setup_error("cannot write the demo file", e))?;
+    let emulator = Emulator::start(config)
+        .map_err(|e| setup_error(text!(en: "cannot start the emulator", zh: "无法启动模拟器"), e))?;
+    let file = DemoFile::create()
+        .map_err(|e| setup_error(text!(en: "cannot write the demo file", zh: "无法写入演示文件"), e))?;
     let url = emulator.url();
 
     line(out, "=== host-sim demo: a DingTalk robot flow, run the way an RPA designer runs it")?;

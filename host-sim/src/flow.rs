@@ -23,8 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
 
-use rpa_plugin_abi::error::Localized;
-use rpa_plugin_abi::{ActionSpec, ErrorPayload, Manifest};
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, Manifest, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -210,16 +209,18 @@ impl SubstituteError {
                 let defined: BTreeSet<&str> = vars.keys().map(String::as_str).collect();
                 unknown_variable(param, &name, &defined)
             }
-            SubstituteError::NotText(name) => localized(
-                ErrorPayload::new(
-                    codes::INVALID_INPUT,
-                    format!("Param \"{param}\" embeds ${{{name}}} in a text, but the variable is not text"),
-                )
-                .with_field(param)
-                .with_hint(format!("Use \"${{{name}}}\" alone as the whole value to pass a list or object.")),
-                format!("参数 \"{param}\" 在文本中引用了 ${{{name}}}，但该变量不是文本"),
-                format!("要传入列表或对象，请单独使用 \"${{{name}}}\" 作为整个值。"),
-            ),
+            SubstituteError::NotText(name) => ErrorPayload::bilingual(
+                codes::INVALID_INPUT,
+                text!(
+                    en: format!("Param \"{param}\" embeds ${{{name}}} in a text, but the variable is not text"),
+                    zh: format!("参数 \"{param}\" 在文本中引用了 ${{{name}}}，但该变量不是文本"),
+                ),
+            )
+            .with_field(param)
+            .with_bilingual_hint(text!(
+                en: format!("Use \"${{{name}}}\" alone as the whole value to pass a list or object."),
+                zh: format!("要传入列表或对象，请单独使用 \"${{{name}}}\" 作为整个值。"),
+            )),
         }
     }
 }
@@ -327,81 +328,81 @@ fn action_spec<'m>(manifest: &'m Manifest, step: &Step) -> Result<&'m ActionSpec
         return Ok(spec);
     }
     let ids: Vec<&str> = manifest.actions.iter().map(|a| a.id.as_str()).collect();
-    let (hint, zh_hint) = match did_you_mean(&step.action, ids.iter().copied()) {
-        Some(id) => (format!("Did you mean \"{id}\"?"), format!("是否应为 \"{id}\"？")),
-        None => {
-            (format!("The plugin's actions are: {}.", ids.join(", ")), format!("插件的动作有：{}。", ids.join("、")))
-        }
+    let hint = match did_you_mean(&step.action, ids.iter().copied()) {
+        Some(id) => text!(en: format!("Did you mean \"{id}\"?"), zh: format!("是否应为 \"{id}\"？")),
+        None => text!(
+            en: format!("The plugin's actions are: {}.", ids.join(", ")),
+            zh: format!("插件的动作有：{}。", ids.join("、")),
+        ),
     };
-    Err(localized(
-        ErrorPayload::new(
-            codes::UNKNOWN_ACTION,
-            format!("The plugin {} has no action \"{}\"", manifest.id, step.action),
-        )
-        .with_hint(hint),
-        format!("插件 {} 没有动作 \"{}\"", manifest.id, step.action),
-        zh_hint,
-    ))
+    Err(ErrorPayload::bilingual(
+        codes::UNKNOWN_ACTION,
+        text!(
+            en: format!("The plugin {} has no action \"{}\"", manifest.id, step.action),
+            zh: format!("插件 {} 没有动作 \"{}\"", manifest.id, step.action),
+        ),
+    )
+    .with_bilingual_hint(hint))
 }
 
 fn unknown_variable(param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorPayload {
-    let (hint, zh_hint) = match did_you_mean(name, defined.iter().copied()) {
-        Some(v) => (format!("Did you mean ${{{v}}}?"), format!("是否应为 ${{{v}}}？")),
-        None => (
-            format!(
+    let hint = match did_you_mean(name, defined.iter().copied()) {
+        Some(v) => text!(en: format!("Did you mean ${{{v}}}?"), zh: format!("是否应为 ${{{v}}}？")),
+        None => text!(
+            en: format!(
                 "Define {name} with --var {name}=VALUE, in the flow's \"variables\", or as an earlier step's output."
             ),
-            format!("请用 --var {name}=值、流程的 \"variables\" 或前面步骤的输出来定义 {name}。"),
+            zh: format!("请用 --var {name}=值、流程的 \"variables\" 或前面步骤的输出来定义 {name}。"),
         ),
     };
-    localized(
-        ErrorPayload::new(
-            codes::UNKNOWN_VARIABLE,
-            format!("Param \"{param}\" refers to the unknown variable ${{{name}}}"),
-        )
-        .with_field(param)
-        .with_hint(hint),
-        format!("参数 \"{param}\" 引用了未定义的变量 ${{{name}}}"),
-        zh_hint,
+    ErrorPayload::bilingual(
+        codes::UNKNOWN_VARIABLE,
+        text!(
+            en: format!("Param \"{param}\" refers to the unknown variable ${{{name}}}"),
+            zh: format!("参数 \"{param}\" 引用了未定义的变量 ${{{name}}}"),
+        ),
     )
+    .with_field(param)
+    .with_bilingual_hint(hint)
 }
 
 fn unknown_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
     let names: Vec<&str> = spec.outputs.iter().map(|o| o.name.as_str()).collect();
-    localized(
-        ErrorPayload::new(codes::UNKNOWN_OUTPUT, format!("The action {} has no output \"{output}\"", spec.id))
-            .with_field(output)
-            .with_hint(format!("Its outputs are: {}.", names.join(", "))),
-        format!("动作 {} 没有输出 \"{output}\"", spec.id),
-        format!("它的输出有：{}。", names.join("、")),
+    ErrorPayload::bilingual(
+        codes::UNKNOWN_OUTPUT,
+        text!(
+            en: format!("The action {} has no output \"{output}\"", spec.id),
+            zh: format!("动作 {} 没有输出 \"{output}\"", spec.id),
+        ),
     )
+    .with_field(output)
+    .with_bilingual_hint(text!(
+        en: format!("Its outputs are: {}.", names.join(", ")),
+        zh: format!("它的输出有：{}。", names.join("、")),
+    ))
 }
 
 fn missing_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
-    localized(
-        ErrorPayload::new(
-            codes::MISSING_OUTPUT,
-            format!("The action {} did not return its output \"{output}\"", spec.id),
-        )
-        .with_field(output)
-        .with_hint("Map only the outputs the action returns in this case, or report it to the plugin's author."),
-        format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
-        "请只映射该动作在此情况下会返回的输出，或联系插件作者。".to_string(),
+    ErrorPayload::bilingual(
+        codes::MISSING_OUTPUT,
+        text!(
+            en: format!("The action {} did not return its output \"{output}\"", spec.id),
+            zh: format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
+        ),
     )
+    .with_field(output)
+    .with_bilingual_hint(text!(
+        en: "Map only the outputs the action returns in this case, or report it to the plugin's author.",
+        zh: "请只映射该动作在此情况下会返回的输出，或联系插件作者。",
+    ))
 }
 
 fn cancelled() -> ErrorPayload {
-    localized(
-        ErrorPayload::new(codes::CANCELLED, "The flow was stopped before this step")
-            .with_hint("Run the flow again to finish it."),
-        "流程在此步骤之前被停止".to_string(),
-        "如需完成，请重新运行流程。".to_string(),
+    ErrorPayload::bilingual(
+        codes::CANCELLED,
+        text!(en: "The flow was stopped before this step", zh: "流程在此步骤之前被停止"),
     )
-}
-
-fn localized(mut payload: ErrorPayload, message: String, hint: String) -> ErrorPayload {
-    payload.zh_cn = Some(Box::new(Localized { message, hint: Some(hint) }));
-    payload
+    .with_bilingual_hint(text!(en: "Run the flow again to finish it.", zh: "如需完成，请重新运行流程。"))
 }
 
 #[cfg(test)]

@@ -8,15 +8,31 @@
 
 use std::fmt::Write;
 
-use rpa_plugin_abi::{ActionSpec, FieldSpec, Manifest};
+use rpa_plugin_abi::{ActionSpec, FieldSpec, Manifest, Text, text};
 use serde_json::Value;
 
 /// What a form shows instead of a secret's value.
 pub const MASK: &str = "******";
 
+/// The headings of an action's form: its two tabs and its outputs.
+const TABS: [Text; 3] =
+    [text!(en: "Basic", zh: "基本"), text!(en: "Advanced", zh: "高级"), text!(en: "Outputs", zh: "输出")];
+/// What an empty tab shows.
+const NONE: Text = text!(en: "(none)", zh: "（无）");
+/// The captions of a field's lines.
+const TYPE: Text = text!(en: "type: ", zh: "类型：");
+const DEFAULT: Text = text!(en: "default: ", zh: "默认值：");
+const CHOICES: Text = text!(en: "choices: ", zh: "可选值：");
+/// A schema without a `type`.
+const ANY: Text = text!(en: "any", zh: "任意");
+/// Joins alternatives (`string or list`), conditions (`a and b`) and bounds.
+const OR: Text = text!(en: " or ", zh: "或");
+const VALUES_OR: Text = text!(en: " or ", zh: " 或 ");
+const AND: Text = text!(en: " and ", zh: " 且 ");
+const COMMA: Text = text!(en: ", ", zh: "，");
+
 /// The whole manifest: the plugin's name, then each action's form.
 pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
-    let zh = is_zh(lang);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -26,15 +42,10 @@ pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
         manifest.version,
         manifest.abi_version
     );
-    let _ = writeln!(
-        out,
-        "{}",
-        if zh {
-            format!("{} 个动作；* 表示必填。", manifest.actions.len())
-        } else {
-            format!("{} action(s); * marks a required field.", manifest.actions.len())
-        }
-    );
+    let n = manifest.actions.len();
+    let summary =
+        text!(en: format!("{n} action(s); * marks a required field."), zh: format!("{n} 个动作；* 表示必填。"));
+    let _ = writeln!(out, "{}", summary.get(lang));
     for action in &manifest.actions {
         out.push('\n');
         out.push_str(&render_action(action, lang));
@@ -44,19 +55,19 @@ pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
 
 /// One action's form.
 pub fn render_action(action: &ActionSpec, lang: &str) -> String {
-    let zh = is_zh(lang);
     let mut out = String::new();
     let _ = writeln!(out, "=== {}  [{}]", action.title.get(lang), action.id);
     let _ = writeln!(out, "{}", action.description.get(lang));
+    let [basic, advanced, outputs] = &TABS;
     let tabs = [
-        (if zh { "基本" } else { "Basic" }, &action.inputs.basic, true),
-        (if zh { "高级" } else { "Advanced" }, &action.inputs.advanced, true),
-        (if zh { "输出" } else { "Outputs" }, &action.outputs, false),
+        (basic, &action.inputs.basic, true),
+        (advanced, &action.inputs.advanced, true),
+        (outputs, &action.outputs, false),
     ];
     for (title, fields, is_input) in tabs {
-        let _ = writeln!(out, "\n  --- {title} ---");
+        let _ = writeln!(out, "\n  --- {} ---", title.get(lang));
         if fields.is_empty() {
-            let _ = writeln!(out, "    {}", if zh { "（无）" } else { "(none)" });
+            let _ = writeln!(out, "    {}", NONE.get(lang));
         }
         for field in fields {
             render_field(&mut out, field, is_input, lang);
@@ -66,53 +77,37 @@ pub fn render_action(action: &ActionSpec, lang: &str) -> String {
 }
 
 fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str) {
-    let zh = is_zh(lang);
     let mark = if is_input && field.required { '*' } else { ' ' };
     let _ = writeln!(out, "  {mark} {}  ({})", field.label.get(lang), field.name);
-    let _ = writeln!(out, "      {}{}", if zh { "类型：" } else { "type: " }, describe_schema(&field.schema, lang));
+    let _ = writeln!(out, "      {}{}", TYPE.get(lang), describe_schema(&field.schema, lang));
     if field.is_secret() {
-        let _ = writeln!(
-            out,
-            "      {}",
-            if zh {
-                format!("保密：显示为 {MASK}，不会被记录")
-            } else {
-                format!("secret: shown as {MASK}, never logged")
-            }
-        );
+        let secret =
+            text!(en: format!("secret: shown as {MASK}, never logged"), zh: format!("保密：显示为 {MASK}，不会被记录"));
+        let _ = writeln!(out, "      {}", secret.get(lang));
     }
     if let Some(default) = field.default_value() {
-        let _ = writeln!(out, "      {}{}", if zh { "默认值：" } else { "default: " }, default);
+        let _ = writeln!(out, "      {}{}", DEFAULT.get(lang), default);
     }
     if !field.choices.is_empty() {
         let choices: Vec<String> =
             field.choices.iter().map(|c| format!("{} = {}", plain(&c.value), c.label.get(lang))).collect();
-        let _ = writeln!(out, "      {}{}", if zh { "可选值：" } else { "choices: " }, choices.join(" | "));
+        let _ = writeln!(out, "      {}{}", CHOICES.get(lang), choices.join(" | "));
     } else if let Some(Value::Array(options)) = field.schema.get("enum") {
         let options: Vec<String> = options.iter().map(plain).collect();
-        let _ = writeln!(out, "      {}{}", if zh { "可选值：" } else { "choices: " }, options.join(" | "));
+        let _ = writeln!(out, "      {}{}", CHOICES.get(lang), options.join(" | "));
     }
     if let Some(conditions) = &field.visible_when {
         let parts: Vec<String> = conditions
             .iter()
             .map(|(other, values)| {
                 let values: Vec<String> = values.iter().map(plain).collect();
-                if zh {
-                    format!("{other} 为 {}", values.join(" 或 "))
-                } else {
-                    format!("{other} is {}", values.join(" or "))
-                }
+                let values = values.join(VALUES_OR.get(lang));
+                text!(en: format!("{other} is {values}"), zh: format!("{other} 为 {values}")).get(lang).to_string()
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "      {}",
-            if zh {
-                format!("仅当 {} 时显示", parts.join(" 且 "))
-            } else {
-                format!("shown when {}", parts.join(" and "))
-            }
-        );
+        let parts = parts.join(AND.get(lang));
+        let shown = text!(en: format!("shown when {parts}"), zh: format!("仅当 {parts} 时显示"));
+        let _ = writeln!(out, "      {}", shown.get(lang));
     }
     let help = field.help.get(lang);
     if !help.is_empty() {
@@ -122,17 +117,16 @@ fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str)
 
 /// A schema in a few words: its type(s), format, item type and bounds.
 pub fn describe_schema(schema: &Value, lang: &str) -> String {
-    let zh = is_zh(lang);
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
     let mut text = if types.is_empty() {
-        if zh { "任意".to_string() } else { "any".to_string() }
+        ANY.get(lang).to_string()
     } else {
-        let names: Vec<String> = types.iter().map(|t| type_name(t, schema, zh)).collect();
-        names.join(if zh { "或" } else { " or " })
+        let names: Vec<String> = types.iter().map(|t| type_name(t, schema).get(lang).to_string()).collect();
+        names.join(OR.get(lang))
     };
     if let Some(format) = schema.get("format").and_then(Value::as_str) {
         let _ = write!(text, " ({format})");
@@ -141,46 +135,39 @@ pub fn describe_schema(schema: &Value, lang: &str) -> String {
         let _ = write!(text, " ({kind})");
     }
     let bound = |key: &str| schema.get(key).filter(|v| v.is_number()).map(Value::to_string);
-    let unit_items = if zh { " 项" } else { " items" };
-    let unit_chars = if zh { " 个字符" } else { " characters" };
-    for (min, max, unit) in
-        [("minItems", "maxItems", unit_items), ("minLength", "maxLength", unit_chars), ("minimum", "maximum", "")]
-    {
+    let units = [text!(en: " items", zh: " 项"), text!(en: " characters", zh: " 个字符"), text!(en: "", zh: "")];
+    let keys = [("minItems", "maxItems"), ("minLength", "maxLength"), ("minimum", "maximum")];
+    for ((min, max), unit) in keys.into_iter().zip(units) {
         let range = match (bound(min), bound(max)) {
-            (Some(lo), Some(hi)) => format!("{lo}–{hi}{unit}"),
-            (Some(lo), None) if zh => format!("至少 {lo}{unit}"),
-            (Some(lo), None) => format!("at least {lo}{unit}"),
-            (None, Some(hi)) if zh => format!("最多 {hi}{unit}"),
-            (None, Some(hi)) => format!("at most {hi}{unit}"),
+            (Some(lo), Some(hi)) => text!(en: format!("{lo}–{hi}{}", unit.en), zh: format!("{lo}–{hi}{}", unit.zh_cn)),
+            (Some(lo), None) => text!(en: format!("at least {lo}{}", unit.en), zh: format!("至少 {lo}{}", unit.zh_cn)),
+            (None, Some(hi)) => text!(en: format!("at most {hi}{}", unit.en), zh: format!("最多 {hi}{}", unit.zh_cn)),
             (None, None) => continue,
         };
-        let _ = write!(text, "{}{range}", if zh { "，" } else { ", " });
+        let _ = write!(text, "{}{}", COMMA.get(lang), range.get(lang));
     }
     text
 }
 
-fn type_name(ty: &str, schema: &Value, zh: bool) -> String {
-    let base = |t: &str| -> String {
-        match (t, zh) {
-            ("string", false) => "string".into(),
-            ("string", true) => "字符串".into(),
-            ("integer", false) => "integer".into(),
-            ("integer", true) => "整数".into(),
-            ("number", false) => "number".into(),
-            ("number", true) => "数字".into(),
-            ("boolean", false) => "true/false".into(),
-            ("boolean", true) => "布尔值".into(),
-            ("object", false) => "object".into(),
-            ("object", true) => "对象".into(),
-            ("array", false) => "list".into(),
-            ("array", true) => "列表".into(),
-            (other, _) => other.into(),
+/// A type as a form names it; a list names its items' type too.
+fn type_name(ty: &str, schema: &Value) -> Text {
+    let base = |t: &str| -> Text {
+        match t {
+            "string" => text!(en: "string", zh: "字符串"),
+            "integer" => text!(en: "integer", zh: "整数"),
+            "number" => text!(en: "number", zh: "数字"),
+            "boolean" => text!(en: "true/false", zh: "布尔值"),
+            "object" => text!(en: "object", zh: "对象"),
+            "array" => text!(en: "list", zh: "列表"),
+            other => text!(en: other.to_string(), zh: other.to_string()),
         }
     };
     let item = schema.get("items").and_then(|i| i.get("type")).and_then(Value::as_str);
     match (ty, item) {
-        ("array", Some(item)) if zh => format!("{}列表", base(item)),
-        ("array", Some(item)) => format!("list of {}", base(item)),
+        ("array", Some(item)) => {
+            let item = base(item);
+            text!(en: format!("list of {}", item.en), zh: format!("{}列表", item.zh_cn))
+        }
         _ => base(ty),
     }
 }
@@ -200,10 +187,6 @@ pub fn mask_secrets(spec: &ActionSpec, params: &Value) -> Value {
         })
         .collect();
     Value::Object(masked)
-}
-
-fn is_zh(lang: &str) -> bool {
-    lang == "zh-CN"
 }
 
 /// A value as a form shows it: strings without quotes.

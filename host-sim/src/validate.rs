@@ -22,6 +22,11 @@ use serde_json::{Map, Value};
 use crate::codes;
 use crate::form::MASK;
 
+/// Joins alternatives (`a list or a string`).
+const OR: Text = text!(en: " or ", zh: "或");
+/// Joins the items of a list (`"text", "markdown"`).
+const LIST: Text = text!(en: ", ", zh: "、");
+
 /// How many compiled schemas are kept for reuse; beyond it, schemas are compiled per check.
 const CACHED_SCHEMAS: usize = 1024;
 
@@ -118,19 +123,25 @@ fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec)
 }
 
 /// The compiled validator of a schema, kept for reuse (flows run the same forms many times).
+///
+/// Keyed by where the schema lives (a loaded plugin's manifest stays put) and checked for
+/// equality on every hit, so a schema at an address that was reused is compiled afresh.
 fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'static>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Validator>>>> = OnceLock::new();
+    type Compiled = Arc<(Value, Arc<Validator>)>;
+    static CACHE: OnceLock<Mutex<HashMap<usize, Compiled>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
-    let key = schema.to_string();
-    if let Some(validator) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return Ok(Arc::clone(validator));
+    let key = schema as *const Value as usize;
+    if let Some(compiled) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key)
+        && compiled.0 == *schema
+    {
+        return Ok(Arc::clone(&compiled.1));
     }
     // Formats are annotations in 2020-12 unless a host opts in; this host does not, like
     // most designers: the plugin judges URLs and the like itself.
     let validator = Arc::new(jsonschema::draft202012::options().should_validate_formats(false).build(schema)?);
     let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if cached.len() < CACHED_SCHEMAS {
-        cached.insert(key, Arc::clone(&validator));
+    if cached.len() < CACHED_SCHEMAS || cached.contains_key(&key) {
+        cached.insert(key, Arc::new((schema.clone(), Arc::clone(&validator))));
     }
     Ok(validator)
 }
@@ -181,7 +192,7 @@ fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
                 Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
                 _ => Vec::new(),
             };
-            let wanted = join(allowed.iter().map(|ty| type_words(ty)), " or ", "或");
+            let wanted = join(allowed.iter().map(|ty| type_words(ty)), &OR);
             let got = kind_of(value);
             let example = allowed.iter().map(|ty| type_example(ty)).collect::<Vec<_>>().join(" / ");
             (
@@ -203,7 +214,7 @@ fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
             let options = options.as_array().map(Vec::as_slice).unwrap_or_default();
             // Labels from the field's choices when this is the field's own value.
             let own = error.instance_path().as_str().is_empty();
-            let choices = join(options.iter().map(|option| choice_words(field, option, own)), ", ", "、");
+            let choices = join(options.iter().map(|option| choice_words(field, option, own)), &LIST);
             let names = options.iter().filter_map(Value::as_str);
             let hint = match value.as_str().and_then(|typed| did_you_mean(typed, names)) {
                 Some(meant) => text!(
@@ -352,12 +363,12 @@ fn choice_words(field: &FieldSpec, option: &Value, labelled: bool) -> Text {
     }
 }
 
-/// Texts joined in each language with its own separator.
-fn join(texts: impl Iterator<Item = Text>, en_separator: &str, zh_separator: &str) -> Text {
+/// Texts joined in each language with that language's separator.
+fn join(texts: impl Iterator<Item = Text>, separator: &Text) -> Text {
     let texts: Vec<Text> = texts.collect();
     text!(
-        en: texts.iter().map(|t| t.en.as_ref()).collect::<Vec<_>>().join(en_separator),
-        zh: texts.iter().map(|t| t.zh_cn.as_ref()).collect::<Vec<_>>().join(zh_separator),
+        en: texts.iter().map(|t| t.en.as_ref()).collect::<Vec<_>>().join(&separator.en),
+        zh: texts.iter().map(|t| t.zh_cn.as_ref()).collect::<Vec<_>>().join(&separator.zh_cn),
     )
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run, s, scratch, scratch_file, system_library};
+use common::{foreign_library, run, rust_compiler_driver, s, scratch, scratch_file};
 
 fn assert_load_failed(path: &str, cause: &str) {
     for command in [&["inspect", "--json", "--plugin", path][..], &["inspect", "--plugin", path]] {
@@ -42,32 +42,14 @@ fn a_directory() {
 }
 
 #[test]
-fn a_system_library() {
-    assert_load_failed(s(&system_library()), "not an RPA plugin");
+fn a_library_that_is_not_a_plugin() {
+    assert_load_failed(s(&foreign_library()), "not an RPA plugin");
 }
 
 #[test]
 fn the_rust_compiler_driver() {
     // A big foreign Rust library, when the toolchain ships one.
-    let Some(sysroot) = std::process::Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    else {
-        return;
-    };
-    let driver = std::fs::read_dir(std::path::Path::new(&sysroot).join("lib"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("librustc_driver-") && n.ends_with(".so"))
-        });
-    if let Some(driver) = driver {
+    if let Some(driver) = rust_compiler_driver() {
         let r = run(&["inspect", "--json", "--plugin", s(&driver)]);
         let e = r.error();
         assert_eq!(e["code"], "LOAD_FAILED");

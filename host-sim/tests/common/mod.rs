@@ -46,23 +46,51 @@ pub fn run(args: &[&str]) -> Run {
     }
 }
 
-/// A shared library of the system that is certainly not a plugin.
-pub fn system_library() -> PathBuf {
-    let dirs = [
-        "/lib/x86_64-linux-gnu",
-        "/usr/lib/x86_64-linux-gnu",
-        "/lib/aarch64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-        "/lib64",
-        "/usr/lib64",
-        "/lib",
-        "/usr/lib",
-    ];
-    let names = ["libz.so.1", "libm.so.6", "libc.so.6"];
-    dirs.iter()
-        .flat_map(|d| names.iter().map(move |n| Path::new(d).join(n)))
-        .find(|p| p.exists())
-        .expect("a system shared library (libz, libm or libc) to test with")
+/// A shared library on disk that is certainly not a plugin: one of the system's on Linux and
+/// Windows; on macOS, whose system libraries live only in the dyld shared cache, the Rust
+/// toolchain's compiler driver.
+pub fn foreign_library() -> PathBuf {
+    #[cfg(target_os = "windows")]
+    let candidates: Vec<PathBuf> = {
+        let root = std::env::var_os("SystemRoot").map_or_else(|| PathBuf::from(r"C:\Windows"), PathBuf::from);
+        vec![root.join("System32").join("kernel32.dll")]
+    };
+    #[cfg(target_os = "macos")]
+    let candidates: Vec<PathBuf> = rust_compiler_driver().into_iter().collect();
+    #[cfg(not(any(target_os = "windows", target_os = "macos")))]
+    let candidates: Vec<PathBuf> = {
+        let dirs = [
+            "/lib/x86_64-linux-gnu",
+            "/usr/lib/x86_64-linux-gnu",
+            "/lib/aarch64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu",
+            "/lib64",
+            "/usr/lib64",
+            "/lib",
+            "/usr/lib",
+        ];
+        let names = ["libz.so.1", "libm.so.6", "libc.so.6"];
+        dirs.iter().flat_map(|d| names.iter().map(move |n| Path::new(d).join(n))).collect()
+    };
+    candidates.into_iter().find(|p| p.exists()).expect("a shared library that is not a plugin, to test with")
+}
+
+/// The Rust toolchain's compiler driver library (`librustc_driver-*.so`, `.dylib`, or
+/// `rustc_driver-*.dll`), a big foreign Rust library, when the toolchain ships one.
+pub fn rust_compiler_driver() -> Option<PathBuf> {
+    let output = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    let prefix = format!("{}rustc_driver-", std::env::consts::DLL_PREFIX);
+    // Windows keeps DLLs beside the executables, the others in lib/.
+    ["lib", "bin"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(sysroot.join(dir)).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(std::env::consts::DLL_SUFFIX))
+        })
 }
 
 /// A scratch directory for this test binary.

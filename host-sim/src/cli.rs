@@ -1,15 +1,18 @@
-//! The `host-sim` command line: one module per subcommand, each an `Args` struct with an
-//! `execute` method, dispatched by [`Command`]. Adding a subcommand is one module, one
-//! variant and one match arm.
+//! The `host-sim` command line: one `Args` struct per subcommand with an `execute` method,
+//! dispatched by [`Command`]. Adding a subcommand is one struct, one variant and one match
+//! arm; what it does lives in the library ([`crate::flow`], [`crate::form`],
+//! [`crate::demo`], [`crate::bench`]).
+//!
+//! ```text
+//! host-sim inspect [--plugin PATH] [--lang zh-CN|en] [--abi abi-stable|c] [--json]
+//! host-sim run     [--plugin PATH] FLOW.json [--var name=value]... [--var-json name=JSON]... [--log-level L]
+//! host-sim demo    [--plugin PATH] [--lang zh-CN|en] [--abi abi-stable|c] [--log-level L]
+//! host-sim bench   [--plugin PATH] FLOW.json --iterations N --threads T [--var name=value]...
+//! ```
 //!
 //! Exit codes: 0 success; 1 any failure (load, flow file, validation, the action's own
 //! error), after printing `{"error":{...}}` on stdout (see [`error_document`]); 2 a usage
 //! error (from clap, on stderr). Logs and a one-line summary of a failure go to stderr.
-
-pub mod bench;
-pub mod demo;
-pub mod inspect;
-pub mod run;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,12 +20,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rpa_plugin_abi::ErrorPayload;
+use rpa_plugin_abi::{ErrorPayload, codes};
 use serde::Serialize;
+use serde_json::{Map, Value};
 
+use crate::bench::{load_timed, run_bench};
+use crate::demo::run_demo;
 use crate::error::HostError;
-use crate::flow::FlowError;
-use crate::host::LogLevel;
+use crate::flow::{Flow, FlowError, run_flow};
+use crate::form::{MASK, render_manifest};
+use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Plugin};
 
 /// host-sim: a stand-in for a drag-and-drop RPA designer. It loads a plugin library through
@@ -39,13 +46,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Draw each action's form as a designer would, or print the manifest with --json.
-    Inspect(inspect::InspectArgs),
+    Inspect(InspectArgs),
     /// Run a flow file: steps of actions, outputs wired into later params as "${variable}".
-    Run(run::RunArgs),
+    Run(RunArgs),
     /// Run the demo: the embedded DingTalk emulator, the forms, and a four-step flow.
-    Demo(demo::DemoArgs),
+    Demo(DemoArgs),
     /// Run a flow many times over many threads; print throughput and latency as JSON.
-    Bench(bench::BenchArgs),
+    Bench(BenchArgs),
 }
 
 impl Command {
@@ -70,10 +77,177 @@ impl Command {
     }
 }
 
+/// `host-sim inspect`: draws each action's form, or prints the manifest exactly as the plugin
+/// returned it.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// Which plugin, and the language.
+    #[command(flatten)]
+    pub plugin: PluginArgs,
+
+    /// Print the manifest's JSON text exactly as the plugin returned it, instead of the forms.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl InspectArgs {
+    /// Loads the plugin and writes its forms (or manifest) to `out`.
+    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        let plugin = self.plugin.load()?;
+        if self.json {
+            write_out(out, plugin.manifest_json())
+        } else {
+            write_out(out, &render_manifest(plugin.manifest(), self.plugin.lang.as_str()))
+        }
+    }
+}
+
+/// `host-sim run`: runs a flow and prints the final variables as one JSON object.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Which plugin, and the language of error messages.
+    #[command(flatten)]
+    pub plugin: PluginArgs,
+
+    /// The flow file: {"steps":[{"action":ID,"params":{...},"outputs":{"output":"variable"}}]}.
+    #[arg(value_name = "FLOW.json")]
+    pub flow: PathBuf,
+
+    /// Defines a variable as a string before the first step (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
+    pub vars: Vec<(String, Value)>,
+
+    /// Defines a variable as any JSON value (a list, a number, an object...) (repeatable).
+    #[arg(long = "var-json", value_name = "NAME=JSON", value_parser = parse_json_var)]
+    pub json_vars: Vec<(String, Value)>,
+
+    /// The least important log lines shown on stderr.
+    #[arg(long, value_enum, default_value_t = LogLevelArg::Info)]
+    pub log_level: LogLevelArg,
+}
+
+impl RunArgs {
+    /// Loads the plugin, runs the flow, and writes the final variables to `out`; variables
+    /// that fed a secret field are shown masked.
+    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        let plugin = self.plugin.load()?;
+        let flow = Flow::from_file(&self.flow)?;
+        let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
+        let host = SimHost::new().with_stderr(self.log_level.level());
+        let mut vars = run_flow(plugin.as_ref(), &flow, &host, initial)?;
+        for name in flow.secret_variables(plugin.manifest()) {
+            if let Some(value) = vars.get_mut(&name) {
+                *value = Value::String(MASK.to_string());
+            }
+        }
+        let text = serde_json::to_string_pretty(&Value::Object(vars)).unwrap_or_default();
+        write_out(out, &text)
+    }
+}
+
+fn split_var(s: &str) -> Result<(&str, &str), String> {
+    let (name, value) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))?;
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(format!("{name:?} is not a variable name (letters, digits, _ and -)"));
+    }
+    Ok((name, value))
+}
+
+pub(crate) fn parse_string_var(s: &str) -> Result<(String, Value), String> {
+    let (name, value) = split_var(s)?;
+    Ok((name.to_string(), Value::String(value.to_string())))
+}
+
+pub(crate) fn parse_json_var(s: &str) -> Result<(String, Value), String> {
+    let (name, value) = split_var(s)?;
+    let value = serde_json::from_str(value).map_err(|e| format!("the value of {name} is not JSON: {e}"))?;
+    Ok((name.to_string(), value))
+}
+
+/// `host-sim demo`: runs the demo ([`crate::demo`]) on the embedded emulator.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Which plugin, how to load it, and the language.
+    #[command(flatten)]
+    pub plugin: PluginArgs,
+
+    /// The least important plugin log lines shown on stderr.
+    #[arg(long, value_enum, default_value_t = LogLevelArg::Warn)]
+    pub log_level: LogLevelArg,
+}
+
+impl DemoArgs {
+    /// Loads the plugin and runs the demo, writing its report to `out`.
+    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        let plugin = self.plugin.load()?;
+        let host = SimHost::new().with_stderr(self.log_level.level());
+        run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out).map_err(|e| Failure {
+            // Step 0 is the demo's own set-up or final check, not a step of the flow.
+            step: (e.step > 0).then_some(e.step),
+            error: Box::new(e.error),
+        })
+    }
+}
+
+/// `host-sim bench`: runs the flow N times over T threads; progress on stderr, one JSON report
+/// on stdout.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Which plugin, and how to load it.
+    #[command(flatten)]
+    pub plugin: PluginArgs,
+
+    /// The flow to run, as for `run`.
+    #[arg(value_name = "FLOW.json")]
+    pub flow: PathBuf,
+
+    /// How many times to run the flow in all.
+    #[arg(long, default_value_t = 1000)]
+    pub iterations: usize,
+
+    /// How many threads share the runs.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+
+    /// Defines a variable as a string before the first step (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
+    pub vars: Vec<(String, Value)>,
+
+    /// Defines a variable as any JSON value (repeatable).
+    #[arg(long = "var-json", value_name = "NAME=JSON", value_parser = parse_json_var)]
+    pub json_vars: Vec<(String, Value)>,
+}
+
+impl BenchArgs {
+    /// Loads the plugin (timing it), runs the benchmark with progress on stderr every 10%,
+    /// and writes the JSON report to `out`.
+    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        let (plugin, load_ms) = load_timed(&self.plugin.plugin_path(), self.plugin.abi)?;
+        let flow = Flow::from_file(&self.flow)?;
+        let vars: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
+        let tenth = (self.iterations / 10).max(1);
+        let progress = |done: usize| {
+            if done % tenth == 0 || done == self.iterations {
+                eprintln!("bench: {done}/{} flow runs", self.iterations);
+            }
+        };
+        let mut report =
+            run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &SimHost::silent(), &progress);
+        report.load_ms = Some(load_ms);
+        if report.peak_rss_kb.is_none() {
+            eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
+        }
+        write_out(out, &serde_json::to_string(&report).unwrap_or_default())
+    }
+}
+
 /// The options every subcommand that loads a plugin shares.
 #[derive(Debug, Clone, Args)]
 pub struct PluginArgs {
-    /// The plugin library [default: libdingtalk_robot.so beside host-sim, or in its parent directory].
+    /// The plugin library [default: the dingtalk_robot library (libdingtalk_robot.so,
+    /// libdingtalk_robot.dylib or dingtalk_robot.dll) beside host-sim, in its parent directory or
+    /// in deps/].
     #[arg(long, value_name = "PATH")]
     pub plugin: Option<PathBuf>,
 
@@ -238,7 +412,7 @@ pub fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
 pub(crate) fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Failure> {
     let newline = if text.ends_with('\n') { "" } else { "\n" };
     write!(out, "{text}{newline}").and_then(|()| out.flush()).map_err(|e| Failure {
-        error: Box::new(ErrorPayload::new(rpa_plugin_abi::codes::INTERNAL, format!("cannot write the output: {e}"))),
+        error: Box::new(ErrorPayload::new(codes::INTERNAL, format!("cannot write the output: {e}"))),
         step: None,
     })
 }
@@ -256,11 +430,8 @@ mod tests {
 
     #[test]
     fn error_documents_pick_the_language_and_omit_what_is_absent() {
-        let mut e = ErrorPayload::new("X", "english").with_hint("do this");
-        e.zh_cn = Some(Box::new(rpa_plugin_abi::error::Localized {
-            message: "中文".into(),
-            hint: Some("这样做".into()),
-        }));
+        let e = ErrorPayload::bilingual("X", rpa_plugin_abi::text!(en: "english", zh: "中文"))
+            .with_bilingual_hint(rpa_plugin_abi::text!(en: "do this", zh: "这样做"));
         let text = error_document(&e, None, Lang::En);
         assert_eq!(text, r#"{"error":{"code":"X","message":"english","hint":"do this"}}"#);
         let doc: Value = serde_json::from_str(&text).unwrap();
@@ -279,5 +450,18 @@ mod tests {
         let doc: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["error"]["code"], "LOAD_FAILED");
         assert!(doc["error"]["message"].as_str().unwrap_or_default().contains("/no/such/libx.so"), "{doc}");
+    }
+
+    #[test]
+    fn variables_from_the_command_line() {
+        assert_eq!(parse_string_var("uid=012345").unwrap(), ("uid".into(), json!("012345")));
+        assert_eq!(parse_string_var("x=a=b").unwrap(), ("x".into(), json!("a=b")));
+        assert_eq!(parse_string_var("empty=").unwrap(), ("empty".into(), json!("")));
+        assert_eq!(parse_json_var("ids=[\"a\",\"b\"]").unwrap(), ("ids".into(), json!(["a", "b"])));
+        assert_eq!(parse_json_var("n=5").unwrap(), ("n".into(), json!(5)));
+        assert!(parse_json_var("n=nope").is_err());
+        assert!(parse_string_var("novalue").is_err());
+        assert!(parse_string_var("bad name=1").is_err());
+        assert!(parse_string_var("=1").is_err());
     }
 }
