@@ -376,6 +376,7 @@ impl Error {
                 hint: Some(hint.zh_cn.into_owned()),
             })),
             upstream: self.upstream().cloned().map(Box::new),
+            details: None,
         }
     }
 }

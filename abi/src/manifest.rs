@@ -117,10 +117,11 @@ impl FieldSpec {
     ///   else (`"soon"`, `"1.5"`, a number beyond 64 bits) is left as it is, for the check to refuse.
     /// * **list of text** (`type` allows `"array"` and `items` is `{"type": "string", ...}`):
     ///   text becomes a list: a JSON list (`'["u1","u2"]'`) is parsed; other text is split at
-    ///   `,` `，` `;` `；` and line breaks. The items of the list (given or parsed) that are
-    ///   text are trimmed, so a blank item becomes `""` for `minLength` to refuse. Blank text
-    ///   stays as it is (a field left empty), and so does text that starts with `[` but is
-    ///   not a JSON list.
+    ///   `,` `，` `;` `；` `、` and line breaks, and the blank pieces between separators (blank
+    ///   lines, `a,,b`) are skipped, as people paste lists. The items of the list (given or
+    ///   parsed) that are text are trimmed, so a blank item of a real list becomes `""` for
+    ///   `minLength` to refuse. Blank text stays as it is (a field left empty), and so does
+    ///   text that starts with `[` but is not a JSON list.
     /// * anything else is returned unchanged. Text is checked as typed (a Markdown body may
     ///   start with meaningful spaces); a plugin that wants a text trimmed trims it when it
     ///   reads it, after the check. A **choice** (an `enum`) must be typed exactly: `" text"`
@@ -186,7 +187,11 @@ fn text_list(value: Value) -> Value {
         Value::String(text) => {
             let trimmed = text.trim();
             if !trimmed.starts_with('[') {
-                trimmed.split([',', '，', ';', '；', '\n']).map(Value::from).collect()
+                trimmed
+                    .split([',', '，', ';', '；', '、', '\n'])
+                    .filter(|piece| !piece.trim().is_empty())
+                    .map(Value::from)
+                    .collect()
             } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(trimmed) {
                 items
             } else {
@@ -205,11 +210,18 @@ fn text_list(value: Value) -> Value {
 
 /// An action's inputs, as a designer splits them into two tabs.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct Inputs {
     /// What every user fills in.
     pub basic: Vec<FieldSpec>,
     /// What most users leave at its default.
     pub advanced: Vec<FieldSpec>,
+    /// Groups of optional fields of which at least one must be filled in, each group by its
+    /// fields' names (e.g. `[["userIds", "mobiles"]]`: user IDs, mobile numbers, or both). A
+    /// form refuses to run while every field of a group is empty (absent, `null`, blank text
+    /// or an empty list); fields hidden by `visibleWhen` count as empty. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_least_one_of: Vec<Vec<String>>,
 }
 
 impl Inputs {
@@ -325,7 +337,9 @@ mod tests {
             (json!(" u1 ， u2；u3;u4\r\n u5 "), json!(["u1", "u2", "u3", "u4", "u5"])),
             (json!(r#" ["u1", " u2 "] "#), json!(["u1", "u2"])),
             (json!("u1"), json!(["u1"])),
-            (json!("a,,b"), json!(["a", "", "b"])),
+            (json!("a,,b"), json!(["a", "b"])),
+            (json!("a\n\n  \r\nb、c\n"), json!(["a", "b", "c"])),
+            (json!(["a", " "]), json!(["a", ""])),
             (json!([" u1 ", "u2\t", 7]), json!(["u1", "u2", 7])),
             (json!(r#"["u1", "#), json!(r#"["u1", "#)),
             (json!(""), json!("")),

@@ -35,6 +35,8 @@ pub(crate) struct Action {
     pub(crate) basic: &'static [&'static dyn Declared],
     /// The form's advanced tab.
     pub(crate) advanced: &'static [&'static dyn Declared],
+    /// Groups of optional fields of which at least one must be filled in.
+    pub(crate) at_least_one_of: &'static [&'static [&'static str]],
     /// What it hands to later steps.
     pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
@@ -51,6 +53,11 @@ impl Action {
             inputs: Inputs {
                 basic: self.basic.iter().map(|f| f.spec()).collect(),
                 advanced: self.advanced.iter().map(|f| f.spec()).collect(),
+                at_least_one_of: self
+                    .at_least_one_of
+                    .iter()
+                    .map(|group| group.iter().map(|name| name.to_string()).collect())
+                    .collect(),
             },
             outputs: self.outputs.iter().map(Output::spec).collect(),
         }

@@ -96,6 +96,7 @@ pub(crate) const ACTION: Action = Action {
     ),
     basic: &[&form::ROBOT, &form::USER_IDS, &form::MSG_TYPE, &form::CONTENT],
     advanced: &[&form::TITLE],
+    at_least_one_of: &[],
     outputs: &[form::INVALID_USER_IDS, form::FLOW_CONTROLLED_USER_IDS, form::PROCESS_QUERY_KEY],
     prepare,
 };
