@@ -22,22 +22,25 @@ pub enum Endpoint {
     BatchRecall,
     /// Old API `POST /media/upload`.
     MediaUpload,
+    /// Old API `POST /topapi/v2/user/getbymobile`.
+    GetByMobile,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
         Endpoint::ReadStatus,
         Endpoint::BatchRecall,
         Endpoint::MediaUpload,
+        Endpoint::GetByMobile,
     ];
 
     /// True for the old (`oapi`) generation: HTTP 200 and `errcode`/`errmsg` errors.
     pub fn is_old_api(self) -> bool {
-        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload)
+        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload | Endpoint::GetByMobile)
     }
 
     /// Position in [`Endpoint::ALL`].
@@ -49,6 +52,7 @@ impl Endpoint {
             Endpoint::ReadStatus => 3,
             Endpoint::BatchRecall => 4,
             Endpoint::MediaUpload => 5,
+            Endpoint::GetByMobile => 6,
         }
     }
 }
