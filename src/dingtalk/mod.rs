@@ -7,5 +7,5 @@ pub mod registry;
 mod transport;
 pub mod wire;
 
-pub use connection::{Connection, Upload};
+pub use connection::{Connection, MediaType, Upload};
 pub use registry::{Robot, RobotSettings};

@@ -70,10 +70,42 @@ pub struct AccessDeniedDetail {
 /// The answer of the old API generation (always HTTP 200; `errcode` 0 is success).
 #[derive(Deserialize, Debug, Default)]
 pub struct OldApiResponse {
-    #[serde(default)]
+    /// A number, or the same number as text (`"0"` in a getbymobile sample); anything else
+    /// reads as -2, which is no code DingTalk uses.
+    #[serde(default, deserialize_with = "lenient_errcode")]
     pub errcode: i64,
     #[serde(default)]
     pub errmsg: Option<String>,
     #[serde(default)]
     pub media_id: Option<String>,
+}
+
+/// `POST /topapi/v2/user/getbymobile` body.
+#[derive(Serialize)]
+pub struct ByMobileRequest<'a> {
+    pub mobile: &'a str,
+}
+
+/// `POST /topapi/v2/user/getbymobile` answer (its errcode is read by [`OldApiResponse`]).
+#[derive(Deserialize, Debug, Default)]
+pub struct ByMobileResponse {
+    #[serde(default)]
+    pub result: Option<ByMobileResult>,
+}
+
+/// The `result` of getbymobile.
+#[derive(Deserialize, Debug, Default)]
+pub struct ByMobileResult {
+    #[serde(default)]
+    pub userid: Option<String>,
+}
+
+fn lenient_errcode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match &value {
+        serde_json::Value::Number(n) => n.as_i64().unwrap_or(-2),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(-2),
+        serde_json::Value::Null => 0,
+        _ => -2,
+    })
 }
