@@ -159,6 +159,12 @@ impl Emulator {
         self.state.faults.inject(rule);
     }
 
+    /// Adds a fault rule that lets the next `requests` matching requests through untouched and
+    /// then applies (e.g. break the second batchSend of a send in batches).
+    pub fn inject_after(&self, requests: u32, rule: FaultRule) {
+        self.state.faults.inject_after(requests, rule);
+    }
+
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.state.faults.clear();
