@@ -172,3 +172,132 @@ fn a_cancel_during_input_checks_is_honoured_before_anything_is_sent() {
     assert!(host.asked.load(Ordering::SeqCst) >= 3, "the flag was read during the checks");
     assert!(emu.uploaded().is_empty() && emu.delivered().is_empty());
 }
+
+/// Every field the templates and receivers added, given wrongly: each is refused naming its
+/// field, before any lookup, upload or send.
+#[test]
+fn bad_input_for_every_new_field_is_refused_by_name_before_any_call() {
+    use support::media;
+    let emu = org();
+    let dir = media::dir("bad-new-fields");
+    let png = media::write(&dir, "ok.png", &media::png());
+    let amr = media::write(&dir, "ok.amr", &media::amr(5));
+    let mp4 = media::write(&dir, "ok.mp4", &media::mp4(1000, 3000));
+    let fake_png = media::write(&dir, "fake.png", b"not a picture");
+    let fake_amr = media::write(&dir, "fake.amr", b"RIFF....WAVE");
+    let tiff = media::write(&dir, "scan.tiff", b"II*\0");
+    let ogg = media::write(&dir, "note.ogg", b"OggS");
+    let big_amr = media::write(&dir, "big.amr", &media::amr(2 * 1024 * 1024 / 32 + 1));
+    let no_moov = media::write(&dir, "nomoov.mp4", b"\0\0\0\x10ftypisom\0\0\0\0");
+    let avi = media::write(&dir, "clip.avi", b"RIFF....AVI ");
+    let missing = dir.join("missing.png").to_string_lossy().into_owned();
+    let buttons = |n: usize| -> Value {
+        json!((0..n).map(|i| json!({ "title": format!("b{i}"), "url": "https://example.com" })).collect::<Vec<_>>())
+    };
+    let link = json!({ send::MSG_TYPE: "link", send::LINK_URL: "https://example.com" });
+    let card = json!({ send::MSG_TYPE: "actionCard", send::BUTTONS: buttons(1) });
+    let video = json!({ send::MSG_TYPE: "video", send::CONTENT: mp4, send::COVER_IMAGE: png });
+    let with = |base: &Value, more: Value| {
+        let mut v = base.clone();
+        for (k, x) in more.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let cases: Vec<(Value, &str, &str)> = vec![
+        // Receivers.
+        (json!({ send::USER_IDS: [] }), send::USER_IDS, "No receivers"),
+        (json!({ send::USER_IDS: "", send::MOBILES: " \n " }), send::USER_IDS, "No receivers"),
+        (json!({ send::USER_IDS: r#"{"id": "u1"}"# }), send::USER_IDS, "not an object"),
+        (json!({ send::USER_IDS: "[[\"manager01\"]]" }), send::USER_IDS, "#1 is a list"),
+        (json!({ send::MOBILES: r#"{"mobile": "13800000001"}"# }), send::MOBILES, "not an object"),
+        (json!({ send::MOBILES: [13800000001u64] }), send::MOBILES, "#1 is a number"),
+        (json!({ send::MOBILES: ["138-0000-000x"] }), send::MOBILES, "not a mobile number"),
+        (json!({ send::MOBILES: "12345678901234567890123" }), send::MOBILES, "not a mobile number"),
+        (json!({ send::MOBILES: 13800000001u64 }), send::MOBILES, "not a number"),
+        (json!({ send::MOBILES: vec!["13800000001"; 2001] }), send::MOBILES, "More than 2000"),
+        (
+            json!({ send::USER_IDS: (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>() }),
+            send::USER_IDS,
+            "1001 different",
+        ),
+        // Templates and their fields.
+        (json!({ send::MSG_TYPE: "sms" }), send::MSG_TYPE, "not one of the choices"),
+        (json!({ send::MSG_TYPE: "markdown", send::CONTENT: "字".repeat(5_001) }), send::CONTENT, "15000 bytes"),
+        (json!({ send::MSG_TYPE: "markdown", send::TITLE: "t".repeat(129) }), send::TITLE, "longer than 128"),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: tiff }), send::CONTENT, "\".tiff\""),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: fake_png }), send::CONTENT, "not a .png file"),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: "ftp://example.com/a.png" }), send::CONTENT, "neither"),
+        (json!({ send::MSG_TYPE: "link" }), send::LINK_URL, "is required"),
+        (with(&link, json!({ send::LINK_URL: "ftp://example.com" })), send::LINK_URL, "not a web link"),
+        (with(&link, json!({ send::LINK_URL: "example.com/page" })), send::LINK_URL, "not a web link"),
+        (with(&link, json!({ send::PIC_URL: missing })), send::PIC_URL, "does not exist"),
+        (with(&link, json!({ send::PIC_URL: "ftp://example.com/a.png" })), send::PIC_URL, "neither"),
+        (with(&link, json!({ send::PIC_URL: 5 })), send::PIC_URL, "must be text"),
+        (json!({ send::MSG_TYPE: "actionCard" }), send::BUTTONS, "is required"),
+        (with(&card, json!({ send::BUTTONS: [] })), send::BUTTONS, "1 to 5 buttons; got 0"),
+        (with(&card, json!({ send::BUTTONS: buttons(6) })), send::BUTTONS, "1 to 5 buttons; got 6"),
+        (with(&card, json!({ send::BUTTONS: [{ "title": "Go" }] })), send::BUTTONS, "no \"url\""),
+        (with(&card, json!({ send::BUTTONS: [{ "url": "https://a.example" }] })), send::BUTTONS, "no \"title\""),
+        (
+            with(&card, json!({ send::BUTTONS: [{ "title": "Go", "actionURL": "https://a.example" }] })),
+            send::BUTTONS,
+            "\"actionURL\"",
+        ),
+        (
+            with(&card, json!({ send::BUTTONS: [{ "title": "Go", "url": "javascript:alert(1)" }] })),
+            send::BUTTONS,
+            "not a web link",
+        ),
+        (
+            with(&card, json!({ send::BUTTONS: [{ "title": "x".repeat(65), "url": "https://a.example" }] })),
+            send::BUTTONS,
+            "longer than 64",
+        ),
+        (with(&card, json!({ send::BUTTONS: "Go: https://a.example" })), send::BUTTONS, "must be a list"),
+        (with(&card, json!({ send::BUTTONS: 3 })), send::BUTTONS, "must be a list"),
+        (
+            with(&card, json!({ send::BUTTONS: buttons(3), send::BUTTON_LAYOUT: "horizontal" })),
+            send::BUTTON_LAYOUT,
+            "exactly 2",
+        ),
+        (with(&card, json!({ send::BUTTON_LAYOUT: "diagonal" })), send::BUTTON_LAYOUT, "not one of the choices"),
+        (json!({ send::MSG_TYPE: "audio", send::CONTENT: ogg }), send::CONTENT, "\".ogg\""),
+        (json!({ send::MSG_TYPE: "audio", send::CONTENT: big_amr }), send::CONTENT, "2097152 bytes"),
+        (json!({ send::MSG_TYPE: "audio", send::CONTENT: fake_amr }), send::CONTENT, "not a .amr file"),
+        (
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: amr.clone(), send::DURATION_SECONDS: 0 }),
+            send::DURATION_SECONDS,
+            "between 1 and 86400",
+        ),
+        (
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: amr.clone(), send::DURATION_SECONDS: "1.5" }),
+            send::DURATION_SECONDS,
+            "whole number",
+        ),
+        (
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: amr, send::DURATION_SECONDS: 86_401 }),
+            send::DURATION_SECONDS,
+            "got 86401",
+        ),
+        (json!({ send::MSG_TYPE: "video", send::CONTENT: avi, send::COVER_IMAGE: png }), send::CONTENT, "\".avi\""),
+        (with(&video, json!({ send::CONTENT: no_moov })), send::DURATION_SECONDS, "cannot be read"),
+        (json!({ send::MSG_TYPE: "video", send::CONTENT: mp4 }), send::COVER_IMAGE, "is required"),
+        (with(&video, json!({ send::COVER_IMAGE: mp4 })), send::COVER_IMAGE, "\".mp4\""),
+        (with(&video, json!({ send::COVER_IMAGE: missing })), send::COVER_IMAGE, "does not exist"),
+        (with(&video, json!({ send::DURATION_SECONDS: true })), send::DURATION_SECONDS, "whole number"),
+    ];
+    let before = emu.stats();
+    for (change, field, says) in cases {
+        let err = refused(&emu, change.clone(), field);
+        assert!(err.message.contains(says), "{change}: expected \"{says}\" in {:?}", err.message);
+        assert!(err.hint.is_some() && err.zh_cn.is_some(), "{change}: {err:?}");
+    }
+    let after = emu.stats();
+    assert_eq!(
+        (after.mobile_lookups, after.uploads, after.batch_send_requests),
+        (before.mobile_lookups, before.uploads, before.batch_send_requests),
+        "nothing was looked up, uploaded or sent"
+    );
+    assert!(emu.requests().iter().all(|r| !r.path.contains("getbymobile") && r.path != "/media/upload"));
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod media;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
