@@ -1,5 +1,6 @@
 //! `host-sim demo`, the README's first command, run as a user runs it: exit 0, every step
-//! and its outputs shown, what the emulator received listed, and no secret printed.
+//! (one message of every template, one to a mobile number) and its outputs shown, what the
+//! emulator received listed, and no secret printed.
 
 mod support;
 
@@ -17,14 +18,26 @@ fn the_demo_runs_end_to_end() {
             "--- Step 2: Text to three users",
             "--- Step 3: Markdown with a title",
             "--- Step 4: Local file",
+            "--- Step 10: Text to mobile numbers",
             r#"invalidUserIds         ["manger01"]"#,
             r#"flowControlledUserIds  ["busy04"]"#,
+            r#"unresolvedMobiles      ["13900000000"]"#,
             "appSecret              \"******\"",
-            "1. sampleText      to manager01",
-            "2. sampleMarkdown  to manager01, staff02",
-            "3. sampleFile      to staff03",
+            "1. sampleText        to manager01",
+            "2. sampleMarkdown    to manager01, staff02",
+            "3. sampleFile        to staff03",
+            "4. sampleImageMsg    to staff02",
+            "5. sampleLink        to staff02",
+            "6. sampleActionCard6 to manager01",
+            "7. sampleAudio       to staff02",
+            "8. sampleVideo       to staff02",
+            "9. sampleText        to staff03",
             "\"fileName\":\"季度报告 Q3.pdf\"",
+            "\"duration\":\"1500\"",
+            "\"videoType\":\"mp4\"",
+            "as voice media",
             "\"tokenRequests\":1",
+            "\"mobileLookups\":2",
             "Demo finished",
         ] {
             assert!(stdout.contains(expected), "{lang}/{abi}: missing {expected:?} in:\n{stdout}");
