@@ -7,6 +7,8 @@
 //! - `POST permissions` with `{"appKey": "...", "permissions": ["..."]}`
 //! - `POST qps-limit` with `{"qpsLimit": 20}`
 //! - `POST mark-read` with `{"processQueryKey": "...", "userId": "..."}`
+//! - `GET group-messages`: what the custom robots' groups received
+//! - `POST clock-skew` with `{"skewMs": 7200000}`
 
 use std::sync::Arc;
 
@@ -35,6 +37,8 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/permissions", post(permissions))
         .route("/qps-limit", post(qps_limit))
         .route("/mark-read", post(mark_read))
+        .route("/group-messages", get(group_messages))
+        .route("/clock-skew", post(clock_skew))
 }
 
 fn ok() -> Response {
@@ -132,6 +136,26 @@ async fn mark_read(State(s): S, body: Result<Json<MarkRead>, JsonRejection>) -> 
             } else {
                 bad("no such delivery to that user")
             }
+        }
+        Err(e) => bad(e.body_text()),
+    }
+}
+
+async fn group_messages(State(s): S) -> Response {
+    Json(s.webhooks.received.snapshot()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockSkew {
+    skew_ms: i64,
+}
+
+async fn clock_skew(State(s): S, body: Result<Json<ClockSkew>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(c)) => {
+            s.webhooks.set_skew_ms(c.skew_ms);
+            ok()
         }
         Err(e) => bad(e.body_text()),
     }

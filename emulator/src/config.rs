@@ -18,6 +18,12 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
 pub const DEFAULT_QPS_LIMIT: u32 = 20;
 /// Default bound on the recorded requests, deliveries and uploads kept in memory.
 pub const DEFAULT_MAX_RECORDED: usize = 100_000;
+/// Messages a custom (webhook) robot may send in any one window (DingTalk: 20 a minute).
+pub const DEFAULT_WEBHOOK_LIMIT: u32 = 20;
+/// The custom robots' rate window (DingTalk: a minute).
+pub const DEFAULT_WEBHOOK_WINDOW: Duration = Duration::from_secs(60);
+/// How long a custom robot that went past its limit is refused (DingTalk: 10 minutes).
+pub const DEFAULT_WEBHOOK_BAN: Duration = Duration::from_secs(600);
 
 /// One enterprise-internal app registered in the fake org.
 #[derive(Clone, PartialEq, Eq)]
@@ -79,6 +85,65 @@ impl std::fmt::Debug for AppConfig {
     }
 }
 
+/// One custom (webhook) robot added to a group chat, with its security settings (安全设置).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// The `access_token` of its webhook URL.
+    pub access_token: String,
+    /// The group it posts to (how [`crate::GroupMessage::group`] names it).
+    pub group: String,
+    /// The signing secret (`SEC...`, 加签); `None` = no signature required. Never printed by
+    /// `Debug`.
+    pub secret: Option<String>,
+    /// Security keywords (自定义关键词, at most 10): a message must contain one; empty = none.
+    pub keywords: Vec<String>,
+    /// The IP addresses or CIDR ranges (IPv4) allowed to send; empty = any.
+    pub allowed_ips: Vec<String>,
+}
+
+impl WebhookConfig {
+    /// A robot of `group` with this token and no security setting.
+    pub fn new(access_token: impl Into<String>, group: impl Into<String>) -> Self {
+        WebhookConfig {
+            access_token: access_token.into(),
+            group: group.into(),
+            secret: None,
+            keywords: Vec::new(),
+            allowed_ips: Vec::new(),
+        }
+    }
+
+    /// The same robot, signing with `secret`.
+    pub fn with_secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// The same robot, requiring one of `keywords`.
+    pub fn with_keywords<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keywords: I) -> Self {
+        self.keywords = keywords.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The same robot, accepting only these addresses or CIDR ranges.
+    pub fn with_allowed_ips<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ips: I) -> Self {
+        self.allowed_ips = ips.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("access_token", &"<redacted>")
+            .field("group", &self.group)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("keywords", &self.keywords)
+            .field("allowed_ips", &self.allowed_ips)
+            .finish()
+    }
+}
+
 /// Everything the emulator needs to start.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -103,6 +168,15 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// Most recorded requests (and deliveries, and uploads) kept; the oldest are dropped.
     pub max_recorded: usize,
+    /// Custom (webhook) robots, served at `POST /robot/send?access_token=...`.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Messages each custom robot may send in any [`EmulatorConfig::webhook_window`]; past it
+    /// the robot is refused (errcode 410100) for [`EmulatorConfig::webhook_ban`].
+    pub webhook_limit: u32,
+    /// The custom robots' rate window (a minute; shorter in tests).
+    pub webhook_window: Duration,
+    /// How long a robot that went past its limit is refused (10 minutes; shorter in tests).
+    pub webhook_ban: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -117,6 +191,10 @@ impl Default for EmulatorConfig {
             qps_limit: DEFAULT_QPS_LIMIT,
             port: 0,
             max_recorded: DEFAULT_MAX_RECORDED,
+            webhooks: Vec::new(),
+            webhook_limit: DEFAULT_WEBHOOK_LIMIT,
+            webhook_window: DEFAULT_WEBHOOK_WINDOW,
+            webhook_ban: DEFAULT_WEBHOOK_BAN,
         }
     }
 }

@@ -24,11 +24,13 @@ pub enum Endpoint {
     MediaUpload,
     /// Old API `POST /topapi/v2/user/getbymobile`.
     GetByMobile,
+    /// Custom (webhook) robot `POST /robot/send?access_token=..` (old-API style answers).
+    RobotSend,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
@@ -36,11 +38,12 @@ impl Endpoint {
         Endpoint::BatchRecall,
         Endpoint::MediaUpload,
         Endpoint::GetByMobile,
+        Endpoint::RobotSend,
     ];
 
     /// True for the old (`oapi`) generation: HTTP 200 and `errcode`/`errmsg` errors.
     pub fn is_old_api(self) -> bool {
-        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload | Endpoint::GetByMobile)
+        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload | Endpoint::GetByMobile | Endpoint::RobotSend)
     }
 
     /// Position in [`Endpoint::ALL`].
@@ -53,6 +56,7 @@ impl Endpoint {
             Endpoint::BatchRecall => 4,
             Endpoint::MediaUpload => 5,
             Endpoint::GetByMobile => 6,
+            Endpoint::RobotSend => 7,
         }
     }
 }
@@ -77,11 +81,12 @@ pub enum Fault {
     /// JSON body is sent.
     MalformedJson,
     /// **Not processed**: the throttling error (new API: HTTP 403
-    /// `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`; old API: HTTP 200 errcode 90018).
-    /// Counted in `stats.throttled`.
+    /// `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`; old API: HTTP 200 errcode 90018;
+    /// custom robot: errcode 410100). Counted in `stats.throttled`.
     Throttle,
     /// **Not processed**: the caller's IP is not on the app's allow-list (new API: HTTP 403
-    /// `Forbidden.AccessDenied.IpNotInWhiteList`; old API: HTTP 200 errcode 60020).
+    /// `Forbidden.AccessDenied.IpNotInWhiteList`; old API: HTTP 200 errcode 60020; custom
+    /// robot: errcode 310000 `ip X.X.X.X not in whitelist`).
     IpNotAllowed,
 }
 

@@ -2,9 +2,10 @@
 //!
 //! It answers the endpoints the DingTalk robot plugin uses (access token in both API
 //! generations, one-to-one robot batchSend with every template, readStatus, batchRecall,
-//! old-API media upload and user lookup by mobile number) exactly as DingTalk does, field by
-//! field and error by error, with per-app rate limiting, faults on demand, stats and a record
-//! of every request.
+//! old-API media upload, user lookup by mobile number, and the custom robots' webhook
+//! `robot/send` with its signature, keywords, IP allow-list and per-minute ban) exactly as
+//! DingTalk does, field by field and error by error, with per-app rate limiting, faults on
+//! demand, stats and a record of every request.
 //!
 //! ```no_run
 //! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
@@ -33,6 +34,7 @@ mod server;
 mod state;
 mod stats;
 mod templates;
+mod webhook;
 
 #[cfg(test)]
 mod tests;
@@ -45,13 +47,15 @@ use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 
 pub use config::{
-    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, EmulatorConfig, PERM_BASE,
-    PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND,
+    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT,
+    DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND,
+    WebhookConfig,
 };
 pub use error::EmulatorError;
 pub use faults::{Endpoint, Fault, FaultRule};
 pub use record::{DeliveredMessage, RecordedPart, RecordedRequest, UploadedMedia};
 pub use stats::Stats;
+pub use webhook::GroupMessage;
 
 use state::Shared;
 
@@ -107,7 +111,7 @@ impl Emulator {
                         let _ = tcp.set_nodelay(true);
                     });
                     tokio::select! {
-                        _ = axum::serve(listener, app) => {}
+                        _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()) => {}
                         _ = stop_rx => {}
                     }
                 });
@@ -152,6 +156,19 @@ impl Emulator {
     /// Every file stored by media upload (bounded by `max_recorded`), oldest first.
     pub fn uploaded(&self) -> Vec<UploadedMedia> {
         self.state.uploads.snapshot()
+    }
+
+    /// Every message the custom robots delivered to their groups (bounded by
+    /// `max_recorded`), oldest first.
+    pub fn group_messages(&self) -> Vec<GroupMessage> {
+        self.state.webhooks.received.snapshot()
+    }
+
+    /// Sets the server's clock `ms` milliseconds ahead of this machine's (negative: behind),
+    /// as a DingTalk whose clock differs from the caller's: signed custom-robot requests are
+    /// checked against it, and every answer's `Date` header tells it.
+    pub fn set_clock_skew_ms(&self, ms: i64) {
+        self.state.webhooks.set_skew_ms(ms);
     }
 
     /// Adds a fault rule; the first matching rule wins.

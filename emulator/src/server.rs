@@ -1,12 +1,13 @@
 //! The router, and the path every request takes: read, fault, handle, record, answer.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use axum::routing::any;
 use serde_json::Value;
@@ -42,6 +43,8 @@ pub(crate) struct Call {
     pub(crate) json: Option<Result<Value, ()>>,
     /// What will be recorded; handlers add multipart parts.
     pub(crate) rec: RecordedRequest,
+    /// The caller's address.
+    pub(crate) peer: Option<IpAddr>,
 }
 
 impl Call {
@@ -76,6 +79,7 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
         .route("/v1.0/robot/otoMessages/batchRecall", ep(Endpoint::BatchRecall))
         .route("/media/upload", ep(Endpoint::MediaUpload))
         .route("/topapi/v2/user/getbymobile", ep(Endpoint::GetByMobile))
+        .route("/robot/send", ep(Endpoint::RobotSend))
         .nest("/_emulator", crate::admin::router())
         .fallback(|State(s): State<Arc<Shared>>, req: Request| dispatch(s, None, req))
         .with_state(state)
@@ -119,7 +123,8 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
         request_id: rid.clone(),
         at,
     };
-    let mut call = Call { rid, headers: parts.headers, query, body, json, rec };
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let mut call = Call { rid, headers: parts.headers, query, body, json, rec, peer };
 
     let Some(endpoint) = endpoint else {
         let reply = Reply::not_found(&call.rid);
@@ -131,6 +136,7 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
         }
         Endpoint::BatchSend => Counters::bump(&state.counters.batch_send_requests, 1),
         Endpoint::GetByMobile => Counters::bump(&state.counters.mobile_lookups, 1),
+        Endpoint::RobotSend => Counters::bump(&state.counters.robot_send_requests, 1),
         _ => {}
     }
     let fault = state.faults.take(endpoint);
@@ -139,7 +145,13 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
         Some(Fault::BadGatewayHtml) => Reply::bad_gateway_html(),
         Some(Fault::Throttle) => {
             Counters::bump(&state.counters.throttled, 1);
-            Reply::throttled(endpoint.is_old_api(), &call.rid)
+            match endpoint {
+                Endpoint::RobotSend => api::webhook::too_fast(&call.rid),
+                _ => Reply::throttled(endpoint.is_old_api(), &call.rid),
+            }
+        }
+        Some(Fault::IpNotAllowed) if endpoint == Endpoint::RobotSend => {
+            api::webhook::ip_not_allowed(&call.peer.map(|ip| ip.to_string()).unwrap_or_default(), &call.rid)
         }
         Some(Fault::IpNotAllowed) => Reply::ip_not_allowed(endpoint.is_old_api(), &call.rid),
         _ => api::handle(&state, endpoint, &mut call).await,
@@ -163,7 +175,7 @@ async fn finish(state: &Shared, mut call: Call, reply: Reply, fault: Option<Faul
     };
     let rid = call.rid;
     state.requests.push(call.rec);
-    match fault {
+    let mut response = match fault {
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
             reply.into_response(&rid)
@@ -171,7 +183,12 @@ async fn finish(state: &Shared, mut call: Call, reply: Reply, fault: Option<Faul
         Some(Fault::CloseMidAnswer) => reply.into_cut_response(&rid),
         Some(Fault::MalformedJson) => reply.malformed().into_response(&rid),
         _ => reply.into_response(&rid),
+    };
+    // The `Date` of the server's clock (which a test may set off from this machine's).
+    if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(state.webhooks.now())) {
+        response.headers_mut().insert(axum::http::header::DATE, date);
     }
+    response
 }
 
 /// The query with secret values replaced.

@@ -13,6 +13,7 @@ use crate::ids;
 use crate::ratelimit::RateLimiter;
 use crate::record::{DeliveredMessage, RecordedRequest, Ring, UploadedMedia};
 use crate::stats::Counters;
+use crate::webhook::Webhooks;
 
 /// An app as the server sees it.
 #[derive(Debug)]
@@ -91,6 +92,7 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     pub(crate) requests: Ring<RecordedRequest>,
     pub(crate) uploads: Ring<UploadedMedia>,
+    pub(crate) webhooks: Webhooks,
 }
 
 impl Shared {
@@ -122,6 +124,7 @@ impl Shared {
             counters: Counters::default(),
             requests: Ring::new(max_recorded),
             uploads: Ring::new(max_recorded),
+            webhooks: Webhooks::new(config, max_recorded)?,
         })
     }
 

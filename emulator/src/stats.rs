@@ -22,8 +22,15 @@ pub struct Stats {
     pub uploads: u64,
     /// Requests to `topapi/v2/user/getbymobile`, failed ones included.
     pub mobile_lookups: u64,
-    /// Requests answered with the throttling error (rate limit or `Fault::Throttle`).
+    /// Requests answered with the throttling error (rate limit or `Fault::Throttle`; for the
+    /// custom robots, errcode 410100, bans included).
     pub throttled: u64,
+    /// Requests to the custom robots' `robot/send`, failed ones included.
+    pub robot_send_requests: u64,
+    /// Messages the custom robots delivered to their groups.
+    pub webhook_messages: u64,
+    /// Times a custom robot went past its per-minute limit and was banned.
+    pub webhook_bans: u64,
 }
 
 /// The live counters.
@@ -37,6 +44,9 @@ pub(crate) struct Counters {
     pub(crate) uploads: AtomicU64,
     pub(crate) mobile_lookups: AtomicU64,
     pub(crate) throttled: AtomicU64,
+    pub(crate) robot_send_requests: AtomicU64,
+    pub(crate) webhook_messages: AtomicU64,
+    pub(crate) webhook_bans: AtomicU64,
 }
 
 impl Counters {
@@ -58,6 +68,9 @@ impl Counters {
             uploads: self.uploads.load(Ordering::Relaxed),
             mobile_lookups: self.mobile_lookups.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
+            robot_send_requests: self.robot_send_requests.load(Ordering::Relaxed),
+            webhook_messages: self.webhook_messages.load(Ordering::Relaxed),
+            webhook_bans: self.webhook_bans.load(Ordering::Relaxed),
         }
     }
 }

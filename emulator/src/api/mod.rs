@@ -4,6 +4,7 @@ mod media;
 mod robot;
 mod token;
 mod user;
+pub(crate) mod webhook;
 
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
@@ -26,6 +27,7 @@ pub(crate) async fn handle(state: &Shared, endpoint: Endpoint, call: &mut Call) 
         Endpoint::BatchRecall => robot::batch_recall(state, call),
         Endpoint::MediaUpload => media::upload(state, call).await,
         Endpoint::GetByMobile => user::get_by_mobile(state, call),
+        Endpoint::RobotSend => webhook::robot_send(state, call),
     }
 }
 

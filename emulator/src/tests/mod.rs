@@ -6,6 +6,7 @@ mod new_api;
 mod old_api;
 mod rate_limit;
 mod tokens;
+mod webhook;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
