@@ -43,6 +43,38 @@ pub mod code {
     /// it (`sentUserIds`), who did not (`unsentUserIds`) and whose batch may or may not have
     /// gone out (`unknownUserIds`).
     pub const PARTIALLY_SENT: &str = "PARTIALLY_SENT";
+    /// A custom robot refused the signature: a wrong secret, or this machine's clock is off.
+    pub const SIGNATURE_MISMATCH: &str = "SIGNATURE_MISMATCH";
+    /// The message contains none of the custom robot's security keywords.
+    pub const KEYWORD_MISSING: &str = "KEYWORD_MISSING";
+}
+
+/// How a custom (webhook) robot refused a message: DingTalk's errcode, read in the user's
+/// words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookRefusal {
+    /// 310000 `sign not match` or `invalid timestamp`.
+    Signature {
+        /// DingTalk named the timestamp (more than an hour off its clock).
+        timestamp: bool,
+        /// Whether the plugin signed the request (a secret was given).
+        signed: bool,
+        /// This machine's clock minus DingTalk's, in seconds, from the answer's `Date` header.
+        skew_seconds: Option<i64>,
+    },
+    /// 310000 `ip X not in whitelist`.
+    IpNotAllowed {
+        /// The address DingTalk saw.
+        ip: Option<String>,
+    },
+    /// 410100: more than 20 messages in a minute; the robot is banned for 10 minutes.
+    TooFast,
+    /// 300001, 300005, 400101: DingTalk does not know the webhook's `access_token`.
+    TokenUnknown,
+    /// 400102, 400106, 400013: the robot is disabled or gone, or the group is dissolved.
+    RobotUnusable,
+    /// 430101 to 430104: DingTalk found the content unsafe.
+    Content,
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
@@ -200,6 +232,46 @@ pub enum Error {
         batch: (usize, usize),
     },
 
+    /// The handle names a custom robot that was not connected in this process.
+    #[error("the custom robot handle in `{field}` is not a live connection")]
+    WebhookNotConnected {
+        /// The field holding the handle.
+        field: String,
+    },
+
+    /// The message contains none of the custom robot's security keywords: refused before
+    /// sending (`field` names where to add one) or by DingTalk (errcode 310000).
+    #[error("the message contains none of the robot's keywords")]
+    KeywordMissing {
+        /// The field to put a keyword in, when the plugin refused it before sending.
+        field: Option<String>,
+        /// The keywords configured on the connection.
+        keywords: Vec<String>,
+        /// DingTalk's answer, when DingTalk refused it.
+        upstream: Option<Box<Upstream>>,
+    },
+
+    /// A custom robot refused the message.
+    #[error("the custom robot refused the message: {refusal:?}")]
+    WebhookRefused {
+        /// What DingTalk's errcode means.
+        refusal: WebhookRefusal,
+        /// DingTalk's answer.
+        upstream: Box<Upstream>,
+    },
+
+    /// Sending now would pass the custom robot's per-minute budget, and no room frees within
+    /// the timeout: nothing was sent.
+    #[error("no room in the robot's {per_minute} messages a minute within {timeout_seconds} s")]
+    WebhookBudget {
+        /// The messages a minute allowed.
+        per_minute: u32,
+        /// How long until room frees, when known.
+        wait_seconds: Option<u64>,
+        /// The timeout in force.
+        timeout_seconds: u64,
+    },
+
     /// Another error, with structured facts for the flow (the error document's `details`).
     #[error("{error}")]
     Detailed {
@@ -254,6 +326,16 @@ impl Error {
             Error::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
             Error::SendOutcomeUnknown { .. } => code::SEND_OUTCOME_UNKNOWN,
             Error::DingTalk(_) => code::DINGTALK_ERROR,
+            Error::WebhookNotConnected { .. } => code::ROBOT_NOT_CONNECTED,
+            Error::KeywordMissing { .. } => code::KEYWORD_MISSING,
+            Error::WebhookBudget { .. } => code::THROTTLED,
+            Error::WebhookRefused { refusal, .. } => match refusal {
+                WebhookRefusal::Signature { .. } => code::SIGNATURE_MISMATCH,
+                WebhookRefusal::IpNotAllowed { .. } => code::IP_NOT_ALLOWED,
+                WebhookRefusal::TooFast => code::THROTTLED,
+                WebhookRefusal::TokenUnknown => code::AUTH_FAILED,
+                WebhookRefusal::RobotUnusable | WebhookRefusal::Content => code::DINGTALK_ERROR,
+            },
             Error::Cancelled { .. } => codes::CANCELLED,
             Error::Internal(_) => codes::INTERNAL,
         }
@@ -262,7 +344,10 @@ impl Error {
     /// The input field at fault, if one is.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::InvalidInput { field, .. } | Error::RobotNotConnected { field } => Some(field),
+            Error::InvalidInput { field, .. }
+            | Error::RobotNotConnected { field }
+            | Error::WebhookNotConnected { field }
+            | Error::KeywordMissing { field: Some(field), .. } => Some(field),
             Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.field(),
             _ => None,
         }
@@ -279,7 +364,9 @@ impl Error {
             | Error::BadResponse { upstream: u, .. }
             | Error::Redirected { upstream: u, .. }
             | Error::WrongEndpoint { upstream: u, .. }
-            | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u.as_ref()),
+            | Error::SendOutcomeUnknown { upstream: u, .. }
+            | Error::WebhookRefused { upstream: u, .. }
+            | Error::KeywordMissing { upstream: Some(u), .. } => Some(u.as_ref()),
             Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.upstream(),
             _ => None,
         }
@@ -434,6 +521,28 @@ impl Error {
                     ),
                 }
             }
+            Error::WebhookNotConnected { field } => Explanation {
+                message: text!(en: format!("`{field}` is not a custom robot connected in this run."), zh: format!("`{field}` 不是本次运行中已建立连接的自定义机器人对象。")),
+                hint: text!(en: "Add \"Create custom robot connection\" before this step and pass its output `robot` here.", zh: "请先使用“建立自定义机器人连接”，并把它输出的 robot 对象传到这里。"),
+            },
+            Error::KeywordMissing { keywords, upstream, .. } => keyword_words(keywords, upstream.is_some()),
+            Error::WebhookBudget { per_minute, wait_seconds, timeout_seconds } => {
+                let (en, zh) = match wait_seconds {
+                    Some(w) => (format!("room frees only in {w} s"), format!("{w} 秒后才有余量")),
+                    None => ("no room freed".to_string(), "一直没有余量".to_string()),
+                };
+                Explanation {
+                    message: text!(
+                        en: format!("Sending now would pass the robot's {per_minute} messages a minute, and {en}, past the {timeout_seconds} s timeout. Nothing was sent."),
+                        zh: format!("现在发送会超过该机器人每分钟 {per_minute} 条的限额，而{zh}，超过了 {timeout_seconds} 秒的超时。未发送任何内容。")
+                    ),
+                    hint: text!(
+                        en: "DingTalk bans a custom robot for 10 minutes past 20 messages a minute, so the plugin waits instead of sending: raise timeoutSeconds to let it wait longer, or send fewer messages (several lines fit in one Markdown message). Other flows using the same webhook count too.",
+                        zh: "自定义机器人每分钟超过 20 条会被钉钉限流 10 分钟，所以插件会等待而不是直接发送：可调大 timeoutSeconds 让它多等一会儿，或减少消息条数（多条内容可合并为一条 Markdown 消息）。使用同一 Webhook 的其他流程也计入限额。"
+                    ),
+                }
+            }
+            Error::WebhookRefused { refusal, upstream } => webhook_words(refusal, upstream),
             Error::Detailed { error, .. } => error.words(),
             Error::Internal(why) => Explanation {
                 message: text!(en: format!("Internal error in the DingTalk robot plugin: {why}"), zh: format!("钉钉机器人插件内部错误：{why}")),
@@ -460,6 +569,177 @@ impl Error {
                 _ => None,
             },
         }
+    }
+}
+
+/// A keyword refusal, before sending (`by_dingtalk` false) or by DingTalk.
+fn keyword_words(keywords: &[String], by_dingtalk: bool) -> Explanation {
+    let (list_en, list_zh) = (keywords.join(", "), keywords.join("、"));
+    match (by_dingtalk, keywords.is_empty()) {
+        (false, _) => Explanation {
+            message: text!(
+                en: format!("The message contains none of the robot's keywords ({list_en}), so DingTalk would refuse it (errcode 310000). Nothing was sent."),
+                zh: format!("消息中不含该机器人的任何关键词（{list_zh}），钉钉会拒收（错误码 310000）。未发送任何内容。")
+            ),
+            hint: text!(
+                en: "Put one of the keywords in the message (its content or title), or correct the keywords on \"Create custom robot connection\" to match the robot's security settings.",
+                zh: "请在消息（内容或标题）中加入其中一个关键词，或按机器人的安全设置修正“建立自定义机器人连接”中的关键词。"
+            ),
+        },
+        (true, true) => Explanation {
+            message: text!(
+                en: "DingTalk refused the message: it contains none of the robot's security keywords (errcode 310000 keywords not in content).",
+                zh: "钉钉拒收了消息：消息中不含机器人的任何安全关键词（错误码 310000 keywords not in content）。"
+            ),
+            hint: text!(
+                en: "The robot uses keywords (自定义关键词, in the group's robot settings): put one in the message, and list them under keywords on \"Create custom robot connection\" so that every message is checked before it is sent.",
+                zh: "该机器人设置了自定义关键词（见群设置中的机器人安全设置）：请在消息中加入其中一个，并把它们填入“建立自定义机器人连接”的关键词，以便每条消息发送前都先检查。"
+            ),
+        },
+        (true, false) => Explanation {
+            message: text!(
+                en: format!("DingTalk refused the message: it contains none of the robot's security keywords (errcode 310000), though it contains one of the keywords on the connection ({list_en})."),
+                zh: format!("钉钉拒收了消息：消息中不含机器人的安全关键词（错误码 310000），尽管它含有连接中填写的关键词（{list_zh}）。")
+            ),
+            hint: text!(
+                en: "The keywords on \"Create custom robot connection\" differ from the robot's in the group's robot settings (自定义关键词): make them the same.",
+                zh: "“建立自定义机器人连接”中的关键词与群机器人安全设置中的自定义关键词不一致，请改为一致。"
+            ),
+        },
+    }
+}
+
+/// "2 h 5 min ahead of" / "40 s behind" DingTalk's clock, in both languages.
+fn skew_words(skew_seconds: i64) -> (String, String) {
+    let s = skew_seconds.unsigned_abs();
+    let (en, zh) = if s >= 3600 {
+        (format!("{} h {} min", s / 3600, s % 3600 / 60), format!("{} 小时 {} 分钟", s / 3600, s % 3600 / 60))
+    } else if s >= 60 {
+        (format!("{} min {} s", s / 60, s % 60), format!("{} 分 {} 秒", s / 60, s % 60))
+    } else {
+        (format!("{s} s"), format!("{s} 秒"))
+    };
+    if skew_seconds >= 0 {
+        (format!("{en} ahead of"), format!("比钉钉快 {zh}"))
+    } else {
+        (format!("{en} behind"), format!("比钉钉慢 {zh}"))
+    }
+}
+
+/// The skew past which a clock is worth blaming: DingTalk takes an hour either way, and a
+/// `Date` header tells whole seconds.
+const SKEW_WORTH_NAMING_SECONDS: u64 = 60;
+
+/// What a custom robot's refusal means to the user.
+fn webhook_words(refusal: &WebhookRefusal, upstream: &Upstream) -> Explanation {
+    let said = upstream.message.as_deref().unwrap_or_default();
+    match refusal {
+        WebhookRefusal::Signature { signed: false, .. } => Explanation {
+            message: text!(
+                en: format!("DingTalk refused the message: the robot signs its messages (加签) and no secret was given ({said})."),
+                zh: format!("钉钉拒收了消息：该机器人启用了加签，但没有填写密钥（{said}）。")
+            ),
+            hint: text!(
+                en: "Fill in the robot's secret (it starts with SEC; group settings > robots > the custom robot > security settings > 加签) on \"Create custom robot connection\".",
+                zh: "请在“建立自定义机器人连接”中填写机器人的加签密钥（以 SEC 开头，见群设置 > 机器人 > 该自定义机器人 > 安全设置 > 加签）。"
+            ),
+        },
+        WebhookRefusal::Signature { timestamp, skew_seconds, .. } => {
+            let clock_off = skew_seconds.is_some_and(|s| s.unsigned_abs() >= SKEW_WORTH_NAMING_SECONDS);
+            let (clock_en, clock_zh) = match skew_seconds {
+                Some(s) if clock_off => {
+                    let (en, zh) = skew_words(*s);
+                    (
+                        format!(" This machine's clock is {en} DingTalk's (by the Date of its answer)."),
+                        format!("本机时钟{zh}（据钉钉响应的 Date）。"),
+                    )
+                }
+                Some(s) => (
+                    format!(
+                        " This machine's clock agrees with DingTalk's (within {} s), so the secret is the likely cause.",
+                        s.unsigned_abs().max(1)
+                    ),
+                    format!("本机时钟与钉钉一致（相差不超过 {} 秒），原因应是密钥不对。", s.unsigned_abs().max(1)),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let (what_en, what_zh) = if *timestamp {
+                ("its timestamp is more than an hour off DingTalk's clock", "签名时间戳与钉钉时间相差超过 1 小时")
+            } else {
+                ("the signature does not match the robot's secret", "签名与机器人的密钥不匹配")
+            };
+            let (hint_en, hint_zh) = if clock_off || *timestamp {
+                (
+                    "Set this machine's clock right (turn on automatic time synchronization), then run the step again; if it is right, copy the secret again.",
+                    "请校准本机时间（开启自动同步时间）后重新运行该步骤；若时间无误，请重新复制密钥。",
+                )
+            } else {
+                (
+                    "Copy the secret again from the group's robot settings (安全设置 > 加签): the whole SEC... text, without spaces, of this very robot.",
+                    "请从群机器人的安全设置（加签）中重新复制密钥：以 SEC 开头的完整文本，不带空格，且属于这个机器人。",
+                )
+            };
+            Explanation {
+                message: text!(
+                    en: format!("DingTalk refused the signature: {what_en} (errcode 310000 {said}).{clock_en}"),
+                    zh: format!("钉钉拒绝了签名：{what_zh}（错误码 310000 {said}）。{clock_zh}")
+                ),
+                hint: text!(en: hint_en, zh: hint_zh),
+            }
+        }
+        WebhookRefusal::IpNotAllowed { ip } => {
+            let ip = ip.as_deref().unwrap_or("?");
+            Explanation {
+                message: text!(
+                    en: format!("DingTalk refused the message: this machine's address ({ip}) is not on the robot's IP allow-list (errcode 310000)."),
+                    zh: format!("钉钉拒收了消息：本机地址（{ip}）不在机器人的 IP 白名单中（错误码 310000）。")
+                ),
+                hint: text!(
+                    en: "Add the address to the robot's security settings (IP 地址（段）) in the group's robot settings, or run the flow from an allowed network.",
+                    zh: "请在群机器人的安全设置中把该地址加入“IP 地址（段）”，或在允许的网络中运行流程。"
+                ),
+            }
+        }
+        WebhookRefusal::TooFast => Explanation {
+            message: text!(
+                en: format!("DingTalk refused the message: the robot sent more than 20 messages in a minute and is banned for 10 minutes (errcode 410100 {said})."),
+                zh: format!("钉钉拒收了消息：该机器人一分钟内发送超过 20 条，被限流 10 分钟（错误码 410100 {said}）。")
+            ),
+            hint: text!(
+                en: "Wait 10 minutes before sending again. The plugin keeps each connection under messagesPerMinute, so another flow or program using the same webhook probably sent too: give them one connection, or lower messagesPerMinute.",
+                zh: "请等待 10 分钟后再发送。插件会让每个连接保持在 messagesPerMinute 以内，因此可能是使用同一 Webhook 的其他流程或程序也在发送：请让它们共用一个连接，或调低 messagesPerMinute。"
+            ),
+        },
+        WebhookRefusal::TokenUnknown => Explanation {
+            message: text!(
+                en: format!("DingTalk does not know this webhook's access_token ({said}): the robot was removed from the group, or the URL is incomplete."),
+                zh: format!("钉钉不认识该 Webhook 的 access_token（{said}）：机器人可能已从群中移除，或地址不完整。")
+            ),
+            hint: text!(
+                en: "Copy the webhook URL again from the group's settings > robots > the custom robot, whole.",
+                zh: "请从群设置 > 机器人 > 该自定义机器人中重新完整复制 Webhook 地址。"
+            ),
+        },
+        WebhookRefusal::RobotUnusable => Explanation {
+            message: text!(
+                en: format!("DingTalk refused the message: {said} (the robot is disabled or no longer in the group, or the group was dissolved)."),
+                zh: format!("钉钉拒收了消息：{said}（机器人已停用或不在群中，或群已解散）。")
+            ),
+            hint: text!(
+                en: "Check the robot in the group's settings > robots: enable it, or add a custom robot again and use its new webhook URL.",
+                zh: "请在群设置 > 机器人中检查该机器人：启用它，或重新添加自定义机器人并使用新的 Webhook 地址。"
+            ),
+        },
+        WebhookRefusal::Content => Explanation {
+            message: text!(
+                en: format!("DingTalk refused the content as unsafe: {said}."),
+                zh: format!("钉钉认为消息内容不安全而拒收：{said}。")
+            ),
+            hint: text!(
+                en: "Remove or change the link, text or picture DingTalk flags, then send again.",
+                zh: "请删除或修改被钉钉判定的链接、文字或图片后再发送。"
+            ),
+        },
     }
 }
 

@@ -6,7 +6,11 @@
 //!
 //! * `dingtalk.robot.connect` ([`actions::connect`]): AppKey + AppSecret -> a robot object;
 //! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs +
-//!   template + content -> invalid and flow-controlled user IDs.
+//!   template + content -> invalid and flow-controlled user IDs;
+//! * `dingtalk.robot.connect_webhook` ([`actions::connect_webhook`]): a group's custom robot
+//!   (webhook URL + signing secret) -> a custom robot object;
+//! * `dingtalk.robot.send_webhook_message` ([`actions::send_webhook`]): custom robot object +
+//!   template + @mentions -> one signed message to the group.
 //!
 //! Each action is defined once in [`actions`] (fields, labels, validation, execution); the
 //! manifest is generated from those definitions. [`dingtalk`] is the HTTP client, with one

@@ -115,16 +115,10 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const TIMEOUT_SECONDS: Field<Integer> = Field {
-        name: super::TIMEOUT_SECONDS,
-        label: text!(en: "Timeout (seconds)", zh: "超时（秒）"),
-        help: text!(
-            en: "How long each call to DingTalk may take, retries included.",
-            zh: "每次调用钉钉（含重试）最多可用的时间。"
-        ),
-        kind: Integer::new(1, 300, 30),
-        visible_when: None,
-    };
+    pub(super) const TIMEOUT_SECONDS: Field<Integer> = timeout_field(text!(
+        en: "How long each call to DingTalk may take, retries included.",
+        zh: "每次调用钉钉（含重试）最多可用的时间。"
+    ));
 
     pub(super) const QPS_LIMIT: Field<Integer> = Field {
         name: super::QPS_LIMIT,
@@ -146,6 +140,18 @@ mod form {
         ),
         schema: robot_schema,
     };
+}
+
+/// The timeout field of a connection (its name, label and bounds), with the help that says
+/// what its time covers.
+pub(crate) const fn timeout_field(help: rpa_plugin_abi::Text) -> Field<Integer> {
+    Field {
+        name: TIMEOUT_SECONDS,
+        label: text!(en: "Timeout (seconds)", zh: "超时（秒）"),
+        help,
+        kind: Integer::new(1, 300, 30),
+        visible_when: None,
+    }
 }
 
 /// Connect's inputs, read and checked.

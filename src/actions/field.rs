@@ -348,6 +348,8 @@ pub const MAX_RECIPIENTS_TEXT: usize = 128 * 1024;
 pub const MAX_USER_ID_LEN: usize = 64;
 /// The longest mobile number read (characters, separators included).
 pub const MAX_MOBILE_LEN: usize = 24;
+/// The longest security keyword read.
+pub const MAX_KEYWORD_LEN: usize = 32;
 
 /// Characters that look like nothing and arrive with copied IDs: zero-width spaces and
 /// joiners, the word joiner and the byte-order mark.
@@ -361,6 +363,8 @@ pub(crate) enum Receiver {
     /// Mobile numbers: digits, an optional leading `+` and `-` between groups; spaces and
     /// brackets are dropped and a `+86` prefix is removed from mainland numbers.
     Mobile,
+    /// Words (a custom robot's security keywords): any text of at most 32 characters.
+    Keyword,
 }
 
 impl Receiver {
@@ -369,6 +373,16 @@ impl Receiver {
         match self {
             Receiver::UserId => text!(en: format!("User ID #{i}"), zh: format!("第 {i} 个用户 ID")),
             Receiver::Mobile => text!(en: format!("Mobile number #{i}"), zh: format!("第 {i} 个手机号")),
+            Receiver::Keyword => text!(en: format!("Keyword #{i}"), zh: format!("第 {i} 个关键词")),
+        }
+    }
+
+    /// The longest entry.
+    fn max_len(self) -> usize {
+        match self {
+            Receiver::UserId => MAX_USER_ID_LEN,
+            Receiver::Mobile => MAX_MOBILE_LEN,
+            Receiver::Keyword => MAX_KEYWORD_LEN,
         }
     }
 
@@ -376,6 +390,7 @@ impl Receiver {
         match self {
             Receiver::UserId => text!(en: "user IDs", zh: "用户 ID"),
             Receiver::Mobile => text!(en: "mobile numbers", zh: "手机号"),
+            Receiver::Keyword => text!(en: "keywords", zh: "关键词"),
         }
     }
 }
@@ -399,10 +414,7 @@ impl Kind for Recipients {
     const REQUIRED: bool = false;
 
     fn schema(&self) -> Value {
-        let item_max = match self.of {
-            Receiver::UserId => MAX_USER_ID_LEN,
-            Receiver::Mobile => MAX_MOBILE_LEN,
-        };
+        let item_max = self.of.max_len();
         json!({
             "type": ["array", "string"],
             "items": { "type": "string", "minLength": 1, "maxLength": item_max },
@@ -477,8 +489,8 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
                     let piece = unquote(piece);
                     let words: Vec<&str> = match of {
                         Receiver::UserId => piece.split(char::is_whitespace).filter(|s| !s.is_empty()).collect(),
-                        Receiver::Mobile if piece.is_empty() => Vec::new(),
-                        Receiver::Mobile => vec![piece],
+                        Receiver::Mobile | Receiver::Keyword if piece.is_empty() => Vec::new(),
+                        Receiver::Mobile | Receiver::Keyword => vec![piece],
                     };
                     for word in words {
                         if items.len() == MAX_RECIPIENT_ITEMS {
@@ -511,6 +523,13 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
         let entry = match of {
             Receiver::UserId => user_id(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
             Receiver::Mobile => mobile(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
+            Receiver::Keyword if entry.chars().count() > MAX_KEYWORD_LEN => {
+                return Err(bad(
+                    format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth.en),
+                    format!("{}超过 {MAX_KEYWORD_LEN} 个字符。", nth.zh_cn),
+                ));
+            }
+            Receiver::Keyword => entry.to_string(),
         };
         if seen.insert(entry.clone()) {
             list.push(entry);
@@ -726,41 +745,85 @@ const MAX_BUTTONS_TEXT: usize = 16 * 1024;
 /// as JSON text (a single object is one button).
 pub(crate) struct Buttons;
 
+/// The buttons' words in messages.
+const BUTTON_ITEMS: Items = Items {
+    noun: text!(en: "Button", zh: "按钮"),
+    keys: &["title", "url"],
+    max: MAX_BUTTONS,
+    max_text: MAX_BUTTONS_TEXT,
+    example: text!(
+        en: "Buttons must be a list such as [{\"title\": \"Open\", \"url\": \"https://example.com\"}].",
+        zh: "按钮应为列表，如 [{\"title\": \"查看\", \"url\": \"https://example.com\"}]。"
+    ),
+    whole: text!(en: "An action card", zh: "卡片"),
+};
+
 impl Kind for Buttons {
     type Value = Vec<Button>;
     const REQUIRED: bool = true;
 
     fn schema(&self) -> Value {
-        json!({
-            "type": ["array", "string"],
-            "items": {
-                "type": "object",
-                "properties": {
-                    "title": { "type": "string", "minLength": 1, "maxLength": MAX_BUTTON_TITLE_CHARS },
-                    "url": { "type": "string", "minLength": 1, "maxLength": MAX_LINK_CHARS }
-                },
-                "required": ["title", "url"],
-                "additionalProperties": false
-            },
-            "minItems": 1,
-            "maxItems": MAX_BUTTONS,
-            "maxLength": MAX_BUTTONS_TEXT
-        })
+        BUTTON_ITEMS.schema(&[("title", MAX_BUTTON_TITLE_CHARS), ("url", MAX_LINK_CHARS)])
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<Button>> {
+        let items = BUTTON_ITEMS.read(name, raw, p)?;
+        let mut buttons = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let title = BUTTON_ITEMS.text(name, i + 1, item, "title", MAX_BUTTON_TITLE_CHARS, p)?;
+            let url = BUTTON_ITEMS.link(name, i + 1, item, "url", link, p)?;
+            buttons.push(Button { title, url });
+        }
+        Ok(buttons)
+    }
+}
+
+/// A list of small objects typed into a form (buttons, feed links): a JSON list of objects
+/// with exactly `keys`, or the same as JSON text; a single object is one item.
+pub(crate) struct Items {
+    /// What one item is called ("Button").
+    pub(crate) noun: Text,
+    /// Its keys, each text.
+    pub(crate) keys: &'static [&'static str],
+    /// The most items.
+    pub(crate) max: usize,
+    /// The longest JSON text read.
+    pub(crate) max_text: usize,
+    /// The list's shape, as an example.
+    pub(crate) example: Text,
+    /// What holds the items ("An action card"), for the count message.
+    pub(crate) whole: Text,
+}
+
+impl Items {
+    /// The schema: a list (or JSON text) of objects with these text keys and lengths.
+    pub(crate) fn schema(&self, keys: &[(&str, usize)]) -> Value {
+        let properties: serde_json::Map<String, Value> = keys
+            .iter()
+            .map(|(k, max)| (k.to_string(), json!({ "type": "string", "minLength": 1, "maxLength": max })))
+            .collect();
+        json!({
+            "type": ["array", "string"],
+            "items": { "type": "object", "properties": properties, "required": self.keys, "additionalProperties": false },
+            "minItems": 1,
+            "maxItems": self.max,
+            "maxLength": self.max_text
+        })
+    }
+
+    /// The items, each an object with no key but `keys`, 1 to `max` of them.
+    pub(crate) fn read(
+        &self,
+        name: &str,
+        raw: Option<&Value>,
+        p: &Params<'_>,
+    ) -> Result<Vec<serde_json::Map<String, Value>>> {
         let raw = raw.ok_or_else(|| p.missing(name))?;
-        let bad = |en: String, zh: String| p.error(name, text!(en: en, zh: zh));
-        let shape = || {
-            bad(
-                "Buttons must be a list such as [{\"title\": \"Open\", \"url\": \"https://example.com\"}].".into(),
-                "按钮应为列表，如 [{\"title\": \"查看\", \"url\": \"https://example.com\"}]。".into(),
-            )
-        };
+        let shape = || p.error(name, self.example.clone());
         let parsed;
         let value = match raw {
             Value::String(text) => {
-                p.check_length(name, text, MAX_BUTTONS_TEXT)?;
+                p.check_length(name, text, self.max_text)?;
                 parsed = serde_json::from_str::<Value>(text.trim()).map_err(|_| shape())?;
                 &parsed
             }
@@ -771,56 +834,189 @@ impl Kind for Buttons {
             Value::Object(_) => vec![value],
             _ => return Err(shape()),
         };
-        if items.is_empty() || items.len() > MAX_BUTTONS {
-            return Err(bad(
-                format!("An action card has 1 to {MAX_BUTTONS} buttons; got {}.", items.len()),
-                format!("卡片按钮应为 1 到 {MAX_BUTTONS} 个，当前为 {} 个。", items.len()),
+        let (noun, whole, max) = (&self.noun, &self.whole, self.max);
+        if items.is_empty() || items.len() > max {
+            let got = items.len();
+            return Err(p.error(
+                name,
+                text!(
+                    en: format!("{} has 1 to {max} {}s; got {got}.", whole.en, noun.en.to_lowercase()),
+                    zh: format!("{}{}应为 1 到 {max} 个，当前为 {got} 个。", whole.zh_cn, noun.zh_cn)
+                ),
             ));
         }
-        let mut buttons = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
+        let keys = self.keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
             let n = i + 1;
             let Value::Object(fields) = item else { return Err(shape()) };
-            if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "title" | "url")) {
+            if let Some(other) = fields.keys().find(|k| !self.keys.contains(&k.as_str())) {
                 let other = shorten(other);
-                return Err(bad(
-                    format!("Button #{n} has \"{other}\"; a button has exactly \"title\" and \"url\"."),
-                    format!("第 {n} 个按钮含有“{other}”；按钮只有 \"title\" 和 \"url\" 两项。"),
-                ));
-            }
-            let text_of = |key: &str| fields.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-            let Some(title) = text_of("title") else {
-                return Err(bad(
-                    format!("Button #{n} has no \"title\" text."),
-                    format!("第 {n} 个按钮缺少 \"title\" 文本。"),
-                ));
-            };
-            if title.chars().count() > MAX_BUTTON_TITLE_CHARS {
-                return Err(bad(
-                    format!("The title of button #{n} is longer than {MAX_BUTTON_TITLE_CHARS} characters."),
-                    format!("第 {n} 个按钮的标题超过 {MAX_BUTTON_TITLE_CHARS} 个字符。"),
-                ));
-            }
-            let Some(url) = text_of("url") else {
-                return Err(bad(
-                    format!("Button #{n} has no \"url\" text."),
-                    format!("第 {n} 个按钮缺少 \"url\" 文本。"),
-                ));
-            };
-            let Some(url) = (url.chars().count() <= MAX_LINK_CHARS).then(|| link(url)).flatten() else {
-                let shown = crate::redact::url(&shorten(url));
-                return Err(bad(
-                    format!(
-                        "The url of button #{n} (\"{shown}\") is not a web link: it must start with https:// or http:// (or dingtalk://)."
-                    ),
-                    format!(
-                        "第 {n} 个按钮的链接（“{shown}”）不是网页链接：应以 https:// 或 http://（或 dingtalk://）开头。"
+                return Err(p.error(
+                    name,
+                    text!(
+                        en: format!("{} #{n} has \"{other}\"; a {} has exactly {}.", noun.en, noun.en.to_lowercase(), keys.join(" and ")),
+                        zh: format!("第 {n} 个{}含有“{other}”；{}只有 {} 这几项。", noun.zh_cn, noun.zh_cn, keys.join("、"))
                     ),
                 ));
-            };
-            buttons.push(Button { title: title.to_string(), url });
+            }
+            out.push(fields.clone());
         }
-        Ok(buttons)
+        Ok(out)
+    }
+
+    /// Item `n`'s text under `key`, trimmed, at most `max_chars`.
+    pub(crate) fn text(
+        &self,
+        name: &str,
+        n: usize,
+        item: &serde_json::Map<String, Value>,
+        key: &str,
+        max_chars: usize,
+        p: &Params<'_>,
+    ) -> Result<String> {
+        let noun = &self.noun;
+        let Some(value) = item.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) else {
+            return Err(p.error(
+                name,
+                text!(en: format!("{} #{n} has no \"{key}\" text.", noun.en), zh: format!("第 {n} 个{}缺少 \"{key}\" 文本。", noun.zh_cn)),
+            ));
+        };
+        if value.chars().count() > max_chars {
+            return Err(p.error(
+                name,
+                text!(
+                    en: format!("The {key} of {} #{n} is longer than {max_chars} characters.", noun.en.to_lowercase()),
+                    zh: format!("第 {n} 个{}的 {key} 超过 {max_chars} 个字符。", noun.zh_cn)
+                ),
+            ));
+        }
+        Ok(value.to_string())
+    }
+
+    /// Item `n`'s link under `key`, as `check` accepts it (a web link, an image URL).
+    pub(crate) fn link(
+        &self,
+        name: &str,
+        n: usize,
+        item: &serde_json::Map<String, Value>,
+        key: &str,
+        check: fn(&str) -> Option<String>,
+        p: &Params<'_>,
+    ) -> Result<String> {
+        let text = self.text(name, n, item, key, MAX_LINK_CHARS, p)?;
+        check(&text).ok_or_else(|| {
+            let shown = crate::redact::url(&shorten(&text));
+            let noun = &self.noun;
+            p.error(
+                name,
+                text!(
+                    en: format!(
+                        "The {key} of {} #{n} (\"{shown}\") is not a web link: it must start with https:// or http://{}.",
+                        noun.en.to_lowercase(),
+                        if key == "url" { " (or dingtalk://)" } else { "" }
+                    ),
+                    zh: format!(
+                        "第 {n} 个{}的 {key}（“{shown}”）不是网页链接：应以 https:// 或 http://{}开头。",
+                        noun.zh_cn,
+                        if key == "url" { "（或 dingtalk://）" } else { "" }
+                    )
+                ),
+            )
+        })
+    }
+}
+
+/// A list of text read by the receiver-list rules ([`Recipients`]) that holds at most `max`
+/// entries: the people a message mentions, a robot's keywords.
+pub(crate) struct ShortList {
+    pub(crate) of: Receiver,
+    pub(crate) max: usize,
+}
+
+impl Kind for ShortList {
+    type Value = Vec<String>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        let mut schema = Recipients { of: self.of }.schema();
+        schema["maxItems"] = json!(self.max);
+        schema["maxLength"] = json!(self.max * (self.of.max_len() + 4) + 16);
+        schema
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<String>> {
+        let list = Recipients { of: self.of }.read(name, raw, p)?;
+        if list.len() > self.max {
+            let (kind, max, got) = (self.of.plural(), self.max, list.len());
+            return Err(p.error(
+                name,
+                text!(
+                    en: format!("{got} different {} are given; at most {max} are taken.", kind.en),
+                    zh: format!("共 {got} 个不同的{}，最多 {max} 个。", kind.zh_cn)
+                ),
+            ));
+        }
+        Ok(list)
+    }
+}
+
+/// Yes or no: `true`/`false`, or the same as text; `default` when left empty.
+pub(crate) struct Flag {
+    pub(crate) default: bool,
+}
+
+impl Kind for Flag {
+    type Value = bool;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "boolean", "default": self.default })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<bool> {
+        match raw {
+            None => Ok(self.default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("false") => Ok(false),
+            Some(other) => {
+                let (label, got) = (p.label(name), type_name(other));
+                Err(p.error(
+                    name,
+                    text!(
+                        en: format!("\"{}\" must be true or false, not {}.", label.en, got.en),
+                        zh: format!("“{}”应为 true 或 false，而不是{}。", label.zh_cn, got.zh_cn)
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// An optional online picture: an http(s) URL DingTalk fetches (nothing is uploaded).
+pub(crate) struct WebPicture;
+
+impl Kind for WebPicture {
+    type Value = Option<String>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "format": "uri", "maxLength": MAX_LINK_CHARS })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
+        let Some(text) = read_text(name, raw, MAX_LINK_CHARS, p)? else { return Ok(None) };
+        web_url(text.trim()).map(Some).ok_or_else(|| {
+            let shown = crate::redact::url(text.trim());
+            p.error(
+                name,
+                text!(
+                    en: format!("\"{shown}\" is not an http(s) image URL; a custom robot cannot upload a local picture."),
+                    zh: format!("“{shown}”不是 http(s) 图片链接；自定义机器人无法上传本地图片。")
+                ),
+            )
+        })
     }
 }
 

@@ -3,10 +3,12 @@
 //! sent, and the network [`Job`] it returns.
 
 pub mod connect;
+pub mod connect_webhook;
 mod field;
 mod media;
 mod params;
 pub mod send;
+pub mod send_webhook;
 pub mod template;
 
 use std::future::Future;
@@ -67,7 +69,7 @@ impl Action {
 }
 
 /// Every action of the plugin, in palette order.
-const ACTIONS: [&Action; 2] = [&connect::ACTION, &send::ACTION];
+const ACTIONS: [&Action; 4] = [&connect::ACTION, &send::ACTION, &connect_webhook::ACTION, &send_webhook::ACTION];
 
 fn specs() -> &'static [ActionSpec] {
     static SPECS: OnceLock<Vec<ActionSpec>> = OnceLock::new();
@@ -127,7 +129,7 @@ mod tests {
     #[test]
     fn every_field_has_both_languages_and_a_schema() {
         let m = manifest();
-        assert_eq!(m.actions.len(), 2);
+        assert_eq!(m.actions.len(), 4);
         for a in &m.actions {
             for f in a.inputs.all().chain(a.outputs.iter()) {
                 for t in [&f.label, &f.help] {

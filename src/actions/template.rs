@@ -25,8 +25,8 @@ use serde_json::{Map, Value};
 
 use super::Params;
 use super::field::{
-    Buttons, Choice, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture, RequiredText,
-    WebLink,
+    Button, Buttons, Choice, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture,
+    RequiredText, WebLink,
 };
 use super::media::{self, LocalFile};
 use crate::dingtalk::Upload;
@@ -130,16 +130,28 @@ pub(crate) mod form {
         visible_when: None,
     };
 
-    pub(crate) const CONTENT: Field<RequiredText> = Field {
-        name: super::CONTENT,
-        label: text!(en: "Message content", zh: "消息内容"),
-        help: text!(
+    pub(crate) const CONTENT: Field<RequiredText> = content_field(
+        text!(
             en: "Text: the message. Markdown and action card: the Markdown body. Link: the text under the title. Image: an http(s) image URL or a local jpg, png, gif or bmp (at most 20 MB). Local file: its path (doc, docx, xls, xlsx, ppt, pptx, zip, pdf, rar; at most 20 MB). Audio: a local amr, mp3 or wav (at most 2 MB). Video: a local mp4 (at most 20 MB). DingTalk takes at most 15,000 bytes of message (about 5,000 Chinese characters).",
             zh: "文本：消息正文。Markdown 和卡片：Markdown 正文。链接：标题下的描述文字。图片：http(s) 图片链接或本地 jpg、png、gif、bmp 图片（不超过 20 MB）。本地文件：文件路径（doc、docx、xls、xlsx、ppt、pptx、zip、pdf、rar，不超过 20 MB）。语音：本地 amr、mp3 或 wav 文件（不超过 2 MB）。视频：本地 mp4 文件（不超过 20 MB）。钉钉每条消息最多 15000 字节（约 5000 个汉字）。"
         ),
-        kind: RequiredText { max_chars: MAX_CONTENT_CHARS, no_inner_space: false, keep_spaces: true },
-        visible_when: None,
-    };
+        None,
+    );
+
+    /// The content field (its name, label and bounds), with the help that says what it holds
+    /// for the action's templates, shown for those templates (`None`: all).
+    pub(crate) const fn content_field(
+        help: Text,
+        visible_when: Option<(&'static str, &'static [&'static str])>,
+    ) -> Field<RequiredText> {
+        Field {
+            name: super::CONTENT,
+            label: text!(en: "Message content", zh: "消息内容"),
+            help,
+            kind: RequiredText { max_chars: MAX_CONTENT_CHARS, no_inner_space: false, keep_spaces: true },
+            visible_when,
+        }
+    }
 
     pub(crate) const TITLE: Field<OptionalText> = Field {
         name: super::TITLE,
@@ -296,8 +308,7 @@ pub(crate) fn read(p: &Params<'_>) -> Result<Message> {
             "sampleLink"
         }
         MsgType::ActionCard => {
-            let buttons = form::BUTTONS.read(p)?;
-            let layout = form::BUTTON_LAYOUT.read(p)?;
+            let (buttons, layout) = read_buttons(p)?;
             put("title", default_title(form::TITLE.read(p)?, &content));
             put("text", content.clone());
             match (buttons.as_slice(), layout) {
@@ -306,25 +317,14 @@ pub(crate) fn read(p: &Params<'_>) -> Result<Message> {
                     put("singleURL", only.url.clone());
                     "sampleActionCard"
                 }
-                ([first, second], ButtonLayout::Horizontal) => {
+                ([first, second], _) if layout == ButtonLayout::Horizontal => {
                     put("buttonTitle1", first.title.clone());
                     put("buttonUrl1", first.url.clone());
                     put("buttonTitle2", second.title.clone());
                     put("buttonUrl2", second.url.clone());
                     "sampleActionCard6"
                 }
-                (_, ButtonLayout::Horizontal) => {
-                    let n = buttons.len();
-                    return Err(p.error_with_hint(
-                        BUTTON_LAYOUT,
-                        text!(
-                            en: format!("Horizontal buttons come in exactly 2; there are {n}."),
-                            zh: format!("横向排列必须正好 2 个按钮，当前为 {n} 个。")
-                        ),
-                        text!(en: "Give 2 buttons, or choose the vertical layout (1 to 5 buttons).", zh: "请设置 2 个按钮，或改为竖向排列（1 到 5 个按钮）。"),
-                    ));
-                }
-                (many, ButtonLayout::Vertical) => {
+                (many, _) => {
                     for (i, b) in many.iter().enumerate() {
                         put(&format!("actionTitle{}", i + 1), b.title.clone());
                         put(&format!("actionURL{}", i + 1), b.url.clone());
@@ -371,6 +371,25 @@ pub(crate) fn read(p: &Params<'_>) -> Result<Message> {
     };
     check_size(p, &fields, uploads.len())?;
     Ok(Message { msg_key, fields, uploads })
+}
+
+/// An action card's buttons and their layout: 1 to 5 one under another, or exactly 2 side
+/// by side.
+pub(crate) fn read_buttons(p: &Params<'_>) -> Result<(Vec<Button>, ButtonLayout)> {
+    let buttons = form::BUTTONS.read(p)?;
+    let layout = form::BUTTON_LAYOUT.read(p)?;
+    if layout == ButtonLayout::Horizontal && buttons.len() != 2 {
+        let n = buttons.len();
+        return Err(p.error_with_hint(
+            BUTTON_LAYOUT,
+            text!(
+                en: format!("Horizontal buttons come in exactly 2; there are {n}."),
+                zh: format!("横向排列必须正好 2 个按钮，当前为 {n} 个。")
+            ),
+            text!(en: "Give 2 buttons, or choose the vertical layout (1 to 5 buttons).", zh: "请设置 2 个按钮，或改为竖向排列（1 到 5 个按钮）。"),
+        ));
+    }
+    Ok((buttons, layout))
 }
 
 fn no_duration(p: &Params<'_>, file: &LocalFile) -> Error {

@@ -1,13 +1,15 @@
-//! [`Limiter`]: at most N calls in any one-second window, as DingTalk counts them.
+//! [`Limiter`]: at most N calls in any one-second window, as DingTalk counts them (or in any
+//! minute, for a custom robot's messages).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// DingTalk's window.
+/// DingTalk's window for the calls of an app.
 const WINDOW: Duration = Duration::from_secs(1);
 
 /// One call's place in the window.
@@ -23,14 +25,15 @@ struct State {
     next_id: u64,
 }
 
-/// A client-side sliding-window limiter for one app and one API.
+/// A client-side sliding-window limiter for one app and one API (or one custom robot).
 ///
 /// DingTalk counts the calls it *receives* in any 1,000 ms. We cannot know that instant,
 /// but it lies between our send and the answer's arrival; so a call holds its slot until
 /// one second after its answer came back. That keeps the server's count at or under the
 /// limit whatever the network's jitter, at the cost of one round trip per window.
 pub struct Limiter {
-    limit: usize,
+    limit: AtomicUsize,
+    window: Duration,
     state: Mutex<State>,
     freed: Notify,
 }
@@ -43,37 +46,63 @@ pub struct Permit<'a> {
 }
 
 impl Limiter {
-    /// A limiter allowing `limit` calls per window; 0 means no limit.
+    /// A limiter allowing `limit` calls per second; 0 means no limit.
     pub fn new(limit: u32) -> Self {
-        Limiter { limit: limit as usize, state: Mutex::default(), freed: Notify::new() }
+        Limiter::per_window(limit, WINDOW)
     }
 
-    /// The configured calls per second (0 = unlimited).
+    /// A limiter allowing `limit` calls in any `window`; 0 means no limit.
+    pub fn per_window(limit: u32, window: Duration) -> Self {
+        Limiter { limit: AtomicUsize::new(limit as usize), window, state: Mutex::default(), freed: Notify::new() }
+    }
+
+    /// The configured calls per window (0 = unlimited).
     pub fn limit(&self) -> u32 {
-        self.limit as u32
+        u32::try_from(self.limit.load(Ordering::Relaxed)).unwrap_or(u32::MAX)
+    }
+
+    /// Changes the calls allowed per window, keeping the calls already counted.
+    pub fn set_limit(&self, limit: u32) {
+        self.limit.store(limit as usize, Ordering::Relaxed);
+        self.freed.notify_waiters();
+    }
+
+    /// When a slot is sure to be free: now when one is, the time the oldest finished call
+    /// leaves the window when all are taken, or `None` when every slot is still on the wire
+    /// (it cannot be known yet).
+    pub fn free_at(&self) -> Option<Instant> {
+        let limit = self.limit.load(Ordering::Relaxed);
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let taken = st.slots.iter().filter(|s| s.done_at.is_none_or(|d| d + self.window > now)).count();
+        if limit == 0 || taken < limit {
+            return Some(now);
+        }
+        st.slots.iter().filter_map(|s| s.done_at).map(|d| d + self.window).filter(|t| *t > now).min()
     }
 
     /// Waits for a free slot. Returns `None` when the limiter is off.
     pub async fn acquire(&self) -> Option<Permit<'_>> {
-        if self.limit == 0 {
-            return None;
-        }
         loop {
+            let limit = self.limit.load(Ordering::Relaxed);
+            if limit == 0 {
+                return None;
+            }
             let notified = self.freed.notified();
             let wait_until = {
                 let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
-                while st.slots.front().is_some_and(|s| s.done_at.is_some_and(|d| d + WINDOW <= now)) {
+                while st.slots.front().is_some_and(|s| s.done_at.is_some_and(|d| d + self.window <= now)) {
                     st.slots.pop_front();
                 }
-                if st.slots.len() < self.limit {
+                if st.slots.len() < limit {
                     let id = st.next_id;
                     st.next_id += 1;
                     st.slots.push_back(Slot { id, done_at: None });
                     return Some(Permit { limiter: self, id });
                 }
                 // The oldest slot frees first; a slot still on the wire wakes us when it ends.
-                st.slots.iter().filter_map(|s| s.done_at).min().map(|d| d + WINDOW)
+                st.slots.iter().filter_map(|s| s.done_at).min().map(|d| d + self.window)
             };
             match wait_until {
                 Some(at) => {
@@ -137,6 +166,25 @@ mod tests {
         // 23 calls at 5 per (1 s + RTT): the last batch starts after four windows.
         let elapsed = sent[22] - start;
         assert!(elapsed >= Duration::from_secs(4) && elapsed < Duration::from_millis(4200), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_minute_window_tells_when_the_next_slot_frees() {
+        let limiter = Limiter::per_window(2, Duration::from_secs(60));
+        assert_eq!(limiter.free_at(), Some(Instant::now()));
+        let first = limiter.acquire().await;
+        let second = limiter.acquire().await;
+        assert_eq!(limiter.free_at(), None, "both on the wire: unknown");
+        drop(first);
+        let freed = Instant::now() + Duration::from_secs(60);
+        assert_eq!(limiter.free_at(), Some(freed));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        drop(second);
+        let third = limiter.acquire().await;
+        assert_eq!(Instant::now(), freed, "the third waited for the first to leave the minute");
+        drop(third);
+        limiter.set_limit(5);
+        assert_eq!(limiter.free_at(), Some(Instant::now()));
     }
 
     #[tokio::test]

@@ -5,7 +5,9 @@ pub mod connection;
 pub mod limiter;
 pub mod registry;
 mod transport;
+pub mod webhook;
 pub mod wire;
 
 pub use connection::{Connection, MediaType, Upload};
 pub use registry::{Robot, RobotSettings};
+pub use webhook::{WebhookRobot, WebhookSettings};

@@ -5,6 +5,10 @@
 //! from the connection's settings with a per-process random key, so connecting again with
 //! the same settings gives the same handle (no growth however many flows run), and a handle
 //! from another process or run is never recognised.
+//!
+//! A custom (webhook) robot from "connect_webhook" has a handle of its own type,
+//! `{"type":"dingtalk.webhook_robot","id":"..."}`, made the same way; each kind of action
+//! refuses the other kind's handle, naming the field.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -14,11 +18,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::connection::Connection;
-use crate::error::{Error, Result};
+use super::webhook::{Line, WebhookRobot, WebhookSettings};
+use crate::error::{Error, Explanation, Result};
 use crate::secret::Secret;
 
 /// The value of a robot handle's `type`.
 pub const ROBOT_TYPE: &str = "dingtalk.robot";
+/// The value of a custom (webhook) robot handle's `type`.
+pub const WEBHOOK_ROBOT_TYPE: &str = "dingtalk.webhook_robot";
 
 /// Everything that decides how a robot talks to DingTalk.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,6 +70,9 @@ struct ConnKey {
 struct Registry {
     connections: HashMap<ConnKey, Arc<Connection>>,
     robots: HashMap<String, Arc<Robot>>,
+    /// Per webhook (endpoint, token): its HTTP clients and per-minute budget.
+    lines: HashMap<(String, Secret), Arc<Line>>,
+    webhooks: HashMap<String, Arc<WebhookRobot>>,
 }
 
 fn registry() -> &'static Mutex<Registry> {
@@ -111,20 +121,85 @@ pub fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value {
 }
 
 /// The robot a handle names, or [`Error::RobotNotConnected`] for anything else: a made-up
-/// or malformed handle, or one from another run. A handle passed as JSON text is accepted.
+/// or malformed handle, or one from another run (a custom robot's handle is refused as the
+/// wrong kind). A handle passed as JSON text is accepted.
 pub fn lookup(field: &str, handle: &Value) -> Result<Arc<Robot>> {
     let not_connected = || Error::RobotNotConnected { field: field.to_string() };
+    let id = match handle_parts(handle).ok_or_else(not_connected)? {
+        (ROBOT_TYPE, id) => id,
+        (WEBHOOK_ROBOT_TYPE, _) => return Err(wrong_kind(field, true)),
+        _ => return Err(not_connected()),
+    };
+    lock().robots.get(&id).cloned().ok_or_else(not_connected)
+}
+
+/// Registers a custom robot (sharing its webhook's budget with earlier connections to the
+/// same webhook) and returns its handle.
+pub fn register_webhook(s: WebhookSettings) -> Value {
+    static KEY: OnceLock<RandomState> = OnceLock::new();
+    let id = format!("webhook-{:016x}", KEY.get_or_init(RandomState::new).hash_one(&s));
+    let mut reg = lock();
+    let line_key = (s.endpoint.to_string(), s.token.clone());
+    let line = reg.lines.entry(line_key).or_insert_with(|| Arc::new(Line::new(s.per_minute))).clone();
+    line.set_per_minute(s.per_minute);
+    reg.webhooks.insert(id.clone(), Arc::new(WebhookRobot::new(s, line)));
+    json!({ "type": WEBHOOK_ROBOT_TYPE, "id": id })
+}
+
+/// The custom robot a handle names, or [`Error::WebhookNotConnected`] (an enterprise robot's
+/// handle is refused as the wrong kind).
+pub fn lookup_webhook(field: &str, handle: &Value) -> Result<Arc<WebhookRobot>> {
+    let not_connected = || Error::WebhookNotConnected { field: field.to_string() };
+    let id = match handle_parts(handle).ok_or_else(not_connected)? {
+        (WEBHOOK_ROBOT_TYPE, id) => id,
+        (ROBOT_TYPE, _) => return Err(wrong_kind(field, false)),
+        _ => return Err(not_connected()),
+    };
+    lock().webhooks.get(&id).cloned().ok_or_else(not_connected)
+}
+
+/// A handle's known `type` and its `id`; a handle given as JSON text is read too.
+fn handle_parts(handle: &Value) -> Option<(&'static str, String)> {
     let parsed;
     let handle = match handle {
         Value::String(text) => {
-            parsed = serde_json::from_str::<Value>(text.trim()).map_err(|_| not_connected())?;
+            parsed = serde_json::from_str::<Value>(text.trim()).ok()?;
             &parsed
         }
         other => other,
     };
-    if handle.get("type").and_then(Value::as_str) != Some(ROBOT_TYPE) {
-        return Err(not_connected());
-    }
-    let id = handle.get("id").and_then(Value::as_str).ok_or_else(not_connected)?;
-    lock().robots.get(id).cloned().ok_or_else(not_connected)
+    let kind = match handle.get("type").and_then(Value::as_str)? {
+        ROBOT_TYPE => ROBOT_TYPE,
+        WEBHOOK_ROBOT_TYPE => WEBHOOK_ROBOT_TYPE,
+        _ => "",
+    };
+    Some((kind, handle.get("id").and_then(Value::as_str)?.to_string()))
+}
+
+/// One kind of robot given to the other kind's action.
+fn wrong_kind(field: &str, got_webhook: bool) -> Error {
+    let words = if got_webhook {
+        Explanation {
+            message: rpa_plugin_abi::text!(
+                en: format!("`{field}` holds a custom (webhook) robot, which only posts to its group through \"Send custom robot message\"."),
+                zh: format!("`{field}` 是自定义（Webhook）机器人，只能通过“自定义机器人发送群消息”向其所在的群发送。")
+            ),
+            hint: rpa_plugin_abi::text!(
+                en: "For this step, connect an enterprise app's robot with \"Create DingTalk robot connection\" and pass its robot here.",
+                zh: "本步骤请使用“建立钉钉机器人连接”连接企业内部应用的机器人，并把它输出的 robot 传到这里。"
+            ),
+        }
+    } else {
+        Explanation {
+            message: rpa_plugin_abi::text!(
+                en: format!("`{field}` holds an enterprise app's robot; \"Send custom robot message\" needs a group's custom robot."),
+                zh: format!("`{field}` 是企业内部应用的机器人；“自定义机器人发送群消息”需要群的自定义机器人。")
+            ),
+            hint: rpa_plugin_abi::text!(
+                en: "Connect the group's custom robot with \"Create custom robot connection\" (its webhook URL) and pass its robot here.",
+                zh: "请用“建立自定义机器人连接”（填写其 Webhook 地址）连接群的自定义机器人，并把它输出的 robot 传到这里。"
+            ),
+        }
+    };
+    Error::input(field, words)
 }
