@@ -111,3 +111,34 @@ pub fn host_sim_exe() -> std::path::PathBuf {
     assert!(path.exists(), "build host-sim first (cargo test --workspace does): {}", path.display());
     path
 }
+
+/// The test group's custom robot: its webhook's access_token and signing secret (no output,
+/// error or log may contain either).
+pub const WEBHOOK_TOKEN: &str = "whtok0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+/// Its signing secret.
+pub const WEBHOOK_SECRET: &str = "SEC9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+/// The group it posts to.
+pub const WEBHOOK_GROUP: &str = "ops-alerts";
+
+/// An emulated org whose group `ops-alerts` has a signing custom robot (no keywords).
+pub fn webhook_org(
+    robot: impl FnOnce(dingtalk_emulator::WebhookConfig) -> dingtalk_emulator::WebhookConfig,
+) -> Emulator {
+    let hook = robot(dingtalk_emulator::WebhookConfig::new(WEBHOOK_TOKEN, WEBHOOK_GROUP).with_secret(WEBHOOK_SECRET));
+    Emulator::start(EmulatorConfig { webhooks: vec![hook], ..org_config() }).expect("emulator starts")
+}
+
+/// The robot's webhook URL on the emulator.
+pub fn webhook_url(emu: &Emulator) -> String {
+    format!("{}/robot/send?access_token={WEBHOOK_TOKEN}", emu.url())
+}
+
+/// Connects the custom robot with the signing secret, plus `extra` params; returns its handle.
+pub fn connect_webhook(host: &TestHost, emu: &Emulator, extra: Value) -> Value {
+    use dingtalk_robot::actions::connect_webhook as c;
+    let mut params = json!({ c::WEBHOOK_URL: webhook_url(emu), c::SECRET: WEBHOOK_SECRET });
+    if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    invoke(host, c::ID, &params).expect("connect_webhook succeeds")[c::ROBOT].clone()
+}
