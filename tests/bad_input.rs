@@ -301,3 +301,149 @@ fn bad_input_for_every_new_field_is_refused_by_name_before_any_call() {
     );
     assert!(emu.requests().iter().all(|r| !r.path.contains("getbymobile") && r.path != "/media/upload"));
 }
+
+/// A send to the custom robot that must be refused before anything reaches DingTalk.
+fn webhook_refused(emu: &Emulator, host: &TestHost, robot: &Value, changes: Value) -> ErrorPayload {
+    use dingtalk_robot::actions::send_webhook as wh;
+    let mut params = json!({ wh::ROBOT: robot, wh::MSG_TYPE: "text", wh::CONTENT: "Disk full" });
+    params.as_object_mut().unwrap().extend(changes.as_object().unwrap().clone());
+    let before = emu.stats().robot_send_requests;
+    let err = invoke(host, wh::ID, &params).expect_err("refused");
+    assert_eq!(emu.stats().robot_send_requests, before, "nothing was sent: {err:?}");
+    err
+}
+
+#[test]
+fn custom_robot_messages_are_refused_before_sending_in_the_users_words() {
+    use dingtalk_robot::actions::send_webhook as wh;
+    let emu = support::webhook_org(|r| r);
+    let host = TestHost::default();
+    let keyed = support::connect_webhook(&host, &emu, json!({ "keywords": ["告警", "alert"] }));
+    // No keyword in the message (nor in its title): DingTalk would refuse it with 310000.
+    let err = webhook_refused(&emu, &host, &keyed, json!({ wh::MSG_TYPE: "markdown", wh::TITLE: "Disk" }));
+    assert_eq!((err.code.as_str(), err.field.as_deref()), ("KEYWORD_MISSING", Some(wh::CONTENT)), "{err:?}");
+    assert!(err.message.contains("告警, alert") && err.message.contains("Nothing was sent"), "{}", err.message);
+    let err = webhook_refused(
+        &emu,
+        &host,
+        &keyed,
+        json!({ wh::MSG_TYPE: "feedCard",
+        wh::FEED_LINKS: [{"title": "Q3", "url": "https://example.com", "picUrl": "https://example.com/a.png"}] }),
+    );
+    assert_eq!(err.field.as_deref(), Some(wh::FEED_LINKS), "{err:?}");
+    // A keyword in a title or a button passes.
+    invoke(
+        &host,
+        wh::ID,
+        &json!({ wh::ROBOT: keyed, wh::MSG_TYPE: "markdown", wh::CONTENT: "disk", wh::TITLE: "alert: disk" }),
+    )
+    .unwrap();
+
+    let robot = support::connect_webhook(&host, &emu, json!({}));
+    for (changes, field, says) in [
+        (
+            json!({ wh::MSG_TYPE: "link", wh::LINK_URL: "https://example.com", wh::AT_USER_IDS: ["manager01"] }),
+            wh::AT_USER_IDS,
+            "cannot mention",
+        ),
+        (
+            json!({ wh::MSG_TYPE: "feedCard", wh::IS_AT_ALL: true, wh::FEED_LINKS: "[]" }),
+            wh::IS_AT_ALL,
+            "cannot mention",
+        ),
+        (json!({ wh::IS_AT_ALL: "yes" }), wh::IS_AT_ALL, "true or false"),
+        (
+            json!({ wh::AT_MOBILES: (0..30).map(|i| format!("1380013{i:04}")).collect::<Vec<_>>(),
+                 wh::AT_USER_IDS: (0..21).map(|i| format!("u{i}")).collect::<Vec<_>>() }),
+            wh::AT_USER_IDS,
+            "at most 50",
+        ),
+        (
+            json!({ wh::MSG_TYPE: "link", wh::LINK_URL: "https://example.com", wh::PIC_URL: "C:\\pics\\a.png" }),
+            wh::PIC_URL,
+            "cannot upload",
+        ),
+        (
+            json!({ wh::MSG_TYPE: "feedCard", wh::FEED_LINKS: [{"title": "Q3", "url": "https://example.com"}] }),
+            wh::FEED_LINKS,
+            "no \"picUrl\"",
+        ),
+        (
+            json!({ wh::MSG_TYPE: "feedCard", wh::FEED_LINKS: [{"title": "Q3", "url": "https://x", "picUrl": "https://x/a.png", "messageURL": "https://x"}] }),
+            wh::FEED_LINKS,
+            "messageURL",
+        ),
+        (
+            json!({ wh::MSG_TYPE: "actionCard", wh::BUTTONS: [{"title": "a", "url": "https://a"}], wh::BUTTON_LAYOUT: "horizontal" }),
+            wh::BUTTON_LAYOUT,
+            "exactly 2",
+        ),
+        (json!({ wh::MSG_TYPE: "image" }), wh::MSG_TYPE, "not one of the choices"),
+    ] {
+        let err = webhook_refused(&emu, &host, &robot, changes.clone());
+        assert_eq!(err.field.as_deref(), Some(field), "{changes}: {err:?}");
+        assert!(err.message.contains(says), "{changes}: {}", err.message);
+    }
+}
+
+#[test]
+fn each_kind_of_robot_is_refused_by_the_other_kinds_actions_naming_the_field() {
+    use dingtalk_robot::actions::send_webhook as wh;
+    let emu = support::webhook_org(|r| r);
+    let host = TestHost::default();
+    let enterprise = connect(&host, &emu);
+    let custom = support::connect_webhook(&host, &emu, json!({}));
+    let err = webhook_refused(&emu, &host, &enterprise, json!({}));
+    assert_eq!((err.code.as_str(), err.field.as_deref()), ("INVALID_INPUT", Some(wh::ROBOT)), "{err:?}");
+    assert!(
+        err.message.contains("enterprise app's robot") && err.hint.unwrap().contains("Create custom robot connection")
+    );
+    let params =
+        json!({ send::ROBOT: custom, send::USER_IDS: ["manager01"], send::MSG_TYPE: "text", send::CONTENT: "x" });
+    let err = invoke(&host, send::ID, &params).unwrap_err();
+    assert_eq!((err.code.as_str(), err.field.as_deref()), ("INVALID_INPUT", Some(send::ROBOT)), "{err:?}");
+    assert!(err.message.contains("custom (webhook) robot"), "{}", err.message);
+    assert_eq!(emu.stats().batch_send_requests, 0);
+    // A made-up custom robot handle.
+    let err = webhook_refused(&emu, &host, &json!({"type": "dingtalk.webhook_robot", "id": "webhook-0"}), json!({}));
+    assert_eq!(err.code, "ROBOT_NOT_CONNECTED", "{err:?}");
+}
+
+#[test]
+fn past_the_per_minute_budget_a_send_waits_within_its_timeout_or_is_refused_unsent() {
+    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    let emu = support::webhook_org(|r| r);
+    let host = TestHost::default();
+    // One message a minute, a 2 s timeout: the second cannot go out in time.
+    let robot = support::connect_webhook(&host, &emu, json!({ c::MESSAGES_PER_MINUTE: 1, c::TIMEOUT_SECONDS: 2 }));
+    invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::CONTENT: "first" })).unwrap();
+    let started = Instant::now();
+    let err = webhook_refused(&emu, &host, &robot, json!({ wh::CONTENT: "second" }));
+    assert!(started.elapsed() < QUICK, "refused at once, not after waiting: {:?}", started.elapsed());
+    assert_eq!(err.code, "THROTTLED", "{err:?}");
+    assert!(err.message.contains("1 messages a minute") && err.message.contains("Nothing was sent"), "{}", err.message);
+    assert!(err.hint.as_deref().unwrap_or_default().contains("10 minutes"), "{err:?}");
+    assert_eq!(emu.group_messages().len(), 1);
+    // Another connection to the same webhook shares its budget (DingTalk counts per robot).
+    let again = support::connect_webhook(&host, &emu, json!({ c::MESSAGES_PER_MINUTE: 1, c::TIMEOUT_SECONDS: 3 }));
+    assert_eq!(webhook_refused(&emu, &host, &again, json!({})).code, "THROTTLED");
+}
+
+#[test]
+fn a_bad_webhook_url_or_secret_is_refused_at_connect_without_echoing_it() {
+    use dingtalk_robot::actions::connect_webhook as c;
+    let host = TestHost::default();
+    for (params, field) in [
+        (json!({ c::WEBHOOK_URL: "https://oapi.dingtalk.com/robot/send?token=Leak-Me-123" }), c::WEBHOOK_URL),
+        (json!({ c::WEBHOOK_URL: "Leak-Me-123", c::SECRET: "Leak-Me-456" }), c::SECRET),
+        (
+            json!({ c::WEBHOOK_URL: "Leak-Me-123", c::KEYWORDS: (0..11).map(|i| format!("k{i}")).collect::<Vec<_>>() }),
+            c::KEYWORDS,
+        ),
+        (json!({ c::WEBHOOK_URL: "Leak-Me-123", c::MESSAGES_PER_MINUTE: 21 }), c::MESSAGES_PER_MINUTE),
+    ] {
+        let err = invoke(&host, c::ID, &params).unwrap_err();
+        assert_eq!((err.code.as_str(), err.field.as_deref()), ("INVALID_INPUT", Some(field)), "{params}: {err:?}");
+        assert!(!format!("{err:?}").contains("Leak-Me"), "{err:?}");
+    }
+}
