@@ -298,3 +298,151 @@ fn stopping_the_flow_between_batches_says_who_got_it() {
     assert_eq!(list(&details, "unsentUserIds"), users[40..].to_vec());
     assert_eq!(emu.stats().batch_send_requests, 2);
 }
+
+/// Sends one text message to the custom robot connected with `connect_extra`.
+fn webhook_send(
+    emu: &dingtalk_emulator::Emulator,
+    connect_extra: Value,
+) -> Result<Value, rpa_plugin_abi::ErrorPayload> {
+    use dingtalk_robot::actions::send_webhook as wh;
+    let host = TestHost::default();
+    let robot = support::connect_webhook(&host, emu, connect_extra);
+    invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::MSG_TYPE: "text", wh::CONTENT: "Disk full" }))
+}
+
+#[test]
+fn every_custom_robot_refusal_is_told_in_the_users_words() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    use dingtalk_robot::actions::connect_webhook as c;
+    // A wrong secret while the clocks agree: the secret is to blame.
+    let emu = support::webhook_org(|r| r);
+    let err = webhook_send(&emu, json!({ c::SECRET: "SEC0000000000000000wrong" })).unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.upstream.as_ref().and_then(|u| u.code.as_deref())),
+        ("SIGNATURE_MISMATCH", Some("310000")),
+        "{err:?}"
+    );
+    assert!(
+        err.message.contains("does not match") && err.message.contains("agrees with DingTalk's"),
+        "{}",
+        err.message
+    );
+    assert!(err.hint.as_deref().unwrap_or_default().contains("Copy the secret again"), "{err:?}");
+    // DingTalk's clock two hours ahead: the timestamp is refused and the skew named.
+    emu.set_clock_skew_ms(2 * 3600 * 1000);
+    let err = webhook_send(&emu, json!({})).unwrap_err();
+    assert_eq!(err.code, "SIGNATURE_MISMATCH", "{err:?}");
+    assert!(
+        err.message.contains("more than an hour off") && err.message.contains("2 h 0 min behind DingTalk's"),
+        "{}",
+        err.message
+    );
+    assert!(err.hint.as_deref().unwrap_or_default().contains("clock"), "{err:?}");
+    emu.set_clock_skew_ms(0);
+    // A signing robot connected without its secret.
+    let host = TestHost::default();
+    let params = json!({ c::WEBHOOK_URL: support::webhook_url(&emu) });
+    let robot = invoke(&host, c::ID, &params).unwrap()[c::ROBOT].clone();
+    let err = invoke(&host, dingtalk_robot::actions::send_webhook::ID, &json!({ "robot": robot, "content": "x" }))
+        .unwrap_err();
+    assert_eq!(err.code, "SIGNATURE_MISMATCH", "{err:?}");
+    assert!(err.hint.as_deref().unwrap_or_default().contains("Fill in the robot's secret"), "{err:?}");
+    // DingTalk's 20-a-minute ban (another program used the webhook), then a revoked token.
+    emu.inject(FaultRule::next(Endpoint::RobotSend, Fault::Throttle, 1));
+    let err = webhook_send(&emu, json!({})).unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.upstream.as_ref().and_then(|u| u.code.as_deref())),
+        ("THROTTLED", Some("410100"))
+    );
+    assert!(err.message.contains("banned for 10 minutes"), "{}", err.message);
+    assert!(emu.group_messages().is_empty());
+
+    // Keywords DingTalk wants but the connection does not know; an IP allow-list.
+    let emu = support::webhook_org(|r| r.with_keywords(["告警"]));
+    let err = webhook_send(&emu, json!({})).unwrap_err();
+    assert_eq!((err.code.as_str(), err.field.as_deref()), ("KEYWORD_MISSING", None), "{err:?}");
+    assert!(err.hint.as_deref().unwrap_or_default().contains("keywords"), "{err:?}");
+    let emu = support::webhook_org(|r| r.with_allowed_ips(["10.1.0.0/16"]));
+    let err = webhook_send(&emu, json!({})).unwrap_err();
+    assert_eq!(err.code, "IP_NOT_ALLOWED", "{err:?}");
+    assert!(err.message.contains("(127.0.0.1)") && err.message.contains("robot's IP allow-list"), "{}", err.message);
+    assert_eq!(emu.stats().webhook_messages, 0);
+}
+
+#[test]
+fn an_unknown_or_revoked_webhook_token_is_auth_failed_by_each_of_its_codes() {
+    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    // The emulator answers 300001 "token is not exist", as DingTalk does in practice.
+    let emu = support::webhook_org(|r| r);
+    let host = TestHost::default();
+    let url = format!("{}/robot/send?access_token=removed-robot-token", emu.url());
+    let robot = invoke(&host, c::ID, &json!({ c::WEBHOOK_URL: url })).unwrap()[c::ROBOT].clone();
+    let err = invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::CONTENT: "x" })).unwrap_err();
+    assert_eq!(err.code, "AUTH_FAILED", "{err:?}");
+    assert!(
+        err.message.contains("access_token") && err.hint.as_deref().unwrap_or_default().contains("webhook URL again")
+    );
+    // The page's own code (400101), the external-group one (300005); a disabled robot.
+    for (answer, code) in [
+        (r#"{"errcode":400101,"errmsg":"access_token不存在"}"#, "AUTH_FAILED"),
+        (r#"{"errcode":"300005","errmsg":"token is not exist"}"#, "AUTH_FAILED"),
+        (r#"{"errcode":400102,"errmsg":"机器人已停用"}"#, "DINGTALK_ERROR"),
+        (r#"{"errcode":430101,"errmsg":"含有不安全的外链"}"#, "DINGTALK_ERROR"),
+    ] {
+        let server = Hostile::start(move |_| Reply::json(200, answer));
+        let robot =
+            invoke(&host, c::ID, &json!({ c::WEBHOOK_URL: format!("{}/robot/send?access_token=t1", server.url()) }))
+                .unwrap()[c::ROBOT]
+                .clone();
+        let err = invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::CONTENT: "x" })).unwrap_err();
+        assert_eq!(err.code, code, "{answer}: {err:?}");
+        assert_eq!(server.received().len(), 1, "never retried");
+    }
+}
+
+#[test]
+fn a_custom_robot_message_that_may_have_arrived_is_never_sent_twice() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    use dingtalk_robot::actions::connect_webhook as c;
+    let emu = support::webhook_org(|r| r);
+    for fault in [Fault::CloseMidAnswer, Fault::MalformedJson, Fault::Delay(Duration::from_secs(3))] {
+        let before = emu.stats();
+        emu.inject(FaultRule::next(Endpoint::RobotSend, fault, 1));
+        let started = Instant::now();
+        let err = webhook_send(&emu, json!({ c::TIMEOUT_SECONDS: 1 })).unwrap_err();
+        assert_eq!(err.code, "SEND_OUTCOME_UNKNOWN", "{fault:?}: {err:?}");
+        assert!(err.message.contains("may or may not have been delivered"), "{}", err.message);
+        assert!(started.elapsed() < Duration::from_secs(1) + MARGIN, "{fault:?}: {:?}", started.elapsed());
+        let after = emu.stats();
+        assert_eq!(after.robot_send_requests - before.robot_send_requests, 1, "{fault:?}: sent once");
+        assert_eq!(after.webhook_messages - before.webhook_messages, 1, "{fault:?}: (DingTalk processed it)");
+    }
+    // A gateway's 502 page: unknown too, and not retried.
+    emu.inject(FaultRule::next(Endpoint::RobotSend, Fault::BadGatewayHtml, 1));
+    let before = emu.stats().robot_send_requests;
+    assert_eq!(webhook_send(&emu, json!({})).unwrap_err().code, "SEND_OUTCOME_UNKNOWN");
+    assert_eq!(emu.stats().robot_send_requests - before, 1);
+}
+
+#[test]
+fn a_custom_robot_webhook_that_redirects_or_never_connects_sends_nothing_elsewhere() {
+    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    let witness = Hostile::witness();
+    let to = format!("{}/robot/send?access_token=t1", witness.url());
+    let redirecting = Hostile::start(move |_| Reply::redirect(307, &to));
+    let host = TestHost::default();
+    let connect = |url: String| {
+        invoke(&host, c::ID, &json!({ c::WEBHOOK_URL: url, c::TIMEOUT_SECONDS: 2 })).unwrap()[c::ROBOT].clone()
+    };
+    let robot = connect(format!("{}/robot/send?access_token=t1", redirecting.url()));
+    let err = invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::CONTENT: "x" })).unwrap_err();
+    assert_eq!(err.code, "REDIRECTED", "{err:?}");
+    assert!(witness.received().is_empty(), "the redirect was not followed");
+    let dead = DroppedSyn::start();
+    let robot = connect(format!("{}/robot/send?access_token=t1", dead.url()));
+    let started = Instant::now();
+    let err = invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::CONTENT: "x" })).unwrap_err();
+    assert_eq!(err.code, "NETWORK", "{err:?}");
+    assert!(err.message.contains("Nothing was sent"), "{}", err.message);
+    assert!(started.elapsed() < Duration::from_secs(2) + MARGIN, "{:?}", started.elapsed());
+}

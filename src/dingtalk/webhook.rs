@@ -331,14 +331,17 @@ fn refusal(errcode: i64, said: &str, s: &WebhookSettings, skew_seconds: Option<i
     }
 }
 
-/// This machine's clock minus the server's, in whole seconds, from an HTTP `Date`.
+/// This machine's clock minus the server's, in whole seconds, from an HTTP `Date` (which
+/// tells the server's time rounded down to the second: half a second is taken off the
+/// difference to centre it).
 fn skew_seconds(date: &str) -> Option<i64> {
     let server = httpdate::parse_http_date(date).ok()?;
     let local = SystemTime::now();
-    match local.duration_since(server) {
-        Ok(ahead) => i64::try_from(ahead.as_secs()).ok(),
-        Err(behind) => i64::try_from(behind.duration().as_secs()).ok().map(|s| -s),
-    }
+    let ms = match local.duration_since(server) {
+        Ok(ahead) => i64::try_from(ahead.as_millis()).ok()?,
+        Err(behind) => -i64::try_from(behind.duration().as_millis()).ok()?,
+    };
+    Some((ms - 500).div_euclid(1000) + i64::from((ms - 500).rem_euclid(1000) >= 500))
 }
 
 /// Milliseconds since the Unix epoch, by this machine's clock.
