@@ -38,6 +38,10 @@ fn the_demo_runs_end_to_end() {
             "as voice media",
             "\"tokenRequests\":1",
             "\"mobileLookups\":2",
+            "--- Step 12: Markdown to the group with @mentions",
+            "webhookUrl             \"******\"",
+            "ops-alerts <- markdown",
+            "@13800000003 @manager01",
             "Demo finished",
         ] {
             assert!(stdout.contains(expected), "{lang}/{abi}: missing {expected:?} in:\n{stdout}");
@@ -46,6 +50,10 @@ fn the_demo_runs_end_to_end() {
         assert!(stdout.contains(forms), "{lang}/{abi}: the forms are drawn");
         for text in [&stdout, &stderr] {
             assert!(!text.contains("demo-secret-kept-out-of-every-output"), "the demo's AppSecret leaked");
+            assert!(
+                !text.contains("demowebhooktoken") && !text.contains("SECdemo0"),
+                "the webhook's token or secret leaked"
+            );
         }
     }
 }

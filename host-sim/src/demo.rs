@@ -6,14 +6,16 @@
 //! (text to three users, Markdown, a local file, a local image, a link, an action card, an
 //! audio and a video, with media files it writes itself) and one text to a mobile number,
 //! printing each step's inputs (secrets masked) and outputs, and ends with what the emulator
-//! received. It fails unless every step did what it should.
+//! received. Then a group's custom robot: connect by its webhook URL and signing secret, and
+//! post a Markdown message with @mentions to the group. It fails unless every step did what it
+//! should.
 //!
 //! The forms follow the chosen language; the report around them is in English.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, WebhookConfig};
 use rpa_plugin_abi::{ErrorPayload, Text, codes, text};
 use serde_json::{Map, Value, json};
 
@@ -32,6 +34,9 @@ const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
 const UNKNOWN_USER: &str = "manger01";
 /// The mobile number of staff03 in the demo org.
 const MOBILE: &str = "13800000003";
+/// The demo group's custom robot: its webhook's access_token and signing secret, shown nowhere.
+const WEBHOOK_TOKEN: &str = "demowebhooktoken9a8b7c6d5e4f3a2b1c0d";
+const WEBHOOK_SECRET: &str = "SECdemo0signing0secret0kept0out0of0every0output";
 
 /// The files the demo's steps send, written to a folder of their own and removed when dropped:
 /// a document, and small but well-formed media (a 1x1 PNG, 1.5 s of AMR, a 3 s mp4 header).
@@ -266,6 +271,11 @@ pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn 
         users: USERS.iter().map(|u| u.to_string()).collect(),
         flow_controlled: vec![USERS[3].to_string()],
         mobiles: vec![(MOBILE.to_string(), USERS[2].to_string())],
+        webhooks: vec![
+            WebhookConfig::new(WEBHOOK_TOKEN, "ops-alerts")
+                .with_secret(WEBHOOK_SECRET)
+                .with_keywords(["告警", "alert"]),
+        ],
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config)
@@ -357,6 +367,66 @@ pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn 
             ),
         ));
     }
+    run_webhook_part(plugin, host, out, &emulator)?;
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;
+    Ok(())
+}
+
+/// The custom robot: connect by webhook URL and secret, post one Markdown message with
+/// mentions, and check what the group received.
+fn run_webhook_part(
+    plugin: &dyn Plugin,
+    host: &dyn Host,
+    out: &mut dyn Write,
+    emulator: &Emulator,
+) -> Result<(), FlowError> {
+    let webhook = format!("{}/robot/send?access_token={WEBHOOK_TOKEN}", emulator.url());
+    let steps = [
+        (
+            "Connect the group's custom robot",
+            step(
+                "dingtalk.robot.connect_webhook",
+                json!({ "webhookUrl": webhook, "secret": WEBHOOK_SECRET, "keywords": "告警, alert" }),
+                &[("robot", "webhookRobot")],
+            ),
+        ),
+        (
+            "Markdown to the group with @mentions",
+            step(
+                "dingtalk.robot.send_webhook_message",
+                json!({ "robot": "${webhookRobot}", "msgType": "markdown", "title": "告警: disk",
+                        "content": "### 告警\nDisk 91% full on db-01", "atUserIds": [USERS[0]], "atMobiles": [MOBILE] }),
+                &[],
+            ),
+        ),
+    ];
+    line(out, "\n=== A group's custom robot (webhook URL + signing secret, no app needed)")?;
+    let mut vars = Map::new();
+    for (index, (title, step)) in steps.into_iter().enumerate() {
+        let number = 11 + index;
+        line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
+        if let Some(spec) = plugin.manifest().action(&step.action) {
+            for (name, value) in
+                mask_secrets(spec, &Value::Object(step.params.clone())).as_object().into_iter().flatten()
+            {
+                line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
+            }
+        }
+        let flow = Flow { name: None, variables: Map::new(), steps: vec![step] };
+        vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
+    }
+    line(out, "\n=== What the group received")?;
+    let received = emulator.group_messages();
+    for message in &received {
+        line(out, &format!("  {} <- {} {}", message.group, message.msgtype, pretty(&message.body)))?;
+    }
+    let text = received.first().and_then(|m| m.body["markdown"]["text"].as_str()).unwrap_or_default();
+    if received.len() != 1 || !text.ends_with(&format!("@{MOBILE} @{}", USERS[0])) || emulator.stats().webhook_bans != 0
+    {
+        return Err(check_failed(
+            12,
+            format!("expected one Markdown message ending in its two mentions, got {received:?}"),
+        ));
+    }
     Ok(())
 }
