@@ -349,7 +349,7 @@ pub const MAX_USER_ID_LEN: usize = 64;
 /// The longest mobile number read (characters, separators included).
 pub const MAX_MOBILE_LEN: usize = 24;
 /// The longest security keyword read.
-pub const MAX_KEYWORD_LEN: usize = 32;
+pub(crate) const MAX_KEYWORD_LEN: usize = 32;
 
 /// Characters that look like nothing and arrive with copied IDs: zero-width spaces and
 /// joiners, the word joiner and the byte-order mark.

@@ -66,7 +66,7 @@ fn send(state: &Shared, call: &Call) -> Result<Reply, Reply> {
     }
     let body = message(call)?;
     let msgtype = body.get("msgtype").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let words = check_fields(&body, &msgtype, rid)?;
+    let words = check_fields(body, &msgtype, rid)?;
     if !robot.keywords.is_empty() && !robot.keywords.iter().any(|k| words.iter().any(|w| w.contains(k.as_str()))) {
         return Err(security("keywords not in content", rid));
     }
