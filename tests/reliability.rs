@@ -63,7 +63,7 @@ fn bad_input_cases(emu: &Emulator, dir: &std::path::Path) -> Vec<Case> {
     let path = |p: &PathBuf| p.to_str().unwrap().to_string();
     let c = |changes: Value| two_steps(emu, changes, json!({}));
     let s = |changes: Value| two_steps(emu, json!({}), changes);
-    let ids: Vec<String> = (0..21).map(|i| format!("user{i}")).collect();
+    let ids: Vec<String> = (0..1001).map(|i| format!("user{i}")).collect();
     let invalid = "INVALID_INPUT";
     vec![
         ("empty AppKey", c(json!({ "appKey": "" })), invalid, "appKey"),
@@ -96,13 +96,13 @@ fn bad_input_cases(emu: &Emulator, dir: &std::path::Path) -> Vec<Case> {
         ),
         ("robot as text", s(json!({ "robot": "my robot" })), invalid, "robot"),
         ("no user IDs", s(json!({ "userIds": [] })), invalid, "userIds"),
-        ("21 user IDs", s(json!({ "userIds": ids })), invalid, "userIds"),
+        ("1,001 user IDs", s(json!({ "userIds": ids })), invalid, "userIds"),
         ("user IDs as numbers", s(json!({ "userIds": [1, 2] })), invalid, "userIds"),
         ("user IDs empty text", s(json!({ "userIds": "" })), invalid, "userIds"),
         ("a blank user ID", s(json!({ "userIds": ["a", " "] })), invalid, "userIds"),
-        ("an empty ID between commas", s(json!({ "userIds": "a,,b" })), invalid, "userIds"),
+        ("a JSON object as user ID text", s(json!({ "userIds": "{\"a\": 1}" })), invalid, "userIds"),
         ("user IDs as an object", s(json!({ "userIds": { "a": 1 } })), invalid, "userIds"),
-        ("unknown template", s(json!({ "msgType": "video" })), invalid, "msgType"),
+        ("unknown template", s(json!({ "msgType": "sms" })), invalid, "msgType"),
         ("template as a number", s(json!({ "msgType": 1 })), invalid, "msgType"),
         ("empty content", s(json!({ "content": "" })), invalid, "content"),
         ("content as a number", s(json!({ "content": 5 })), invalid, "content"),

@@ -599,3 +599,20 @@ fn forty_five_receivers_go_out_as_three_batches_with_merged_outputs() {
     assert_eq!(emu.stats().messages, 42, "45 receivers less one invalid and two flow-controlled");
     assert!(host.text().contains("45 receivers in 3 batches"), "{}", host.text());
 }
+
+#[test]
+fn a_getbymobile_answer_with_errcode_as_text_is_read_too() {
+    // One of DingTalk's samples writes `"errcode": "0"`; its field table says a number.
+    let emu = Emulator::start(dingtalk_emulator::EmulatorConfig {
+        mobiles: vec![("13800000002".into(), "staff02".into())],
+        errcode_as_text: true,
+        ..org_config()
+    })
+    .unwrap();
+    let host = TestHost::default();
+    let robot = connect(&host, &emu);
+    let params = json!({ "robot": robot, "mobiles": "13800000002", "msgType": "text", "content": "hi" });
+    let out = invoke(&host, SEND, &params).unwrap();
+    assert_eq!(out["unresolvedMobiles"], json!([]));
+    assert_eq!(emu.delivered()[0].user_ids, vec!["staff02"]);
+}

@@ -387,6 +387,8 @@ async fn run(ctx: Ctx, input: SendInput) -> Result<Value> {
             ctx.log(LogLevel::Warn, format!("filtered by DingTalk, not delivered: {filtered:?}"));
         }
     }
+    // Every batch went out: a stop from now on has nothing left to report.
+    ctx.set_cancel_details(done.details(&[], &[], &unresolved), done.details(&[], &[], &unresolved));
     if !done.invalid.is_empty() {
         ctx.log(
             LogLevel::Warn,
