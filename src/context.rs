@@ -28,7 +28,7 @@ enum Event {
 
 /// What an action's future may use of the host: logging and the cancellation state.
 #[derive(Clone)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     events: mpsc::Sender<Event>,
     cancelled: Arc<AtomicBool>,
     send_in_flight: Arc<AtomicBool>,
@@ -36,14 +36,14 @@ pub struct Ctx {
 
 impl Ctx {
     /// Sends a log line to the host.
-    pub fn log(&self, level: LogLevel, message: impl Into<String>) {
+    pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
         // The receiver only goes away once the call is over; a late line is dropped.
         let _ = self.events.send(Event::Log(level, message.into()));
     }
 
     /// Fails with [`Error::Cancelled`] when the user stopped the flow: call it between
     /// network steps.
-    pub fn check_cancelled(&self) -> Result<()> {
+    pub(crate) fn check_cancelled(&self) -> Result<()> {
         if self.cancelled.load(Ordering::Acquire) {
             return Err(Error::Cancelled { send_in_flight: false });
         }
@@ -52,20 +52,13 @@ impl Ctx {
 
     /// Marks whether a non-repeatable send is on the wire, so that a cancellation can say
     /// whether a message may still arrive.
-    pub fn set_send_in_flight(&self, on: bool) {
+    pub(crate) fn set_send_in_flight(&self, on: bool) {
         self.send_in_flight.store(on, Ordering::Release);
-    }
-
-    /// A context whose log lines go nowhere, for unit tests of the async layers.
-    #[cfg(test)]
-    pub fn detached() -> Ctx {
-        let (events, _) = mpsc::channel();
-        Ctx { events, cancelled: Arc::default(), send_in_flight: Arc::default() }
     }
 }
 
 /// The plugin's one tokio runtime, made on first use.
-pub fn runtime() -> Result<&'static Runtime> {
+pub(crate) fn runtime() -> Result<&'static Runtime> {
     static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
@@ -88,7 +81,7 @@ pub fn runtime() -> Result<&'static Runtime> {
 /// less. On a thread that is itself inside a tokio runtime, where `block_on` is not
 /// allowed, it runs as a task on the plugin runtime while this thread waits. Either way the
 /// host is only ever called from this thread.
-pub fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
+pub(crate) fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = Result<Value>> + Send + 'static,

@@ -15,7 +15,6 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::sync::{Mutex, OnceLock};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig};
-use dingtalk_robot::actions::{Params, connect, send};
 use host_sim::{Flow, SimHost, run_flow};
 use proptest::prelude::*;
 use reliability_support::{CONNECT, SEND, plugin};
@@ -150,61 +149,6 @@ fn invoke_c(action: &[u8], params: &[u8], cancelled: bool) -> (c_int, String, Ve
     let text = unsafe { std::ffi::CStr::from_ptr(out) }.to_str().expect("answers are UTF-8").to_string();
     unsafe { dingtalk_robot::capi::rpa_plugin_free(out) };
     (status, text, sink.lines.into_inner().unwrap())
-}
-
-/// User IDs as people type them: each a core ID with stray blanks around it.
-#[derive(Debug, Clone)]
-enum IdForm {
-    List,
-    ListInText,
-    Commas,
-    Lines,
-}
-
-fn typed_ids() -> impl Strategy<Value = (Vec<(String, String, String)>, IdForm)> {
-    let core = prop_oneof![8 => "[a-z0-9]{0,3}", 1 => "[a-z]{64,66}"];
-    let pad = "[ \t]{0,2}";
-    let ids = prop::collection::vec((pad, core, pad), 0..25);
-    let form = prop_oneof![Just(IdForm::List), Just(IdForm::ListInText), Just(IdForm::Commas), Just(IdForm::Lines)];
-    (ids, form)
-}
-
-/// What the README promises: trimmed, duplicates dropped in order, 1 to 20, none blank or
-/// longer than 64 characters. Text is trimmed as a whole first, so blank lines before the
-/// first ID and after the last one do not count; a blank between two IDs is refused.
-fn expected_ids(cores: &[String], form: &IdForm) -> Option<Vec<String>> {
-    let mut cores = cores;
-    if matches!(form, IdForm::Lines) {
-        let first = cores.iter().position(|c| !c.is_empty()).unwrap_or(cores.len());
-        let last = cores.iter().rposition(|c| !c.is_empty()).map_or(first, |i| i + 1);
-        cores = &cores[first..last.max(first)];
-    }
-    if cores.iter().any(|c| c.is_empty() || c.chars().count() > 64) {
-        return None;
-    }
-    let mut unique: Vec<String> = Vec::new();
-    for c in cores {
-        if !unique.contains(c) {
-            unique.push(c.clone());
-        }
-    }
-    (1..=20).contains(&unique.len()).then_some(unique)
-}
-
-/// A value for a whole-number field, and the whole number it means, if it is one.
-fn whole_number_input() -> impl Strategy<Value = (Value, Option<i64>)> {
-    prop_oneof![
-        (-20i64..1100).prop_map(|n| (json!(n), Some(n))),
-        any::<i64>().prop_map(|n| (json!(n), Some(n))),
-        (-20i64..1100, "[ ]{0,2}", "[ ]{0,2}").prop_map(|(n, a, b)| (json!(format!("{a}{n}{b}")), Some(n))),
-        (-20i64..1100).prop_map(|n| (json!(n as f64), Some(n))),
-        (1i64..300).prop_map(|n| (json!(n as f64 + 0.5), None)),
-        Just((json!(1e300), None)),
-        Just((json!(u64::MAX), None)),
-        Just((json!(true), None)),
-        Just((json!([30]), None)),
-        "[a-z.]{1,5}".prop_map(|s| (json!(s), None)),
-    ]
 }
 
 /// A valid flow to mutate.
@@ -353,52 +297,6 @@ proptest! {
                 }
             }
             assert_no_secrets(emu, &[&host.captured().join("\n"), &format!("{result:?}")]);
-        }
-    }
-
-    /// User IDs in every form people type them agree with the README's promise.
-    #[test]
-    fn user_ids_agree_with_the_promise((ids, form) in typed_ids()) {
-        let cores: Vec<String> = ids.iter().map(|(_, c, _)| c.clone()).collect();
-        let typed: Vec<String> = ids.iter().map(|(a, c, b)| format!("{a}{c}{b}")).collect();
-        let value = match &form {
-            IdForm::List => json!(typed),
-            IdForm::ListInText => json!(json!(typed).to_string()),
-            IdForm::Commas => json!(typed.join(",")),
-            IdForm::Lines => json!(typed.join("\r\n")),
-        };
-        let spec = dingtalk_robot::manifest().actions.into_iter().find(|a| a.id == SEND).unwrap();
-        let text = json!({ "userIds": value }).to_string();
-        let params = Params::parse(&text, &spec).unwrap();
-        match (send::read_user_ids(&params), expected_ids(&cores, &form)) {
-            (Ok(got), Some(want)) => prop_assert_eq!(got, want),
-            (Err(e), None) => prop_assert_eq!(e.field(), Some("userIds")),
-            (got, want) => prop_assert!(false, "{value}: got {got:?}, expected {want:?}"),
-        }
-    }
-
-    /// `timeoutSeconds` and `qpsLimit` take whole numbers in range, typed as numbers or text.
-    #[test]
-    fn whole_number_fields_agree_with_their_ranges(
-        (timeout, timeout_n) in whole_number_input(),
-        (qps, qps_n) in whole_number_input(),
-    ) {
-        let spec = dingtalk_robot::manifest().actions.into_iter().find(|a| a.id == CONNECT).unwrap();
-        let text = json!({ "appKey": "k", "appSecret": "s", "timeoutSeconds": timeout, "qpsLimit": qps }).to_string();
-        let params = Params::parse(&text, &spec).unwrap();
-        let timeout_ok = timeout_n.filter(|n| (1..=300).contains(n));
-        let qps_ok = qps_n.filter(|n| (0..=1000).contains(n));
-        match (connect::read_settings(&params), timeout_ok, qps_ok) {
-            (Ok(s), Some(t), Some(q)) => {
-                prop_assert_eq!(s.timeout.as_secs() as i64, t);
-                prop_assert_eq!(i64::from(s.qps_limit), q);
-            }
-            (Err(e), None, _) => prop_assert_eq!(e.field(), Some("timeoutSeconds")),
-            (Err(e), Some(_), None) => prop_assert_eq!(e.field(), Some("qpsLimit")),
-            (got, t, q) => {
-                let got = got.map(|s| (s.timeout, s.qps_limit));
-                prop_assert!(false, "{timeout} {qps}: got {got:?}, expected {t:?} {q:?}");
-            }
         }
     }
 

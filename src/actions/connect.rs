@@ -59,10 +59,10 @@ pub(crate) const ACTION: Action = Action {
 };
 
 /// The fields, each declared once.
-mod form {
+pub(crate) mod form {
     use super::*;
 
-    pub(super) const APP_KEY: Field<RequiredText> = Field {
+    pub(crate) const APP_KEY: Field<RequiredText> = Field {
         name: super::APP_KEY,
         label: text!(en: "AppKey", zh: "AppKey"),
         help: text!(
@@ -73,7 +73,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const APP_SECRET: Field<SecretText> = Field {
+    pub(crate) const APP_SECRET: Field<SecretText> = Field {
         name: super::APP_SECRET,
         label: text!(en: "AppSecret", zh: "AppSecret"),
         help: text!(
@@ -84,7 +84,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const ROBOT_CODE: Field<OptionalText> = Field {
+    pub(crate) const ROBOT_CODE: Field<OptionalText> = Field {
         name: super::ROBOT_CODE,
         label: text!(en: "Robot code", zh: "机器人编码"),
         help: text!(
@@ -95,7 +95,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const API_BASE_URL: Field<BaseUrl> = Field {
+    pub(crate) const API_BASE_URL: Field<BaseUrl> = Field {
         name: super::API_BASE_URL,
         label: text!(en: "API base URL", zh: "新版接口地址"),
         help: text!(en: "Base URL of DingTalk's new API; rarely changed.", zh: "钉钉新版开放接口的地址，一般无需修改。"),
@@ -103,7 +103,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const OAPI_BASE_URL: Field<BaseUrl> = Field {
+    pub(crate) const OAPI_BASE_URL: Field<BaseUrl> = Field {
         name: super::OAPI_BASE_URL,
         label: text!(en: "Old API base URL", zh: "旧版接口地址"),
         help: text!(
@@ -114,7 +114,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const TIMEOUT_SECONDS: Field<Integer> = Field {
+    pub(crate) const TIMEOUT_SECONDS: Field<Integer> = Field {
         name: super::TIMEOUT_SECONDS,
         label: text!(en: "Timeout (seconds)", zh: "超时（秒）"),
         help: text!(
@@ -125,7 +125,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const QPS_LIMIT: Field<Integer> = Field {
+    pub(crate) const QPS_LIMIT: Field<Integer> = Field {
         name: super::QPS_LIMIT,
         label: text!(en: "Calls per second", zh: "每秒调用上限"),
         help: text!(
@@ -136,7 +136,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const ROBOT: Output = Output {
+    pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "机器人对象"),
         help: text!(
@@ -168,12 +168,6 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
         robot_code,
     };
     Ok(ConnectInput { settings })
-}
-
-/// Connect's settings read from its params, as the action reads them (for tests that check
-/// a value without connecting).
-pub fn read_settings(p: &Params<'_>) -> Result<RobotSettings> {
-    read(p).map(|input| input.settings)
 }
 
 /// Checks the inputs; the job fetches (or reuses) the token and registers the robot.

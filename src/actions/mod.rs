@@ -4,6 +4,8 @@
 
 pub mod connect;
 mod field;
+#[cfg(test)]
+mod input_properties;
 mod params;
 pub mod send;
 
@@ -17,10 +19,10 @@ use serde_json::Value;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use field::{Declared, Output};
-pub use params::Params;
+pub(crate) use params::Params;
 
 /// The network half of an action, run on the plugin's runtime once the inputs are valid.
-pub type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
+pub(crate) type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
 
 /// One action, defined once: what the palette and the form show (the manifest entry is
 /// generated from it) and how it runs.
@@ -88,7 +90,7 @@ pub fn manifest_json() -> &'static str {
 
 /// Finds an action, checks its params and returns its job; checks that can take long stop
 /// when `cancelled` turns true.
-pub fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
+pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
     let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);

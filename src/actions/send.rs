@@ -55,7 +55,7 @@ pub const MAX_TITLE_CHARS: usize = 128;
 
 /// The four templates a user picks from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MsgType {
+pub(crate) enum MsgType {
     /// `sampleText {content}`.
     Text,
     /// `sampleMarkdown {title, text}`.
@@ -76,7 +76,7 @@ const MSG_TYPES: [Pick<MsgType>; 4] = [
 
 impl MsgType {
     /// DingTalk's `msgKey` for the template.
-    pub fn msg_key(self) -> &'static str {
+    pub(crate) fn msg_key(self) -> &'static str {
         match self {
             MsgType::Text => "sampleText",
             MsgType::Markdown => "sampleMarkdown",
@@ -101,10 +101,10 @@ pub(crate) const ACTION: Action = Action {
 };
 
 /// The fields, each declared once.
-mod form {
+pub(crate) mod form {
     use super::*;
 
-    pub(super) const ROBOT: Field<RobotHandle> = Field {
+    pub(crate) const ROBOT: Field<RobotHandle> = Field {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "机器人对象"),
         help: text!(
@@ -115,7 +115,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const USER_IDS: Field<UserIds> = Field {
+    pub(crate) const USER_IDS: Field<UserIds> = Field {
         name: super::USER_IDS,
         label: text!(en: "User IDs", zh: "用户 ID 列表"),
         help: text!(
@@ -126,7 +126,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const MSG_TYPE: Field<Choice<MsgType>> = Field {
+    pub(crate) const MSG_TYPE: Field<Choice<MsgType>> = Field {
         name: super::MSG_TYPE,
         label: text!(en: "Message template", zh: "消息模板"),
         help: text!(
@@ -137,7 +137,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const CONTENT: Field<RequiredText> = Field {
+    pub(crate) const CONTENT: Field<RequiredText> = Field {
         name: super::CONTENT,
         label: text!(en: "Message content", zh: "消息内容"),
         help: text!(
@@ -148,7 +148,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const TITLE: Field<OptionalText> = Field {
+    pub(crate) const TITLE: Field<OptionalText> = Field {
         name: super::TITLE,
         label: text!(en: "Message title", zh: "消息标题"),
         help: text!(
@@ -159,7 +159,7 @@ mod form {
         visible_when: Some((super::MSG_TYPE, &["markdown"])),
     };
 
-    pub(super) const INVALID_USER_IDS: Output = Output {
+    pub(crate) const INVALID_USER_IDS: Output = Output {
         name: super::INVALID_USER_IDS,
         label: text!(en: "Invalid user IDs", zh: "无效的用户 ID"),
         help: text!(
@@ -169,7 +169,7 @@ mod form {
         schema: string_list,
     };
 
-    pub(super) const FLOW_CONTROLLED_USER_IDS: Output = Output {
+    pub(crate) const FLOW_CONTROLLED_USER_IDS: Output = Output {
         name: super::FLOW_CONTROLLED_USER_IDS,
         label: text!(en: "Flow-controlled user IDs", zh: "被限流的用户 ID"),
         help: text!(
@@ -179,7 +179,7 @@ mod form {
         schema: string_list,
     };
 
-    pub(super) const PROCESS_QUERY_KEY: Output = Output {
+    pub(crate) const PROCESS_QUERY_KEY: Output = Output {
         name: super::PROCESS_QUERY_KEY,
         label: text!(en: "Process query key", zh: "发送任务 ID"),
         help: text!(
@@ -237,12 +237,6 @@ impl Kind for UserIds {
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<String>> {
         user_ids(name, raw.ok_or_else(|| p.missing(name))?, p)
     }
-}
-
-/// The user IDs of a send's params, read as the action reads them (for hosts and tests that
-/// check a value before running).
-pub fn read_user_ids(p: &Params<'_>) -> Result<Vec<String>> {
-    form::USER_IDS.read(p)
 }
 
 fn user_ids(name: &str, value: &Value, p: &Params<'_>) -> Result<Vec<String>> {

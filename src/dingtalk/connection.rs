@@ -6,7 +6,6 @@
 //! more than its connect timeout is left, so a call that never connected always knows that it
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -39,7 +38,7 @@ const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(1), Duration::
 
 /// The DingTalk APIs we call; each has its own rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     /// `POST /v1.0/oauth2/accessToken`.
     Token,
     /// `POST /v1.0/robot/oToMessages/batchSend`.
@@ -68,11 +67,11 @@ impl Api {
 }
 
 /// A file to upload for the file template.
-pub struct Upload {
+pub(crate) struct Upload {
     /// The file's own name (kept as is, Chinese included).
-    pub file_name: String,
+    pub(crate) file_name: String,
     /// Its bytes (already checked against DingTalk's size limit).
-    pub bytes: Bytes,
+    pub(crate) bytes: Bytes,
 }
 
 struct CachedToken {
@@ -143,7 +142,7 @@ enum Refusal {
 }
 
 /// One app's connection to DingTalk.
-pub struct Connection {
+pub(crate) struct Connection {
     transport: Transport,
     api_base: String,
     app_key: String,
@@ -151,7 +150,6 @@ pub struct Connection {
     token: Mutex<Option<CachedToken>>,
     refresh: tokio::sync::Mutex<()>,
     limits: RwLock<Arc<Limits>>,
-    token_requests: AtomicU64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -166,7 +164,7 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// A connection for one app; no network traffic yet.
-    pub fn new(api_base: &str, app_key: &str, app_secret: Secret, qps_limit: u32) -> Result<Self> {
+    pub(crate) fn new(api_base: &str, app_key: &str, app_secret: Secret, qps_limit: u32) -> Result<Self> {
         Ok(Connection {
             transport: Transport::new(),
             api_base: api_base.trim_end_matches('/').to_string(),
@@ -175,23 +173,12 @@ impl Connection {
             token: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
             limits: RwLock::new(Arc::new(Limits::new(qps_limit))),
-            token_requests: AtomicU64::new(0),
         })
-    }
-
-    /// The AppKey this connection authenticates as.
-    pub fn app_key(&self) -> &str {
-        &self.app_key
-    }
-
-    /// How many token requests this connection has made (for logs and tests).
-    pub fn token_requests(&self) -> u64 {
-        self.token_requests.load(Ordering::Relaxed)
     }
 
     /// Sets the calls per second per API this app allows itself (0 = no limit). The latest
     /// connect's setting wins, since DingTalk counts per app.
-    pub fn set_qps_limit(&self, qps: u32) {
+    pub(crate) fn set_qps_limit(&self, qps: u32) {
         let mut limits = self.limits.write().unwrap_or_else(|p| p.into_inner());
         if limits.token.limit() != qps {
             *limits = Arc::new(Limits::new(qps));
@@ -209,7 +196,7 @@ impl Connection {
 
     /// A valid access token: the cached one, or a new one fetched once however many
     /// threads ask at the same time.
-    pub async fn token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
+    pub(crate) async fn token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
@@ -217,7 +204,6 @@ impl Connection {
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
-        self.token_requests.fetch_add(1, Ordering::Relaxed);
         let body = serde_json::to_vec(&TokenRequest { app_key: &self.app_key, app_secret: self.app_secret.expose() })
             .map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::Token.path());
@@ -255,7 +241,12 @@ impl Connection {
     }
 
     /// Sends one batch of one-to-one robot messages. Never sends twice: see [`Api::repeatable`].
-    pub async fn batch_send(&self, ctx: &Ctx, req: &BatchSendRequest, timeout: Duration) -> Result<BatchSendResponse> {
+    pub(crate) async fn batch_send(
+        &self,
+        ctx: &Ctx,
+        req: &BatchSendRequest,
+        timeout: Duration,
+    ) -> Result<BatchSendResponse> {
         let body = serde_json::to_vec(req).map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::BatchSend.path());
         let (bytes, _) = self
@@ -270,7 +261,13 @@ impl Connection {
     }
 
     /// Uploads a file to the old API's media store and returns its `media_id`.
-    pub async fn upload_media(&self, ctx: &Ctx, oapi_base: &str, file: &Upload, timeout: Duration) -> Result<String> {
+    pub(crate) async fn upload_media(
+        &self,
+        ctx: &Ctx,
+        oapi_base: &str,
+        file: &Upload,
+        timeout: Duration,
+    ) -> Result<String> {
         let oapi_base = oapi_base.trim_end_matches('/');
         let url = format!("{oapi_base}{}", Api::MediaUpload.path());
         let form = transport::media_form(&file.file_name, &file.bytes);

@@ -29,7 +29,7 @@ struct State {
 /// but it lies between our send and the answer's arrival; so a call holds its slot until
 /// one second after its answer came back. That keeps the server's count at or under the
 /// limit whatever the network's jitter, at the cost of one round trip per window.
-pub struct Limiter {
+pub(crate) struct Limiter {
     limit: usize,
     state: Mutex<State>,
     freed: Notify,
@@ -37,24 +37,24 @@ pub struct Limiter {
 
 /// A call's slot; dropping it (when the answer arrived, or the call was abandoned) starts
 /// the slot's last second.
-pub struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
     id: u64,
 }
 
 impl Limiter {
     /// A limiter allowing `limit` calls per window; 0 means no limit.
-    pub fn new(limit: u32) -> Self {
+    pub(crate) fn new(limit: u32) -> Self {
         Limiter { limit: limit as usize, state: Mutex::default(), freed: Notify::new() }
     }
 
     /// The configured calls per second (0 = unlimited).
-    pub fn limit(&self) -> u32 {
+    pub(crate) fn limit(&self) -> u32 {
         self.limit as u32
     }
 
     /// Waits for a free slot. Returns `None` when the limiter is off.
-    pub async fn acquire(&self) -> Option<Permit<'_>> {
+    pub(crate) async fn acquire(&self) -> Option<Permit<'_>> {
         if self.limit == 0 {
             return None;
         }

@@ -1,11 +1,11 @@
 //! The DingTalk client: wire types, the shared per-app connection (HTTP pool, token cache,
 //! rate limiters, retry rules) and the registry of connected robots.
 
-pub mod connection;
-pub mod limiter;
-pub mod registry;
+pub(crate) mod connection;
+pub(crate) mod limiter;
+pub(crate) mod registry;
 mod transport;
-pub mod wire;
+pub(crate) mod wire;
 
-pub use connection::{Connection, Upload};
-pub use registry::{Robot, RobotSettings};
+pub(crate) use connection::Upload;
+pub(crate) use registry::{Robot, RobotSettings};

@@ -5,75 +5,75 @@ use serde::{Deserialize, Serialize};
 /// `POST /v1.0/oauth2/accessToken` body.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenRequest<'a> {
-    pub app_key: &'a str,
-    pub app_secret: &'a str,
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) app_key: &'a str,
+    pub(crate) app_secret: &'a str,
 }
 
 /// `POST /v1.0/oauth2/accessToken` answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenResponse {
-    pub access_token: String,
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: String,
     /// Seconds the token stays valid: read as any JSON value and clamped, since no answer
     /// may panic the plugin.
     #[serde(default)]
-    pub expire_in: serde_json::Value,
+    pub(crate) expire_in: serde_json::Value,
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend` body. `msg_param` is the template's fields as a
 /// JSON object serialized to a string, as DingTalk requires.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchSendRequest {
-    pub msg_key: String,
-    pub msg_param: String,
-    pub robot_code: String,
-    pub user_ids: Vec<String>,
+pub(crate) struct BatchSendRequest {
+    pub(crate) msg_key: String,
+    pub(crate) msg_param: String,
+    pub(crate) robot_code: String,
+    pub(crate) user_ids: Vec<String>,
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend` answer; every list may be absent.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchSendResponse {
+pub(crate) struct BatchSendResponse {
     #[serde(default)]
-    pub process_query_key: Option<String>,
+    pub(crate) process_query_key: Option<String>,
     #[serde(default)]
-    pub invalid_staff_id_list: Option<Vec<String>>,
+    pub(crate) invalid_staff_id_list: Option<Vec<String>>,
     #[serde(default)]
-    pub flow_controlled_staff_id_list: Option<Vec<String>>,
+    pub(crate) flow_controlled_staff_id_list: Option<Vec<String>>,
     #[serde(default)]
-    pub filtered_staff_id_list: Option<Vec<String>>,
+    pub(crate) filtered_staff_id_list: Option<Vec<String>>,
 }
 
 /// The error body of the new API generation.
 #[derive(Deserialize, Debug, Default)]
-pub struct NewApiError {
+pub(crate) struct NewApiError {
     #[serde(default)]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     #[serde(default)]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     #[serde(default)]
-    pub requestid: Option<String>,
+    pub(crate) requestid: Option<String>,
     #[serde(default)]
-    pub accessdenieddetail: Option<AccessDeniedDetail>,
+    pub(crate) accessdenieddetail: Option<AccessDeniedDetail>,
 }
 
 /// Which scopes a 403 `AccessTokenPermissionDenied` asks for.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct AccessDeniedDetail {
+pub(crate) struct AccessDeniedDetail {
     #[serde(default)]
-    pub required_scopes: Vec<String>,
+    pub(crate) required_scopes: Vec<String>,
 }
 
 /// The answer of the old API generation (always HTTP 200; `errcode` 0 is success).
 #[derive(Deserialize, Debug, Default)]
-pub struct OldApiResponse {
+pub(crate) struct OldApiResponse {
     #[serde(default)]
-    pub errcode: i64,
+    pub(crate) errcode: i64,
     #[serde(default)]
-    pub errmsg: Option<String>,
+    pub(crate) errmsg: Option<String>,
     #[serde(default)]
-    pub media_id: Option<String>,
+    pub(crate) media_id: Option<String>,
 }

@@ -46,13 +46,11 @@ impl TestHost {
     }
 }
 
-/// Calls an action as a designer would, through the plugin's entry point.
+/// Calls an action as a designer would, through the plugin's typed entry point (the same
+/// code the cdylib exports).
 pub fn invoke(host: &TestHost, action: &str, params: &Value) -> Result<Value, ErrorPayload> {
     let host_ref = Host_TO::from_ptr(host, TD_Opaque);
-    match dingtalk_robot::invoke(action, &params.to_string(), &host_ref) {
-        Ok(out) => Ok(serde_json::from_str(&out).expect("outputs are JSON")),
-        Err(err) => Err(serde_json::from_str(&err).expect("errors are ErrorPayload JSON")),
-    }
+    dingtalk_robot::run(action, params, &host_ref).map(Value::Object)
 }
 
 /// An emulated org with one app and the test users.
