@@ -1,6 +1,9 @@
 //! `host-sim` refuses what is not a plugin with a clean error: exit 1 and an error document
 //! on stdout naming the file and the cause. None of these needs a plugin to be built.
 
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{foreign_library, run, rust_compiler_driver, s, scratch, scratch_file};

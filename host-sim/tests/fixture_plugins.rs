@@ -2,6 +2,9 @@
 //! one (`echo`), one exporting another interface (`alien`), one built for another ABI
 //! version, one with a broken manifest, and one whose manifest names another ABI version.
 
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::Path;
