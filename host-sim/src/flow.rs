@@ -185,7 +185,7 @@ pub fn run_flow(
 }
 
 /// Substitutes variables into a step's params; an error names the param (as `field`).
-pub fn substitute_params(params: &Map<String, Value>, vars: &Map<String, Value>) -> Result<Value, ErrorPayload> {
+pub(crate) fn substitute_params(params: &Map<String, Value>, vars: &Map<String, Value>) -> Result<Value, ErrorPayload> {
     let mut out = Map::new();
     for (name, value) in params {
         out.insert(name.clone(), substitute(value, vars).map_err(|e| e.into_payload(name, vars))?);

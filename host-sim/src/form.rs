@@ -54,7 +54,7 @@ pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
 }
 
 /// One action's form.
-pub fn render_action(action: &ActionSpec, lang: &str) -> String {
+pub(crate) fn render_action(action: &ActionSpec, lang: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "=== {}  [{}]", action.title.get(lang), action.id);
     let _ = writeln!(out, "{}", action.description.get(lang));
@@ -116,7 +116,7 @@ fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str)
 }
 
 /// A schema in a few words: its type(s), format, item type and bounds.
-pub fn describe_schema(schema: &Value, lang: &str) -> String {
+pub(crate) fn describe_schema(schema: &Value, lang: &str) -> String {
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),

@@ -95,7 +95,7 @@ pub fn check_schemas(manifest: &Manifest) -> Result<(), String> {
 /// The candidate `name` was most likely meant to be: equal ignoring case, or else within two
 /// edits of it (optimal string alignment distance, ignoring case) for names of at least four
 /// characters.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wanted = name.to_lowercase();
     let candidates: Vec<&str> = candidates.into_iter().collect();
     if let Some(same) = candidates.iter().find(|c| c.to_lowercase() == wanted) {
