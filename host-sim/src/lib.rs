@@ -26,6 +26,8 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 
 pub use error::HostError;
