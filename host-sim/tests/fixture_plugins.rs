@@ -63,6 +63,19 @@ fn every_loader_checks_the_manifests_abi_version() {
 }
 
 #[test]
+fn a_library_that_is_no_plugin_is_named_so_by_every_loader() {
+    for abi in [Abi::AbiStable, Abi::C] {
+        let e = load_err_with("not_a_plugin", abi);
+        assert!(matches!(e, HostError::NotAPlugin { .. }), "{abi:?}: {e:?}");
+        assert!(e.to_string().contains("not an RPA plugin"), "{abi:?}: {e}");
+    }
+    let path = fixture("not_a_plugin");
+    let e = run(&["inspect", "--json", "--plugin", s(&path)]).error();
+    assert_eq!(e["code"], "LOAD_FAILED");
+    assert!(e["message"].as_str().unwrap_or_default().contains(s(&path)), "{e}");
+}
+
+#[test]
 fn the_c_loader_names_the_missing_entry_point() {
     let e = load_err_with("alien_plugin", Abi::C);
     assert!(matches!(e, HostError::NotAPlugin { .. }), "{e:?}");

@@ -46,18 +46,16 @@ pub(crate) fn run(args: &[&str]) -> Run {
     }
 }
 
-/// A shared library on disk that is certainly not a plugin: one of the system's on Linux and
-/// Windows; on macOS, whose system libraries live only in the dyld shared cache, the Rust
-/// toolchain's compiler driver.
-pub(crate) fn foreign_library() -> PathBuf {
+/// A shared library of the system that is certainly not a plugin, where the system keeps
+/// one on disk: Linux and Windows do; macOS keeps them in the dyld shared cache only (the
+/// `not_a_plugin` fixture covers every OS).
+pub(crate) fn system_library() -> Option<PathBuf> {
     #[cfg(target_os = "windows")]
     let candidates: Vec<PathBuf> = {
         let root = std::env::var_os("SystemRoot").map_or_else(|| PathBuf::from(r"C:\Windows"), PathBuf::from);
         vec![root.join("System32").join("kernel32.dll")]
     };
-    #[cfg(target_os = "macos")]
-    let candidates: Vec<PathBuf> = rust_compiler_driver().into_iter().collect();
-    #[cfg(not(any(target_os = "windows", target_os = "macos")))]
+    #[cfg(not(target_os = "windows"))]
     let candidates: Vec<PathBuf> = {
         let dirs = [
             "/lib/x86_64-linux-gnu",
@@ -72,7 +70,7 @@ pub(crate) fn foreign_library() -> PathBuf {
         let names = ["libz.so.1", "libm.so.6", "libc.so.6"];
         dirs.iter().flat_map(|d| names.iter().map(move |n| Path::new(d).join(n))).collect()
     };
-    candidates.into_iter().find(|p| p.exists()).expect("a shared library that is not a plugin, to test with")
+    candidates.into_iter().find(|p| p.exists())
 }
 
 /// The Rust toolchain's compiler driver library (`librustc_driver-*.so`, `.dylib`, or
@@ -108,7 +106,8 @@ pub(crate) fn scratch_file(name: &str, text: &str) -> PathBuf {
 }
 
 /// The test plugin `name` (`echo_plugin`, `alien_plugin`, `wrong_version_plugin`,
-/// `bad_manifest_plugin`, `mismatched_manifest_plugin`) from `tests/fixtures/`, built once per test binary into the
+/// `bad_manifest_plugin`, `mismatched_manifest_plugin`) or library (`not_a_plugin`) from
+/// `tests/fixtures/`, built once per test binary into the
 /// test target's scratch directory.
 pub(crate) fn fixture(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
