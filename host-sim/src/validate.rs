@@ -155,6 +155,9 @@ fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'stat
 /// Checks one filled-in field against its schema.
 fn check_field(field: &FieldSpec, value: &Value) -> Result<(), ErrorPayload> {
     let validator = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
+    if validator.is_valid(value) {
+        return Ok(());
+    }
     let mut errors: Vec<ValidationError<'_>> = validator.iter_errors(value).collect();
     // The outermost problem first, and of those the most basic (the type before the bounds).
     errors.sort_by_key(|e| (e.instance_path().iter().count(), priority(e.kind())));
