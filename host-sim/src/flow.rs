@@ -368,27 +368,26 @@ fn unknown_variable(param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorP
 
 fn unknown_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
     let names: Vec<&str> = spec.outputs.iter().map(|o| o.name.as_str()).collect();
-    about(
-        codes::UNKNOWN_OUTPUT,
-        output,
-        text!(
-            en: format!("The action {} has no output \"{output}\"", spec.id),
-            zh: format!("动作 {} 没有输出 \"{output}\"", spec.id),
-        ),
-        text!(en: format!("Its outputs are: {}.", names.join(", ")), zh: format!("它的输出有：{}。", names.join("、"))),
-    )
+    let hint =
+        text!(en: format!("Its outputs are: {}.", names.join(", ")), zh: format!("它的输出有：{}。", names.join("、")));
+    let message = text!(
+        en: format!("The action {} has no output \"{output}\"", spec.id),
+        zh: format!("动作 {} 没有输出 \"{output}\"", spec.id),
+    );
+    about(codes::UNKNOWN_OUTPUT, output, message, hint)
 }
 
 fn missing_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
-    about(
-        codes::MISSING_OUTPUT,
-        output,
-        text!(
-            en: format!("The action {} did not return its output \"{output}\"", spec.id),
-            zh: format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
-        ),
-        MAP_RETURNED_OUTPUTS,
-    )
+    let message = text!(
+        en: format!("The action {} did not return its output \"{output}\"", spec.id),
+        zh: format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
+    );
+    about(codes::MISSING_OUTPUT, output, message, MAP_RETURNED_OUTPUTS)
+}
+
+/// An error about one param or output of a step (its `field`), with a hint.
+fn about(code: &str, field: &str, message: Text, hint: Text) -> ErrorPayload {
+    ErrorPayload::bilingual(code, message).with_field(field).with_bilingual_hint(hint)
 }
 
 /// The hint for an output that was declared but not returned.
@@ -396,11 +395,6 @@ const MAP_RETURNED_OUTPUTS: Text = text!(
     en: "Map only the outputs the action returns in this case, or report it to the plugin's author.",
     zh: "请只映射该动作在此情况下会返回的输出，或联系插件作者。",
 );
-
-/// An error about one param or output of a step (its `field`), with a hint.
-fn about(code: &str, field: &str, message: Text, hint: Text) -> ErrorPayload {
-    ErrorPayload::bilingual(code, message).with_field(field).with_bilingual_hint(hint)
-}
 
 fn cancelled() -> ErrorPayload {
     ErrorPayload::bilingual(
