@@ -105,21 +105,26 @@ fn a_port_that_never_connects_is_nothing_sent_within_the_timeout() {
 }
 
 #[test]
-fn a_send_whose_connection_never_opens_is_nothing_sent_not_unknown() {
+fn a_send_whose_upload_never_connects_is_nothing_sent() {
+    // Tokens come from one server; uploads go to a port whose SYNs are dropped.
     let server = dingtalk_except(|_| Reply::json(200, r#"{"processQueryKey":"k"}"#));
+    let port = DroppedSyn::start();
     let host = TestHost::default();
     let timeout = 2;
-    let robot = invoke(&host, connect::ID, &connect_params(&server.url(), &server.url(), timeout)).unwrap()
+    let robot = invoke(&host, connect::ID, &connect_params(&server.url(), &port.url(), timeout)).unwrap()
         [connect::ROBOT]
         .clone();
-    server.drop_new_connections();
+    let dir = std::env::temp_dir().join(format!("faults-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.pdf");
+    std::fs::write(&file, b"%PDF-1.4 report").unwrap();
     let started = Instant::now();
-    let err = invoke(&host, send::ID, &send_params(&robot, "text", "hello")).unwrap_err();
+    let err = invoke(&host, send::ID, &send_params(&robot, "file", file.to_str().unwrap())).unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.code, "NETWORK", "a connection never made cannot have sent anything: {err:?}");
     assert!(err.message.contains("Nothing was sent"), "{}", err.message);
     assert!(took < Duration::from_secs(timeout) + MARGIN, "took {took:?}");
-    assert!(server.received().iter().all(|r| !r.target.starts_with("/v1.0/robot")), "nothing reached the send API");
+    assert!(server.received().iter().all(|r| !r.target.starts_with("/v1.0/robot")), "no send without its file");
 }
 
 #[test]

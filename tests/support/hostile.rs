@@ -112,7 +112,7 @@ impl Hostile {
         self.stop.on();
         let mut fillers = self.fillers.lock().unwrap_or_else(|p| p.into_inner());
         for _ in 0..32 {
-            match TcpStream::connect_timeout(&self.addr, std::time::Duration::from_millis(300)) {
+            match TcpStream::connect_timeout(&self.addr, std::time::Duration::from_secs(1)) {
                 Ok(s) => fillers.push(s),
                 Err(_) => return,
             }
