@@ -1,7 +1,7 @@
 //! The `host-sim` command line: one `Args` struct per subcommand with an `execute` method,
 //! dispatched by [`Command`]. Adding a subcommand is one struct, one variant and one match
-//! arm; what it does lives in the library ([`crate::flow`], [`crate::form`],
-//! [`crate::demo`], [`crate::bench`]).
+//! arm; what it does lives in the library ([`crate::flow`], [`crate::form`], and the
+//! crate's own `demo` and `bench` modules). Only [`main`] is public: the binary is the interface.
 //!
 //! ```text
 //! host-sim inspect [--plugin PATH] [--lang zh-CN|en] [--abi abi-stable|c] [--json]
@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Exit codes: 0 success; 1 any failure (load, flow file, validation, the action's own
-//! error), after printing `{"error":{...}}` on stdout (see [`error_document`]); 2 a usage
+//! error), after printing `{"error":{...}}` on stdout (see `error_document`); 2 a usage
 //! error (from clap, on stderr). Logs and a one-line summary of a failure go to stderr.
 
 use std::io::Write;
@@ -36,15 +36,15 @@ use crate::plugin::{self, Plugin};
 /// the stable ABI, draws its action forms, and runs flows of its actions.
 #[derive(Debug, Parser)]
 #[command(name = "host-sim", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Draw each action's form as a designer would, or print the manifest with --json.
     Inspect(InspectArgs),
     /// Run a flow file: steps of actions, outputs wired into later params as "${variable}".
@@ -57,7 +57,7 @@ pub enum Command {
 
 impl Command {
     /// Runs the subcommand, writing its result to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         match self {
             Command::Inspect(args) => args.execute(out),
             Command::Run(args) => args.execute(out),
@@ -67,7 +67,7 @@ impl Command {
     }
 
     /// The language the subcommand reports in.
-    pub fn lang(&self) -> Lang {
+    pub(crate) fn lang(&self) -> Lang {
         match self {
             Command::Inspect(args) => args.plugin.lang,
             Command::Run(args) => args.plugin.lang,
@@ -80,19 +80,19 @@ impl Command {
 /// `host-sim inspect`: draws each action's form, or prints the manifest exactly as the plugin
 /// returned it.
 #[derive(Debug, Clone, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Which plugin, and the language.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// Print the manifest's JSON text exactly as the plugin returned it, instead of the forms.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 impl InspectArgs {
     /// Loads the plugin and writes its forms (or manifest) to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         if self.json {
             write_out(out, plugin.manifest_json())
@@ -104,32 +104,32 @@ impl InspectArgs {
 
 /// `host-sim run`: runs a flow and prints the final variables as one JSON object.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Which plugin, and the language of error messages.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// The flow file: {"steps":[{"action":ID,"params":{...},"outputs":{"output":"variable"}}]}.
     #[arg(value_name = "FLOW.json")]
-    pub flow: PathBuf,
+    pub(crate) flow: PathBuf,
 
     /// Defines a variable as a string before the first step (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
-    pub vars: Vec<(String, Value)>,
+    pub(crate) vars: Vec<(String, Value)>,
 
     /// Defines a variable as any JSON value (a list, a number, an object...) (repeatable).
     #[arg(long = "var-json", value_name = "NAME=JSON", value_parser = parse_json_var)]
-    pub json_vars: Vec<(String, Value)>,
+    pub(crate) json_vars: Vec<(String, Value)>,
 
     /// The least important log lines shown on stderr.
     #[arg(long, value_enum, default_value_t = LogLevelArg::Info)]
-    pub log_level: LogLevelArg,
+    pub(crate) log_level: LogLevelArg,
 }
 
 impl RunArgs {
     /// Loads the plugin, runs the flow, and writes the final variables to `out`; variables
     /// that fed a secret field are shown masked.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
@@ -167,19 +167,19 @@ pub(crate) fn parse_json_var(s: &str) -> Result<(String, Value), String> {
 
 /// `host-sim demo`: runs the demo ([`crate::demo`]) on the embedded emulator.
 #[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Which plugin, how to load it, and the language.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// The least important plugin log lines shown on stderr.
     #[arg(long, value_enum, default_value_t = LogLevelArg::Warn)]
-    pub log_level: LogLevelArg,
+    pub(crate) log_level: LogLevelArg,
 }
 
 impl DemoArgs {
     /// Loads the plugin and runs the demo, writing its report to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         let host = SimHost::new().with_stderr(self.log_level.level());
         run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out).map_err(|e| Failure {
@@ -193,36 +193,36 @@ impl DemoArgs {
 /// `host-sim bench`: runs the flow N times over T threads; progress on stderr, one JSON report
 /// on stdout.
 #[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Which plugin, and how to load it.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// The flow to run, as for `run`.
     #[arg(value_name = "FLOW.json")]
-    pub flow: PathBuf,
+    pub(crate) flow: PathBuf,
 
     /// How many times to run the flow in all.
     #[arg(long, default_value_t = 1000)]
-    pub iterations: usize,
+    pub(crate) iterations: usize,
 
     /// How many threads share the runs.
     #[arg(long, default_value_t = 1)]
-    pub threads: usize,
+    pub(crate) threads: usize,
 
     /// Defines a variable as a string before the first step (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
-    pub vars: Vec<(String, Value)>,
+    pub(crate) vars: Vec<(String, Value)>,
 
     /// Defines a variable as any JSON value (repeatable).
     #[arg(long = "var-json", value_name = "NAME=JSON", value_parser = parse_json_var)]
-    pub json_vars: Vec<(String, Value)>,
+    pub(crate) json_vars: Vec<(String, Value)>,
 }
 
 impl BenchArgs {
     /// Loads the plugin (timing it), runs the benchmark with progress on stderr every 10%,
     /// and writes the JSON report to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let (plugin, load_ms) = load_timed(&self.plugin.plugin_path(), self.plugin.abi)?;
         let flow = Flow::from_file(&self.flow)?;
         let vars: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
@@ -244,37 +244,37 @@ impl BenchArgs {
 
 /// The options every subcommand that loads a plugin shares.
 #[derive(Debug, Clone, Args)]
-pub struct PluginArgs {
+pub(crate) struct PluginArgs {
     /// The plugin library [default: the dingtalk_robot library (libdingtalk_robot.so,
     /// libdingtalk_robot.dylib or dingtalk_robot.dll) beside host-sim, in its parent directory or
     /// in deps/].
     #[arg(long, value_name = "PATH")]
-    pub plugin: Option<PathBuf>,
+    pub(crate) plugin: Option<PathBuf>,
 
     /// The language of forms and error messages.
     #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
+    pub(crate) lang: Lang,
 
     /// How to load the library: its abi_stable root module, or its plain C entry points.
     #[arg(long, value_enum, default_value_t = plugin::Abi::AbiStable)]
-    pub abi: plugin::Abi,
+    pub(crate) abi: plugin::Abi,
 }
 
 impl PluginArgs {
     /// The library to load: `--plugin`, or [`plugin::default_plugin_path`].
-    pub fn plugin_path(&self) -> PathBuf {
+    pub(crate) fn plugin_path(&self) -> PathBuf {
         self.plugin.clone().unwrap_or_else(plugin::default_plugin_path)
     }
 
     /// Loads the plugin.
-    pub fn load(&self) -> Result<Arc<dyn Plugin>, HostError> {
+    pub(crate) fn load(&self) -> Result<Arc<dyn Plugin>, HostError> {
         plugin::load_with(&self.plugin_path(), self.abi)
     }
 }
 
 /// A language of the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
+pub(crate) enum Lang {
     /// English.
     #[value(name = "en")]
     En,
@@ -285,7 +285,7 @@ pub enum Lang {
 
 impl Lang {
     /// The tag the manifest and error documents use: `en` or `zh-CN`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::ZhCn => "zh-CN",
@@ -295,7 +295,7 @@ impl Lang {
 
 /// The least important log lines shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogLevelArg {
+pub(crate) enum LogLevelArg {
     /// No log lines.
     Off,
     /// Errors only.
@@ -310,7 +310,7 @@ pub enum LogLevelArg {
 
 impl LogLevelArg {
     /// The level for [`crate::SimHost::with_stderr`].
-    pub fn level(self) -> Option<LogLevel> {
+    pub(crate) fn level(self) -> Option<LogLevel> {
         match self {
             LogLevelArg::Off => None,
             LogLevelArg::Error => Some(LogLevel::Error),
@@ -323,11 +323,11 @@ impl LogLevelArg {
 
 /// Why a subcommand failed: the error document, and the 1-based step at fault if any.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// What went wrong.
-    pub error: Box<ErrorPayload>,
+    pub(crate) error: Box<ErrorPayload>,
     /// The step at fault, when the failure belongs to one.
-    pub step: Option<usize>,
+    pub(crate) step: Option<usize>,
 }
 
 impl From<HostError> for Failure {
@@ -351,7 +351,7 @@ impl From<ErrorPayload> for Failure {
 /// The JSON text printed on stdout for a failure:
 /// `{"error":{"code","message","field"?,"hint"?,"step"?,"upstream"?}}`, with the message and
 /// hint in `lang`; `step` (1-based) is present when the failure belongs to a step.
-pub fn error_document(error: &ErrorPayload, step: Option<usize>, lang: Lang) -> String {
+pub(crate) fn error_document(error: &ErrorPayload, step: Option<usize>, lang: Lang) -> String {
     let body = ErrorBody {
         code: &error.code,
         message: error.message_in(lang.as_str()),
@@ -393,7 +393,7 @@ pub fn main() -> ExitCode {
 
 /// Runs `cli`, writing results and error documents to `out` and a failure's one-line
 /// summary to `err` (log lines go to the process's stderr).
-pub fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub(crate) fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     match cli.command.execute(out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

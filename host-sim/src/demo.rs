@@ -142,7 +142,7 @@ fn pretty(value: &Value) -> String {
 }
 
 /// Runs the demo against `plugin`, writing a readable report to `out`.
-pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), FlowError> {
+pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), FlowError> {
     let config = EmulatorConfig {
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),

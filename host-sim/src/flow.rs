@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
 
-use rpa_plugin_abi::{ActionSpec, ErrorPayload, Manifest, text};
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, Manifest, Text, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -185,7 +185,7 @@ pub fn run_flow(
 }
 
 /// Substitutes variables into a step's params; an error names the param (as `field`).
-pub fn substitute_params(params: &Map<String, Value>, vars: &Map<String, Value>) -> Result<Value, ErrorPayload> {
+pub(crate) fn substitute_params(params: &Map<String, Value>, vars: &Map<String, Value>) -> Result<Value, ErrorPayload> {
     let mut out = Map::new();
     for (name, value) in params {
         out.insert(name.clone(), substitute(value, vars).map_err(|e| e.into_payload(name, vars))?);
@@ -209,18 +209,18 @@ impl SubstituteError {
                 let defined: BTreeSet<&str> = vars.keys().map(String::as_str).collect();
                 unknown_variable(param, &name, &defined)
             }
-            SubstituteError::NotText(name) => ErrorPayload::bilingual(
+            SubstituteError::NotText(name) => about(
                 codes::INVALID_INPUT,
+                param,
                 text!(
                     en: format!("Param \"{param}\" embeds ${{{name}}} in a text, but the variable is not text"),
                     zh: format!("参数 \"{param}\" 在文本中引用了 ${{{name}}}，但该变量不是文本"),
                 ),
-            )
-            .with_field(param)
-            .with_bilingual_hint(text!(
-                en: format!("Use \"${{{name}}}\" alone as the whole value to pass a list or object."),
-                zh: format!("要传入列表或对象，请单独使用 \"${{{name}}}\" 作为整个值。"),
-            )),
+                text!(
+                    en: format!("Use \"${{{name}}}\" alone as the whole value to pass a list or object."),
+                    zh: format!("要传入列表或对象，请单独使用 \"${{{name}}}\" 作为整个值。"),
+                ),
+            ),
         }
     }
 }
@@ -355,47 +355,46 @@ fn unknown_variable(param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorP
             zh: format!("请用 --var {name}=值、流程的 \"variables\" 或前面步骤的输出来定义 {name}。"),
         ),
     };
-    ErrorPayload::bilingual(
+    about(
         codes::UNKNOWN_VARIABLE,
+        param,
         text!(
             en: format!("Param \"{param}\" refers to the unknown variable ${{{name}}}"),
             zh: format!("参数 \"{param}\" 引用了未定义的变量 ${{{name}}}"),
         ),
+        hint,
     )
-    .with_field(param)
-    .with_bilingual_hint(hint)
 }
 
 fn unknown_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
     let names: Vec<&str> = spec.outputs.iter().map(|o| o.name.as_str()).collect();
-    ErrorPayload::bilingual(
-        codes::UNKNOWN_OUTPUT,
-        text!(
-            en: format!("The action {} has no output \"{output}\"", spec.id),
-            zh: format!("动作 {} 没有输出 \"{output}\"", spec.id),
-        ),
-    )
-    .with_field(output)
-    .with_bilingual_hint(text!(
-        en: format!("Its outputs are: {}.", names.join(", ")),
-        zh: format!("它的输出有：{}。", names.join("、")),
-    ))
+    let hint =
+        text!(en: format!("Its outputs are: {}.", names.join(", ")), zh: format!("它的输出有：{}。", names.join("、")));
+    let message = text!(
+        en: format!("The action {} has no output \"{output}\"", spec.id),
+        zh: format!("动作 {} 没有输出 \"{output}\"", spec.id),
+    );
+    about(codes::UNKNOWN_OUTPUT, output, message, hint)
 }
 
 fn missing_output(spec: &ActionSpec, output: &str) -> ErrorPayload {
-    ErrorPayload::bilingual(
-        codes::MISSING_OUTPUT,
-        text!(
-            en: format!("The action {} did not return its output \"{output}\"", spec.id),
-            zh: format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
-        ),
-    )
-    .with_field(output)
-    .with_bilingual_hint(text!(
-        en: "Map only the outputs the action returns in this case, or report it to the plugin's author.",
-        zh: "请只映射该动作在此情况下会返回的输出，或联系插件作者。",
-    ))
+    let message = text!(
+        en: format!("The action {} did not return its output \"{output}\"", spec.id),
+        zh: format!("动作 {} 没有返回输出 \"{output}\"", spec.id),
+    );
+    about(codes::MISSING_OUTPUT, output, message, MAP_RETURNED_OUTPUTS)
 }
+
+/// An error about one param or output of a step (its `field`), with a hint.
+fn about(code: &str, field: &str, message: Text, hint: Text) -> ErrorPayload {
+    ErrorPayload::bilingual(code, message).with_field(field).with_bilingual_hint(hint)
+}
+
+/// The hint for an output that was declared but not returned.
+const MAP_RETURNED_OUTPUTS: Text = text!(
+    en: "Map only the outputs the action returns in this case, or report it to the plugin's author.",
+    zh: "请只映射该动作在此情况下会返回的输出，或联系插件作者。",
+);
 
 fn cancelled() -> ErrorPayload {
     ErrorPayload::bilingual(
