@@ -2,6 +2,8 @@
 //! naming its field, quickly, and nothing is sent. (More bad input, through host-sim and the
 //! binary, is in `reliability.rs` and `reliability_edges.rs`.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,6 +2,8 @@
 //! abi_stable root module and through the plain C entry points, give the same results and
 //! put the same messages on the wire.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! uses, `abi/src/c.rs`; this test fails
 //! when it is stale. Regenerate with `UPDATE_C_HEADER=1 cargo test --test c_header`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 #[test]

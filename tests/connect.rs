@@ -1,5 +1,7 @@
 //! "Create DingTalk robot connection" against the emulator, over real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::Arc;

@@ -8,6 +8,8 @@
 //! local emulator, and raw text that happens to parse as an object is skipped.
 //! 7 properties x 256 cases.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod reliability_support;
 mod support;
 

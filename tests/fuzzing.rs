@@ -3,6 +3,8 @@
 //! error, never a panic (`INTERNAL`). (Fuzzing of what users type is in `properties.rs` and
 //! `fuzz_edges.rs`.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::{Arc, Mutex};

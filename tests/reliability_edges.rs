@@ -17,6 +17,8 @@
 //! * secrets handed over as variables, and every byte printed or logged by all of the
 //!   above: no AppSecret, no token.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod reliability_support;
 mod support;
 

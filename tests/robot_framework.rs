@@ -10,6 +10,8 @@
 //! the emulator binary is not built, the test fails if `$CI` is set and is skipped (with a
 //! note) otherwise.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

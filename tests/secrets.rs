@@ -2,6 +2,8 @@
 //! field never come back in a message or a log line. (Every printed byte of whole runs is
 //! scanned in `reliability.rs` too.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use dingtalk_robot::actions::{connect, send};

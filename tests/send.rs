@@ -2,6 +2,8 @@
 //! every refusal before sending, upload retries and cancellation. The fault table (what a
 //! user sees and how many messages arrive for each kind of failure) is in `reliability.rs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

@@ -15,11 +15,11 @@ use serde_json::{Map, Value, json};
 
 use crate::support::{assert_no_secrets, connect_params};
 
-pub const CONNECT: &str = "dingtalk.robot.connect";
-pub const SEND: &str = "dingtalk.robot.send_single_chat";
+pub(crate) const CONNECT: &str = "dingtalk.robot.connect";
+pub(crate) const SEND: &str = "dingtalk.robot.send_single_chat";
 
 /// The built cdylib, loaded once through host-sim's library, as a designer loads it.
-pub fn plugin() -> Arc<dyn Plugin> {
+pub(crate) fn plugin() -> Arc<dyn Plugin> {
     static PLUGIN: OnceLock<Arc<dyn Plugin>> = OnceLock::new();
     PLUGIN
         .get_or_init(|| {
@@ -31,7 +31,7 @@ pub fn plugin() -> Arc<dyn Plugin> {
 
 /// The `host-sim` binary of this build: beside the cdylib, or above it when the cdylib was
 /// found in `target/<profile>/deps` (`cargo build -p host-sim` builds it).
-pub fn host_sim_binary() -> PathBuf {
+pub(crate) fn host_sim_binary() -> PathBuf {
     let plugin = host_sim::default_plugin_path();
     let dir = plugin.parent().expect("the cdylib lies in a directory");
     let name = format!("host-sim{}", std::env::consts::EXE_SUFFIX);
@@ -46,7 +46,7 @@ pub fn host_sim_binary() -> PathBuf {
 }
 
 /// A fresh scratch directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("reliability-edges-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -54,13 +54,13 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// A URL where nothing listens.
-pub fn dead_url() -> String {
+pub(crate) fn dead_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     format!("http://127.0.0.1:{port}")
 }
 
 /// `base` with `changes` applied: a key set to `"<absent>"` is removed.
-pub fn changed(mut base: Value, changes: &Value) -> Value {
+pub(crate) fn changed(mut base: Value, changes: &Value) -> Value {
     for (k, v) in changes.as_object().cloned().unwrap_or_default() {
         if v == "<absent>" {
             base.as_object_mut().unwrap().remove(&k);
@@ -72,43 +72,43 @@ pub fn changed(mut base: Value, changes: &Value) -> Value {
 }
 
 /// The connect step against `emu`, with changes to its params.
-pub fn connect_step(emu: &Emulator, changes: Value) -> Value {
+pub(crate) fn connect_step(emu: &Emulator, changes: Value) -> Value {
     json!({ "action": CONNECT, "params": changed(connect_params(emu), &changes), "outputs": { "robot": "bot" } })
 }
 
 /// A text send to one user with the robot of the connect step, with changes to its params.
-pub fn send_step(changes: Value) -> Value {
+pub(crate) fn send_step(changes: Value) -> Value {
     let base = json!({ "robot": "${bot}", "userIds": ["manager01"], "msgType": "text", "content": "hello" });
     json!({ "action": SEND, "params": changed(base, &changes), "outputs": { "invalidUserIds": "invalid" } })
 }
 
 /// connect -> send, each step with its changes.
-pub fn connect_then_send(emu: &Emulator, connect: Value, send: Value) -> Value {
+pub(crate) fn connect_then_send(emu: &Emulator, connect: Value, send: Value) -> Value {
     json!({ "steps": [connect_step(emu, connect), send_step(send)] })
 }
 
 /// Parses a flow document as host-sim does.
-pub fn flow(doc: &Value) -> Flow {
+pub(crate) fn flow(doc: &Value) -> Flow {
     Flow::parse(&doc.to_string(), "test-flow.json".as_ref()).unwrap_or_else(|e| panic!("{e}: {doc}"))
 }
 
 /// Everything printed and logged by the runs of one test, searched for secrets at the end.
 #[derive(Default)]
-pub struct Transcript(Mutex<String>);
+pub(crate) struct Transcript(Mutex<String>);
 
 impl Transcript {
-    pub fn add(&self, text: &str) {
+    pub(crate) fn add(&self, text: &str) {
         let mut all = self.0.lock().unwrap();
         all.push_str(text);
         all.push('\n');
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.0.lock().unwrap().clone()
     }
 
     /// Fails if the AppSecret, `extra` secrets or any token `emu` saw is in the transcript.
-    pub fn assert_clean(&self, emu: &Emulator, extra: &[&str]) {
+    pub(crate) fn assert_clean(&self, emu: &Emulator, extra: &[&str]) {
         let text = self.text();
         assert_no_secrets(emu, &[&text]);
         for secret in extra {
@@ -118,12 +118,12 @@ impl Transcript {
 
     /// Runs `doc` through host-sim's library with a capturing host; records the logs, the
     /// result and its `Debug` form.
-    pub fn run(&self, doc: &Value, vars: Map<String, Value>) -> Result<Map<String, Value>, FlowError> {
+    pub(crate) fn run(&self, doc: &Value, vars: Map<String, Value>) -> Result<Map<String, Value>, FlowError> {
         let host = SimHost::silent().with_capture();
         self.run_with(&host, doc, vars)
     }
 
-    pub fn run_with(
+    pub(crate) fn run_with(
         &self,
         host: &SimHost,
         doc: &Value,
@@ -139,13 +139,13 @@ impl Transcript {
     }
 
     /// Runs `host-sim run --log-level debug [args] FLOW` on `doc`; records stdout and stderr.
-    pub fn run_cli(&self, dir: &Path, name: &str, doc: &Value, args: &[&str]) -> CliRun {
+    pub(crate) fn run_cli(&self, dir: &Path, name: &str, doc: &Value, args: &[&str]) -> CliRun {
         let file = dir.join(format!("{name}.json"));
         std::fs::write(&file, doc.to_string()).unwrap();
         self.run_cli_file(&file, args)
     }
 
-    pub fn run_cli_file(&self, file: &Path, args: &[&str]) -> CliRun {
+    pub(crate) fn run_cli_file(&self, file: &Path, args: &[&str]) -> CliRun {
         let out = Command::new(host_sim_binary())
             .args(["run", "--log-level", "debug"])
             .args(args)
@@ -163,23 +163,23 @@ impl Transcript {
 }
 
 /// What one `host-sim run` did.
-pub struct CliRun {
-    pub code: Option<i32>,
-    pub doc: Value,
-    pub stderr: String,
+pub(crate) struct CliRun {
+    pub(crate) code: Option<i32>,
+    pub(crate) doc: Value,
+    pub(crate) stderr: String,
 }
 
 /// `{"content": text}` as a variable map.
-pub fn content_var(text: String) -> Map<String, Value> {
+pub(crate) fn content_var(text: String) -> Map<String, Value> {
     Map::from_iter([("content".to_string(), Value::String(text))])
 }
 
 /// The outcome of every send of a many-thread run: (content, Ok or the error code).
-pub type Outcomes = Vec<(String, Result<(), String>)>;
+pub(crate) type Outcomes = Vec<(String, Result<(), String>)>;
 
 /// Runs `flow_doc` (whose content is `${content}`) `per_thread` times on each of `threads`
 /// threads, each run with a unique content, and returns every outcome.
-pub fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, tag: &str) -> Outcomes {
+pub(crate) fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, tag: &str) -> Outcomes {
     let flow = flow(flow_doc);
     let plugin = plugin();
     let outcomes = Mutex::new(Vec::with_capacity(threads * per_thread));
@@ -202,7 +202,7 @@ pub fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, ta
 }
 
 /// The text contents the emulator delivered, sorted; fails on a duplicate.
-pub fn delivered_once(emu: &Emulator) -> Vec<String> {
+pub(crate) fn delivered_once(emu: &Emulator) -> Vec<String> {
     let mut contents: Vec<String> =
         emu.delivered().iter().map(|d| d.msg_param["content"].as_str().unwrap_or_default().to_string()).collect();
     contents.sort();

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod hostile;
+pub(crate) mod hostile;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,19 +15,19 @@ use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, LogLevel};
 use serde_json::{Value, json};
 
 /// The test org's app.
-pub const APP_KEY: &str = "dingtestappkey01";
+pub(crate) const APP_KEY: &str = "dingtestappkey01";
 /// Its secret: no output, error or log may ever contain it.
-pub const APP_SECRET: &str = "S3cret-Never-Print-Me-0123456789";
+pub(crate) const APP_SECRET: &str = "S3cret-Never-Print-Me-0123456789";
 /// Users of the org.
-pub const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
+pub(crate) const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
 /// The user DingTalk flow-controls.
-pub const FLOW_CONTROLLED: &str = "busy04";
+pub(crate) const FLOW_CONTROLLED: &str = "busy04";
 
 /// A host that records every log line and can be cancelled.
 #[derive(Default)]
-pub struct TestHost {
-    pub logs: Mutex<Vec<String>>,
-    pub cancelled: AtomicBool,
+pub(crate) struct TestHost {
+    pub(crate) logs: Mutex<Vec<String>>,
+    pub(crate) cancelled: AtomicBool,
 }
 
 impl Host for TestHost {
@@ -41,20 +41,20 @@ impl Host for TestHost {
 }
 
 impl TestHost {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
 }
 
 /// Calls an action as a designer would, through the plugin's typed entry point (the same
 /// code the cdylib exports).
-pub fn invoke(host: &TestHost, action: &str, params: &Value) -> Result<Value, ErrorPayload> {
+pub(crate) fn invoke(host: &TestHost, action: &str, params: &Value) -> Result<Value, ErrorPayload> {
     let host_ref = Host_TO::from_ptr(host, TD_Opaque);
     dingtalk_robot::run(action, params, &host_ref).map(Value::Object)
 }
 
 /// An emulated org with one app and the test users.
-pub fn org_config() -> EmulatorConfig {
+pub(crate) fn org_config() -> EmulatorConfig {
     EmulatorConfig {
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),
@@ -64,23 +64,23 @@ pub fn org_config() -> EmulatorConfig {
 }
 
 /// Starts the standard org.
-pub fn org() -> Emulator {
+pub(crate) fn org() -> Emulator {
     Emulator::start(org_config()).expect("emulator starts")
 }
 
 /// Connect params pointing at the emulator.
-pub fn connect_params(emu: &Emulator) -> Value {
+pub(crate) fn connect_params(emu: &Emulator) -> Value {
     json!({ "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url() })
 }
 
 /// Connects and returns the robot handle.
-pub fn connect(host: &TestHost, emu: &Emulator) -> Value {
+pub(crate) fn connect(host: &TestHost, emu: &Emulator) -> Value {
     let out = invoke(host, "dingtalk.robot.connect", &connect_params(emu)).expect("connect succeeds");
     out["robot"].clone()
 }
 
 /// Every access token the emulator saw in use.
-pub fn tokens_seen(emu: &Emulator) -> Vec<String> {
+pub(crate) fn tokens_seen(emu: &Emulator) -> Vec<String> {
     let mut tokens: Vec<String> =
         emu.requests().iter().filter_map(|r| r.access_token.clone()).filter(|t| !t.is_empty()).collect();
     tokens.sort();
@@ -89,7 +89,7 @@ pub fn tokens_seen(emu: &Emulator) -> Vec<String> {
 }
 
 /// Fails if any of `texts` contains the secret or one of the tokens.
-pub fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
+pub(crate) fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
     let tokens = tokens_seen(emu);
     for text in texts {
         assert!(!text.contains(APP_SECRET), "the AppSecret leaked: {text}");
@@ -101,7 +101,7 @@ pub fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
 
 /// The `host-sim` binary of this build (`target/<profile>/host-sim`; test binaries run from
 /// `target/<profile>/deps`). `cargo test --workspace` builds it.
-pub fn host_sim_exe() -> std::path::PathBuf {
+pub(crate) fn host_sim_exe() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
     let path = profile_dir.join(format!("host-sim{}", std::env::consts::EXE_SUFFIX));
