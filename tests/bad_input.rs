@@ -174,3 +174,51 @@ fn a_cancel_during_input_checks_is_honoured_before_anything_is_sent() {
     assert!(host.asked.load(Ordering::SeqCst) >= 3, "the flag was read during the checks");
     assert!(emu.uploaded().is_empty() && emu.delivered().is_empty());
 }
+
+/// host-sim's form check (what a designer runs before a step) and the plugin accept exactly
+/// the same values: each case is accepted by both or refused by both, naming the same field.
+#[test]
+fn host_and_plugin_agree_on_every_value() {
+    let emu = org();
+    let host = TestHost::default();
+    let robot = connect(&host, &emu);
+    let manifest = dingtalk_robot::manifest();
+    let cases: Vec<(&str, Value)> = vec![
+        (send::USER_IDS, json!(" manager01 , staff02 ")),
+        (send::USER_IDS, json!("manager01 staff02")),
+        (send::USER_IDS, json!("manager01、staff02")),
+        (send::USER_IDS, json!("\u{FEFF}manager01")),
+        (send::USER_IDS, json!(["manager01 staff02"])),
+        (send::USER_IDS, json!(["manager01", ""])),
+        (send::USER_IDS, json!("manager01,,staff02")),
+        (send::USER_IDS, json!(["x".repeat(65)])),
+        (send::USER_IDS, json!(7)),
+        (send::MSG_TYPE, json!("text")),
+        (send::MSG_TYPE, json!(" text")),
+        (send::MSG_TYPE, json!("Text")),
+        (send::CONTENT, json!("x".repeat(send::MAX_CONTENT_CHARS + 1))),
+        (send::TITLE, json!("t".repeat(129))),
+    ];
+    let base =
+        json!({ send::ROBOT: robot, send::USER_IDS: ["manager01"], send::MSG_TYPE: "text", send::CONTENT: "hi" });
+    let spec = manifest.action(send::ID).unwrap();
+    for (field, value) in cases {
+        let mut params = base.clone();
+        params[field] = value.clone();
+        let by_host = host_sim::validate::validate_params(spec, params.clone()).err().and_then(|e| e.field);
+        let by_plugin = match invoke(&host, send::ID, &params) {
+            Err(e) if e.code == "INVALID_INPUT" => e.field,
+            Err(e) => panic!("{field}={value}: {e:?}"),
+            Ok(_) => None,
+        };
+        assert_eq!(by_host, by_plugin, "{field}={value}: host-sim and the plugin disagree");
+    }
+    let connect_spec = manifest.action(dingtalk_robot::actions::connect::ID).unwrap();
+    for value in [json!("20"), json!(" 20 "), json!(20.0), json!("twenty"), json!(1001), json!("1.5")] {
+        let params = json!({ "appKey": support::APP_KEY, "appSecret": support::APP_SECRET,
+                             "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url(), "qpsLimit": value });
+        let by_host = host_sim::validate::validate_params(connect_spec, params.clone()).err().and_then(|e| e.field);
+        let by_plugin = invoke(&host, dingtalk_robot::actions::connect::ID, &params).err().and_then(|e| e.field);
+        assert_eq!(by_host, by_plugin, "qpsLimit={value}: host-sim and the plugin disagree");
+    }
+}

@@ -117,8 +117,9 @@ impl FieldSpec {
     ///   else (`"soon"`, `"1.5"`, a number beyond 64 bits) is left as it is, for the check to refuse.
     /// * **list of text** (`type` allows `"array"` and `items` is `{"type": "string", ...}`):
     ///   text becomes a list: a JSON list (`'["u1","u2"]'`) is parsed; other text is split at
-    ///   `,` `，` `;` `；` and line breaks. The items of the list (given or parsed) that are
-    ///   text are trimmed, so a blank item becomes `""` for `minLength` to refuse. Blank text
+    ///   `,` `，` `;` `；` `、` and line breaks, and each piece at spaces. The items of the
+    ///   list (given or parsed) that are text are trimmed and lose zero-width characters and
+    ///   byte-order marks, so a blank item becomes `""` for `minLength` to refuse. Blank text
     ///   stays as it is (a field left empty), and so does text that starts with `[` but is
     ///   not a JSON list.
     /// * anything else is returned unchanged. Text is checked as typed (a Markdown body may
@@ -180,14 +181,33 @@ fn whole_number(value: Value) -> Value {
     }
 }
 
+/// Characters that look like nothing and arrive with copied text: zero-width spaces and
+/// joiners, the word joiner and the byte-order mark. Items of a text list lose them.
+const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// `text` without invisible characters, trimmed.
+fn clean(text: &str) -> String {
+    text.chars().filter(|c| !INVISIBLE.contains(c)).collect::<String>().trim().to_string()
+}
+
 /// The list-of-text rule of [`FieldSpec::normalize`].
 fn text_list(value: Value) -> Value {
     let items = match value {
         Value::String(text) => {
-            let trimmed = text.trim();
+            let trimmed = clean(&text);
             if !trimmed.starts_with('[') {
-                trimmed.split([',', '，', ';', '；', '\n']).map(Value::from).collect()
-            } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(trimmed) {
+                // A blank piece between two separators stays, as "", for the check to refuse.
+                let mut items = Vec::new();
+                for piece in trimmed.split([',', '，', ';', '；', '、', '\n']) {
+                    let piece = clean(piece);
+                    if piece.is_empty() {
+                        items.push(Value::from(""));
+                    } else {
+                        items.extend(piece.split_whitespace().map(Value::from));
+                    }
+                }
+                items
+            } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&trimmed) {
                 items
             } else {
                 return Value::String(text);
@@ -196,11 +216,11 @@ fn text_list(value: Value) -> Value {
         Value::Array(items) => items,
         other => return other,
     };
-    let trim = |item: Value| match item {
-        Value::String(s) => Value::from(s.trim()),
+    let tidy = |item: Value| match item {
+        Value::String(s) => Value::from(clean(&s)),
         other => other,
     };
-    Value::Array(items.into_iter().map(trim).collect())
+    Value::Array(items.into_iter().map(tidy).collect())
 }
 
 /// An action's inputs, as a designer splits them into two tabs.

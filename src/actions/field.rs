@@ -287,8 +287,8 @@ impl<E: Copy + PartialEq + 'static> Kind for Choice<E> {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<E> {
+        // Exactly one of the values, as a host's form check takes it too.
         let Some(text) = read_text(name, raw, 64, p)? else { return Ok(self.default) };
-        let text = text.trim();
         self.options.iter().find(|o| o.value == text).map(|o| o.item).ok_or_else(|| {
             let names: Vec<&str> = self.options.iter().map(|o| o.value).collect();
             let shown: String = text.chars().take(40).collect();

@@ -46,9 +46,15 @@ impl<'a> Params<'a> {
                 },
             ));
         }
+        // Each value in the shape its field declares, by the rule hosts follow too
+        // (`FieldSpec::normalize`), so that host and plugin accept the same values.
         let mut map = Map::new();
         for (name, value) in raw {
             let value: Value = serde_json::from_str(value.get()).map_err(|e| Error::InvalidParams(e.to_string()))?;
+            let value = match spec.input(&name) {
+                Some(field) => field.normalize(value),
+                None => value,
+            };
             map.insert(name, value);
         }
         if let Some(unknown) = map.keys().find(|k| spec.input(k).is_none()) {

@@ -227,7 +227,7 @@ impl Kind for UserIds {
     fn schema(&self) -> Value {
         json!({
             "type": ["array", "string"],
-            "items": { "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN },
+            "items": { "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN, "pattern": "^\\S+$" },
             "maxLength": MAX_USER_IDS_TEXT,
             "minItems": 1,
             "maxItems": MAX_USERS
