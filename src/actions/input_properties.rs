@@ -61,23 +61,6 @@ fn whole_number_input() -> impl Strategy<Value = (Value, Option<i64>)> {
     ]
 }
 
-/// Any JSON value, nested a little.
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        ".{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-            prop::collection::btree_map("[a-z]{0,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
 fn read_user_ids(value: Value) -> crate::Result<Vec<String>> {
     let spec = send::ACTION.spec();
     let text = json!({ send::USER_IDS: value }).to_string();
@@ -104,11 +87,11 @@ proptest! {
         }
     }
 
-    /// Whatever is given as user IDs, the result is 1 to 20 clean, distinct IDs, or an error
-    /// naming the field.
+    /// Whatever is typed as user IDs, the result is 1 to 20 clean, distinct IDs, or an error
+    /// naming the field. (Values of any JSON type go through the whole plugin in
+    /// `tests/fuzzing.rs`.)
     #[test]
     fn user_ids_are_one_to_twenty_clean_ids_or_refused_by_name(ids in prop_oneof![
-        any_json(),
         prop::collection::vec("[ \ta-z0-9,]{0,12}", 0..26).prop_map(Value::from),
         "[ \n,a-z0-9\\[\\]\"]{0,80}".prop_map(Value::from),
     ]) {
