@@ -404,3 +404,6 @@ mod tests {
         assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod codes_doc;

@@ -25,6 +25,8 @@ mod context;
 mod dingtalk;
 pub mod error;
 mod export;
+#[cfg(test)]
+mod guide;
 mod redact;
 mod secret;
 
