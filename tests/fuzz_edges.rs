@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod reliability_support;
+#[allow(dead_code)]
 mod support;
 
 use std::ffi::{CString, c_char, c_int, c_void};
@@ -19,10 +19,13 @@ use std::sync::{Mutex, OnceLock};
 use dingtalk_emulator::{Emulator, EmulatorConfig};
 use host_sim::{Flow, SimHost, run_flow};
 use proptest::prelude::*;
-use reliability_support::{CONNECT, SEND, plugin};
 use rpa_plugin_abi::ErrorPayload;
 use serde_json::{Map, Value, json};
+use support::flows::plugin;
 use support::*;
+
+const CONNECT: &str = "dingtalk.robot.connect";
+const SEND: &str = "dingtalk.robot.send_single_chat";
 
 const CASES: u32 = 256;
 

@@ -19,7 +19,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod reliability_support;
+#[allow(dead_code)]
 mod support;
 
 use std::sync::Arc;
@@ -28,9 +28,12 @@ use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule, PERM_ROBOT_SEND, Stats};
 use host_sim::{Flow, SimHost};
-use reliability_support::*;
 use serde_json::{Map, Value, json};
+use support::flows::*;
 use support::*;
+
+const CONNECT: &str = "dingtalk.robot.connect";
+const SEND: &str = "dingtalk.robot.send_single_chat";
 
 /// What a bad input's error must name: its field, or (host-level errors) a word of its message.
 #[derive(Clone, Copy, Debug)]
@@ -472,10 +475,6 @@ fn uploads_token_refreshes_and_dying_servers_end_the_way_a_user_wants() {
 /// A connect -> send flow for many threads: no client-side limit, content from `${content}`.
 fn concurrent_flow(emu: &Emulator) -> Value {
     connect_then_send(emu, json!({ "qpsLimit": 0, "timeoutSeconds": 5 }), json!({ "content": "${content}" }))
-}
-
-fn unlimited_org() -> Emulator {
-    Emulator::start(EmulatorConfig { qps_limit: 0, ..org_config() }).unwrap()
 }
 
 /// Every success was delivered, every delivery was asked for, nothing arrived twice; returns
