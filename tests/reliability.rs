@@ -1,7 +1,6 @@
-//! Reliability, end to end through host-sim's library and the built cdylib: a table of
-//! faults with the outcome a user wants and the exact number of messages delivered; many
-//! threads sending at once with one token per lifetime and no duplicate; cancellation
-//! mid-send; and no secret in anything printed or logged along the way.
+//! Reliability, end to end through host-sim's library and the built cdylib: many threads
+//! sending at once with one token per lifetime and no duplicate; cancellation mid-send; and
+//! no secret in anything printed or logged along the way.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -50,111 +49,6 @@ fn two_steps(emu: &Emulator, connect: Value, send: Value) -> Value {
         { "action": CONNECT, "params": c, "outputs": { "robot": "bot" } },
         { "action": SEND, "params": s, "outputs": { "invalidUserIds": "invalid" } },
     ]})
-}
-
-/// How a fault is set up: on the emulator, before the send step.
-enum Setup {
-    Rule(FaultRule),
-    RevokeTokens,
-    RemovePermission,
-    ServerGone,
-}
-
-#[test]
-fn every_fault_ends_the_way_a_user_wants_and_never_sends_twice() {
-    let plugin = plugin();
-    let send =
-        |e: Endpoint, fault: Fault, times: Option<u32>| Setup::Rule(FaultRule { endpoint: Some(e), fault, times });
-    // (fault, setup, expected code or None for success, messages delivered, batchSend calls)
-    let table: Vec<(&str, Setup, Option<&str>, u64, u64)> = vec![
-        (
-            "slow past the timeout",
-            send(Endpoint::BatchSend, Fault::Delay(Duration::from_secs(3)), Some(1)),
-            Some("SEND_OUTCOME_UNKNOWN"),
-            1,
-            1,
-        ),
-        ("HTTP 500", send(Endpoint::BatchSend, Fault::Http500, Some(1)), Some("SEND_OUTCOME_UNKNOWN"), 0, 1),
-        (
-            "HTTP 502 with HTML",
-            send(Endpoint::BatchSend, Fault::BadGatewayHtml, Some(1)),
-            Some("SEND_OUTCOME_UNKNOWN"),
-            0,
-            1,
-        ),
-        (
-            "closed mid-answer",
-            send(Endpoint::BatchSend, Fault::CloseMidAnswer, Some(1)),
-            Some("SEND_OUTCOME_UNKNOWN"),
-            1,
-            1,
-        ),
-        (
-            "malformed JSON",
-            send(Endpoint::BatchSend, Fault::MalformedJson, Some(1)),
-            Some("SEND_OUTCOME_UNKNOWN"),
-            1,
-            1,
-        ),
-        ("token revoked mid-run", Setup::RevokeTokens, None, 1, 2),
-        ("throttled burst", send(Endpoint::BatchSend, Fault::Throttle, Some(2)), None, 1, 3),
-        ("throttled for good", send(Endpoint::BatchSend, Fault::Throttle, None), Some("THROTTLED"), 0, 4),
-        ("permission removed", Setup::RemovePermission, Some("PERMISSION_DENIED"), 0, 1),
-        (
-            "IP not on the allow-list",
-            send(Endpoint::BatchSend, Fault::IpNotAllowed, None),
-            Some("IP_NOT_ALLOWED"),
-            0,
-            1,
-        ),
-        ("server gone", Setup::ServerGone, Some("NETWORK"), 0, 0),
-    ];
-    for (what, setup, code, messages, calls) in table {
-        let emu = org();
-        let host = SimHost::silent().with_capture();
-        // A short timeout; throttling is waited out a second at a time, within the timeout.
-        let timeout = if matches!(&setup, Setup::Rule(r) if r.fault == Fault::Throttle) { 10 } else { 1 };
-        let connect = Flow::parse(
-            &json!({ "steps": [{ "action": CONNECT, "params": { "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url(), "timeoutSeconds": timeout }, "outputs": { "robot": "bot" } }] }).to_string(),
-            "connect".as_ref(),
-        )
-        .unwrap();
-        let vars = run_flow(plugin.as_ref(), &connect, &host, Map::new()).unwrap();
-        let send_step = Flow::parse(
-            &json!({ "steps": [{ "action": SEND, "params": { "robot": "${bot}", "userIds": ["staff02"], "msgType": "text", "content": what } }] }).to_string(),
-            "send".as_ref(),
-        )
-        .unwrap();
-        let tokens = tokens_seen(&emu);
-        let mut emu = Some(emu);
-        match setup {
-            Setup::Rule(rule) => emu.as_ref().unwrap().inject(rule),
-            Setup::RevokeTokens => emu.as_ref().unwrap().revoke_tokens(),
-            Setup::RemovePermission => emu.as_ref().unwrap().set_permissions(APP_KEY, vec![]),
-            Setup::ServerGone => {
-                emu.take().unwrap().shutdown();
-                // Gone for a moment, as a dead server is: long enough for the idle pooled
-                // connection to see the close (a send racing that close is outcome-unknown).
-                std::thread::sleep(Duration::from_millis(300));
-            }
-        }
-        let result = run_flow(plugin.as_ref(), &send_step, &host, vars);
-        match (code, &result) {
-            (None, Ok(_)) => {}
-            (Some(code), Err(e)) => assert_eq!(e.error.code, code, "{what}: {:?}", e.error),
-            _ => panic!("{what}: expected {code:?}, got {result:?}"),
-        }
-        let log = host.captured().join("\n");
-        for t in &tokens {
-            assert!(!log.contains(t.as_str()) && !log.contains(APP_SECRET), "{what}: a secret leaked");
-        }
-        if let Some(emu) = emu {
-            let stats = emu.stats();
-            assert_eq!(stats.messages, messages, "{what}: messages delivered");
-            assert_eq!(stats.batch_send_requests, calls, "{what}: batchSend calls");
-            assert_no_secrets(&emu, &[&log, &format!("{result:?}")]);
-        }
-    }
 }
 
 /// Sends `per_thread` messages from each of `threads` threads through one loaded plugin,
