@@ -24,6 +24,7 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+pub mod studio;
 pub mod validate;
 
 pub use error::HostError;
