@@ -29,6 +29,7 @@ export function h(tag, attrs = {}, ...children) {
     if (name === 'dataset') Object.assign(el.dataset, value);
     else if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
     else if (name === 'text') el.textContent = value;
+    else if (name === 'value') el.value = value; // the property: no secret in the markup, and textareas too
     else if (name in el && typeof value !== 'string') el[name] = value;
     else el.setAttribute(name, value === true ? '' : value);
   }

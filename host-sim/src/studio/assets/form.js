@@ -221,15 +221,18 @@ function renderField(step, index, field, changed) {
   switch (kind) {
     case 'choice': {
       const choices = field.choices?.length ? field.choices : (schema.enum ?? []).map((value) => ({value, label: null}));
-      const offset = field.required ? 0 : 1;
-      input = h('select', {...common, onchange: (ev) => set(ev.target.selectedIndex < offset ? '' : choices[ev.target.selectedIndex - offset].value)});
+      // Each option's value is the choice's value as text (JSON for a number or the like).
+      input = h('select', {...common, onchange: (ev) => set(choices.find((c) => shortJson(c.value) === ev.target.value)?.value ?? '')});
       if (!field.required) {
         const fallback = choices.find((c) => JSON.stringify(c.value) === JSON.stringify(schema.default));
         input.append(h('option', {value: '', text: schema.default !== undefined ? word('defaultIs', {value: fallback ? tr(fallback.label) || shortJson(fallback.value) : shortJson(schema.default)}) : '—'}));
       }
-      choices.forEach((choice, i) => input.append(h('option', {value: String(i), text: choice.label ? `${tr(choice.label)} (${shortJson(choice.value)})` : shortJson(choice.value)})));
-      const at = choices.findIndex((c) => JSON.stringify(c.value) === JSON.stringify(raw));
-      input.selectedIndex = at >= 0 ? at + offset : 0;
+      for (const choice of choices) {
+        input.append(h('option', {value: shortJson(choice.value), text: choice.label ? `${tr(choice.label)} (${shortJson(choice.value)})` : shortJson(choice.value)}));
+      }
+      const current = choices.find((c) => JSON.stringify(c.value) === JSON.stringify(raw));
+      input.value = current ? shortJson(current.value) : '';
+      if (input.selectedIndex < 0) input.selectedIndex = 0;
       break;
     }
     case 'boolean':
