@@ -272,9 +272,11 @@ impl StudioArgs {
         let options = StudioOptions { lang: self.plugin.lang.as_str(), port: self.port, emulator: !self.no_emulator };
         let studio = Studio::start(plugin, options)?;
         write_out(out, &format!("studio on {}", studio.url()))?;
+        // The rest is for a person; a reader that stopped after the first line (a script that
+        // only wanted the address) must not stop the studio.
         if let Some(url) = studio.emulator_url() {
             let users = crate::studio::EMULATOR_USERS;
-            write_out(
+            let _ = write_out(
                 out,
                 &format!(
                     "emulator on {url}: AppKey {}, AppSecret {}, users {} (flow-controlled: {})",
@@ -283,9 +285,9 @@ impl StudioArgs {
                     users[..3].join(", "),
                     users[3]
                 ),
-            )?;
+            );
         }
-        write_out(out, "open the address above in a browser; stop with Ctrl-C")?;
+        let _ = write_out(out, "open the address above in a browser; stop it with Ctrl-C");
         Ok(studio.wait()?)
     }
 }

@@ -224,7 +224,7 @@ async fn browser(tools: &Tools, downloads: &Path) -> Result<Browser, String> {
 
 /// Runs `scenario` in a browser on a fresh studio started with `args`, closes the browser,
 /// and fails the test with the scenario's message. Skips (or fails under CI) without tools.
-async fn with_studio<F>(name: &str, args: &[&str], scenario: F)
+async fn with_studio<F>(name: &str, plugin: Option<PathBuf>, args: &[&str], scenario: F)
 where
     F: AsyncFnOnce(&Client, &Studio, &Tools, &Path) -> Outcome,
 {
@@ -234,7 +234,7 @@ where
     let scratch = common::scratch().join(format!("studio-{name}"));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).expect("scratch dir");
-    let plugin = tools.plugin.clone();
+    let plugin = plugin.unwrap_or_else(|| tools.plugin.clone());
     let studio = start_studio(&plugin, args).unwrap_or_else(|e| panic!("{name}: {e}"));
     let browser = browser(&tools, &scratch).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     let outcome = async {
@@ -404,7 +404,7 @@ fn shipped_manifest() -> Manifest {
 
 #[tokio::test]
 async fn drag_connect_and_send_fill_them_run_and_see_the_message() {
-    with_studio("drag-fill-run", &[], async |client, studio, _tools, scratch| {
+    with_studio("drag-fill-run", None, &[], async |client, studio, _tools, scratch| {
         // Real drags, palette -> canvas, one after the other.
         drag_to_canvas(client, CONNECT).await?;
         wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
@@ -487,7 +487,7 @@ async fn drag_connect_and_send_fill_them_run_and_see_the_message() {
 
 #[tokio::test]
 async fn visible_when_hides_and_shows_the_title_and_the_keyboard_adds_moves_and_removes() {
-    with_studio("visible-when-keyboard", &[], async |client, _studio, _tools, _scratch| {
+    with_studio("visible-when-keyboard", None, &[], async |client, _studio, _tools, _scratch| {
         // The keyboard way: Enter on a palette item adds it at the end.
         add_with_enter(client, SEND).await?;
         wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
@@ -539,7 +539,7 @@ async fn visible_when_hides_and_shows_the_title_and_the_keyboard_adds_moves_and_
 
 #[tokio::test]
 async fn a_bad_input_shows_its_hint_and_sends_nothing() {
-    with_studio("bad-input", &[], async |client, studio, _tools, _scratch| {
+    with_studio("bad-input", None, &[], async |client, studio, _tools, _scratch| {
         for action in [CONNECT, SEND] {
             add_with_enter(client, action).await?;
         }
@@ -596,7 +596,7 @@ async fn a_bad_input_shows_its_hint_and_sends_nothing() {
 
 #[tokio::test]
 async fn the_language_switch() {
-    with_studio("language", &[], async |client, _studio, _tools, _scratch| {
+    with_studio("language", None, &[], async |client, _studio, _tools, _scratch| {
         let connect = format!("[data-testid='palette-{CONNECT}'] .p-title");
         ensure!(text(client, &connect).await? == "Create DingTalk robot connection", "English first");
         add_with_enter(client, SEND).await?;
@@ -633,7 +633,7 @@ async fn the_language_switch() {
 
 #[tokio::test]
 async fn save_then_load_gives_the_same_flow_and_host_sim_run_takes_it() {
-    with_studio("save-load", &[], async |client, studio, tools, scratch| {
+    with_studio("save-load", None, &[], async |client, studio, tools, scratch| {
         for action in [CONNECT, SEND] {
             add_with_enter(client, action).await?;
         }
@@ -725,6 +725,43 @@ async fn save_then_load_gives_the_same_flow_and_host_sim_run_takes_it() {
         ensure!(vars["invalidUserIds"] == json!([]), "{vars}");
         let stats = emulator_stats(studio)?;
         ensure!(stats["messages"] == 2, "the saved flow sent its Markdown to two users: {stats}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_plugin_draws_its_own_palette_and_forms() {
+    // The same page for a plugin it has never seen: the echo fixture, without the emulator.
+    let echo = common::fixture("echo_plugin");
+    with_studio("another-plugin", Some(echo), &["--no-emulator"], async |client, _studio, _tools, _scratch| {
+        let items = client.find_all(Locator::Css(".palette-item")).await.map_err(|e| e.to_string())?;
+        ensure!(items.len() == 2, "the fixture's two actions: {}", items.len());
+        drag_to_canvas(client, "echo.echo").await?;
+        wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
+        ensure!(step_title(client, 1).await? == "Echo", "the fixture's title");
+        type_into(client, "text", "hi").await?;
+        type_into(client, "tags", "a, b").await?;
+
+        // Its own visibleWhen: the suffix is shown, and required, only when shouting.
+        click(client, "[data-testid='tab-advanced']").await?;
+        ensure!(!displayed(client, "[name='suffix']").await?, "no suffix while plain");
+        choose(client, "mode", "shout").await?;
+        ensure!(displayed(client, "[name='suffix']").await?, "the suffix shows when shouting");
+        click(client, "[data-testid='run']").await?;
+        wait_text(client, "[data-testid='status-1']", Duration::from_secs(20), |t| t == "error").await?;
+        let beside =
+            wait_text(client, "[data-testid='error-suffix']", Duration::from_secs(5), |t| !t.is_empty()).await?;
+        ensure!(beside.contains("required"), "the required suffix is asked for beside it: {beside}");
+        type_into(client, "suffix", "!").await?;
+        click(client, "[data-testid='run']").await?;
+        wait_text(client, "[data-testid='status-1']", Duration::from_secs(20), |t| t == "ok").await?;
+        let outputs = text(client, "[data-testid='outputs-1']").await?;
+        ensure!(outputs.contains("\"HI!\"") && outputs.contains("[\"a\",\"b\"]"), "the echo's outputs: {outputs}");
+        ensure!(
+            text(client, "[data-testid='emulator']").await?.contains("--no-emulator"),
+            "the panel says there is no emulator"
+        );
         Ok(())
     })
     .await;

@@ -222,6 +222,12 @@ fn serve(
     result
 }
 
+/// The page's files as the studio serves them: (path, content type, body). The page is these
+/// and nothing else; it holds nothing about any one plugin.
+pub fn assets() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    assets::ASSETS.into_iter()
+}
+
 /// The studio could not start.
 fn start_error(what: Text, e: impl std::fmt::Display) -> ErrorPayload {
     ErrorPayload::bilingual(

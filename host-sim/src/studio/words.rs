@@ -91,7 +91,7 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ("busy", text!(en: "A run is in progress.", zh: "正在运行。")),
     ("serverError", text!(en: "The studio server did not answer: {why}", zh: "设计器服务无响应：{why}")),
     ("hint", text!(en: "Hint", zh: "提示")),
-    ("upstream", text!(en: "DingTalk said", zh: "钉钉返回")),
+    ("upstream", text!(en: "The service said", zh: "服务方返回")),
     ("emulator", text!(en: "What DingTalk (the emulator) received", zh: "钉钉（模拟器）收到的内容")),
     ("emulatorOff", text!(en: "No emulator: started with --no-emulator.", zh: "未启动模拟器（--no-emulator）。")),
     (
