@@ -9,6 +9,8 @@
 //!   (secret outputs masked) or error document, the log, and what the emulator received.
 //!   One run at a time.
 //! * `POST /api/stop`: asks the run in progress to stop (its cancel flag).
+//! * `GET /api/example`: the flow of `host-sim demo` for the emulator, without its AppSecret,
+//!   when the plugin has its actions.
 //! * `GET /api/emulator`: what the emulator received so far (masked with the last run's
 //!   secrets).
 //!
@@ -47,6 +49,7 @@ pub(crate) fn routes(state: Arc<StudioState>) -> axum::Router {
         .route("/api/run", post(run))
         .route("/api/stop", post(stop))
         .route("/api/emulator", get(emulator))
+        .route("/api/example", get(example))
         .with_state(state)
 }
 
@@ -59,6 +62,8 @@ struct Info<'a> {
     /// Action id -> field name -> the value a new step starts with.
     prefill: BTreeMap<&'a str, BTreeMap<&'a str, Value>>,
     emulator: Option<EmulatorInfo>,
+    /// Whether `GET /api/example` has a flow.
+    example: bool,
 }
 
 #[derive(Serialize)]
@@ -94,8 +99,22 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
             users: super::EMULATOR_USERS[..3].to_vec(),
             flow_controlled: vec![super::EMULATOR_USERS[3]],
         }),
+        example: example_of(&state).is_some(),
     };
     Json(info).into_response()
+}
+
+/// The example flow, when there is one (see [`super::example`]).
+fn example_of(state: &StudioState) -> Option<Value> {
+    let (emulator, file) = (state.emulator.as_ref()?, state.example_file.as_ref()?);
+    super::example::example_flow(state.plugin.manifest(), &emulator.url(), &file.0.to_string_lossy())
+}
+
+async fn example(State(state): State<Arc<StudioState>>) -> Response {
+    match example_of(&state) {
+        Some(flow) => Json(flow).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// A field the emulator stands in for: a URL with a default (a service's base URL), as

@@ -17,6 +17,7 @@
 mod api;
 mod assets;
 mod check;
+mod example;
 mod words;
 
 use std::collections::HashMap;
@@ -79,6 +80,8 @@ pub(crate) struct StudioState {
     pub(crate) plugin: Arc<dyn Plugin>,
     pub(crate) lang: &'static str,
     pub(crate) emulator: Option<Emulator>,
+    /// The local file of the example flow (with the emulator only).
+    pub(crate) example_file: Option<example::ExampleFile>,
     /// The `Host` values this server answers to.
     hosts: Vec<String>,
     /// The `Origin` values of its own page.
@@ -110,6 +113,13 @@ impl Studio {
         } else {
             None
         };
+        let example_file =
+            match &emulator {
+                Some(_) => Some(example::ExampleFile::create().map_err(|e| {
+                    start_error(text!(en: "cannot write the example's file", zh: "无法写入示例文件"), e)
+                })?),
+                None => None,
+            };
         let bind = |e| start_error(text!(en: "cannot listen on 127.0.0.1", zh: "无法在 127.0.0.1 上监听"), e);
         let listener =
             std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port))).map_err(bind)?;
@@ -121,6 +131,7 @@ impl Studio {
             plugin,
             lang: options.lang,
             emulator,
+            example_file,
             hosts: vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")],
             origins: vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")],
             running: Mutex::new(None),

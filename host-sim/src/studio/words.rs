@@ -59,6 +59,11 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ("notRun", text!(en: "not run", zh: "未运行")),
     ("save", text!(en: "Save", zh: "保存")),
     ("load", text!(en: "Load", zh: "打开")),
+    ("example", text!(en: "Example", zh: "示例")),
+    (
+        "exampleLoaded",
+        text!(en: "The example (the flow of host-sim demo) is loaded: type the AppSecret printed where the studio started into step 1, then Run.", zh: "已载入示例（host-sim demo 的流程）：请在步骤 1 中填入启动设计器时打印的 AppSecret，然后运行。"),
+    ),
     ("saveTitle", text!(en: "Save the flow", zh: "保存流程")),
     ("saveSecrets", text!(en: "Write secrets into the file", zh: "把密钥写入文件")),
     (

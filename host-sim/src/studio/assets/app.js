@@ -201,6 +201,20 @@ async function loadFile(file) {
   }
 }
 
+async function loadExample() {
+  try {
+    const response = await fetch('/api/example');
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    applyFlow(parseFlow(await response.text()));
+    state.tab = 'basic';
+    renderAll();
+    scheduleCheck();
+    showMessage(word('exampleLoaded'), 'info');
+  } catch (e) {
+    showMessage(word('serverError', {why: e.message}), 'error');
+  }
+}
+
 function renderToolbar() {
   $('run').disabled = state.running;
   $('stop').hidden = !state.running;
@@ -279,6 +293,8 @@ async function boot() {
   $('save-close').addEventListener('click', () => $('save-dialog').close());
   $('load').addEventListener('click', () => $('load-file').click());
   $('load-file').addEventListener('change', (ev) => loadFile(ev.target.files?.[0]));
+  $('example').hidden = !state.info.example;
+  $('example').addEventListener('click', loadExample);
   for (const button of document.querySelectorAll('[data-lang]')) {
     button.addEventListener('click', () => setLanguage(button.dataset.lang));
   }
