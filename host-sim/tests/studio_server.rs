@@ -244,8 +244,16 @@ fn no_answer_holds_a_secret_the_page_sent() {
     assert_eq!(check.status, 200, "{}", check.body);
     assert!(check.json()["checks"][0]["fields"]["text"]["code"] == "INVALID_INPUT", "{}", check.body);
 
+    // A flow the server cannot read is refused without quoting it.
+    let broken = format!(
+        r#"{{"steps": [{{"action": "echo.echo", "params": {{"password": "{TYPED}"}}, "outputs": "{TYPED}"}}]}}"#
+    );
+    let refused = request(port, "POST", "/api/run", &headers, &broken);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["code"], "INVALID_FLOW");
+
     let emulator = request(port, "GET", "/api/emulator", &[("Host", &host)], "");
-    for answer in [&run, &check, &emulator] {
+    for answer in [&run, &check, &refused, &emulator] {
         for secret in [TYPED, IN_VARIABLE, IN_ENV] {
             assert!(!answer.body.contains(secret), "{secret} came back: {}", answer.body);
         }

@@ -37,6 +37,7 @@ use super::StudioState;
 use super::check::{Doc, StepCheck, check_flow, scrub, secrets_of};
 use super::words::WORDS;
 use crate::codes;
+use crate::error::HostError;
 use crate::flow::{Flow, run_flow};
 use crate::form::MASK;
 use crate::host::SimHost;
@@ -135,8 +136,21 @@ fn parse_flow(body: &Bytes) -> Result<Flow, Response> {
         );
         (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e) }))).into_response()
     })?;
-    Flow::parse(text, Path::new("flow"))
-        .map_err(|e| (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e.to_payload()) }))).into_response())
+    Flow::parse(text, Path::new("flow")).map_err(|e| {
+        // Only where: the parser's own words may quote the text, which may hold a secret.
+        let (line, column) = match e {
+            HostError::InvalidFlow { line, column, .. } => (line, column),
+            _ => (0, 0),
+        };
+        let e = ErrorPayload::bilingual(
+            codes::INVALID_FLOW,
+            text!(
+                en: format!("The page sent a flow that host-sim cannot read (line {line}, column {column})"),
+                zh: format!("页面发送的流程无法读取（第 {line} 行，第 {column} 列）"),
+            ),
+        );
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e) }))).into_response()
+    })
 }
 
 /// Answers `value` as JSON, with every secret of `flow` masked.
