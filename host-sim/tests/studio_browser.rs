@@ -406,9 +406,9 @@ async fn drag_connect_and_send_fill_them_run_and_see_the_message() {
     with_studio("drag-fill-run", None, &[], async |client, studio, _tools, scratch| {
         // Real drags, palette -> canvas, one after the other.
         drag_to_canvas(client, CONNECT).await?;
-        wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-1']", Duration::from_secs(15)).await?;
         drag_to_canvas(client, SEND).await?;
-        wait_for(client, "[data-testid='step-2']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-2']", Duration::from_secs(15)).await?;
         ensure!(step_title(client, 1).await? == "Create DingTalk robot connection", "step 1 is connect");
         ensure!(step_title(client, 2).await? == "Send single-chat message", "step 2 is send");
 
@@ -489,7 +489,7 @@ async fn visible_when_hides_and_shows_the_title_and_the_keyboard_adds_moves_and_
     with_studio("visible-when-keyboard", None, &[], async |client, _studio, _tools, _scratch| {
         // The keyboard way: Enter on a palette item adds it at the end.
         add_with_enter(client, SEND).await?;
-        wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-1']", Duration::from_secs(15)).await?;
 
         // msgType is text: the Markdown-only title is hidden; Markdown shows it; text hides it again.
         ensure!(value_of(client, "select[name='msgType']").await? == "text", "the template starts at its default");
@@ -511,11 +511,11 @@ async fn visible_when_hides_and_shows_the_title_and_the_keyboard_adds_moves_and_
 
         // Add connect at the end, move it up with Alt+Up, remove a step with Delete.
         add_with_enter(client, CONNECT).await?;
-        wait_for(client, "[data-testid='step-2']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-2']", Duration::from_secs(15)).await?;
         ensure!(step_title(client, 2).await? == "Create DingTalk robot connection", "connect was added last");
         click(client, "[data-testid='step-2'] .step-title").await?;
         press(client, &[Key::Alt], &[Key::Up]).await?;
-        wait_text(client, "[data-testid='step-1'] .step-title", Duration::from_secs(5), |t| {
+        wait_text(client, "[data-testid='step-1'] .step-title", Duration::from_secs(15), |t| {
             t == "Create DingTalk robot connection"
         })
         .await?;
@@ -525,7 +525,7 @@ async fn visible_when_hides_and_shows_the_title_and_the_keyboard_adds_moves_and_
         ensure!(focused == json!("step-1"), "the moved step keeps the focus: {focused}");
         press(client, &[], &[Key::Down]).await?;
         press(client, &[], &[Key::Delete]).await?;
-        wait_text(client, "[data-testid='canvas']", Duration::from_secs(5), |t| {
+        wait_text(client, "[data-testid='canvas']", Duration::from_secs(15), |t| {
             !t.contains("Send single-chat message")
         })
         .await?;
@@ -542,7 +542,7 @@ async fn a_bad_input_shows_its_hint_and_sends_nothing() {
         for action in [CONNECT, SEND] {
             add_with_enter(client, action).await?;
         }
-        wait_for(client, "[data-testid='step-2']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-2']", Duration::from_secs(15)).await?;
         click(client, "[data-testid='step-1'] .step-title").await?;
         fill_connect(client, APP_SECRET).await?;
         click(client, "[data-testid='step-2'] .step-title").await?;
@@ -562,7 +562,7 @@ async fn a_bad_input_shows_its_hint_and_sends_nothing() {
         let hint = expected.hint_in("en").ok_or("the refusal has a hint")?.to_string();
 
         // Shown beside the field as soon as it is typed, and again on Run, with nothing sent.
-        let beside = wait_text(client, "[data-testid='error-userIds']", Duration::from_secs(5), |t| t.contains(&hint)).await?;
+        let beside = wait_text(client, "[data-testid='error-userIds']", Duration::from_secs(15), |t| t.contains(&hint)).await?;
         ensure!(beside.contains("at most 20"), "the message is shown beside userIds too: {beside}");
         click(client, "[data-testid='run']").await?;
         wait_text(client, "[data-testid='status-2']", Duration::from_secs(20), |t| t == "error").await?;
@@ -600,7 +600,7 @@ async fn the_language_switch() {
         let connect = format!("[data-testid='palette-{CONNECT}'] .p-title");
         ensure!(text(client, &connect).await? == "建立钉钉机器人连接", "Chinese first");
         add_with_enter(client, SEND).await?;
-        wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-1']", Duration::from_secs(15)).await?;
         ensure!(step_title(client, 1).await? == "钉钉机器人发送单聊消息", "the step's title in Chinese");
         ensure!(text(client, "[data-testid='tab-basic']").await? == "常规", "常规");
         ensure!(text(client, "[data-testid='tab-advanced']").await? == "高级", "高级");
@@ -614,7 +614,7 @@ async fn the_language_switch() {
         ensure!(lang == json!("zh-CN"), "the document's language: {lang}");
 
         click(client, "[data-testid='lang-en']").await?;
-        wait_text(client, &connect, Duration::from_secs(5), |t| t == "Create DingTalk robot connection").await?;
+        wait_text(client, &connect, Duration::from_secs(15), |t| t == "Create DingTalk robot connection").await?;
         ensure!(step_title(client, 1).await? == "Send single-chat message", "the step in English");
         ensure!(text(client, "[data-testid='tab-basic']").await? == "Basic", "the basic tab in English");
         ensure!(text(client, "[data-testid='run']").await? == "Run", "the run button in English");
@@ -623,7 +623,7 @@ async fn the_language_switch() {
         ensure!(choice.starts_with("Markdown"), "choice labels: {choice}");
 
         click(client, "[data-testid='lang-zh-CN']").await?;
-        wait_text(client, "[data-testid='tab-basic']", Duration::from_secs(5), |t| t == "常规").await?;
+        wait_text(client, "[data-testid='tab-basic']", Duration::from_secs(15), |t| t == "常规").await?;
         ensure!(text(client, &connect).await? == "建立钉钉机器人连接", "and back to Chinese");
         Ok(())
     })
@@ -634,7 +634,7 @@ async fn the_language_switch() {
 async fn the_demo_flow_runs_from_the_page() {
     with_studio("demo-flow", None, &[], async |client, studio, _tools, _scratch| {
         click(client, "[data-testid='example']").await?;
-        wait_for(client, "[data-testid='step-4']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-4']", Duration::from_secs(15)).await?;
         click(client, "[data-testid='step-1'] .step-title").await?;
         type_into(client, "appSecret", APP_SECRET).await?;
         click(client, "[data-testid='run']").await?;
@@ -664,7 +664,7 @@ async fn save_then_load_gives_the_same_flow_and_host_sim_run_takes_it() {
         for action in [CONNECT, SEND] {
             add_with_enter(client, action).await?;
         }
-        wait_for(client, "[data-testid='step-2']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-2']", Duration::from_secs(15)).await?;
         click(client, "[data-testid='step-1'] .step-title").await?;
         fill_connect(client, APP_SECRET).await?;
         click(client, "[data-testid='tab-advanced']").await?;
@@ -724,7 +724,7 @@ async fn save_then_load_gives_the_same_flow_and_host_sim_run_takes_it() {
         wait_for(client, "body[data-ready='true']", Duration::from_secs(20)).await?;
         ensure!(client.find(Locator::Css("[data-testid='step-1']")).await.is_err(), "a fresh page is empty");
         testid(client, "load-file").await?.send_keys(&downloaded.to_string_lossy()).await.map_err(|e| e.to_string())?;
-        wait_for(client, "[data-testid='step-2']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-2']", Duration::from_secs(15)).await?;
         ensure!(
             text(client, "[data-testid='message']").await?.contains("Loaded flow.json: 2 step(s)"),
             "the page says it loaded"
@@ -765,7 +765,7 @@ async fn another_plugin_draws_its_own_palette_and_forms() {
         let items = client.find_all(Locator::Css(".palette-item")).await.map_err(|e| e.to_string())?;
         ensure!(items.len() == 2, "the fixture's two actions: {}", items.len());
         drag_to_canvas(client, "echo.echo").await?;
-        wait_for(client, "[data-testid='step-1']", Duration::from_secs(5)).await?;
+        wait_for(client, "[data-testid='step-1']", Duration::from_secs(15)).await?;
         ensure!(step_title(client, 1).await? == "Echo", "the fixture's title");
         type_into(client, "text", "hi").await?;
         type_into(client, "tags", "a, b").await?;
@@ -778,7 +778,7 @@ async fn another_plugin_draws_its_own_palette_and_forms() {
         click(client, "[data-testid='run']").await?;
         wait_text(client, "[data-testid='status-1']", Duration::from_secs(20), |t| t == "error").await?;
         let beside =
-            wait_text(client, "[data-testid='error-suffix']", Duration::from_secs(5), |t| !t.is_empty()).await?;
+            wait_text(client, "[data-testid='error-suffix']", Duration::from_secs(15), |t| !t.is_empty()).await?;
         ensure!(beside.contains("required"), "the required suffix is asked for beside it: {beside}");
         type_into(client, "suffix", "!").await?;
         click(client, "[data-testid='run']").await?;
