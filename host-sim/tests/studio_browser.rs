@@ -10,6 +10,9 @@
 //! name other binaries. `UPDATE_STUDIO_SCREENSHOT=1` writes the finished run's screenshot to
 //! `docs/studio.png` (README shows it); every run writes it under the target directory.
 
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,6 +3,9 @@
 //! secret the page sent, and that the page is the same whatever the plugin. Raw HTTP/1.1 on
 //! loopback, so that every header is exactly as written. Runs with the fixture plugins.
 
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
