@@ -28,6 +28,7 @@ pub mod host;
 pub mod plugin;
 #[cfg(test)]
 mod test_support;
+pub mod studio;
 pub mod validate;
 
 pub use error::HostError;
