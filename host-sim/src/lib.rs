@@ -26,9 +26,9 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+pub mod studio;
 #[cfg(test)]
 mod test_support;
-pub mod studio;
 pub mod validate;
 
 pub use error::HostError;
