@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
@@ -32,6 +32,14 @@ pub(crate) struct Ctx {
     events: mpsc::Sender<Event>,
     cancelled: Arc<AtomicBool>,
     send_in_flight: Arc<AtomicBool>,
+    cancel_details: Arc<Mutex<Option<CancelDetails>>>,
+}
+
+/// What a cancellation's error document says in `details`: one document for a stop while a
+/// send is on the wire, one for a stop between calls.
+struct CancelDetails {
+    in_flight: Value,
+    idle: Value,
 }
 
 impl Ctx {
@@ -54,6 +62,13 @@ impl Ctx {
     /// whether a message may still arrive.
     pub(crate) fn set_send_in_flight(&self, on: bool) {
         self.send_in_flight.store(on, Ordering::Release);
+    }
+
+    /// Sets the `details` a cancellation by the host reports from now on (a send in several
+    /// batches says who got the message so far): `in_flight` if a send is on the wire when
+    /// the host stops the flow, `idle` otherwise.
+    pub(crate) fn set_cancel_details(&self, in_flight: Value, idle: Value) {
+        *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(CancelDetails { in_flight, idle });
     }
 }
 
@@ -90,9 +105,15 @@ where
         return Err(Error::Cancelled { send_in_flight: false });
     }
     let (tx, rx) = mpsc::channel();
-    let ctx = Ctx { events: tx.clone(), cancelled: Arc::default(), send_in_flight: Arc::default() };
+    let ctx = Ctx {
+        events: tx.clone(),
+        cancelled: Arc::default(),
+        send_in_flight: Arc::default(),
+        cancel_details: Arc::default(),
+    };
     let cancelled = ctx.cancelled.clone();
     let in_flight = ctx.send_in_flight.clone();
+    let cancel_details = ctx.cancel_details.clone();
     let future = action(ctx);
     let relay = |rx: &mpsc::Receiver<Event>| {
         while let Ok(Event::Log(level, line)) = rx.try_recv() {
@@ -102,7 +123,12 @@ where
     let stop = || {
         cancelled.store(true, Ordering::Release);
         host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
-        Err(Error::Cancelled { send_in_flight: in_flight.load(Ordering::Acquire) })
+        let send_in_flight = in_flight.load(Ordering::Acquire);
+        let error = Error::Cancelled { send_in_flight };
+        match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(d) => Err(error.with_details(if send_in_flight { d.in_flight } else { d.idle })),
+            None => Err(error),
+        }
     };
     let runtime = runtime()?;
     if tokio::runtime::Handle::try_current().is_err() {

@@ -6,6 +6,7 @@
 //! reach an error, and URLs with a token in their query are never formatted.
 
 use rpa_plugin_abi::{ErrorPayload, Text, codes, error::Localized, error::Upstream, text};
+use serde_json::Value;
 
 /// The error codes this plugin adds to the ABI's shared ones.
 pub mod code {
@@ -38,6 +39,10 @@ pub mod code {
     pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
     /// Any other refusal by DingTalk, with its own code under `upstream`.
     pub const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
+    /// A send in several batches stopped after some batches went out: `details` says who got
+    /// it (`sentUserIds`), who did not (`unsentUserIds`) and whose batch may or may not have
+    /// gone out (`unknownUserIds`).
+    pub const PARTIALLY_SENT: &str = "PARTIALLY_SENT";
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
@@ -182,6 +187,28 @@ pub enum Error {
         send_in_flight: bool,
     },
 
+    /// A send in several batches failed after some of them went out.
+    #[error("sent to {sent} of {total} receivers, then: {cause}")]
+    PartiallySent {
+        /// Why the next batch did not go out (or may not have).
+        cause: Box<Error>,
+        /// How many receivers the batches that went out held.
+        sent: usize,
+        /// How many receivers there were in all.
+        total: usize,
+        /// The batch that failed (1-based) and how many batches there were.
+        batch: (usize, usize),
+    },
+
+    /// Another error, with structured facts for the flow (the error document's `details`).
+    #[error("{error}")]
+    Detailed {
+        /// The error itself: its code, field, words and upstream are the document's.
+        error: Box<Error>,
+        /// A JSON object.
+        details: Box<Value>,
+    },
+
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -193,9 +220,24 @@ impl Error {
         Error::InvalidInput { field: field.to_string(), words: Box::new(words) }
     }
 
+    /// This error with structured `details` (a JSON object) in its document.
+    pub fn with_details(self, details: Value) -> Self {
+        Error::Detailed { error: Box::new(self), details: Box::new(details) }
+    }
+
+    /// The error under any [`Error::Detailed`] wrapping.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::Detailed { error, .. } => error.inner(),
+            other => other,
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
+            Error::PartiallySent { .. } => code::PARTIALLY_SENT,
+            Error::Detailed { error, .. } => error.code(),
             Error::UnknownAction(_) => code::UNKNOWN_ACTION,
             Error::InvalidParams(_) => code::INVALID_PARAMS,
             Error::InvalidInput { .. } => code::INVALID_INPUT,
@@ -221,6 +263,7 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::InvalidInput { field, .. } | Error::RobotNotConnected { field } => Some(field),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.field(),
             _ => None,
         }
     }
@@ -237,6 +280,7 @@ impl Error {
             | Error::Redirected { upstream: u, .. }
             | Error::WrongEndpoint { upstream: u, .. }
             | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u.as_ref()),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.upstream(),
             _ => None,
         }
     }
@@ -262,12 +306,20 @@ impl Error {
                 hint: text!(en: "Copy the AppKey and AppSecret again from the DingTalk developer console (app > credentials); check for stray spaces.", zh: "请在钉钉开发者后台（应用 > 凭证与基础信息）重新复制 AppKey 和 AppSecret，注意不要带空格。"),
             },
             Error::PermissionDenied { scopes, .. } => {
-                let names = if scopes.is_empty() { "qyapi_robot_sendmsg".to_string() } else { scopes.join(", ") };
+                let scopes: Vec<&str> = if scopes.is_empty() {
+                    vec!["qyapi_robot_sendmsg"]
+                } else {
+                    scopes.iter().map(String::as_str).collect()
+                };
+                let names = scopes.join(", ");
+                let what_en: Vec<&str> = scopes.iter().map(|s| scope_words(s).0).collect();
+                let what_zh: Vec<&str> = scopes.iter().map(|s| scope_words(s).1).collect();
+                let (what_en, what_zh) = (what_en.join("; "), what_zh.join("；"));
                 Explanation {
                     message: text!(en: format!("The app lacks the permission {names}."), zh: format!("应用缺少权限 {names}。")),
                     hint: text!(en: format!(
-                        "In the developer console, grant {names} (enterprise robot message sending), then publish the app again."
-                    ), zh: format!("请在开发者后台为应用开通权限 {names}（企业内机器人发送消息权限），然后重新发布应用。")),
+                        "In the developer console, grant {names} ({what_en}), then publish the app again."
+                    ), zh: format!("请在开发者后台为应用开通权限 {names}（{what_zh}），然后重新发布应用。")),
                 }
             }
             Error::IpNotAllowed(_) => Explanation {
@@ -356,6 +408,33 @@ impl Error {
                     hint: text!(en: "Run the flow again when you are ready.", zh: "需要时请重新运行流程。"),
                 }
             }
+            Error::PartiallySent { cause, sent, total, batch: (failed, batches) } => {
+                let Explanation { message: why, hint } = cause.words();
+                let done = failed.saturating_sub(1);
+                Explanation {
+                    message: text!(
+                        en: format!(
+                            "The message went out to {sent} of {total} receivers (batches 1 to {done} of {batches}); batch {failed} did not: {} Nothing already sent was sent again.",
+                            why.en
+                        ),
+                        zh: format!(
+                            "消息已发给 {total} 个接收人中的 {sent} 个（共 {batches} 批，第 1 至 {done} 批已发出）；第 {failed} 批未发出：{} 已发出的不会重复发送。",
+                            why.zh_cn
+                        )
+                    ),
+                    hint: text!(
+                        en: format!(
+                            "To finish, run the step again with only the user IDs in the error's details.unsentUserIds (and, after checking with them, details.unknownUserIds). {}",
+                            hint.en
+                        ),
+                        zh: format!(
+                            "如需补发，请只用错误详情 details.unsentUserIds 中的用户 ID 重新运行该步骤（details.unknownUserIds 中的用户请先确认是否已收到）。{}",
+                            hint.zh_cn
+                        )
+                    ),
+                }
+            }
+            Error::Detailed { error, .. } => error.words(),
             Error::Internal(why) => Explanation {
                 message: text!(en: format!("Internal error in the DingTalk robot plugin: {why}"), zh: format!("钉钉机器人插件内部错误：{why}")),
                 hint: text!(en: "Please report this with the flow that caused it.", zh: "请将出错的流程一并反馈给插件开发者。"),
@@ -376,7 +455,24 @@ impl Error {
                 hint: Some(hint.zh_cn.into_owned()),
             })),
             upstream: self.upstream().cloned().map(Box::new),
+            details: match self {
+                Error::Detailed { details, .. } => Some(details.clone()),
+                _ => None,
+            },
         }
+    }
+}
+
+/// What a permission (scope) is called in the developer console, in English and Chinese.
+fn scope_words(scope: &str) -> (&str, &str) {
+    match scope {
+        "qyapi_robot_sendmsg" => ("enterprise robot message sending", "企业内机器人发送消息权限"),
+        "qyapi_get_member_by_mobile" => (
+            "get member info by mobile number, among the member-info read permissions",
+            "根据手机号获取成员基本信息权限，属于成员信息读权限",
+        ),
+        "qyapi_base" => ("enterprise API base access", "企业API基础权限"),
+        other => (other, other),
     }
 }
 
@@ -395,6 +491,25 @@ mod tests {
         assert_eq!(p.field.as_deref(), Some("robot"));
         assert!(p.hint.is_some());
         assert!(p.zh_cn.is_some_and(|z| z.message.contains("robot")));
+    }
+
+    #[test]
+    fn details_and_partial_sends_keep_the_cause() {
+        let cause = Error::Throttled {
+            retries: 3,
+            upstream: Box::new(Upstream { code: Some("Q".into()), ..Upstream::default() }),
+        };
+        let e = Error::PartiallySent { cause: Box::new(cause), sent: 20, total: 45, batch: (2, 3) }
+            .with_details(serde_json::json!({"sentUserIds": ["u1"]}));
+        let p = e.to_payload();
+        assert_eq!(p.code, "PARTIALLY_SENT");
+        assert!(p.message.contains("20 of 45") && p.message.contains("batch 2"), "{}", p.message);
+        assert!(p.message.contains("kept throttling"), "{}", p.message);
+        assert_eq!(p.upstream.and_then(|u| u.code).as_deref(), Some("Q"));
+        assert_eq!(p.details.as_deref(), Some(&serde_json::json!({"sentUserIds": ["u1"]})));
+        assert!(matches!(e.inner(), Error::PartiallySent { .. }));
+        let plain = Error::Cancelled { send_in_flight: false }.with_details(serde_json::json!({}));
+        assert_eq!(plain.code(), "CANCELLED");
     }
 
     #[test]

@@ -205,21 +205,25 @@ fn host_and_plugin_agree_on_every_value() {
         (send::MSG_TYPE, json!(" text")),
         (send::MSG_TYPE, json!("Text")),
         (send::CONTENT, json!("x".repeat(send::MAX_CONTENT_CHARS + 1))),
-        (send::TITLE, json!("t".repeat(129))),
     ];
+    let mut changes: Vec<Value> = cases.into_iter().map(|(field, value)| json!({ field: value })).collect();
+    // The title shows only for Markdown (a hidden field's value is not checked by the plugin).
+    changes.push(json!({ send::MSG_TYPE: "markdown", send::TITLE: "t".repeat(129) }));
     let base =
         json!({ send::ROBOT: robot, send::USER_IDS: ["manager01"], send::MSG_TYPE: "text", send::CONTENT: "hi" });
     let spec = manifest.action(send::ID).unwrap();
-    for (field, value) in cases {
+    for change in changes {
         let mut params = base.clone();
-        params[field] = value.clone();
+        for (k, v) in change.as_object().unwrap() {
+            params[k] = v.clone();
+        }
         let by_host = host_sim::validate::validate_params(spec, params.clone()).err().and_then(|e| e.field);
         let by_plugin = match invoke(&host, send::ID, &params) {
             Err(e) if e.code == "INVALID_INPUT" => e.field,
-            Err(e) => panic!("{field}={value}: {e:?}"),
+            Err(e) => panic!("{change}: {e:?}"),
             Ok(_) => None,
         };
-        assert_eq!(by_host, by_plugin, "{field}={value}: host-sim and the plugin disagree");
+        assert_eq!(by_host, by_plugin, "{change}: host-sim and the plugin disagree");
     }
     let connect_spec = manifest.action(connect::ID).unwrap();
     for value in [json!("20"), json!(" 20 "), json!(20.0), json!("twenty"), json!(1001), json!("1.5")] {
@@ -247,7 +251,7 @@ fn bad_field_cases(emu: &Emulator, dir: &std::path::Path) -> Vec<FieldCase> {
     let path = |p: &std::path::PathBuf| p.to_str().unwrap().to_string();
     let c = |changes: Value| connect_then_send(emu, changes, json!({}));
     let s = |changes: Value| connect_then_send(emu, json!({}), changes);
-    let ids: Vec<String> = (0..21).map(|i| format!("user{i}")).collect();
+    let ids: Vec<String> = (0..1001).map(|i| format!("user{i}")).collect();
     let invalid = "INVALID_INPUT";
     vec![
         ("empty AppKey", c(json!({ APP_KEY: "" })), invalid, APP_KEY),
@@ -280,13 +284,13 @@ fn bad_field_cases(emu: &Emulator, dir: &std::path::Path) -> Vec<FieldCase> {
         ),
         ("robot as text", s(json!({ ROBOT: "my robot" })), invalid, ROBOT),
         ("no user IDs", s(json!({ USER_IDS: [] })), invalid, USER_IDS),
-        ("21 user IDs", s(json!({ USER_IDS: ids })), invalid, USER_IDS),
+        ("1,001 user IDs", s(json!({ USER_IDS: ids })), invalid, USER_IDS),
         ("user IDs as numbers", s(json!({ USER_IDS: [1, 2] })), invalid, USER_IDS),
         ("user IDs empty text", s(json!({ USER_IDS: "" })), invalid, USER_IDS),
         ("a blank user ID", s(json!({ USER_IDS: ["a", " "] })), invalid, USER_IDS),
-        ("an empty ID between commas", s(json!({ USER_IDS: "a,,b" })), invalid, USER_IDS),
+        ("a JSON object as user ID text", s(json!({ USER_IDS: "{\"a\": 1}" })), invalid, USER_IDS),
         ("user IDs as an object", s(json!({ USER_IDS: { "a": 1 } })), invalid, USER_IDS),
-        ("unknown template", s(json!({ MSG_TYPE: "video" })), invalid, MSG_TYPE),
+        ("unknown template", s(json!({ MSG_TYPE: "sms" })), invalid, MSG_TYPE),
         ("template as a number", s(json!({ MSG_TYPE: 1 })), invalid, MSG_TYPE),
         ("empty content", s(json!({ CONTENT: "" })), invalid, CONTENT),
         ("content as a number", s(json!({ CONTENT: 5 })), invalid, CONTENT),
@@ -495,8 +499,8 @@ fn bad_flows(emu: &Emulator, dir: &std::path::Path) -> Vec<(&'static str, Value,
         ("a user ID of 65 characters", s(json!({ USER_IDS: ["u".repeat(65)] })), invalid, Field(USER_IDS)),
         ("user IDs: a broken list in text", s(json!({ USER_IDS: "[\"manager01\", " })), invalid, Field(USER_IDS)),
         (
-            "user IDs: 21 in comma text",
-            s(json!({ USER_IDS: (0..21).map(|i| format!("u{i}")).collect::<Vec<_>>().join(",") })),
+            "user IDs: 1,001 in comma text",
+            s(json!({ USER_IDS: (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>().join(",") })),
             invalid,
             Field(USER_IDS),
         ),
@@ -600,4 +604,133 @@ fn bad_flows_and_flow_files_are_structured_errors_naming_their_culprit_and_send_
     }
     assert_eq!(sent(emu.stats()), before, "the binary sent nothing either");
     transcript.assert_clean(&emu, &[]);
+}
+
+/// Every field the templates and receivers added, given wrongly: each is refused naming its
+/// field, before any lookup, upload or send.
+#[test]
+fn bad_input_for_every_new_field_is_refused_by_name_before_any_call() {
+    use support::media;
+    let emu = org();
+    let dir = media::dir("bad-new-fields");
+    let png = media::write(&dir, "ok.png", &media::png());
+    let amr = media::write(&dir, "ok.amr", &media::amr(5));
+    let mp4 = media::write(&dir, "ok.mp4", &media::mp4(1000, 3000));
+    let fake_png = media::write(&dir, "fake.png", b"not a picture");
+    let fake_amr = media::write(&dir, "fake.amr", b"RIFF....WAVE");
+    let tiff = media::write(&dir, "scan.tiff", b"II*\0");
+    let ogg = media::write(&dir, "note.ogg", b"OggS");
+    let big_amr = media::write(&dir, "big.amr", &media::amr(2 * 1024 * 1024 / 32 + 1));
+    let no_moov = media::write(&dir, "nomoov.mp4", b"\0\0\0\x10ftypisom\0\0\0\0");
+    let avi = media::write(&dir, "clip.avi", b"RIFF....AVI ");
+    let missing = dir.join("missing.png").to_string_lossy().into_owned();
+    let buttons = |n: usize| -> Value {
+        json!((0..n).map(|i| json!({ "title": format!("b{i}"), "url": "https://example.com" })).collect::<Vec<_>>())
+    };
+    let link = json!({ send::MSG_TYPE: "link", send::LINK_URL: "https://example.com" });
+    let card = json!({ send::MSG_TYPE: "actionCard", send::BUTTONS: buttons(1) });
+    let video = json!({ send::MSG_TYPE: "video", send::CONTENT: mp4, send::COVER_IMAGE: png });
+    let with = |base: &Value, more: Value| {
+        let mut v = base.clone();
+        for (k, x) in more.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let cases: Vec<(Value, &str, &str)> = vec![
+        // Receivers.
+        (json!({ send::USER_IDS: [] }), send::USER_IDS, "No receivers"),
+        (json!({ send::USER_IDS: "", send::MOBILES: " \n " }), send::USER_IDS, "No receivers"),
+        (json!({ send::USER_IDS: r#"{"id": "u1"}"# }), send::USER_IDS, "not an object"),
+        (json!({ send::USER_IDS: "[[\"manager01\"]]" }), send::USER_IDS, "#1 is a list"),
+        (json!({ send::MOBILES: r#"{"mobile": "13800000001"}"# }), send::MOBILES, "not an object"),
+        (json!({ send::MOBILES: [13800000001u64] }), send::MOBILES, "#1 is a number"),
+        (json!({ send::MOBILES: ["138-0000-000x"] }), send::MOBILES, "not a mobile number"),
+        (json!({ send::MOBILES: "12345678901234567890123" }), send::MOBILES, "not a mobile number"),
+        (json!({ send::MOBILES: 13800000001u64 }), send::MOBILES, "not a number"),
+        (json!({ send::MOBILES: vec!["13800000001"; 2001] }), send::MOBILES, "More than 2000"),
+        (
+            json!({ send::USER_IDS: (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>() }),
+            send::USER_IDS,
+            "1001 different",
+        ),
+        // Templates and their fields.
+        (json!({ send::MSG_TYPE: "sms" }), send::MSG_TYPE, "not one of the choices"),
+        (json!({ send::MSG_TYPE: "markdown", send::CONTENT: "字".repeat(5_001) }), send::CONTENT, "15000 bytes"),
+        (json!({ send::MSG_TYPE: "markdown", send::TITLE: "t".repeat(129) }), send::TITLE, "longer than 128"),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: tiff }), send::CONTENT, "\".tiff\""),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: fake_png }), send::CONTENT, "not a .png file"),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: "ftp://example.com/a.png" }), send::CONTENT, "neither"),
+        (json!({ send::MSG_TYPE: "link" }), send::LINK_URL, "is required"),
+        (with(&link, json!({ send::LINK_URL: "ftp://example.com" })), send::LINK_URL, "not a web link"),
+        (with(&link, json!({ send::LINK_URL: "example.com/page" })), send::LINK_URL, "not a web link"),
+        (with(&link, json!({ send::PIC_URL: missing })), send::PIC_URL, "does not exist"),
+        (with(&link, json!({ send::PIC_URL: "ftp://example.com/a.png" })), send::PIC_URL, "neither"),
+        (with(&link, json!({ send::PIC_URL: 5 })), send::PIC_URL, "must be text"),
+        (json!({ send::MSG_TYPE: "actionCard" }), send::BUTTONS, "is required"),
+        (with(&card, json!({ send::BUTTONS: [] })), send::BUTTONS, "1 to 5 buttons; got 0"),
+        (with(&card, json!({ send::BUTTONS: buttons(6) })), send::BUTTONS, "1 to 5 buttons; got 6"),
+        (with(&card, json!({ send::BUTTONS: [{ "title": "Go" }] })), send::BUTTONS, "no \"url\""),
+        (with(&card, json!({ send::BUTTONS: [{ "url": "https://a.example" }] })), send::BUTTONS, "no \"title\""),
+        (
+            with(&card, json!({ send::BUTTONS: [{ "title": "Go", "actionURL": "https://a.example" }] })),
+            send::BUTTONS,
+            "\"actionURL\"",
+        ),
+        (
+            with(&card, json!({ send::BUTTONS: [{ "title": "Go", "url": "javascript:alert(1)" }] })),
+            send::BUTTONS,
+            "not a web link",
+        ),
+        (
+            with(&card, json!({ send::BUTTONS: [{ "title": "x".repeat(65), "url": "https://a.example" }] })),
+            send::BUTTONS,
+            "longer than 64",
+        ),
+        (with(&card, json!({ send::BUTTONS: "Go: https://a.example" })), send::BUTTONS, "must be a list"),
+        (with(&card, json!({ send::BUTTONS: 3 })), send::BUTTONS, "must be a list"),
+        (
+            with(&card, json!({ send::BUTTONS: buttons(3), send::BUTTON_LAYOUT: "horizontal" })),
+            send::BUTTON_LAYOUT,
+            "exactly 2",
+        ),
+        (with(&card, json!({ send::BUTTON_LAYOUT: "diagonal" })), send::BUTTON_LAYOUT, "not one of the choices"),
+        (json!({ send::MSG_TYPE: "audio", send::CONTENT: ogg }), send::CONTENT, "\".ogg\""),
+        (json!({ send::MSG_TYPE: "audio", send::CONTENT: big_amr }), send::CONTENT, "2097152 bytes"),
+        (json!({ send::MSG_TYPE: "audio", send::CONTENT: fake_amr }), send::CONTENT, "not a .amr file"),
+        (
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: amr.clone(), send::DURATION_SECONDS: 0 }),
+            send::DURATION_SECONDS,
+            "between 1 and 86400",
+        ),
+        (
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: amr.clone(), send::DURATION_SECONDS: "1.5" }),
+            send::DURATION_SECONDS,
+            "whole number",
+        ),
+        (
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: amr, send::DURATION_SECONDS: 86_401 }),
+            send::DURATION_SECONDS,
+            "got 86401",
+        ),
+        (json!({ send::MSG_TYPE: "video", send::CONTENT: avi, send::COVER_IMAGE: png }), send::CONTENT, "\".avi\""),
+        (with(&video, json!({ send::CONTENT: no_moov })), send::DURATION_SECONDS, "cannot be read"),
+        (json!({ send::MSG_TYPE: "video", send::CONTENT: mp4 }), send::COVER_IMAGE, "is required"),
+        (with(&video, json!({ send::COVER_IMAGE: mp4 })), send::COVER_IMAGE, "\".mp4\""),
+        (with(&video, json!({ send::COVER_IMAGE: missing })), send::COVER_IMAGE, "does not exist"),
+        (with(&video, json!({ send::DURATION_SECONDS: true })), send::DURATION_SECONDS, "whole number"),
+    ];
+    let before = emu.stats();
+    for (change, field, says) in cases {
+        let err = refused(&emu, change.clone(), field);
+        assert!(err.message.contains(says), "{change}: expected \"{says}\" in {:?}", err.message);
+        assert!(err.hint.is_some() && err.zh_cn.is_some(), "{change}: {err:?}");
+    }
+    let after = emu.stats();
+    assert_eq!(
+        (after.mobile_lookups, after.uploads, after.batch_send_requests),
+        (before.mobile_lookups, before.uploads, before.batch_send_requests),
+        "nothing was looked up, uploaded or sent"
+    );
+    assert!(emu.requests().iter().all(|r| !r.path.contains("getbymobile") && r.path != "/media/upload"));
 }

@@ -10,7 +10,10 @@
 //!   throttling, permission and allow-list refusals, the server gone) and a table of 12
 //!   faults of the file upload, the token refresh and a server that dies while a send waits,
 //!   each with the user-facing code, the exact number of messages, batchSend calls (and
-//!   uploads), and no secret in anything logged.
+//!   uploads), and no secret in anything logged;
+//! * a send in three batches whose second batch fails (refused, answer lost, flow stopped):
+//!   the error names who got the message, who did not, and whose batch is in doubt, and no
+//!   batch is ever sent twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -496,4 +499,101 @@ fn uploads_token_refreshes_and_dying_servers_end_the_way_a_user_wants() {
             assert!((1..=2).contains(&extra), "{what}: {extra} token requests for one refresh");
         }
     }
+}
+
+// ---- A send in batches that fails part way ----
+
+/// An org of 45 users `p00`..`p44`, and a robot connected to it.
+fn org_of_45() -> (dingtalk_emulator::Emulator, TestHost, Value, Vec<String>) {
+    let users: Vec<String> = (0..45).map(|i| format!("p{i:02}")).collect();
+    let emu = dingtalk_emulator::Emulator::start(dingtalk_emulator::EmulatorConfig {
+        users: users.clone(),
+        ..support::org_config()
+    })
+    .unwrap();
+    let host = TestHost::default();
+    let robot = support::connect(&host, &emu);
+    (emu, host, robot, users)
+}
+
+fn send_to(host: &TestHost, robot: &Value, users: &[String]) -> Result<Value, rpa_plugin_abi::ErrorPayload> {
+    invoke(
+        host,
+        send::ID,
+        &json!({ send::ROBOT: robot, send::USER_IDS: users, send::MSG_TYPE: "text", send::CONTENT: "hello" }),
+    )
+}
+
+fn list(details: &Value, key: &str) -> Vec<String> {
+    serde_json::from_value(details[key].clone()).unwrap_or_else(|e| panic!("{key}: {e}: {details}"))
+}
+
+#[test]
+fn batch_two_of_three_refused_reports_sent_and_unsent_users_and_batch_one_is_never_resent() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    let (emu, host, robot, users) = org_of_45();
+    // The second batchSend is refused before DingTalk processes it.
+    emu.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::IpNotAllowed, 1));
+    let err = send_to(&host, &robot, &users).unwrap_err();
+    assert_eq!(err.code, "PARTIALLY_SENT", "{err:?}");
+    assert!(err.message.contains("20 of 45 receivers") && err.message.contains("batch 2"), "{}", err.message);
+    assert!(err.message.contains("allow-list"), "the cause is told: {}", err.message);
+    assert!(err.hint.as_deref().is_some_and(|h| h.contains("unsentUserIds")), "{:?}", err.hint);
+    assert!(err.zh_cn.as_ref().is_some_and(|z| z.message.contains("第 2 批")), "{:?}", err.zh_cn);
+    let details = err.details.as_deref().cloned().expect("details");
+    assert_eq!(list(&details, "sentUserIds"), users[..20].to_vec());
+    assert_eq!(list(&details, "unsentUserIds"), users[20..].to_vec());
+    assert_eq!(list(&details, "unknownUserIds"), Vec::<String>::new());
+    let delivered = emu.delivered();
+    assert_eq!(delivered.len(), 1, "batch 1 only; batch 3 was not tried after batch 2 failed");
+    assert_eq!(details["processQueryKeys"], json!([delivered[0].process_query_key]));
+    assert_eq!(emu.stats().batch_send_requests, 2, "batch 1 once, batch 2 once, never again");
+
+    // The flow retries the rest only: everyone has it once.
+    let out = send_to(&host, &robot, &list(&details, "unsentUserIds")).unwrap();
+    assert_eq!(out["processQueryKeys"].as_array().unwrap().len(), 2);
+    let mut got: Vec<String> = emu.delivered().into_iter().flat_map(|d| d.user_ids).collect();
+    got.sort();
+    assert_eq!(got, users, "each of the 45 got the message exactly once");
+}
+
+#[test]
+fn batch_two_of_three_with_a_lost_answer_is_reported_as_unknown_not_resent() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    let (emu, host, robot, users) = org_of_45();
+    // DingTalk processes the second batch, then the connection breaks before its answer.
+    emu.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::CloseMidAnswer, 1));
+    let err = send_to(&host, &robot, &users).unwrap_err();
+    assert_eq!(err.code, "PARTIALLY_SENT", "{err:?}");
+    assert!(err.message.contains("may or may not have been delivered"), "{}", err.message);
+    let details = err.details.as_deref().cloned().expect("details");
+    assert_eq!(list(&details, "sentUserIds"), users[..20].to_vec());
+    assert_eq!(list(&details, "unknownUserIds"), users[20..40].to_vec());
+    assert_eq!(list(&details, "unsentUserIds"), users[40..].to_vec());
+    assert_eq!(emu.stats().batch_send_requests, 2, "the batch whose answer was lost is not sent again");
+    assert_eq!(emu.delivered().len(), 2, "(it did arrive: DingTalk processed it)");
+}
+
+#[test]
+fn stopping_the_flow_between_batches_says_who_got_it() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    let (emu, host, robot, users) = org_of_45();
+    // Batch 2 is processed and answered slowly; the user stops the flow meanwhile.
+    emu.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::Delay(Duration::from_secs(3)), 1));
+    let host = std::sync::Arc::new(host);
+    let stopper = {
+        let host = host.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(600));
+            host.cancelled.store(true, std::sync::atomic::Ordering::Release);
+        })
+    };
+    let err = send_to(&host, &robot, &users).unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.code, "CANCELLED", "{err:?}");
+    let details = err.details.as_deref().cloned().expect("details");
+    assert_eq!(list(&details, "sentUserIds"), users[..20].to_vec());
+    assert_eq!(list(&details, "unknownUserIds"), users[20..40].to_vec(), "batch 2 was on the wire");
+    assert_eq!(list(&details, "unsentUserIds"), users[40..].to_vec());
+    assert_eq!(emu.stats().batch_send_requests, 2);
 }

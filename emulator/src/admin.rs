@@ -1,6 +1,6 @@
 //! Admin endpoints under `/_emulator/`, so a separate process (the binary) can be steered.
 //!
-//! - `GET stats` -> [`crate::Stats`] as JSON
+//! - `GET stats` -> [`crate::Stats`] as JSON (messages counted per template too)
 //! - `GET requests` -> recorded requests; `GET delivered`; `GET uploaded`
 //! - `POST faults` with a [`crate::FaultRule`] as JSON; `DELETE faults`
 //! - `POST revoke-tokens`

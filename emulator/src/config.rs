@@ -8,6 +8,9 @@ pub const PERM_ROBOT_SEND: &str = "qyapi_robot_sendmsg";
 pub const PERM_BASE: &str = "qyapi_base";
 /// Permission to read member info (成员信息读权限); granted by default, checked by no endpoint here.
 pub const PERM_MEMBER_READ: &str = "qyapi_get_member";
+/// Permission needed by the old-API `topapi/v2/user/getbymobile` (根据手机号获取成员基本信息权限,
+/// listed among the member-info read permissions in the console).
+pub const PERM_MEMBER_BY_MOBILE: &str = "qyapi_get_member_by_mobile";
 
 /// Default access-token lifetime (DingTalk: 7200 s).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
@@ -31,14 +34,20 @@ pub struct AppConfig {
 
 impl AppConfig {
     /// An app whose robot code equals its AppKey and that holds every permission the
-    /// emulated endpoints check ([`PERM_ROBOT_SEND`], [`PERM_BASE`], [`PERM_MEMBER_READ`]).
+    /// emulated endpoints check ([`PERM_ROBOT_SEND`], [`PERM_BASE`], [`PERM_MEMBER_READ`],
+    /// [`PERM_MEMBER_BY_MOBILE`]).
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<String>) -> Self {
         let app_key = app_key.into();
         AppConfig {
             robot_code: app_key.clone(),
             app_key,
             app_secret: app_secret.into(),
-            permissions: vec![PERM_ROBOT_SEND.to_owned(), PERM_BASE.to_owned(), PERM_MEMBER_READ.to_owned()],
+            permissions: vec![
+                PERM_ROBOT_SEND.to_owned(),
+                PERM_BASE.to_owned(),
+                PERM_MEMBER_READ.to_owned(),
+                PERM_MEMBER_BY_MOBILE.to_owned(),
+            ],
         }
     }
 
@@ -80,6 +89,12 @@ pub struct EmulatorConfig {
     /// Users that got too many robot messages: they land in `flowControlledStaffIdList` and
     /// receive nothing. They count as users of the org even when absent from `users`.
     pub flow_controlled: Vec<String>,
+    /// Mobile numbers of the org's users, as `(mobile, userId)`, for `getbymobile`; a number
+    /// not listed answers errcode 60121 (no such user).
+    pub mobiles: Vec<(String, String)>,
+    /// Answer a successful `getbymobile` with `"errcode": "0"` (text), as one of DingTalk's
+    /// samples shows, instead of the number its field table documents.
+    pub errcode_as_text: bool,
     /// Access-token lifetime; the same token is handed back until it expires.
     pub token_ttl: Duration,
     /// Calls allowed per app and per API in any 1,000 ms window; 0 = no limit.
@@ -96,6 +111,8 @@ impl Default for EmulatorConfig {
             apps: Vec::new(),
             users: Vec::new(),
             flow_controlled: Vec::new(),
+            mobiles: Vec::new(),
+            errcode_as_text: false,
             token_ttl: DEFAULT_TOKEN_TTL,
             qps_limit: DEFAULT_QPS_LIMIT,
             port: 0,

@@ -29,6 +29,9 @@ struct Args {
     /// Flow-controlled users, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "")]
     flow_controlled: Vec<String>,
+    /// Mobile numbers of users, as mobile=userId pairs, comma-separated (for getbymobile).
+    #[arg(long, value_delimiter = ',', default_value = "")]
+    mobiles: Vec<String>,
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 7200)]
     token_ttl: u64,
@@ -48,6 +51,10 @@ fn main() {
         apps: vec![app],
         users: clean(args.users),
         flow_controlled: clean(args.flow_controlled),
+        mobiles: clean(args.mobiles)
+            .into_iter()
+            .filter_map(|pair| pair.split_once('=').map(|(m, u)| (m.trim().to_owned(), u.trim().to_owned())))
+            .collect(),
         token_ttl: Duration::from_secs(args.token_ttl),
         qps_limit: args.qps_limit,
         port: args.port,

@@ -118,6 +118,11 @@ impl<T: Clone> Ring<T> {
         items.push_back(item);
     }
 
+    /// The newest entry that `pred` accepts, mapped by it.
+    pub(crate) fn find_map<R>(&self, pred: impl Fn(&T) -> Option<R>) -> Option<R> {
+        self.items.lock().iter().rev().find_map(pred)
+    }
+
     pub(crate) fn snapshot(&self) -> Vec<T> {
         self.items.lock().iter().cloned().collect()
     }

@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     apps: RwLock<HashMap<String, AppState>>,
     users: HashSet<String>,
     flow_controlled: HashSet<String>,
+    mobiles: HashMap<String, String>,
+    pub(crate) errcode_as_text: bool,
     token_ttl: Duration,
     tokens: RwLock<Tokens>,
     deliveries: Mutex<Deliveries>,
@@ -109,6 +111,8 @@ impl Shared {
             apps: RwLock::new(apps),
             users: config.users.iter().cloned().collect(),
             flow_controlled: config.flow_controlled.iter().cloned().collect(),
+            mobiles: config.mobiles.iter().cloned().collect(),
+            errcode_as_text: config.errcode_as_text,
             token_ttl: config.token_ttl,
             tokens: RwLock::new(Tokens::default()),
             deliveries: Mutex::new(Deliveries::default()),
@@ -197,6 +201,16 @@ impl Shared {
         } else {
             UserStatus::Invalid
         }
+    }
+
+    /// The user with this mobile number, if the org has one.
+    pub(crate) fn user_by_mobile(&self, mobile: &str) -> Option<String> {
+        self.mobiles.get(mobile).cloned()
+    }
+
+    /// The `type` a media id was uploaded as, if it was (and is still remembered).
+    pub(crate) fn media_type(&self, media_id: &str) -> Option<String> {
+        self.uploads.find_map(|m| (m.media_id == media_id).then(|| m.media_type.clone()))
     }
 
     /// Stores a processed batchSend.

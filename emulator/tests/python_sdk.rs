@@ -73,6 +73,11 @@ fn official_python_sdk_accepts_the_emulator() {
         out.status
     );
     let stats = emu.stats();
-    assert_eq!(stats.messages, 1, "one delivered recipient: {stats:?}");
+    // The first text to u1 (u3 is flow-controlled), then one message of each of the 13
+    // templates to u1.
+    assert!(stdout.contains("TEMPLATES SENT 13"), "{stdout}");
+    assert_eq!(stats.messages, 1 + 13, "one delivered recipient per send: {stats:?}");
+    assert_eq!(stats.messages_by_template.len(), 13, "{stats:?}");
+    assert_eq!(stats.uploads, 4);
     assert!(stats.token_requests >= 3);
 }

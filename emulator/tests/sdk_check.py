@@ -9,6 +9,8 @@ the SDK is not installed.
 
 import json
 import sys
+import urllib.request
+import uuid
 
 try:
     from alibabacloud_dingtalk.oauth2_1_0 import models as oauth_models
@@ -31,6 +33,78 @@ def check(cond, msg):
     if not cond:
         fail(msg)
     print(f"ok: {msg}")
+
+
+def upload(port, token, name, media_type):
+    """Uploads a small file with the old API's multipart form (the SDK has no media upload)
+    and returns its media_id."""
+    boundary = uuid.uuid4().hex
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n{media_type}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{name}\"\r\n"
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode() + b"bytes" + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/media/upload?access_token={token}",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        answer = json.load(resp)
+    check(answer.get("errcode") == 0 and answer.get("type") == media_type, f"upload {name} as {media_type}")
+    return answer["media_id"]
+
+
+def every_template(robot, headers, runtime, port, token, app_key):
+    """Each template of the robot message types page, sent through the SDK with its exact
+    field names; a misspelt card field is refused as DingTalk refuses it."""
+    image = upload(port, token, "cover.png", "image")
+    voice = upload(port, token, "note.amr", "voice")
+    video = upload(port, token, "clip.mp4", "video")
+    doc = upload(port, token, "report.pdf", "file")
+    url = "https://open.dingtalk.com"
+    templates = {
+        "sampleText": {"content": "text"},
+        "sampleMarkdown": {"title": "title", "text": "# text"},
+        "sampleImageMsg": {"photoURL": image},
+        "sampleLink": {"text": "text", "title": "title", "picUrl": image, "messageUrl": url},
+        "sampleActionCard": {"title": "t", "text": "x", "singleTitle": "Go", "singleURL": url},
+        "sampleActionCard6": {"title": "t", "text": "x", "buttonTitle1": "a", "buttonUrl1": url,
+                              "buttonTitle2": "b", "buttonUrl2": url},
+        "sampleAudio": {"mediaId": voice, "duration": "3000"},
+        "sampleFile": {"mediaId": doc, "fileName": "report.pdf", "fileType": "pdf"},
+        "sampleVideo": {"duration": "3", "videoMediaId": video, "videoType": "mp4", "picMediaId": image},
+    }
+    for n in range(2, 6):
+        card = {"title": "t", "text": "x"}
+        for i in range(1, n + 1):
+            card[f"actionTitle{i}"] = f"button {i}"
+            card[f"actionURL{i}"] = url
+        templates[f"sampleActionCard{n}"] = card
+    for key, param in templates.items():
+        sent = robot.batch_send_otowith_options(
+            robot_models.BatchSendOTORequest(
+                robot_code=app_key, user_ids=["u1"], msg_key=key, msg_param=json.dumps(param, ensure_ascii=False)
+            ),
+            headers,
+            runtime,
+        )
+        check(sent.status_code == 200 and sent.body.process_query_key, f"{key} accepted")
+    misspelt = dict(templates["sampleActionCard2"])
+    misspelt["actionTitle"] = misspelt.pop("actionTitle1")
+    try:
+        robot.batch_send_otowith_options(
+            robot_models.BatchSendOTORequest(
+                robot_code=app_key, user_ids=["u1"], msg_key="sampleActionCard2", msg_param=json.dumps(misspelt)
+            ),
+            headers,
+            runtime,
+        )
+        fail("a misspelt card field was accepted")
+    except Exception as e:
+        code = getattr(e, "code", None)
+        check(code == "miss.param.actionCardTobtnsTotitle", f"misspelt actionTitle1 -> {code}")
+    return len(templates)
 
 
 def main():
@@ -99,6 +173,8 @@ def main():
     check(recall.body.success_result == [key], f"successResult = {recall.body.success_result}")
     check("no-such-key" in (recall.body.failed_result or {}), "unknown key in failedResult")
 
+    sent = every_template(robot, headers, runtime, port, token, app_key)
+
     # An unknown template is refused.
     try:
         robot.batch_send_otowith_options(
@@ -108,7 +184,8 @@ def main():
         )
         fail("unknown msgKey accepted")
     except Exception as e:
-        check(getattr(e, "code", None) == "invalidParameter", f"unknown msgKey -> {getattr(e, 'code', e)}")
+        code = getattr(e, "code", None)
+        check(code == "invalidParameter.msgKey.invalid", f"unknown msgKey -> {code}")
 
     # Forged token.
     try:
@@ -127,6 +204,7 @@ def main():
         check(data.get("statusCode") == 400, f"forged token -> HTTP {data.get('statusCode')}")
         check(bool(data.get("requestid")), "error body carries requestid")
 
+    print(f"TEMPLATES SENT {sent}")
     print("ALL SDK CHECKS PASSED")
 
 

@@ -54,6 +54,7 @@ pub(crate) const ACTION: Action = Action {
     ),
     basic: &[&form::APP_KEY, &form::APP_SECRET],
     advanced: &[&form::ROBOT_CODE, &form::API_BASE_URL, &form::OAPI_BASE_URL, &form::TIMEOUT_SECONDS, &form::QPS_LIMIT],
+    at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
 };

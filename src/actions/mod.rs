@@ -6,8 +6,10 @@ pub mod connect;
 mod field;
 #[cfg(test)]
 mod input_properties;
+mod media;
 mod params;
 pub mod send;
+pub mod template;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,6 +39,8 @@ pub(crate) struct Action {
     pub(crate) basic: &'static [&'static dyn Declared],
     /// The form's advanced tab.
     pub(crate) advanced: &'static [&'static dyn Declared],
+    /// Groups of optional fields of which at least one must be filled in.
+    pub(crate) at_least_one_of: &'static [&'static [&'static str]],
     /// What it hands to later steps.
     pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
@@ -53,6 +57,11 @@ impl Action {
             inputs: Inputs {
                 basic: self.basic.iter().map(|f| f.spec()).collect(),
                 advanced: self.advanced.iter().map(|f| f.spec()).collect(),
+                at_least_one_of: self
+                    .at_least_one_of
+                    .iter()
+                    .map(|group| group.iter().map(|name| name.to_string()).collect())
+                    .collect(),
             },
             outputs: self.outputs.iter().map(Output::spec).collect(),
         }
@@ -131,10 +140,54 @@ mod tests {
         }
         let send = m.action(send::ID).unwrap();
         let title = send.input(send::TITLE).unwrap();
-        assert_eq!(title.visible_when.as_ref().unwrap()["msgType"], vec![Value::from("markdown")]);
-        assert_eq!(send.input(send::USER_IDS).unwrap().schema["maxItems"], 20);
+        let shown_for: Vec<Value> = ["markdown", "link", "actionCard"].into_iter().map(Value::from).collect();
+        assert_eq!(title.visible_when.as_ref().unwrap()["msgType"], shown_for);
+        assert_eq!(send.input(send::USER_IDS).unwrap().schema["maxItems"], 1000);
         let secret = m.action(connect::ID).unwrap().input(connect::APP_SECRET).unwrap();
         assert!(secret.is_secret() && secret.schema["format"] == "password");
+    }
+
+    /// A field shown for a template that does not exist would never be shown: every value a
+    /// `visibleWhen` names is one of the controlling field's choices, every template shows
+    /// `content`, and each choice shows exactly the fields the template module says it uses.
+    #[test]
+    fn visible_when_names_real_choices_and_each_template_shows_its_fields() {
+        let m = manifest();
+        let send = m.action(send::ID).unwrap();
+        for f in send.inputs.all() {
+            for (other, values) in f.visible_when.iter().flatten() {
+                let choices: Vec<&Value> = send.input(other).unwrap().choices.iter().map(|c| &c.value).collect();
+                for v in values {
+                    assert!(choices.contains(&v), "{}.visibleWhen names {other}={v}, not a choice", f.name);
+                }
+            }
+        }
+        let shown = |msg_type: &str| -> Vec<&str> {
+            let v = Value::from(msg_type);
+            let hidden = |f: &&rpa_plugin_abi::FieldSpec| {
+                f.visible_when.as_ref().is_some_and(|w| w.get(send::MSG_TYPE).is_some_and(|vals| !vals.contains(&v)))
+            };
+            send.inputs.all().filter(|f| !hidden(f)).map(|f| f.name.as_str()).collect()
+        };
+        let common = ["robot", "userIds", "mobiles", "msgType", "content"];
+        let per_template: [(&str, &[&str]); 8] = [
+            ("text", &[]),
+            ("markdown", &["title"]),
+            ("image", &[]),
+            ("link", &["linkUrl", "picUrl", "title"]),
+            ("actionCard", &["buttons", "title", "buttonLayout"]),
+            ("file", &[]),
+            ("audio", &["durationSeconds"]),
+            ("video", &["coverImage", "durationSeconds"]),
+        ];
+        for (msg_type, own) in per_template {
+            let want: Vec<&str> = common.iter().chain(own.iter()).copied().collect();
+            let mut got = shown(msg_type);
+            let mut want_sorted = want.clone();
+            got.sort_unstable();
+            want_sorted.sort_unstable();
+            assert_eq!(got, want_sorted, "{msg_type}");
+        }
     }
 
     #[test]

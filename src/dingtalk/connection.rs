@@ -6,6 +6,7 @@
 //! more than its connect timeout is left, so a call that never connected always knows that it
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -18,7 +19,10 @@ use tokio::time::Instant;
 
 use super::limiter::Limiter;
 use super::transport::{self, Transport};
-use super::wire::{BatchSendRequest, BatchSendResponse, NewApiError, OldApiResponse, TokenRequest, TokenResponse};
+use super::wire::{
+    BatchSendRequest, BatchSendResponse, ByMobileRequest, ByMobileResponse, NewApiError, OldApiResponse, TokenRequest,
+    TokenResponse,
+};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::redact;
@@ -32,6 +36,11 @@ const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 const THROTTLE_RETRIES: u32 = 3;
 /// How often a call that never reached the server (connection refused) is tried again.
 const NOT_SENT_RETRIES: u32 = 2;
+/// The most mobile-number resolutions a connection remembers; past it the memory starts over.
+const MAX_CACHED_MOBILES: usize = 100_000;
+/// getbymobile's errcodes for a number that names no user of the org: 60121 (no such user),
+/// 40104 (not a valid mobile number of the org).
+const UNKNOWN_MOBILE_ERRCODES: [&str; 2] = ["60121", "40104"];
 /// The shortest and longest token lifetime believed, whatever the server says (zero,
 /// negative, or beyond any clock).
 const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(24 * 3600));
@@ -45,6 +54,8 @@ pub(crate) enum Api {
     BatchSend,
     /// `POST /media/upload` (old generation).
     MediaUpload,
+    /// `POST /topapi/v2/user/getbymobile` (old generation).
+    GetByMobile,
 }
 
 impl Api {
@@ -53,6 +64,17 @@ impl Api {
             Api::Token => "/v1.0/oauth2/accessToken",
             Api::BatchSend => "/v1.0/robot/oToMessages/batchSend",
             Api::MediaUpload => "/media/upload",
+            Api::GetByMobile => "/topapi/v2/user/getbymobile",
+        }
+    }
+
+    /// The permission (scope) the call needs, for a refusal that does not name it.
+    fn scope(self) -> &'static str {
+        match self {
+            Api::Token => "",
+            Api::BatchSend => "qyapi_robot_sendmsg",
+            Api::MediaUpload => "qyapi_base",
+            Api::GetByMobile => "qyapi_get_member_by_mobile",
         }
     }
 
@@ -62,16 +84,43 @@ impl Api {
     }
 
     fn old_generation(self) -> bool {
-        self == Api::MediaUpload
+        matches!(self, Api::MediaUpload | Api::GetByMobile)
     }
 }
 
-/// A file to upload for the file template.
+/// What an upload is, as `media/upload`'s `type` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MediaType {
+    /// `file`: a document for the file template.
+    File,
+    /// `image`: a picture (image template, link picture, video cover).
+    Image,
+    /// `voice`: the audio template's sound.
+    Voice,
+    /// `video`: the video template's film.
+    Video,
+}
+
+impl MediaType {
+    /// The value of `type`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MediaType::File => "file",
+            MediaType::Image => "image",
+            MediaType::Voice => "voice",
+            MediaType::Video => "video",
+        }
+    }
+}
+
+/// A file to upload for a template.
 pub(crate) struct Upload {
-    /// The file's own name (kept as is, Chinese included).
+    /// The name it is uploaded under (the file's own, Chinese included).
     pub(crate) file_name: String,
-    /// Its bytes (already checked against DingTalk's size limit).
+    /// Its bytes (already checked against DingTalk's size limit for its type).
     pub(crate) bytes: Bytes,
+    /// What DingTalk stores it as.
+    pub(crate) media_type: MediaType,
 }
 
 struct CachedToken {
@@ -85,11 +134,17 @@ struct Limits {
     token: Limiter,
     batch_send: Limiter,
     upload: Limiter,
+    by_mobile: Limiter,
 }
 
 impl Limits {
     fn new(qps: u32) -> Self {
-        Limits { token: Limiter::new(qps), batch_send: Limiter::new(qps), upload: Limiter::new(qps) }
+        Limits {
+            token: Limiter::new(qps),
+            batch_send: Limiter::new(qps),
+            upload: Limiter::new(qps),
+            by_mobile: Limiter::new(qps),
+        }
     }
 
     fn get(&self, api: Api) -> &Limiter {
@@ -97,6 +152,7 @@ impl Limits {
             Api::Token => &self.token,
             Api::BatchSend => &self.batch_send,
             Api::MediaUpload => &self.upload,
+            Api::GetByMobile => &self.by_mobile,
         }
     }
 }
@@ -150,6 +206,8 @@ pub(crate) struct Connection {
     token: Mutex<Option<CachedToken>>,
     refresh: tokio::sync::Mutex<()>,
     limits: RwLock<Arc<Limits>>,
+    /// Mobile number -> user ID, as DingTalk resolved them (only numbers that resolved).
+    mobiles: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -173,6 +231,7 @@ impl Connection {
             token: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
             limits: RwLock::new(Arc::new(Limits::new(qps_limit))),
+            mobiles: Mutex::default(),
         })
     }
 
@@ -260,7 +319,7 @@ impl Connection {
         self.parse(&bytes, Api::BatchSend)
     }
 
-    /// Uploads a file to the old API's media store and returns its `media_id`.
+    /// Uploads a file to the old API's media store, as its type, and returns its `media_id`.
     pub(crate) async fn upload_media(
         &self,
         ctx: &Ctx,
@@ -270,11 +329,12 @@ impl Connection {
     ) -> Result<String> {
         let oapi_base = oapi_base.trim_end_matches('/');
         let url = format!("{oapi_base}{}", Api::MediaUpload.path());
-        let form = transport::media_form(&file.file_name, &file.bytes);
+        let media_type = file.media_type.as_str();
+        let form = transport::media_form(&file.file_name, &file.bytes, media_type);
         let (bytes, request_id) = self
             .call(ctx, Api::MediaUpload, oapi_base, timeout, |http, token| {
                 http.post(&url)
-                    .query(&[("access_token", token.expose()), ("type", "file")])
+                    .query(&[("access_token", token.expose()), ("type", media_type)])
                     .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
                     .body(form.body.clone())
             })
@@ -285,6 +345,53 @@ impl Connection {
             reason: "the upload answer has no media_id".into(),
             upstream: Box::new(Upstream { request_id, ..Upstream::default() }),
         })
+    }
+
+    /// The user ID of the employee with this mobile number, or `None` when the org has no
+    /// such employee (DingTalk's errcodes 60121 and 40104). A number that resolved once is
+    /// remembered for the life of the connection, so it is looked up only once.
+    pub(crate) async fn user_id_by_mobile(
+        &self,
+        ctx: &Ctx,
+        oapi_base: &str,
+        mobile: &str,
+        timeout: Duration,
+    ) -> Result<Option<String>> {
+        if let Some(user_id) = self.mobiles.lock().unwrap_or_else(|p| p.into_inner()).get(mobile) {
+            return Ok(Some(user_id.clone()));
+        }
+        let oapi_base = oapi_base.trim_end_matches('/');
+        let url = format!("{oapi_base}{}", Api::GetByMobile.path());
+        let body = serde_json::to_vec(&ByMobileRequest { mobile }).map_err(|e| Error::Internal(e.to_string()))?;
+        let answer = self
+            .call(ctx, Api::GetByMobile, oapi_base, timeout, |http, token| {
+                http.post(&url)
+                    .query(&[("access_token", token.expose())])
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await;
+        let (bytes, request_id) = match answer {
+            Ok(answer) => answer,
+            Err(Error::DingTalk(u)) if u.code.as_deref().is_some_and(|c| UNKNOWN_MOBILE_ERRCODES.contains(&c)) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let answer: ByMobileResponse = self.parse(&bytes, Api::GetByMobile)?;
+        let user_id = answer.result.and_then(|r| r.userid).filter(|u| !u.trim().is_empty()).ok_or_else(|| {
+            Error::BadResponse {
+                url: oapi_base.to_string(),
+                reason: "the getbymobile answer has no result.userid".into(),
+                upstream: Box::new(Upstream { request_id, ..Upstream::default() }),
+            }
+        })?;
+        let mut cache = self.mobiles.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED_MOBILES {
+            cache.clear();
+        }
+        cache.insert(mobile.to_string(), user_id.clone());
+        Ok(Some(user_id))
     }
 
     fn unreadable(&self, api: Api, reason: String) -> Error {
@@ -554,8 +661,10 @@ fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
         let refusal = match answer.errcode {
             40001 | 40014 | 42001 => Refusal::TokenInvalid,
             90018 => Refusal::Throttled,
-            60011 => Refusal::PermissionDenied(Vec::new()),
+            60011 => Refusal::PermissionDenied(vec![api.scope().to_string()]),
             60020 => Refusal::IpNotAllowed,
+            // "System busy": nothing was done.
+            -1 => Refusal::Server,
             _ => Refusal::Other,
         };
         return Some((refusal, Box::new(upstream)));
@@ -582,7 +691,8 @@ fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
     } else if code.contains("QpsLimit") || code.contains("QpmLimit") {
         Refusal::Throttled
     } else if code.contains("PermissionDenied") {
-        Refusal::PermissionDenied(err.accessdenieddetail.map(|d| d.required_scopes).unwrap_or_default())
+        let scopes = err.accessdenieddetail.map(|d| d.required_scopes).unwrap_or_default();
+        Refusal::PermissionDenied(if scopes.is_empty() { vec![api.scope().to_string()] } else { scopes })
     } else if code.contains("IpNotInWhiteList") {
         Refusal::IpNotAllowed
     } else if status.is_server_error() {
@@ -647,6 +757,15 @@ mod tests {
         assert!(matches!(refusal(Api::MediaUpload, 200, r#"{"errcode":90018}"#), Some(Refusal::Throttled)));
         assert!(matches!(refusal(Api::MediaUpload, 200, r#"{"errcode":42001}"#), Some(Refusal::TokenInvalid)));
         assert!(refusal(Api::MediaUpload, 200, r#"{"errcode":0,"media_id":"m"}"#).is_none());
+        // getbymobile: errcode as a number or as text (a doc sample), its own permission.
+        assert!(refusal(Api::GetByMobile, 200, r#"{"errcode":"0","result":{"userid":"u"}}"#).is_none());
+        assert!(matches!(refusal(Api::GetByMobile, 200, r#"{"errcode":"90018"}"#), Some(Refusal::Throttled)));
+        assert!(matches!(
+            refusal(Api::GetByMobile, 200, r#"{"errcode":60011,"errmsg":"no"}"#),
+            Some(Refusal::PermissionDenied(s)) if s == ["qyapi_get_member_by_mobile"]
+        ));
+        assert!(matches!(refusal(Api::GetByMobile, 200, r#"{"errcode":-1}"#), Some(Refusal::Server)));
+        assert!(matches!(refusal(Api::GetByMobile, 200, r#"{"errcode":60121}"#), Some(Refusal::Other)));
     }
 
     #[test]
@@ -668,7 +787,7 @@ mod tests {
     #[test]
     fn a_redirect_is_a_refusal_naming_its_origin_only() {
         for status in [301, 302, 303, 307, 308] {
-            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+            for api in [Api::Token, Api::BatchSend, Api::MediaUpload, Api::GetByMobile] {
                 let a = answer(status, b"", Some("http://user:pw@127.0.0.2:9/x?access_token=tok"));
                 match classify(api, &a) {
                     Some((Refusal::Redirect(Some(to)), _)) => {
@@ -697,7 +816,7 @@ mod tests {
         /// No answer, whatever its status and bytes, makes reading it panic.
         #[test]
         fn any_answer_is_read_without_panic(status in 100u16..=599, body in proptest::collection::vec(proptest::num::u8::ANY, 0..256), location in proptest::option::of(".{0,40}")) {
-            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+            for api in [Api::Token, Api::BatchSend, Api::MediaUpload, Api::GetByMobile] {
                 let _ = classify(api, &answer(status, &body, location.as_deref()));
             }
             let _ = serde_json::from_slice::<TokenResponse>(&body).map(|t| token_lifetime(&t.expire_in));
@@ -709,7 +828,7 @@ mod tests {
         #[test]
         fn any_json_answer_is_read_without_panic(status in 200u16..=599, value in json_value()) {
             let body = value.to_string();
-            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+            for api in [Api::Token, Api::BatchSend, Api::MediaUpload, Api::GetByMobile] {
                 let _ = classify(api, &answer(status, body.as_bytes(), None));
             }
             let _ = token_lifetime(&value);

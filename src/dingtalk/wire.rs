@@ -70,10 +70,42 @@ pub(crate) struct AccessDeniedDetail {
 /// The answer of the old API generation (always HTTP 200; `errcode` 0 is success).
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct OldApiResponse {
-    #[serde(default)]
+    /// A number, or the same number as text (`"0"` in a getbymobile sample); anything else
+    /// reads as -2, which is no code DingTalk uses.
+    #[serde(default, deserialize_with = "lenient_errcode")]
     pub(crate) errcode: i64,
     #[serde(default)]
     pub(crate) errmsg: Option<String>,
     #[serde(default)]
     pub(crate) media_id: Option<String>,
+}
+
+/// `POST /topapi/v2/user/getbymobile` body.
+#[derive(Serialize)]
+pub(crate) struct ByMobileRequest<'a> {
+    pub(crate) mobile: &'a str,
+}
+
+/// `POST /topapi/v2/user/getbymobile` answer (its errcode is read by [`OldApiResponse`]).
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ByMobileResponse {
+    #[serde(default)]
+    pub(crate) result: Option<ByMobileResult>,
+}
+
+/// The `result` of getbymobile.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ByMobileResult {
+    #[serde(default)]
+    pub(crate) userid: Option<String>,
+}
+
+fn lenient_errcode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match &value {
+        serde_json::Value::Number(n) => n.as_i64().unwrap_or(-2),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(-2),
+        serde_json::Value::Null => 0,
+        _ => -2,
+    })
 }

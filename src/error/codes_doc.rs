@@ -21,7 +21,7 @@ pub(crate) struct CodeDoc {
 }
 
 /// Every code the plugin returns, in the order a user is likely to meet them.
-pub(crate) const CODE_DOCS: [CodeDoc; 18] = [
+pub(crate) const CODE_DOCS: [CodeDoc; 19] = [
     CodeDoc {
         code: code::INVALID_INPUT,
         meaning: text!(en: "An input of the step is missing, of the wrong type, too long, out of range, or names a file that cannot be sent.", zh: "步骤的某个输入缺失、类型不对、过长、超出范围，或指向无法发送的文件。"),
@@ -128,6 +128,13 @@ pub(crate) const CODE_DOCS: [CodeDoc; 18] = [
         dingtalk: "",
     },
     CodeDoc {
+        code: code::PARTIALLY_SENT,
+        meaning: text!(en: "A send to more than 20 receivers went out in batches of 20, and a later batch failed: some receivers got the message, others did not. `details` lists them (sentUserIds, unsentUserIds, and unknownUserIds for a batch whose outcome is unknown).", zh: "超过 20 个接收人的发送分批进行（每批 20 个），后面的某一批失败：部分接收人已收到，其余未收到。details 中列出了名单（sentUserIds、unsentUserIds，以及结果未知的 unknownUserIds）。"),
+        causes: text!(en: "Throttling, a lost connection or a DingTalk refusal in the middle of a long list.", zh: "发送长名单的过程中遇到限流、连接中断或钉钉拒绝。"),
+        fix: text!(en: "Run the step again with only `unsentUserIds` as receivers; check the `unknownUserIds` first. Nothing already sent is sent again.", zh: "仅用 unsentUserIds 作为接收人重新运行该步骤；对 unknownUserIds 请先确认。已发送的不会重复发送。"),
+        dingtalk: "",
+    },
+    CodeDoc {
         code: code::DINGTALK_ERROR,
         meaning: text!(en: "DingTalk refused the call for another reason; its own code and message are kept under `upstream`.", zh: "钉钉因其他原因拒绝了调用，其错误码和信息保存在 upstream 中。"),
         causes: text!(en: "See DingTalk's code in `upstream` and the open platform's error code pages.", zh: "参见 upstream 中钉钉的错误码及开放平台的错误码说明。"),
@@ -178,6 +185,13 @@ mod tests {
             Error::DingTalk(upstream()),
             Error::Cancelled { send_in_flight: false },
             Error::Internal("x".into()),
+            Error::PartiallySent {
+                cause: Box::new(Error::Throttled { retries: 3, upstream: upstream() }),
+                sent: 20,
+                total: 45,
+                batch: (2, 3),
+            },
+            Error::Internal("wrapped".into()).with_details(serde_json::json!({})),
         ];
         for e in &all {
             match e {
@@ -198,7 +212,9 @@ mod tests {
                 | Error::SendOutcomeUnknown { .. }
                 | Error::DingTalk(_)
                 | Error::Cancelled { .. }
-                | Error::Internal(_) => {}
+                | Error::Internal(_)
+                | Error::PartiallySent { .. }
+                | Error::Detailed { .. } => {}
             }
         }
         all
@@ -215,6 +231,7 @@ mod tests {
                 assert!(!t.is_incomplete(), "{}: a text is missing a language", d.code);
             }
         }
-        assert_eq!(CODE_DOCS.len(), one_of_each().len(), "a documented code no error returns");
+        // Detailed wraps another error and has its code.
+        assert_eq!(CODE_DOCS.len(), one_of_each().len() - 1, "a documented code no error returns");
     }
 }

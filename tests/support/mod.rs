@@ -12,6 +12,7 @@
 
 pub(crate) mod flows;
 pub(crate) mod hostile;
+pub(crate) mod media;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -15,7 +15,7 @@ use crate::reply::Reply;
 use crate::server::Call;
 use crate::state::{LookupError, Shared, UserStatus};
 use crate::stats::Counters;
-use crate::templates::required_fields;
+use crate::templates;
 
 /// Most receivers per batchSend.
 pub(crate) const MAX_USER_IDS: usize = 20;
@@ -24,6 +24,11 @@ fn either(r: Result<Reply, Reply>) -> Reply {
     match r {
         Ok(r) | Err(r) => r,
     }
+}
+
+/// A 400 with one of batchSend's documented codes.
+fn refuse(code: &str, message: &str, rid: &str) -> Reply {
+    Reply::new_error(StatusCode::BAD_REQUEST, code, message, rid)
 }
 
 /// The "robot not found" error.
@@ -65,23 +70,21 @@ fn batch_send_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
     if user_ids.len() > MAX_USER_IDS {
         return Err(Reply::invalid(&format!("userIds的数量不能超过{MAX_USER_IDS}个"), rid));
     }
-    let Some(fields) = required_fields(msg_key) else {
-        return Err(Reply::invalid(&format!("msgKey不合法: {msg_key}"), rid));
-    };
+    if !templates::is_known(msg_key) {
+        return Err(refuse(
+            "invalidParameter.msgKey.invalid",
+            &format!("msgKey无效，请传入正确的msgKey: {msg_key}"),
+            rid,
+        ));
+    }
+    if msg_param.len() > templates::MAX_MSG_PARAM_BYTES {
+        return Err(refuse("invalidParameter.msgParam.tooLong", "消息内容太长，请缩减内容长度", rid));
+    }
     let param: Map<String, Value> = match serde_json::from_str::<Value>(msg_param) {
         Ok(Value::Object(m)) => m,
-        _ => return Err(Reply::invalid("msgParam不是合法的JSON对象字符串", rid)),
+        _ => return Err(refuse("invalidParameter.msgParam.invalid", "msgParam格式非法，必须是json格式", rid)),
     };
-    for f in fields {
-        let present = match param.get(*f) {
-            None | Some(Value::Null) => false,
-            Some(Value::String(s)) => !s.is_empty(),
-            Some(_) => true,
-        };
-        if !present {
-            return Err(Reply::invalid(&format!("msgParam缺少必填参数: {f} (msgKey {msg_key})"), rid));
-        }
-    }
+    templates::check(msg_key, &param, &|id| state.media_type(id)).map_err(|r| refuse(r.code, &r.message, rid))?;
 
     let mut seen = HashSet::new();
     let (mut delivered, mut invalid, mut flow) = (Vec::new(), Vec::new(), Vec::new());
@@ -97,6 +100,7 @@ fn batch_send_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
     }
     let key = ids::process_query_key();
     Counters::bump(&state.counters.messages, delivered.len() as u64);
+    state.counters.count_template(msg_key, delivered.len() as u64);
     state.deliver(
         app,
         DeliveredMessage {

@@ -167,7 +167,7 @@ async fn admin_endpoints_steer_the_server() {
     assert_eq!(
         stats,
         json!({"tokenRequests": 1, "batchSendRequests": 7, "messages": 3,
-               "uploads": 0, "throttled": 0})
+               "messagesByTemplate": {"sampleText": 3}, "uploads": 0, "mobileLookups": 0, "throttled": 0})
     );
     let requests: Vec<serde_json::Value> = t.http.get(admin("requests")).send().await.unwrap().json().await.unwrap();
     assert_eq!(requests.len(), 8, "admin calls are not recorded");

@@ -95,18 +95,28 @@ async fn batch_send_validation_errors() {
         t.post(SEND, tok, &without(f)).await.assert_new_error(400, &format!("Missing{f}"));
     }
     t.post(SEND, tok, &with("robotCode", json!("someone-else"))).await.assert_new_error(400, "resource.not.found");
-    t.post(SEND, tok, &with("msgKey", json!("sampleNope"))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("msgKey", json!("sampleNope")))
+        .await
+        .assert_new_error(400, "invalidParameter.msgKey.invalid");
     let many: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
     t.post(SEND, tok, &with("userIds", json!(many))).await.assert_new_error(400, "invalidParameter");
     t.post(SEND, tok, &with("userIds", json!([]))).await.assert_new_error(400, "invalidParameter");
     t.post(SEND, tok, &with("userIds", json!("u1"))).await.assert_new_error(400, "invalidParameter");
     // msgParam must be a JSON *string* holding the template's fields.
     t.post(SEND, tok, &with("msgParam", json!({"content": "x"}))).await.assert_new_error(400, "invalidParameter");
-    t.post(SEND, tok, &with("msgParam", json!("content: x"))).await.assert_new_error(400, "invalidParameter");
-    t.post(SEND, tok, &with("msgParam", json!("{\"text\":\"x\"}"))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("msgParam", json!("content: x")))
+        .await
+        .assert_new_error(400, "invalidParameter.msgParam.invalid");
+    t.post(SEND, tok, &with("msgParam", json!("{\"text\":\"x\"}")))
+        .await
+        .assert_new_error(400, "miss.param.contentOfText");
     let md = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": "sampleMarkdown",
         "msgParam": "{\"title\":\"t\"}"});
-    t.post(SEND, tok, &md).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &md).await.assert_new_error(400, "miss.param.markdownTotext");
+    // DingTalk's documented limit on msgParam: 15,000 bytes.
+    let long = json!({"content": "字".repeat(5_000)}).to_string();
+    assert!(long.len() > 15_000);
+    t.post(SEND, tok, &with("msgParam", json!(long))).await.assert_new_error(400, "invalidParameter.msgParam.tooLong");
     // Not JSON at all.
     let raw = t
         .http
@@ -126,22 +136,71 @@ async fn batch_send_validation_errors() {
     assert_eq!(t.emu.stats().messages, 2);
 }
 
+/// Uploads a small file as `media_type` and returns its media id.
+async fn upload(t: &T, token: &str, name: &str, media_type: &str) -> String {
+    let part = reqwest::multipart::Part::bytes(b"bytes".to_vec()).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new().text("type", media_type.to_owned()).part("media", part);
+    let url = t.url(&format!("/media/upload?access_token={token}"));
+    let r = super::Resp::read(t.http.post(url).multipart(form).send().await.unwrap()).await;
+    r.json["media_id"].as_str().expect("media_id").to_owned()
+}
+
 #[tokio::test]
-async fn every_template_is_accepted_with_its_fields() {
+async fn every_template_is_accepted_with_its_fields_and_counted() {
     let t = T::start(config());
     let token = t.token().await;
+    let file = upload(&t, &token, "a.pdf", "file").await;
+    let voice = upload(&t, &token, "a.amr", "voice").await;
+    let video = upload(&t, &token, "a.mp4", "video").await;
+    let image = upload(&t, &token, "a.png", "image").await;
+    let url = "https://example.com/a";
     let cases = [
         ("sampleText", json!({"content": "c"})),
         ("sampleMarkdown", json!({"title": "t", "text": "# x"})),
         ("sampleImageMsg", json!({"photoURL": "https://example.com/a.png"})),
-        ("sampleFile", json!({"mediaId": "@lA1", "fileName": "a.pdf", "fileType": "pdf"})),
+        ("sampleImageMsg", json!({"photoURL": image})),
+        ("sampleLink", json!({"text": "t", "title": "t", "picUrl": image, "messageUrl": url})),
+        ("sampleActionCard", json!({"title": "t", "text": "x", "singleTitle": "Go", "singleURL": url})),
+        (
+            "sampleActionCard2",
+            json!({"title": "t", "text": "x", "actionTitle1": "a", "actionURL1": url, "actionTitle2": "b", "actionURL2": url}),
+        ),
+        (
+            "sampleActionCard6",
+            json!({"title": "t", "text": "x", "buttonTitle1": "a", "buttonUrl1": url, "buttonTitle2": "b", "buttonUrl2": url}),
+        ),
+        ("sampleAudio", json!({"mediaId": voice, "duration": "3000"})),
+        ("sampleFile", json!({"mediaId": file, "fileName": "a.pdf", "fileType": "pdf"})),
+        ("sampleVideo", json!({"duration": "3", "videoMediaId": video, "videoType": "mp4", "picMediaId": image})),
     ];
-    for (key, param) in cases {
-        let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": key,
+    for (key, param) in &cases {
+        let body = json!({"robotCode": KEY, "userIds": ["u1", "u2"], "msgKey": key,
             "msgParam": param.to_string()});
         let r = t.post(SEND, Some(&token), &body).await;
         assert_eq!(r.status, 200, "{key}: {r:?}");
     }
+    let stats = t.emu.stats();
+    assert_eq!(stats.messages, 2 * cases.len() as u64);
+    assert_eq!(stats.messages_by_template["sampleImageMsg"], 4);
+    assert_eq!(stats.messages_by_template["sampleVideo"], 2);
+    assert_eq!(stats.messages_by_template.len(), cases.len() - 1);
+    // A media id of the wrong type, or one never uploaded, is refused.
+    for (key, param) in [
+        ("sampleAudio", json!({"mediaId": file, "duration": "3000"})),
+        ("sampleFile", json!({"mediaId": "@lAnever", "fileName": "a.pdf", "fileType": "pdf"})),
+        ("sampleVideo", json!({"duration": "3", "videoMediaId": video, "videoType": "mp4", "picMediaId": video})),
+    ] {
+        let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": key, "msgParam": param.to_string()});
+        t.post(SEND, Some(&token), &body).await.assert_new_error(400, "invalidParameter.param.invalid");
+    }
+    // A misspelt card field is refused as DingTalk does: the real name is missing.
+    let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": "sampleActionCard6", "msgParam": json!(
+        {"title": "t", "text": "x", "buttonTitle1": "a", "buttonURL1": url, "buttonTitle2": "b", "buttonUrl2": url}
+    ).to_string()});
+    let r = t.post(SEND, Some(&token), &body).await;
+    r.assert_new_error(400, "miss.param.actionCardTobtnsToactionUrl");
+    assert!(r.json["message"].as_str().unwrap().contains("buttonUrl1"), "{r:?}");
+    assert_eq!(t.emu.stats().messages, stats.messages, "nothing refused was delivered");
 }
 
 #[tokio::test]

@@ -255,7 +255,7 @@ fn single_fields(manifest: &rpa_plugin_abi::Manifest) -> HashMap<(String, String
             let mut alone = field.clone();
             alone.visible_when = None;
             let spec = ActionSpec {
-                inputs: Inputs { basic: vec![alone], advanced: Vec::new() },
+                inputs: Inputs { basic: vec![alone], advanced: Vec::new(), at_least_one_of: Vec::new() },
                 outputs: Vec::new(),
                 ..action.clone()
             };
