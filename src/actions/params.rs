@@ -80,7 +80,7 @@ impl<'a> Params<'a> {
     /// can take long.
     pub fn check_cancelled(&self) -> Result<()> {
         match self.cancelled {
-            Some(cancelled) if cancelled() => Err(Error::Cancelled { send_in_flight: false }),
+            Some(cancelled) if cancelled() => Err(Error::Cancelled { in_flight: None }),
             _ => Ok(()),
         }
     }
