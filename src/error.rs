@@ -66,6 +66,16 @@ pub enum Effect {
     Recall,
 }
 
+impl Effect {
+    /// "the send" / "the recall", for logs.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Effect::Message => "the send",
+            Effect::Recall => "the recall",
+        }
+    }
+}
+
 /// A refusal by DingTalk of something an input names, told in the user's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
@@ -236,7 +246,7 @@ pub enum Error {
     },
 
     /// A send (or a recall) reached DingTalk but its answer was lost.
-    #[error("the {effect:?} call may or may not have taken effect: {reason}")]
+    #[error("{} may or may not have taken effect: {reason}", effect.noun())]
     SendOutcomeUnknown {
         /// What the call does.
         effect: Effect,
