@@ -2,7 +2,7 @@
 //! of the templates of [`super::template`], to up to 1,000 receivers given by user ID and/or
 //! mobile number, through `batchSend` in batches of 20.
 //!
-//! The job resolves the mobile numbers ([`super::lookup::resolve`]: `getbymobile`, remembered
+//! The job resolves the mobile numbers (`lookup::resolve`: `getbymobile`, remembered
 //! per connection, as "Get user IDs by mobile number" does), then
 //! uploads the message's files, then sends the batches in order. A send is never repeated:
 //! when a batch fails after earlier ones went out, the error says so (`PARTIALLY_SENT`) and

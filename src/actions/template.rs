@@ -1,6 +1,6 @@
 //! The robot message templates and their fields, declared once for every action that sends a
-//! template (one-to-one and group messages; [`BASIC`] and [`ADVANCED`] are the fields on each
-//! tab, and [`Message::upload`] the one upload path): which `msgType`s a form offers, which
+//! template (one-to-one and group messages; `BASIC` and `ADVANCED` are the fields on each
+//! tab, and `Message::upload` the one upload path): which `msgType`s a form offers, which
 //! fields each shows (`visibleWhen`), and how the inputs become DingTalk's `msgKey` and
 //! `msgParam`, field by field as DingTalk's "robot message types" page names them.
 //!
