@@ -734,3 +734,124 @@ fn bad_input_for_every_new_field_is_refused_by_name_before_any_call() {
     );
     assert!(emu.requests().iter().all(|r| !r.path.contains("getbymobile") && r.path != "/media/upload"));
 }
+
+/// Every field of the four actions after a send (read status, recall, group message, user
+/// lookup), given wrongly, and a robot that is not one: each is refused naming its field,
+/// before any call to DingTalk.
+#[test]
+fn bad_input_for_the_read_status_recall_group_and_lookup_fields_is_refused_by_name_before_any_call() {
+    use dingtalk_robot::actions::{group_send, lookup, read_status, recall};
+    let emu = org();
+    let host = TestHost::default();
+    let robot = connect(&host, &emu);
+    let missing = support::media::dir("bad-four-actions").join("missing.pdf").to_string_lossy().into_owned();
+    let keys = |n: usize| -> Vec<String> { (0..n).map(|i| format!("key{i}+/=")).collect() };
+    let mobiles = |n: usize| -> Vec<String> { (0..n).map(|i| format!("138{i:08}")).collect() };
+    let base = |action: &str| -> Value {
+        match action {
+            read_status::ID => json!({ "robot": robot, read_status::PROCESS_QUERY_KEY: "Ab+cd/EF==" }),
+            recall::ID => json!({ "robot": robot, recall::PROCESS_QUERY_KEYS: ["Ab+cd/EF=="] }),
+            group_send::ID => json!({ "robot": robot, group_send::OPEN_CONVERSATION_ID: "cidGroup==",
+                                      send::MSG_TYPE: "text", send::CONTENT: "hi" }),
+            _ => json!({ "robot": robot, lookup::MOBILES: ["13800000001"] }),
+        }
+    };
+    let (rs, rc, gs, lu) = (read_status::ID, recall::ID, group_send::ID, lookup::ID);
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        // Read status: one key.
+        (rs, json!({ read_status::PROCESS_QUERY_KEY: "" }), read_status::PROCESS_QUERY_KEY, "is required"),
+        (rs, json!({ read_status::PROCESS_QUERY_KEY: Value::Null }), read_status::PROCESS_QUERY_KEY, "is required"),
+        (rs, json!({ read_status::PROCESS_QUERY_KEY: 12 }), read_status::PROCESS_QUERY_KEY, "must be text"),
+        (rs, json!({ read_status::PROCESS_QUERY_KEY: ["Ab+cd/EF=="] }), read_status::PROCESS_QUERY_KEY, "must be text"),
+        (rs, json!({ read_status::PROCESS_QUERY_KEY: "Ab+cd /EF==" }), read_status::PROCESS_QUERY_KEY, "spaces"),
+        (
+            rs,
+            json!({ read_status::PROCESS_QUERY_KEY: "k".repeat(257) }),
+            read_status::PROCESS_QUERY_KEY,
+            "longer than 256",
+        ),
+        // Recall: keys, and the group.
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: [] }), recall::PROCESS_QUERY_KEYS, "is required"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: " ,\n " }), recall::PROCESS_QUERY_KEYS, "is required"),
+        (
+            rc,
+            json!({ recall::PROCESS_QUERY_KEYS: keys(21) }),
+            recall::PROCESS_QUERY_KEYS,
+            "21 different processQueryKeys",
+        ),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: keys(41) }), recall::PROCESS_QUERY_KEYS, "More than 40"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: ["k1", "k 2"] }), recall::PROCESS_QUERY_KEYS, "space"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: ["k1", 5] }), recall::PROCESS_QUERY_KEYS, "#2 is a number"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: ["k1", ""] }), recall::PROCESS_QUERY_KEYS, "#2 is blank"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: ["k".repeat(257)] }), recall::PROCESS_QUERY_KEYS, "longer than 256"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: r#"{"key": "k1"}"# }), recall::PROCESS_QUERY_KEYS, "not an object"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: "[[\"k1\"]]" }), recall::PROCESS_QUERY_KEYS, "#1 is a list"),
+        (rc, json!({ recall::PROCESS_QUERY_KEYS: 7 }), recall::PROCESS_QUERY_KEYS, "not a number"),
+        (rc, json!({ recall::OPEN_CONVERSATION_ID: "cid Group" }), recall::OPEN_CONVERSATION_ID, "spaces"),
+        (rc, json!({ recall::OPEN_CONVERSATION_ID: 5 }), recall::OPEN_CONVERSATION_ID, "must be text"),
+        (rc, json!({ recall::OPEN_CONVERSATION_ID: "c".repeat(129) }), recall::OPEN_CONVERSATION_ID, "longer than 128"),
+        // Group message: the group, then the template's fields, checked as the send checks them.
+        (gs, json!({ group_send::OPEN_CONVERSATION_ID: "" }), group_send::OPEN_CONVERSATION_ID, "is required"),
+        (gs, json!({ group_send::OPEN_CONVERSATION_ID: "cid\tGroup" }), group_send::OPEN_CONVERSATION_ID, "spaces"),
+        (gs, json!({ group_send::OPEN_CONVERSATION_ID: true }), group_send::OPEN_CONVERSATION_ID, "must be text"),
+        (
+            gs,
+            json!({ group_send::OPEN_CONVERSATION_ID: "c".repeat(129) }),
+            group_send::OPEN_CONVERSATION_ID,
+            "longer than 128",
+        ),
+        (gs, json!({ send::MSG_TYPE: "sms" }), send::MSG_TYPE, "not one of the choices"),
+        (gs, json!({ send::CONTENT: "" }), send::CONTENT, "is required"),
+        (gs, json!({ send::MSG_TYPE: "markdown", send::CONTENT: "字".repeat(5_001) }), send::CONTENT, "15000 bytes"),
+        (gs, json!({ send::MSG_TYPE: "link" }), send::LINK_URL, "is required"),
+        (gs, json!({ send::MSG_TYPE: "actionCard", send::BUTTONS: [] }), send::BUTTONS, "got 0"),
+        (gs, json!({ send::MSG_TYPE: "file", send::CONTENT: missing }), send::CONTENT, "does not exist"),
+        (
+            gs,
+            json!({ send::MSG_TYPE: "audio", send::CONTENT: "x.amr", send::DURATION_SECONDS: 0 }),
+            send::CONTENT,
+            "amr",
+        ),
+        (gs, json!({ send::USER_IDS: ["manager01"] }), send::USER_IDS, "not a field"),
+        // User lookup: the numbers.
+        (lu, json!({ lookup::MOBILES: [] }), lookup::MOBILES, "is required"),
+        (lu, json!({ lookup::MOBILES: "" }), lookup::MOBILES, "is required"),
+        (
+            lu,
+            json!({ lookup::MOBILES: mobiles(101) }),
+            lookup::MOBILES,
+            "101 different mobile numbers; one lookup takes at most 100",
+        ),
+        (lu, json!({ lookup::MOBILES: mobiles(201) }), lookup::MOBILES, "More than 200"),
+        (lu, json!({ lookup::MOBILES: ["12ab"] }), lookup::MOBILES, "not a mobile number"),
+        (lu, json!({ lookup::MOBILES: [13800000001u64] }), lookup::MOBILES, "#1 is a number"),
+        (lu, json!({ lookup::MOBILES: r#"{"mobile": "13800000001"}"# }), lookup::MOBILES, "not an object"),
+        (lu, json!({ lookup::MOBILES: 13800000001u64 }), lookup::MOBILES, "not a number"),
+    ];
+    let before = emu.requests().len();
+    for (action, change, field, says) in cases {
+        let mut params = base(action);
+        for (k, v) in change.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        let err = invoke(&host, action, &params).expect_err("refused");
+        assert_eq!(
+            (err.code.as_str(), err.field.as_deref()),
+            ("INVALID_INPUT", Some(field)),
+            "{action} {change}: {err:?}"
+        );
+        assert!(err.message.contains(says), "{action} {change}: expected \"{says}\" in {:?}", err.message);
+        assert!(err.hint.is_some() && err.zh_cn.is_some(), "{action} {change}: {err:?}");
+    }
+    // A robot that is not one, for every action.
+    for action in [rs, rc, gs, lu] {
+        for bad in [Value::Null, json!("robot"), json!({ "type": "dingtalk.robot", "id": "forged" })] {
+            let mut params = base(action);
+            params["robot"] = bad.clone();
+            let err = invoke(&host, action, &params).expect_err("refused");
+            assert!(matches!(err.code.as_str(), "INVALID_INPUT" | "ROBOT_NOT_CONNECTED"), "{action} {bad}: {err:?}");
+            assert_eq!(err.field.as_deref(), Some("robot"), "{action} {bad}: {err:?}");
+        }
+    }
+    assert_eq!(emu.requests().len(), before, "nothing reached DingTalk");
+}

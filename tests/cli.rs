@@ -205,6 +205,23 @@ fn the_demo_runs_end_to_end() {
             "\"tokenRequests\":1",
             "\"mobileLookups\":2",
             "Demo finished",
+            "=== Part 2: after the send (6 steps)",
+            "--- Step 11: Send a notice to read and recall  [dingtalk.robot.send_single_chat]",
+            "(emulator) staff02 opens the message",
+            "--- Step 12: Query the read status  [dingtalk.robot.query_read_status]",
+            r#"read                   ["staff02"]"#,
+            r#"unread                 ["manager01"]"#,
+            "--- Step 13: Recall the notice  [dingtalk.robot.recall]",
+            r#"notRecalled            []"#,
+            r#"statusAfter            "RECALLED""#,
+            "--- Step 15: Send to a group  [dingtalk.robot.send_group_message]",
+            "group cidDemoSalesTeam8Kx2== received sampleMarkdown",
+            "--- Step 16: Look up user IDs by mobile number  [dingtalk.robot.get_user_ids_by_mobile]",
+            r#"foundUserIds           ["staff03"]"#,
+            r#"notFound               ["13900000000"]"#,
+            "\"groupMessages\":1",
+            "\"mobileLookups\":3",
+            "Part 2 finished",
         ] {
             assert!(stdout.contains(expected), "{lang}/{abi}: missing {expected:?} in:\n{stdout}");
         }

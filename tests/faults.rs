@@ -13,7 +13,9 @@
 //!   uploads), and no secret in anything logged;
 //! * a send in three batches whose second batch fails (refused, answer lost, flow stopped):
 //!   the error names who got the message, who did not, and whose batch is in doubt, and no
-//!   batch is ever sent twice.
+//!   batch is ever sent twice;
+//! * the actions after a send: reads and lookups retried, group sends and recalls never
+//!   repeated once they may have been processed, a recall stopped mid-way.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -596,4 +598,213 @@ fn stopping_the_flow_between_batches_says_who_got_it() {
     assert_eq!(list(&details, "unknownUserIds"), users[20..40].to_vec(), "batch 2 was on the wire");
     assert_eq!(list(&details, "unsentUserIds"), users[40..].to_vec());
     assert_eq!(emu.stats().batch_send_requests, 2);
+}
+
+/// The four actions after a send, under DingTalk's faults: a read or a lookup is repeated when
+/// that is safe and succeeds; a group send or a recall is never repeated once it may have been
+/// processed, and says so in its own words; throttling (nothing processed) is waited out.
+#[test]
+fn reads_and_lookups_are_retried_group_sends_and_recalls_never_repeated() {
+    use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule, GroupConfig};
+    use dingtalk_robot::actions::{group_send, lookup, read_status, recall};
+    const GROUP: &str = "cidFaultGroup==";
+    struct Case {
+        what: &'static str,
+        endpoint: Endpoint,
+        fault: Fault,
+        /// The outcome's code (`None`: success) and how many requests reach the endpoint.
+        code: Option<&'static str>,
+        requests: usize,
+        says: &'static str,
+    }
+    let cases = [
+        Case {
+            what: "read status, HTTP 500 once",
+            endpoint: Endpoint::ReadStatus,
+            fault: Fault::Http500,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "read status, answer cut once",
+            endpoint: Endpoint::ReadStatus,
+            fault: Fault::CloseMidAnswer,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "read status, throttled once",
+            endpoint: Endpoint::ReadStatus,
+            fault: Fault::Throttle,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "lookup, HTTP 500 once",
+            endpoint: Endpoint::GetByMobile,
+            fault: Fault::Http500,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "group send, throttled once",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::Throttle,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "group send, answer cut",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::CloseMidAnswer,
+            code: Some("SEND_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "may or may not have been delivered",
+        },
+        Case {
+            what: "group send, HTTP 500",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::Http500,
+            code: Some("SEND_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "not sent again",
+        },
+        Case {
+            what: "group send, no answer in time",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::Delay(Duration::from_secs(5)),
+            code: Some("SEND_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "no answer within 3 s",
+        },
+        Case {
+            what: "recall, answer cut",
+            endpoint: Endpoint::BatchRecall,
+            fault: Fault::CloseMidAnswer,
+            code: Some("RECALL_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "may or may not have been recalled",
+        },
+        Case {
+            what: "recall, unreadable answer",
+            endpoint: Endpoint::BatchRecall,
+            fault: Fault::MalformedJson,
+            code: Some("RECALL_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "not repeated",
+        },
+        Case {
+            what: "group recall, HTTP 502 page",
+            endpoint: Endpoint::GroupRecall,
+            fault: Fault::BadGatewayHtml,
+            code: Some("RECALL_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "recall",
+        },
+    ];
+    for case in cases {
+        let emu = Emulator::start(EmulatorConfig {
+            groups: vec![GroupConfig::new(GROUP, [APP_KEY])],
+            mobiles: vec![("13800000001".into(), "manager01".into())],
+            ..support::org_config()
+        })
+        .unwrap();
+        let host = TestHost::default();
+        let mut params = support::connect_params(&emu);
+        params[connect::TIMEOUT_SECONDS] = json!(3);
+        let robot = invoke(&host, connect::ID, &params).unwrap()["robot"].clone();
+        let key = invoke(&host, send::ID, &send_params(&robot, "text", "hi")).unwrap()[send::PROCESS_QUERY_KEY].clone();
+        let group_key = invoke(
+            &host,
+            group_send::ID,
+            &json!({ "robot": robot, group_send::OPEN_CONVERSATION_ID: GROUP, send::MSG_TYPE: "text", send::CONTENT: "hi" }),
+        )
+        .unwrap()[group_send::PROCESS_QUERY_KEY]
+            .clone();
+        emu.inject(FaultRule::next(case.endpoint, case.fault, 1));
+        let (action, params, path) = match case.endpoint {
+            Endpoint::ReadStatus => (
+                read_status::ID,
+                json!({ "robot": robot, "processQueryKey": key }),
+                "/v1.0/robot/oToMessages/readStatus",
+            ),
+            Endpoint::GetByMobile => {
+                (lookup::ID, json!({ "robot": robot, "mobiles": ["13800000001"] }), "/topapi/v2/user/getbymobile")
+            }
+            Endpoint::GroupSend => (
+                group_send::ID,
+                json!({ "robot": robot, group_send::OPEN_CONVERSATION_ID: GROUP, send::MSG_TYPE: "text", send::CONTENT: "once" }),
+                "/v1.0/robot/groupMessages/send",
+            ),
+            Endpoint::BatchRecall => (
+                recall::ID,
+                json!({ "robot": robot, "processQueryKeys": [key] }),
+                "/v1.0/robot/otoMessages/batchRecall",
+            ),
+            _ => (
+                recall::ID,
+                json!({ "robot": robot, "processQueryKeys": [group_key], recall::OPEN_CONVERSATION_ID: GROUP }),
+                "/v1.0/robot/groupMessages/recall",
+            ),
+        };
+        let started = Instant::now();
+        let result = invoke(&host, action, &params);
+        let took = started.elapsed();
+        let requests = emu.requests().into_iter().filter(|r| r.path == path).count();
+        // The setup sent one group message already.
+        let setup = usize::from(case.endpoint == Endpoint::GroupSend);
+        assert_eq!(requests, case.requests + setup, "{}: requests to {path}", case.what);
+        match (case.code, &result) {
+            (None, Ok(_)) => {}
+            (Some(code), Err(err)) => {
+                assert_eq!(err.code, code, "{}: {err:?}", case.what);
+                assert!(
+                    err.message.contains(case.says),
+                    "{}: expected \"{}\" in {}",
+                    case.what,
+                    case.says,
+                    err.message
+                );
+                assert!(err.zh_cn.is_some() && err.hint.is_some(), "{}", case.what);
+                assert_nothing_leaked(case.what, err, &host);
+            }
+            (want, got) => panic!("{}: expected {want:?}, got {got:?}", case.what),
+        }
+        assert!(took < Duration::from_secs(3) + MARGIN, "{}: took {took:?}", case.what);
+        if case.endpoint == Endpoint::GroupSend {
+            let group_messages = emu.delivered().iter().filter(|m| m.open_conversation_id.is_some()).count();
+            let processed = matches!(case.fault, Fault::CloseMidAnswer | Fault::Delay(_) | Fault::Throttle);
+            assert_eq!(group_messages, 1 + usize::from(processed), "{}: delivered at most once", case.what);
+        }
+    }
+}
+
+#[test]
+fn stopping_the_flow_during_a_recall_says_the_recall_may_still_happen() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    use dingtalk_robot::actions::recall;
+    let emu = support::org();
+    let host = std::sync::Arc::new(TestHost::default());
+    let robot = support::connect(&host, &emu);
+    let key = invoke(&host, send::ID, &send_params(&robot, "text", "hi")).unwrap()[send::PROCESS_QUERY_KEY].clone();
+    emu.inject(FaultRule::next(Endpoint::BatchRecall, Fault::Delay(Duration::from_secs(3)), 1));
+    let stopper = {
+        let host = host.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            host.cancelled.store(true, std::sync::atomic::Ordering::Release);
+        })
+    };
+    let started = Instant::now();
+    let err = invoke(&host, recall::ID, &json!({ "robot": robot, "processQueryKeys": [key] })).unwrap_err();
+    stopper.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "stopped promptly");
+    assert_eq!(err.code, "CANCELLED", "{err:?}");
+    assert!(err.message.contains("a recall was under way"), "{}", err.message);
+    assert_eq!(emu.requests().iter().filter(|r| r.path == "/v1.0/robot/otoMessages/batchRecall").count(), 1);
 }

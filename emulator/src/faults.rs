@@ -24,11 +24,15 @@ pub enum Endpoint {
     MediaUpload,
     /// Old API `POST /topapi/v2/user/getbymobile`.
     GetByMobile,
+    /// New API `POST /v1.0/robot/groupMessages/send`.
+    GroupSend,
+    /// New API `POST /v1.0/robot/groupMessages/recall`.
+    GroupRecall,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
@@ -36,6 +40,8 @@ impl Endpoint {
         Endpoint::BatchRecall,
         Endpoint::MediaUpload,
         Endpoint::GetByMobile,
+        Endpoint::GroupSend,
+        Endpoint::GroupRecall,
     ];
 
     /// True for the old (`oapi`) generation: HTTP 200 and `errcode`/`errmsg` errors.
@@ -53,13 +59,15 @@ impl Endpoint {
             Endpoint::BatchRecall => 4,
             Endpoint::MediaUpload => 5,
             Endpoint::GetByMobile => 6,
+            Endpoint::GroupSend => 7,
+            Endpoint::GroupRecall => 8,
         }
     }
 }
 
 /// A way to break an answer. Each variant says whether the request was *processed*
 /// (token issued, message delivered, file stored, recall done) before the fault hit:
-/// a client must never resend a batchSend that may have been processed.
+/// a client must never resend a batchSend, group send or recall that may have been processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// **Processed**: the request is handled normally (the message IS delivered), then the

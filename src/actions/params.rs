@@ -88,7 +88,7 @@ impl<'a> Params<'a> {
     /// can take long.
     pub(crate) fn check_cancelled(&self) -> Result<()> {
         match self.cancelled {
-            Some(cancelled) if cancelled() => Err(Error::Cancelled { send_in_flight: false }),
+            Some(cancelled) if cancelled() => Err(Error::Cancelled { in_flight: None }),
             _ => Ok(()),
         }
     }

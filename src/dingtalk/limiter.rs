@@ -48,11 +48,6 @@ impl Limiter {
         Limiter { limit: limit as usize, state: Mutex::default(), freed: Notify::new() }
     }
 
-    /// The configured calls per second (0 = unlimited).
-    pub(crate) fn limit(&self) -> u32 {
-        self.limit as u32
-    }
-
     /// Waits for a free slot. Returns `None` when the limiter is off.
     pub(crate) async fn acquire(&self) -> Option<Permit<'_>> {
         if self.limit == 0 {

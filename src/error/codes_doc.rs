@@ -21,7 +21,7 @@ pub(crate) struct CodeDoc {
 }
 
 /// Every code the plugin returns, in the order a user is likely to meet them.
-pub(crate) const CODE_DOCS: [CodeDoc; 19] = [
+pub(crate) const CODE_DOCS: [CodeDoc; 24] = [
     CodeDoc {
         code: code::INVALID_INPUT,
         meaning: text!(en: "An input of the step is missing, of the wrong type, too long, out of range, or names a file that cannot be sent.", zh: "步骤的某个输入缺失、类型不对、过长、超出范围，或指向无法发送的文件。"),
@@ -135,6 +135,41 @@ pub(crate) const CODE_DOCS: [CodeDoc; 19] = [
         dingtalk: "",
     },
     CodeDoc {
+        code: code::RECALL_OUTCOME_UNKNOWN,
+        meaning: text!(en: "The recall reached DingTalk but its answer was lost: the messages may or may not have been recalled. It was not sent again.", zh: "撤回请求已提交给钉钉，但未收到结果：消息可能已撤回，也可能没有。为避免重复，未再次发送。"),
+        causes: text!(en: "The connection broke or timed out after the request left.", zh: "请求发出后连接中断或超时。"),
+        fix: text!(en: "Query the read status of each key: a recalled message shows as RECALLED.", zh: "查询各 processQueryKey 的已读状态：已撤回的消息显示为 RECALLED。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::UNKNOWN_PROCESS_QUERY_KEY,
+        meaning: text!(en: "DingTalk knows no message with this processQueryKey.", zh: "钉钉找不到该 processQueryKey 对应的消息。"),
+        causes: text!(en: "A key typed by hand, cut short, or from another app or robot.", zh: "手工填写、复制不完整，或来自其他应用或机器人的 processQueryKey。"),
+        fix: text!(en: "Pass the processQueryKey output of the send step itself.", zh: "直接传入发送步骤输出的 processQueryKey。"),
+        dingtalk: "invalid.processQueryKey",
+    },
+    CodeDoc {
+        code: code::PROCESS_QUERY_KEY_EXPIRED,
+        meaning: text!(en: "The message was sent more than 24 hours ago: DingTalk no longer answers for it.", zh: "消息发送已超过 24 小时，钉钉不再提供该消息的查询或撤回。"),
+        causes: text!(en: "A read-status query or a recall a day or more after the send.", zh: "在发送一天或更久之后才查询已读状态或撤回。"),
+        fix: text!(en: "Query or recall within 24 hours of the send.", zh: "请在发送后 24 小时内查询或撤回。"),
+        dingtalk: "processQueryKey.expireTime, robot.processQueryKey.expired",
+    },
+    CodeDoc {
+        code: code::ROBOT_NOT_IN_GROUP,
+        meaning: text!(en: "The robot is not a member of the group.", zh: "机器人不在该群中。"),
+        causes: text!(en: "The robot was never added to the group, or was removed.", zh: "机器人从未被添加到该群，或已被移出。"),
+        fix: text!(en: "In the group's settings, add the app's robot to the group, then run the step again.", zh: "在群设置中把应用的机器人添加到群里，然后重新运行该步骤。"),
+        dingtalk: "invalidParameter.robotCode (group APIs)",
+    },
+    CodeDoc {
+        code: code::GROUP_NOT_FOUND,
+        meaning: text!(en: "No group has this openConversationId, or the group was disbanded.", zh: "找不到该 openConversationId 对应的群，或群已解散。"),
+        causes: text!(en: "A conversation id from another organisation or app, or typed incompletely.", zh: "会话 ID 来自其他企业或应用，或复制不完整。"),
+        fix: text!(en: "Copy the group's openConversationId again (for example from the event the robot received in the group).", zh: "重新获取群的 openConversationId（例如从机器人在群内收到的事件中获取）。"),
+        dingtalk: "invalid.openConversationId, group.disbanded",
+    },
+    CodeDoc {
         code: code::DINGTALK_ERROR,
         meaning: text!(en: "DingTalk refused the call for another reason; its own code and message are kept under `upstream`.", zh: "钉钉因其他原因拒绝了调用，其错误码和信息保存在 upstream 中。"),
         causes: text!(en: "See DingTalk's code in `upstream` and the open platform's error code pages.", zh: "参见 upstream 中钉钉的错误码及开放平台的错误码说明。"),
@@ -160,7 +195,7 @@ pub(crate) const CODE_DOCS: [CodeDoc; 19] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::error::{Effect, Error, Rejection};
 
     /// One error of every variant; the match below stops compiling when a variant is added,
     /// so a new variant cannot go without its documentation.
@@ -181,9 +216,14 @@ mod tests {
             Error::BadResponse { url: "u".into(), reason: "r".into(), upstream: upstream() },
             Error::Redirected { url: "u".into(), to: None, upstream: upstream() },
             Error::WrongEndpoint { url: "u".into(), via_proxy: None, upstream: upstream() },
-            Error::SendOutcomeUnknown { reason: "r".into(), upstream: upstream() },
+            Error::SendOutcomeUnknown { effect: Effect::Message, reason: "r".into(), upstream: upstream() },
+            Error::SendOutcomeUnknown { effect: Effect::Recall, reason: "r".into(), upstream: upstream() },
+            Error::Rejected { kind: Rejection::UnknownKey, field: "k", upstream: upstream() },
+            Error::Rejected { kind: Rejection::KeyExpired, field: "k", upstream: upstream() },
+            Error::Rejected { kind: Rejection::RobotNotInGroup, field: "k", upstream: upstream() },
+            Error::Rejected { kind: Rejection::GroupNotFound, field: "k", upstream: upstream() },
             Error::DingTalk(upstream()),
-            Error::Cancelled { send_in_flight: false },
+            Error::Cancelled { in_flight: None },
             Error::Internal("x".into()),
             Error::PartiallySent {
                 cause: Box::new(Error::Throttled { retries: 3, upstream: upstream() }),
@@ -210,6 +250,7 @@ mod tests {
                 | Error::Redirected { .. }
                 | Error::WrongEndpoint { .. }
                 | Error::SendOutcomeUnknown { .. }
+                | Error::Rejected { .. }
                 | Error::DingTalk(_)
                 | Error::Cancelled { .. }
                 | Error::Internal(_)
@@ -232,6 +273,9 @@ mod tests {
             }
         }
         // Detailed wraps another error and has its code.
-        assert_eq!(CODE_DOCS.len(), one_of_each().len() - 1, "a documented code no error returns");
+        let mut codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(CODE_DOCS.len(), codes.len(), "a documented code no error returns");
     }
 }
