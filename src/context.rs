@@ -6,7 +6,7 @@
 //! calling thread is the only one that ever calls the host.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use rpa_plugin_abi::{HostRef, LogLevel};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use crate::error::{Error, Result};
+use crate::error::{Effect, Error, Result};
 
 /// How often the calling thread looks at the host's cancellation flag while it waits.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
@@ -28,10 +28,11 @@ enum Event {
 
 /// What an action's future may use of the host: logging and the cancellation state.
 #[derive(Clone)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     events: mpsc::Sender<Event>,
     cancelled: Arc<AtomicBool>,
-    send_in_flight: Arc<AtomicBool>,
+    /// What the never-repeated call on the wire does: [`in_flight_code`].
+    in_flight: Arc<AtomicU8>,
     cancel_details: Arc<Mutex<Option<CancelDetails>>>,
 }
 
@@ -44,43 +45,53 @@ struct CancelDetails {
 
 impl Ctx {
     /// Sends a log line to the host.
-    pub fn log(&self, level: LogLevel, message: impl Into<String>) {
+    pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
         // The receiver only goes away once the call is over; a late line is dropped.
         let _ = self.events.send(Event::Log(level, message.into()));
     }
 
     /// Fails with [`Error::Cancelled`] when the user stopped the flow: call it between
     /// network steps.
-    pub fn check_cancelled(&self) -> Result<()> {
+    pub(crate) fn check_cancelled(&self) -> Result<()> {
         if self.cancelled.load(Ordering::Acquire) {
-            return Err(Error::Cancelled { send_in_flight: false });
+            return Err(Error::Cancelled { in_flight: None });
         }
         Ok(())
     }
 
-    /// Marks whether a non-repeatable send is on the wire, so that a cancellation can say
-    /// whether a message may still arrive.
-    pub fn set_send_in_flight(&self, on: bool) {
-        self.send_in_flight.store(on, Ordering::Release);
+    /// Marks whether a call that is never repeated (a send, a recall) is on the wire, so
+    /// that a cancellation can say whether it may still take effect.
+    pub(crate) fn set_in_flight(&self, effect: Option<Effect>) {
+        self.in_flight.store(in_flight_code(effect), Ordering::Release);
     }
 
     /// Sets the `details` a cancellation by the host reports from now on (a send in several
     /// batches says who got the message so far): `in_flight` if a send is on the wire when
     /// the host stops the flow, `idle` otherwise.
-    pub fn set_cancel_details(&self, in_flight: Value, idle: Value) {
+    pub(crate) fn set_cancel_details(&self, in_flight: Value, idle: Value) {
         *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(CancelDetails { in_flight, idle });
     }
+}
 
-    /// A context whose log lines go nowhere, for unit tests of the async layers.
-    #[cfg(test)]
-    pub fn detached() -> Ctx {
-        let (events, _) = mpsc::channel();
-        Ctx { events, cancelled: Arc::default(), send_in_flight: Arc::default(), cancel_details: Arc::default() }
+/// An [`Effect`] in flight as one byte (0: none), and back.
+fn in_flight_code(effect: Option<Effect>) -> u8 {
+    match effect {
+        None => 0,
+        Some(Effect::Message) => 1,
+        Some(Effect::Recall) => 2,
+    }
+}
+
+fn in_flight_effect(code: u8) -> Option<Effect> {
+    match code {
+        1 => Some(Effect::Message),
+        2 => Some(Effect::Recall),
+        _ => None,
     }
 }
 
 /// The plugin's one tokio runtime, made on first use.
-pub fn runtime() -> Result<&'static Runtime> {
+pub(crate) fn runtime() -> Result<&'static Runtime> {
     static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
@@ -103,23 +114,23 @@ pub fn runtime() -> Result<&'static Runtime> {
 /// less. On a thread that is itself inside a tokio runtime, where `block_on` is not
 /// allowed, it runs as a task on the plugin runtime while this thread waits. Either way the
 /// host is only ever called from this thread.
-pub fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
+pub(crate) fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = Result<Value>> + Send + 'static,
 {
     if host.is_cancelled() {
-        return Err(Error::Cancelled { send_in_flight: false });
+        return Err(Error::Cancelled { in_flight: None });
     }
     let (tx, rx) = mpsc::channel();
     let ctx = Ctx {
         events: tx.clone(),
         cancelled: Arc::default(),
-        send_in_flight: Arc::default(),
+        in_flight: Arc::default(),
         cancel_details: Arc::default(),
     };
     let cancelled = ctx.cancelled.clone();
-    let in_flight = ctx.send_in_flight.clone();
+    let in_flight = ctx.in_flight.clone();
     let cancel_details = ctx.cancel_details.clone();
     let future = action(ctx);
     let relay = |rx: &mpsc::Receiver<Event>| {
@@ -130,10 +141,10 @@ where
     let stop = || {
         cancelled.store(true, Ordering::Release);
         host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
-        let send_in_flight = in_flight.load(Ordering::Acquire);
-        let error = Error::Cancelled { send_in_flight };
+        let in_flight = in_flight_effect(in_flight.load(Ordering::Acquire));
+        let error = Error::Cancelled { in_flight };
         match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(d) => Err(error.with_details(if send_in_flight { d.in_flight } else { d.idle })),
+            Some(d) => Err(error.with_details(if in_flight.is_some() { d.in_flight } else { d.idle })),
             None => Err(error),
         }
     };

@@ -47,6 +47,17 @@ pub mod code {
     pub const SIGNATURE_MISMATCH: &str = "SIGNATURE_MISMATCH";
     /// The message contains none of the custom robot's security keywords.
     pub const KEYWORD_MISSING: &str = "KEYWORD_MISSING";
+    /// A recall reached DingTalk but its answer was lost: the messages may or may not have
+    /// been recalled.
+    pub const RECALL_OUTCOME_UNKNOWN: &str = "RECALL_OUTCOME_UNKNOWN";
+    /// DingTalk knows no message by the processQueryKey given.
+    pub const UNKNOWN_PROCESS_QUERY_KEY: &str = "UNKNOWN_PROCESS_QUERY_KEY";
+    /// The message was sent more than 24 hours ago: its read status and recall are closed.
+    pub const PROCESS_QUERY_KEY_EXPIRED: &str = "PROCESS_QUERY_KEY_EXPIRED";
+    /// The robot is not in the group (it must be added to the group to post or recall there).
+    pub const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
+    /// DingTalk knows no group by the openConversationId given.
+    pub const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
 }
 
 /// How a custom (webhook) robot refused a message: DingTalk's errcode, read in the user's
@@ -75,6 +86,73 @@ pub enum WebhookRefusal {
     RobotUnusable,
     /// 430101 to 430104: DingTalk found the content unsafe.
     Content,
+}
+
+/// What a call that is never repeated does, for the words of an outcome that cannot be known
+/// (its answer lost, or the flow stopped while it was on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// It sends a message (a batch of one-to-one messages, a group message).
+    Message,
+    /// It recalls messages.
+    Recall,
+}
+
+impl Effect {
+    /// "the send" / "the recall", for logs.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Effect::Message => "the send",
+            Effect::Recall => "the recall",
+        }
+    }
+}
+
+/// A refusal by DingTalk of something an input names, told in the user's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// No message has that processQueryKey (`invalid.processQueryKey`).
+    UnknownKey,
+    /// The message was sent more than 24 hours ago (`processQueryKey.expireTime`,
+    /// `robot.processQueryKey.expired`).
+    KeyExpired,
+    /// The robot is not in the group (a group API's `invalidParameter.robotCode...`).
+    RobotNotInGroup,
+    /// No group has that openConversationId (`invalid.openConversationId`, `group.disbanded`).
+    GroupNotFound,
+}
+
+impl Rejection {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rejection::UnknownKey => code::UNKNOWN_PROCESS_QUERY_KEY,
+            Rejection::KeyExpired => code::PROCESS_QUERY_KEY_EXPIRED,
+            Rejection::RobotNotInGroup => code::ROBOT_NOT_IN_GROUP,
+            Rejection::GroupNotFound => code::GROUP_NOT_FOUND,
+        }
+    }
+
+    fn words(self) -> Explanation {
+        match self {
+            Rejection::UnknownKey => Explanation {
+                message: text!(en: "DingTalk knows no message by this processQueryKey.", zh: "钉钉找不到该 processQueryKey 对应的消息。"),
+                hint: text!(en: "Pass the processQueryKey output by a send of this same robot, unchanged (a key of another app or robot is not known). Read status covers one-to-one messages only; to recall a group message, give its openConversationId on the advanced tab.", zh: "请原样传入同一机器人发送消息时输出的 processQueryKey（其他应用或机器人的 key 无法识别）。已读状态只支持单聊消息；撤回群消息时请在“高级”页填写 openConversationId。"),
+            },
+            Rejection::KeyExpired => Explanation {
+                message: text!(en: "The message was sent more than 24 hours ago: DingTalk answers its read status and recalls it within 24 hours of the send only.", zh: "该消息发送已超过 24 小时：钉钉只在发送后 24 小时内提供已读状态查询和撤回。"),
+                hint: text!(en: "Query or recall within 24 hours of the send; after that it cannot be done through DingTalk's API.", zh: "请在发送后 24 小时内查询或撤回；超过后无法再通过钉钉接口操作。"),
+            },
+            Rejection::RobotNotInGroup => Explanation {
+                message: text!(en: "The robot is not in this group, so it cannot post or recall there.", zh: "机器人不在该群中，无法在群内发送或撤回消息。"),
+                hint: text!(en: "Add the robot to the group (in the group: settings > Robots > Add robot, pick the app's robot), and check that the connection's robotCode is that robot's (it defaults to the AppKey).", zh: "请先把机器人加入该群（群设置 > 机器人 > 添加机器人，选择该应用的机器人），并确认连接的 robotCode 是该机器人的编码（默认等于 AppKey）。"),
+            },
+            Rejection::GroupNotFound => Explanation {
+                message: text!(en: "DingTalk knows no group by this openConversationId (or the group was disbanded, or belongs to another org).", zh: "钉钉找不到该 openConversationId 对应的群（或该群已解散、属于其他组织）。"),
+                hint: text!(en: "Use the group's openConversationId (it starts with \"cid\"): a page in DingTalk gets it with the chooseChat JSAPI, a robot sees it as conversationId when @-mentioned in the group, and the create-group APIs return it.", zh: "请使用该群的 openConversationId（以 “cid” 开头）：可在钉钉内的页面通过 chooseChat JSAPI 获取、机器人在群内被 @ 时收到的 conversationId，或创建群接口的返回值。"),
+            },
+        }
+    }
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
@@ -199,12 +277,25 @@ pub enum Error {
         upstream: Box<Upstream>,
     },
 
-    /// A send reached DingTalk but its answer was lost.
-    #[error("the send may or may not have been delivered: {reason}")]
+    /// A send (or a recall) reached DingTalk but its answer was lost.
+    #[error("{} may or may not have taken effect: {reason}", effect.noun())]
     SendOutcomeUnknown {
+        /// What the call does.
+        effect: Effect,
         /// What happened after the request left.
         reason: String,
         /// What DingTalk said, as far as it could be read.
+        upstream: Box<Upstream>,
+    },
+
+    /// DingTalk refused what an input names (a processQueryKey, a group).
+    #[error("DingTalk refused `{field}`: {kind:?}")]
+    Rejected {
+        /// Why.
+        kind: Rejection,
+        /// The input at fault (DingTalk's parameter of the same name).
+        field: &'static str,
+        /// DingTalk's answer.
         upstream: Box<Upstream>,
     },
 
@@ -215,8 +306,9 @@ pub enum Error {
     /// The user stopped the flow.
     #[error("cancelled")]
     Cancelled {
-        /// Whether a send request was under way when the flow stopped.
-        send_in_flight: bool,
+        /// What the request that was on the wire when the flow stopped does, if one was (a
+        /// send or a recall, which are never repeated).
+        in_flight: Option<Effect>,
     },
 
     /// A send in several batches failed after some of them went out.
@@ -324,7 +416,9 @@ impl Error {
             Error::BadResponse { .. } => code::BAD_RESPONSE,
             Error::Redirected { .. } => code::REDIRECTED,
             Error::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
-            Error::SendOutcomeUnknown { .. } => code::SEND_OUTCOME_UNKNOWN,
+            Error::SendOutcomeUnknown { effect: Effect::Message, .. } => code::SEND_OUTCOME_UNKNOWN,
+            Error::SendOutcomeUnknown { effect: Effect::Recall, .. } => code::RECALL_OUTCOME_UNKNOWN,
+            Error::Rejected { kind, .. } => kind.code(),
             Error::DingTalk(_) => code::DINGTALK_ERROR,
             Error::WebhookNotConnected { .. } => code::ROBOT_NOT_CONNECTED,
             Error::KeywordMissing { .. } => code::KEYWORD_MISSING,
@@ -348,6 +442,7 @@ impl Error {
             | Error::RobotNotConnected { field }
             | Error::WebhookNotConnected { field }
             | Error::KeywordMissing { field: Some(field), .. } => Some(field),
+            Error::Rejected { field, .. } => Some(field),
             Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.field(),
             _ => None,
         }
@@ -365,6 +460,7 @@ impl Error {
             | Error::Redirected { upstream: u, .. }
             | Error::WrongEndpoint { upstream: u, .. }
             | Error::SendOutcomeUnknown { upstream: u, .. }
+            | Error::Rejected { upstream: u, .. }
             | Error::WebhookRefused { upstream: u, .. }
             | Error::KeywordMissing { upstream: Some(u), .. } => Some(u.as_ref()),
             Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.upstream(),
@@ -468,7 +564,14 @@ impl Error {
                 message: text!(en: format!("{url} answered with something unreadable ({reason})."), zh: format!("{url} 返回了无法解析的内容（{reason}）。")),
                 hint: text!(en: "DingTalk or a proxy in between is having trouble; try again later.", zh: "钉钉或中间代理出现异常，请稍后重试。"),
             },
-            Error::SendOutcomeUnknown { reason, .. } => Explanation {
+            Error::SendOutcomeUnknown { effect: Effect::Recall, reason, .. } => Explanation {
+                message: text!(en: format!(
+                    "The recall was handed to DingTalk but its answer was lost ({reason}): the messages may or may not have been recalled. It was not repeated."
+                ), zh: format!("撤回请求已提交给钉钉，但未收到结果（{reason}）：消息可能已撤回，也可能没有。未重复提交。")),
+                hint: text!(en: "Check with \"Query message read status\" (sendStatus RECALLED) before running the step again.", zh: "请先用“查询消息已读状态”确认（sendStatus 为 RECALLED 即已撤回），再决定是否重新运行该步骤。"),
+            },
+            Error::Rejected { kind, .. } => kind.words(),
+            Error::SendOutcomeUnknown { effect: Effect::Message, reason, .. } => Explanation {
                 message: text!(en: format!(
                     "The message was handed to DingTalk but its answer was lost ({reason}): it may or may not have been delivered. It was not sent again, to avoid a duplicate."
                 ), zh: format!("消息已提交给钉钉，但未收到结果（{reason}）：可能已送达，也可能没有。为避免重复，未再次发送。")),
@@ -481,14 +584,17 @@ impl Error {
                     hint: text!(en: "See DingTalk's code and request id under `upstream`; the DingTalk open platform docs explain each code.", zh: "请参考 upstream 中钉钉返回的错误码和请求 ID，查阅钉钉开放平台文档。"),
                 }
             }
-            Error::Cancelled { send_in_flight } => {
-                let (en, zh) = if *send_in_flight {
-                    (
+            Error::Cancelled { in_flight } => {
+                let (en, zh) = match in_flight {
+                    Some(Effect::Message) => (
                         "The flow was stopped while a send was under way; that message may still arrive.",
                         "流程在发送过程中被停止，正在发送的消息仍可能送达。",
-                    )
-                } else {
-                    ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。")
+                    ),
+                    Some(Effect::Recall) => (
+                        "The flow was stopped while a recall was under way; the messages may still be recalled.",
+                        "流程在撤回过程中被停止，消息仍可能被撤回。",
+                    ),
+                    None => ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。"),
                 };
                 Explanation {
                     message: text!(en: en, zh: zh),
@@ -788,7 +894,7 @@ mod tests {
         assert_eq!(p.upstream.and_then(|u| u.code).as_deref(), Some("Q"));
         assert_eq!(p.details.as_deref(), Some(&serde_json::json!({"sentUserIds": ["u1"]})));
         assert!(matches!(e.inner(), Error::PartiallySent { .. }));
-        let plain = Error::Cancelled { send_in_flight: false }.with_details(serde_json::json!({}));
+        let plain = Error::Cancelled { in_flight: None }.with_details(serde_json::json!({}));
         assert_eq!(plain.code(), "CANCELLED");
     }
 
@@ -799,3 +905,6 @@ mod tests {
         assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod codes_doc;

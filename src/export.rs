@@ -11,7 +11,7 @@ use crate::error::Error;
 
 /// The root module, found by the host through `lib_header_from_path`.
 #[export_root_module]
-pub fn root_module() -> PluginModRef {
+pub(crate) fn root_module() -> PluginModRef {
     PluginMod { abi_version, manifest, invoke }.leak_into_prefix()
 }
 

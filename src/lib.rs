@@ -1,12 +1,20 @@
 //! DingTalk robot actions for drag-and-drop RPA designers.
 //!
 //! Built as a `cdylib`, this crate is a plugin: a designer loads it through the stable ABI
-//! of [`rpa_plugin_abi`] ([`export`]), reads its manifest to draw two forms, and invokes
-//! its actions while a flow runs:
+//! of [`rpa_plugin_abi`] ([`export`]), reads its manifest to draw the action forms, and
+//! invokes its actions while a flow runs:
 //!
 //! * `dingtalk.robot.connect` ([`actions::connect`]): AppKey + AppSecret -> a robot object;
-//! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs +
-//!   template + content -> invalid and flow-controlled user IDs;
+//! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs or mobile
+//!   numbers + template + content -> invalid and flow-controlled user IDs, processQueryKey;
+//! * `dingtalk.robot.query_read_status` ([`actions::read_status`]): robot + processQueryKey ->
+//!   send status, read and unread user IDs;
+//! * `dingtalk.robot.recall` ([`actions::recall`]): robot + processQueryKeys -> recalled and
+//!   failed keys;
+//! * `dingtalk.robot.send_group_message` ([`actions::group_send`]): robot + openConversationId
+//!   + template -> processQueryKey;
+//! * `dingtalk.robot.get_user_ids_by_mobile` ([`actions::lookup`]): robot + mobile numbers ->
+//!   user IDs and unresolved numbers;
 //! * `dingtalk.robot.connect_webhook` ([`actions::connect_webhook`]): a group's custom robot
 //!   (webhook URL + signing secret) -> a custom robot object;
 //! * `dingtalk.robot.send_webhook_message` ([`actions::send_webhook`]): custom robot object +
@@ -15,7 +23,8 @@
 //! Each action is defined once in [`actions`] (fields, labels, validation, execution); the
 //! manifest is generated from those definitions. [`dingtalk`] is the HTTP client, with one
 //! connection pool, token cache and rate limiter per app for the whole loaded plugin.
-//! Built as an `rlib`, the same code is callable from Rust through [`invoke`].
+//! Built as an `rlib`, the same code is callable from Rust through [`run`] (types) or
+//! [`invoke`] (JSON text, as the ABI).
 //!
 //! ```
 //! let manifest: serde_json::Value = serde_json::from_str(dingtalk_robot::manifest_json()).unwrap();
@@ -25,28 +34,66 @@
 pub mod actions;
 pub mod capi;
 mod context;
-pub mod dingtalk;
+mod dingtalk;
 pub mod error;
-pub mod export;
+mod export;
+#[cfg(test)]
+mod guide;
 mod redact;
 mod secret;
 
-use rpa_plugin_abi::HostRef;
+use rpa_plugin_abi::{ErrorPayload, HostRef};
+use serde_json::{Map, Value};
 
 pub use actions::{manifest, manifest_json};
 pub use error::{Error, Result};
-pub use secret::Secret;
 
-/// Runs one action: checks `params_json` against the action's fields, then does the work on
-/// the plugin's runtime while relaying log lines to `host` and obeying its cancel flag.
-/// Returns the outputs as JSON text, or the error document as JSON text.
+/// Runs one action from Rust: checks `params` (a JSON object keyed by field name) against
+/// the action's fields, then does the work on the plugin's runtime while relaying log lines to
+/// `host` and obeying its cancel flag. Returns the outputs keyed by output name, or the error
+/// document, as types.
+///
+/// ```
+/// use abi_stable::sabi_trait::TD_Opaque;
+/// use rpa_plugin_abi::{Host, Host_TO, LogLevel};
+///
+/// struct Quiet;
+/// impl Host for Quiet {
+///     fn log(&self, _: LogLevel, _: abi_stable::std_types::RStr<'_>) {}
+///     fn is_cancelled(&self) -> bool { false }
+/// }
+/// let host = Host_TO::from_ptr(&Quiet, TD_Opaque);
+/// let err = dingtalk_robot::run("dingtalk.robot.connect", &serde_json::json!({ "appKey": "k" }), &host).unwrap_err();
+/// assert_eq!((err.code.as_str(), err.field.as_deref()), ("INVALID_INPUT", Some("appSecret")));
+/// ```
+pub fn run(
+    action_id: &str,
+    params: &Value,
+    host: &HostRef<'_>,
+) -> std::result::Result<Map<String, Value>, ErrorPayload> {
+    execute(action_id, &params.to_string(), host)
+}
+
+/// Runs one action as the ABI does: `params_json` is the params object as JSON text; the
+/// outputs, or the error document, come back as JSON text (see [`run`] for types).
 pub fn invoke(action_id: &str, params_json: &str, host: &HostRef<'_>) -> std::result::Result<String, String> {
-    let run = || -> Result<serde_json::Value> {
-        let job = actions::prepare(action_id, params_json, &|| host.is_cancelled())?;
-        context::drive(host, job)
-    };
-    match run() {
-        Ok(outputs) => Ok(outputs.to_string()),
-        Err(e) => Err(e.to_payload().to_json()),
+    match execute(action_id, params_json, host) {
+        Ok(outputs) => Ok(Value::Object(outputs).to_string()),
+        Err(e) => Err(e.to_json()),
     }
+}
+
+fn execute(
+    action_id: &str,
+    params_json: &str,
+    host: &HostRef<'_>,
+) -> std::result::Result<Map<String, Value>, ErrorPayload> {
+    let run = || -> Result<Map<String, Value>> {
+        let job = actions::prepare(action_id, params_json, &|| host.is_cancelled())?;
+        match context::drive(host, job)? {
+            Value::Object(outputs) => Ok(outputs),
+            other => Err(Error::Internal(format!("the action's outputs are not an object: {other}"))),
+        }
+    };
+    run().map_err(|e| e.to_payload())
 }

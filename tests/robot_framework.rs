@@ -10,6 +10,8 @@
 //! the emulator binary is not built, the test fails if `$CI` is set and is skipped (with a
 //! note) otherwise.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,7 +59,7 @@ fn built_binary(name: &str) -> PathBuf {
     profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Builds `host-sim/tests/fixtures/three-actions-plugin` (no dependencies, its own
+/// Builds `host-sim/tests/fixtures/three-actions-plugin` (its own
 /// workspace) where the suite's `paths.py` looks for it, and returns the library.
 fn build_fixture_plugin(scratch: &Path) -> PathBuf {
     let target = scratch.join("fixtures");

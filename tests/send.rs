@@ -1,17 +1,19 @@
 //! "Send single-chat message" against the emulator: what DingTalk receives, field by field and
 //! template by template (units included), uploads of each type, receivers by mobile number and
 //! in batches, every refusal before sending, upload retries and cancellation. The fault table (what a
-//! user sees and how many messages arrive for each kind of failure) is in `reliability.rs`.
+//! user sees and how many messages arrive for each kind of failure) is in `faults.rs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;
 
 use dingtalk_emulator::{Emulator, Endpoint, Fault, FaultRule};
+use dingtalk_robot::actions::{connect, send};
 use serde_json::{Value, json};
 use support::*;
-
-const SEND: &str = "dingtalk.robot.send_single_chat";
 
 fn send(
     host: &TestHost,
@@ -20,14 +22,13 @@ fn send(
     content: &str,
     extra: Value,
 ) -> Result<Value, rpa_plugin_abi::ErrorPayload> {
-    let mut params =
-        json!({ "robot": robot, "userIds": ["manager01", "staff02"], "msgType": msg_type, "content": content });
+    let mut params = json!({ send::ROBOT: robot, send::USER_IDS: ["manager01", "staff02"], send::MSG_TYPE: msg_type, send::CONTENT: content });
     if let Value::Object(extra) = extra {
         for (k, v) in extra {
             params[k] = v;
         }
     }
-    invoke(host, SEND, &params)
+    invoke(host, send::ID, &params)
 }
 
 /// The one batchSend body the emulator recorded.
@@ -60,9 +61,9 @@ fn text_on_the_wire() {
     assert_eq!(body["userIds"], json!(["manager01", "staff02"]));
     assert_eq!(msg_param(&body), json!({ "content": "Daily report 日报 is ready" }));
     assert_eq!(body.as_object().unwrap().len(), 4, "{body}");
-    assert_eq!(out["invalidUserIds"], json!([]));
-    assert_eq!(out["flowControlledUserIds"], json!([]));
-    assert!(out["processQueryKey"].as_str().is_some_and(|k| !k.is_empty()));
+    assert_eq!(out[send::INVALID_USER_IDS], json!([]));
+    assert_eq!(out[send::FLOW_CONTROLLED_USER_IDS], json!([]));
+    assert!(out[send::PROCESS_QUERY_KEY].as_str().is_some_and(|k| !k.is_empty()));
     assert_eq!(emu.stats().messages, 2);
     assert_no_secrets(&emu, &[&out.to_string(), &host.text()]);
 }
@@ -72,12 +73,12 @@ fn markdown_carries_its_title_or_the_first_line() {
     let emu = org();
     let host = TestHost::default();
     let robot = connect(&host, &emu);
-    send(&host, &robot, "markdown", "# Sales\n* up 5%", json!({ "title": " Weekly sales " })).unwrap();
+    send(&host, &robot, "markdown", "# Sales\n* up 5%", json!({ send::TITLE: " Weekly sales " })).unwrap();
     assert_eq!(msg_param(&batch_send_body(&emu)), json!({ "title": "Weekly sales", "text": "# Sales\n* up 5%" }));
 
     let emu = org();
     let robot = connect(&host, &emu);
-    send(&host, &robot, "markdown", "\n## 周报 \n内容", json!({ "title": "" })).unwrap();
+    send(&host, &robot, "markdown", "\n## 周报 \n内容", json!({ send::TITLE: "" })).unwrap();
     assert_eq!(msg_param(&batch_send_body(&emu)), json!({ "title": "周报", "text": "\n## 周报 \n内容" }));
 }
 
@@ -121,11 +122,10 @@ fn invalid_and_flow_controlled_users_come_back() {
     let emu = org();
     let host = TestHost::default();
     let robot = connect(&host, &emu);
-    let params =
-        json!({ "robot": robot, "userIds": "manager01, nobody99\nbusy04", "msgType": "text", "content": "hi" });
-    let out = invoke(&host, SEND, &params).unwrap();
-    assert_eq!(out["invalidUserIds"], json!(["nobody99"]));
-    assert_eq!(out["flowControlledUserIds"], json!([FLOW_CONTROLLED]));
+    let params = json!({ send::ROBOT: robot, send::USER_IDS: "manager01, nobody99\nbusy04", send::MSG_TYPE: "text", send::CONTENT: "hi" });
+    let out = invoke(&host, send::ID, &params).unwrap();
+    assert_eq!(out[send::INVALID_USER_IDS], json!(["nobody99"]));
+    assert_eq!(out[send::FLOW_CONTROLLED_USER_IDS], json!([FLOW_CONTROLLED]));
     assert_eq!(emu.stats().messages, 1);
     assert!(host.text().contains("stray spaces"), "{}", host.text());
 }
@@ -155,29 +155,29 @@ fn every_bad_input_is_refused_before_anything_is_sent() {
     let host = TestHost::default();
     let robot = connect(&host, &emu);
     let before = emu.stats();
-    let ok = json!({ "robot": robot, "userIds": ["manager01"], "msgType": "text", "content": "hi" });
+    let ok = json!({ send::ROBOT: robot, send::USER_IDS: ["manager01"], send::MSG_TYPE: "text", send::CONTENT: "hi" });
     let cases: Vec<(Value, &str)> = vec![
-        (json!({ "msgType": "sms" }), "msgType"),
-        (json!({ "msgType": 3 }), "msgType"),
-        (json!({ "content": "" }), "content"),
-        (json!({ "content": "   " }), "content"),
-        (json!({ "content": Value::Null }), "content"),
-        (json!({ "content": 12 }), "content"),
-        (json!({ "content": ["a"] }), "content"),
-        (json!({ "content": "x".repeat(20_001) }), "content"),
-        (json!({ "msgType": "image", "content": "chart.png" }), "content"),
-        (json!({ "msgType": "image", "content": "file:///tmp/chart.png" }), "content"),
-        (json!({ "msgType": "file", "content": missing.to_str().unwrap() }), "content"),
-        (json!({ "msgType": "file", "content": dir.to_str().unwrap() }), "content"),
-        (json!({ "msgType": "file", "content": big.to_str().unwrap() }), "content"),
-        (json!({ "msgType": "file", "content": exe.to_str().unwrap() }), "content"),
-        (json!({ "msgType": "file", "content": empty.to_str().unwrap() }), "content"),
-        (json!({ "msgType": "markdown", "content": "x", "title": "t".repeat(129) }), "title"),
-        (json!({ "userIds": [] }), "userIds"),
-        (json!({ "userIds": ["a", ""] }), "userIds"),
-        (json!({ "userIds": (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>() }), "userIds"),
-        (json!({ "robot": Value::Null }), "robot"),
-        (json!({ "robot": "" }), "robot"),
+        (json!({ send::MSG_TYPE: "sms" }), send::MSG_TYPE),
+        (json!({ send::MSG_TYPE: 3 }), send::MSG_TYPE),
+        (json!({ send::CONTENT: "" }), send::CONTENT),
+        (json!({ send::CONTENT: "   " }), send::CONTENT),
+        (json!({ send::CONTENT: Value::Null }), send::CONTENT),
+        (json!({ send::CONTENT: 12 }), send::CONTENT),
+        (json!({ send::CONTENT: ["a"] }), send::CONTENT),
+        (json!({ send::CONTENT: "x".repeat(20_001) }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: "chart.png" }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "image", send::CONTENT: "file:///tmp/chart.png" }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "file", send::CONTENT: missing.to_str().unwrap() }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "file", send::CONTENT: dir.to_str().unwrap() }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "file", send::CONTENT: big.to_str().unwrap() }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "file", send::CONTENT: exe.to_str().unwrap() }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "file", send::CONTENT: empty.to_str().unwrap() }), send::CONTENT),
+        (json!({ send::MSG_TYPE: "markdown", send::CONTENT: "x", send::TITLE: "t".repeat(129) }), send::TITLE),
+        (json!({ send::USER_IDS: [] }), send::USER_IDS),
+        (json!({ send::USER_IDS: ["a", ""] }), send::USER_IDS),
+        (json!({ send::USER_IDS: (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>() }), send::USER_IDS),
+        (json!({ send::ROBOT: Value::Null }), send::ROBOT),
+        (json!({ send::ROBOT: "" }), send::ROBOT),
         (json!({ "userid": ["a"] }), "userid"),
     ];
     for (change, field) in cases {
@@ -185,7 +185,7 @@ fn every_bad_input_is_refused_before_anything_is_sent() {
         for (k, v) in change.as_object().unwrap() {
             params[k] = v.clone();
         }
-        let err = invoke(&host, SEND, &params).unwrap_err();
+        let err = invoke(&host, send::ID, &params).unwrap_err();
         assert!(err.code == "INVALID_INPUT" || err.code == "ROBOT_NOT_CONNECTED", "{change}: {err:?}");
         assert_eq!(err.field.as_deref(), Some(field), "{change}");
         assert!(err.hint.is_some(), "{change}");
@@ -227,8 +227,8 @@ fn an_unknown_robot_code_says_so() {
     let emu = org();
     let host = TestHost::default();
     let mut params = connect_params(&emu);
-    params["robotCode"] = json!("no-such-robot");
-    let robot = invoke(&host, "dingtalk.robot.connect", &params).unwrap()["robot"].clone();
+    params[connect::ROBOT_CODE] = json!("no-such-robot");
+    let robot = invoke(&host, connect::ID, &params).unwrap()[connect::ROBOT].clone();
     let err = send(&host, &robot, "text", "hi", json!({})).unwrap_err();
     assert_eq!(err.code, "ROBOT_CODE_INVALID", "{err:?}");
     assert_eq!(emu.stats().messages, 0);
@@ -269,7 +269,7 @@ fn sent_as(emu: &Emulator, host: &TestHost, robot: &Value, params: Value) -> (St
     for (k, v) in params.as_object().unwrap() {
         all[k] = v.clone();
     }
-    invoke(host, SEND, &all).unwrap_or_else(|e| panic!("{params}: {e:?}"));
+    invoke(host, send::ID, &all).unwrap_or_else(|e| panic!("{params}: {e:?}"));
     let body = emu
         .requests()
         .into_iter()
@@ -499,7 +499,7 @@ fn mobiles_are_resolved_once_per_connection_and_unknown_ones_reported() {
     let robot = connect(&host, &emu);
     let params = json!({ "robot": robot, "userIds": "manager01", "mobiles": "13800000001\n+86 138-0000-0002\n\n13900000009",
                          "msgType": "text", "content": "hi" });
-    let out = invoke(&host, SEND, &params).unwrap();
+    let out = invoke(&host, send::ID, &params).unwrap();
     assert_eq!(out["unresolvedMobiles"], json!(["13900000009"]));
     assert_eq!(
         emu.delivered()[0].user_ids,
@@ -516,7 +516,7 @@ fn mobiles_are_resolved_once_per_connection_and_unknown_ones_reported() {
     assert_eq!(lookups(&emu), vec!["13800000001", "13800000002", "13900000009"], "normalized, as JSON bodies");
 
     // The same robot (connection) again: resolved numbers are not looked up twice.
-    let out = invoke(&host, SEND, &params).unwrap();
+    let out = invoke(&host, send::ID, &params).unwrap();
     assert_eq!(out["unresolvedMobiles"], json!(["13900000009"]));
     assert_eq!(
         lookups(&emu),
@@ -537,7 +537,7 @@ fn only_unknown_mobiles_means_no_one_to_send_to() {
     let robot = connect(&host, &emu);
     let params =
         json!({ "robot": robot, "mobiles": ["13900000008", "13900000009"], "msgType": "text", "content": "hi" });
-    let err = invoke(&host, SEND, &params).unwrap_err();
+    let err = invoke(&host, send::ID, &params).unwrap_err();
     assert_eq!((err.code.as_str(), err.field.as_deref()), ("INVALID_INPUT", Some("mobiles")), "{err:?}");
     assert_eq!(err.details.unwrap()["unresolvedMobiles"], json!(["13900000008", "13900000009"]));
     assert_eq!(emu.stats().batch_send_requests, 0);
@@ -550,7 +550,7 @@ fn a_missing_member_read_permission_is_named() {
     let robot = connect(&host, &emu);
     emu.set_permissions(APP_KEY, vec!["qyapi_robot_sendmsg".into(), "qyapi_base".into()]);
     let params = json!({ "robot": robot, "mobiles": ["13800000001"], "msgType": "text", "content": "hi" });
-    let err = invoke(&host, SEND, &params).unwrap_err();
+    let err = invoke(&host, send::ID, &params).unwrap_err();
     assert_eq!(err.code, "PERMISSION_DENIED", "{err:?}");
     let hint = err.hint.unwrap();
     assert!(hint.contains("qyapi_get_member_by_mobile") && hint.contains("member-info read"), "{hint}");
@@ -577,7 +577,7 @@ fn forty_five_receivers_go_out_as_three_batches_with_merged_outputs() {
     ids.insert(25, "ghost".into()); // not in the org: DingTalk says invalid
     ids.push("p00".into()); // a duplicate does not count
     let params = json!({ "robot": robot, "userIds": ids, "msgType": "markdown", "content": "# All hands\nFriday" });
-    let out = invoke(&host, SEND, &params).unwrap();
+    let out = invoke(&host, send::ID, &params).unwrap();
     let bodies: Vec<Value> = emu
         .requests()
         .into_iter()
@@ -612,7 +612,7 @@ fn a_getbymobile_answer_with_errcode_as_text_is_read_too() {
     let host = TestHost::default();
     let robot = connect(&host, &emu);
     let params = json!({ "robot": robot, "mobiles": "13800000002", "msgType": "text", "content": "hi" });
-    let out = invoke(&host, SEND, &params).unwrap();
+    let out = invoke(&host, send::ID, &params).unwrap();
     assert_eq!(out["unresolvedMobiles"], json!([]));
     assert_eq!(emu.delivered()[0].user_ids, vec!["staff02"]);
 }

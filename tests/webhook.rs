@@ -3,6 +3,9 @@
 //! computation), mentions written into the body, and 45 messages in a row delivered over
 //! more than two (shortened) minutes without a ban.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
 mod support;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -117,9 +117,12 @@ impl FieldSpec {
     ///   else (`"soon"`, `"1.5"`, a number beyond 64 bits) is left as it is, for the check to refuse.
     /// * **list of text** (`type` allows `"array"` and `items` is `{"type": "string", ...}`):
     ///   text becomes a list: a JSON list (`'["u1","u2"]'`) is parsed; other text is split at
-    ///   `,` `，` `;` `；` `、` and line breaks, and the blank pieces between separators (blank
-    ///   lines, `a,,b`) are skipped, as people paste lists. The items of the list (given or
-    ///   parsed) that are text are trimmed, so a blank item of a real list becomes `""` for
+    ///   `,` `，` `;` `；` `、` and line breaks, and also at spaces when the items' `pattern`
+    ///   is [`NO_SPACES`] (user IDs; a mobile number may hold spaces);
+    ///   the blank pieces between separators (blank lines, `a,,b`) are skipped, as people
+    ///   paste lists. The
+    ///   items of the list (given or parsed) that are text are trimmed and lose zero-width
+    ///   characters and byte-order marks, so a blank item of a real list becomes `""` for
     ///   `minLength` to refuse. Blank text stays as it is (a field left empty), and so does
     ///   text that starts with `[` but is not a JSON list.
     /// * anything else is returned unchanged. Text is checked as typed (a Markdown body may
@@ -153,7 +156,10 @@ impl FieldSpec {
         }
         let text_items = self.schema.get("items").and_then(|items| items.get("type")).and_then(Value::as_str);
         if allows("array") && text_items == Some("string") {
-            return text_list(value);
+            // Items that may not hold a space are split at spaces too.
+            let no_spaces =
+                self.schema.get("items").and_then(|i| i.get("pattern")).and_then(Value::as_str) == Some(NO_SPACES);
+            return text_list(value, no_spaces);
         }
         value
     }
@@ -181,18 +187,37 @@ fn whole_number(value: Value) -> Value {
     }
 }
 
+/// Characters that look like nothing and arrive with copied text: zero-width spaces and
+/// joiners, the word joiner and the byte-order mark. Items of a text list lose them.
+const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// `text` without invisible characters, trimmed.
+fn clean(text: &str) -> String {
+    text.chars().filter(|c| !INVISIBLE.contains(c)).collect::<String>().trim().to_string()
+}
+
+/// The `pattern` of list items that never hold a space (user IDs): text for such a list is
+/// split at spaces as well as at separators.
+pub const NO_SPACES: &str = "^\\S+$";
+
 /// The list-of-text rule of [`FieldSpec::normalize`].
-fn text_list(value: Value) -> Value {
+fn text_list(value: Value, split_at_spaces: bool) -> Value {
     let items = match value {
         Value::String(text) => {
-            let trimmed = text.trim();
+            let trimmed = clean(&text);
+            // Text that looks like a JSON object is left as it is, for the check to refuse.
+            if trimmed.starts_with('{') {
+                return Value::String(text);
+            }
             if !trimmed.starts_with('[') {
-                trimmed
-                    .split([',', '，', ';', '；', '、', '\n'])
-                    .filter(|piece| !piece.trim().is_empty())
-                    .map(Value::from)
-                    .collect()
-            } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(trimmed) {
+                let pieces = trimmed.split([',', '，', ';', '；', '、', '\n']).map(clean);
+                let words: Vec<String> = if split_at_spaces {
+                    pieces.flat_map(|p| p.split_whitespace().map(str::to_string).collect::<Vec<_>>()).collect()
+                } else {
+                    pieces.collect()
+                };
+                words.into_iter().filter(|piece| !piece.is_empty()).map(Value::from).collect()
+            } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&trimmed) {
                 items
             } else {
                 return Value::String(text);
@@ -201,11 +226,11 @@ fn text_list(value: Value) -> Value {
         Value::Array(items) => items,
         other => return other,
     };
-    let trim = |item: Value| match item {
-        Value::String(s) => Value::from(s.trim()),
+    let tidy = |item: Value| match item {
+        Value::String(s) => Value::from(clean(&s)),
         other => other,
     };
-    Value::Array(items.into_iter().map(trim).collect())
+    Value::Array(items.into_iter().map(tidy).collect())
 }
 
 /// An action's inputs, as a designer splits them into two tabs.

@@ -7,6 +7,7 @@
 //! - `POST permissions` with `{"appKey": "...", "permissions": ["..."]}`
 //! - `POST qps-limit` with `{"qpsLimit": 20}`
 //! - `POST mark-read` with `{"processQueryKey": "...", "userId": "..."}`
+//! - `POST backdate` with `{"processQueryKey": "...", "seconds": 90000}` (past the 24-hour window)
 //! - `GET group-messages`: what the custom robots' groups received
 //! - `POST clock-skew` with `{"skewMs": 7200000}`
 
@@ -37,6 +38,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/permissions", post(permissions))
         .route("/qps-limit", post(qps_limit))
         .route("/mark-read", post(mark_read))
+        .route("/backdate", post(backdate))
         .route("/group-messages", get(group_messages))
         .route("/clock-skew", post(clock_skew))
 }
@@ -156,6 +158,26 @@ async fn clock_skew(State(s): S, body: Result<Json<ClockSkew>, JsonRejection>) -
         Ok(Json(c)) => {
             s.webhooks.set_skew_ms(c.skew_ms);
             ok()
+        }
+        Err(e) => bad(e.body_text()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Backdate {
+    process_query_key: String,
+    seconds: u64,
+}
+
+async fn backdate(State(s): S, body: Result<Json<Backdate>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(b)) => {
+            if s.backdate(&b.process_query_key, std::time::Duration::from_secs(b.seconds)) {
+                ok()
+            } else {
+                bad("no such message")
+            }
         }
         Err(e) => bad(e.body_text()),
     }

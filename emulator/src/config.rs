@@ -16,6 +16,10 @@ pub const PERM_MEMBER_BY_MOBILE: &str = "qyapi_get_member_by_mobile";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
 /// Default per-app, per-API limit of calls in any one-second window (DingTalk's standard 20).
 pub const DEFAULT_QPS_LIMIT: u32 = 20;
+/// How long after a send its `processQueryKey` can be queried or recalled (DingTalk: 24 hours).
+pub const MESSAGE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// Most `processQueryKeys` per recall (DingTalk: 20).
+pub const MAX_RECALL_KEYS: usize = 20;
 /// Default bound on the recorded requests, deliveries and uploads kept in memory.
 pub const DEFAULT_MAX_RECORDED: usize = 100_000;
 /// Messages a custom (webhook) robot may send in any one window (DingTalk: 20 a minute).
@@ -144,6 +148,30 @@ impl std::fmt::Debug for WebhookConfig {
     }
 }
 
+/// A group chat (an internal group or a scene group) of the fake org, for the group-message
+/// endpoints: its `openConversationId` and the codes of the robots that were added to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// The group's `openConversationId` (DingTalk's look like `cid6KeBBLoveMJOGXoYKF5x7EeiodoA==`).
+    pub open_conversation_id: String,
+    /// The robots in the group; a robot that is not here cannot send to it or recall in it.
+    pub robot_codes: Vec<String>,
+}
+
+impl GroupConfig {
+    /// A group with these robots in it.
+    pub fn new<I, S>(open_conversation_id: impl Into<String>, robot_codes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        GroupConfig {
+            open_conversation_id: open_conversation_id.into(),
+            robot_codes: robot_codes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 /// Everything the emulator needs to start.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -160,6 +188,12 @@ pub struct EmulatorConfig {
     /// Answer a successful `getbymobile` with `"errcode": "0"` (text), as one of DingTalk's
     /// samples shows, instead of the number its field table documents.
     pub errcode_as_text: bool,
+    /// Group chats, for `groupMessages/send` and `groupMessages/recall`; an
+    /// `openConversationId` not listed answers `invalid.openConversationId`.
+    pub groups: Vec<GroupConfig>,
+    /// Answer readStatus with `"sendStatus": "SUCESS"`, as the read-status page's sample
+    /// spells it, instead of `SUCCESS` as its field table does.
+    pub send_status_as_sample: bool,
     /// Access-token lifetime; the same token is handed back until it expires.
     pub token_ttl: Duration,
     /// Calls allowed per app and per API in any 1,000 ms window; 0 = no limit.
@@ -187,6 +221,8 @@ impl Default for EmulatorConfig {
             flow_controlled: Vec::new(),
             mobiles: Vec::new(),
             errcode_as_text: false,
+            groups: Vec::new(),
+            send_status_as_sample: false,
             token_ttl: DEFAULT_TOKEN_TTL,
             qps_limit: DEFAULT_QPS_LIMIT,
             port: 0,

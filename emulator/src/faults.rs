@@ -24,13 +24,17 @@ pub enum Endpoint {
     MediaUpload,
     /// Old API `POST /topapi/v2/user/getbymobile`.
     GetByMobile,
+    /// New API `POST /v1.0/robot/groupMessages/send`.
+    GroupSend,
+    /// New API `POST /v1.0/robot/groupMessages/recall`.
+    GroupRecall,
     /// Custom (webhook) robot `POST /robot/send?access_token=..` (old-API style answers).
     RobotSend,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
@@ -38,6 +42,8 @@ impl Endpoint {
         Endpoint::BatchRecall,
         Endpoint::MediaUpload,
         Endpoint::GetByMobile,
+        Endpoint::GroupSend,
+        Endpoint::GroupRecall,
         Endpoint::RobotSend,
     ];
 
@@ -56,14 +62,16 @@ impl Endpoint {
             Endpoint::BatchRecall => 4,
             Endpoint::MediaUpload => 5,
             Endpoint::GetByMobile => 6,
-            Endpoint::RobotSend => 7,
+            Endpoint::GroupSend => 7,
+            Endpoint::GroupRecall => 8,
+            Endpoint::RobotSend => 9,
         }
     }
 }
 
 /// A way to break an answer. Each variant says whether the request was *processed*
 /// (token issued, message delivered, file stored, recall done) before the fault hit:
-/// a client must never resend a batchSend that may have been processed.
+/// a client must never resend a batchSend, group send or recall that may have been processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// **Processed**: the request is handled normally (the message IS delivered), then the

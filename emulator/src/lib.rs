@@ -2,10 +2,10 @@
 //!
 //! It answers the endpoints the DingTalk robot plugin uses (access token in both API
 //! generations, one-to-one robot batchSend with every template, readStatus, batchRecall,
-//! old-API media upload, user lookup by mobile number, and the custom robots' webhook
-//! `robot/send` with its signature, keywords, IP allow-list and per-minute ban) exactly as
-//! DingTalk does, field by field and error by error, with per-app rate limiting, faults on
-//! demand, stats and a record of every request.
+//! group messages (send and recall, robot in the group), old-API media upload, user lookup by
+//! mobile number, and the custom robots' webhook `robot/send` with its signature, keywords, IP
+//! allow-list and per-minute ban) exactly as DingTalk does, field by field and error by error,
+//! with per-app rate limiting, faults on demand, stats and a record of every request.
 //!
 //! ```no_run
 //! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
@@ -48,8 +48,8 @@ use tokio::sync::oneshot;
 
 pub use config::{
     AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT,
-    DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND,
-    WebhookConfig,
+    DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig, MAX_RECALL_KEYS, MESSAGE_WINDOW, PERM_BASE,
+    PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND, WebhookConfig,
 };
 pub use error::EmulatorError;
 pub use faults::{Endpoint, Fault, FaultRule};
@@ -148,7 +148,7 @@ impl Emulator {
         self.state.requests.snapshot()
     }
 
-    /// Every processed batchSend (bounded by `max_recorded`), oldest first.
+    /// Every processed batchSend and group send (bounded by `max_recorded`), oldest first.
     pub fn delivered(&self) -> Vec<DeliveredMessage> {
         self.state.delivered()
     }
@@ -208,6 +208,13 @@ impl Emulator {
     /// Returns false when that message was not delivered to that user.
     pub fn mark_read(&self, process_query_key: &str, user_id: &str) -> bool {
         self.state.mark_read(process_query_key, user_id)
+    }
+
+    /// Moves a delivered message's send time `by` into the past: past [`MESSAGE_WINDOW`]
+    /// (24 hours), readStatus answers `processQueryKey.expireTime` and a recall fails for it.
+    /// Returns false when no message has that key.
+    pub fn backdate(&self, process_query_key: &str, by: Duration) -> bool {
+        self.state.backdate(process_query_key, by)
     }
 
     /// Stops the server and waits for its thread.

@@ -79,6 +79,8 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
         .route("/v1.0/robot/otoMessages/batchRecall", ep(Endpoint::BatchRecall))
         .route("/media/upload", ep(Endpoint::MediaUpload))
         .route("/topapi/v2/user/getbymobile", ep(Endpoint::GetByMobile))
+        .route("/v1.0/robot/groupMessages/send", ep(Endpoint::GroupSend))
+        .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall))
         .route("/robot/send", ep(Endpoint::RobotSend))
         .nest("/_emulator", crate::admin::router())
         .fallback(|State(s): State<Arc<Shared>>, req: Request| dispatch(s, None, req))

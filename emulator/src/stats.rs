@@ -18,6 +18,8 @@ pub struct Stats {
     pub messages: u64,
     /// [`Stats::messages`] per template (`msgKey`): recipients delivered to, by template.
     pub messages_by_template: BTreeMap<String, u64>,
+    /// Group messages delivered (`groupMessages/send`, one per group).
+    pub group_messages: u64,
     /// Files stored by media upload (successful uploads only).
     pub uploads: u64,
     /// Requests to `topapi/v2/user/getbymobile`, failed ones included.
@@ -41,6 +43,7 @@ pub(crate) struct Counters {
     pub(crate) messages: AtomicU64,
     /// Only known templates are counted, so the map stays small.
     by_template: Mutex<BTreeMap<String, u64>>,
+    pub(crate) group_messages: AtomicU64,
     pub(crate) uploads: AtomicU64,
     pub(crate) mobile_lookups: AtomicU64,
     pub(crate) throttled: AtomicU64,
@@ -65,6 +68,7 @@ impl Counters {
             batch_send_requests: self.batch_send_requests.load(Ordering::Relaxed),
             messages: self.messages.load(Ordering::Relaxed),
             messages_by_template: self.by_template.lock().clone(),
+            group_messages: self.group_messages.load(Ordering::Relaxed),
             uploads: self.uploads.load(Ordering::Relaxed),
             mobile_lookups: self.mobile_lookups.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),

@@ -2,9 +2,9 @@
 
 Usage: python sdk_check.py PORT APP_KEY APP_SECRET
 
-The emulator must know the app (robot code = AppKey), user "u1", and flow-controlled
-user "u3"; "nobody" must not be a user. Exits 0 when every check passes; exits 3 when
-the SDK is not installed.
+The emulator must know the app (robot code = AppKey), user "u1", flow-controlled user "u3",
+and the group "cidSdkGroup==" with the app's robot in it; "nobody" must not be a user. Exits 0
+when every check passes; exits 3 when the SDK is not installed.
 """
 
 import json
@@ -33,6 +33,65 @@ def check(cond, msg):
     if not cond:
         fail(msg)
     print(f"ok: {msg}")
+
+
+def admin(port, path, body):
+    """Steers the emulator (e.g. marks a message as read) through its admin endpoint."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/_emulator/{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def refused_with(call, code, what):
+    try:
+        call()
+        fail(f"{what} was accepted")
+    except Exception as e:  # TeaException
+        got = getattr(e, "code", None)
+        check(got == code, f"{what} -> {got}")
+
+
+def group_messages(robot, token, runtime, app_key):
+    """Group send and group recall through the SDK (orgGroupSend, orgGroupRecall), and the
+    refusal of a group the robot is not in."""
+    send_headers = robot_models.OrgGroupSendHeaders(x_acs_dingtalk_access_token=token)
+    sent = robot.org_group_send_with_options(
+        robot_models.OrgGroupSendRequest(
+            msg_param=json.dumps({"content": "群消息"}, ensure_ascii=False),
+            msg_key="sampleText",
+            open_conversation_id="cidSdkGroup==",
+            robot_code=app_key,
+        ),
+        send_headers,
+        runtime,
+    )
+    key = sent.body.process_query_key
+    check(sent.status_code == 200 and isinstance(key, str) and key, "group send returns a processQueryKey")
+    refused_with(
+        lambda: robot.org_group_send_with_options(
+            robot_models.OrgGroupSendRequest(
+                msg_param='{"content":"x"}', msg_key="sampleText", open_conversation_id="cidNoSuchGroup==",
+                robot_code=app_key,
+            ),
+            send_headers,
+            runtime,
+        ),
+        "invalid.openConversationId",
+        "group send to an unknown group",
+    )
+    recall = robot.org_group_recall_with_options(
+        robot_models.OrgGroupRecallRequest(
+            open_conversation_id="cidSdkGroup==", process_query_keys=[key, "no-such-key"], robot_code=app_key
+        ),
+        robot_models.OrgGroupRecallHeaders(x_acs_dingtalk_access_token=token),
+        runtime,
+    )
+    check(recall.body.success_result == [key], f"group successResult = {recall.body.success_result}")
+    check("no-such-key" in (recall.body.failed_result or {}), "unknown key in the group failedResult")
 
 
 def upload(port, token, name, media_type):
@@ -153,16 +212,23 @@ def main():
     key = body.process_query_key
     check(isinstance(key, str) and key, "processQueryKey returned")
 
-    # readStatus.
-    status = robot.batch_otoquery_with_options(
-        robot_models.BatchOTOQueryRequest(robot_code=app_key, process_query_key=key),
-        robot_models.BatchOTOQueryHeaders(x_acs_dingtalk_access_token=token),
-        runtime,
-    )
+    # readStatus, before and after u1 reads it (the key holds + / =: the SDK encodes it).
+    check(all(c in key for c in "+/="), "processQueryKey holds +, / and =")
+    query_headers = robot_models.BatchOTOQueryHeaders(x_acs_dingtalk_access_token=token)
+
+    def read_status(k):
+        return robot.batch_otoquery_with_options(
+            robot_models.BatchOTOQueryRequest(robot_code=app_key, process_query_key=k), query_headers, runtime
+        )
+
+    status = read_status(key)
     infos = status.body.message_read_info_list
-    check(status.body.send_status is not None, f"sendStatus = {status.body.send_status}")
+    check(status.body.send_status == "SUCCESS", f"sendStatus = {status.body.send_status}")
     check([i.user_id for i in infos] == ["u1"], "readStatus lists the delivered user only")
-    check(infos[0].read_status in ("READ", "UNREAD") and isinstance(infos[0].read_timestamp, int), "readStatus fields typed")
+    check(infos[0].read_status == "UNREAD" and isinstance(infos[0].read_timestamp, int), "readStatus fields typed")
+    admin(port, "mark-read", {"processQueryKey": key, "userId": "u1"})
+    check(read_status(key).body.message_read_info_list[0].read_status == "READ", "u1 has read it")
+    refused_with(lambda: read_status("no-such-key"), "invalid.processQueryKey", "readStatus of an unknown key")
 
     # Recall.
     recall = robot.batch_recall_otowith_options(
@@ -172,6 +238,19 @@ def main():
     )
     check(recall.body.success_result == [key], f"successResult = {recall.body.success_result}")
     check("no-such-key" in (recall.body.failed_result or {}), "unknown key in failedResult")
+    check(read_status(key).body.send_status == "RECALLED", "sendStatus RECALLED after the recall")
+
+    # Past the 24-hour window.
+    old = robot.batch_send_otowith_options(
+        robot_models.BatchSendOTORequest(robot_code=app_key, user_ids=["u1"], msg_key="sampleText",
+                                         msg_param='{"content":"old"}'),
+        headers,
+        runtime,
+    ).body.process_query_key
+    admin(port, "backdate", {"processQueryKey": old, "seconds": 25 * 3600})
+    refused_with(lambda: read_status(old), "processQueryKey.expireTime", "readStatus after 24 hours")
+
+    group_messages(robot, token, runtime, app_key)
 
     sent = every_template(robot, headers, runtime, port, token, app_key)
 

@@ -17,41 +17,41 @@ use crate::plugin::{self, Abi, Plugin};
 /// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct BenchReport {
+pub(crate) struct BenchReport {
     /// Successful flow runs per second of wall time.
-    pub ops_per_sec: f64,
+    pub(crate) ops_per_sec: f64,
     /// Median latency of one successful flow run, in milliseconds.
-    pub p50_ms: f64,
+    pub(crate) p50_ms: f64,
     /// 99th-percentile latency of one successful flow run, in milliseconds.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
     /// Flow runs that failed: never left out silently; their own latencies follow.
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Median latency of the failed runs, in milliseconds, when any failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_p50_ms: Option<f64>,
+    pub(crate) failed_p50_ms: Option<f64>,
     /// 99th-percentile latency of the failed runs, in milliseconds, when any failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_p99_ms: Option<f64>,
+    pub(crate) failed_p99_ms: Option<f64>,
     /// Flow runs attempted.
-    pub iterations: usize,
+    pub(crate) iterations: usize,
     /// Threads that ran them.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// Wall time of the whole run, in seconds.
-    pub elapsed_sec: f64,
+    pub(crate) elapsed_sec: f64,
     /// Time to load the plugin library and parse its manifest, in milliseconds, when the
     /// caller measured it ([`load_timed`]).
-    pub load_ms: Option<f64>,
+    pub(crate) load_ms: Option<f64>,
     /// This process's peak resident memory (`VmHWM`) in KiB at the end of the run, on Linux;
     /// `None` (`null`) where it is not measured ([`peak_rss_kb`]).
-    pub peak_rss_kb: Option<u64>,
+    pub(crate) peak_rss_kb: Option<u64>,
     /// The first failure's step, code and message, when any failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<String>,
+    pub(crate) first_error: Option<String>,
 }
 
 /// Loads the plugin at `path` through `abi` (open the library, check its layout, read and
 /// parse its manifest) and says how long that took, in milliseconds.
-pub fn load_timed(path: &Path, abi: Abi) -> Result<(Arc<dyn Plugin>, f64), HostError> {
+pub(crate) fn load_timed(path: &Path, abi: Abi) -> Result<(Arc<dyn Plugin>, f64), HostError> {
     let started = Instant::now();
     let plugin = plugin::load_with(path, abi)?;
     Ok((plugin, started.elapsed().as_secs_f64() * 1000.0))
@@ -60,7 +60,7 @@ pub fn load_timed(path: &Path, abi: Abi) -> Result<(Arc<dyn Plugin>, f64), HostE
 /// This process's peak resident memory in KiB (`VmHWM` of `/proc/self/status`), or `None`
 /// when it cannot be read.
 #[cfg(target_os = "linux")]
-pub fn peak_rss_kb() -> Option<u64> {
+pub(crate) fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -69,7 +69,7 @@ pub fn peak_rss_kb() -> Option<u64> {
 /// This process's peak resident memory: not measured on this system (only Linux's `/proc` is
 /// read), so always `None`, which the report prints as `null`.
 #[cfg(not(target_os = "linux"))]
-pub fn peak_rss_kb() -> Option<u64> {
+pub(crate) fn peak_rss_kb() -> Option<u64> {
     None
 }
 
@@ -86,7 +86,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// whole [`run_flow`] from the variables `vars`, and calls `progress` with the number of
 /// runs done after each run. The report's `load_ms` is left for the caller to fill in;
 /// `peak_rss_kb` is read at the end.
-pub fn run_bench(
+pub(crate) fn run_bench(
     plugin: &dyn Plugin,
     flow: &Flow,
     iterations: usize,

@@ -1,17 +1,18 @@
 //! The `host-sim` command line: one `Args` struct per subcommand with an `execute` method,
 //! dispatched by [`Command`]. Adding a subcommand is one struct, one variant and one match
-//! arm; what it does lives in the library ([`crate::flow`], [`crate::form`],
-//! [`crate::demo`], [`crate::bench`]).
+//! arm; what it does lives in the library ([`crate::flow`], [`crate::form`], and the
+//! crate's own `demo` and `bench` modules). Only [`main`] is public: the binary is the interface.
 //!
 //! ```text
 //! host-sim inspect [--plugin PATH] [--lang zh-CN|en] [--abi abi-stable|c] [--json]
 //! host-sim run     [--plugin PATH] FLOW.json [--var name=value]... [--var-json name=JSON]... [--log-level L]
 //! host-sim demo    [--plugin PATH] [--lang zh-CN|en] [--abi abi-stable|c] [--log-level L]
 //! host-sim bench   [--plugin PATH] FLOW.json --iterations N --threads T [--var name=value]...
+//! host-sim studio  [--plugin PATH] [--abi abi-stable|c] [--port N] [--lang zh-CN|en] [--no-emulator]
 //! ```
 //!
 //! Exit codes: 0 success; 1 any failure (load, flow file, validation, the action's own
-//! error), after printing `{"error":{...}}` on stdout (see [`error_document`]); 2 a usage
+//! error), after printing `{"error":{...}}` on stdout (see `error_document`); 2 a usage
 //! error (from clap, on stderr). Logs and a one-line summary of a failure go to stderr.
 
 use std::io::Write;
@@ -31,20 +32,21 @@ use crate::flow::{Flow, FlowError, run_flow};
 use crate::form::{MASK, render_manifest};
 use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Plugin};
+use crate::studio::{Studio, StudioOptions};
 
 /// host-sim: a stand-in for a drag-and-drop RPA designer. It loads a plugin library through
 /// the stable ABI, draws its action forms, and runs flows of its actions.
 #[derive(Debug, Parser)]
 #[command(name = "host-sim", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Draw each action's form as a designer would, or print the manifest with --json.
     Inspect(InspectArgs),
     /// Run a flow file: steps of actions, outputs wired into later params as "${variable}".
@@ -53,26 +55,30 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run a flow many times over many threads; print throughput and latency as JSON.
     Bench(BenchArgs),
+    /// Serve a drag-and-drop designer for the plugin on 127.0.0.1, with the embedded emulator.
+    Studio(StudioArgs),
 }
 
 impl Command {
     /// Runs the subcommand, writing its result to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         match self {
             Command::Inspect(args) => args.execute(out),
             Command::Run(args) => args.execute(out),
             Command::Demo(args) => args.execute(out),
             Command::Bench(args) => args.execute(out),
+            Command::Studio(args) => args.execute(out),
         }
     }
 
     /// The language the subcommand reports in.
-    pub fn lang(&self) -> Lang {
+    pub(crate) fn lang(&self) -> Lang {
         match self {
             Command::Inspect(args) => args.plugin.lang,
             Command::Run(args) => args.plugin.lang,
             Command::Demo(args) => args.plugin.lang,
             Command::Bench(args) => args.plugin.lang,
+            Command::Studio(args) => args.plugin.lang,
         }
     }
 }
@@ -80,19 +86,19 @@ impl Command {
 /// `host-sim inspect`: draws each action's form, or prints the manifest exactly as the plugin
 /// returned it.
 #[derive(Debug, Clone, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Which plugin, and the language.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// Print the manifest's JSON text exactly as the plugin returned it, instead of the forms.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 impl InspectArgs {
     /// Loads the plugin and writes its forms (or manifest) to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         if self.json {
             write_out(out, plugin.manifest_json())
@@ -104,32 +110,32 @@ impl InspectArgs {
 
 /// `host-sim run`: runs a flow and prints the final variables as one JSON object.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Which plugin, and the language of error messages.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// The flow file: {"steps":[{"action":ID,"params":{...},"outputs":{"output":"variable"}}]}.
     #[arg(value_name = "FLOW.json")]
-    pub flow: PathBuf,
+    pub(crate) flow: PathBuf,
 
     /// Defines a variable as a string before the first step (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
-    pub vars: Vec<(String, Value)>,
+    pub(crate) vars: Vec<(String, Value)>,
 
     /// Defines a variable as any JSON value (a list, a number, an object...) (repeatable).
     #[arg(long = "var-json", value_name = "NAME=JSON", value_parser = parse_json_var)]
-    pub json_vars: Vec<(String, Value)>,
+    pub(crate) json_vars: Vec<(String, Value)>,
 
     /// The least important log lines shown on stderr.
     #[arg(long, value_enum, default_value_t = LogLevelArg::Info)]
-    pub log_level: LogLevelArg,
+    pub(crate) log_level: LogLevelArg,
 }
 
 impl RunArgs {
     /// Loads the plugin, runs the flow, and writes the final variables to `out`; variables
     /// that fed a secret field are shown masked.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
@@ -167,19 +173,19 @@ pub(crate) fn parse_json_var(s: &str) -> Result<(String, Value), String> {
 
 /// `host-sim demo`: runs the demo ([`crate::demo`]) on the embedded emulator.
 #[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Which plugin, how to load it, and the language.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// The least important plugin log lines shown on stderr.
     #[arg(long, value_enum, default_value_t = LogLevelArg::Warn)]
-    pub log_level: LogLevelArg,
+    pub(crate) log_level: LogLevelArg,
 }
 
 impl DemoArgs {
     /// Loads the plugin and runs the demo, writing its report to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         let host = SimHost::new().with_stderr(self.log_level.level());
         run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out).map_err(|e| Failure {
@@ -193,36 +199,36 @@ impl DemoArgs {
 /// `host-sim bench`: runs the flow N times over T threads; progress on stderr, one JSON report
 /// on stdout.
 #[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Which plugin, and how to load it.
     #[command(flatten)]
-    pub plugin: PluginArgs,
+    pub(crate) plugin: PluginArgs,
 
     /// The flow to run, as for `run`.
     #[arg(value_name = "FLOW.json")]
-    pub flow: PathBuf,
+    pub(crate) flow: PathBuf,
 
     /// How many times to run the flow in all.
     #[arg(long, default_value_t = 1000)]
-    pub iterations: usize,
+    pub(crate) iterations: usize,
 
     /// How many threads share the runs.
     #[arg(long, default_value_t = 1)]
-    pub threads: usize,
+    pub(crate) threads: usize,
 
     /// Defines a variable as a string before the first step (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
-    pub vars: Vec<(String, Value)>,
+    pub(crate) vars: Vec<(String, Value)>,
 
     /// Defines a variable as any JSON value (repeatable).
     #[arg(long = "var-json", value_name = "NAME=JSON", value_parser = parse_json_var)]
-    pub json_vars: Vec<(String, Value)>,
+    pub(crate) json_vars: Vec<(String, Value)>,
 }
 
 impl BenchArgs {
     /// Loads the plugin (timing it), runs the benchmark with progress on stderr every 10%,
     /// and writes the JSON report to `out`.
-    pub fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let (plugin, load_ms) = load_timed(&self.plugin.plugin_path(), self.plugin.abi)?;
         let flow = Flow::from_file(&self.flow)?;
         let vars: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
@@ -242,39 +248,83 @@ impl BenchArgs {
     }
 }
 
+/// `host-sim studio`: serves the studio ([`crate::studio`]) until killed.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StudioArgs {
+    /// Which plugin, how to load it, and the page's first language.
+    #[command(flatten)]
+    pub(crate) plugin: PluginArgs,
+
+    /// The port on 127.0.0.1 (0 = a free one).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+
+    /// Do not start the embedded DingTalk emulator (nor pre-fill base URLs with it).
+    #[arg(long)]
+    pub(crate) no_emulator: bool,
+}
+
+impl StudioArgs {
+    /// Loads the plugin, starts the studio, writes `studio on http://127.0.0.1:PORT` as the
+    /// first line (then the emulator's address and credentials), and serves until killed.
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        let plugin = self.plugin.load()?;
+        let options = StudioOptions { lang: self.plugin.lang.as_str(), port: self.port, emulator: !self.no_emulator };
+        let studio = Studio::start(plugin, options)?;
+        write_out(out, &format!("studio on {}", studio.url()))?;
+        // The rest is for a person; a reader that stopped after the first line (a script that
+        // only wanted the address) must not stop the studio.
+        if let Some(url) = studio.emulator_url() {
+            let users = crate::studio::EMULATOR_USERS;
+            let _ = write_out(
+                out,
+                &format!(
+                    "emulator on {url}: AppKey {}, AppSecret {}, users {} (flow-controlled: {})",
+                    crate::studio::EMULATOR_APP_KEY,
+                    crate::studio::EMULATOR_APP_SECRET,
+                    users[..3].join(", "),
+                    users[3]
+                ),
+            );
+        }
+        let _ = write_out(out, "open the address above in a browser; stop it with Ctrl-C");
+        Ok(studio.wait()?)
+    }
+}
+
 /// The options every subcommand that loads a plugin shares.
 #[derive(Debug, Clone, Args)]
-pub struct PluginArgs {
+pub(crate) struct PluginArgs {
     /// The plugin library [default: the dingtalk_robot library (libdingtalk_robot.so,
     /// libdingtalk_robot.dylib or dingtalk_robot.dll) beside host-sim, in its parent directory or
     /// in deps/].
     #[arg(long, value_name = "PATH")]
-    pub plugin: Option<PathBuf>,
+    pub(crate) plugin: Option<PathBuf>,
 
     /// The language of forms and error messages.
     #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
+    pub(crate) lang: Lang,
 
     /// How to load the library: its abi_stable root module, or its plain C entry points.
     #[arg(long, value_enum, default_value_t = plugin::Abi::AbiStable)]
-    pub abi: plugin::Abi,
+    pub(crate) abi: plugin::Abi,
 }
 
 impl PluginArgs {
     /// The library to load: `--plugin`, or [`plugin::default_plugin_path`].
-    pub fn plugin_path(&self) -> PathBuf {
+    pub(crate) fn plugin_path(&self) -> PathBuf {
         self.plugin.clone().unwrap_or_else(plugin::default_plugin_path)
     }
 
     /// Loads the plugin.
-    pub fn load(&self) -> Result<Arc<dyn Plugin>, HostError> {
+    pub(crate) fn load(&self) -> Result<Arc<dyn Plugin>, HostError> {
         plugin::load_with(&self.plugin_path(), self.abi)
     }
 }
 
 /// A language of the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
+pub(crate) enum Lang {
     /// English.
     #[value(name = "en")]
     En,
@@ -285,7 +335,7 @@ pub enum Lang {
 
 impl Lang {
     /// The tag the manifest and error documents use: `en` or `zh-CN`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::ZhCn => "zh-CN",
@@ -295,7 +345,7 @@ impl Lang {
 
 /// The least important log lines shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogLevelArg {
+pub(crate) enum LogLevelArg {
     /// No log lines.
     Off,
     /// Errors only.
@@ -310,7 +360,7 @@ pub enum LogLevelArg {
 
 impl LogLevelArg {
     /// The level for [`crate::SimHost::with_stderr`].
-    pub fn level(self) -> Option<LogLevel> {
+    pub(crate) fn level(self) -> Option<LogLevel> {
         match self {
             LogLevelArg::Off => None,
             LogLevelArg::Error => Some(LogLevel::Error),
@@ -323,11 +373,11 @@ impl LogLevelArg {
 
 /// Why a subcommand failed: the error document, and the 1-based step at fault if any.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// What went wrong.
-    pub error: Box<ErrorPayload>,
+    pub(crate) error: Box<ErrorPayload>,
     /// The step at fault, when the failure belongs to one.
-    pub step: Option<usize>,
+    pub(crate) step: Option<usize>,
 }
 
 impl From<HostError> for Failure {
@@ -351,7 +401,7 @@ impl From<ErrorPayload> for Failure {
 /// The JSON text printed on stdout for a failure:
 /// `{"error":{"code","message","field"?,"hint"?,"step"?,"upstream"?}}`, with the message and
 /// hint in `lang`; `step` (1-based) is present when the failure belongs to a step.
-pub fn error_document(error: &ErrorPayload, step: Option<usize>, lang: Lang) -> String {
+pub(crate) fn error_document(error: &ErrorPayload, step: Option<usize>, lang: Lang) -> String {
     let body = ErrorBody {
         code: &error.code,
         message: error.message_in(lang.as_str()),
@@ -393,7 +443,7 @@ pub fn main() -> ExitCode {
 
 /// Runs `cli`, writing results and error documents to `out` and a failure's one-line
 /// summary to `err` (log lines go to the process's stderr).
-pub fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub(crate) fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     match cli.command.execute(out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

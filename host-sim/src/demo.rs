@@ -6,8 +6,11 @@
 //! (text to three users, Markdown, a local file, a local image, a link, an action card, an
 //! audio and a video, with media files it writes itself) and one text to a mobile number,
 //! printing each step's inputs (secrets masked) and outputs, and ends with what the emulator
-//! received. Then a group's custom robot: connect by its webhook URL and signing secret, and
-//! post a Markdown message with @mentions to the group. It fails unless every step did what it
+//! received. A second part runs the actions that follow a send: it sends a notice, has one
+//! receiver read it in the emulator, queries the read status, recalls the notice, queries
+//! again (RECALLED), posts to a group and looks user IDs up by mobile number. A third part
+//! uses a group's custom robot: connect by its webhook URL and signing secret, and post a
+//! Markdown message with @mentions to the group. It fails unless every step did what it
 //! should.
 //!
 //! The forms follow the chosen language; the report around them is in English.
@@ -15,7 +18,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, WebhookConfig};
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, GroupConfig, WebhookConfig};
 use rpa_plugin_abi::{ErrorPayload, Text, codes, text};
 use serde_json::{Map, Value, json};
 
@@ -34,6 +37,8 @@ const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
 const UNKNOWN_USER: &str = "manger01";
 /// The mobile number of staff03 in the demo org.
 const MOBILE: &str = "13800000003";
+/// The demo org's group chat, with the app's robot in it.
+const GROUP: &str = "cidDemoSalesTeam8Kx2==";
 /// The demo group's custom robot: its webhook's access_token and signing secret, shown nowhere.
 const WEBHOOK_TOKEN: &str = "demowebhooktoken9a8b7c6d5e4f3a2b1c0d";
 const WEBHOOK_SECRET: &str = "SECdemo0signing0secret0kept0out0of0every0output";
@@ -265,12 +270,13 @@ fn pretty(value: &Value) -> String {
 }
 
 /// Runs the demo against `plugin`, writing a readable report to `out`.
-pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), FlowError> {
+pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn Write) -> Result<(), FlowError> {
     let config = EmulatorConfig {
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),
         flow_controlled: vec![USERS[3].to_string()],
         mobiles: vec![(MOBILE.to_string(), USERS[2].to_string())],
+        groups: vec![GroupConfig::new(GROUP, [APP_KEY])],
         webhooks: vec![
             WebhookConfig::new(WEBHOOK_TOKEN, "ops-alerts")
                 .with_secret(WEBHOOK_SECRET)
@@ -300,6 +306,7 @@ pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn 
 
     let mut vars = Map::new();
     let steps = demo_steps(&url, &files);
+    let part_one = steps.len();
     line(out, &format!("=== Running the flow: {} steps", steps.len()))?;
     for (index, (title, step)) in steps.into_iter().enumerate() {
         let number = index + 1;
@@ -367,18 +374,139 @@ pub fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &mut dyn 
             ),
         ));
     }
-    run_webhook_part(plugin, host, out, &emulator)?;
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;
-    Ok(())
+    let part_three = run_part_two(plugin, host, out, &emulator, vars, part_one + 1)?;
+    run_webhook_part(plugin, host, out, &emulator, part_three)
 }
 
-/// The custom robot: connect by webhook URL and secret, post one Markdown message with
-/// mentions, and check what the group received.
+/// Part two: the actions that follow a send, against the same emulator and connection (the
+/// variables of part one, `robot` among them); its steps are numbered from `first`. Returns the
+/// number of the next step.
+fn run_part_two(
+    plugin: &dyn Plugin,
+    host: &dyn Host,
+    out: &mut dyn Write,
+    emulator: &Emulator,
+    mut vars: Map<String, Value>,
+    first: usize,
+) -> Result<usize, FlowError> {
+    let read_status = |outputs: &[(&str, &str)]| {
+        step(
+            "dingtalk.robot.query_read_status",
+            json!({ "robot": "${robot}", "processQueryKey": "${noticeKey}" }),
+            outputs,
+        )
+    };
+    let steps = [
+        (
+            "Send a notice to read and recall",
+            step(
+                "dingtalk.robot.send_single_chat",
+                json!({ "robot": "${robot}", "userIds": [USERS[0], USERS[1]], "msgType": "text",
+                        "content": "Reminder: the quarterly review is at 15:00 in room 4." }),
+                &[("processQueryKey", "noticeKey")],
+            ),
+        ),
+        (
+            "Query the read status",
+            read_status(&[("sendStatus", "status"), ("readUserIds", "read"), ("unreadUserIds", "unread")]),
+        ),
+        (
+            "Recall the notice",
+            step(
+                "dingtalk.robot.recall",
+                json!({ "robot": "${robot}", "processQueryKeys": "${noticeKey}" }),
+                &[("recalledKeys", "recalled"), ("failedKeys", "notRecalled")],
+            ),
+        ),
+        ("Query the read status again", read_status(&[("sendStatus", "statusAfter")])),
+        (
+            "Send to a group",
+            step(
+                "dingtalk.robot.send_group_message",
+                json!({ "robot": "${robot}", "openConversationId": GROUP, "msgType": "markdown", "title": "Sales today",
+                        "content": "## Sales today\n- Orders: **212**\n- Top region: East" }),
+                &[("processQueryKey", "groupKey")],
+            ),
+        ),
+        (
+            "Look up user IDs by mobile number",
+            step(
+                "dingtalk.robot.get_user_ids_by_mobile",
+                json!({ "robot": "${robot}", "mobiles": [MOBILE, "13900000000"] }),
+                &[("userIds", "foundUserIds"), ("unresolvedMobiles", "notFound")],
+            ),
+        ),
+    ];
+    let next = first + steps.len();
+    line(out, &format!("\n=== Part 2: after the send ({} steps)", steps.len()))?;
+    for (index, (title, step)) in steps.into_iter().enumerate() {
+        let number = first + index;
+        line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
+        for (name, value) in &step.params {
+            line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
+        }
+        let flow = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
+        vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
+        for variable in step.outputs.values() {
+            let shown = vars.get(variable).map_or_else(|| "(missing)".into(), pretty);
+            line(out, &format!("  out  {variable:<22} {shown}"))?;
+        }
+        let key = vars.get("noticeKey").and_then(Value::as_str).unwrap_or_default().to_string();
+        let got = |name: &str| vars.get(name).cloned().unwrap_or(Value::Null);
+        let check =
+            |ok: bool, want: Value| if ok { Ok(()) } else { Err(check_failed(number, format!("expected {want}"))) };
+        match index {
+            0 => {
+                check(!key.is_empty(), json!({ "noticeKey": "a processQueryKey" }))?;
+                emulator.mark_read(&key, USERS[1]);
+                line(out, &format!("  (emulator) {} opens the message; {} does not", USERS[1], USERS[0]))?;
+            }
+            1 => {
+                let want = json!({ "status": "SUCCESS", "read": [USERS[1]], "unread": [USERS[0]] });
+                check(json!({ "status": got("status"), "read": got("read"), "unread": got("unread") }) == want, want)?;
+            }
+            2 => check(got("recalled") == json!([key]), json!({ "recalled": [key] }))?,
+            3 => check(got("statusAfter") == "RECALLED", json!({ "statusAfter": "RECALLED" }))?,
+            4 => check(
+                got("groupKey").as_str().is_some_and(|k| !k.is_empty()),
+                json!({ "groupKey": "a processQueryKey" }),
+            )?,
+            _ => {
+                let want = json!({ "foundUserIds": [USERS[2]], "notFound": ["13900000000"] });
+                check(json!({ "foundUserIds": got("foundUserIds"), "notFound": got("notFound") }) == want, want)?;
+            }
+        }
+    }
+    let group = emulator.delivered().into_iter().filter(|m| m.open_conversation_id.is_some()).collect::<Vec<_>>();
+    for message in &group {
+        line(out, &format!("\n  group {GROUP} received {}: {}", message.msg_key, pretty(&message.msg_param)))?;
+    }
+    let stats = emulator.stats();
+    line(out, &format!("  stats {}", serde_json::to_string(&stats).unwrap_or_default()))?;
+    if group.len() != 1 || stats.token_requests != 1 || stats.mobile_lookups != 3 {
+        return Err(check_failed(
+            0,
+            format!(
+                "expected one group message, one token and 3 mobile lookups (13800000003 remembered from part 1); got {stats:?}"
+            ),
+        ));
+    }
+    line(
+        out,
+        "\nPart 2 finished: read, recalled (sendStatus RECALLED), posted to the group, and looked up by mobile (a known number from memory).",
+    )?;
+    Ok(next)
+}
+
+/// Part three, the custom robot: connect by webhook URL and secret, post one Markdown message
+/// with mentions, and check what the group received; its steps are numbered from `first`.
 fn run_webhook_part(
     plugin: &dyn Plugin,
     host: &dyn Host,
     out: &mut dyn Write,
     emulator: &Emulator,
+    first: usize,
 ) -> Result<(), FlowError> {
     let webhook = format!("{}/robot/send?access_token={WEBHOOK_TOKEN}", emulator.url());
     let steps = [
@@ -400,10 +528,16 @@ fn run_webhook_part(
             ),
         ),
     ];
-    line(out, "\n=== A group's custom robot (webhook URL + signing secret, no app needed)")?;
+    line(
+        out,
+        &format!(
+            "\n=== Part 3: a group's custom robot, webhook URL + signing secret, no app needed ({} steps)",
+            steps.len()
+        ),
+    )?;
     let mut vars = Map::new();
     for (index, (title, step)) in steps.into_iter().enumerate() {
-        let number = 11 + index;
+        let number = first + index;
         line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
         if let Some(spec) = plugin.manifest().action(&step.action) {
             for (name, value) in
@@ -424,9 +558,13 @@ fn run_webhook_part(
     if received.len() != 1 || !text.ends_with(&format!("@{MOBILE} @{}", USERS[0])) || emulator.stats().webhook_bans != 0
     {
         return Err(check_failed(
-            12,
+            first + 1,
             format!("expected one Markdown message ending in its two mentions, got {received:?}"),
         ));
     }
+    line(
+        out,
+        "\nPart 3 finished: one signed message reached the group with its mentions; the webhook's token and secret were never shown.",
+    )?;
     Ok(())
 }

@@ -54,7 +54,7 @@ pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
 }
 
 /// One action's form.
-pub fn render_action(action: &ActionSpec, lang: &str) -> String {
+pub(crate) fn render_action(action: &ActionSpec, lang: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "=== {}  [{}]", action.title.get(lang), action.id);
     let _ = writeln!(out, "{}", action.description.get(lang));
@@ -151,7 +151,7 @@ fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str)
 }
 
 /// A schema in a few words: its type(s), format, item type and bounds.
-pub fn describe_schema(schema: &Value, lang: &str) -> String {
+pub(crate) fn describe_schema(schema: &Value, lang: &str) -> String {
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
@@ -184,26 +184,45 @@ pub fn describe_schema(schema: &Value, lang: &str) -> String {
     text
 }
 
+/// How forms and their messages speak of a JSON Schema type.
+pub(crate) struct TypeWords {
+    /// The type's name on a form (`list`).
+    pub(crate) name: Text,
+    /// What a message asks for (`a list`).
+    pub(crate) wanted: Text,
+    /// A value of the type, for hints (`["a", "b"]`).
+    pub(crate) example: &'static str,
+}
+
+/// The words for the JSON Schema type `ty`; a type this host does not know is named as is.
+pub(crate) fn type_words(ty: &str) -> TypeWords {
+    let (name, wanted, example) = match ty {
+        "string" => (text!(en: "string", zh: "字符串"), text!(en: "a string", zh: "字符串"), "\"text\""),
+        "integer" => (text!(en: "integer", zh: "整数"), text!(en: "a whole number", zh: "整数"), "3"),
+        "number" => (text!(en: "number", zh: "数字"), text!(en: "a number", zh: "数字"), "1.5"),
+        "boolean" => {
+            (text!(en: "true/false", zh: "布尔值"), text!(en: "true or false", zh: "布尔值（true 或 false）"), "true")
+        }
+        "array" => (text!(en: "list", zh: "列表"), text!(en: "a list", zh: "列表"), "[\"a\", \"b\"]"),
+        "object" => (text!(en: "object", zh: "对象"), text!(en: "an object", zh: "对象"), "\"${variable}\""),
+        other => (
+            text!(en: other.to_string(), zh: other.to_string()),
+            text!(en: other.to_string(), zh: other.to_string()),
+            "null",
+        ),
+    };
+    TypeWords { name, wanted, example }
+}
+
 /// A type as a form names it; a list names its items' type too.
 fn type_name(ty: &str, schema: &Value) -> Text {
-    let base = |t: &str| -> Text {
-        match t {
-            "string" => text!(en: "string", zh: "字符串"),
-            "integer" => text!(en: "integer", zh: "整数"),
-            "number" => text!(en: "number", zh: "数字"),
-            "boolean" => text!(en: "true/false", zh: "布尔值"),
-            "object" => text!(en: "object", zh: "对象"),
-            "array" => text!(en: "list", zh: "列表"),
-            other => text!(en: other.to_string(), zh: other.to_string()),
-        }
-    };
     let item = schema.get("items").and_then(|i| i.get("type")).and_then(Value::as_str);
     match (ty, item) {
         ("array", Some(item)) => {
-            let item = base(item);
+            let item = type_words(item).name;
             text!(en: format!("list of {}", item.en), zh: format!("{}列表", item.zh_cn))
         }
-        _ => base(ty),
+        _ => type_words(ty).name,
     }
 }
 
@@ -235,41 +254,8 @@ fn plain(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::manifest;
     use serde_json::json;
-
-    fn manifest() -> Manifest {
-        serde_json::from_value(json!({
-            "id": "demo", "version": "1.2.3", "abiVersion": 1, "name": {"zh-CN": "演示", "en": "Demo"},
-            "actions": [{
-                "id": "demo.send",
-                "title": {"zh-CN": "发送消息", "en": "Send message"},
-                "description": {"zh-CN": "发送一条消息。", "en": "Sends one message."},
-                "inputs": {
-                    "basic": [
-                        {"name": "secret", "label": {"zh-CN": "密钥", "en": "Secret"}, "help": {"zh-CN": "不会显示。", "en": "Never shown."},
-                         "required": true, "schema": {"type": "string", "format": "password", "writeOnly": true, "minLength": 1, "maxLength": 64}},
-                        {"name": "userIds", "label": {"zh-CN": "用户ID列表", "en": "User IDs"}, "help": {"zh-CN": "列表形式。", "en": "As a list."},
-                         "required": true, "schema": {"type": ["array", "string"], "items": {"type": "string"}, "minItems": 1, "maxItems": 20}},
-                        {"name": "msgType", "label": {"zh-CN": "消息模板", "en": "Template"}, "help": {"zh-CN": "", "en": ""},
-                         "required": true, "schema": {"type": "string", "enum": ["text", "markdown"], "default": "text"},
-                         "choices": [{"value": "text", "label": {"zh-CN": "文本", "en": "Text"}},
-                                     {"value": "markdown", "label": {"zh-CN": "Markdown", "en": "Markdown"}}]}
-                    ],
-                    "advanced": [
-                        {"name": "title", "label": {"zh-CN": "消息标题", "en": "Title"}, "help": {"zh-CN": "仅 Markdown。", "en": "Markdown only."},
-                         "required": false, "schema": {"type": "string"}, "visibleWhen": {"msgType": ["markdown"]}},
-                        {"name": "timeoutSeconds", "label": {"zh-CN": "超时", "en": "Timeout"}, "help": {"zh-CN": "秒。", "en": "Seconds."},
-                         "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 300, "default": 30}}
-                    ]
-                },
-                "outputs": [
-                    {"name": "invalidUserIds", "label": {"zh-CN": "无效用户ID", "en": "Invalid user IDs"}, "help": {"zh-CN": "请检查。", "en": "Check them."},
-                     "required": true, "schema": {"type": "array", "items": {"type": "string"}}}
-                ]
-            }]
-        }))
-        .unwrap()
-    }
 
     #[test]
     fn english_form() {
@@ -279,15 +265,15 @@ mod tests {
             "=== Send message  [demo.send]",
             "Sends one message.",
             "--- Basic ---",
-            "  * Secret  (secret)",
+            "    Secret  (secret)",
             "type: string (password), 1–64 characters",
             "secret: shown as ******",
             "  * User IDs  (userIds)",
-            "type: list of string or string, 1–20 items",
+            "type: list of string or string, 1–3 items",
             "default: \"text\"",
             "choices: text = Text | markdown = Markdown",
             "--- Advanced ---",
-            "    Title  (title)",
+            "  * Title  (title)",
             "shown when msgType is markdown",
             "type: integer, 1–300",
             "default: 30",
@@ -315,7 +301,7 @@ mod tests {
             "--- 高级 ---",
             "--- 输出 ---",
             "  * 用户ID列表  (userIds)",
-            "类型：字符串列表或字符串，1–20 项",
+            "类型：字符串列表或字符串，1–3 项",
             "可选值：text = 文本 | markdown = Markdown",
             "仅当 msgType 为 markdown 时显示",
             "默认值：30",

@@ -4,8 +4,10 @@
 //! [`rpa_plugin_abi`] ([`plugin`]), draws each action's form from the manifest ([`form`]),
 //! checks a step's params the way the form would ([`validate`]), and runs flows of steps
 //! that wire one action's outputs into the next action's inputs ([`flow`]), lending the
-//! plugin a log sink and a cancel flag ([`host`], the [`Host`] interface of `rpa_plugin_abi`). The `host-sim` binary is a thin
-//! command line over this library ([`cli`]).
+//! plugin a log sink and a cancel flag ([`host`], the [`Host`] interface of `rpa_plugin_abi`).
+//! The `host-sim` binary is a thin command line over this library ([`cli`]), with two more
+//! subcommands of its own: `demo` (the embedded emulator and a four-step flow) and `bench`
+//! (a flow run many times over many threads).
 //!
 //! ```no_run
 //! use host_sim::{Flow, SimHost, flow::run_flow, plugin};
@@ -16,14 +18,17 @@
 //! # Ok::<(), host_sim::HostError>(())
 //! ```
 
-pub mod bench;
+mod bench;
 pub mod cli;
-pub mod demo;
+mod demo;
 pub mod error;
 pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+pub mod studio;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 
 pub use error::HostError;

@@ -20,12 +20,18 @@ use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Manifest, Text, text};
 use serde_json::{Map, Value};
 
 use crate::codes;
-use crate::form::MASK;
+use crate::form::{MASK, type_words};
 
 /// Joins alternatives (`a list or a string`).
 const OR: Text = text!(en: " or ", zh: "或");
 /// Joins the items of a list (`"text", "markdown"`).
 const LIST: Text = text!(en: ", ", zh: "、");
+
+/// The hint for an object that lacks a property: objects come whole from earlier steps.
+const PASS_WHOLE_OBJECT: Text = text!(
+    en: "Pass the whole object that the earlier step output, e.g. \"${variable}\".",
+    zh: "请传入前面步骤输出的完整对象，例如 \"${变量}\"。",
+);
 
 /// How many compiled schemas are kept for reuse; beyond it, schemas are compiled per check.
 const CACHED_SCHEMAS: usize = 1024;
@@ -110,7 +116,7 @@ pub fn check_schemas(manifest: &Manifest) -> Result<(), String> {
 /// The candidate `name` was most likely meant to be: equal ignoring case, or else within two
 /// edits of it (optimal string alignment distance, ignoring case) for names of at least four
 /// characters.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wanted = name.to_lowercase();
     let candidates: Vec<&str> = candidates.into_iter().collect();
     if let Some(same) = candidates.iter().find(|c| c.to_lowercase() == wanted) {
@@ -164,6 +170,9 @@ fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'stat
 /// Checks one filled-in field against its schema.
 fn check_field(field: &FieldSpec, value: &Value) -> Result<(), ErrorPayload> {
     let validator = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
+    if validator.is_valid(value) {
+        return Ok(());
+    }
     let mut errors: Vec<ValidationError<'_>> = validator.iter_errors(value).collect();
     // The outermost problem first, and of those the most basic (the type before the bounds).
     errors.sort_by_key(|e| (e.instance_path().iter().count(), priority(e.kind())));
@@ -207,9 +216,9 @@ fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
                 Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
                 _ => Vec::new(),
             };
-            let wanted = join(allowed.iter().map(|ty| type_words(ty)), &OR);
+            let wanted = join(allowed.iter().map(|ty| type_words(ty).wanted), &OR);
             let got = kind_of(value);
-            let example = allowed.iter().map(|ty| type_example(ty)).collect::<Vec<_>>().join(" / ");
+            let example = allowed.iter().map(|ty| type_words(ty).example).collect::<Vec<_>>().join(" / ");
             (
                 text!(
                     en: format!("{} must be {}, got {}", subject.en, wanted.en, got.en),
@@ -317,10 +326,7 @@ fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
                     en: format!("{} lacks property \"{property}\"", subject.en),
                     zh: format!("{}缺少属性 \"{property}\"", subject.zh_cn),
                 ),
-                text!(
-                    en: "Pass the whole object that the earlier step output, e.g. \"${variable}\".",
-                    zh: "请传入前面步骤输出的完整对象，例如 \"${变量}\"。",
-                ),
+                PASS_WHOLE_OBJECT,
             )
         }
         _ => {
@@ -385,32 +391,6 @@ fn join(texts: impl Iterator<Item = Text>, separator: &Text) -> Text {
         en: texts.iter().map(|t| t.en.as_ref()).collect::<Vec<_>>().join(&separator.en),
         zh: texts.iter().map(|t| t.zh_cn.as_ref()).collect::<Vec<_>>().join(&separator.zh_cn),
     )
-}
-
-/// A JSON Schema type, as a form names what it wants.
-fn type_words(ty: &str) -> Text {
-    match ty {
-        "string" => text!(en: "a string", zh: "字符串"),
-        "integer" => text!(en: "a whole number", zh: "整数"),
-        "number" => text!(en: "a number", zh: "数字"),
-        "boolean" => text!(en: "true or false", zh: "布尔值（true 或 false）"),
-        "array" => text!(en: "a list", zh: "列表"),
-        "object" => text!(en: "an object", zh: "对象"),
-        other => text!(en: other.to_string(), zh: other.to_string()),
-    }
-}
-
-/// A value of a JSON Schema type, for hints.
-fn type_example(ty: &str) -> &'static str {
-    match ty {
-        "string" => "\"text\"",
-        "integer" => "3",
-        "number" => "1.5",
-        "boolean" => "true",
-        "array" => "[\"a\", \"b\"]",
-        "object" => "\"${variable}\"",
-        _ => "null",
-    }
 }
 
 /// What a form calls the kind of value it got.
@@ -511,37 +491,7 @@ mod tests {
     use serde_json::json;
 
     fn spec() -> ActionSpec {
-        serde_json::from_value(json!({
-            "id": "demo.send",
-            "title": {"zh-CN": "发送", "en": "Send"},
-            "description": {"zh-CN": "发送", "en": "Send"},
-            "inputs": {
-                "basic": [
-                    {"name": "robot", "label": {"zh-CN": "机器人", "en": "Robot"}, "help": {"zh-CN": "机器人对象", "en": "The robot object"},
-                     "required": true, "schema": {"type": "object", "required": ["type", "id"],
-                        "properties": {"type": {"const": "dingtalk.robot"}, "id": {"type": "string"}}}},
-                    {"name": "userIds", "label": {"zh-CN": "用户ID列表", "en": "User IDs"}, "help": {"zh-CN": "列表", "en": "A list"},
-                     "required": true, "schema": {"type": ["array", "string"], "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 3}},
-                    {"name": "msgType", "label": {"zh-CN": "消息模板", "en": "Template"}, "help": {"zh-CN": "模板", "en": "Template"},
-                     "required": true, "schema": {"type": "string", "enum": ["text", "markdown"], "default": "text"},
-                     "choices": [{"value": "text", "label": {"zh-CN": "文本", "en": "Text"}}, {"value": "markdown", "label": {"zh-CN": "Markdown", "en": "Markdown"}}]},
-                    {"name": "content", "label": {"zh-CN": "消息内容", "en": "Content"}, "help": {"zh-CN": "要发送的内容", "en": "What to send"},
-                     "required": true, "schema": {"type": "string", "maxLength": 10}}
-                ],
-                "advanced": [
-                    {"name": "title", "label": {"zh-CN": "标题", "en": "Title"}, "help": {"zh-CN": "标题", "en": "Title"},
-                     "required": true, "schema": {"type": "string"}, "visibleWhen": {"msgType": ["markdown"]}},
-                    {"name": "timeoutSeconds", "label": {"zh-CN": "超时", "en": "Timeout"}, "help": {"zh-CN": "秒", "en": "Seconds"},
-                     "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 300}},
-                    {"name": "ratio", "label": {"zh-CN": "比例", "en": "Ratio"}, "help": {"zh-CN": "比例", "en": "Ratio"},
-                     "required": false, "schema": {"type": "number", "exclusiveMinimum": 0}},
-                    {"name": "verbose", "label": {"zh-CN": "详细", "en": "Verbose"}, "help": {"zh-CN": "详细", "en": "Verbose"},
-                     "required": false, "schema": {"type": "boolean"}}
-                ]
-            },
-            "outputs": []
-        }))
-        .unwrap()
+        crate::test_support::action()
     }
 
     fn good() -> Value {

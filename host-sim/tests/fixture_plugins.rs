@@ -2,6 +2,9 @@
 //! one (`echo`), one exporting another interface (`alien`), one built for another ABI
 //! version, one with a broken manifest, and one whose manifest names another ABI version.
 
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::Path;
@@ -57,6 +60,19 @@ fn every_loader_checks_the_manifests_abi_version() {
         assert!(matches!(e, HostError::BadManifest { .. }), "{abi:?}: {e:?}");
         assert!(e.to_string().contains("abiVersion 2"), "{abi:?}: {e}");
     }
+}
+
+#[test]
+fn a_library_that_is_no_plugin_is_named_so_by_every_loader() {
+    for abi in [Abi::AbiStable, Abi::C] {
+        let e = load_err_with("not_a_plugin", abi);
+        assert!(matches!(e, HostError::NotAPlugin { .. }), "{abi:?}: {e:?}");
+        assert!(e.to_string().contains("not an RPA plugin"), "{abi:?}: {e}");
+    }
+    let path = fixture("not_a_plugin");
+    let e = run(&["inspect", "--json", "--plugin", s(&path)]).error();
+    assert_eq!(e["code"], "LOAD_FAILED");
+    assert!(e["message"].as_str().unwrap_or_default().contains(s(&path)), "{e}");
 }
 
 #[test]

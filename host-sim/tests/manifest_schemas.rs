@@ -2,6 +2,9 @@
 //! root) is valid JSON Schema 2020-12, as the manifest promises: checked against the 2020-12
 //! meta-schema, field by field, without building the plugin.
 
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use rpa_plugin_abi::Manifest;
 use serde_json::json;
 

@@ -49,8 +49,8 @@ pub(crate) const ACTION: Action = Action {
     id: ID,
     title: text!(en: "Create DingTalk robot connection", zh: "建立钉钉机器人连接"),
     description: text!(
-        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for \"Send single-chat message\". The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
-        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续“发送单聊消息”使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
+        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for the robot actions that follow (send, read status, recall, group message, user lookup). The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
+        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续的机器人动作（发送消息、查询已读状态、撤回、发送群消息、按手机号查用户）使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
     ),
     basic: &[&form::APP_KEY, &form::APP_SECRET],
     advanced: &[&form::ROBOT_CODE, &form::API_BASE_URL, &form::OAPI_BASE_URL, &form::TIMEOUT_SECONDS, &form::QPS_LIMIT],
@@ -60,10 +60,10 @@ pub(crate) const ACTION: Action = Action {
 };
 
 /// The fields, each declared once.
-mod form {
+pub(crate) mod form {
     use super::*;
 
-    pub(super) const APP_KEY: Field<RequiredText> = Field {
+    pub(crate) const APP_KEY: Field<RequiredText> = Field {
         name: super::APP_KEY,
         label: text!(en: "AppKey", zh: "AppKey"),
         help: text!(
@@ -74,7 +74,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const APP_SECRET: Field<SecretText> = Field {
+    pub(crate) const APP_SECRET: Field<SecretText> = Field {
         name: super::APP_SECRET,
         label: text!(en: "AppSecret", zh: "AppSecret"),
         help: text!(
@@ -85,7 +85,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const ROBOT_CODE: Field<OptionalText> = Field {
+    pub(crate) const ROBOT_CODE: Field<OptionalText> = Field {
         name: super::ROBOT_CODE,
         label: text!(en: "Robot code", zh: "机器人编码"),
         help: text!(
@@ -96,7 +96,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const API_BASE_URL: Field<BaseUrl> = Field {
+    pub(crate) const API_BASE_URL: Field<BaseUrl> = Field {
         name: super::API_BASE_URL,
         label: text!(en: "API base URL", zh: "新版接口地址"),
         help: text!(en: "Base URL of DingTalk's new API; rarely changed.", zh: "钉钉新版开放接口的地址，一般无需修改。"),
@@ -104,7 +104,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const OAPI_BASE_URL: Field<BaseUrl> = Field {
+    pub(crate) const OAPI_BASE_URL: Field<BaseUrl> = Field {
         name: super::OAPI_BASE_URL,
         label: text!(en: "Old API base URL", zh: "旧版接口地址"),
         help: text!(
@@ -115,12 +115,12 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const TIMEOUT_SECONDS: Field<Integer> = timeout_field(text!(
+    pub(crate) const TIMEOUT_SECONDS: Field<Integer> = timeout_field(text!(
         en: "How long each call to DingTalk may take, retries included.",
         zh: "每次调用钉钉（含重试）最多可用的时间。"
     ));
 
-    pub(super) const QPS_LIMIT: Field<Integer> = Field {
+    pub(crate) const QPS_LIMIT: Field<Integer> = Field {
         name: super::QPS_LIMIT,
         label: text!(en: "Calls per second", zh: "每秒调用上限"),
         help: text!(
@@ -131,7 +131,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const ROBOT: Output = Output {
+    pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "机器人对象"),
         help: text!(
@@ -175,12 +175,6 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
         robot_code,
     };
     Ok(ConnectInput { settings })
-}
-
-/// Connect's settings read from its params, as the action reads them (for tests that check
-/// a value without connecting).
-pub fn read_settings(p: &Params<'_>) -> Result<RobotSettings> {
-    read(p).map(|input| input.settings)
 }
 
 /// Checks the inputs; the job fetches (or reuses) the token and registers the robot.

@@ -21,8 +21,12 @@ use rpa_plugin_abi::manifest::Choice as ChoiceSpec;
 use rpa_plugin_abi::{FieldSpec, Text, text};
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
+use super::connect::robot_schema;
 use super::media::{self, LocalFile, MediaSpec};
 use super::params::{Params, type_name};
+use crate::dingtalk::{Robot, registry};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -155,6 +159,55 @@ impl Kind for OptionalText {
         Ok(read_text(name, raw, self.max_chars, p)?.map(|t| t.trim().to_string()))
     }
 }
+
+/// An identifier that may be left empty (an openConversationId): trimmed, at most
+/// `max_chars`, no whitespace inside.
+pub(crate) struct OptionalId {
+    pub(crate) max_chars: usize,
+}
+
+impl Kind for OptionalId {
+    type Value = Option<String>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "maxLength": self.max_chars })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
+        let Some(text) = read_text(name, raw, self.max_chars, p)? else { return Ok(None) };
+        let inner = RequiredText { max_chars: self.max_chars, no_inner_space: true, keep_spaces: false };
+        inner.read(name, Some(&Value::from(text)), p).map(Some)
+    }
+}
+
+/// A robot handle output by "connect" in this process.
+pub(crate) struct RobotHandle;
+
+impl Kind for RobotHandle {
+    type Value = Arc<Robot>;
+    const REQUIRED: bool = true;
+
+    fn schema(&self) -> Value {
+        robot_schema()
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Arc<Robot>> {
+        registry::lookup(name, raw.ok_or_else(|| p.missing(name))?)
+    }
+}
+
+/// The robot object every action after "connect" takes, declared once.
+pub(crate) const ROBOT: Field<RobotHandle> = Field {
+    name: "robot",
+    label: text!(en: "Robot object", zh: "机器人对象"),
+    help: text!(
+        en: "The robot object output by \"Create DingTalk robot connection\".",
+        zh: "“建立钉钉机器人连接”输出的机器人对象。"
+    ),
+    kind: RobotHandle,
+    visible_when: None,
+};
 
 /// An http(s) base URL with a host and nothing else (no query, fragment or user info);
 /// `default` when left empty. Read without its trailing slash.
@@ -319,8 +372,8 @@ impl<E: Copy + PartialEq + 'static> Kind for Choice<E> {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<E> {
+        // Exactly one of the values, as a host's form check takes it too.
         let Some(text) = read_text(name, raw, 64, p)? else { return Ok(self.default) };
-        let text = text.trim();
         self.options.iter().find(|o| o.value == text).map(|o| o.item).ok_or_else(|| {
             let names: Vec<&str> = self.options.iter().map(|o| o.value).collect();
             let shown: String = text.chars().take(40).collect();
@@ -348,6 +401,8 @@ pub const MAX_RECIPIENTS_TEXT: usize = 128 * 1024;
 pub const MAX_USER_ID_LEN: usize = 64;
 /// The longest mobile number read (characters, separators included).
 pub const MAX_MOBILE_LEN: usize = 24;
+/// The longest processQueryKey read (DingTalk's are 44 characters of base64).
+pub(crate) const MAX_QUERY_KEY_LEN: usize = 256;
 /// The longest security keyword read.
 pub(crate) const MAX_KEYWORD_LEN: usize = 32;
 
@@ -355,7 +410,7 @@ pub(crate) const MAX_KEYWORD_LEN: usize = 32;
 /// joiners, the word joiner and the byte-order mark.
 const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
-/// What a receiver list holds.
+/// What a [`Recipients`] list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Receiver {
     /// DingTalk user IDs (staff IDs): no spaces, at most 64 characters.
@@ -363,6 +418,8 @@ pub(crate) enum Receiver {
     /// Mobile numbers: digits, an optional leading `+` and `-` between groups; spaces and
     /// brackets are dropped and a `+86` prefix is removed from mainland numbers.
     Mobile,
+    /// processQueryKeys of sent messages (not receivers, but read the same way).
+    QueryKey,
     /// Words (a custom robot's security keywords): any text of at most 32 characters.
     Keyword,
 }
@@ -373,6 +430,9 @@ impl Receiver {
         match self {
             Receiver::UserId => text!(en: format!("User ID #{i}"), zh: format!("第 {i} 个用户 ID")),
             Receiver::Mobile => text!(en: format!("Mobile number #{i}"), zh: format!("第 {i} 个手机号")),
+            Receiver::QueryKey => {
+                text!(en: format!("processQueryKey #{i}"), zh: format!("第 {i} 个 processQueryKey"))
+            }
             Receiver::Keyword => text!(en: format!("Keyword #{i}"), zh: format!("第 {i} 个关键词")),
         }
     }
@@ -382,6 +442,7 @@ impl Receiver {
         match self {
             Receiver::UserId => MAX_USER_ID_LEN,
             Receiver::Mobile => MAX_MOBILE_LEN,
+            Receiver::QueryKey => MAX_QUERY_KEY_LEN,
             Receiver::Keyword => MAX_KEYWORD_LEN,
         }
     }
@@ -390,57 +451,83 @@ impl Receiver {
         match self {
             Receiver::UserId => text!(en: "user IDs", zh: "用户 ID"),
             Receiver::Mobile => text!(en: "mobile numbers", zh: "手机号"),
+            Receiver::QueryKey => text!(en: "processQueryKeys", zh: "processQueryKey"),
             Receiver::Keyword => text!(en: "keywords", zh: "关键词"),
         }
     }
 }
 
-/// A list of receivers, read as people paste them: a JSON list, text holding a JSON list, or
-/// text with entries separated by commas, semicolons, `、` or line breaks (and, for user IDs,
-/// spaces). Blank lines and blank pieces of text are skipped; a blank item of a real list is
-/// refused; text that is JSON but not a list of text (an object, a nested list) is refused.
-/// Each entry is trimmed and loses invisible characters; duplicates are dropped (order kept);
-/// the result has at most [`MAX_RECIPIENTS`] entries and may be empty (the field is optional).
+/// A list of receivers (user IDs, mobile numbers) or of processQueryKeys, read as people paste
+/// them: a JSON list, text holding a JSON list, or text with entries separated by commas,
+/// semicolons, `、` or line breaks (and, for IDs and keys, spaces). Blank lines and blank
+/// pieces of text are skipped; a blank item of a real list is refused; text that is JSON but
+/// not a list of text (an object, a nested list) is refused. Each entry is trimmed and loses
+/// invisible characters; duplicates are dropped (order kept); the result has at most `max`
+/// entries. Optional lists may be empty; a `REQUIRED` one may not.
 ///
 /// The work is bounded before it starts: text longer than [`MAX_RECIPIENTS_TEXT`] bytes or a
-/// list of more than [`MAX_RECIPIENT_ITEMS`] entries is refused at once, and duplicates are
-/// found with a hash set.
-pub(crate) struct Recipients {
+/// list of more than twice `max` entries is refused at once, and duplicates are found with a
+/// hash set.
+pub(crate) struct Recipients<const REQUIRED: bool = false> {
     pub(crate) of: Receiver,
+    /// The most different entries taken.
+    pub(crate) max: usize,
+    /// What takes them, for messages ("one send").
+    pub(crate) per: Text,
 }
 
-impl Kind for Recipients {
+/// [`Recipients::per`] of a send.
+pub(crate) const PER_SEND: Text = text!(en: "one send", zh: "一次发送");
+
+impl<const R: bool> Kind for Recipients<R> {
     type Value = Vec<String>;
-    const REQUIRED: bool = false;
+    const REQUIRED: bool = R;
 
     fn schema(&self) -> Value {
-        let item_max = self.of.max_len();
-        json!({
+        let items = match self.of {
+            // An ID never holds a space; the form refuses one as the plugin does.
+            Receiver::UserId => {
+                json!({ "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
+            }
+            Receiver::Mobile => json!({ "type": "string", "minLength": 1, "maxLength": MAX_MOBILE_LEN }),
+            Receiver::QueryKey => json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_KEY_LEN }),
+            Receiver::Keyword => json!({ "type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN }),
+        };
+        let mut schema = json!({
             "type": ["array", "string"],
-            "items": { "type": "string", "minLength": 1, "maxLength": item_max },
+            "items": items,
             "maxLength": MAX_RECIPIENTS_TEXT,
-            "maxItems": MAX_RECIPIENTS
-        })
+            "maxItems": self.max
+        });
+        if R {
+            schema["minItems"] = json!(1);
+            schema["minLength"] = json!(1);
+        }
+        schema
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<String>> {
-        match raw {
-            None => Ok(Vec::new()),
-            Some(value) => recipients(name, value, self.of, p),
+        let list = match raw {
+            None => Vec::new(),
+            Some(value) => recipients(name, value, self, p)?,
+        };
+        if R && list.is_empty() {
+            return Err(p.missing(name));
         }
+        Ok(list)
     }
 }
 
-fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result<Vec<String>> {
+fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p: &Params<'_>) -> Result<Vec<String>> {
+    let Recipients { of, max, per } = list;
+    let (of, max) = (*of, *max);
+    let max_items = 2 * max;
     let bad = |en: String, zh: String| p.error(name, text!(en: en, zh: zh));
     let kind = of.plural();
     let too_many = || {
         bad(
-            format!(
-                "More than {MAX_RECIPIENT_ITEMS} {} are given; one send takes at most {MAX_RECIPIENTS} receivers.",
-                kind.en
-            ),
-            format!("{}超过 {MAX_RECIPIENT_ITEMS} 个；一次发送最多 {MAX_RECIPIENTS} 个接收人。", kind.zh_cn),
+            format!("More than {max_items} {} are given; {} takes at most {max}.", kind.en, per.en),
+            format!("{}超过 {max_items} 个；{}最多 {max} 个。", kind.zh_cn, per.zh_cn),
         )
     };
     let not_a_list = |got: Text| {
@@ -451,7 +538,7 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
     };
     // (entry, from a real list): blanks of a real list are refused, of text skipped.
     let raw: Vec<Value> = match value {
-        Value::Array(items) if items.len() > MAX_RECIPIENT_ITEMS => return Err(too_many()),
+        Value::Array(items) if items.len() > max_items => return Err(too_many()),
         Value::Array(items) => items.clone(),
         Value::String(text) => {
             if text.len() > MAX_RECIPIENTS_TEXT {
@@ -467,7 +554,7 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
             let text = text.trim().trim_matches(INVISIBLE).trim();
             if text.starts_with('[') || text.starts_with('{') {
                 match serde_json::from_str::<Value>(text) {
-                    Ok(Value::Array(items)) if items.len() > MAX_RECIPIENT_ITEMS => return Err(too_many()),
+                    Ok(Value::Array(items)) if items.len() > max_items => return Err(too_many()),
                     Ok(Value::Array(items)) => items,
                     Ok(other) => return Err(not_a_list(type_name(&other))),
                     Err(_) => {
@@ -488,12 +575,14 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
                     // A quoted entry ("u1", “u1”) as copied from a spreadsheet or a list.
                     let piece = unquote(piece);
                     let words: Vec<&str> = match of {
-                        Receiver::UserId => piece.split(char::is_whitespace).filter(|s| !s.is_empty()).collect(),
+                        Receiver::UserId | Receiver::QueryKey => {
+                            piece.split(char::is_whitespace).filter(|s| !s.is_empty()).collect()
+                        }
                         Receiver::Mobile | Receiver::Keyword if piece.is_empty() => Vec::new(),
                         Receiver::Mobile | Receiver::Keyword => vec![piece],
                     };
                     for word in words {
-                        if items.len() == MAX_RECIPIENT_ITEMS {
+                        if items.len() == max_items {
                             return Err(too_many());
                         }
                         items.push(Value::from(word));
@@ -504,7 +593,7 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
         }
         other => return Err(not_a_list(type_name(other))),
     };
-    let mut list: Vec<String> = Vec::with_capacity(raw.len().min(MAX_RECIPIENTS + 1));
+    let mut list: Vec<String> = Vec::with_capacity(raw.len().min(max + 1));
     let mut seen = std::collections::HashSet::with_capacity(raw.len());
     for (i, item) in raw.iter().enumerate() {
         let nth = of.nth(i + 1);
@@ -523,6 +612,7 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
         let entry = match of {
             Receiver::UserId => user_id(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
             Receiver::Mobile => mobile(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
+            Receiver::QueryKey => query_key(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
             Receiver::Keyword if entry.chars().count() > MAX_KEYWORD_LEN => {
                 return Err(bad(
                     format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth.en),
@@ -535,10 +625,10 @@ fn recipients(name: &str, value: &Value, of: Receiver, p: &Params<'_>) -> Result
             list.push(entry);
         }
     }
-    if list.len() > MAX_RECIPIENTS {
+    if list.len() > max {
         return Err(bad(
-            format!("{} different {}; one send takes at most {MAX_RECIPIENTS} receivers.", list.len(), kind.en),
-            format!("共 {} 个不同的{}，一次发送最多 {MAX_RECIPIENTS} 个接收人。", list.len(), kind.zh_cn),
+            format!("{} different {}; {} takes at most {max}.", list.len(), kind.en, per.en),
+            format!("共 {} 个不同的{}，{}最多 {max} 个。", list.len(), kind.zh_cn, per.zh_cn),
         ));
     }
     Ok(list)
@@ -569,6 +659,26 @@ fn user_id(id: &str, nth: &Text) -> std::result::Result<String, (String, String)
         ));
     }
     Ok(id.to_string())
+}
+
+/// A processQueryKey as DingTalk issues them (base64-like: letters, digits, `+`, `/`, `=`):
+/// at most [`MAX_QUERY_KEY_LEN`] characters, no spaces or control characters. Other
+/// characters are let through, since DingTalk documents no format.
+fn query_key(key: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+    if key.chars().count() > MAX_QUERY_KEY_LEN {
+        return Err((
+            format!("{} is longer than {MAX_QUERY_KEY_LEN} characters.", nth.en),
+            format!("{}超过 {MAX_QUERY_KEY_LEN} 个字符。", nth.zh_cn),
+        ));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let shown = shorten(key);
+        return Err((
+            format!("{} (\"{shown}\") has a space or a control character inside; a key never does.", nth.en),
+            format!("{}（“{shown}”）中含有空格或控制字符，processQueryKey 不含这些字符。", nth.zh_cn),
+        ));
+    }
+    Ok(key.to_string())
 }
 
 /// A mobile number as getbymobile takes it: spaces and brackets dropped, `+86` removed from
@@ -604,7 +714,7 @@ fn shorten(s: &str) -> String {
 }
 
 /// The longest link (button, link message) accepted.
-pub const MAX_LINK_CHARS: usize = 2048;
+pub(crate) const MAX_LINK_CHARS: usize = 2048;
 
 /// A link a message opens: http(s) with a host (sent as the parsed URL, so spaces and the
 /// like are percent-encoded), or DingTalk's own `dingtalk://` links (sent as typed), which
@@ -683,7 +793,7 @@ impl ImageRef {
 }
 
 /// The longest file path read.
-pub const MAX_PATH_CHARS: usize = 4096;
+pub(crate) const MAX_PATH_CHARS: usize = 4096;
 
 /// An optional picture: an http(s) URL or a local image file (uploaded as `image`).
 pub(crate) struct Picture;
@@ -735,9 +845,9 @@ pub(crate) struct Button {
 }
 
 /// The most buttons a card has (DingTalk's templates: `sampleActionCard` to `sampleActionCard5`).
-pub const MAX_BUTTONS: usize = 5;
+pub(crate) const MAX_BUTTONS: usize = 5;
 /// The longest button caption accepted (DingTalk documents none; a card shows a few words).
-pub const MAX_BUTTON_TITLE_CHARS: usize = 64;
+pub(crate) const MAX_BUTTON_TITLE_CHARS: usize = 64;
 /// The longest button list text read.
 const MAX_BUTTONS_TEXT: usize = 16 * 1024;
 
@@ -934,19 +1044,27 @@ pub(crate) struct ShortList {
     pub(crate) max: usize,
 }
 
+impl ShortList {
+    /// The list read by the receiver-list rules, with their bounds; the entries past `max` are
+    /// refused afterwards, in this list's words.
+    fn all(&self) -> Recipients {
+        Recipients { of: self.of, max: MAX_RECIPIENTS, per: PER_SEND }
+    }
+}
+
 impl Kind for ShortList {
     type Value = Vec<String>;
     const REQUIRED: bool = false;
 
     fn schema(&self) -> Value {
-        let mut schema = Recipients { of: self.of }.schema();
+        let mut schema = self.all().schema();
         schema["maxItems"] = json!(self.max);
         schema["maxLength"] = json!(self.max * (self.of.max_len() + 4) + 16);
         schema
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<String>> {
-        let list = Recipients { of: self.of }.read(name, raw, p)?;
+        let list = self.all().read(name, raw, p)?;
         if list.len() > self.max {
             let (kind, max, got) = (self.of.plural(), self.max, list.len());
             return Err(p.error(
@@ -1071,6 +1189,11 @@ impl Output {
 /// The schema of a list of IDs or keys, for outputs.
 pub(crate) fn string_list() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
+}
+
+/// The schema of an object of text values (key -> text), for outputs.
+pub(crate) fn string_map() -> Value {
+    json!({ "type": "object", "additionalProperties": { "type": "string" } })
 }
 
 /// The schema of a single string, for outputs.

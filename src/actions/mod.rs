@@ -5,8 +5,14 @@
 pub mod connect;
 pub mod connect_webhook;
 mod field;
+pub mod group_send;
+#[cfg(test)]
+mod input_properties;
+pub mod lookup;
 mod media;
 mod params;
+pub mod read_status;
+pub mod recall;
 pub mod send;
 pub mod send_webhook;
 pub mod template;
@@ -21,10 +27,30 @@ use serde_json::Value;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use field::{Declared, Output};
-pub use params::Params;
+pub(crate) use params::Params;
+
+/// The fields of `parts`, in order, as one list: an action's tab made of shared groups of
+/// fields (its own, then a template's). `N` must be their total count; another count fails to
+/// compile where the list is declared (`const`).
+pub(crate) const fn join<const N: usize>(parts: &[&[&'static dyn Declared]]) -> [&'static dyn Declared; N] {
+    let mut out = [parts[0][0]; N];
+    let (mut i, mut n) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            assert!(n < N, "more fields than N");
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "fewer fields than N");
+    out
+}
 
 /// The network half of an action, run on the plugin's runtime once the inputs are valid.
-pub type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
+pub(crate) type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
 
 /// One action, defined once: what the palette and the form show (the manifest entry is
 /// generated from it) and how it runs.
@@ -69,7 +95,16 @@ impl Action {
 }
 
 /// Every action of the plugin, in palette order.
-const ACTIONS: [&Action; 4] = [&connect::ACTION, &send::ACTION, &connect_webhook::ACTION, &send_webhook::ACTION];
+const ACTIONS: [&Action; 8] = [
+    &connect::ACTION,
+    &send::ACTION,
+    &read_status::ACTION,
+    &recall::ACTION,
+    &group_send::ACTION,
+    &lookup::ACTION,
+    &connect_webhook::ACTION,
+    &send_webhook::ACTION,
+];
 
 fn specs() -> &'static [ActionSpec] {
     static SPECS: OnceLock<Vec<ActionSpec>> = OnceLock::new();
@@ -99,7 +134,7 @@ pub fn manifest_json() -> &'static str {
 
 /// Finds an action, checks its params and returns its job; checks that can take long stop
 /// when `cancelled` turns true.
-pub fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
+pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
     let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);
@@ -129,7 +164,7 @@ mod tests {
     #[test]
     fn every_field_has_both_languages_and_a_schema() {
         let m = manifest();
-        assert_eq!(m.actions.len(), 4);
+        assert_eq!(m.actions.len(), 8);
         for a in &m.actions {
             for f in a.inputs.all().chain(a.outputs.iter()) {
                 for t in [&f.label, &f.help] {
@@ -187,6 +222,40 @@ mod tests {
             got.sort_unstable();
             want_sorted.sort_unstable();
             assert_eq!(got, want_sorted, "{msg_type}");
+        }
+    }
+
+    /// Both actions that send a template show exactly its fields, in the same order, after
+    /// their own; and every action after connect takes the same robot field.
+    #[test]
+    fn both_send_actions_show_exactly_the_template_fields() {
+        let m = manifest();
+        let tail = |id: &str, own: usize| {
+            let a = m.action(id).unwrap();
+            (a.inputs.basic[own..].to_vec(), a.inputs.advanced.clone())
+        };
+        let one_to_one = tail(send::ID, 3);
+        assert_eq!(one_to_one, tail(group_send::ID, 2));
+        let names: Vec<&str> = one_to_one.0.iter().chain(&one_to_one.1).map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "msgType",
+                "content",
+                "linkUrl",
+                "picUrl",
+                "buttons",
+                "coverImage",
+                "title",
+                "buttonLayout",
+                "durationSeconds"
+            ]
+        );
+        let robot = m.action(send::ID).unwrap().input(send::ROBOT).unwrap();
+        // The enterprise robot's actions take its robot object first (the custom robot's send
+        // takes a custom robot object instead).
+        for id in [send::ID, read_status::ID, recall::ID, group_send::ID, lookup::ID] {
+            assert_eq!(&m.action(id).unwrap().inputs.basic[0], robot, "{id}");
         }
     }
 

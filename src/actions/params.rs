@@ -11,10 +11,10 @@ use crate::error::{Error, Explanation, Result};
 
 /// The most JSON one field's value may take (a 20,000-character content, every character
 /// escaped, fits); a larger value is refused before it is parsed.
-pub const MAX_FIELD_JSON_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_FIELD_JSON_BYTES: usize = 256 * 1024;
 
 /// The inputs of one call, checked against the action's fields.
-pub struct Params<'a> {
+pub(crate) struct Params<'a> {
     map: Map<String, Value>,
     spec: &'a ActionSpec,
     cancelled: Option<&'a (dyn Fn() -> bool + 'a)>,
@@ -23,7 +23,7 @@ pub struct Params<'a> {
 impl<'a> Params<'a> {
     /// Parses the params document: it must be a JSON object whose keys are all fields of
     /// the action (a misspelt name is refused, not ignored).
-    pub fn parse(json: &str, spec: &'a ActionSpec) -> Result<Self> {
+    pub(crate) fn parse(json: &str, spec: &'a ActionSpec) -> Result<Self> {
         // First as raw JSON per field, so that a huge value is refused by its size, naming its
         // field, before any work is done on it.
         let raw: BTreeMap<String, Box<RawValue>> = match serde_json::from_str(json) {
@@ -46,9 +46,17 @@ impl<'a> Params<'a> {
                 },
             ));
         }
+        // Each value in the shape its field declares, by the rule hosts follow too
+        // (`FieldSpec::normalize`), so that host and plugin accept the same values.
         let mut map = Map::new();
         for (name, value) in raw {
             let value: Value = serde_json::from_str(value.get()).map_err(|e| Error::InvalidParams(e.to_string()))?;
+            // Lists typed as text are read by their field's kind, which also strips quotes and
+            // refuses JSON that is not a list (rules `normalize` cannot express by itself).
+            let value = match spec.input(&name) {
+                Some(field) if !value.is_string() || !allows_array(&field.schema) => field.normalize(value),
+                _ => value,
+            };
             map.insert(name, value);
         }
         if let Some(unknown) = map.keys().find(|k| spec.input(k).is_none()) {
@@ -71,16 +79,16 @@ impl<'a> Params<'a> {
 
     /// Lets long input checks (reading a file) stop when `cancelled` says the user stopped
     /// the flow.
-    pub fn with_cancel(mut self, cancelled: &'a (dyn Fn() -> bool + 'a)) -> Self {
+    pub(crate) fn with_cancel(mut self, cancelled: &'a (dyn Fn() -> bool + 'a)) -> Self {
         self.cancelled = Some(cancelled);
         self
     }
 
     /// Fails with [`Error::Cancelled`] when the host's flag is set: called during checks that
     /// can take long.
-    pub fn check_cancelled(&self) -> Result<()> {
+    pub(crate) fn check_cancelled(&self) -> Result<()> {
         match self.cancelled {
-            Some(cancelled) if cancelled() => Err(Error::Cancelled { send_in_flight: false }),
+            Some(cancelled) if cancelled() => Err(Error::Cancelled { in_flight: None }),
             _ => Ok(()),
         }
     }
@@ -99,19 +107,19 @@ impl<'a> Params<'a> {
     }
 
     /// An error about `name`: `message` says what is wrong; the hint is the field's help.
-    pub fn error(&self, name: &str, message: Text) -> Error {
+    pub(crate) fn error(&self, name: &str, message: Text) -> Error {
         let hint = self.spec.input(name).map(|f| f.help.clone()).unwrap_or_default();
         Error::input(name, Explanation { message, hint })
     }
 
     /// An error about `name` with its own hint.
-    pub fn error_with_hint(&self, name: &str, message: Text, hint: Text) -> Error {
+    pub(crate) fn error_with_hint(&self, name: &str, message: Text, hint: Text) -> Error {
         Error::input(name, Explanation { message, hint })
     }
 
     /// The raw value, or `None` when absent, `null`, or a blank string (what an empty form
     /// field sends).
-    pub fn value(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
         match self.map.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.trim().is_empty() => None,
@@ -139,6 +147,15 @@ impl<'a> Params<'a> {
                 zh: format!("“{}”超过 {max} 个字符。", label.zh_cn)
             ),
         ))
+    }
+}
+
+/// Whether a schema's `type` allows a list.
+fn allows_array(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "array",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "array"),
+        _ => false,
     }
 }
 

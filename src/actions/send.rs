@@ -2,7 +2,8 @@
 //! of the templates of [`super::template`], to up to 1,000 receivers given by user ID and/or
 //! mobile number, through `batchSend` in batches of 20.
 //!
-//! The job resolves the mobile numbers (`getbymobile`, remembered per connection), then
+//! The job resolves the mobile numbers (`lookup::resolve`: `getbymobile`, remembered
+//! per connection, as "Get user IDs by mobile number" does), then
 //! uploads the message's files, then sends the batches in order. A send is never repeated:
 //! when a batch fails after earlier ones went out, the error says so (`PARTIALLY_SENT`) and
 //! its `details` name the receivers that got the message, those that did not, and those whose
@@ -14,13 +15,14 @@ use std::sync::Arc;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
-use super::connect::robot_schema;
-use super::field::{Field, Kind, Output, Receiver, Recipients, string, string_list};
+use super::field::{
+    Declared, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD, Receiver, Recipients, string, string_list,
+};
 use super::template::{self, Message};
-use super::{Action, Job, Params};
+use super::{Action, Job, Params, join};
 use crate::context::Ctx;
+use crate::dingtalk::Robot;
 use crate::dingtalk::wire::BatchSendRequest;
-use crate::dingtalk::{Robot, registry};
 use crate::error::{Error, Explanation, Result};
 
 pub use super::field::{
@@ -34,7 +36,7 @@ pub use super::template::{
 /// The action id.
 pub const ID: &str = "dingtalk.robot.send_single_chat";
 /// Input: the robot handle from connect.
-pub const ROBOT: &str = "robot";
+pub const ROBOT: &str = ROBOT_FIELD.name;
 /// Input: the receivers' user IDs.
 pub const USER_IDS: &str = "userIds";
 /// Input: the receivers' mobile numbers.
@@ -71,18 +73,8 @@ pub(crate) const ACTION: Action = Action {
         en: "Sends a one-to-one robot message (text, Markdown, image, link, action card, local file, audio or video) to up to 1,000 users given by user ID or mobile number, and outputs the user IDs that were invalid or flow-controlled and the mobile numbers that belong to no one.",
         zh: "以机器人身份给最多 1000 个用户（按用户 ID 或手机号）发送单聊消息（文本、Markdown、图片、链接、卡片、本地文件、语音或视频），并输出无效的用户 ID、被限流的用户 ID 和未找到用户的手机号。"
     ),
-    basic: &[
-        &form::ROBOT,
-        &form::USER_IDS,
-        &form::MOBILES,
-        &template::form::MSG_TYPE,
-        &template::form::CONTENT,
-        &template::form::LINK_URL,
-        &template::form::PIC_URL,
-        &template::form::BUTTONS,
-        &template::form::COVER_IMAGE,
-    ],
-    advanced: &[&template::form::TITLE, &template::form::BUTTON_LAYOUT, &template::form::DURATION_SECONDS],
+    basic: &BASIC,
+    advanced: &template::ADVANCED,
     at_least_one_of: &[&[USER_IDS, MOBILES]],
     outputs: &[
         form::INVALID_USER_IDS,
@@ -94,44 +86,36 @@ pub(crate) const ACTION: Action = Action {
     prepare,
 };
 
+/// The basic tab: the robot, the receivers, then the template's fields.
+const BASIC: [&dyn Declared; 9] = join(&[&[&ROBOT_FIELD, &form::USER_IDS, &form::MOBILES], &template::BASIC]);
+
 /// The fields, each declared once.
-mod form {
+pub(crate) mod form {
     use super::*;
 
-    pub(super) const ROBOT: Field<RobotHandle> = Field {
-        name: super::ROBOT,
-        label: text!(en: "Robot object", zh: "机器人对象"),
-        help: text!(
-            en: "The robot object output by \"Create DingTalk robot connection\".",
-            zh: "“建立钉钉机器人连接”输出的机器人对象。"
-        ),
-        kind: RobotHandle,
-        visible_when: None,
-    };
-
-    pub(super) const USER_IDS: Field<Recipients> = Field {
+    pub(crate) const USER_IDS: Field<Recipients> = Field {
         name: super::USER_IDS,
         label: text!(en: "User IDs", zh: "用户 ID 列表"),
         help: text!(
             en: "Receivers' user IDs as a list such as [\"id1\",\"id2\"]; comma- or line-separated text works too. Fill in user IDs, mobile numbers or both: at most 1,000 different receivers in all, sent 20 at a time. Find user IDs in the admin console's contacts.",
             zh: "接收人的用户 ID，列表形式如 [\"id1\",\"id2\"]，也可用逗号或换行分隔。用户 ID 与手机号至少填一项，合计最多 1000 个不同的接收人，每 20 人一批发送。用户 ID 可在管理后台通讯录中查看。"
         ),
-        kind: Recipients { of: Receiver::UserId },
+        kind: Recipients { of: Receiver::UserId, max: MAX_RECIPIENTS, per: PER_SEND },
         visible_when: None,
     };
 
-    pub(super) const MOBILES: Field<Recipients> = Field {
+    pub(crate) const MOBILES: Field<Recipients> = Field {
         name: super::MOBILES,
         label: text!(en: "Mobile numbers", zh: "手机号列表"),
         help: text!(
             en: "Receivers' mobile numbers (as in the org's contacts), as a list or comma- or line-separated text; each is looked up once per connection (needs the member-info read permission qyapi_get_member_by_mobile). Numbers that belong to no one are output as unresolvedMobiles. Counts toward the 1,000 receivers with the user IDs.",
             zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需成员信息读权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles。与用户 ID 合计最多 1000 个接收人。"
         ),
-        kind: Recipients { of: Receiver::Mobile },
+        kind: Recipients { of: Receiver::Mobile, max: MAX_RECIPIENTS, per: PER_SEND },
         visible_when: None,
     };
 
-    pub(super) const INVALID_USER_IDS: Output = Output {
+    pub(crate) const INVALID_USER_IDS: Output = Output {
         name: super::INVALID_USER_IDS,
         label: text!(en: "Invalid user IDs", zh: "无效的用户 ID"),
         help: text!(
@@ -141,7 +125,7 @@ mod form {
         schema: string_list,
     };
 
-    pub(super) const FLOW_CONTROLLED_USER_IDS: Output = Output {
+    pub(crate) const FLOW_CONTROLLED_USER_IDS: Output = Output {
         name: super::FLOW_CONTROLLED_USER_IDS,
         label: text!(en: "Flow-controlled user IDs", zh: "被限流的用户 ID"),
         help: text!(
@@ -151,7 +135,7 @@ mod form {
         schema: string_list,
     };
 
-    pub(super) const PROCESS_QUERY_KEY: Output = Output {
+    pub(crate) const PROCESS_QUERY_KEY: Output = Output {
         name: super::PROCESS_QUERY_KEY,
         label: text!(en: "Process query key", zh: "发送任务 ID"),
         help: text!(
@@ -161,7 +145,7 @@ mod form {
         schema: string,
     };
 
-    pub(super) const PROCESS_QUERY_KEYS: Output = Output {
+    pub(crate) const PROCESS_QUERY_KEYS: Output = Output {
         name: super::PROCESS_QUERY_KEYS,
         label: text!(en: "Process query keys", zh: "发送任务 ID 列表"),
         help: text!(
@@ -171,7 +155,7 @@ mod form {
         schema: string_list,
     };
 
-    pub(super) const UNRESOLVED_MOBILES: Output = Output {
+    pub(crate) const UNRESOLVED_MOBILES: Output = Output {
         name: super::UNRESOLVED_MOBILES,
         label: text!(en: "Unresolved mobile numbers", zh: "未找到用户的手机号"),
         help: text!(
@@ -180,33 +164,6 @@ mod form {
         ),
         schema: string_list,
     };
-}
-
-/// A robot handle from "connect" in this process.
-pub(crate) struct RobotHandle;
-
-impl Kind for RobotHandle {
-    type Value = Arc<Robot>;
-    const REQUIRED: bool = true;
-
-    fn schema(&self) -> Value {
-        robot_schema()
-    }
-
-    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Arc<Robot>> {
-        registry::lookup(name, raw.ok_or_else(|| p.missing(name))?)
-    }
-}
-
-/// The user IDs of a send's params, read as the action reads them (for hosts and tests that
-/// check a value before running); empty when none are given.
-pub fn read_user_ids(p: &Params<'_>) -> Result<Vec<String>> {
-    form::USER_IDS.read(p)
-}
-
-/// The mobile numbers of a send's params, normalized as the action sends them to getbymobile.
-pub fn read_mobiles(p: &Params<'_>) -> Result<Vec<String>> {
-    form::MOBILES.read(p)
 }
 
 /// Send's inputs, read and checked.
@@ -219,7 +176,7 @@ struct SendInput {
 
 /// Reads and checks every input, the files included, without touching the network.
 fn read(p: &Params<'_>) -> Result<SendInput> {
-    let robot = form::ROBOT.read(p)?;
+    let robot = ROBOT_FIELD.read(p)?;
     let user_ids = form::USER_IDS.read(p)?;
     let mobiles = form::MOBILES.read(p)?;
     if user_ids.is_empty() && mobiles.is_empty() {
@@ -289,11 +246,10 @@ async fn run(ctx: Ctx, input: SendInput) -> Result<Value> {
     // 1. Mobile numbers to user IDs (a lookup can be repeated safely; nothing is sent yet).
     let mut resolved = Vec::with_capacity(mobiles.len());
     let mut unresolved = Vec::new();
-    for mobile in &mobiles {
-        ctx.check_cancelled()?;
-        match conn.user_id_by_mobile(&ctx, &robot.oapi_base, mobile, robot.timeout).await? {
+    for (mobile, user_id) in super::lookup::resolve(&ctx, &robot, &mobiles).await? {
+        match user_id {
             Some(user_id) => resolved.push(user_id),
-            None => unresolved.push(mobile.clone()),
+            None => unresolved.push(mobile),
         }
     }
     if !unresolved.is_empty() {
@@ -322,19 +278,8 @@ async fn run(ctx: Ctx, input: SendInput) -> Result<Value> {
         return Err(Error::input(MOBILES, words).with_details(json!({ UNRESOLVED_MOBILES: unresolved })));
     }
 
-    // 2. The message's files (an upload only makes a media id: safe to repeat).
-    let mut media_ids = Vec::with_capacity(message.uploads().len());
-    for upload in message.uploads() {
-        ctx.check_cancelled()?;
-        let media_id = conn.upload_media(&ctx, &robot.oapi_base, upload, robot.timeout).await?;
-        ctx.log(
-            LogLevel::Info,
-            format!("uploaded {} ({} bytes) as {}", upload.file_name, upload.bytes.len(), upload.media_type.as_str()),
-        );
-        media_ids.push(media_id);
-    }
-    let msg_key = message.msg_key;
-    let msg_param = message.finish(media_ids)?;
+    // 2. The message's files.
+    let (msg_key, msg_param) = message.upload(&ctx, &robot).await?;
 
     // 3. The batches, in order; each is sent once.
     let batches: Vec<&[String]> = receivers.chunks(BATCH_SIZE).collect();
@@ -348,7 +293,7 @@ async fn run(ctx: Ctx, input: SendInput) -> Result<Value> {
         ctx.set_cancel_details(done.details(batch, rest, &unresolved), done.details(&[], &unsent_all, &unresolved));
         let failed = |e: Error, done: &Progress| {
             let unknown =
-                matches!(e.inner(), Error::SendOutcomeUnknown { .. } | Error::Cancelled { send_in_flight: true });
+                matches!(e.inner(), Error::SendOutcomeUnknown { .. } | Error::Cancelled { in_flight: Some(_) });
             let details = if unknown {
                 done.details(batch, rest, &unresolved)
             } else {

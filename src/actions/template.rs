@@ -1,5 +1,6 @@
 //! The robot message templates and their fields, declared once for every action that sends a
-//! template (one-to-one now, group messages later): which `msgType`s a form offers, which
+//! template (one-to-one and group messages; `BASIC` and `ADVANCED` are the fields on each
+//! tab, and `Message::upload` the one upload path): which `msgType`s a form offers, which
 //! fields each shows (`visibleWhen`), and how the inputs become DingTalk's `msgKey` and
 //! `msgParam`, field by field as DingTalk's "robot message types" page names them.
 //!
@@ -20,16 +21,17 @@
 //! read whole, durations read from them, and the `msgParam` measured against DingTalk's
 //! 15,000-byte limit (with room for the media ids the uploads will give).
 
-use rpa_plugin_abi::{Text, text};
+use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Map, Value};
 
 use super::Params;
 use super::field::{
-    Button, Buttons, Choice, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture,
+    Button, Buttons, Choice, Declared, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture,
     RequiredText, WebLink,
 };
 use super::media::{self, LocalFile};
-use crate::dingtalk::Upload;
+use crate::context::Ctx;
+use crate::dingtalk::{Robot, Upload};
 use crate::error::{Error, Result};
 
 /// Input: the template.
@@ -231,6 +233,14 @@ pub(crate) mod form {
     };
 }
 
+/// The template's fields on an action's basic tab, in form order: every action that sends a
+/// template lists exactly these, after its own fields.
+pub(crate) const BASIC: [&dyn Declared; 6] =
+    [&form::MSG_TYPE, &form::CONTENT, &form::LINK_URL, &form::PIC_URL, &form::BUTTONS, &form::COVER_IMAGE];
+
+/// The template's fields on an action's advanced tab.
+pub(crate) const ADVANCED: [&dyn Declared; 3] = [&form::TITLE, &form::BUTTON_LAYOUT, &form::DURATION_SECONDS];
+
 /// A message, checked and ready but for its uploads.
 pub(crate) struct Message {
     /// DingTalk's template key.
@@ -245,6 +255,28 @@ impl Message {
     /// The files to upload before sending, in order.
     pub(crate) fn uploads(&self) -> impl ExactSizeIterator<Item = &Upload> {
         self.uploads.iter().map(|(_, u)| u)
+    }
+
+    /// Uploads the message's files (an upload only makes a media id: safe to repeat), checking
+    /// the cancel flag before each, and returns the `msgKey` and the finished `msgParam` text.
+    pub(crate) async fn upload(self, ctx: &Ctx, robot: &Robot) -> Result<(&'static str, String)> {
+        let mut media_ids = Vec::with_capacity(self.uploads.len());
+        for upload in self.uploads() {
+            ctx.check_cancelled()?;
+            let media_id = robot.connection.upload_media(ctx, &robot.oapi_base, upload, robot.timeout).await?;
+            ctx.log(
+                LogLevel::Info,
+                format!(
+                    "uploaded {} ({} bytes) as {}",
+                    upload.file_name,
+                    upload.bytes.len(),
+                    upload.media_type.as_str()
+                ),
+            );
+            media_ids.push(media_id);
+        }
+        let msg_key = self.msg_key;
+        Ok((msg_key, self.finish(media_ids)?))
     }
 
     /// The `msgParam` text, with the media ids the uploads gave (in the order of

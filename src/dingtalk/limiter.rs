@@ -31,7 +31,7 @@ struct State {
 /// but it lies between our send and the answer's arrival; so a call holds its slot until
 /// one second after its answer came back. That keeps the server's count at or under the
 /// limit whatever the network's jitter, at the cost of one round trip per window.
-pub struct Limiter {
+pub(crate) struct Limiter {
     limit: AtomicUsize,
     window: Duration,
     state: Mutex<State>,
@@ -40,29 +40,29 @@ pub struct Limiter {
 
 /// A call's slot; dropping it (when the answer arrived, or the call was abandoned) starts
 /// the slot's last second.
-pub struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
     id: u64,
 }
 
 impl Limiter {
     /// A limiter allowing `limit` calls per second; 0 means no limit.
-    pub fn new(limit: u32) -> Self {
+    pub(crate) fn new(limit: u32) -> Self {
         Limiter::per_window(limit, WINDOW)
     }
 
     /// A limiter allowing `limit` calls in any `window`; 0 means no limit.
-    pub fn per_window(limit: u32, window: Duration) -> Self {
+    pub(crate) fn per_window(limit: u32, window: Duration) -> Self {
         Limiter { limit: AtomicUsize::new(limit as usize), window, state: Mutex::default(), freed: Notify::new() }
     }
 
     /// The configured calls per window (0 = unlimited).
-    pub fn limit(&self) -> u32 {
+    pub(crate) fn limit(&self) -> u32 {
         u32::try_from(self.limit.load(Ordering::Relaxed)).unwrap_or(u32::MAX)
     }
 
     /// Changes the calls allowed per window, keeping the calls already counted.
-    pub fn set_limit(&self, limit: u32) {
+    pub(crate) fn set_limit(&self, limit: u32) {
         self.limit.store(limit as usize, Ordering::Relaxed);
         self.freed.notify_waiters();
     }
@@ -70,7 +70,7 @@ impl Limiter {
     /// When a slot is sure to be free: now when one is, the time the oldest finished call
     /// leaves the window when all are taken, or `None` when every slot is still on the wire
     /// (it cannot be known yet).
-    pub fn free_at(&self) -> Option<Instant> {
+    pub(crate) fn free_at(&self) -> Option<Instant> {
         let limit = self.limit.load(Ordering::Relaxed);
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -82,7 +82,7 @@ impl Limiter {
     }
 
     /// Waits for a free slot. Returns `None` when the limiter is off.
-    pub async fn acquire(&self) -> Option<Permit<'_>> {
+    pub(crate) async fn acquire(&self) -> Option<Permit<'_>> {
         loop {
             let limit = self.limit.load(Ordering::Relaxed);
             if limit == 0 {

@@ -1,13 +1,13 @@
 //! The DingTalk client: wire types, the shared per-app connection (HTTP pool, token cache,
 //! rate limiters, retry rules) and the registry of connected robots.
 
-pub mod connection;
-pub mod limiter;
-pub mod registry;
+pub(crate) mod connection;
+pub(crate) mod limiter;
+pub(crate) mod registry;
 mod transport;
-pub mod webhook;
-pub mod wire;
+pub(crate) mod webhook;
+pub(crate) mod wire;
 
-pub use connection::{Connection, MediaType, Upload};
-pub use registry::{Robot, RobotSettings};
-pub use webhook::{WebhookRobot, WebhookSettings};
+pub(crate) use connection::{MediaType, Upload};
+pub(crate) use registry::{Robot, RobotSettings};
+pub(crate) use webhook::{WebhookRobot, WebhookSettings};

@@ -23,40 +23,40 @@ use crate::error::{Error, Explanation, Result};
 use crate::secret::Secret;
 
 /// The value of a robot handle's `type`.
-pub const ROBOT_TYPE: &str = "dingtalk.robot";
+pub(crate) const ROBOT_TYPE: &str = "dingtalk.robot";
 /// The value of a custom (webhook) robot handle's `type`.
-pub const WEBHOOK_ROBOT_TYPE: &str = "dingtalk.webhook_robot";
+pub(crate) const WEBHOOK_ROBOT_TYPE: &str = "dingtalk.webhook_robot";
 
 /// Everything that decides how a robot talks to DingTalk.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RobotSettings {
+pub(crate) struct RobotSettings {
     /// Base URL of the new API generation.
-    pub api_base: String,
+    pub(crate) api_base: String,
     /// Base URL of the old API generation (media upload).
-    pub oapi_base: String,
+    pub(crate) oapi_base: String,
     /// The app's AppKey.
-    pub app_key: String,
+    pub(crate) app_key: String,
     /// The app's AppSecret.
-    pub app_secret: Secret,
+    pub(crate) app_secret: Secret,
     /// The robot's code (defaults to the AppKey).
-    pub robot_code: String,
+    pub(crate) robot_code: String,
     /// Per-call timeout.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Calls per second per API the app allows itself (0 = no limit).
-    pub qps_limit: u32,
+    pub(crate) qps_limit: u32,
 }
 
 /// A connected robot: the settings of one "connect" and the app connection it shares.
 #[derive(Debug)]
-pub struct Robot {
+pub(crate) struct Robot {
     /// The shared app connection.
-    pub connection: Arc<Connection>,
+    pub(crate) connection: Arc<Connection>,
     /// The robot's code.
-    pub robot_code: String,
+    pub(crate) robot_code: String,
     /// Base URL of the old API generation.
-    pub oapi_base: String,
+    pub(crate) oapi_base: String,
     /// Per-call timeout.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 #[derive(PartialEq, Eq, Hash)]
@@ -85,7 +85,7 @@ fn lock() -> std::sync::MutexGuard<'static, Registry> {
 }
 
 /// The shared connection for these settings' app, made on first use.
-pub fn connection(s: &RobotSettings) -> Result<Arc<Connection>> {
+pub(crate) fn connection(s: &RobotSettings) -> Result<Arc<Connection>> {
     let key = ConnKey { api_base: s.api_base.clone(), app_key: s.app_key.clone(), app_secret: s.app_secret.clone() };
     let mut reg = lock();
     let conn = match reg.connections.get(&key) {
@@ -101,7 +101,7 @@ pub fn connection(s: &RobotSettings) -> Result<Arc<Connection>> {
 }
 
 /// Forgets a connection whose credentials DingTalk refused, so bad attempts hold no memory.
-pub fn forget(s: &RobotSettings, conn: &Arc<Connection>) {
+pub(crate) fn forget(s: &RobotSettings, conn: &Arc<Connection>) {
     let key = ConnKey { api_base: s.api_base.clone(), app_key: s.app_key.clone(), app_secret: s.app_secret.clone() };
     let mut reg = lock();
     if reg.connections.get(&key).is_some_and(|c| Arc::ptr_eq(c, conn)) {
@@ -111,7 +111,7 @@ pub fn forget(s: &RobotSettings, conn: &Arc<Connection>) {
 }
 
 /// Registers a connected robot and returns its handle.
-pub fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value {
+pub(crate) fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value {
     static KEY: OnceLock<RandomState> = OnceLock::new();
     let id = format!("robot-{:016x}", KEY.get_or_init(RandomState::new).hash_one(s));
     let robot =
@@ -123,7 +123,7 @@ pub fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value {
 /// The robot a handle names, or [`Error::RobotNotConnected`] for anything else: a made-up
 /// or malformed handle, or one from another run (a custom robot's handle is refused as the
 /// wrong kind). A handle passed as JSON text is accepted.
-pub fn lookup(field: &str, handle: &Value) -> Result<Arc<Robot>> {
+pub(crate) fn lookup(field: &str, handle: &Value) -> Result<Arc<Robot>> {
     let not_connected = || Error::RobotNotConnected { field: field.to_string() };
     let id = match handle_parts(handle).ok_or_else(not_connected)? {
         (ROBOT_TYPE, id) => id,
@@ -135,7 +135,7 @@ pub fn lookup(field: &str, handle: &Value) -> Result<Arc<Robot>> {
 
 /// Registers a custom robot (sharing its webhook's budget with earlier connections to the
 /// same webhook) and returns its handle.
-pub fn register_webhook(s: WebhookSettings) -> Value {
+pub(crate) fn register_webhook(s: WebhookSettings) -> Value {
     static KEY: OnceLock<RandomState> = OnceLock::new();
     let id = format!("webhook-{:016x}", KEY.get_or_init(RandomState::new).hash_one(&s));
     let mut reg = lock();
@@ -148,7 +148,7 @@ pub fn register_webhook(s: WebhookSettings) -> Value {
 
 /// The custom robot a handle names, or [`Error::WebhookNotConnected`] (an enterprise robot's
 /// handle is refused as the wrong kind).
-pub fn lookup_webhook(field: &str, handle: &Value) -> Result<Arc<WebhookRobot>> {
+pub(crate) fn lookup_webhook(field: &str, handle: &Value) -> Result<Arc<WebhookRobot>> {
     let not_connected = || Error::WebhookNotConnected { field: field.to_string() };
     let id = match handle_parts(handle).ok_or_else(not_connected)? {
         (WEBHOOK_ROBOT_TYPE, id) => id,

@@ -18,12 +18,12 @@ use super::limiter::Limiter;
 use super::transport::{self, Transport};
 use super::wire::OldApiResponse;
 use crate::context::Ctx;
-use crate::error::{Error, Result, WebhookRefusal};
+use crate::error::{Effect, Error, Result, WebhookRefusal};
 use crate::redact;
 use crate::secret::Secret;
 
 /// DingTalk's limit: messages a custom robot may send in a minute.
-pub const DINGTALK_PER_MINUTE: u32 = 20;
+pub(crate) const DINGTALK_PER_MINUTE: u32 = 20;
 /// How often a send whose connection was never made is tried again.
 const NOT_SENT_RETRIES: u32 = 2;
 /// The length of "a minute" for the budgets of robots connected from now on, in ms.
@@ -45,45 +45,45 @@ fn minute() -> Duration {
 
 /// Everything that decides how a custom robot sends: one "connect_webhook".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct WebhookSettings {
+pub(crate) struct WebhookSettings {
     /// The webhook's scheme, host, port and path (`https://oapi.dingtalk.com/robot/send`).
-    pub endpoint: Url,
+    pub(crate) endpoint: Url,
     /// Other query parameters of the URL, kept in order (never the token or a signature).
-    pub extra_query: Vec<(String, String)>,
+    pub(crate) extra_query: Vec<(String, String)>,
     /// The webhook's `access_token`: a credential.
-    pub token: Secret,
+    pub(crate) token: Secret,
     /// The signing secret (`SEC...`), when the robot signs (加签).
-    pub secret: Option<Secret>,
+    pub(crate) secret: Option<Secret>,
     /// The robot's security keywords: every message must contain one.
-    pub keywords: Vec<String>,
+    pub(crate) keywords: Vec<String>,
     /// Messages a minute the plugin lets the robot send.
-    pub per_minute: u32,
+    pub(crate) per_minute: u32,
     /// Per-send timeout, waiting for the budget included.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl WebhookSettings {
     /// The webhook as it may be shown: scheme, host, port and path, no token.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         redact::url(self.endpoint.as_str())
     }
 }
 
 /// One webhook's way to DingTalk: its HTTP clients and its per-minute budget, shared by every
 /// connection to the same webhook (DingTalk counts per robot).
-pub struct Line {
+pub(crate) struct Line {
     transport: Transport,
     limiter: Limiter,
 }
 
 impl Line {
     /// A line allowing `per_minute` messages in any minute.
-    pub fn new(per_minute: u32) -> Self {
+    pub(crate) fn new(per_minute: u32) -> Self {
         Line { transport: Transport::new(), limiter: Limiter::per_window(per_minute, minute()) }
     }
 
     /// Applies the latest connection's budget (the messages already counted stay counted).
-    pub fn set_per_minute(&self, per_minute: u32) {
+    pub(crate) fn set_per_minute(&self, per_minute: u32) {
         if self.limiter.limit() != per_minute {
             self.limiter.set_limit(per_minute);
         }
@@ -91,9 +91,9 @@ impl Line {
 }
 
 /// A connected custom robot: its settings and its webhook's line.
-pub struct WebhookRobot {
+pub(crate) struct WebhookRobot {
     /// How it sends.
-    pub settings: WebhookSettings,
+    pub(crate) settings: WebhookSettings,
     line: std::sync::Arc<Line>,
 }
 
@@ -123,14 +123,14 @@ enum Attempt {
 
 impl WebhookRobot {
     /// A robot sending through `line`.
-    pub fn new(settings: WebhookSettings, line: std::sync::Arc<Line>) -> Self {
+    pub(crate) fn new(settings: WebhookSettings, line: std::sync::Arc<Line>) -> Self {
         WebhookRobot { settings, line }
     }
 
     /// Sends one message (the JSON body), once: waits for room in the per-minute budget
     /// within the timeout (else [`Error::WebhookBudget`], nothing sent), signs, posts, and
     /// reads DingTalk's answer.
-    pub async fn send(&self, ctx: &Ctx, body: &[u8]) -> Result<()> {
+    pub(crate) async fn send(&self, ctx: &Ctx, body: &[u8]) -> Result<()> {
         let s = &self.settings;
         let started = Instant::now();
         let deadline = started + s.timeout;
@@ -163,14 +163,14 @@ impl WebhookRobot {
             ctx.check_cancelled()?;
             let url = self.signed_url()?;
             let sent_at = Instant::now();
-            ctx.set_send_in_flight(true);
+            ctx.set_in_flight(Some(Effect::Message));
             let request = http
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
                 .body(body.to_vec())
                 .timeout(deadline.saturating_duration_since(sent_at));
             let attempt = exchange(request).await;
-            ctx.set_send_in_flight(false);
+            ctx.set_in_flight(None);
             let ms = sent_at.elapsed().as_secs_f64() * 1000.0;
             match &attempt {
                 Attempt::NotSent(reason) => {
@@ -236,9 +236,11 @@ impl WebhookRobot {
             }
             Attempt::TimedOut => {
                 let reason = format!("no answer within {} s", s.timeout.as_secs());
-                return Err(Error::SendOutcomeUnknown { reason, upstream: Box::default() });
+                return Err(Error::SendOutcomeUnknown { effect: Effect::Message, reason, upstream: Box::default() });
             }
-            Attempt::Broken(reason) => return Err(Error::SendOutcomeUnknown { reason, upstream: Box::default() }),
+            Attempt::Broken(reason) => {
+                return Err(Error::SendOutcomeUnknown { effect: Effect::Message, reason, upstream: Box::default() });
+            }
         };
         let mut upstream = Upstream { http_status: Some(status.as_u16()), request_id, ..Upstream::default() };
         if status.is_redirection() {
@@ -259,7 +261,7 @@ impl WebhookRobot {
             } else {
                 format!("DingTalk answered HTTP {}", status.as_u16())
             };
-            return Err(Error::SendOutcomeUnknown { reason, upstream: Box::new(upstream) });
+            return Err(Error::SendOutcomeUnknown { effect: Effect::Message, reason, upstream: Box::new(upstream) });
         };
         if answer.errcode == 0 && status.is_success() {
             return Ok(());

@@ -5,99 +5,173 @@ use serde::{Deserialize, Serialize};
 /// `POST /v1.0/oauth2/accessToken` body.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenRequest<'a> {
-    pub app_key: &'a str,
-    pub app_secret: &'a str,
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) app_key: &'a str,
+    pub(crate) app_secret: &'a str,
 }
 
 /// `POST /v1.0/oauth2/accessToken` answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenResponse {
-    pub access_token: String,
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: String,
     /// Seconds the token stays valid: read as any JSON value and clamped, since no answer
     /// may panic the plugin.
     #[serde(default)]
-    pub expire_in: serde_json::Value,
+    pub(crate) expire_in: serde_json::Value,
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend` body. `msg_param` is the template's fields as a
 /// JSON object serialized to a string, as DingTalk requires.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchSendRequest {
-    pub msg_key: String,
-    pub msg_param: String,
-    pub robot_code: String,
-    pub user_ids: Vec<String>,
+pub(crate) struct BatchSendRequest {
+    pub(crate) msg_key: String,
+    pub(crate) msg_param: String,
+    pub(crate) robot_code: String,
+    pub(crate) user_ids: Vec<String>,
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend` answer; every list may be absent.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchSendResponse {
+pub(crate) struct BatchSendResponse {
     #[serde(default)]
-    pub process_query_key: Option<String>,
+    pub(crate) process_query_key: Option<String>,
     #[serde(default)]
-    pub invalid_staff_id_list: Option<Vec<String>>,
+    pub(crate) invalid_staff_id_list: Option<Vec<String>>,
     #[serde(default)]
-    pub flow_controlled_staff_id_list: Option<Vec<String>>,
+    pub(crate) flow_controlled_staff_id_list: Option<Vec<String>>,
     #[serde(default)]
-    pub filtered_staff_id_list: Option<Vec<String>>,
+    pub(crate) filtered_staff_id_list: Option<Vec<String>>,
+}
+
+/// `POST /v1.0/robot/groupMessages/send` body: a template, as batchSend's, to a group.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GroupSendRequest {
+    /// The template's fields as JSON text (at most 15,000 bytes).
+    pub(crate) msg_param: String,
+    /// The template.
+    pub(crate) msg_key: String,
+    /// The group.
+    pub(crate) open_conversation_id: String,
+    /// The robot, which must be in the group.
+    pub(crate) robot_code: String,
+}
+
+/// `POST /v1.0/robot/groupMessages/send` answer.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GroupSendResponse {
+    /// Identifies the message for a recall.
+    #[serde(default)]
+    pub(crate) process_query_key: Option<String>,
+}
+
+/// `POST /v1.0/robot/otoMessages/batchRecall` body, or with `openConversationId`,
+/// `POST /v1.0/robot/groupMessages/recall` body.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecallRequest {
+    /// The group of a group recall; absent for one-to-one messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) open_conversation_id: Option<String>,
+    /// The robot that sent the messages.
+    pub(crate) robot_code: String,
+    /// The messages, at most 20.
+    pub(crate) process_query_keys: Vec<String>,
+}
+
+/// A recall's answer: the keys recalled, and the others with DingTalk's reason.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecallResponse {
+    /// Keys whose messages were recalled.
+    #[serde(default)]
+    pub(crate) success_result: Option<Vec<String>>,
+    /// Keys that were not, each with its reason (text, kept as any JSON value).
+    #[serde(default)]
+    pub(crate) failed_result: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `GET /v1.0/robot/oToMessages/readStatus` answer. `sendStatus` is kept as DingTalk spells it
+/// (the docs' sample says `SUCESS`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReadStatusResponse {
+    /// `SUCCESS`, `RECALLED`, `PROCESSING`, or whatever DingTalk says.
+    #[serde(default)]
+    pub(crate) send_status: Option<String>,
+    /// One entry per receiver.
+    #[serde(default)]
+    pub(crate) message_read_info_list: Option<Vec<MessageReadInfo>>,
+}
+
+/// One receiver of a one-to-one message and whether they read it.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MessageReadInfo {
+    /// The receiver's user ID.
+    #[serde(default)]
+    pub(crate) user_id: Option<String>,
+    /// `READ` or `UNREAD`.
+    #[serde(default)]
+    pub(crate) read_status: Option<String>,
 }
 
 /// The error body of the new API generation.
 #[derive(Deserialize, Debug, Default)]
-pub struct NewApiError {
+pub(crate) struct NewApiError {
     #[serde(default)]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     #[serde(default)]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     #[serde(default)]
-    pub requestid: Option<String>,
+    pub(crate) requestid: Option<String>,
     #[serde(default)]
-    pub accessdenieddetail: Option<AccessDeniedDetail>,
+    pub(crate) accessdenieddetail: Option<AccessDeniedDetail>,
 }
 
 /// Which scopes a 403 `AccessTokenPermissionDenied` asks for.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct AccessDeniedDetail {
+pub(crate) struct AccessDeniedDetail {
     #[serde(default)]
-    pub required_scopes: Vec<String>,
+    pub(crate) required_scopes: Vec<String>,
 }
 
 /// The answer of the old API generation (always HTTP 200; `errcode` 0 is success).
 #[derive(Deserialize, Debug, Default)]
-pub struct OldApiResponse {
+pub(crate) struct OldApiResponse {
     /// A number, or the same number as text (`"0"` in a getbymobile sample); anything else
     /// reads as -2, which is no code DingTalk uses.
     #[serde(default, deserialize_with = "lenient_errcode")]
-    pub errcode: i64,
+    pub(crate) errcode: i64,
     #[serde(default)]
-    pub errmsg: Option<String>,
+    pub(crate) errmsg: Option<String>,
     #[serde(default)]
-    pub media_id: Option<String>,
+    pub(crate) media_id: Option<String>,
 }
 
 /// `POST /topapi/v2/user/getbymobile` body.
 #[derive(Serialize)]
-pub struct ByMobileRequest<'a> {
-    pub mobile: &'a str,
+pub(crate) struct ByMobileRequest<'a> {
+    pub(crate) mobile: &'a str,
 }
 
 /// `POST /topapi/v2/user/getbymobile` answer (its errcode is read by [`OldApiResponse`]).
 #[derive(Deserialize, Debug, Default)]
-pub struct ByMobileResponse {
+pub(crate) struct ByMobileResponse {
     #[serde(default)]
-    pub result: Option<ByMobileResult>,
+    pub(crate) result: Option<ByMobileResult>,
 }
 
 /// The `result` of getbymobile.
 #[derive(Deserialize, Debug, Default)]
-pub struct ByMobileResult {
+pub(crate) struct ByMobileResult {
     #[serde(default)]
-    pub userid: Option<String>,
+    pub(crate) userid: Option<String>,
 }
 
 fn lenient_errcode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {

@@ -9,42 +9,42 @@ use std::sync::{Arc, Mutex};
 
 /// One request as it arrived.
 #[derive(Debug, Clone, Default)]
-pub struct Received {
+pub(crate) struct Received {
     /// `GET`, `POST`, ...
-    pub method: String,
+    pub(crate) method: String,
     /// The path with its query.
-    pub target: String,
+    pub(crate) target: String,
     /// Header names in lower case, with their values.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The body (read by `Content-Length`).
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Received {
     /// The value of header `name` (lower case), if sent.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// The body as text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
 /// What the server answers.
-pub struct Reply {
+pub(crate) struct Reply {
     /// The status code.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Extra headers.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The body.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
     /// `status` with a JSON body.
-    pub fn json(status: u16, body: &str) -> Reply {
+    pub(crate) fn json(status: u16, body: &str) -> Reply {
         Reply {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
@@ -53,17 +53,17 @@ impl Reply {
     }
 
     /// `status` with an HTML page.
-    pub fn html(status: u16, body: &str) -> Reply {
+    pub(crate) fn html(status: u16, body: &str) -> Reply {
         Reply { status, headers: vec![("Content-Type".into(), "text/html".into())], body: body.as_bytes().to_vec() }
     }
 
     /// A redirect to `location`.
-    pub fn redirect(status: u16, location: &str) -> Reply {
+    pub(crate) fn redirect(status: u16, location: &str) -> Reply {
         Reply { status, headers: vec![("Location".into(), location.into())], body: Vec::new() }
     }
 
     /// A good token answer.
-    pub fn token(token: &str) -> Reply {
+    pub(crate) fn token(token: &str) -> Reply {
         Reply::json(200, &format!(r#"{{"accessToken":"{token}","expireIn":7200}}"#))
     }
 }
@@ -73,7 +73,7 @@ type Responder = dyn Fn(&Received) -> Reply + Send + Sync;
 /// A listener on 127.0.0.1 that answers each request with what `respond` says, one request
 /// per connection, and records them all. [`Hostile::drop_new_connections`] turns it into a
 /// port whose SYNs are dropped.
-pub struct Hostile {
+pub(crate) struct Hostile {
     addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     stop: Switch,
@@ -82,7 +82,7 @@ pub struct Hostile {
 
 impl Hostile {
     /// Starts it; it runs until the test process ends.
-    pub fn start(respond: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Hostile {
+    pub(crate) fn start(respond: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Hostile {
         let listener = listener(8);
         let addr = listener.local_addr().ok().and_then(|a| a.as_socket()).expect("a bound address");
         let listener: TcpListener = listener.into();
@@ -108,7 +108,7 @@ impl Hostile {
 
     /// From now on, new connections neither succeed nor are refused: the server stops
     /// accepting and its queue is filled, so their SYNs are dropped.
-    pub fn drop_new_connections(&self) {
+    pub(crate) fn drop_new_connections(&self) {
         self.stop.on();
         let mut fillers = self.fillers.lock().unwrap_or_else(|p| p.into_inner());
         for _ in 0..32 {
@@ -121,17 +121,17 @@ impl Hostile {
     }
 
     /// A server that records what reaches it and answers 200 `{}`: the "other host".
-    pub fn witness() -> Hostile {
+    pub(crate) fn witness() -> Hostile {
         Hostile::start(|_| Reply::json(200, r#"{"processQueryKey":"x","accessToken":"stolen","expireIn":7200}"#))
     }
 
     /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// Every request so far.
-    pub fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -191,7 +191,7 @@ fn listener(backlog: i32) -> socket2::Socket {
 /// A loopback port whose SYNs are dropped: a listener with a backlog of 0 that never accepts,
 /// its one queue place taken. A connection to it neither succeeds nor is refused; it waits.
 /// (Linux drops SYNs to a full accept queue.)
-pub struct DroppedSyn {
+pub(crate) struct DroppedSyn {
     _listener: socket2::Socket,
     _filler: Option<TcpStream>,
     port: u16,
@@ -199,7 +199,7 @@ pub struct DroppedSyn {
 
 impl DroppedSyn {
     /// Binds it and fills its queue.
-    pub fn start() -> DroppedSyn {
+    pub(crate) fn start() -> DroppedSyn {
         let socket = listener(0);
         let addr = socket.local_addr().ok().and_then(|a| a.as_socket()).expect("a bound address");
         let filler = TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).ok();
@@ -207,23 +207,23 @@ impl DroppedSyn {
     }
 
     /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
 
 /// A switch a responder can read: lets a test change what a running server answers.
 #[derive(Default, Clone)]
-pub struct Switch(Arc<AtomicBool>);
+pub(crate) struct Switch(Arc<AtomicBool>);
 
 impl Switch {
     /// Turns it on.
-    pub fn on(&self) {
+    pub(crate) fn on(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 
     /// Whether it is on.
-    pub fn is_on(&self) -> bool {
+    pub(crate) fn is_on(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 /// A 1x1 PNG (signature, IHDR, IDAT, IEND with their CRCs).
-pub fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     vec![
         0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
         0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00,
@@ -16,7 +16,7 @@ pub fn png() -> Vec<u8> {
 }
 
 /// The start of a JFIF JPEG (SOI, APP0) and its end (EOI).
-pub fn jpg() -> Vec<u8> {
+pub(crate) fn jpg() -> Vec<u8> {
     let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
     v.extend_from_slice(b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00");
     v.extend_from_slice(&[0xFF, 0xD9]);
@@ -24,7 +24,7 @@ pub fn jpg() -> Vec<u8> {
 }
 
 /// A narrowband AMR file of `frames` 12.2 kbit/s frames: 20 ms each.
-pub fn amr(frames: usize) -> Vec<u8> {
+pub(crate) fn amr(frames: usize) -> Vec<u8> {
     let mut v = b"#!AMR\n".to_vec();
     for _ in 0..frames {
         v.push(7 << 3 | 0x04);
@@ -34,7 +34,7 @@ pub fn amr(frames: usize) -> Vec<u8> {
 }
 
 /// A PCM WAV file, 8 kHz mono 16-bit, of `samples` samples (`samples / 8` milliseconds).
-pub fn wav(samples: u32) -> Vec<u8> {
+pub(crate) fn wav(samples: u32) -> Vec<u8> {
     let data = samples * 2;
     let mut v = Vec::with_capacity(44 + data as usize);
     v.extend_from_slice(b"RIFF");
@@ -55,7 +55,7 @@ pub fn wav(samples: u32) -> Vec<u8> {
 
 /// An MPEG-1 layer III file of `frames` frames at 128 kbit/s, 44.1 kHz, stereo: 417 bytes and
 /// 1152 samples (26.122448 ms) each.
-pub fn mp3(frames: usize) -> Vec<u8> {
+pub(crate) fn mp3(frames: usize) -> Vec<u8> {
     let mut v = Vec::with_capacity(frames * 417);
     for _ in 0..frames {
         let start = v.len();
@@ -66,7 +66,7 @@ pub fn mp3(frames: usize) -> Vec<u8> {
 }
 
 /// The milliseconds `mp3(frames)` lasts: 1152 samples at 44.1 kHz per frame.
-pub fn mp3_millis(frames: u64) -> u64 {
+pub(crate) fn mp3_millis(frames: u64) -> u64 {
     frames * (1152 * 1_000_000_000 / 44_100) / 1_000_000
 }
 
@@ -79,7 +79,7 @@ fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
 
 /// An mp4 with an `ftyp`, a `moov` holding a version-0 movie header of `duration` units of
 /// `timescale` per second, and a small `mdat`.
-pub fn mp4(timescale: u32, duration: u32) -> Vec<u8> {
+pub(crate) fn mp4(timescale: u32, duration: u32) -> Vec<u8> {
     let mut ftyp = b"isom".to_vec();
     ftyp.extend_from_slice(&0x200u32.to_be_bytes());
     ftyp.extend_from_slice(b"isommp41");
@@ -103,7 +103,7 @@ pub fn mp4(timescale: u32, duration: u32) -> Vec<u8> {
 }
 
 /// A folder of its own for one test's files.
-pub fn dir(name: &str) -> PathBuf {
+pub(crate) fn dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dingtalk-media-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temp folder");
@@ -111,7 +111,7 @@ pub fn dir(name: &str) -> PathBuf {
 }
 
 /// Writes `bytes` as `dir/name` and returns its path as text.
-pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("the file is written");
     path.to_string_lossy().into_owned()

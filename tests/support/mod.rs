@@ -1,34 +1,44 @@
-//! Shared by the end-to-end tests: a recording host, a standard emulated org, and calls
-//! into the plugin through its Rust entry point (the same code the cdylib exports).
+//! Shared by the end-to-end tests: a recording host, the standard emulated org, calls into
+//! the plugin through its Rust entry point (the same code the cdylib exports), scratch
+//! directories and the `host-sim` binary of this build.
+//!
+//! * [`hostile`]: servers that are not DingTalk (redirects, wrong pages, ports whose SYNs are
+//!   dropped);
+//! * [`flows`]: flows run through host-sim's library and binary with the built cdylib, a
+//!   transcript of everything printed that is searched for secrets, and many sends at once.
+//!
+//! Each `tests/*.rs` is its own crate and uses only part of this, so each declares
+//! `#[allow(dead_code)] mod support;`.
 
-#![allow(dead_code)]
+pub(crate) mod flows;
+pub(crate) mod hostile;
+pub(crate) mod media;
 
-pub mod hostile;
-pub mod media;
-
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RStr;
 use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_robot::actions::connect;
 use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, LogLevel};
 use serde_json::{Value, json};
 
 /// The test org's app.
-pub const APP_KEY: &str = "dingtestappkey01";
+pub(crate) const APP_KEY: &str = "dingtestappkey01";
 /// Its secret: no output, error or log may ever contain it.
-pub const APP_SECRET: &str = "S3cret-Never-Print-Me-0123456789";
+pub(crate) const APP_SECRET: &str = "S3cret-Never-Print-Me-0123456789";
 /// Users of the org.
-pub const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
+pub(crate) const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
 /// The user DingTalk flow-controls.
-pub const FLOW_CONTROLLED: &str = "busy04";
+pub(crate) const FLOW_CONTROLLED: &str = "busy04";
 
 /// A host that records every log line and can be cancelled.
 #[derive(Default)]
-pub struct TestHost {
-    pub logs: Mutex<Vec<String>>,
-    pub cancelled: AtomicBool,
+pub(crate) struct TestHost {
+    pub(crate) logs: Mutex<Vec<String>>,
+    pub(crate) cancelled: AtomicBool,
 }
 
 impl Host for TestHost {
@@ -42,22 +52,21 @@ impl Host for TestHost {
 }
 
 impl TestHost {
-    pub fn text(&self) -> String {
+    /// Every log line so far, one per line.
+    pub(crate) fn text(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
 }
 
-/// Calls an action as a designer would, through the plugin's entry point.
-pub fn invoke(host: &TestHost, action: &str, params: &Value) -> Result<Value, ErrorPayload> {
+/// Calls an action as a designer would, through the plugin's typed entry point (the same
+/// code the cdylib exports).
+pub(crate) fn invoke(host: &TestHost, action: &str, params: &Value) -> Result<Value, ErrorPayload> {
     let host_ref = Host_TO::from_ptr(host, TD_Opaque);
-    match dingtalk_robot::invoke(action, &params.to_string(), &host_ref) {
-        Ok(out) => Ok(serde_json::from_str(&out).expect("outputs are JSON")),
-        Err(err) => Err(serde_json::from_str(&err).expect("errors are ErrorPayload JSON")),
-    }
+    dingtalk_robot::run(action, params, &host_ref).map(Value::Object)
 }
 
 /// An emulated org with one app and the test users.
-pub fn org_config() -> EmulatorConfig {
+pub(crate) fn org_config() -> EmulatorConfig {
     EmulatorConfig {
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),
@@ -67,23 +76,31 @@ pub fn org_config() -> EmulatorConfig {
 }
 
 /// Starts the standard org.
-pub fn org() -> Emulator {
+pub(crate) fn org() -> Emulator {
     Emulator::start(org_config()).expect("emulator starts")
 }
 
+/// Starts the standard org without DingTalk's rate limit.
+pub(crate) fn unlimited_org() -> Emulator {
+    Emulator::start(EmulatorConfig { qps_limit: 0, ..org_config() }).expect("emulator starts")
+}
+
 /// Connect params pointing at the emulator.
-pub fn connect_params(emu: &Emulator) -> Value {
-    json!({ "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url() })
+pub(crate) fn connect_params(emu: &Emulator) -> Value {
+    json!({
+        connect::APP_KEY: APP_KEY, connect::APP_SECRET: APP_SECRET,
+        connect::API_BASE_URL: emu.url(), connect::OAPI_BASE_URL: emu.url(),
+    })
 }
 
 /// Connects and returns the robot handle.
-pub fn connect(host: &TestHost, emu: &Emulator) -> Value {
-    let out = invoke(host, "dingtalk.robot.connect", &connect_params(emu)).expect("connect succeeds");
-    out["robot"].clone()
+pub(crate) fn connect(host: &TestHost, emu: &Emulator) -> Value {
+    let out = invoke(host, connect::ID, &connect_params(emu)).expect("connect succeeds");
+    out[connect::ROBOT].clone()
 }
 
 /// Every access token the emulator saw in use.
-pub fn tokens_seen(emu: &Emulator) -> Vec<String> {
+pub(crate) fn tokens_seen(emu: &Emulator) -> Vec<String> {
     let mut tokens: Vec<String> =
         emu.requests().iter().filter_map(|r| r.access_token.clone()).filter(|t| !t.is_empty()).collect();
     tokens.sort();
@@ -92,7 +109,7 @@ pub fn tokens_seen(emu: &Emulator) -> Vec<String> {
 }
 
 /// Fails if any of `texts` contains the secret or one of the tokens.
-pub fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
+pub(crate) fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
     let tokens = tokens_seen(emu);
     for text in texts {
         assert!(!text.contains(APP_SECRET), "the AppSecret leaked: {text}");
@@ -102,9 +119,17 @@ pub fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
     }
 }
 
+/// A fresh, empty scratch directory for one test; `name` is unique within its test file.
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dingtalk-robot-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The `host-sim` binary of this build (`target/<profile>/host-sim`; test binaries run from
 /// `target/<profile>/deps`). `cargo test --workspace` builds it.
-pub fn host_sim_exe() -> std::path::PathBuf {
+pub(crate) fn host_sim_exe() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
     let path = profile_dir.join(format!("host-sim{}", std::env::consts::EXE_SUFFIX));
@@ -114,14 +139,14 @@ pub fn host_sim_exe() -> std::path::PathBuf {
 
 /// The test group's custom robot: its webhook's access_token and signing secret (no output,
 /// error or log may contain either).
-pub const WEBHOOK_TOKEN: &str = "whtok0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+pub(crate) const WEBHOOK_TOKEN: &str = "whtok0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
 /// Its signing secret.
-pub const WEBHOOK_SECRET: &str = "SEC9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+pub(crate) const WEBHOOK_SECRET: &str = "SEC9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 /// The group it posts to.
-pub const WEBHOOK_GROUP: &str = "ops-alerts";
+pub(crate) const WEBHOOK_GROUP: &str = "ops-alerts";
 
 /// An emulated org whose group `ops-alerts` has a signing custom robot (no keywords).
-pub fn webhook_org(
+pub(crate) fn webhook_org(
     robot: impl FnOnce(dingtalk_emulator::WebhookConfig) -> dingtalk_emulator::WebhookConfig,
 ) -> Emulator {
     let hook = robot(dingtalk_emulator::WebhookConfig::new(WEBHOOK_TOKEN, WEBHOOK_GROUP).with_secret(WEBHOOK_SECRET));
@@ -129,12 +154,12 @@ pub fn webhook_org(
 }
 
 /// The robot's webhook URL on the emulator.
-pub fn webhook_url(emu: &Emulator) -> String {
+pub(crate) fn webhook_url(emu: &Emulator) -> String {
     format!("{}/robot/send?access_token={WEBHOOK_TOKEN}", emu.url())
 }
 
 /// Connects the custom robot with the signing secret, plus `extra` params; returns its handle.
-pub fn connect_webhook(host: &TestHost, emu: &Emulator, extra: Value) -> Value {
+pub(crate) fn connect_webhook(host: &TestHost, emu: &Emulator, extra: Value) -> Value {
     use dingtalk_robot::actions::connect_webhook as c;
     let mut params = json!({ c::WEBHOOK_URL: webhook_url(emu), c::SECRET: WEBHOOK_SECRET });
     if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {

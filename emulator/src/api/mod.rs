@@ -1,5 +1,6 @@
 //! The DingTalk endpoints proper (what happens when no fault hits).
 
+mod group;
 mod media;
 mod robot;
 mod token;
@@ -27,6 +28,8 @@ pub(crate) async fn handle(state: &Shared, endpoint: Endpoint, call: &mut Call) 
         Endpoint::BatchRecall => robot::batch_recall(state, call),
         Endpoint::MediaUpload => media::upload(state, call).await,
         Endpoint::GetByMobile => user::get_by_mobile(state, call),
+        Endpoint::GroupSend => group::send(state, call),
+        Endpoint::GroupRecall => group::recall(state, call),
         Endpoint::RobotSend => webhook::robot_send(state, call),
     }
 }

@@ -9,26 +9,26 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 /// The built `host-sim` binary.
-pub fn host_sim() -> Command {
+pub(crate) fn host_sim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_host-sim"))
 }
 
 /// What one run of the binary did.
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// stdout as JSON.
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 
     /// The `error` object of a failure's stdout, after checking the exit code is 1.
-    pub fn error(&self) -> Value {
+    pub(crate) fn error(&self) -> Value {
         assert_eq!(self.code, Some(1), "expected exit 1\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         let doc = self.json();
         assert!(doc["error"].is_object(), "{doc}");
@@ -37,7 +37,7 @@ impl Run {
 }
 
 /// Runs the binary with `args`.
-pub fn run(args: &[&str]) -> Run {
+pub(crate) fn run(args: &[&str]) -> Run {
     let Output { status, stdout, stderr } = host_sim().args(args).output().expect("host-sim runs");
     Run {
         code: status.code(),
@@ -46,18 +46,16 @@ pub fn run(args: &[&str]) -> Run {
     }
 }
 
-/// A shared library on disk that is certainly not a plugin: one of the system's on Linux and
-/// Windows; on macOS, whose system libraries live only in the dyld shared cache, the Rust
-/// toolchain's compiler driver.
-pub fn foreign_library() -> PathBuf {
+/// A shared library of the system that is certainly not a plugin, where the system keeps
+/// one on disk: Linux and Windows do; macOS keeps them in the dyld shared cache only (the
+/// `not_a_plugin` fixture covers every OS).
+pub(crate) fn system_library() -> Option<PathBuf> {
     #[cfg(target_os = "windows")]
     let candidates: Vec<PathBuf> = {
         let root = std::env::var_os("SystemRoot").map_or_else(|| PathBuf::from(r"C:\Windows"), PathBuf::from);
         vec![root.join("System32").join("kernel32.dll")]
     };
-    #[cfg(target_os = "macos")]
-    let candidates: Vec<PathBuf> = rust_compiler_driver().into_iter().collect();
-    #[cfg(not(any(target_os = "windows", target_os = "macos")))]
+    #[cfg(not(target_os = "windows"))]
     let candidates: Vec<PathBuf> = {
         let dirs = [
             "/lib/x86_64-linux-gnu",
@@ -72,12 +70,12 @@ pub fn foreign_library() -> PathBuf {
         let names = ["libz.so.1", "libm.so.6", "libc.so.6"];
         dirs.iter().flat_map(|d| names.iter().map(move |n| Path::new(d).join(n))).collect()
     };
-    candidates.into_iter().find(|p| p.exists()).expect("a shared library that is not a plugin, to test with")
+    candidates.into_iter().find(|p| p.exists())
 }
 
 /// The Rust toolchain's compiler driver library (`librustc_driver-*.so`, `.dylib`, or
 /// `rustc_driver-*.dll`), a big foreign Rust library, when the toolchain ships one.
-pub fn rust_compiler_driver() -> Option<PathBuf> {
+pub(crate) fn rust_compiler_driver() -> Option<PathBuf> {
     let output = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
     let prefix = format!("{}rustc_driver-", std::env::consts::DLL_PREFIX);
@@ -94,23 +92,24 @@ pub fn rust_compiler_driver() -> Option<PathBuf> {
 }
 
 /// A scratch directory for this test binary.
-pub fn scratch() -> PathBuf {
+pub(crate) fn scratch() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("host-sim-scratch");
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
 
 /// Writes `text` to a scratch file named `name` and returns its path.
-pub fn scratch_file(name: &str, text: &str) -> PathBuf {
+pub(crate) fn scratch_file(name: &str, text: &str) -> PathBuf {
     let path = scratch().join(name);
     std::fs::write(&path, text).expect("scratch file");
     path
 }
 
 /// The test plugin `name` (`echo_plugin`, `alien_plugin`, `wrong_version_plugin`,
-/// `bad_manifest_plugin`, `mismatched_manifest_plugin`) from `tests/fixtures/`, built once per test binary into the
+/// `bad_manifest_plugin`, `mismatched_manifest_plugin`) or library (`not_a_plugin`) from
+/// `tests/fixtures/`, built once per test binary into the
 /// test target's scratch directory.
-pub fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let dir = BUILT.get_or_init(build_fixtures).as_ref().unwrap_or_else(|e| panic!("{e}"));
     dir.join(format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
@@ -133,6 +132,6 @@ fn build_fixtures() -> Result<PathBuf, String> {
 }
 
 /// The path as a `&str` for command lines.
-pub fn s(path: &Path) -> &str {
+pub(crate) fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }

@@ -1,25 +1,20 @@
-//! Helpers for the reliability tests that go through host-sim (the library and the `host-sim
-//! run` binary) with the built cdylib: flows built from a few changes, a transcript of
-//! everything printed and logged that is finally searched for secrets, and runs of many
-//! sends at once. The emulated org and the plugin's own entry point are in `tests/support`.
+//! Flows through host-sim (its library and its `host-sim run` binary) with the built cdylib:
+//! flows built from a few changes to a standard connect -> send, a transcript of everything
+//! printed and logged that is finally searched for secrets, and runs of many sends at once.
 
-#![allow(dead_code)]
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use dingtalk_emulator::Emulator;
+use dingtalk_robot::actions::{connect, send};
 use host_sim::{Flow, FlowError, Plugin, SimHost, run_flow};
 use serde_json::{Map, Value, json};
 
-use crate::support::{assert_no_secrets, connect_params};
-
-pub const CONNECT: &str = "dingtalk.robot.connect";
-pub const SEND: &str = "dingtalk.robot.send_single_chat";
+use super::{assert_no_secrets, connect_params, host_sim_exe};
 
 /// The built cdylib, loaded once through host-sim's library, as a designer loads it.
-pub fn plugin() -> Arc<dyn Plugin> {
+pub(crate) fn plugin() -> Arc<dyn Plugin> {
     static PLUGIN: OnceLock<Arc<dyn Plugin>> = OnceLock::new();
     PLUGIN
         .get_or_init(|| {
@@ -29,38 +24,8 @@ pub fn plugin() -> Arc<dyn Plugin> {
         .clone()
 }
 
-/// The `host-sim` binary of this build: beside the cdylib, or above it when the cdylib was
-/// found in `target/<profile>/deps` (`cargo build -p host-sim` builds it).
-pub fn host_sim_binary() -> PathBuf {
-    let plugin = host_sim::default_plugin_path();
-    let dir = plugin.parent().expect("the cdylib lies in a directory");
-    let name = format!("host-sim{}", std::env::consts::EXE_SUFFIX);
-    let candidates = [Some(dir.join(&name)), dir.parent().map(|up| up.join(&name))];
-    candidates.into_iter().flatten().find(|exe| exe.is_file()).unwrap_or_else(|| {
-        panic!(
-            "the host-sim binary is missing beside {}: build it with `cargo build -p host-sim` \
-             (cargo test --workspace does)",
-            plugin.display()
-        )
-    })
-}
-
-/// A fresh scratch directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("reliability-edges-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A URL where nothing listens.
-pub fn dead_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    format!("http://127.0.0.1:{port}")
-}
-
 /// `base` with `changes` applied: a key set to `"<absent>"` is removed.
-pub fn changed(mut base: Value, changes: &Value) -> Value {
+pub(crate) fn changed(mut base: Value, changes: &Value) -> Value {
     for (k, v) in changes.as_object().cloned().unwrap_or_default() {
         if v == "<absent>" {
             base.as_object_mut().unwrap().remove(&k);
@@ -71,44 +36,47 @@ pub fn changed(mut base: Value, changes: &Value) -> Value {
     base
 }
 
-/// The connect step against `emu`, with changes to its params.
-pub fn connect_step(emu: &Emulator, changes: Value) -> Value {
-    json!({ "action": CONNECT, "params": changed(connect_params(emu), &changes), "outputs": { "robot": "bot" } })
+/// The connect step against `emu`, with changes to its params; its robot goes to `${bot}`.
+pub(crate) fn connect_step(emu: &Emulator, changes: Value) -> Value {
+    json!({ "action": connect::ID, "params": changed(connect_params(emu), &changes), "outputs": { connect::ROBOT: "bot" } })
 }
 
 /// A text send to one user with the robot of the connect step, with changes to its params.
-pub fn send_step(changes: Value) -> Value {
-    let base = json!({ "robot": "${bot}", "userIds": ["manager01"], "msgType": "text", "content": "hello" });
-    json!({ "action": SEND, "params": changed(base, &changes), "outputs": { "invalidUserIds": "invalid" } })
+pub(crate) fn send_step(changes: Value) -> Value {
+    let base =
+        json!({ send::ROBOT: "${bot}", send::USER_IDS: ["manager01"], send::MSG_TYPE: "text", send::CONTENT: "hello" });
+    json!({ "action": send::ID, "params": changed(base, &changes), "outputs": { send::INVALID_USER_IDS: "invalid" } })
 }
 
 /// connect -> send, each step with its changes.
-pub fn connect_then_send(emu: &Emulator, connect: Value, send: Value) -> Value {
+pub(crate) fn connect_then_send(emu: &Emulator, connect: Value, send: Value) -> Value {
     json!({ "steps": [connect_step(emu, connect), send_step(send)] })
 }
 
 /// Parses a flow document as host-sim does.
-pub fn flow(doc: &Value) -> Flow {
+pub(crate) fn flow(doc: &Value) -> Flow {
     Flow::parse(&doc.to_string(), "test-flow.json".as_ref()).unwrap_or_else(|e| panic!("{e}: {doc}"))
 }
 
 /// Everything printed and logged by the runs of one test, searched for secrets at the end.
 #[derive(Default)]
-pub struct Transcript(Mutex<String>);
+pub(crate) struct Transcript(Mutex<String>);
 
 impl Transcript {
-    pub fn add(&self, text: &str) {
+    /// Records `text`.
+    pub(crate) fn add(&self, text: &str) {
         let mut all = self.0.lock().unwrap();
         all.push_str(text);
         all.push('\n');
     }
 
-    pub fn text(&self) -> String {
+    /// Everything recorded so far.
+    pub(crate) fn text(&self) -> String {
         self.0.lock().unwrap().clone()
     }
 
     /// Fails if the AppSecret, `extra` secrets or any token `emu` saw is in the transcript.
-    pub fn assert_clean(&self, emu: &Emulator, extra: &[&str]) {
+    pub(crate) fn assert_clean(&self, emu: &Emulator, extra: &[&str]) {
         let text = self.text();
         assert_no_secrets(emu, &[&text]);
         for secret in extra {
@@ -118,12 +86,13 @@ impl Transcript {
 
     /// Runs `doc` through host-sim's library with a capturing host; records the logs, the
     /// result and its `Debug` form.
-    pub fn run(&self, doc: &Value, vars: Map<String, Value>) -> Result<Map<String, Value>, FlowError> {
+    pub(crate) fn run(&self, doc: &Value, vars: Map<String, Value>) -> Result<Map<String, Value>, FlowError> {
         let host = SimHost::silent().with_capture();
         self.run_with(&host, doc, vars)
     }
 
-    pub fn run_with(
+    /// [`Transcript::run`] with the caller's host (which must capture).
+    pub(crate) fn run_with(
         &self,
         host: &SimHost,
         doc: &Value,
@@ -139,14 +108,15 @@ impl Transcript {
     }
 
     /// Runs `host-sim run --log-level debug [args] FLOW` on `doc`; records stdout and stderr.
-    pub fn run_cli(&self, dir: &Path, name: &str, doc: &Value, args: &[&str]) -> CliRun {
+    pub(crate) fn run_cli(&self, dir: &Path, name: &str, doc: &Value, args: &[&str]) -> CliRun {
         let file = dir.join(format!("{name}.json"));
         std::fs::write(&file, doc.to_string()).unwrap();
         self.run_cli_file(&file, args)
     }
 
-    pub fn run_cli_file(&self, file: &Path, args: &[&str]) -> CliRun {
-        let out = Command::new(host_sim_binary())
+    /// [`Transcript::run_cli`] on a flow file as it is.
+    pub(crate) fn run_cli_file(&self, file: &Path, args: &[&str]) -> CliRun {
+        let out = Command::new(host_sim_exe())
             .args(["run", "--log-level", "debug"])
             .args(args)
             .arg(file)
@@ -163,23 +133,27 @@ impl Transcript {
 }
 
 /// What one `host-sim run` did.
-pub struct CliRun {
-    pub code: Option<i32>,
-    pub doc: Value,
-    pub stderr: String,
+pub(crate) struct CliRun {
+    /// The exit code.
+    pub(crate) code: Option<i32>,
+    /// stdout, one JSON document.
+    pub(crate) doc: Value,
+    /// stderr.
+    pub(crate) stderr: String,
 }
 
 /// `{"content": text}` as a variable map.
-pub fn content_var(text: String) -> Map<String, Value> {
+pub(crate) fn content_var(text: String) -> Map<String, Value> {
     Map::from_iter([("content".to_string(), Value::String(text))])
 }
 
 /// The outcome of every send of a many-thread run: (content, Ok or the error code).
-pub type Outcomes = Vec<(String, Result<(), String>)>;
+pub(crate) type Outcomes = Vec<(String, Result<(), String>)>;
 
 /// Runs `flow_doc` (whose content is `${content}`) `per_thread` times on each of `threads`
-/// threads, each run with a unique content, and returns every outcome.
-pub fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, tag: &str) -> Outcomes {
+/// threads through the one loaded plugin, each run with a unique content, and returns every
+/// outcome.
+pub(crate) fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, tag: &str) -> Outcomes {
     let flow = flow(flow_doc);
     let plugin = plugin();
     let outcomes = Mutex::new(Vec::with_capacity(threads * per_thread));
@@ -202,7 +176,7 @@ pub fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, ta
 }
 
 /// The text contents the emulator delivered, sorted; fails on a duplicate.
-pub fn delivered_once(emu: &Emulator) -> Vec<String> {
+pub(crate) fn delivered_once(emu: &Emulator) -> Vec<String> {
     let mut contents: Vec<String> =
         emu.delivered().iter().map(|d| d.msg_param["content"].as_str().unwrap_or_default().to_string()).collect();
     contents.sort();
