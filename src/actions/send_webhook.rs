@@ -70,11 +70,11 @@ pub enum WebhookType {
 }
 
 const WEBHOOK_TYPES: [Pick<WebhookType>; 5] = [
-    Pick { value: "text", label: text!(en: "Text", zh: "文本"), item: WebhookType::Text },
-    Pick { value: "markdown", label: text!(en: "Markdown", zh: "Markdown"), item: WebhookType::Markdown },
-    Pick { value: "link", label: text!(en: "Link", zh: "链接"), item: WebhookType::Link },
-    Pick { value: "actionCard", label: text!(en: "Action card", zh: "卡片"), item: WebhookType::ActionCard },
-    Pick { value: "feedCard", label: text!(en: "Feed card", zh: "信息流卡片"), item: WebhookType::FeedCard },
+    Pick { value: "text", label: text!(en: "Text", zh: "文本类型"), item: WebhookType::Text },
+    Pick { value: "markdown", label: text!(en: "Markdown", zh: "Markdown类型"), item: WebhookType::Markdown },
+    Pick { value: "link", label: text!(en: "Link", zh: "链接类型"), item: WebhookType::Link },
+    Pick { value: "actionCard", label: text!(en: "Action card", zh: "卡片类型"), item: WebhookType::ActionCard },
+    Pick { value: "feedCard", label: text!(en: "Feed card", zh: "信息流卡片类型"), item: WebhookType::FeedCard },
 ];
 
 /// The templates that may mention people.
@@ -178,7 +178,7 @@ mod form {
 
     pub(super) const AT_USER_IDS: Field<ShortList> = Field {
         name: super::AT_USER_IDS,
-        label: text!(en: "@ user IDs", zh: "@ 用户 ID"),
+        label: text!(en: "@ user IDs", zh: "@ 用户ID"),
         help: text!(
             en: "Group members to mention, by user ID (works in internal groups). Each is written into the message as @userId if it is not there yet; at most 50 people with the mobile numbers.",
             zh: "要 @ 的群成员用户 ID（企业内部群可用）。正文中没有的会自动加上 @用户ID；与手机号合计最多 50 人。"
