@@ -88,6 +88,11 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// Most recorded requests (and deliveries, and uploads) kept; the oldest are dropped.
     pub max_recorded: usize,
+    /// A fault: close a keep-alive connection once it has sat idle this long after an
+    /// answer, as a server with a short keep-alive timeout does; `None` = never (the default).
+    /// Never mid-request, never with a request waiting to be read. Also
+    /// [`crate::Emulator::set_close_idle_after`].
+    pub close_idle_after: Option<Duration>,
 }
 
 impl Default for EmulatorConfig {
@@ -100,6 +105,7 @@ impl Default for EmulatorConfig {
             qps_limit: DEFAULT_QPS_LIMIT,
             port: 0,
             max_recorded: DEFAULT_MAX_RECORDED,
+            close_idle_after: None,
         }
     }
 }

@@ -18,6 +18,10 @@ pub struct Stats {
     pub uploads: u64,
     /// Requests answered with the throttling error (rate limit or `Fault::Throttle`).
     pub throttled: u64,
+    /// TCP connections accepted (the admin endpoints' own included).
+    pub connections: u64,
+    /// Keep-alive connections the server closed for idling (the idle-closing fault).
+    pub idle_closed: u64,
 }
 
 /// The live counters.
@@ -28,6 +32,8 @@ pub(crate) struct Counters {
     pub(crate) messages: AtomicU64,
     pub(crate) uploads: AtomicU64,
     pub(crate) throttled: AtomicU64,
+    pub(crate) connections: AtomicU64,
+    pub(crate) idle_closed: AtomicU64,
 }
 
 impl Counters {
@@ -42,6 +48,8 @@ impl Counters {
             messages: self.messages.load(Ordering::Relaxed),
             uploads: self.uploads.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
+            idle_closed: self.idle_closed.load(Ordering::Relaxed),
         }
     }
 }
