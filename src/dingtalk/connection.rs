@@ -458,7 +458,7 @@ impl Connection {
             ctx.set_send_in_flight(true);
         }
         let remaining = deadline.saturating_duration_since(started);
-        let outcome = match request.timeout(remaining).send().await {
+        let outcome = match transport::send(request.timeout(remaining)).await {
             Ok(resp) => {
                 let status = resp.status();
                 let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);

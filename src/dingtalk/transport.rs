@@ -3,9 +3,10 @@
 //! fit inside each call's budget, the proxy the environment names, and the multipart body of
 //! an upload written out by hand so that a file name cannot inject a header.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -27,23 +28,62 @@ pub(crate) fn connect_timeout(call_timeout: Duration) -> Duration {
 
 /// The HTTP clients of one app connection, one per connect timeout in use (robots of one app
 /// almost always share one), all with the same rules and the same proxy.
+///
+/// A client's pooled connections are driven by the runtime they were made on, so a host
+/// thread running a call on its own loop (see `context`) uses clients of its own, kept in
+/// that thread; calls on the shared runtime share `shared`.
 pub(crate) struct Transport {
     proxy: Option<Arc<ProxyRules>>,
-    clients: Mutex<HashMap<Duration, reqwest::Client>>,
+    shared: Mutex<HashMap<Duration, reqwest::Client>>,
+    /// Alive as long as this transport: a thread's clients of a dropped transport are
+    /// dropped the next time that thread makes a client.
+    alive: Arc<()>,
+}
+
+/// One client of one transport, kept by the thread whose loop drives its connections.
+struct ThreadClient {
+    owner: Weak<()>,
+    connect_timeout: Duration,
+    client: reqwest::Client,
+}
+
+thread_local! {
+    static THREAD_CLIENTS: RefCell<Vec<ThreadClient>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Transport {
     /// Reads the proxy settings from the environment; builds no client yet.
     pub(crate) fn new() -> Self {
-        Transport { proxy: ProxyRules::from_env().map(Arc::new), clients: Mutex::default() }
+        Transport { proxy: ProxyRules::from_env().map(Arc::new), shared: Mutex::default(), alive: Arc::new(()) }
     }
 
-    /// The client whose connect timeout is `connect_timeout`, made on first use.
+    /// The client whose connect timeout is `connect_timeout`, made on first use: this
+    /// thread's own when the call runs on the thread's loop, else the shared one.
     pub(crate) fn client(&self, connect_timeout: Duration) -> Result<reqwest::Client> {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if crate::context::on_thread_loop() {
+            return THREAD_CLIENTS.with(|cell| {
+                let mut clients = cell.borrow_mut();
+                let owner = Arc::downgrade(&self.alive);
+                let mine = |c: &ThreadClient| c.connect_timeout == connect_timeout && c.owner.ptr_eq(&owner);
+                if let Some(c) = clients.iter().find(|c| mine(c)) {
+                    return Ok(c.client.clone());
+                }
+                clients.retain(|c| c.owner.strong_count() > 0);
+                let client = self.build(connect_timeout)?;
+                clients.push(ThreadClient { owner, connect_timeout, client: client.clone() });
+                Ok(client)
+            });
+        }
+        let mut clients = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = clients.get(&connect_timeout) {
             return Ok(c.clone());
         }
+        let client = self.build(connect_timeout)?;
+        clients.insert(connect_timeout, client.clone());
+        Ok(client)
+    }
+
+    fn build(&self, connect_timeout: Duration) -> Result<reqwest::Client> {
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -57,11 +97,7 @@ impl Transport {
             let rules = rules.clone();
             builder = builder.proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url).cloned()));
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", e.without_url())))?;
-        clients.insert(connect_timeout, client.clone());
-        Ok(client)
+        builder.build().map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", e.without_url())))
     }
 
     /// The proxy (shown without credentials) that requests to `url` go through, if any.
@@ -70,6 +106,23 @@ impl Transport {
         let url = Url::parse(url).ok()?;
         rules.proxy_for(&url).map(|p| redact::url(p.as_str()))
     }
+}
+
+/// Sends `request` and waits for its answer's head.
+///
+/// On a host thread's own loop, the loop first takes one turn (a yield) before the request
+/// goes out: the loop does not run while the thread is away from the plugin, so a pooled
+/// connection that the server closed in the meantime is only known to be closed once the loop
+/// has looked at it. After that turn, the connection picked from the pool is either open or
+/// seen as closed when the request is about to be written on it, in which case the request is
+/// sent on a new connection instead, untouched (hyper hands an unwritten request back). Without
+/// it, the request would be written on the dead connection, and a send would end as an
+/// unknown outcome though the server never saw it.
+pub(crate) async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    if crate::context::on_thread_loop() {
+        tokio::task::yield_now().await;
+    }
+    request.send().await
 }
 
 /// The proxy settings of the environment, as curl and most tools read them: `https_proxy`,
