@@ -244,3 +244,103 @@ fn an_ip_outside_the_allow_list_is_told_so_at_connect() {
     assert!(err.hint.as_deref().unwrap_or_default().contains("allow-list"), "{err:?}");
     assert_eq!(err.upstream.unwrap().code.as_deref(), Some("Forbidden.AccessDenied.IpNotInWhiteList"));
 }
+
+/// Runs `each` on 16 threads released at once, and returns what each returned.
+fn sixteen_at_once<T: Send + 'static>(each: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+    let barrier = Arc::new(std::sync::Barrier::new(16));
+    let each = Arc::new(each);
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let (barrier, each) = (barrier.clone(), each.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                each(i)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn sixteen_threads_connecting_with_a_wrong_secret_make_one_token_request() {
+    let emu = Arc::new(org());
+    // The refusal comes after a while, so every thread asks while the one request is out.
+    emu.inject(FaultRule::next(Endpoint::Token, Fault::Delay(Duration::from_millis(300)), 1));
+    let url = emu.url();
+    let codes = sixteen_at_once(move |_| {
+        let params = json!({ "appKey": APP_KEY, "appSecret": "not-the-secret", "apiBaseUrl": url, "oapiBaseUrl": url });
+        invoke(&TestHost::default(), CONNECT, &params).unwrap_err().code
+    });
+    assert!(codes.iter().all(|c| c == "AUTH_FAILED"), "{codes:?}");
+    assert_eq!(emu.stats().token_requests, 1, "the failed fetch is shared like a good one");
+    // A connect that comes afterwards asks again (the secret may have been fixed meanwhile).
+    let err = refused(
+        json!({ "appKey": APP_KEY, "appSecret": "not-the-secret", "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url() }),
+    );
+    assert_eq!(err.code, "AUTH_FAILED");
+    assert_eq!(emu.stats().token_requests, 2);
+}
+
+#[test]
+fn a_token_refused_to_sixteen_threads_at_once_is_refreshed_once() {
+    let emu = Arc::new(org());
+    let robot = connect(&TestHost::default(), &emu);
+    emu.revoke_tokens();
+    // The new token comes after a while, so every thread finds the old one refused first.
+    emu.inject(FaultRule::next(Endpoint::Token, Fault::Delay(Duration::from_millis(300)), 1));
+    let outcomes = sixteen_at_once(move |i| {
+        let params = json!({ "robot": robot, "userIds": ["manager01"], "msgType": "text", "content": format!("after revoke {i}") });
+        invoke(&TestHost::default(), SEND, &params).map(|_| ()).map_err(|e| e.code)
+    });
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let stats = emu.stats();
+    assert_eq!(stats.token_requests, 2, "one token at connect, one shared refresh");
+    assert_eq!(stats.messages, 16);
+    assert!(stats.batch_send_requests >= 17, "at least one send was refused for the old token: {stats:?}");
+}
+
+#[test]
+fn two_connects_of_one_app_share_one_limiter_at_the_lower_limit() {
+    for limits in [[20, 5], [5, 20], [0, 5]] {
+        let mut config = org_config();
+        config.qps_limit = 0;
+        let emu = Arc::new(dingtalk_emulator::Emulator::start(config).unwrap());
+        let host = TestHost::default();
+        let robots: Vec<Value> = limits
+            .iter()
+            .map(|qps| {
+                let mut params = connect_params(&emu);
+                params["qpsLimit"] = json!(qps);
+                invoke(&host, CONNECT, &params).unwrap()["robot"].clone()
+            })
+            .collect();
+        // 12 sends from 4 threads through the robot of either connect: at most 5 in any second.
+        let started = Instant::now();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let robot = robots[t % 2].clone();
+                std::thread::spawn(move || {
+                    for i in 0..3 {
+                        let p = json!({ "robot": robot, "userIds": ["staff03"], "msgType": "text", "content": format!("{t}-{i}") });
+                        invoke(&TestHost::default(), SEND, &p).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut at: Vec<_> =
+            emu.requests().iter().filter(|r| r.endpoint == Some(Endpoint::BatchSend)).map(|r| r.at).collect();
+        at.sort();
+        assert_eq!(at.len(), 12, "{limits:?}");
+        for (i, first) in at.iter().enumerate() {
+            let in_a_second = at[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*first).unwrap_or_default() < Duration::from_secs(1))
+                .count();
+            assert!(in_a_second <= 5, "{limits:?}: {in_a_second} sends within a second");
+        }
+        assert!(started.elapsed() >= Duration::from_secs(2), "{limits:?}: 12 sends at 5 a second take two windows");
+    }
+}

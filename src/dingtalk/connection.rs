@@ -6,7 +6,7 @@
 //! more than its connect timeout is left, so a call that never connected always knows that it
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -149,7 +149,10 @@ pub(crate) struct Connection {
     app_secret: Secret,
     token: Mutex<Option<CachedToken>>,
     refresh: tokio::sync::Mutex<()>,
-    limits: RwLock<Arc<Limits>>,
+    /// Token fetches finished so far, and the last one's error if it failed: see
+    /// [`Connection::token`].
+    fetches: Mutex<(u64, Option<Error>)>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Connection {
@@ -172,21 +175,23 @@ impl Connection {
             app_secret,
             token: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
-            limits: RwLock::new(Arc::new(Limits::new(qps_limit))),
+            fetches: Mutex::new((0, None)),
+            limits: Limits::new(qps_limit),
         })
     }
 
-    /// Sets the calls per second per API this app allows itself (0 = no limit). The latest
-    /// connect's setting wins, since DingTalk counts per app.
+    /// Lowers the calls per second per API this app allows itself to `qps` when that is
+    /// lower (0 = no limit, so it never lowers anything). DingTalk counts per app, so every
+    /// connect of one app shares one limiter per API, at the lowest limit any of them asked
+    /// for; the limiters keep their windows.
     pub(crate) fn set_qps_limit(&self, qps: u32) {
-        let mut limits = self.limits.write().unwrap_or_else(|p| p.into_inner());
-        if limits.token.limit() != qps {
-            *limits = Arc::new(Limits::new(qps));
+        for limiter in [&self.limits.token, &self.limits.batch_send, &self.limits.upload] {
+            limiter.lower_to(qps);
         }
     }
 
-    fn limits(&self) -> Arc<Limits> {
-        self.limits.read().unwrap_or_else(|p| p.into_inner()).clone()
+    fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     fn cached_token(&self) -> Option<Secret> {
@@ -195,15 +200,37 @@ impl Connection {
     }
 
     /// A valid access token: the cached one, or a new one fetched once however many
-    /// threads ask at the same time.
+    /// threads ask at the same time. A failed fetch is shared the same way: whoever waited
+    /// for it gets its error (a wrong AppSecret is one token request, however many threads
+    /// connect with it); only a caller that comes after it asks again. A fetch stopped by
+    /// its own caller's cancellation is not shared.
     pub(crate) async fn token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
+        let fetches_before = self.fetches.lock().unwrap_or_else(|p| p.into_inner()).0;
         let _single_flight = self.refresh.lock().await;
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
+        {
+            let fetches = self.fetches.lock().unwrap_or_else(|p| p.into_inner());
+            if fetches.0 != fetches_before
+                && let Some(e) = &fetches.1
+            {
+                return Err(e.clone());
+            }
+        }
+        let fetched = self.fetch_token(ctx, timeout).await;
+        if !matches!(fetched, Err(Error::Cancelled { .. })) {
+            let mut fetches = self.fetches.lock().unwrap_or_else(|p| p.into_inner());
+            *fetches = (fetches.0 + 1, fetched.as_ref().err().cloned());
+        }
+        fetched
+    }
+
+    /// Fetches a new token and caches it; the caller holds the single-flight lock.
+    async fn fetch_token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
         let body = serde_json::to_vec(&TokenRequest { app_key: &self.app_key, app_secret: self.app_secret.expose() })
             .map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::Token.path());

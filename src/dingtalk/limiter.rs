@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -30,7 +31,8 @@ struct State {
 /// one second after its answer came back. That keeps the server's count at or under the
 /// limit whatever the network's jitter, at the cost of one round trip per window.
 pub(crate) struct Limiter {
-    limit: usize,
+    /// Calls per window; 0 = no limit.
+    limit: AtomicU32,
     state: Mutex<State>,
     freed: Notify,
 }
@@ -45,17 +47,28 @@ pub(crate) struct Permit<'a> {
 impl Limiter {
     /// A limiter allowing `limit` calls per window; 0 means no limit.
     pub(crate) fn new(limit: u32) -> Self {
-        Limiter { limit: limit as usize, state: Mutex::default(), freed: Notify::new() }
+        Limiter { limit: AtomicU32::new(limit), state: Mutex::default(), freed: Notify::new() }
     }
 
-    /// The configured calls per second (0 = unlimited).
+    /// The calls per second allowed now (0 = unlimited).
     pub(crate) fn limit(&self) -> u32 {
-        self.limit as u32
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Lowers the limit to `limit` when that is lower; 0 (no limit) lowers nothing. The
+    /// calls already in the window keep their places.
+    pub(crate) fn lower_to(&self, limit: u32) {
+        if limit == 0 {
+            return;
+        }
+        let _ = self
+            .limit
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| (now == 0 || limit < now).then_some(limit));
     }
 
     /// Waits for a free slot. Returns `None` when the limiter is off.
     pub(crate) async fn acquire(&self) -> Option<Permit<'_>> {
-        if self.limit == 0 {
+        if self.limit() == 0 {
             return None;
         }
         loop {
@@ -66,7 +79,7 @@ impl Limiter {
                 while st.slots.front().is_some_and(|s| s.done_at.is_some_and(|d| d + WINDOW <= now)) {
                     st.slots.pop_front();
                 }
-                if st.slots.len() < self.limit {
+                if st.slots.len() < self.limit() as usize {
                     let id = st.next_id;
                     st.next_id += 1;
                     st.slots.push_back(Slot { id, done_at: None });
@@ -137,6 +150,31 @@ mod tests {
         // 23 calls at 5 per (1 s + RTT): the last batch starts after four windows.
         let elapsed = sent[22] - start;
         assert!(elapsed >= Duration::from_secs(4) && elapsed < Duration::from_millis(4200), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lower_limit_applies_at_once_and_a_higher_one_never() {
+        let l = Limiter::new(0);
+        l.lower_to(5);
+        l.lower_to(20);
+        l.lower_to(0);
+        assert_eq!(l.limit(), 5);
+        let held: Vec<_> = futures_held(&l, 5).await;
+        assert!(tokio::time::timeout(Duration::from_millis(10), l.acquire()).await.is_err(), "a sixth waits");
+        l.lower_to(3);
+        drop(held);
+        // Five calls ended now: their slots stay taken for a second, a lower limit or not.
+        let start = Instant::now();
+        let _p = l.acquire().await;
+        assert!(start.elapsed() >= WINDOW, "{:?}", start.elapsed());
+    }
+
+    async fn futures_held(l: &Limiter, n: usize) -> Vec<Permit<'_>> {
+        let mut held = Vec::new();
+        for _ in 0..n {
+            held.push(l.acquire().await.unwrap());
+        }
+        held
     }
 
     #[tokio::test]
