@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::bench::{load_timed, run_bench};
 use crate::demo::run_demo;
 use crate::error::HostError;
-use crate::flow::{Flow, FlowError, run_flow};
+use crate::flow::{Flow, FlowError, run_flow_logging};
 use crate::form::{MASK, render_manifest};
 use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Plugin};
@@ -134,7 +134,7 @@ impl RunArgs {
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
         let host = SimHost::new().with_stderr(self.log_level.level());
-        let mut vars = run_flow(plugin.as_ref(), &flow, &host, initial)?;
+        let mut vars = run_flow_logging(plugin.as_ref(), &flow, &host, initial, host.logs(LogLevel::Debug))?;
         for name in flow.secret_variables(plugin.manifest()) {
             if let Some(value) = vars.get_mut(&name) {
                 *value = Value::String(MASK.to_string());
@@ -232,8 +232,16 @@ impl BenchArgs {
                 eprintln!("bench: {done}/{} flow runs", self.iterations);
             }
         };
-        let mut report =
-            run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &SimHost::silent(), &progress);
+        let mut report = run_bench(
+            plugin.as_ref(),
+            &flow,
+            self.iterations,
+            self.threads,
+            &vars,
+            &SimHost::silent(),
+            false,
+            &progress,
+        );
         report.load_ms = Some(load_ms);
         if report.peak_rss_kb.is_none() {
             eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");

@@ -153,6 +153,19 @@ pub fn run_flow(
     host: &dyn Host,
     initial_vars: Map<String, Value>,
 ) -> Result<Map<String, Value>, FlowError> {
+    run_flow_logging(plugin, flow, host, initial_vars, true)
+}
+
+/// [`run_flow`], writing host-sim's own debug lines (each step's params, secrets masked)
+/// only when `debug` is true: their masked copy of the params is not built for a host that
+/// drops debug lines ([`SimHost::logs`](crate::SimHost::logs) says whether it does).
+pub fn run_flow_logging(
+    plugin: &dyn Plugin,
+    flow: &Flow,
+    host: &dyn Host,
+    initial_vars: Map<String, Value>,
+    debug: bool,
+) -> Result<Map<String, Value>, FlowError> {
     let manifest = plugin.manifest();
     let mut vars = flow.variables.clone();
     vars.extend(initial_vars);
@@ -170,7 +183,9 @@ pub fn run_flow(
         let params = validate_params(spec, params).map_err(fail)?;
 
         log_line(host, LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
-        log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+        if debug {
+            log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+        }
         let started = Instant::now();
         let outputs = plugin.invoke(&step.action, &params, host).map_err(fail)?;
         let elapsed = started.elapsed().as_millis();
@@ -660,6 +675,22 @@ mod tests {
         run_flow(&plugin, &f, &host, initial(json!({"k": "hunter2"}))).unwrap();
         assert!(host.captured().iter().all(|l| !l.contains("hunter2")), "{:?}", host.captured());
         assert_eq!(f.secret_variables(plugin.manifest()), BTreeSet::from(["k".to_string()]));
+    }
+
+    #[test]
+    fn params_are_masked_for_the_log_only_when_debug_lines_are_kept() {
+        let plugin = FakePlugin::new();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a", "key": "${k}"}}]}"#);
+        let debug_lines = |host: &crate::SimHost, debug: bool| {
+            run_flow_logging(&plugin, &f, host, initial(json!({"k": "hunter2"})), debug).unwrap();
+            host.captured().iter().filter(|l| l.starts_with("debug: step 1 params:")).count()
+        };
+        assert_eq!(debug_lines(&crate::SimHost::silent().with_capture(), true), 1);
+        assert_eq!(debug_lines(&crate::SimHost::silent().with_capture(), false), 0);
+        assert!(crate::SimHost::silent().with_capture().logs(LogLevel::Debug));
+        assert!(!crate::SimHost::silent().logs(LogLevel::Debug));
+        assert!(!crate::SimHost::new().logs(LogLevel::Debug));
+        assert!(crate::SimHost::new().with_stderr(Some(LogLevel::Debug)).logs(LogLevel::Debug));
     }
 
     #[test]

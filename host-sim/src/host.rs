@@ -68,6 +68,12 @@ impl SimHost {
         self
     }
 
+    /// Whether a line at `level` goes anywhere: to stderr, or into the captured lines. A
+    /// caller may skip building a line that goes nowhere.
+    pub fn logs(&self, level: LogLevel) -> bool {
+        self.capture.is_some() || self.stderr_level.is_some_and(|max| level <= max)
+    }
+
     /// The lines kept so far (empty unless made [`SimHost::with_capture`]).
     pub fn captured(&self) -> Vec<String> {
         match &self.capture {
