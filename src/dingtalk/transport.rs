@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -84,8 +84,8 @@ impl Transport {
     }
 
     fn build(&self, connect_timeout: Duration) -> Result<reqwest::Client> {
-        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config()?)
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .connect_timeout(connect_timeout)
@@ -238,6 +238,32 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     if text.is_empty() { "transport error".to_string() } else { text }
+}
+
+/// The TLS setup of every client, made once per process: what reqwest would make for each
+/// client (the platform's certificate verifier, TLS 1.2 and 1.3, ALPN h2 then http/1.1), made
+/// once because loading the system's roots is most of what making a client costs and each host
+/// thread makes its own clients; and one TLS session cache, so that a thread's new connection
+/// can resume a session another thread began.
+fn tls_config() -> Result<rustls::ClientConfig> {
+    static TLS: OnceLock<std::result::Result<rustls::ClientConfig, String>> = OnceLock::new();
+    TLS.get_or_init(|| {
+        install_crypto_provider();
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| e.to_string())?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    })
+    .clone()
+    .map_err(|e| Error::Internal(format!("cannot set up TLS: {e}")))
 }
 
 /// reqwest is built without a default TLS crypto provider (to avoid aws-lc's C build);
