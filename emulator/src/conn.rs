@@ -73,6 +73,7 @@ impl axum::serve::Listener for Counted {
                 changed,
                 ended: false,
                 counted: false,
+                reader: None,
             },
             addr,
         )
@@ -106,6 +107,9 @@ pub(crate) struct IdleClosing {
     ended: bool,
     /// Its close for idling was counted.
     counted: bool,
+    /// The reader to wake when an answer ends a busy spell, so that it starts the idle clock
+    /// (the server may not read again on its own before the client writes).
+    reader: Option<std::task::Waker>,
 }
 
 impl AsyncRead for IdleClosing {
@@ -128,6 +132,7 @@ impl AsyncRead for IdleClosing {
             this.changed = this.state.idle_close.on_change();
         }
         let (Some(after), Some(last_write), false) = (this.state.idle_close.get(), this.last_write, this.busy) else {
+            this.reader = Some(cx.waker().clone());
             return Poll::Pending;
         };
         let deadline = last_write + after;
@@ -149,13 +154,24 @@ impl AsyncRead for IdleClosing {
     }
 }
 
+impl IdleClosing {
+    /// Answer bytes went out: the connection is idle from now, until request bytes come.
+    fn wrote(&mut self) {
+        self.last_write = Some(Instant::now());
+        if std::mem::replace(&mut self.busy, false)
+            && let Some(reader) = self.reader.take()
+        {
+            reader.wake();
+        }
+    }
+}
+
 impl AsyncWrite for IdleClosing {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let out = Pin::new(&mut this.tcp).poll_write(cx, data);
         if matches!(out, Poll::Ready(Ok(n)) if n > 0) {
-            this.last_write = Some(Instant::now());
-            this.busy = false;
+            this.wrote();
         }
         out
     }
@@ -168,8 +184,7 @@ impl AsyncWrite for IdleClosing {
         let this = &mut *self;
         let out = Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs);
         if matches!(out, Poll::Ready(Ok(n)) if n > 0) {
-            this.last_write = Some(Instant::now());
-            this.busy = false;
+            this.wrote();
         }
         out
     }
