@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::HostError;
 use crate::flow::{Flow, run_flow_logging};
-use crate::host::Host;
+use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Abi, Plugin};
 
 /// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
@@ -84,7 +84,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 /// Runs `flow` `iterations` times spread over `threads` threads (at least one), each run a
 /// whole [`run_flow_logging`] from the variables `vars` (with host-sim's debug lines only
-/// when `debug`), and calls `progress` with the number of runs done after each run. The report's `load_ms` is left for the caller to fill in;
+/// when `host` keeps them), and calls `progress` with the number of runs done after each run. The report's `load_ms` is left for the caller to fill in;
 /// `peak_rss_kb` is read at the end.
 pub(crate) fn run_bench(
     plugin: &dyn Plugin,
@@ -92,10 +92,10 @@ pub(crate) fn run_bench(
     iterations: usize,
     threads: usize,
     vars: &Map<String, Value>,
-    host: &dyn Host,
-    debug: bool,
+    host: &SimHost,
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
+    let debug = host.logs(LogLevel::Debug);
     let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);

@@ -232,16 +232,8 @@ impl BenchArgs {
                 eprintln!("bench: {done}/{} flow runs", self.iterations);
             }
         };
-        let mut report = run_bench(
-            plugin.as_ref(),
-            &flow,
-            self.iterations,
-            self.threads,
-            &vars,
-            &SimHost::silent(),
-            false,
-            &progress,
-        );
+        let mut report =
+            run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &SimHost::silent(), &progress);
         report.load_ms = Some(load_ms);
         if report.peak_rss_kb.is_none() {
             eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
