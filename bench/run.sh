@@ -12,7 +12,7 @@
 #
 # Usage: bash bench/run.sh    (honours CARGO_TARGET_DIR; needs python3, curl, strip and mkfifo:
 #        Linux or macOS; peak memory is measured on Linux only and shows "not measured" elsewhere)
-# Environment: ROUNDS (default 3) alternating plugin/raw rounds, SENDS (default 3000) per
+# Environment: ROUNDS (default 5) alternating plugin/raw rounds, SENDS (default 3000) per
 #              1-thread round, SENDS16 (default 8000) per 16-thread round, SDK_SENDS (default
 #              500) per SDK round.
 set -euo pipefail
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 KEY=benchappkey0001
 SECRET=bench-secret-0001
 REL="${CARGO_TARGET_DIR:-target}/release"
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
 SENDS="${SENDS:-3000}"
 SENDS16="${SENDS16:-8000}"
 SDK_SENDS="${SDK_SENDS:-500}"
@@ -152,6 +152,12 @@ plugin, raw, plugin16, raw16 = (rest[i * rounds : (i + 1) * rounds] for i in ran
 sdk = rest[4 * rounds :]
 med = lambda runs: statistics.median(r["opsPerSec"] for r in runs)
 p1, r1, s1, p16, r16 = med(plugin), med(raw), med(sdk), med(plugin16), med(raw16)
+# Plugin and raw client run in alternating rounds, so that a change of load hits a pair alike:
+# each pair's ratio, and their median, is what the goal is checked against.
+ratios = lambda ps, rs: [p["opsPerSec"] / r["opsPerSec"] for p, r in zip(ps, rs)]
+q1, q16 = ratios(plugin, raw), ratios(plugin16, raw16)
+rq1, rq16 = statistics.median(q1), statistics.median(q16)
+pct = lambda qs: " / ".join(f"{100 * q:.0f}%" for q in qs)
 loads = [r["loadMs"] for r in plugin + plugin16 + [b16, bq, bm]]
 load = statistics.median(loads)
 errors1 = sum(r["errors"] for r in plugin)
@@ -168,10 +174,12 @@ rows = [
     ("plugin, 1 thread, text send, limiter off: flow runs/s (median; rounds)",
      f"{p1:,.0f} ({spread(plugin)}); p50 {statistics.median(r['p50Ms'] for r in plugin):.3f} ms", "", None),
     ("raw keep-alive client, same call: sends/s (median; rounds)", f"{r1:,.0f} ({spread(raw)})", "", None),
-    ("plugin vs raw ceiling, 1 thread", f"{100 * p1 / r1:.0f}%", ">= 80%", p1 / r1 >= 0.8 and errors1 == 0),
+    ("plugin vs raw ceiling, 1 thread (median of the rounds' ratios; rounds)", f"{100 * rq1:.0f}% ({pct(q1)})",
+     ">= 80%", rq1 >= 0.8 and errors1 == 0),
     ("plugin, 16 threads: flow runs/s (median; rounds)", f"{p16:,.0f} ({spread(plugin16)})", "", None),
     ("16 raw keep-alive clients: sends/s (median; rounds)", f"{r16:,.0f} ({spread(raw16)})", "", None),
-    ("plugin vs raw ceiling, 16 threads", f"{100 * p16 / r16:.0f}%", ">= 80%", p16 / r16 >= 0.8 and errors16 == 0),
+    ("plugin vs raw ceiling, 16 threads (median of the rounds' ratios; rounds)", f"{100 * rq16:.0f}% ({pct(q16)})",
+     ">= 80%", rq16 >= 0.8 and errors16 == 0),
     ("official Python SDK, same calls (for information): sends/s (median; rounds)",
      f"{s1:,.0f} ({spread(sdk)}); plugin {p1 / s1:.1f}x", "", None),
     ("cold start: fresh process to first flow done (load + connect + send), wall ms",
