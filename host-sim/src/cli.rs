@@ -134,7 +134,7 @@ impl RunArgs {
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
         let host = SimHost::new().with_stderr(self.log_level.level());
-        let mut vars = run_flow_logging(plugin.as_ref(), &flow, &host, initial, host.logs(LogLevel::Debug))?;
+        let mut vars = run_flow_logging(plugin.as_ref(), &flow, &host, initial, host.kept())?;
         for name in flow.secret_variables(plugin.manifest()) {
             if let Some(value) = vars.get_mut(&name) {
                 *value = Value::String(MASK.to_string());
