@@ -280,6 +280,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_thread_keeps_its_own_clients_and_drops_those_of_dropped_transports() {
+        let thread_clients = || THREAD_CLIENTS.with_borrow(Vec::len);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            assert!(crate::context::on_thread_loop());
+            let first = Transport::new();
+            first.client(Duration::from_secs(1)).unwrap();
+            first.client(Duration::from_secs(1)).unwrap();
+            first.client(Duration::from_secs(2)).unwrap();
+            assert_eq!(thread_clients(), 2, "one per connect timeout");
+            drop(first);
+            let second = Transport::new();
+            second.client(Duration::from_secs(1)).unwrap();
+            assert_eq!(thread_clients(), 1, "the dropped transport's clients went with it");
+            assert!(second.shared.lock().unwrap().is_empty(), "nothing shared on a thread's loop");
+        });
+        // On the shared (multi-thread) runtime, the clients are shared.
+        let shared = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let transport = std::sync::Arc::new(Transport::new());
+        let t = transport.clone();
+        shared.block_on(async move {
+            assert!(!crate::context::on_thread_loop());
+            t.client(Duration::from_secs(1)).unwrap();
+        });
+        assert_eq!(transport.shared.lock().unwrap().len(), 1);
+    }
+
+    #[test]
     fn connect_timeout_leaves_room_in_the_call() {
         assert_eq!(connect_timeout(Duration::from_secs(1)), Duration::from_millis(500));
         assert_eq!(connect_timeout(Duration::from_secs(15)), Duration::from_millis(7500));
