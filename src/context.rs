@@ -9,9 +9,9 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
@@ -19,7 +19,7 @@ use rpa_plugin_abi::{HostRef, LogLevel};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use crate::error::{Error, Result};
+use crate::error::{Effect, Error, Result};
 
 /// How often the calling thread looks at the host's cancellation flag while it waits.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
@@ -34,7 +34,16 @@ enum Event {
 pub(crate) struct Ctx {
     events: mpsc::Sender<Event>,
     cancelled: Arc<AtomicBool>,
-    send_in_flight: Arc<AtomicBool>,
+    /// What the never-repeated call on the wire does: [`in_flight_code`].
+    in_flight: Arc<AtomicU8>,
+    cancel_details: Arc<Mutex<Option<CancelDetails>>>,
+}
+
+/// What a cancellation's error document says in `details`: one document for a stop while a
+/// send is on the wire, one for a stop between calls.
+struct CancelDetails {
+    in_flight: Value,
+    idle: Value,
 }
 
 impl Ctx {
@@ -48,15 +57,39 @@ impl Ctx {
     /// network steps.
     pub(crate) fn check_cancelled(&self) -> Result<()> {
         if self.cancelled.load(Ordering::Acquire) {
-            return Err(Error::Cancelled { send_in_flight: false });
+            return Err(Error::Cancelled { in_flight: None });
         }
         Ok(())
     }
 
-    /// Marks whether a non-repeatable send is on the wire, so that a cancellation can say
-    /// whether a message may still arrive.
-    pub(crate) fn set_send_in_flight(&self, on: bool) {
-        self.send_in_flight.store(on, Ordering::Release);
+    /// Marks whether a call that is never repeated (a send, a recall) is on the wire, so
+    /// that a cancellation can say whether it may still take effect.
+    pub(crate) fn set_in_flight(&self, effect: Option<Effect>) {
+        self.in_flight.store(in_flight_code(effect), Ordering::Release);
+    }
+
+    /// Sets the `details` a cancellation by the host reports from now on (a send in several
+    /// batches says who got the message so far): `in_flight` if a send is on the wire when
+    /// the host stops the flow, `idle` otherwise.
+    pub(crate) fn set_cancel_details(&self, in_flight: Value, idle: Value) {
+        *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(CancelDetails { in_flight, idle });
+    }
+}
+
+/// An [`Effect`] in flight as one byte (0: none), and back.
+fn in_flight_code(effect: Option<Effect>) -> u8 {
+    match effect {
+        None => 0,
+        Some(Effect::Message) => 1,
+        Some(Effect::Recall) => 2,
+    }
+}
+
+fn in_flight_effect(code: u8) -> Option<Effect> {
+    match code {
+        1 => Some(Effect::Message),
+        2 => Some(Effect::Recall),
+        _ => None,
     }
 }
 
@@ -125,12 +158,18 @@ where
     Fut: Future<Output = Result<Value>> + Send + 'static,
 {
     if host.is_cancelled() {
-        return Err(Error::Cancelled { send_in_flight: false });
+        return Err(Error::Cancelled { in_flight: None });
     }
     let (tx, rx) = mpsc::channel();
-    let ctx = Ctx { events: tx.clone(), cancelled: Arc::default(), send_in_flight: Arc::default() };
+    let ctx = Ctx {
+        events: tx.clone(),
+        cancelled: Arc::default(),
+        in_flight: Arc::default(),
+        cancel_details: Arc::default(),
+    };
     let cancelled = ctx.cancelled.clone();
-    let in_flight = ctx.send_in_flight.clone();
+    let in_flight = ctx.in_flight.clone();
+    let cancel_details = ctx.cancel_details.clone();
     let future = action(ctx);
     let relay = |rx: &mpsc::Receiver<Event>| {
         while let Ok(Event::Log(level, line)) = rx.try_recv() {
@@ -140,7 +179,12 @@ where
     let stop = || {
         cancelled.store(true, Ordering::Release);
         host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
-        Err(Error::Cancelled { send_in_flight: in_flight.load(Ordering::Acquire) })
+        let in_flight = in_flight_effect(in_flight.load(Ordering::Acquire));
+        let error = Error::Cancelled { in_flight };
+        match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(d) => Err(error.with_details(if in_flight.is_some() { d.in_flight } else { d.idle })),
+            None => Err(error),
+        }
     };
     if tokio::runtime::Handle::try_current().is_err() {
         let out = thread_loop()?.block_on(async {

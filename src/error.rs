@@ -6,6 +6,7 @@
 //! reach an error, and URLs with a token in their query are never formatted.
 
 use rpa_plugin_abi::{ErrorPayload, Text, codes, error::Localized, error::Upstream, text};
+use serde_json::Value;
 
 /// The error codes this plugin adds to the ABI's shared ones.
 pub mod code {
@@ -38,6 +39,88 @@ pub mod code {
     pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
     /// Any other refusal by DingTalk, with its own code under `upstream`.
     pub const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
+    /// A send in several batches stopped after some batches went out: `details` says who got
+    /// it (`sentUserIds`), who did not (`unsentUserIds`) and whose batch may or may not have
+    /// gone out (`unknownUserIds`).
+    pub const PARTIALLY_SENT: &str = "PARTIALLY_SENT";
+    /// A recall reached DingTalk but its answer was lost: the messages may or may not have
+    /// been recalled.
+    pub const RECALL_OUTCOME_UNKNOWN: &str = "RECALL_OUTCOME_UNKNOWN";
+    /// DingTalk knows no message by the processQueryKey given.
+    pub const UNKNOWN_PROCESS_QUERY_KEY: &str = "UNKNOWN_PROCESS_QUERY_KEY";
+    /// The message was sent more than 24 hours ago: its read status and recall are closed.
+    pub const PROCESS_QUERY_KEY_EXPIRED: &str = "PROCESS_QUERY_KEY_EXPIRED";
+    /// The robot is not in the group (it must be added to the group to post or recall there).
+    pub const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
+    /// DingTalk knows no group by the openConversationId given.
+    pub const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
+}
+
+/// What a call that is never repeated does, for the words of an outcome that cannot be known
+/// (its answer lost, or the flow stopped while it was on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// It sends a message (a batch of one-to-one messages, a group message).
+    Message,
+    /// It recalls messages.
+    Recall,
+}
+
+impl Effect {
+    /// "the send" / "the recall", for logs.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Effect::Message => "the send",
+            Effect::Recall => "the recall",
+        }
+    }
+}
+
+/// A refusal by DingTalk of something an input names, told in the user's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// No message has that processQueryKey (`invalid.processQueryKey`).
+    UnknownKey,
+    /// The message was sent more than 24 hours ago (`processQueryKey.expireTime`,
+    /// `robot.processQueryKey.expired`).
+    KeyExpired,
+    /// The robot is not in the group (a group API's `invalidParameter.robotCode...`).
+    RobotNotInGroup,
+    /// No group has that openConversationId (`invalid.openConversationId`, `group.disbanded`).
+    GroupNotFound,
+}
+
+impl Rejection {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rejection::UnknownKey => code::UNKNOWN_PROCESS_QUERY_KEY,
+            Rejection::KeyExpired => code::PROCESS_QUERY_KEY_EXPIRED,
+            Rejection::RobotNotInGroup => code::ROBOT_NOT_IN_GROUP,
+            Rejection::GroupNotFound => code::GROUP_NOT_FOUND,
+        }
+    }
+
+    fn words(self) -> Explanation {
+        match self {
+            Rejection::UnknownKey => Explanation {
+                message: text!(en: "DingTalk knows no message by this processQueryKey.", zh: "钉钉找不到该 processQueryKey 对应的消息。"),
+                hint: text!(en: "Pass the processQueryKey output by a send of this same robot, unchanged (a key of another app or robot is not known). Read status covers one-to-one messages only; to recall a group message, give its openConversationId on the advanced tab.", zh: "请原样传入同一机器人发送消息时输出的 processQueryKey（其他应用或机器人的 key 无法识别）。已读状态只支持单聊消息；撤回群消息时请在“高级”页填写 openConversationId。"),
+            },
+            Rejection::KeyExpired => Explanation {
+                message: text!(en: "The message was sent more than 24 hours ago: DingTalk answers its read status and recalls it within 24 hours of the send only.", zh: "该消息发送已超过 24 小时：钉钉只在发送后 24 小时内提供已读状态查询和撤回。"),
+                hint: text!(en: "Query or recall within 24 hours of the send; after that it cannot be done through DingTalk's API.", zh: "请在发送后 24 小时内查询或撤回；超过后无法再通过钉钉接口操作。"),
+            },
+            Rejection::RobotNotInGroup => Explanation {
+                message: text!(en: "The robot is not in this group, so it cannot post or recall there.", zh: "机器人不在该群中，无法在群内发送或撤回消息。"),
+                hint: text!(en: "Add the robot to the group (in the group: settings > Robots > Add robot, pick the app's robot), and check that the connection's robotCode is that robot's (it defaults to the AppKey).", zh: "请先把机器人加入该群（群设置 > 机器人 > 添加机器人，选择该应用的机器人），并确认连接的 robotCode 是该机器人的编码（默认等于 AppKey）。"),
+            },
+            Rejection::GroupNotFound => Explanation {
+                message: text!(en: "DingTalk knows no group by this openConversationId (or the group was disbanded, or belongs to another org).", zh: "钉钉找不到该 openConversationId 对应的群（或该群已解散、属于其他组织）。"),
+                hint: text!(en: "Use the group's openConversationId (it starts with \"cid\"): a page in DingTalk gets it with the chooseChat JSAPI, a robot sees it as conversationId when @-mentioned in the group, and the create-group APIs return it.", zh: "请使用该群的 openConversationId（以 “cid” 开头）：可在钉钉内的页面通过 chooseChat JSAPI 获取、机器人在群内被 @ 时收到的 conversationId，或创建群接口的返回值。"),
+            },
+        }
+    }
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
@@ -162,12 +245,25 @@ pub enum Error {
         upstream: Box<Upstream>,
     },
 
-    /// A send reached DingTalk but its answer was lost.
-    #[error("the send may or may not have been delivered: {reason}")]
+    /// A send (or a recall) reached DingTalk but its answer was lost.
+    #[error("{} may or may not have taken effect: {reason}", effect.noun())]
     SendOutcomeUnknown {
+        /// What the call does.
+        effect: Effect,
         /// What happened after the request left.
         reason: String,
         /// What DingTalk said, as far as it could be read.
+        upstream: Box<Upstream>,
+    },
+
+    /// DingTalk refused what an input names (a processQueryKey, a group).
+    #[error("DingTalk refused `{field}`: {kind:?}")]
+    Rejected {
+        /// Why.
+        kind: Rejection,
+        /// The input at fault (DingTalk's parameter of the same name).
+        field: &'static str,
+        /// DingTalk's answer.
         upstream: Box<Upstream>,
     },
 
@@ -178,8 +274,31 @@ pub enum Error {
     /// The user stopped the flow.
     #[error("cancelled")]
     Cancelled {
-        /// Whether a send request was under way when the flow stopped.
-        send_in_flight: bool,
+        /// What the request that was on the wire when the flow stopped does, if one was (a
+        /// send or a recall, which are never repeated).
+        in_flight: Option<Effect>,
+    },
+
+    /// A send in several batches failed after some of them went out.
+    #[error("sent to {sent} of {total} receivers, then: {cause}")]
+    PartiallySent {
+        /// Why the next batch did not go out (or may not have).
+        cause: Box<Error>,
+        /// How many receivers the batches that went out held.
+        sent: usize,
+        /// How many receivers there were in all.
+        total: usize,
+        /// The batch that failed (1-based) and how many batches there were.
+        batch: (usize, usize),
+    },
+
+    /// Another error, with structured facts for the flow (the error document's `details`).
+    #[error("{error}")]
+    Detailed {
+        /// The error itself: its code, field, words and upstream are the document's.
+        error: Box<Error>,
+        /// A JSON object.
+        details: Box<Value>,
     },
 
     /// A bug.
@@ -193,9 +312,24 @@ impl Error {
         Error::InvalidInput { field: field.to_string(), words: Box::new(words) }
     }
 
+    /// This error with structured `details` (a JSON object) in its document.
+    pub fn with_details(self, details: Value) -> Self {
+        Error::Detailed { error: Box::new(self), details: Box::new(details) }
+    }
+
+    /// The error under any [`Error::Detailed`] wrapping.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::Detailed { error, .. } => error.inner(),
+            other => other,
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
+            Error::PartiallySent { .. } => code::PARTIALLY_SENT,
+            Error::Detailed { error, .. } => error.code(),
             Error::UnknownAction(_) => code::UNKNOWN_ACTION,
             Error::InvalidParams(_) => code::INVALID_PARAMS,
             Error::InvalidInput { .. } => code::INVALID_INPUT,
@@ -210,7 +344,9 @@ impl Error {
             Error::BadResponse { .. } => code::BAD_RESPONSE,
             Error::Redirected { .. } => code::REDIRECTED,
             Error::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
-            Error::SendOutcomeUnknown { .. } => code::SEND_OUTCOME_UNKNOWN,
+            Error::SendOutcomeUnknown { effect: Effect::Message, .. } => code::SEND_OUTCOME_UNKNOWN,
+            Error::SendOutcomeUnknown { effect: Effect::Recall, .. } => code::RECALL_OUTCOME_UNKNOWN,
+            Error::Rejected { kind, .. } => kind.code(),
             Error::DingTalk(_) => code::DINGTALK_ERROR,
             Error::Cancelled { .. } => codes::CANCELLED,
             Error::Internal(_) => codes::INTERNAL,
@@ -221,6 +357,8 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::InvalidInput { field, .. } | Error::RobotNotConnected { field } => Some(field),
+            Error::Rejected { field, .. } => Some(field),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.field(),
             _ => None,
         }
     }
@@ -236,7 +374,9 @@ impl Error {
             | Error::BadResponse { upstream: u, .. }
             | Error::Redirected { upstream: u, .. }
             | Error::WrongEndpoint { upstream: u, .. }
-            | Error::SendOutcomeUnknown { upstream: u, .. } => Some(u.as_ref()),
+            | Error::SendOutcomeUnknown { upstream: u, .. }
+            | Error::Rejected { upstream: u, .. } => Some(u.as_ref()),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.upstream(),
             _ => None,
         }
     }
@@ -262,12 +402,20 @@ impl Error {
                 hint: text!(en: "Copy the AppKey and AppSecret again from the DingTalk developer console (app > credentials); check for stray spaces.", zh: "请在钉钉开发者后台（应用 > 凭证与基础信息）重新复制 AppKey 和 AppSecret，注意不要带空格。"),
             },
             Error::PermissionDenied { scopes, .. } => {
-                let names = if scopes.is_empty() { "qyapi_robot_sendmsg".to_string() } else { scopes.join(", ") };
+                let scopes: Vec<&str> = if scopes.is_empty() {
+                    vec!["qyapi_robot_sendmsg"]
+                } else {
+                    scopes.iter().map(String::as_str).collect()
+                };
+                let names = scopes.join(", ");
+                let what_en: Vec<&str> = scopes.iter().map(|s| scope_words(s).0).collect();
+                let what_zh: Vec<&str> = scopes.iter().map(|s| scope_words(s).1).collect();
+                let (what_en, what_zh) = (what_en.join("; "), what_zh.join("；"));
                 Explanation {
                     message: text!(en: format!("The app lacks the permission {names}."), zh: format!("应用缺少权限 {names}。")),
                     hint: text!(en: format!(
-                        "In the developer console, grant {names} (enterprise robot message sending), then publish the app again."
-                    ), zh: format!("请在开发者后台为应用开通权限 {names}（企业内机器人发送消息权限），然后重新发布应用。")),
+                        "In the developer console, grant {names} ({what_en}), then publish the app again."
+                    ), zh: format!("请在开发者后台为应用开通权限 {names}（{what_zh}），然后重新发布应用。")),
                 }
             }
             Error::IpNotAllowed(_) => Explanation {
@@ -329,7 +477,14 @@ impl Error {
                 message: text!(en: format!("{url} answered with something unreadable ({reason})."), zh: format!("{url} 返回了无法解析的内容（{reason}）。")),
                 hint: text!(en: "DingTalk or a proxy in between is having trouble; try again later.", zh: "钉钉或中间代理出现异常，请稍后重试。"),
             },
-            Error::SendOutcomeUnknown { reason, .. } => Explanation {
+            Error::SendOutcomeUnknown { effect: Effect::Recall, reason, .. } => Explanation {
+                message: text!(en: format!(
+                    "The recall was handed to DingTalk but its answer was lost ({reason}): the messages may or may not have been recalled. It was not repeated."
+                ), zh: format!("撤回请求已提交给钉钉，但未收到结果（{reason}）：消息可能已撤回，也可能没有。未重复提交。")),
+                hint: text!(en: "Check with \"Query message read status\" (sendStatus RECALLED) before running the step again.", zh: "请先用“查询消息已读状态”确认（sendStatus 为 RECALLED 即已撤回），再决定是否重新运行该步骤。"),
+            },
+            Error::Rejected { kind, .. } => kind.words(),
+            Error::SendOutcomeUnknown { effect: Effect::Message, reason, .. } => Explanation {
                 message: text!(en: format!(
                     "The message was handed to DingTalk but its answer was lost ({reason}): it may or may not have been delivered. It was not sent again, to avoid a duplicate."
                 ), zh: format!("消息已提交给钉钉，但未收到结果（{reason}）：可能已送达，也可能没有。为避免重复，未再次发送。")),
@@ -342,20 +497,50 @@ impl Error {
                     hint: text!(en: "See DingTalk's code and request id under `upstream`; the DingTalk open platform docs explain each code.", zh: "请参考 upstream 中钉钉返回的错误码和请求 ID，查阅钉钉开放平台文档。"),
                 }
             }
-            Error::Cancelled { send_in_flight } => {
-                let (en, zh) = if *send_in_flight {
-                    (
+            Error::Cancelled { in_flight } => {
+                let (en, zh) = match in_flight {
+                    Some(Effect::Message) => (
                         "The flow was stopped while a send was under way; that message may still arrive.",
                         "流程在发送过程中被停止，正在发送的消息仍可能送达。",
-                    )
-                } else {
-                    ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。")
+                    ),
+                    Some(Effect::Recall) => (
+                        "The flow was stopped while a recall was under way; the messages may still be recalled.",
+                        "流程在撤回过程中被停止，消息仍可能被撤回。",
+                    ),
+                    None => ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。"),
                 };
                 Explanation {
                     message: text!(en: en, zh: zh),
                     hint: text!(en: "Run the flow again when you are ready.", zh: "需要时请重新运行流程。"),
                 }
             }
+            Error::PartiallySent { cause, sent, total, batch: (failed, batches) } => {
+                let Explanation { message: why, hint } = cause.words();
+                let done = failed.saturating_sub(1);
+                Explanation {
+                    message: text!(
+                        en: format!(
+                            "The message went out to {sent} of {total} receivers (batches 1 to {done} of {batches}); batch {failed} did not: {} Nothing already sent was sent again.",
+                            why.en
+                        ),
+                        zh: format!(
+                            "消息已发给 {total} 个接收人中的 {sent} 个（共 {batches} 批，第 1 至 {done} 批已发出）；第 {failed} 批未发出：{} 已发出的不会重复发送。",
+                            why.zh_cn
+                        )
+                    ),
+                    hint: text!(
+                        en: format!(
+                            "To finish, run the step again with only the user IDs in the error's details.unsentUserIds (and, after checking with them, details.unknownUserIds). {}",
+                            hint.en
+                        ),
+                        zh: format!(
+                            "如需补发，请只用错误详情 details.unsentUserIds 中的用户 ID 重新运行该步骤（details.unknownUserIds 中的用户请先确认是否已收到）。{}",
+                            hint.zh_cn
+                        )
+                    ),
+                }
+            }
+            Error::Detailed { error, .. } => error.words(),
             Error::Internal(why) => Explanation {
                 message: text!(en: format!("Internal error in the DingTalk robot plugin: {why}"), zh: format!("钉钉机器人插件内部错误：{why}")),
                 hint: text!(en: "Please report this with the flow that caused it.", zh: "请将出错的流程一并反馈给插件开发者。"),
@@ -376,7 +561,24 @@ impl Error {
                 hint: Some(hint.zh_cn.into_owned()),
             })),
             upstream: self.upstream().cloned().map(Box::new),
+            details: match self {
+                Error::Detailed { details, .. } => Some(details.clone()),
+                _ => None,
+            },
         }
+    }
+}
+
+/// What a permission (scope) is called in the developer console, in English and Chinese.
+fn scope_words(scope: &str) -> (&str, &str) {
+    match scope {
+        "qyapi_robot_sendmsg" => ("enterprise robot message sending", "企业内机器人发送消息权限"),
+        "qyapi_get_member_by_mobile" => (
+            "get member info by mobile number, among the member-info read permissions",
+            "根据手机号获取成员基本信息权限，属于成员信息读权限",
+        ),
+        "qyapi_base" => ("enterprise API base access", "企业API基础权限"),
+        other => (other, other),
     }
 }
 
@@ -398,9 +600,31 @@ mod tests {
     }
 
     #[test]
+    fn details_and_partial_sends_keep_the_cause() {
+        let cause = Error::Throttled {
+            retries: 3,
+            upstream: Box::new(Upstream { code: Some("Q".into()), ..Upstream::default() }),
+        };
+        let e = Error::PartiallySent { cause: Box::new(cause), sent: 20, total: 45, batch: (2, 3) }
+            .with_details(serde_json::json!({"sentUserIds": ["u1"]}));
+        let p = e.to_payload();
+        assert_eq!(p.code, "PARTIALLY_SENT");
+        assert!(p.message.contains("20 of 45") && p.message.contains("batch 2"), "{}", p.message);
+        assert!(p.message.contains("kept throttling"), "{}", p.message);
+        assert_eq!(p.upstream.and_then(|u| u.code).as_deref(), Some("Q"));
+        assert_eq!(p.details.as_deref(), Some(&serde_json::json!({"sentUserIds": ["u1"]})));
+        assert!(matches!(e.inner(), Error::PartiallySent { .. }));
+        let plain = Error::Cancelled { in_flight: None }.with_details(serde_json::json!({}));
+        assert_eq!(plain.code(), "CANCELLED");
+    }
+
+    #[test]
     fn permission_hint_names_the_scope() {
         let e = Error::PermissionDenied { scopes: vec!["qyapi_robot_sendmsg".into()], upstream: Box::default() };
         let p = e.to_payload();
         assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod codes_doc;

@@ -1,12 +1,20 @@
 //! DingTalk robot actions for drag-and-drop RPA designers.
 //!
 //! Built as a `cdylib`, this crate is a plugin: a designer loads it through the stable ABI
-//! of [`rpa_plugin_abi`] ([`export`]), reads its manifest to draw two forms, and invokes
-//! its actions while a flow runs:
+//! of [`rpa_plugin_abi`] ([`export`]), reads its manifest to draw the action forms, and
+//! invokes its actions while a flow runs:
 //!
 //! * `dingtalk.robot.connect` ([`actions::connect`]): AppKey + AppSecret -> a robot object;
-//! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs +
-//!   template + content -> invalid and flow-controlled user IDs.
+//! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs or mobile
+//!   numbers + template + content -> invalid and flow-controlled user IDs, processQueryKey;
+//! * `dingtalk.robot.query_read_status` ([`actions::read_status`]): robot + processQueryKey ->
+//!   send status, read and unread user IDs;
+//! * `dingtalk.robot.recall` ([`actions::recall`]): robot + processQueryKeys -> recalled and
+//!   failed keys;
+//! * `dingtalk.robot.send_group_message` ([`actions::group_send`]): robot + openConversationId
+//!   + template -> processQueryKey;
+//! * `dingtalk.robot.get_user_ids_by_mobile` ([`actions::lookup`]): robot + mobile numbers ->
+//!   user IDs and unresolved numbers.
 //!
 //! Each action is defined once in [`actions`] (fields, labels, validation, execution); the
 //! manifest is generated from those definitions. [`dingtalk`] is the HTTP client, with one
@@ -25,6 +33,8 @@ mod context;
 mod dingtalk;
 pub mod error;
 mod export;
+#[cfg(test)]
+mod guide;
 mod redact;
 mod secret;
 

@@ -1,17 +1,36 @@
-//! Hostile networks: redirects that must not be followed, ports that never connect, base URLs
-//! and proxies that are not DingTalk. Each ends in a structured error that blames the right
-//! thing, says truly whether anything was sent, and comes within the configured timeout.
+//! Faults, and how each ends for a user: the outcome a user wants (a retry that succeeds, or
+//! a structured error that blames the right thing and says truly whether anything was
+//! sent), within the configured timeout, and never a message sent twice.
+//!
+//! * hostile networks, through the plugin's entry point: redirects that must not be followed,
+//!   ports that never connect, base URLs and proxies that are not DingTalk, a server echoing
+//!   the secret back;
+//! * through host-sim's library with the built cdylib against the emulator: a table of 11
+//!   faults of the send (slow, HTTP 500 and 502, cut off, malformed, tokens revoked,
+//!   throttling, permission and allow-list refusals, the server gone) and a table of 12
+//!   faults of the file upload, the token refresh and a server that dies while a send waits,
+//!   each with the user-facing code, the exact number of messages, batchSend calls (and
+//!   uploads), and no secret in anything logged;
+//! * a send in three batches whose second batch fails (refused, answer lost, flow stopped):
+//!   the error names who got the message, who did not, and whose batch is in doubt, and no
+//!   batch is ever sent twice;
+//! * the actions after a send: reads and lookups retried, group sends and recalls never
+//!   repeated once they may have been processed, a recall stopped mid-way.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[allow(dead_code)]
 mod support;
 
 use std::time::{Duration, Instant};
 
+use dingtalk_emulator::{Emulator, Endpoint, Fault, FaultRule, PERM_ROBOT_SEND};
 use dingtalk_robot::actions::{connect, send};
-use serde_json::{Value, json};
+use host_sim::{SimHost, run_flow};
+use serde_json::{Map, Value, json};
+use support::flows::{Transcript, connect_step, flow, plugin, send_step};
 use support::hostile::{DroppedSyn, Hostile, Received, Reply};
-use support::{APP_KEY, APP_SECRET, TestHost, invoke};
+use support::{APP_KEY, APP_SECRET, TestHost, assert_no_secrets, invoke, org, scratch, tokens_seen};
 
 /// How long after `timeoutSeconds` a call may end: the time to notice and report it.
 const MARGIN: Duration = Duration::from_secs(1);
@@ -178,7 +197,7 @@ fn an_unreachable_proxy_is_named_as_the_proxy() {
     let dir = std::env::temp_dir().join(format!("faults-proxy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let flow = dir.join("proxy.json");
-    let step = json!({ "action": connect::ID, "params": connect_params("https://api.example.invalid", "https://oapi.example.invalid", 3), "outputs": { "robot": "bot" } });
+    let step = json!({ "action": connect::ID, "params": connect_params("https://api.example.invalid", "https://oapi.example.invalid", 3), "outputs": { connect::ROBOT: "bot" } });
     std::fs::write(&flow, json!({ "steps": [step] }).to_string()).unwrap();
     let out = std::process::Command::new(support::host_sim_exe())
         .arg("run")
@@ -199,4 +218,590 @@ fn an_unreachable_proxy_is_named_as_the_proxy() {
     assert!(message.contains("api.example.invalid"), "{message}");
     assert!(!format!("{stdout}{stderr}").contains("proxypass"), "the proxy password leaked");
     assert!(!format!("{stdout}{stderr}").contains(APP_SECRET));
+}
+
+/// How a fault is set up on the emulator, after connect and before the send step.
+enum Setup {
+    /// A fault rule.
+    Rule(FaultRule),
+    /// Every token revoked.
+    RevokeTokens,
+    /// Every token revoked, then a rule (for the refresh).
+    RevokeThen(FaultRule),
+    /// The app keeps only these permissions.
+    Permissions(Vec<&'static str>),
+    /// The server shut down.
+    ServerGone,
+    /// The server processes the send, then dies before answering.
+    DiesMidSend,
+}
+
+impl Setup {
+    /// Sets up a fault that leaves the server running.
+    fn apply(self, emu: &Emulator) {
+        match self {
+            Setup::Rule(rule) => emu.inject(rule),
+            Setup::RevokeTokens => emu.revoke_tokens(),
+            Setup::RevokeThen(rule) => {
+                emu.revoke_tokens();
+                emu.inject(rule);
+            }
+            Setup::Permissions(perms) => emu.set_permissions(APP_KEY, perms.into_iter().map(String::from).collect()),
+            Setup::ServerGone | Setup::DiesMidSend => unreachable!("each test ends the server its own way"),
+        }
+    }
+}
+
+#[test]
+fn every_send_fault_ends_the_way_a_user_wants_and_never_sends_twice() {
+    let plugin = plugin();
+    let send =
+        |e: Endpoint, fault: Fault, times: Option<u32>| Setup::Rule(FaultRule { endpoint: Some(e), fault, times });
+    // (fault, setup, expected code or None for success, messages delivered, batchSend calls)
+    let table: Vec<(&str, Setup, Option<&str>, u64, u64)> = vec![
+        (
+            "slow past the timeout",
+            send(Endpoint::BatchSend, Fault::Delay(Duration::from_secs(3)), Some(1)),
+            Some("SEND_OUTCOME_UNKNOWN"),
+            1,
+            1,
+        ),
+        ("HTTP 500", send(Endpoint::BatchSend, Fault::Http500, Some(1)), Some("SEND_OUTCOME_UNKNOWN"), 0, 1),
+        (
+            "HTTP 502 with HTML",
+            send(Endpoint::BatchSend, Fault::BadGatewayHtml, Some(1)),
+            Some("SEND_OUTCOME_UNKNOWN"),
+            0,
+            1,
+        ),
+        (
+            "closed mid-answer",
+            send(Endpoint::BatchSend, Fault::CloseMidAnswer, Some(1)),
+            Some("SEND_OUTCOME_UNKNOWN"),
+            1,
+            1,
+        ),
+        (
+            "malformed JSON",
+            send(Endpoint::BatchSend, Fault::MalformedJson, Some(1)),
+            Some("SEND_OUTCOME_UNKNOWN"),
+            1,
+            1,
+        ),
+        ("token revoked mid-run", Setup::RevokeTokens, None, 1, 2),
+        ("throttled burst", send(Endpoint::BatchSend, Fault::Throttle, Some(2)), None, 1, 3),
+        ("throttled for good", send(Endpoint::BatchSend, Fault::Throttle, None), Some("THROTTLED"), 0, 4),
+        ("permission removed", Setup::Permissions(vec![]), Some("PERMISSION_DENIED"), 0, 1),
+        (
+            "IP not on the allow-list",
+            send(Endpoint::BatchSend, Fault::IpNotAllowed, None),
+            Some("IP_NOT_ALLOWED"),
+            0,
+            1,
+        ),
+        ("server gone", Setup::ServerGone, Some("NETWORK"), 0, 0),
+    ];
+    for (what, setup, code, messages, calls) in table {
+        let emu = org();
+        let host = SimHost::silent().with_capture();
+        // A short timeout; throttling is waited out a second at a time, within the timeout.
+        let timeout = if matches!(&setup, Setup::Rule(r) if r.fault == Fault::Throttle) { 10 } else { 1 };
+        let connect = flow(&json!({ "steps": [connect_step(&emu, json!({ connect::TIMEOUT_SECONDS: timeout }))] }));
+        let vars = run_flow(plugin.as_ref(), &connect, &host, Map::new()).unwrap();
+        let send_step = flow(&json!({ "steps": [{ "action": send::ID, "params": {
+            send::ROBOT: "${bot}", send::USER_IDS: ["staff02"], send::MSG_TYPE: "text", send::CONTENT: what,
+        } }] }));
+        let tokens = tokens_seen(&emu);
+        let mut emu = Some(emu);
+        match setup {
+            // Gone the moment before the send: the pooled connection it closed is seen as
+            // closed, and the send is tried on a new one, which is refused.
+            Setup::ServerGone => emu.take().unwrap().shutdown(),
+            setup => setup.apply(emu.as_ref().unwrap()),
+        }
+        let result = run_flow(plugin.as_ref(), &send_step, &host, vars);
+        match (code, &result) {
+            (None, Ok(_)) => {}
+            (Some(code), Err(e)) => assert_eq!(e.error.code, code, "{what}: {:?}", e.error),
+            _ => panic!("{what}: expected {code:?}, got {result:?}"),
+        }
+        let log = host.captured().join("\n");
+        for t in &tokens {
+            assert!(!log.contains(t.as_str()) && !log.contains(APP_SECRET), "{what}: a secret leaked");
+        }
+        if let Some(emu) = emu {
+            let stats = emu.stats();
+            assert_eq!(stats.messages, messages, "{what}: messages delivered");
+            assert_eq!(stats.batch_send_requests, calls, "{what}: batchSend calls");
+            assert_no_secrets(&emu, &[&log, &format!("{result:?}")]);
+        }
+    }
+}
+
+/// One row: (what, template, setup, expected code or `None` for success, messages,
+/// batchSend calls, uploads stored).
+type FaultRow = (&'static str, &'static str, Setup, Option<&'static str>, u64, u64, u64);
+
+fn upload_refresh_and_death_rows() -> Vec<FaultRow> {
+    let rule = |endpoint, fault, times| Setup::Rule(FaultRule { endpoint: Some(endpoint), fault, times });
+    let slow = Fault::Delay(Duration::from_secs(3));
+    vec![
+        (
+            "upload cut off mid-answer",
+            "file",
+            rule(Endpoint::MediaUpload, Fault::CloseMidAnswer, Some(1)),
+            None,
+            1,
+            1,
+            2,
+        ),
+        (
+            "upload answer not JSON",
+            "file",
+            rule(Endpoint::MediaUpload, Fault::MalformedJson, Some(1)),
+            Some("BAD_RESPONSE"),
+            0,
+            0,
+            1,
+        ),
+        ("upload slow past the timeout", "file", rule(Endpoint::MediaUpload, slow, Some(1)), Some("TIMEOUT"), 0, 0, 1),
+        ("upload throttled twice", "file", rule(Endpoint::MediaUpload, Fault::Throttle, Some(2)), None, 1, 1, 1),
+        (
+            "upload behind a broken gateway",
+            "file",
+            rule(Endpoint::MediaUpload, Fault::BadGatewayHtml, None),
+            Some("BAD_RESPONSE"),
+            0,
+            0,
+            0,
+        ),
+        (
+            "upload permission removed",
+            "file",
+            Setup::Permissions(vec![PERM_ROBOT_SEND]),
+            Some("PERMISSION_DENIED"),
+            0,
+            0,
+            0,
+        ),
+        (
+            "upload from an IP off the allow-list",
+            "file",
+            rule(Endpoint::MediaUpload, Fault::IpNotAllowed, None),
+            Some("IP_NOT_ALLOWED"),
+            0,
+            0,
+            0,
+        ),
+        (
+            "token refresh answered 500 once",
+            "text",
+            Setup::RevokeThen(FaultRule::next(Endpoint::Token, Fault::Http500, 1)),
+            None,
+            1,
+            2,
+            0,
+        ),
+        (
+            "token refresh throttled once",
+            "text",
+            Setup::RevokeThen(FaultRule::next(Endpoint::Token, Fault::Throttle, 1)),
+            None,
+            1,
+            2,
+            0,
+        ),
+        (
+            "token refresh slow past the timeout",
+            "text",
+            Setup::RevokeThen(FaultRule::next(Endpoint::Token, slow, 1)),
+            Some("TIMEOUT"),
+            0,
+            1,
+            0,
+        ),
+        (
+            "send slow but within the timeout",
+            "text",
+            rule(Endpoint::BatchSend, Fault::Delay(Duration::from_millis(300)), Some(1)),
+            None,
+            1,
+            1,
+            0,
+        ),
+        ("server dies while a send waits", "text", Setup::DiesMidSend, Some("SEND_OUTCOME_UNKNOWN"), 1, 1, 0),
+    ]
+}
+
+#[test]
+fn uploads_token_refreshes_and_dying_servers_end_the_way_a_user_wants() {
+    let dir = scratch("upload-refresh-death");
+    let file = dir.join("weekly.pdf");
+    std::fs::write(&file, b"%PDF-1.4 weekly").unwrap();
+    let transcript = Transcript::default();
+    for (what, msg_type, setup, code, messages, calls, uploads) in upload_refresh_and_death_rows() {
+        let emu = org();
+        // A short timeout, except where the server's death must be seen before it.
+        // Throttling is waited out a second at a time, within the timeout.
+        let timeout = match &setup {
+            Setup::DiesMidSend => 10,
+            Setup::Rule(r) | Setup::RevokeThen(r) if r.fault == Fault::Throttle => 10,
+            _ => 1,
+        };
+        let connect = json!({ "steps": [connect_step(&emu, json!({ connect::TIMEOUT_SECONDS: timeout }))] });
+        let vars = transcript.run(&connect, Map::new()).unwrap();
+        let content = if msg_type == "file" { file.to_str().unwrap().to_string() } else { what.to_string() };
+        let send = json!({ "steps": [send_step(json!({ send::MSG_TYPE: msg_type, send::CONTENT: content }))] });
+        let tokens_before = emu.stats().token_requests;
+        let refresh = matches!(setup, Setup::RevokeThen(_));
+        let (result, stats) = match setup {
+            Setup::DiesMidSend => {
+                emu.inject(FaultRule::next(Endpoint::BatchSend, Fault::Delay(Duration::from_secs(5)), 1));
+                let killer = std::thread::spawn(move || {
+                    // The send is processed at once, then the answer waits; the server dies.
+                    std::thread::sleep(Duration::from_millis(300));
+                    let stats = emu.stats();
+                    let tokens = tokens_seen(&emu);
+                    emu.shutdown();
+                    (stats, tokens)
+                });
+                let started = Instant::now();
+                let result = transcript.run(&send, vars);
+                assert!(started.elapsed() < Duration::from_secs(3), "{what}: {:?}", started.elapsed());
+                let (stats, tokens) = killer.join().unwrap();
+                let text = transcript.text();
+                assert!(tokens.iter().all(|t| !text.contains(t.as_str())), "{what}: a token leaked");
+                (result, stats)
+            }
+            setup => {
+                setup.apply(&emu);
+                let result = transcript.run(&send, vars);
+                transcript.assert_clean(&emu, &[]);
+                (result, emu.stats())
+            }
+        };
+        match (code, &result) {
+            (None, Ok(_)) => {}
+            (Some(code), Err(e)) => {
+                assert_eq!(e.error.code, code, "{what}: {:?}", e.error);
+                assert_eq!(e.step, 1, "{what}");
+                assert!(e.error.hint.is_some() && e.error.zh_cn.is_some(), "{what}: {:?}", e.error);
+            }
+            _ => panic!("{what}: expected {code:?}, got {result:?}"),
+        }
+        assert_eq!(stats.messages, messages, "{what}: messages delivered");
+        assert_eq!(stats.batch_send_requests, calls, "{what}: batchSend calls");
+        assert_eq!(stats.uploads, uploads, "{what}: files stored");
+        if refresh {
+            // The refused send, one refresh (plus the retry of a harmless failed one).
+            let extra = stats.token_requests - tokens_before;
+            assert!((1..=2).contains(&extra), "{what}: {extra} token requests for one refresh");
+        }
+    }
+}
+
+// ---- A send in batches that fails part way ----
+
+/// An org of 45 users `p00`..`p44`, and a robot connected to it.
+fn org_of_45() -> (dingtalk_emulator::Emulator, TestHost, Value, Vec<String>) {
+    let users: Vec<String> = (0..45).map(|i| format!("p{i:02}")).collect();
+    let emu = dingtalk_emulator::Emulator::start(dingtalk_emulator::EmulatorConfig {
+        users: users.clone(),
+        ..support::org_config()
+    })
+    .unwrap();
+    let host = TestHost::default();
+    let robot = support::connect(&host, &emu);
+    (emu, host, robot, users)
+}
+
+fn send_to(host: &TestHost, robot: &Value, users: &[String]) -> Result<Value, rpa_plugin_abi::ErrorPayload> {
+    invoke(
+        host,
+        send::ID,
+        &json!({ send::ROBOT: robot, send::USER_IDS: users, send::MSG_TYPE: "text", send::CONTENT: "hello" }),
+    )
+}
+
+fn list(details: &Value, key: &str) -> Vec<String> {
+    serde_json::from_value(details[key].clone()).unwrap_or_else(|e| panic!("{key}: {e}: {details}"))
+}
+
+#[test]
+fn batch_two_of_three_refused_reports_sent_and_unsent_users_and_batch_one_is_never_resent() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    let (emu, host, robot, users) = org_of_45();
+    // The second batchSend is refused before DingTalk processes it.
+    emu.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::IpNotAllowed, 1));
+    let err = send_to(&host, &robot, &users).unwrap_err();
+    assert_eq!(err.code, "PARTIALLY_SENT", "{err:?}");
+    assert!(err.message.contains("20 of 45 receivers") && err.message.contains("batch 2"), "{}", err.message);
+    assert!(err.message.contains("allow-list"), "the cause is told: {}", err.message);
+    assert!(err.hint.as_deref().is_some_and(|h| h.contains("unsentUserIds")), "{:?}", err.hint);
+    assert!(err.zh_cn.as_ref().is_some_and(|z| z.message.contains("第 2 批")), "{:?}", err.zh_cn);
+    let details = err.details.as_deref().cloned().expect("details");
+    assert_eq!(list(&details, "sentUserIds"), users[..20].to_vec());
+    assert_eq!(list(&details, "unsentUserIds"), users[20..].to_vec());
+    assert_eq!(list(&details, "unknownUserIds"), Vec::<String>::new());
+    let delivered = emu.delivered();
+    assert_eq!(delivered.len(), 1, "batch 1 only; batch 3 was not tried after batch 2 failed");
+    assert_eq!(details["processQueryKeys"], json!([delivered[0].process_query_key]));
+    assert_eq!(emu.stats().batch_send_requests, 2, "batch 1 once, batch 2 once, never again");
+
+    // The flow retries the rest only: everyone has it once.
+    let out = send_to(&host, &robot, &list(&details, "unsentUserIds")).unwrap();
+    assert_eq!(out["processQueryKeys"].as_array().unwrap().len(), 2);
+    let mut got: Vec<String> = emu.delivered().into_iter().flat_map(|d| d.user_ids).collect();
+    got.sort();
+    assert_eq!(got, users, "each of the 45 got the message exactly once");
+}
+
+#[test]
+fn batch_two_of_three_with_a_lost_answer_is_reported_as_unknown_not_resent() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    let (emu, host, robot, users) = org_of_45();
+    // DingTalk processes the second batch, then the connection breaks before its answer.
+    emu.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::CloseMidAnswer, 1));
+    let err = send_to(&host, &robot, &users).unwrap_err();
+    assert_eq!(err.code, "PARTIALLY_SENT", "{err:?}");
+    assert!(err.message.contains("may or may not have been delivered"), "{}", err.message);
+    let details = err.details.as_deref().cloned().expect("details");
+    assert_eq!(list(&details, "sentUserIds"), users[..20].to_vec());
+    assert_eq!(list(&details, "unknownUserIds"), users[20..40].to_vec());
+    assert_eq!(list(&details, "unsentUserIds"), users[40..].to_vec());
+    assert_eq!(emu.stats().batch_send_requests, 2, "the batch whose answer was lost is not sent again");
+    assert_eq!(emu.delivered().len(), 2, "(it did arrive: DingTalk processed it)");
+}
+
+#[test]
+fn stopping_the_flow_between_batches_says_who_got_it() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    let (emu, host, robot, users) = org_of_45();
+    // Batch 2 is processed and answered slowly; the user stops the flow meanwhile.
+    emu.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::Delay(Duration::from_secs(3)), 1));
+    let host = std::sync::Arc::new(host);
+    let stopper = {
+        let host = host.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(600));
+            host.cancelled.store(true, std::sync::atomic::Ordering::Release);
+        })
+    };
+    let err = send_to(&host, &robot, &users).unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.code, "CANCELLED", "{err:?}");
+    let details = err.details.as_deref().cloned().expect("details");
+    assert_eq!(list(&details, "sentUserIds"), users[..20].to_vec());
+    assert_eq!(list(&details, "unknownUserIds"), users[20..40].to_vec(), "batch 2 was on the wire");
+    assert_eq!(list(&details, "unsentUserIds"), users[40..].to_vec());
+    assert_eq!(emu.stats().batch_send_requests, 2);
+}
+
+/// The four actions after a send, under DingTalk's faults: a read or a lookup is repeated when
+/// that is safe and succeeds; a group send or a recall is never repeated once it may have been
+/// processed, and says so in its own words; throttling (nothing processed) is waited out.
+#[test]
+fn reads_and_lookups_are_retried_group_sends_and_recalls_never_repeated() {
+    use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule, GroupConfig};
+    use dingtalk_robot::actions::{group_send, lookup, read_status, recall};
+    const GROUP: &str = "cidFaultGroup==";
+    struct Case {
+        what: &'static str,
+        endpoint: Endpoint,
+        fault: Fault,
+        /// The outcome's code (`None`: success) and how many requests reach the endpoint.
+        code: Option<&'static str>,
+        requests: usize,
+        says: &'static str,
+    }
+    let cases = [
+        Case {
+            what: "read status, HTTP 500 once",
+            endpoint: Endpoint::ReadStatus,
+            fault: Fault::Http500,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "read status, answer cut once",
+            endpoint: Endpoint::ReadStatus,
+            fault: Fault::CloseMidAnswer,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "read status, throttled once",
+            endpoint: Endpoint::ReadStatus,
+            fault: Fault::Throttle,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "lookup, HTTP 500 once",
+            endpoint: Endpoint::GetByMobile,
+            fault: Fault::Http500,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "group send, throttled once",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::Throttle,
+            code: None,
+            requests: 2,
+            says: "",
+        },
+        Case {
+            what: "group send, answer cut",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::CloseMidAnswer,
+            code: Some("SEND_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "may or may not have been delivered",
+        },
+        Case {
+            what: "group send, HTTP 500",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::Http500,
+            code: Some("SEND_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "not sent again",
+        },
+        Case {
+            what: "group send, no answer in time",
+            endpoint: Endpoint::GroupSend,
+            fault: Fault::Delay(Duration::from_secs(5)),
+            code: Some("SEND_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "no answer within 3 s",
+        },
+        Case {
+            what: "recall, answer cut",
+            endpoint: Endpoint::BatchRecall,
+            fault: Fault::CloseMidAnswer,
+            code: Some("RECALL_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "may or may not have been recalled",
+        },
+        Case {
+            what: "recall, unreadable answer",
+            endpoint: Endpoint::BatchRecall,
+            fault: Fault::MalformedJson,
+            code: Some("RECALL_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "not repeated",
+        },
+        Case {
+            what: "group recall, HTTP 502 page",
+            endpoint: Endpoint::GroupRecall,
+            fault: Fault::BadGatewayHtml,
+            code: Some("RECALL_OUTCOME_UNKNOWN"),
+            requests: 1,
+            says: "recall",
+        },
+    ];
+    for case in cases {
+        let emu = Emulator::start(EmulatorConfig {
+            groups: vec![GroupConfig::new(GROUP, [APP_KEY])],
+            mobiles: vec![("13800000001".into(), "manager01".into())],
+            ..support::org_config()
+        })
+        .unwrap();
+        let host = TestHost::default();
+        let mut params = support::connect_params(&emu);
+        params[connect::TIMEOUT_SECONDS] = json!(3);
+        let robot = invoke(&host, connect::ID, &params).unwrap()["robot"].clone();
+        let key = invoke(&host, send::ID, &send_params(&robot, "text", "hi")).unwrap()[send::PROCESS_QUERY_KEY].clone();
+        let group_key = invoke(
+            &host,
+            group_send::ID,
+            &json!({ "robot": robot, group_send::OPEN_CONVERSATION_ID: GROUP, send::MSG_TYPE: "text", send::CONTENT: "hi" }),
+        )
+        .unwrap()[group_send::PROCESS_QUERY_KEY]
+            .clone();
+        emu.inject(FaultRule::next(case.endpoint, case.fault, 1));
+        let (action, params, path) = match case.endpoint {
+            Endpoint::ReadStatus => (
+                read_status::ID,
+                json!({ "robot": robot, "processQueryKey": key }),
+                "/v1.0/robot/oToMessages/readStatus",
+            ),
+            Endpoint::GetByMobile => {
+                (lookup::ID, json!({ "robot": robot, "mobiles": ["13800000001"] }), "/topapi/v2/user/getbymobile")
+            }
+            Endpoint::GroupSend => (
+                group_send::ID,
+                json!({ "robot": robot, group_send::OPEN_CONVERSATION_ID: GROUP, send::MSG_TYPE: "text", send::CONTENT: "once" }),
+                "/v1.0/robot/groupMessages/send",
+            ),
+            Endpoint::BatchRecall => (
+                recall::ID,
+                json!({ "robot": robot, "processQueryKeys": [key] }),
+                "/v1.0/robot/otoMessages/batchRecall",
+            ),
+            _ => (
+                recall::ID,
+                json!({ "robot": robot, "processQueryKeys": [group_key], recall::OPEN_CONVERSATION_ID: GROUP }),
+                "/v1.0/robot/groupMessages/recall",
+            ),
+        };
+        let started = Instant::now();
+        let result = invoke(&host, action, &params);
+        let took = started.elapsed();
+        let requests = emu.requests().into_iter().filter(|r| r.path == path).count();
+        // The setup sent one group message already.
+        let setup = usize::from(case.endpoint == Endpoint::GroupSend);
+        assert_eq!(requests, case.requests + setup, "{}: requests to {path}", case.what);
+        match (case.code, &result) {
+            (None, Ok(_)) => {}
+            (Some(code), Err(err)) => {
+                assert_eq!(err.code, code, "{}: {err:?}", case.what);
+                assert!(
+                    err.message.contains(case.says),
+                    "{}: expected \"{}\" in {}",
+                    case.what,
+                    case.says,
+                    err.message
+                );
+                assert!(err.zh_cn.is_some() && err.hint.is_some(), "{}", case.what);
+                assert_nothing_leaked(case.what, err, &host);
+            }
+            (want, got) => panic!("{}: expected {want:?}, got {got:?}", case.what),
+        }
+        assert!(took < Duration::from_secs(3) + MARGIN, "{}: took {took:?}", case.what);
+        if case.endpoint == Endpoint::GroupSend {
+            let group_messages = emu.delivered().iter().filter(|m| m.open_conversation_id.is_some()).count();
+            let processed = matches!(case.fault, Fault::CloseMidAnswer | Fault::Delay(_) | Fault::Throttle);
+            assert_eq!(group_messages, 1 + usize::from(processed), "{}: delivered at most once", case.what);
+        }
+    }
+}
+
+#[test]
+fn stopping_the_flow_during_a_recall_says_the_recall_may_still_happen() {
+    use dingtalk_emulator::{Endpoint, Fault, FaultRule};
+    use dingtalk_robot::actions::recall;
+    let emu = support::org();
+    let host = std::sync::Arc::new(TestHost::default());
+    let robot = support::connect(&host, &emu);
+    let key = invoke(&host, send::ID, &send_params(&robot, "text", "hi")).unwrap()[send::PROCESS_QUERY_KEY].clone();
+    emu.inject(FaultRule::next(Endpoint::BatchRecall, Fault::Delay(Duration::from_secs(3)), 1));
+    let stopper = {
+        let host = host.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            host.cancelled.store(true, std::sync::atomic::Ordering::Release);
+        })
+    };
+    let started = Instant::now();
+    let err = invoke(&host, recall::ID, &json!({ "robot": robot, "processQueryKeys": [key] })).unwrap_err();
+    stopper.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "stopped promptly");
+    assert_eq!(err.code, "CANCELLED", "{err:?}");
+    assert!(err.message.contains("a recall was under way"), "{}", err.message);
+    assert_eq!(emu.requests().iter().filter(|r| r.path == "/v1.0/robot/otoMessages/batchRecall").count(), 1);
 }

@@ -59,7 +59,7 @@ fn built_binary(name: &str) -> PathBuf {
     profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Builds `host-sim/tests/fixtures/three-actions-plugin` (no dependencies, its own
+/// Builds `host-sim/tests/fixtures/three-actions-plugin` (its own
 /// workspace) where the suite's `paths.py` looks for it, and returns the library.
 fn build_fixture_plugin(scratch: &Path) -> PathBuf {
     let target = scratch.join("fixtures");

@@ -1,15 +1,30 @@
-//! Secrets in what users type: credentials inside URLs and an AppSecret pasted into the AppKey
-//! field never come back in a message or a log line. (Every printed byte of whole runs is
-//! scanned in `reliability.rs` too.)
+//! Secrets never come back in a message, an output or a log line: not the AppSecret, not an
+//! access token, not credentials a user typed into a URL or pasted into the wrong field.
+//!
+//! * through the plugin's entry point: credentials inside URLs, an AppSecret pasted into the
+//!   AppKey field;
+//! * through `host-sim run` with the built cdylib against the emulator: every byte printed or
+//!   logged (debug level, English and Chinese) by flows that upload, meet unknown and
+//!   flow-controlled users, use a wrong secret or a made-up handle, and refresh a revoked
+//!   token; and secrets handed over as variables (`--var`, the flow's own variables), wrong
+//!   secrets, and faults whose errors come from the HTTP client.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[allow(dead_code)]
 mod support;
 
+use std::process::Command;
+use std::time::Duration;
+
+use dingtalk_emulator::{Endpoint, Fault, FaultRule};
 use dingtalk_robot::actions::{connect, send};
-use serde_json::json;
+use serde_json::{Map, json};
+use support::flows::{Transcript, connect_then_send};
 use support::hostile::{Hostile, Reply};
-use support::{APP_SECRET, TestHost, invoke, org};
+use support::{
+    APP_SECRET, FLOW_CONTROLLED, TestHost, assert_no_secrets, host_sim_exe, invoke, org, scratch, tokens_seen,
+};
 
 #[test]
 fn credentials_in_urls_are_never_echoed() {
@@ -48,4 +63,83 @@ fn an_app_secret_pasted_as_the_app_key_is_not_logged() {
     let logs = host.text();
     assert!(logs.contains("connecting app Past…"), "the log still tells apps apart: {logs}");
     assert!(!logs.contains(pasted) && !format!("{err:?}").contains(pasted), "{logs}");
+}
+
+#[test]
+fn nothing_printed_or_logged_holds_a_secret() {
+    let emu = org();
+    let dir = scratch("printed");
+    let exe = host_sim_exe();
+    let file = dir.join("report.pdf");
+    std::fs::write(&file, b"%PDF").unwrap();
+    let flows = [
+        connect_then_send(&emu, json!({}), json!({ send::MSG_TYPE: "file", send::CONTENT: file.to_str().unwrap() })),
+        connect_then_send(&emu, json!({}), json!({ send::USER_IDS: ["ghost", FLOW_CONTROLLED] })),
+        connect_then_send(&emu, json!({ connect::APP_SECRET: format!("{APP_SECRET}x") }), json!({})),
+        connect_then_send(&emu, json!({}), json!({ send::ROBOT: { "type": "dingtalk.robot", "id": "x" } })),
+    ];
+    let mut printed = String::new();
+    for (i, flow) in flows.iter().enumerate() {
+        let path = dir.join(format!("flow{i}.json"));
+        std::fs::write(&path, flow.to_string()).unwrap();
+        for lang in ["en", "zh-CN"] {
+            let out =
+                Command::new(&exe).args(["run", "--log-level", "debug", "--lang", lang]).arg(&path).output().unwrap();
+            printed.push_str(&String::from_utf8_lossy(&out.stdout));
+            printed.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    emu.revoke_tokens();
+    let out = Command::new(&exe).args(["run", "--log-level", "debug"]).arg(dir.join("flow1.json")).output().unwrap();
+    printed.push_str(&String::from_utf8_lossy(&out.stdout));
+    printed.push_str(&String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("batchSend -> HTTP 200"), "the debug log was captured: {printed}");
+    assert!(tokens_seen(&emu).len() >= 2, "tokens were issued and used");
+    assert_no_secrets(&emu, &[&printed]);
+}
+
+#[test]
+fn secrets_given_as_variables_are_never_printed() {
+    let emu = org();
+    let dir = scratch("secret-vars");
+    let transcript = Transcript::default();
+    let file = dir.join("q3.xlsx");
+    std::fs::write(&file, b"xlsx").unwrap();
+    let wrong = "Wrong-Secret-Also-Private-42";
+    let by_var = connect_then_send(
+        &emu,
+        json!({ connect::APP_SECRET: "${secret}" }),
+        json!({ send::MSG_TYPE: "file", send::CONTENT: file.to_str().unwrap() }),
+    );
+    let arg = format!("secret={APP_SECRET}");
+    let run = transcript.run_cli(&dir, "by-var", &by_var, &["--var", &arg]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.doc["secret"], "******", "a variable that fed the AppSecret is masked: {}", run.doc);
+    assert!(run.stderr.contains("uploaded q3.xlsx"), "the debug log was captured: {}", run.stderr);
+
+    let mut in_flow = connect_then_send(&emu, json!({ connect::APP_SECRET: "${secret}" }), json!({}));
+    in_flow["variables"] = json!({ "secret": APP_SECRET });
+    let run = transcript.run_cli(&dir, "in-flow", &in_flow, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.doc["secret"], "******", "{}", run.doc);
+
+    // A wrong secret is a secret too, and so is a secret typed where a list belongs.
+    let arg = format!("secret={wrong}");
+    let run = transcript.run_cli(&dir, "wrong", &by_var, &["--var", &arg, "--lang", "zh-CN"]);
+    assert_eq!((run.code, run.doc["error"]["code"].as_str()), (Some(1), Some("AUTH_FAILED")), "{}", run.doc);
+    let listed = connect_then_send(&emu, json!({ connect::APP_SECRET: [APP_SECRET] }), json!({}));
+    let err = transcript.run(&listed, Map::new()).unwrap_err();
+    assert_eq!(err.error.field.as_deref(), Some(connect::APP_SECRET));
+    // Faults whose errors come from the HTTP client, whose URLs (uploads) hold the token.
+    emu.inject(FaultRule::always(Endpoint::MediaUpload, Fault::CloseMidAnswer));
+    let run = transcript.run_cli(&dir, "cut", &by_var, &["--var", &format!("secret={APP_SECRET}")]);
+    assert_eq!(run.doc["error"]["code"], "BAD_RESPONSE", "{}", run.doc);
+    emu.clear_faults();
+    emu.inject(FaultRule::always(Endpoint::MediaUpload, Fault::Delay(Duration::from_secs(2))));
+    let mut slow = by_var.clone();
+    slow["steps"][0]["params"][connect::TIMEOUT_SECONDS] = json!(1);
+    let run = transcript.run_cli(&dir, "slow", &slow, &["--var", &format!("secret={APP_SECRET}")]);
+    assert_eq!(run.doc["error"]["code"], "TIMEOUT", "{}", run.doc);
+    assert!(!tokens_seen(&emu).is_empty(), "the tokens in use are searched for");
+    transcript.assert_clean(&emu, &[wrong]);
 }

@@ -1,6 +1,7 @@
 //! The error document a plugin returns from `invoke`, and the codes every plugin shares.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::Text;
 
@@ -46,7 +47,9 @@ pub struct Upstream {
 
 /// A structured error: a stable `code` a flow can branch on, a `message` and a `hint` in the
 /// user's words (English, with the Chinese under `zh-CN`), the input `field` at fault when
-/// there is one, and the remote service's own answer under `upstream`.
+/// there is one, the remote service's own answer under `upstream`, and, when the action has
+/// more to say than words, structured `details` a flow can read (an action documents the
+/// shape of its own details; e.g. which receivers a partly sent message reached).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorPayload {
@@ -66,6 +69,11 @@ pub struct ErrorPayload {
     /// What the remote service answered, when it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<Box<Upstream>>,
+    /// Structured facts about the failure for a flow to act on, as a JSON object whose keys
+    /// the action documents (absent when there are none). Hosts that do not know them show
+    /// the message and ignore this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<Value>>,
 }
 
 impl ErrorPayload {
@@ -78,6 +86,7 @@ impl ErrorPayload {
             hint: None,
             zh_cn: None,
             upstream: None,
+            details: None,
         }
     }
 
@@ -102,6 +111,12 @@ impl ErrorPayload {
     /// Names the input field at fault.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Adds structured details (a JSON object) for flows to read.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -156,8 +171,22 @@ mod tests {
         let json = e.to_json();
         assert!(!json.contains("upstream"), "{json}");
         assert!(!json.contains("zh-CN"), "{json}");
+        assert!(!json.contains("details"), "{json}");
         let back: ErrorPayload = serde_json::from_str(&json).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn details_travel_as_a_json_object() {
+        let e = ErrorPayload::new("PARTIALLY_SENT", "sent to some")
+            .with_details(serde_json::json!({"sentUserIds": ["u1"], "unsentUserIds": ["u2"]}));
+        let json = e.to_json();
+        assert!(json.contains(r#""details":{"sentUserIds":["u1"],"unsentUserIds":["u2"]}"#), "{json}");
+        let back: ErrorPayload = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+        // A document from an older plugin, without details, still reads.
+        let old: ErrorPayload = serde_json::from_str(r#"{"code":"X","message":"m"}"#).unwrap();
+        assert!(old.details.is_none());
     }
 
     #[test]

@@ -117,11 +117,14 @@ impl FieldSpec {
     ///   else (`"soon"`, `"1.5"`, a number beyond 64 bits) is left as it is, for the check to refuse.
     /// * **list of text** (`type` allows `"array"` and `items` is `{"type": "string", ...}`):
     ///   text becomes a list: a JSON list (`'["u1","u2"]'`) is parsed; other text is split at
-    ///   `,` `，` `;` `；` `、` and line breaks, and each piece at spaces. The items of the
-    ///   list (given or parsed) that are text are trimmed and lose zero-width characters and
-    ///   byte-order marks, so a blank item becomes `""` for `minLength` to refuse. Blank text
-    ///   stays as it is (a field left empty), and so does text that starts with `[` but is
-    ///   not a JSON list.
+    ///   `,` `，` `;` `；` `、` and line breaks, and also at spaces when the items' `pattern`
+    ///   is [`NO_SPACES`] (user IDs; a mobile number may hold spaces);
+    ///   the blank pieces between separators (blank lines, `a,,b`) are skipped, as people
+    ///   paste lists. The
+    ///   items of the list (given or parsed) that are text are trimmed and lose zero-width
+    ///   characters and byte-order marks, so a blank item of a real list becomes `""` for
+    ///   `minLength` to refuse. Blank text stays as it is (a field left empty), and so does
+    ///   text that starts with `[` but is not a JSON list.
     /// * anything else is returned unchanged. Text is checked as typed (a Markdown body may
     ///   start with meaningful spaces); a plugin that wants a text trimmed trims it when it
     ///   reads it, after the check. A **choice** (an `enum`) must be typed exactly: `" text"`
@@ -153,7 +156,10 @@ impl FieldSpec {
         }
         let text_items = self.schema.get("items").and_then(|items| items.get("type")).and_then(Value::as_str);
         if allows("array") && text_items == Some("string") {
-            return text_list(value);
+            // Items that may not hold a space are split at spaces too.
+            let no_spaces =
+                self.schema.get("items").and_then(|i| i.get("pattern")).and_then(Value::as_str) == Some(NO_SPACES);
+            return text_list(value, no_spaces);
         }
         value
     }
@@ -190,23 +196,27 @@ fn clean(text: &str) -> String {
     text.chars().filter(|c| !INVISIBLE.contains(c)).collect::<String>().trim().to_string()
 }
 
+/// The `pattern` of list items that never hold a space (user IDs): text for such a list is
+/// split at spaces as well as at separators.
+pub const NO_SPACES: &str = "^\\S+$";
+
 /// The list-of-text rule of [`FieldSpec::normalize`].
-fn text_list(value: Value) -> Value {
+fn text_list(value: Value, split_at_spaces: bool) -> Value {
     let items = match value {
         Value::String(text) => {
             let trimmed = clean(&text);
+            // Text that looks like a JSON object is left as it is, for the check to refuse.
+            if trimmed.starts_with('{') {
+                return Value::String(text);
+            }
             if !trimmed.starts_with('[') {
-                // A blank piece between two separators stays, as "", for the check to refuse.
-                let mut items = Vec::new();
-                for piece in trimmed.split([',', '，', ';', '；', '、', '\n']) {
-                    let piece = clean(piece);
-                    if piece.is_empty() {
-                        items.push(Value::from(""));
-                    } else {
-                        items.extend(piece.split_whitespace().map(Value::from));
-                    }
-                }
-                items
+                let pieces = trimmed.split([',', '，', ';', '；', '、', '\n']).map(clean);
+                let words: Vec<String> = if split_at_spaces {
+                    pieces.flat_map(|p| p.split_whitespace().map(str::to_string).collect::<Vec<_>>()).collect()
+                } else {
+                    pieces.collect()
+                };
+                words.into_iter().filter(|piece| !piece.is_empty()).map(Value::from).collect()
             } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&trimmed) {
                 items
             } else {
@@ -225,11 +235,18 @@ fn text_list(value: Value) -> Value {
 
 /// An action's inputs, as a designer splits them into two tabs.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct Inputs {
     /// What every user fills in.
     pub basic: Vec<FieldSpec>,
     /// What most users leave at its default.
     pub advanced: Vec<FieldSpec>,
+    /// Groups of optional fields of which at least one must be filled in, each group by its
+    /// fields' names (e.g. `[["userIds", "mobiles"]]`: user IDs, mobile numbers, or both). A
+    /// form refuses to run while every field of a group is empty (absent, `null`, blank text
+    /// or an empty list); fields hidden by `visibleWhen` count as empty. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_least_one_of: Vec<Vec<String>>,
 }
 
 impl Inputs {
@@ -345,7 +362,9 @@ mod tests {
             (json!(" u1 ， u2；u3;u4\r\n u5 "), json!(["u1", "u2", "u3", "u4", "u5"])),
             (json!(r#" ["u1", " u2 "] "#), json!(["u1", "u2"])),
             (json!("u1"), json!(["u1"])),
-            (json!("a,,b"), json!(["a", "", "b"])),
+            (json!("a,,b"), json!(["a", "b"])),
+            (json!("a\n\n  \r\nb、c\n"), json!(["a", "b", "c"])),
+            (json!(["a", " "]), json!(["a", ""])),
             (json!([" u1 ", "u2\t", 7]), json!(["u1", "u2", 7])),
             (json!(r#"["u1", "#), json!(r#"["u1", "#)),
             (json!(""), json!("")),

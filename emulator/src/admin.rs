@@ -1,12 +1,13 @@
 //! Admin endpoints under `/_emulator/`, so a separate process (the binary) can be steered.
 //!
-//! - `GET stats` -> [`crate::Stats`] as JSON
+//! - `GET stats` -> [`crate::Stats`] as JSON (messages counted per template too)
 //! - `GET requests` -> recorded requests; `GET delivered`; `GET uploaded`
 //! - `POST faults` with a [`crate::FaultRule`] as JSON; `DELETE faults`
 //! - `POST revoke-tokens`
 //! - `POST permissions` with `{"appKey": "...", "permissions": ["..."]}`
 //! - `POST qps-limit` with `{"qpsLimit": 20}`
 //! - `POST mark-read` with `{"processQueryKey": "...", "userId": "..."}`
+//! - `POST backdate` with `{"processQueryKey": "...", "seconds": 90000}` (past the 24-hour window)
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/permissions", post(permissions))
         .route("/qps-limit", post(qps_limit))
         .route("/mark-read", post(mark_read))
+        .route("/backdate", post(backdate))
 }
 
 fn ok() -> Response {
@@ -131,6 +133,26 @@ async fn mark_read(State(s): S, body: Result<Json<MarkRead>, JsonRejection>) -> 
                 ok()
             } else {
                 bad("no such delivery to that user")
+            }
+        }
+        Err(e) => bad(e.body_text()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Backdate {
+    process_query_key: String,
+    seconds: u64,
+}
+
+async fn backdate(State(s): S, body: Result<Json<Backdate>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(b)) => {
+            if s.backdate(&b.process_query_key, std::time::Duration::from_secs(b.seconds)) {
+                ok()
+            } else {
+                bad("no such message")
             }
         }
         Err(e) => bad(e.body_text()),

@@ -8,11 +8,18 @@ pub const PERM_ROBOT_SEND: &str = "qyapi_robot_sendmsg";
 pub const PERM_BASE: &str = "qyapi_base";
 /// Permission to read member info (成员信息读权限); granted by default, checked by no endpoint here.
 pub const PERM_MEMBER_READ: &str = "qyapi_get_member";
+/// Permission needed by the old-API `topapi/v2/user/getbymobile` (根据手机号获取成员基本信息权限,
+/// listed among the member-info read permissions in the console).
+pub const PERM_MEMBER_BY_MOBILE: &str = "qyapi_get_member_by_mobile";
 
 /// Default access-token lifetime (DingTalk: 7200 s).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
 /// Default per-app, per-API limit of calls in any one-second window (DingTalk's standard 20).
 pub const DEFAULT_QPS_LIMIT: u32 = 20;
+/// How long after a send its `processQueryKey` can be queried or recalled (DingTalk: 24 hours).
+pub const MESSAGE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// Most `processQueryKeys` per recall (DingTalk: 20).
+pub const MAX_RECALL_KEYS: usize = 20;
 /// Default bound on the recorded requests, deliveries and uploads kept in memory.
 pub const DEFAULT_MAX_RECORDED: usize = 100_000;
 
@@ -31,14 +38,20 @@ pub struct AppConfig {
 
 impl AppConfig {
     /// An app whose robot code equals its AppKey and that holds every permission the
-    /// emulated endpoints check ([`PERM_ROBOT_SEND`], [`PERM_BASE`], [`PERM_MEMBER_READ`]).
+    /// emulated endpoints check ([`PERM_ROBOT_SEND`], [`PERM_BASE`], [`PERM_MEMBER_READ`],
+    /// [`PERM_MEMBER_BY_MOBILE`]).
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<String>) -> Self {
         let app_key = app_key.into();
         AppConfig {
             robot_code: app_key.clone(),
             app_key,
             app_secret: app_secret.into(),
-            permissions: vec![PERM_ROBOT_SEND.to_owned(), PERM_BASE.to_owned(), PERM_MEMBER_READ.to_owned()],
+            permissions: vec![
+                PERM_ROBOT_SEND.to_owned(),
+                PERM_BASE.to_owned(),
+                PERM_MEMBER_READ.to_owned(),
+                PERM_MEMBER_BY_MOBILE.to_owned(),
+            ],
         }
     }
 
@@ -70,6 +83,30 @@ impl std::fmt::Debug for AppConfig {
     }
 }
 
+/// A group chat (an internal group or a scene group) of the fake org, for the group-message
+/// endpoints: its `openConversationId` and the codes of the robots that were added to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// The group's `openConversationId` (DingTalk's look like `cid6KeBBLoveMJOGXoYKF5x7EeiodoA==`).
+    pub open_conversation_id: String,
+    /// The robots in the group; a robot that is not here cannot send to it or recall in it.
+    pub robot_codes: Vec<String>,
+}
+
+impl GroupConfig {
+    /// A group with these robots in it.
+    pub fn new<I, S>(open_conversation_id: impl Into<String>, robot_codes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        GroupConfig {
+            open_conversation_id: open_conversation_id.into(),
+            robot_codes: robot_codes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 /// Everything the emulator needs to start.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -80,6 +117,18 @@ pub struct EmulatorConfig {
     /// Users that got too many robot messages: they land in `flowControlledStaffIdList` and
     /// receive nothing. They count as users of the org even when absent from `users`.
     pub flow_controlled: Vec<String>,
+    /// Mobile numbers of the org's users, as `(mobile, userId)`, for `getbymobile`; a number
+    /// not listed answers errcode 60121 (no such user).
+    pub mobiles: Vec<(String, String)>,
+    /// Answer a successful `getbymobile` with `"errcode": "0"` (text), as one of DingTalk's
+    /// samples shows, instead of the number its field table documents.
+    pub errcode_as_text: bool,
+    /// Group chats, for `groupMessages/send` and `groupMessages/recall`; an
+    /// `openConversationId` not listed answers `invalid.openConversationId`.
+    pub groups: Vec<GroupConfig>,
+    /// Answer readStatus with `"sendStatus": "SUCESS"`, as the read-status page's sample
+    /// spells it, instead of `SUCCESS` as its field table does.
+    pub send_status_as_sample: bool,
     /// Access-token lifetime; the same token is handed back until it expires.
     pub token_ttl: Duration,
     /// Calls allowed per app and per API in any 1,000 ms window; 0 = no limit.
@@ -101,6 +150,10 @@ impl Default for EmulatorConfig {
             apps: Vec::new(),
             users: Vec::new(),
             flow_controlled: Vec::new(),
+            mobiles: Vec::new(),
+            errcode_as_text: false,
+            groups: Vec::new(),
+            send_status_as_sample: false,
             token_ttl: DEFAULT_TOKEN_TTL,
             qps_limit: DEFAULT_QPS_LIMIT,
             port: 0,

@@ -22,22 +22,31 @@ pub enum Endpoint {
     BatchRecall,
     /// Old API `POST /media/upload`.
     MediaUpload,
+    /// Old API `POST /topapi/v2/user/getbymobile`.
+    GetByMobile,
+    /// New API `POST /v1.0/robot/groupMessages/send`.
+    GroupSend,
+    /// New API `POST /v1.0/robot/groupMessages/recall`.
+    GroupRecall,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
         Endpoint::ReadStatus,
         Endpoint::BatchRecall,
         Endpoint::MediaUpload,
+        Endpoint::GetByMobile,
+        Endpoint::GroupSend,
+        Endpoint::GroupRecall,
     ];
 
     /// True for the old (`oapi`) generation: HTTP 200 and `errcode`/`errmsg` errors.
     pub fn is_old_api(self) -> bool {
-        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload)
+        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload | Endpoint::GetByMobile)
     }
 
     /// Position in [`Endpoint::ALL`].
@@ -49,13 +58,16 @@ impl Endpoint {
             Endpoint::ReadStatus => 3,
             Endpoint::BatchRecall => 4,
             Endpoint::MediaUpload => 5,
+            Endpoint::GetByMobile => 6,
+            Endpoint::GroupSend => 7,
+            Endpoint::GroupRecall => 8,
         }
     }
 }
 
 /// A way to break an answer. Each variant says whether the request was *processed*
 /// (token issued, message delivered, file stored, recall done) before the fault hit:
-/// a client must never resend a batchSend that may have been processed.
+/// a client must never resend a batchSend, group send or recall that may have been processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// **Processed**: the request is handled normally (the message IS delivered), then the
@@ -176,20 +188,26 @@ impl From<FaultRule> for FaultRuleWire {
     }
 }
 
-/// The active fault rules; the first matching rule wins.
+/// The active fault rules, each with how many matching requests it still lets through
+/// untouched; the first matching rule that lets none through wins.
 #[derive(Debug, Default)]
 pub(crate) struct FaultBook {
     any: AtomicBool,
-    rules: Mutex<Vec<FaultRule>>,
+    rules: Mutex<Vec<(FaultRule, u32)>>,
 }
 
 impl FaultBook {
     pub(crate) fn inject(&self, rule: FaultRule) {
+        self.inject_after(0, rule);
+    }
+
+    /// A rule that lets the next `skip` matching requests through, then applies.
+    pub(crate) fn inject_after(&self, skip: u32, rule: FaultRule) {
         if rule.times == Some(0) {
             return;
         }
         let mut rules = self.rules.lock();
-        rules.push(rule);
+        rules.push((rule, skip));
         self.any.store(true, Ordering::Release);
     }
 
@@ -205,9 +223,21 @@ impl FaultBook {
             return None;
         }
         let mut rules = self.rules.lock();
-        let idx = rules.iter().position(|r| r.endpoint.is_none_or(|e| e == endpoint))?;
-        let fault = rules[idx].fault;
-        if let Some(n) = rules[idx].times.as_mut() {
+        let mut found = None;
+        for (i, (rule, skip)) in rules.iter_mut().enumerate() {
+            if !rule.endpoint.is_none_or(|e| e == endpoint) {
+                continue;
+            }
+            if *skip > 0 {
+                *skip -= 1;
+                continue;
+            }
+            found = Some(i);
+            break;
+        }
+        let idx = found?;
+        let fault = rules[idx].0.fault;
+        if let Some(n) = rules[idx].0.times.as_mut() {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 rules.remove(idx);
@@ -235,6 +265,16 @@ mod tests {
         assert_eq!(book.take(Endpoint::MediaUpload), Some(Fault::Throttle));
         book.clear();
         assert_eq!(book.take(Endpoint::Token), None);
+    }
+
+    #[test]
+    fn a_rule_can_wait_for_its_turn() {
+        let book = FaultBook::default();
+        book.inject_after(1, FaultRule::next(Endpoint::BatchSend, Fault::Http500, 1));
+        assert_eq!(book.take(Endpoint::Token), None, "other endpoints do not count");
+        assert_eq!(book.take(Endpoint::BatchSend), None, "the first send passes");
+        assert_eq!(book.take(Endpoint::BatchSend), Some(Fault::Http500), "the second is hit");
+        assert_eq!(book.take(Endpoint::BatchSend), None, "once");
     }
 
     #[test]

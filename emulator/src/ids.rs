@@ -26,11 +26,17 @@ fn alnum(n: usize) -> String {
     rand::rng().sample_iter(Alphanumeric).take(n).map(char::from).collect()
 }
 
-/// A batchSend `processQueryKey`.
+/// A `processQueryKey` shaped like DingTalk's: 44 characters of standard base64 (a 32-byte
+/// id). It always holds `+`, `/` and `=`, so a client that puts it into a URL without
+/// encoding it (a `+` reads as a space) finds no message.
 pub(crate) fn process_query_key() -> String {
-    let mut s = alnum(43);
-    s.push('=');
-    s
+    const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut rng = rand::rng();
+    let mut key: Vec<u8> = (0..43).map(|_| BASE64[rng.random_range(0..64)]).collect();
+    key[7] = b'+';
+    key[19] = b'/';
+    key.push(b'=');
+    String::from_utf8(key).unwrap_or_default()
 }
 
 /// A media id like the ones `media/upload` returns (`@lA...`).
@@ -48,6 +54,8 @@ mod tests {
         assert_eq!(super::request_id().len(), 36);
         assert_eq!(super::trace_id().len(), 30);
         assert!(super::media_id().starts_with("@lA"));
-        assert!(super::process_query_key().ends_with('='));
+        let key = super::process_query_key();
+        assert_eq!(key.len(), 44);
+        assert!(key.ends_with('=') && key.contains('+') && key.contains('/'), "{key}");
     }
 }

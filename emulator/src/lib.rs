@@ -1,9 +1,10 @@
 //! A faithful fake DingTalk open platform on 127.0.0.1.
 //!
 //! It answers the endpoints the DingTalk robot plugin uses (access token in both API
-//! generations, one-to-one robot batchSend, readStatus, batchRecall, old-API media upload)
-//! exactly as DingTalk does, field by field and error by error, with per-app rate
-//! limiting, faults on demand, stats and a record of every request.
+//! generations, one-to-one robot batchSend with every template, readStatus, batchRecall,
+//! group messages (send and recall, robot in the group), old-API media upload and user lookup
+//! by mobile number) exactly as DingTalk does, field by field and error by error, with
+//! per-app rate limiting, faults on demand, stats and a record of every request.
 //!
 //! ```no_run
 //! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
@@ -44,8 +45,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use config::{
-    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, EmulatorConfig, PERM_BASE, PERM_MEMBER_READ,
-    PERM_ROBOT_SEND,
+    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, EmulatorConfig, GroupConfig,
+    MAX_RECALL_KEYS, MESSAGE_WINDOW, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND,
 };
 pub use error::EmulatorError;
 pub use faults::{Endpoint, Fault, FaultRule};
@@ -142,7 +143,7 @@ impl Emulator {
         self.state.requests.snapshot()
     }
 
-    /// Every processed batchSend (bounded by `max_recorded`), oldest first.
+    /// Every processed batchSend and group send (bounded by `max_recorded`), oldest first.
     pub fn delivered(&self) -> Vec<DeliveredMessage> {
         self.state.delivered()
     }
@@ -155,6 +156,12 @@ impl Emulator {
     /// Adds a fault rule; the first matching rule wins.
     pub fn inject(&self, rule: FaultRule) {
         self.state.faults.inject(rule);
+    }
+
+    /// Adds a fault rule that lets the next `requests` matching requests through untouched and
+    /// then applies (e.g. break the second batchSend of a send in batches).
+    pub fn inject_after(&self, requests: u32, rule: FaultRule) {
+        self.state.faults.inject_after(requests, rule);
     }
 
     /// Removes every fault rule.
@@ -190,6 +197,13 @@ impl Emulator {
     /// Returns false when that message was not delivered to that user.
     pub fn mark_read(&self, process_query_key: &str, user_id: &str) -> bool {
         self.state.mark_read(process_query_key, user_id)
+    }
+
+    /// Moves a delivered message's send time `by` into the past: past [`MESSAGE_WINDOW`]
+    /// (24 hours), readStatus answers `processQueryKey.expireTime` and a recall fails for it.
+    /// Returns false when no message has that key.
+    pub fn backdate(&self, process_query_key: &str, by: Duration) -> bool {
+        self.state.backdate(process_query_key, by)
     }
 
     /// Stops the server and waits for its thread.

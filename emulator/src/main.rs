@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
-use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, GroupConfig};
 
 /// A faithful fake DingTalk open platform on 127.0.0.1.
 #[derive(Parser)]
@@ -29,6 +29,12 @@ struct Args {
     /// Flow-controlled users, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "")]
     flow_controlled: Vec<String>,
+    /// Mobile numbers of users, as mobile=userId pairs, comma-separated (for getbymobile).
+    #[arg(long, value_delimiter = ',', default_value = "")]
+    mobiles: Vec<String>,
+    /// Group chats the app's robot is in (openConversationIds), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "")]
+    groups: Vec<String>,
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 7200)]
     token_ttl: u64,
@@ -46,11 +52,17 @@ fn main() {
     if let Some(code) = args.robot_code {
         app = app.with_robot_code(code);
     }
+    let robot_code = app.robot_code.clone();
     let clean = |v: Vec<String>| -> Vec<String> { v.into_iter().filter(|s| !s.is_empty()).collect() };
     let config = EmulatorConfig {
         apps: vec![app],
         users: clean(args.users),
         flow_controlled: clean(args.flow_controlled),
+        mobiles: clean(args.mobiles)
+            .into_iter()
+            .filter_map(|pair| pair.split_once('=').map(|(m, u)| (m.trim().to_owned(), u.trim().to_owned())))
+            .collect(),
+        groups: clean(args.groups).into_iter().map(|g| GroupConfig::new(g, [robot_code.clone()])).collect(),
         token_ttl: Duration::from_secs(args.token_ttl),
         qps_limit: args.qps_limit,
         port: args.port,

@@ -15,7 +15,7 @@ pub(crate) const WINDOW: Duration = Duration::from_millis(1000);
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     limit: AtomicU32,
-    windows: Mutex<HashMap<String, [VecDeque<Instant>; 6]>>,
+    windows: Mutex<HashMap<String, [VecDeque<Instant>; Endpoint::ALL.len()]>>,
 }
 
 impl RateLimiter {

@@ -53,7 +53,7 @@ pub struct RecordedRequest {
     pub at: SystemTime,
 }
 
-/// One processed batchSend: what was delivered, to whom.
+/// One processed batchSend or group send: what was delivered, to whom.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveredMessage {
@@ -65,8 +65,11 @@ pub struct DeliveredMessage {
     pub msg_key: String,
     /// The template's parameters, parsed from the `msgParam` string.
     pub msg_param: serde_json::Value,
-    /// The recipients it was delivered to (invalid and flow-controlled ones excluded).
+    /// The recipients it was delivered to (invalid and flow-controlled ones excluded); empty
+    /// for a group message.
     pub user_ids: Vec<String>,
+    /// The group it was sent to (`groupMessages/send`); `None` for a one-to-one batchSend.
+    pub open_conversation_id: Option<String>,
     /// True once recalled.
     pub recalled: bool,
     /// When it was delivered (milliseconds since the Unix epoch when serialized).
@@ -116,6 +119,11 @@ impl<T: Clone> Ring<T> {
             items.pop_front();
         }
         items.push_back(item);
+    }
+
+    /// The newest entry that `pred` accepts, mapped by it.
+    pub(crate) fn find_map<R>(&self, pred: impl Fn(&T) -> Option<R>) -> Option<R> {
+        self.items.lock().iter().rev().find_map(pred)
     }
 
     pub(crate) fn snapshot(&self) -> Vec<T> {

@@ -75,6 +75,9 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
         .route("/v1.0/robot/oToMessages/readStatus", ep(Endpoint::ReadStatus))
         .route("/v1.0/robot/otoMessages/batchRecall", ep(Endpoint::BatchRecall))
         .route("/media/upload", ep(Endpoint::MediaUpload))
+        .route("/topapi/v2/user/getbymobile", ep(Endpoint::GetByMobile))
+        .route("/v1.0/robot/groupMessages/send", ep(Endpoint::GroupSend))
+        .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall))
         .nest("/_emulator", crate::admin::router())
         .fallback(|State(s): State<Arc<Shared>>, req: Request| dispatch(s, None, req))
         .with_state(state)
@@ -129,6 +132,7 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
             Counters::bump(&state.counters.token_requests, 1);
         }
         Endpoint::BatchSend => Counters::bump(&state.counters.batch_send_requests, 1),
+        Endpoint::GetByMobile => Counters::bump(&state.counters.mobile_lookups, 1),
         _ => {}
     }
     let fault = state.faults.take(endpoint);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::config::{AppConfig, EmulatorConfig};
+use crate::config::{AppConfig, EmulatorConfig, GroupConfig, MESSAGE_WINDOW};
 use crate::conn::IdleClose;
 use crate::error::EmulatorError;
 use crate::faults::FaultBook;
@@ -69,10 +69,23 @@ pub(crate) struct ReadInfo {
 /// Why a recall or read-status lookup failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LookupError {
-    /// No such key for this app.
+    /// No such key for this app (in this conversation: one-to-one, or the group named).
     NotFound,
     /// The key exists but was sent by another robot.
     OtherRobot,
+    /// The message was sent more than [`MESSAGE_WINDOW`] ago.
+    Expired,
+}
+
+/// Whether a robot may post in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GroupAccess {
+    /// The group exists and the robot is in it.
+    Member,
+    /// The org has no group with that `openConversationId`.
+    NoSuchGroup,
+    /// The group exists; the robot is not in it.
+    NotInGroup,
 }
 
 /// Everything the handlers share.
@@ -81,6 +94,10 @@ pub(crate) struct Shared {
     apps: RwLock<HashMap<String, AppState>>,
     users: HashSet<String>,
     flow_controlled: HashSet<String>,
+    mobiles: HashMap<String, String>,
+    groups: HashMap<String, HashSet<String>>,
+    pub(crate) errcode_as_text: bool,
+    pub(crate) send_status_as_sample: bool,
     token_ttl: Duration,
     tokens: RwLock<Tokens>,
     deliveries: Mutex<Deliveries>,
@@ -113,6 +130,16 @@ impl Shared {
             apps: RwLock::new(apps),
             users: config.users.iter().cloned().collect(),
             flow_controlled: config.flow_controlled.iter().cloned().collect(),
+            mobiles: config.mobiles.iter().cloned().collect(),
+            groups: config
+                .groups
+                .iter()
+                .map(|GroupConfig { open_conversation_id, robot_codes }| {
+                    (open_conversation_id.clone(), robot_codes.iter().cloned().collect())
+                })
+                .collect(),
+            errcode_as_text: config.errcode_as_text,
+            send_status_as_sample: config.send_status_as_sample,
             token_ttl: config.token_ttl,
             tokens: RwLock::new(Tokens::default()),
             deliveries: Mutex::new(Deliveries::default()),
@@ -204,6 +231,16 @@ impl Shared {
         }
     }
 
+    /// The user with this mobile number, if the org has one.
+    pub(crate) fn user_by_mobile(&self, mobile: &str) -> Option<String> {
+        self.mobiles.get(mobile).cloned()
+    }
+
+    /// The `type` a media id was uploaded as, if it was (and is still remembered).
+    pub(crate) fn media_type(&self, media_id: &str) -> Option<String> {
+        self.uploads.find_map(|m| (m.media_id == media_id).then(|| m.media_type.clone()))
+    }
+
     /// Stores a processed batchSend.
     pub(crate) fn deliver(&self, app_key: Arc<str>, msg: DeliveredMessage) {
         let key = msg.process_query_key.clone();
@@ -223,27 +260,60 @@ impl Shared {
         d.order.iter().filter_map(|k| d.by_key.get(k).map(|x| x.msg.clone())).collect()
     }
 
-    /// Read status of a delivery made by this app's robot.
-    pub(crate) fn read_info(&self, app_key: &str, robot_code: &str, key: &str) -> Result<ReadInfo, LookupError> {
-        let d = self.deliveries.lock();
-        let del = d.by_key.get(key).filter(|x| &*x.app_key == app_key).ok_or(LookupError::NotFound)?;
+    /// Whether `robot_code` may post in the group `open_conversation_id`.
+    pub(crate) fn group_access(&self, open_conversation_id: &str, robot_code: &str) -> GroupAccess {
+        match self.groups.get(open_conversation_id) {
+            None => GroupAccess::NoSuchGroup,
+            Some(robots) if robots.contains(robot_code) => GroupAccess::Member,
+            Some(_) => GroupAccess::NotInGroup,
+        }
+    }
+
+    /// The delivery `key` of this app, in the conversation `group` (`None`: one-to-one), sent
+    /// by `robot_code` within the window.
+    fn lookup<'d>(
+        d: &'d mut Deliveries,
+        app_key: &str,
+        robot_code: &str,
+        key: &str,
+        group: Option<&str>,
+    ) -> Result<&'d mut Delivery, LookupError> {
+        let del = d
+            .by_key
+            .get_mut(key)
+            .filter(|x| &*x.app_key == app_key && x.msg.open_conversation_id.as_deref() == group)
+            .ok_or(LookupError::NotFound)?;
         if del.msg.robot_code != robot_code {
             return Err(LookupError::OtherRobot);
         }
+        let age = SystemTime::now().duration_since(del.msg.at).unwrap_or_default();
+        if age > MESSAGE_WINDOW {
+            return Err(LookupError::Expired);
+        }
+        Ok(del)
+    }
+
+    /// Read status of a one-to-one delivery made by this app's robot.
+    pub(crate) fn read_info(&self, app_key: &str, robot_code: &str, key: &str) -> Result<ReadInfo, LookupError> {
+        let mut d = self.deliveries.lock();
+        let del = Self::lookup(&mut d, app_key, robot_code, key, None)?;
         Ok(ReadInfo {
             recalled: del.msg.recalled,
             users: del.msg.user_ids.iter().map(|u| (u.clone(), del.read_at.get(u).copied())).collect(),
         })
     }
 
-    /// Recalls a delivery made by this app's robot (recalling twice succeeds twice).
-    pub(crate) fn recall(&self, app_key: &str, robot_code: &str, key: &str) -> Result<(), LookupError> {
+    /// Recalls a delivery made by this app's robot, one-to-one (`group` `None`) or in the
+    /// group named (recalling twice succeeds twice).
+    pub(crate) fn recall(
+        &self,
+        app_key: &str,
+        robot_code: &str,
+        key: &str,
+        group: Option<&str>,
+    ) -> Result<(), LookupError> {
         let mut d = self.deliveries.lock();
-        let del = d.by_key.get_mut(key).filter(|x| &*x.app_key == app_key).ok_or(LookupError::NotFound)?;
-        if del.msg.robot_code != robot_code {
-            return Err(LookupError::OtherRobot);
-        }
-        del.msg.recalled = true;
+        Self::lookup(&mut d, app_key, robot_code, key, group)?.msg.recalled = true;
         Ok(())
     }
 
@@ -257,6 +327,19 @@ impl Shared {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Moves a delivery's send time `by` into the past (to pass the 24-hour window without
+    /// waiting); false when there is no such delivery.
+    pub(crate) fn backdate(&self, key: &str, by: Duration) -> bool {
+        let mut d = self.deliveries.lock();
+        match d.by_key.get_mut(key) {
+            Some(del) => {
+                del.msg.at = del.msg.at.checked_sub(by).unwrap_or(std::time::UNIX_EPOCH);
+                true
+            }
+            None => false,
         }
     }
 }

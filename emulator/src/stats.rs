@@ -1,11 +1,13 @@
 //! Counters of what the emulator saw and did.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use parking_lot::Mutex;
 use serde::Serialize;
 
 /// A snapshot of the counters (`GET /_emulator/stats` answers the same, in camelCase).
-#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Serialize, Debug, Clone, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Requests to either token endpoint, failed ones included.
@@ -14,8 +16,14 @@ pub struct Stats {
     pub batch_send_requests: u64,
     /// Recipients a message was delivered to (invalid and flow-controlled ones excluded).
     pub messages: u64,
+    /// [`Stats::messages`] per template (`msgKey`): recipients delivered to, by template.
+    pub messages_by_template: BTreeMap<String, u64>,
+    /// Group messages delivered (`groupMessages/send`, one per group).
+    pub group_messages: u64,
     /// Files stored by media upload (successful uploads only).
     pub uploads: u64,
+    /// Requests to `topapi/v2/user/getbymobile`, failed ones included.
+    pub mobile_lookups: u64,
     /// Requests answered with the throttling error (rate limit or `Fault::Throttle`).
     pub throttled: u64,
     /// TCP connections accepted (the admin endpoints' own included).
@@ -30,7 +38,11 @@ pub(crate) struct Counters {
     pub(crate) token_requests: AtomicU64,
     pub(crate) batch_send_requests: AtomicU64,
     pub(crate) messages: AtomicU64,
+    /// Only known templates are counted, so the map stays small.
+    by_template: Mutex<BTreeMap<String, u64>>,
+    pub(crate) group_messages: AtomicU64,
     pub(crate) uploads: AtomicU64,
+    pub(crate) mobile_lookups: AtomicU64,
     pub(crate) throttled: AtomicU64,
     pub(crate) connections: AtomicU64,
     pub(crate) idle_closed: AtomicU64,
@@ -41,12 +53,20 @@ impl Counters {
         counter.fetch_add(by, Ordering::Relaxed);
     }
 
+    /// Counts `recipients` delivered with the (known) template `msg_key`.
+    pub(crate) fn count_template(&self, msg_key: &str, recipients: u64) {
+        *self.by_template.lock().entry(msg_key.to_owned()).or_default() += recipients;
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         Stats {
             token_requests: self.token_requests.load(Ordering::Relaxed),
             batch_send_requests: self.batch_send_requests.load(Ordering::Relaxed),
             messages: self.messages.load(Ordering::Relaxed),
+            messages_by_template: self.by_template.lock().clone(),
+            group_messages: self.group_messages.load(Ordering::Relaxed),
             uploads: self.uploads.load(Ordering::Relaxed),
+            mobile_lookups: self.mobile_lookups.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
             connections: self.connections.load(Ordering::Relaxed),
             idle_closed: self.idle_closed.load(Ordering::Relaxed),

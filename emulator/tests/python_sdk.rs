@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, GroupConfig};
 
 /// `$DINGTALK_SDK_PYTHON` or `python3`. A relative path with a directory part (CI passes
 /// `.venv/bin/python`) is tried against the current directory, then the workspace root,
@@ -54,6 +54,7 @@ fn official_python_sdk_accepts_the_emulator() {
         apps: vec![AppConfig::new("sdk-app-key", "sdk-app-secret")],
         users: vec!["u1".into(), "u2".into()],
         flow_controlled: vec!["u3".into()],
+        groups: vec![GroupConfig::new("cidSdkGroup==", ["sdk-app-key"])],
         ..EmulatorConfig::default()
     })
     .expect("emulator starts");
@@ -73,6 +74,12 @@ fn official_python_sdk_accepts_the_emulator() {
         out.status
     );
     let stats = emu.stats();
-    assert_eq!(stats.messages, 1, "one delivered recipient: {stats:?}");
+    // The first text to u1 (u3 is flow-controlled), one more past the 24-hour window, then one
+    // message of each of the 13 templates to u1; and one group message.
+    assert!(stdout.contains("TEMPLATES SENT 13"), "{stdout}");
+    assert_eq!(stats.messages, 1 + 1 + 13, "one delivered recipient per send: {stats:?}");
+    assert_eq!(stats.group_messages, 1, "{stats:?}");
+    assert_eq!(stats.messages_by_template.len(), 13, "{stats:?}");
+    assert_eq!(stats.uploads, 4);
     assert!(stats.token_requests >= 3);
 }

@@ -8,6 +8,7 @@
 //! host-sim run     [--plugin PATH] FLOW.json [--var name=value]... [--var-json name=JSON]... [--log-level L]
 //! host-sim demo    [--plugin PATH] [--lang zh-CN|en] [--abi abi-stable|c] [--log-level L]
 //! host-sim bench   [--plugin PATH] FLOW.json --iterations N --threads T [--var name=value]...
+//! host-sim studio  [--plugin PATH] [--abi abi-stable|c] [--port N] [--lang zh-CN|en] [--no-emulator]
 //! ```
 //!
 //! Exit codes: 0 success; 1 any failure (load, flow file, validation, the action's own
@@ -31,6 +32,7 @@ use crate::flow::{Flow, FlowError, run_flow_logging};
 use crate::form::{MASK, render_manifest};
 use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Plugin};
+use crate::studio::{Studio, StudioOptions};
 
 /// host-sim: a stand-in for a drag-and-drop RPA designer. It loads a plugin library through
 /// the stable ABI, draws its action forms, and runs flows of its actions.
@@ -53,6 +55,8 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Run a flow many times over many threads; print throughput and latency as JSON.
     Bench(BenchArgs),
+    /// Serve a drag-and-drop designer for the plugin on 127.0.0.1, with the embedded emulator.
+    Studio(StudioArgs),
 }
 
 impl Command {
@@ -63,6 +67,7 @@ impl Command {
             Command::Run(args) => args.execute(out),
             Command::Demo(args) => args.execute(out),
             Command::Bench(args) => args.execute(out),
+            Command::Studio(args) => args.execute(out),
         }
     }
 
@@ -73,6 +78,7 @@ impl Command {
             Command::Run(args) => args.plugin.lang,
             Command::Demo(args) => args.plugin.lang,
             Command::Bench(args) => args.plugin.lang,
+            Command::Studio(args) => args.plugin.lang,
         }
     }
 }
@@ -239,6 +245,50 @@ impl BenchArgs {
             eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
         }
         write_out(out, &serde_json::to_string(&report).unwrap_or_default())
+    }
+}
+
+/// `host-sim studio`: serves the studio ([`crate::studio`]) until killed.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StudioArgs {
+    /// Which plugin, how to load it, and the page's first language.
+    #[command(flatten)]
+    pub(crate) plugin: PluginArgs,
+
+    /// The port on 127.0.0.1 (0 = a free one).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+
+    /// Do not start the embedded DingTalk emulator (nor pre-fill base URLs with it).
+    #[arg(long)]
+    pub(crate) no_emulator: bool,
+}
+
+impl StudioArgs {
+    /// Loads the plugin, starts the studio, writes `studio on http://127.0.0.1:PORT` as the
+    /// first line (then the emulator's address and credentials), and serves until killed.
+    pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        let plugin = self.plugin.load()?;
+        let options = StudioOptions { lang: self.plugin.lang.as_str(), port: self.port, emulator: !self.no_emulator };
+        let studio = Studio::start(plugin, options)?;
+        write_out(out, &format!("studio on {}", studio.url()))?;
+        // The rest is for a person; a reader that stopped after the first line (a script that
+        // only wanted the address) must not stop the studio.
+        if let Some(url) = studio.emulator_url() {
+            let users = crate::studio::EMULATOR_USERS;
+            let _ = write_out(
+                out,
+                &format!(
+                    "emulator on {url}: AppKey {}, AppSecret {}, users {} (flow-controlled: {})",
+                    crate::studio::EMULATOR_APP_KEY,
+                    crate::studio::EMULATOR_APP_SECRET,
+                    users[..3].join(", "),
+                    users[3]
+                ),
+            );
+        }
+        let _ = write_out(out, "open the address above in a browser; stop it with Ctrl-C");
+        Ok(studio.wait()?)
     }
 }
 

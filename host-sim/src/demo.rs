@@ -1,17 +1,22 @@
 //! `host-sim demo`: the whole product in one run, with no setup and no network.
 //!
 //! It starts the embedded [`dingtalk_emulator`] on 127.0.0.1 (an org with one flow-controlled
-//! user; the flow also names one unknown user), shows the plugin's forms as a designer
-//! draws them, runs connect -> text to three users -> Markdown with a title -> a local file
-//! it writes itself, printing each step's inputs (secrets masked) and outputs, and ends
-//! with what the emulator received. It fails unless every step did what it should.
+//! user and one user known by mobile number; the flow also names one unknown user), shows the
+//! plugin's forms as a designer draws them, runs connect, then one message of every template
+//! (text to three users, Markdown, a local file, a local image, a link, an action card, an
+//! audio and a video, with media files it writes itself) and one text to a mobile number,
+//! printing each step's inputs (secrets masked) and outputs, and ends with what the emulator
+//! received. A second part runs the actions that follow a send: it sends a notice, has one
+//! receiver read it in the emulator, queries the read status, recalls the notice, queries
+//! again (RECALLED), posts to a group and looks user IDs up by mobile number. It fails unless
+//! every step did what it should.
 //!
 //! The forms follow the chosen language; the report around them is in English.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, GroupConfig};
 use rpa_plugin_abi::{ErrorPayload, Text, codes, text};
 use serde_json::{Map, Value, json};
 
@@ -28,27 +33,73 @@ const APP_SECRET: &str = "demo-secret-kept-out-of-every-output";
 const USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
 /// A user ID that is not in the org (a typo, as users make).
 const UNKNOWN_USER: &str = "manger01";
+/// The mobile number of staff03 in the demo org.
+const MOBILE: &str = "13800000003";
+/// The demo org's group chat, with the app's robot in it.
+const GROUP: &str = "cidDemoSalesTeam8Kx2==";
 
-/// A file the demo writes for its file step, removed when dropped.
-struct DemoFile(PathBuf);
+/// The files the demo's steps send, written to a folder of their own and removed when dropped:
+/// a document, and small but well-formed media (a 1x1 PNG, 1.5 s of AMR, a 3 s mp4 header).
+struct DemoFiles {
+    dir: PathBuf,
+}
 
-impl DemoFile {
-    fn create() -> std::io::Result<DemoFile> {
+impl DemoFiles {
+    const NAMES: [&'static str; 4] = ["季度报告 Q3.pdf", "chart.png", "voice-note.amr", "clip.mp4"];
+
+    fn create() -> std::io::Result<DemoFiles> {
         let dir = std::env::temp_dir().join(format!("host-sim-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let path = dir.join("季度报告 Q3.pdf");
-        std::fs::write(&path, b"%PDF-1.4\n% host-sim demo report\n%%EOF\n")?;
-        Ok(DemoFile(path))
+        let files = DemoFiles { dir };
+        let amr: Vec<u8> =
+            b"#!AMR\n".iter().copied().chain((0..75).flat_map(|_| [0x3C].into_iter().chain([0; 31]))).collect();
+        let contents: [Vec<u8>; 4] =
+            [b"%PDF-1.4\n% host-sim demo report\n%%EOF\n".to_vec(), PNG.to_vec(), amr, mp4(1000, 3000)];
+        for (name, bytes) in Self::NAMES.iter().zip(contents) {
+            std::fs::write(files.dir.join(name), bytes)?;
+        }
+        Ok(files)
+    }
+
+    fn path(&self, index: usize) -> String {
+        self.dir.join(Self::NAMES[index]).to_string_lossy().into_owned()
     }
 }
 
-impl Drop for DemoFile {
+impl Drop for DemoFiles {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        if let Some(dir) = self.0.parent() {
-            let _ = std::fs::remove_dir(dir);
-        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A 1x1 PNG.
+const PNG: [u8; 67] = [
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// An mp4 whose movie header says `duration` units of `timescale` per second.
+fn mp4(timescale: u32, duration: u32) -> Vec<u8> {
+    let boxed = |kind: &[u8], body: &[u8]| -> Vec<u8> {
+        let size = u32::try_from(body.len() + 8).unwrap_or(u32::MAX);
+        size.to_be_bytes().iter().chain(kind).chain(body).copied().collect()
+    };
+    let mut mvhd = vec![0u8; 12];
+    mvhd.extend_from_slice(&timescale.to_be_bytes());
+    mvhd.extend_from_slice(&duration.to_be_bytes());
+    mvhd.extend_from_slice(&[0, 1, 0, 0, 1, 0]);
+    mvhd.extend_from_slice(&[0; 10]);
+    for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
+        mvhd.extend_from_slice(&m.to_be_bytes());
+    }
+    mvhd.extend_from_slice(&[0; 24]);
+    mvhd.extend_from_slice(&2u32.to_be_bytes());
+    let mut file = boxed(b"ftyp", b"isom\0\0\x02\0isommp41");
+    file.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
+    file.extend(boxed(b"mdat", &[0; 32]));
+    file
 }
 
 /// The demo could not set itself up (step 0: not a step of the flow).
@@ -78,12 +129,13 @@ fn step(action: &str, params: Value, outputs: &[(&str, &str)]) -> Step {
 }
 
 /// The demo flow against an emulator at `url`.
-fn demo_steps(url: &str, file: &str) -> Vec<(&'static str, Step)> {
+fn demo_steps(url: &str, files: &DemoFiles) -> Vec<(&'static str, Step)> {
     let send = "dingtalk.robot.send_single_chat";
     let outs = [
         ("invalidUserIds", "invalidUserIds"),
         ("flowControlledUserIds", "flowControlledUserIds"),
         ("processQueryKey", "processQueryKey"),
+        ("unresolvedMobiles", "unresolvedMobiles"),
     ];
     vec![
         (
@@ -117,21 +169,92 @@ fn demo_steps(url: &str, file: &str) -> Vec<(&'static str, Step)> {
             "Local file",
             step(
                 send,
-                json!({ "robot": "${robot}", "userIds": ["staff03"], "msgType": "file", "content": file }),
+                json!({ "robot": "${robot}", "userIds": ["staff03"], "msgType": "file", "content": files.path(0) }),
+                &outs,
+            ),
+        ),
+        (
+            "Local image",
+            step(
+                send,
+                json!({ "robot": "${robot}", "userIds": ["staff02"], "msgType": "image", "content": files.path(1) }),
+                &outs,
+            ),
+        ),
+        (
+            "Link with a picture",
+            step(
+                send,
+                json!({ "robot": "${robot}", "userIds": ["staff02"], "msgType": "link", "title": "Q3 dashboard",
+                        "content": "Sales are up 8% this quarter.", "linkUrl": "https://example.com/dashboard/q3",
+                        "picUrl": "https://example.com/q3.png" }),
+                &outs,
+            ),
+        ),
+        (
+            "Action card with two buttons",
+            step(
+                send,
+                json!({ "robot": "${robot}", "userIds": ["manager01"], "msgType": "actionCard", "title": "Approve PO 4711?",
+                        "content": "## Purchase order 4711\n- 12 laptops\n- ¥96,000",
+                        "buttons": [{ "title": "Approve", "url": "https://example.com/po/4711/approve" },
+                                    { "title": "Reject", "url": "https://example.com/po/4711/reject" }],
+                        "buttonLayout": "horizontal" }),
+                &outs,
+            ),
+        ),
+        (
+            "Audio (length read from the file)",
+            step(
+                send,
+                json!({ "robot": "${robot}", "userIds": ["staff02"], "msgType": "audio", "content": files.path(2) }),
+                &outs,
+            ),
+        ),
+        (
+            "Video with a cover",
+            step(
+                send,
+                json!({ "robot": "${robot}", "userIds": ["staff02"], "msgType": "video", "content": files.path(3),
+                        "coverImage": files.path(1) }),
+                &outs,
+            ),
+        ),
+        (
+            "Text to mobile numbers",
+            step(
+                send,
+                json!({ "robot": "${robot}", "mobiles": [MOBILE, "13900000000"], "msgType": "text",
+                        "content": "Your badge is ready at the front desk." }),
                 &outs,
             ),
         ),
     ]
 }
 
-/// What each step must output for the demo to pass: (invalid IDs, flow-controlled IDs).
-fn expected(index: usize) -> Option<(Value, Value)> {
+/// What each send step must output for the demo to pass: (invalid IDs, flow-controlled IDs,
+/// unresolved mobiles).
+fn expected(index: usize) -> Option<(Value, Value, Value)> {
     match index {
-        1 => Some((json!([UNKNOWN_USER]), json!([USERS[3]]))),
-        2 | 3 => Some((json!([]), json!([]))),
-        _ => None,
+        0 => None,
+        1 => Some((json!([UNKNOWN_USER]), json!([USERS[3]]), json!([]))),
+        9 => Some((json!([]), json!([]), json!(["13900000000"]))),
+        _ => Some((json!([]), json!([]), json!([]))),
     }
 }
+
+/// The templates the emulator must have received, in order.
+const EXPECTED_KEYS: [&str; 9] = [
+    "sampleText",
+    "sampleMarkdown",
+    "sampleFile",
+    "sampleImageMsg",
+    "sampleLink",
+    "sampleActionCard6",
+    "sampleAudio",
+    "sampleVideo",
+    "sampleText",
+];
 
 fn line(out: &mut dyn Write, text: &str) -> Result<(), FlowError> {
     writeln!(out, "{text}").map_err(|e| setup_error(text!(en: "cannot write the output", zh: "无法写出结果"), e))
@@ -147,22 +270,33 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
         apps: vec![AppConfig::new(APP_KEY, APP_SECRET)],
         users: USERS.iter().map(|u| u.to_string()).collect(),
         flow_controlled: vec![USERS[3].to_string()],
+        mobiles: vec![(MOBILE.to_string(), USERS[2].to_string())],
+        groups: vec![GroupConfig::new(GROUP, [APP_KEY])],
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config)
         .map_err(|e| setup_error(text!(en: "cannot start the emulator", zh: "无法启动模拟器"), e))?;
-    let file = DemoFile::create()
-        .map_err(|e| setup_error(text!(en: "cannot write the demo file", zh: "无法写入演示文件"), e))?;
+    let files = DemoFiles::create()
+        .map_err(|e| setup_error(text!(en: "cannot write the demo files", zh: "无法写入演示文件"), e))?;
     let url = emulator.url();
 
     line(out, "=== host-sim demo: a DingTalk robot flow, run the way an RPA designer runs it")?;
     line(out, &format!("DingTalk emulator listening on {url} (no internet needed)"))?;
-    line(out, &format!("org users: {}  (flow-controlled: {})\n", USERS.join(", "), USERS[3]))?;
+    line(
+        out,
+        &format!(
+            "org users: {}  (flow-controlled: {}; {} has mobile {MOBILE})\n",
+            USERS.join(", "),
+            USERS[3],
+            USERS[2]
+        ),
+    )?;
     line(out, "=== The forms a designer draws from the plugin's manifest\n")?;
     line(out, &render_manifest(plugin.manifest(), lang))?;
 
     let mut vars = Map::new();
-    let steps = demo_steps(&url, &file.0.to_string_lossy());
+    let steps = demo_steps(&url, &files);
+    let part_one = steps.len();
     line(out, &format!("=== Running the flow: {} steps", steps.len()))?;
     for (index, (title, step)) in steps.into_iter().enumerate() {
         let number = index + 1;
@@ -179,16 +313,19 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
             let shown = vars.get(variable).map_or_else(|| "(missing)".into(), pretty);
             line(out, &format!("  out  {variable:<22} {shown}"))?;
         }
-        if let Some((invalid, limited)) = expected(index) {
+        if let Some((invalid, limited, unresolved)) = expected(index) {
             let key_ok = vars.get("processQueryKey").and_then(Value::as_str).is_some_and(|k| !k.is_empty());
             if vars.get("invalidUserIds") != Some(&invalid)
                 || vars.get("flowControlledUserIds") != Some(&limited)
+                || vars.get("unresolvedMobiles") != Some(&unresolved)
                 || !key_ok
             {
                 let got = json!({ "invalidUserIds": vars.get("invalidUserIds"),
                                   "flowControlledUserIds": vars.get("flowControlledUserIds"),
+                                  "unresolvedMobiles": vars.get("unresolvedMobiles"),
                                   "processQueryKey": vars.get("processQueryKey") });
-                let want = json!({ "invalidUserIds": invalid, "flowControlledUserIds": limited });
+                let want = json!({ "invalidUserIds": invalid, "flowControlledUserIds": limited,
+                                   "unresolvedMobiles": unresolved });
                 return Err(check_failed(number, format!("expected {want} and a processQueryKey, got {got}")));
             }
             if !invalid.as_array().is_none_or(Vec::is_empty) {
@@ -199,27 +336,152 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
 
     line(out, "\n=== What DingTalk (the emulator) received")?;
     for (i, message) in emulator.delivered().iter().enumerate() {
-        line(out, &format!("  {}. {:<15} to {}", i + 1, message.msg_key, message.user_ids.join(", ")))?;
+        line(out, &format!("  {}. {:<17} to {}", i + 1, message.msg_key, message.user_ids.join(", ")))?;
         line(out, &format!("     msgParam {}", pretty(&message.msg_param)))?;
     }
     for media in emulator.uploaded() {
-        line(out, &format!("  uploaded {} ({} bytes) as media {}", media.filename, media.size, media.media_id))?;
+        line(
+            out,
+            &format!(
+                "  uploaded {} ({} bytes) as {} media {}",
+                media.filename, media.size, media.media_type, media.media_id
+            ),
+        )?;
     }
     let stats = emulator.stats();
     line(out, &format!("  stats {}", serde_json::to_string(&stats).unwrap_or_default()))?;
     let keys: Vec<String> = emulator.delivered().into_iter().map(|m| m.msg_key).collect();
-    if keys != ["sampleText", "sampleMarkdown", "sampleFile"]
-        || stats.messages != 4
+    if keys != EXPECTED_KEYS
+        || stats.messages != 10
         || stats.token_requests != 1
-        || stats.uploads != 1
+        || stats.uploads != 5
+        || stats.mobile_lookups != 2
     {
         return Err(check_failed(
             0,
             format!(
-                "expected a text, a Markdown and a file message to 4 recipients with one token and one upload, got {keys:?} and {stats:?}"
+                "expected one message of every template and one by mobile ({EXPECTED_KEYS:?}) to 10 recipients, with one token, 5 uploads and 2 mobile lookups; got {keys:?} and {stats:?}"
             ),
         ));
     }
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;
+    run_part_two(plugin, host, out, &emulator, vars, part_one + 1)
+}
+
+/// Part two: the actions that follow a send, against the same emulator and connection (the
+/// variables of part one, `robot` among them); its steps are numbered from `first`.
+fn run_part_two(
+    plugin: &dyn Plugin,
+    host: &dyn Host,
+    out: &mut dyn Write,
+    emulator: &Emulator,
+    mut vars: Map<String, Value>,
+    first: usize,
+) -> Result<(), FlowError> {
+    let read_status = |outputs: &[(&str, &str)]| {
+        step(
+            "dingtalk.robot.query_read_status",
+            json!({ "robot": "${robot}", "processQueryKey": "${noticeKey}" }),
+            outputs,
+        )
+    };
+    let steps = [
+        (
+            "Send a notice to read and recall",
+            step(
+                "dingtalk.robot.send_single_chat",
+                json!({ "robot": "${robot}", "userIds": [USERS[0], USERS[1]], "msgType": "text",
+                        "content": "Reminder: the quarterly review is at 15:00 in room 4." }),
+                &[("processQueryKey", "noticeKey")],
+            ),
+        ),
+        (
+            "Query the read status",
+            read_status(&[("sendStatus", "status"), ("readUserIds", "read"), ("unreadUserIds", "unread")]),
+        ),
+        (
+            "Recall the notice",
+            step(
+                "dingtalk.robot.recall",
+                json!({ "robot": "${robot}", "processQueryKeys": "${noticeKey}" }),
+                &[("recalledKeys", "recalled"), ("failedKeys", "notRecalled")],
+            ),
+        ),
+        ("Query the read status again", read_status(&[("sendStatus", "statusAfter")])),
+        (
+            "Send to a group",
+            step(
+                "dingtalk.robot.send_group_message",
+                json!({ "robot": "${robot}", "openConversationId": GROUP, "msgType": "markdown", "title": "Sales today",
+                        "content": "## Sales today\n- Orders: **212**\n- Top region: East" }),
+                &[("processQueryKey", "groupKey")],
+            ),
+        ),
+        (
+            "Look up user IDs by mobile number",
+            step(
+                "dingtalk.robot.get_user_ids_by_mobile",
+                json!({ "robot": "${robot}", "mobiles": [MOBILE, "13900000000"] }),
+                &[("userIds", "foundUserIds"), ("unresolvedMobiles", "notFound")],
+            ),
+        ),
+    ];
+    line(out, &format!("\n=== Part 2: after the send ({} steps)", steps.len()))?;
+    for (index, (title, step)) in steps.into_iter().enumerate() {
+        let number = first + index;
+        line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
+        for (name, value) in &step.params {
+            line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
+        }
+        let flow = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
+        vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
+        for variable in step.outputs.values() {
+            let shown = vars.get(variable).map_or_else(|| "(missing)".into(), pretty);
+            line(out, &format!("  out  {variable:<22} {shown}"))?;
+        }
+        let key = vars.get("noticeKey").and_then(Value::as_str).unwrap_or_default().to_string();
+        let got = |name: &str| vars.get(name).cloned().unwrap_or(Value::Null);
+        let check =
+            |ok: bool, want: Value| if ok { Ok(()) } else { Err(check_failed(number, format!("expected {want}"))) };
+        match index {
+            0 => {
+                check(!key.is_empty(), json!({ "noticeKey": "a processQueryKey" }))?;
+                emulator.mark_read(&key, USERS[1]);
+                line(out, &format!("  (emulator) {} opens the message; {} does not", USERS[1], USERS[0]))?;
+            }
+            1 => {
+                let want = json!({ "status": "SUCCESS", "read": [USERS[1]], "unread": [USERS[0]] });
+                check(json!({ "status": got("status"), "read": got("read"), "unread": got("unread") }) == want, want)?;
+            }
+            2 => check(got("recalled") == json!([key]), json!({ "recalled": [key] }))?,
+            3 => check(got("statusAfter") == "RECALLED", json!({ "statusAfter": "RECALLED" }))?,
+            4 => check(
+                got("groupKey").as_str().is_some_and(|k| !k.is_empty()),
+                json!({ "groupKey": "a processQueryKey" }),
+            )?,
+            _ => {
+                let want = json!({ "foundUserIds": [USERS[2]], "notFound": ["13900000000"] });
+                check(json!({ "foundUserIds": got("foundUserIds"), "notFound": got("notFound") }) == want, want)?;
+            }
+        }
+    }
+    let group = emulator.delivered().into_iter().filter(|m| m.open_conversation_id.is_some()).collect::<Vec<_>>();
+    for message in &group {
+        line(out, &format!("\n  group {GROUP} received {}: {}", message.msg_key, pretty(&message.msg_param)))?;
+    }
+    let stats = emulator.stats();
+    line(out, &format!("  stats {}", serde_json::to_string(&stats).unwrap_or_default()))?;
+    if group.len() != 1 || stats.token_requests != 1 || stats.mobile_lookups != 3 {
+        return Err(check_failed(
+            0,
+            format!(
+                "expected one group message, one token and 3 mobile lookups (13800000003 remembered from part 1); got {stats:?}"
+            ),
+        ));
+    }
+    line(
+        out,
+        "\nPart 2 finished: read, recalled (sendStatus RECALLED), posted to the group, and looked up by mobile (a known number from memory).",
+    )?;
     Ok(())
 }

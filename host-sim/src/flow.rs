@@ -16,6 +16,11 @@
 //! and booleans only); `$${` writes a literal `${`. Substitution reaches into lists and
 //! objects. Variable names are letters, digits, `_` and `-`.
 //!
+//! `${env:NAME}` is the text of the environment variable `NAME` (letters, digits and `_`,
+//! not starting with a digit), alone or inside a longer string: the way to keep a secret
+//! out of a flow file (`APP_SECRET=... host-sim run flow.json`). An unset one stops the flow
+//! before its first step, like an unknown variable.
+//!
 //! Steps are numbered from 1, as a designer shows them; [`FlowError::step`] and the CLI's
 //! `step` field use that number.
 
@@ -105,6 +110,9 @@ impl Flow {
                     if !defined.contains(name.as_str()) {
                         return Err(FlowError { step: n, error: unknown_variable(param, &name, &defined) });
                     }
+                }
+                if let Some(name) = env_references(value).into_iter().find(|name| process_env(name).is_none()) {
+                    return Err(FlowError { step: n, error: unset_env(param, &name) });
                 }
             }
             for (output, variable) in &step.outputs {
@@ -221,6 +229,8 @@ pub enum SubstituteError {
     UnknownVariable(String),
     /// `${name}` inside a longer string names a list, object or null, which has no text.
     NotText(String),
+    /// `${env:NAME}` names an environment variable that is not set (or is not text).
+    UnsetEnv(String),
 }
 
 impl SubstituteError {
@@ -242,25 +252,41 @@ impl SubstituteError {
                     zh: format!("要传入列表或对象，请单独使用 \"${{{name}}}\" 作为整个值。"),
                 ),
             ),
+            SubstituteError::UnsetEnv(name) => unset_env(param, &name),
         }
     }
 }
 
-/// Substitutes variables into one value (recursively into lists and objects).
+/// Substitutes variables (and `${env:NAME}`, from this process's environment) into one
+/// value, recursively into lists and objects.
 pub fn substitute(value: &Value, vars: &Map<String, Value>) -> Result<Value, SubstituteError> {
+    substitute_with(value, vars, &process_env)
+}
+
+/// An environment: the value of a variable, if it is set and is text.
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// This process's environment.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn substitute_with(value: &Value, vars: &Map<String, Value>, env: Env<'_>) -> Result<Value, SubstituteError> {
     match value {
-        Value::String(s) => substitute_str(s, vars),
-        Value::Array(items) => items.iter().map(|v| substitute(v, vars)).collect::<Result<_, _>>().map(Value::Array),
+        Value::String(s) => substitute_str(s, vars, env),
+        Value::Array(items) => {
+            items.iter().map(|v| substitute_with(v, vars, env)).collect::<Result<_, _>>().map(Value::Array)
+        }
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
+            .map(|(k, v)| Ok((k.clone(), substitute_with(v, vars, env)?)))
             .collect::<Result<Map<_, _>, _>>()
             .map(Value::Object),
         other => Ok(other.clone()),
     }
 }
 
-fn substitute_str(s: &str, vars: &Map<String, Value>) -> Result<Value, SubstituteError> {
+fn substitute_str(s: &str, vars: &Map<String, Value>, env: Env<'_>) -> Result<Value, SubstituteError> {
     if let Some(name) = whole_reference(s) {
         return vars.get(name).cloned().ok_or_else(|| SubstituteError::UnknownVariable(name.to_string()));
     }
@@ -268,6 +294,7 @@ fn substitute_str(s: &str, vars: &Map<String, Value>) -> Result<Value, Substitut
     for piece in pieces(s) {
         match piece {
             Piece::Text(t) => out.push_str(t),
+            Piece::Env(name) => out.push_str(&env(name).ok_or_else(|| SubstituteError::UnsetEnv(name.to_string()))?),
             Piece::Var(name) => match vars.get(name) {
                 None => return Err(SubstituteError::UnknownVariable(name.to_string())),
                 Some(Value::String(v)) => out.push_str(v),
@@ -289,10 +316,19 @@ fn is_variable_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-/// A piece of a string: literal text, or a `${name}` reference.
+/// The environment variable named by the inside of `${env:NAME}`.
+fn env_name(inside: &str) -> Option<&str> {
+    let name = inside.strip_prefix("env:")?;
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
+}
+
+/// A piece of a string: literal text, a `${name}` reference, or an `${env:NAME}` one.
 enum Piece<'a> {
     Text(&'a str),
     Var(&'a str),
+    Env(&'a str),
 }
 
 /// Splits `s` into literal text and references; `$${` is a literal `${`, and a `${` not
@@ -309,13 +345,17 @@ fn pieces(s: &str) -> Vec<Piece<'_>> {
             continue;
         }
         let after = &rest[at + 2..];
-        match after.find('}').map(|end| &after[..end]).filter(|name| is_variable_name(name)) {
-            Some(name) => {
+        let inside = after.find('}').map(|end| &after[..end]);
+        let piece = inside.and_then(|inside| {
+            if is_variable_name(inside) { Some(Piece::Var(inside)) } else { env_name(inside).map(Piece::Env) }
+        });
+        match (inside, piece) {
+            (Some(inside), Some(piece)) => {
                 out.push(Piece::Text(&rest[..at]));
-                out.push(Piece::Var(name));
-                rest = &after[name.len() + 1..];
+                out.push(piece);
+                rest = &after[inside.len() + 1..];
             }
-            None => {
+            _ => {
                 out.push(Piece::Text(&rest[..at + 2]));
                 rest = after;
             }
@@ -334,12 +374,28 @@ fn references(value: &Value) -> Vec<String> {
                 .into_iter()
                 .filter_map(|p| match p {
                     Piece::Var(name) => Some(name.to_string()),
-                    Piece::Text(_) => None,
+                    Piece::Text(_) | Piece::Env(_) => None,
                 })
                 .collect(),
         },
         Value::Array(items) => items.iter().flat_map(references).collect(),
         Value::Object(map) => map.values().flat_map(references).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every environment variable a value refers to as `${env:NAME}`.
+fn env_references(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => pieces(s)
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Env(name) => Some(name.to_string()),
+                Piece::Text(_) | Piece::Var(_) => None,
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(env_references).collect(),
+        Value::Object(map) => map.values().flat_map(env_references).collect(),
         _ => Vec::new(),
     }
 }
@@ -384,6 +440,21 @@ fn unknown_variable(param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorP
             zh: format!("参数 \"{param}\" 引用了未定义的变量 ${{{name}}}"),
         ),
         hint,
+    )
+}
+
+fn unset_env(param: &str, name: &str) -> ErrorPayload {
+    about(
+        codes::UNKNOWN_VARIABLE,
+        param,
+        text!(
+            en: format!("Param \"{param}\" refers to the environment variable {name}, which is not set"),
+            zh: format!("参数 \"{param}\" 引用的环境变量 {name} 未设置"),
+        ),
+        text!(
+            en: format!("Set {name} where host-sim runs, for example: {name}=... host-sim run flow.json"),
+            zh: format!("请在运行 host-sim 的环境中设置 {name}，例如：{name}=... host-sim run flow.json"),
+        ),
     )
 }
 
@@ -478,6 +549,38 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("content"));
         assert!(e.message.contains("${nmae}"), "{}", e.message);
         assert_eq!(e.hint.as_deref(), Some("Did you mean ${name}?"));
+    }
+
+    #[test]
+    fn environment_variables() {
+        let env = |name: &str| (name == "APP_SECRET").then(|| "s3cr3t ${name}".to_string());
+        let sub = |v: Value| substitute_with(&v, &vars(), &env);
+        assert_eq!(sub(json!("${env:APP_SECRET}")), Ok(json!("s3cr3t ${name}")), "taken as it is, never substituted");
+        assert_eq!(sub(json!(["a ${env:APP_SECRET} ${name}"])), Ok(json!(["a s3cr3t ${name} Ann"])));
+        assert_eq!(sub(json!("${env:OTHER}")), Err(SubstituteError::UnsetEnv("OTHER".into())));
+        for literal in ["$${env:APP_SECRET}", "${env:}", "${env:1X}", "${env:A-B}", "${ env:APP_SECRET}"] {
+            let expected = literal.replacen("$${", "${", 1);
+            assert_eq!(sub(json!(literal)), Ok(json!(expected)), "{literal}");
+        }
+        assert_eq!(env_references(&json!({"a": ["${env:X}", "${y} ${env:Y_2}"]})), ["X", "Y_2"]);
+        assert!(references(&json!("${env:X}")).is_empty());
+    }
+
+    #[test]
+    fn an_unset_environment_variable_stops_the_flow_before_it_starts() {
+        let plugin = FakePlugin::new();
+        let unset = "HOST_SIM_UNIT_TEST_NEVER_SET_7F3A";
+        let f = flow(&format!(
+            r#"{{"steps": [{{"action": "t.upper", "params": {{"text": "a"}}}},
+                           {{"action": "t.upper", "params": {{"text": "a", "key": "${{env:{unset}}}"}}}}]}}"#
+        ));
+        let e = run_flow(&plugin, &f, &crate::SimHost::silent(), Map::new()).unwrap_err();
+        assert_eq!(
+            (e.step, e.error.code.as_str(), e.error.field.as_deref()),
+            (2, codes::UNKNOWN_VARIABLE, Some("key"))
+        );
+        assert!(e.error.message.contains(unset) && e.error.hint_in("zh-CN").is_some_and(|h| h.contains(unset)));
+        assert_eq!(plugin.calls(), 0);
     }
 
     #[test]

@@ -71,9 +71,44 @@ pub(crate) fn render_action(action: &ActionSpec, lang: &str) -> String {
         }
         for field in fields {
             render_field(&mut out, field, is_input, lang);
+            if is_input {
+                render_shown_per_choice(&mut out, action, field, lang);
+            }
         }
     }
+    for group in &action.inputs.at_least_one_of {
+        let names = group.join(", ");
+        let line =
+            text!(en: format!("At least one of {names} must be filled in."), zh: format!("{names} 至少填写一项。"));
+        let _ = writeln!(out, "\n  {}", line.get(lang));
+    }
     out
+}
+
+/// Under a field that others' `visibleWhen` depends on (a template choice), which fields each
+/// of its choices shows: a form for one choice holds the always-shown fields and these.
+fn render_shown_per_choice(out: &mut String, action: &ActionSpec, field: &FieldSpec, lang: &str) {
+    let dependent: Vec<&FieldSpec> =
+        action.inputs.all().filter(|f| f.visible_when.as_ref().is_some_and(|w| w.contains_key(&field.name))).collect();
+    if dependent.is_empty() {
+        return;
+    }
+    let values: Vec<Value> = if field.choices.is_empty() {
+        field.schema.get("enum").and_then(Value::as_array).cloned().unwrap_or_default()
+    } else {
+        field.choices.iter().map(|c| c.value.clone()).collect()
+    };
+    let caption = text!(en: "fields shown per choice:", zh: "各选项显示的字段：");
+    let _ = writeln!(out, "      {}", caption.get(lang));
+    for value in values {
+        let shown: Vec<&str> = dependent
+            .iter()
+            .filter(|f| f.visible_when.as_ref().and_then(|w| w.get(&field.name)).is_some_and(|v| v.contains(&value)))
+            .map(|f| f.name.as_str())
+            .collect();
+        let shown = if shown.is_empty() { NONE.get(lang).to_string() } else { shown.join(", ") };
+        let _ = writeln!(out, "        {:<12} {shown}", plain(&value));
+    }
 }
 
 fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str) {
@@ -245,9 +280,15 @@ mod tests {
             "--- Outputs ---",
             "    Invalid user IDs  (invalidUserIds)",
             "Check them.",
+            "fields shown per choice:\n        text         (none)\n        markdown     title\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
+        assert!(!text.contains("At least one of"), "no group, no line");
+        let mut grouped = manifest();
+        grouped.actions[0].inputs.at_least_one_of = vec![vec!["userIds".into(), "secret".into()]];
+        assert!(render_manifest(&grouped, "en").contains("At least one of userIds, secret must be filled in."));
+        assert!(render_manifest(&grouped, "zh-CN").contains("userIds, secret 至少填写一项。"));
     }
 
     #[test]

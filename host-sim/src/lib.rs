@@ -26,6 +26,7 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+pub mod studio;
 #[cfg(test)]
 mod test_support;
 pub mod validate;

@@ -77,6 +77,21 @@ pub fn validate_params(spec: &ActionSpec, params: Value) -> Result<Value, ErrorP
             _ => {}
         }
     }
+    for group in &spec.inputs.at_least_one_of {
+        let fields: Vec<&FieldSpec> = group.iter().filter_map(|name| spec.input(name)).collect();
+        let filled = |f: &&FieldSpec| {
+            let empty = match params.get(&f.name) {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => s.trim().is_empty(),
+                Some(Value::Array(items)) => items.is_empty(),
+                Some(_) => false,
+            };
+            !empty && is_visible(f, &params, spec)
+        };
+        if !fields.is_empty() && !fields.iter().any(filled) {
+            return Err(none_of(&fields));
+        }
+    }
     Ok(Value::Object(params))
 }
 
@@ -410,6 +425,20 @@ fn required(field: &FieldSpec) -> ErrorPayload {
     )
 }
 
+/// Every field of an "at least one of" group is empty: named by the first.
+fn none_of(fields: &[&FieldSpec]) -> ErrorPayload {
+    let en: Vec<String> = fields.iter().map(|f| format!("\"{}\" ({})", f.label.en, f.name)).collect();
+    let zh: Vec<String> = fields.iter().map(|f| format!("「{}」({})", f.label.zh_cn, f.name)).collect();
+    invalid(
+        fields.first().map(|f| f.name.as_str()),
+        text!(
+            en: format!("Fill in at least one of {}", en.join(", ")),
+            zh: format!("{} 至少填写一项", zh.join("、")),
+        ),
+        fields.first().map(|f| f.help.clone()).unwrap_or_default(),
+    )
+}
+
 fn unknown_param(spec: &ActionSpec, name: &str) -> ErrorPayload {
     let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
     let hint = match did_you_mean(name, names.iter().copied()) {
@@ -486,6 +515,30 @@ mod tests {
 
     fn err(params: Value) -> ErrorPayload {
         validate_params(&spec(), params).expect_err("should be invalid")
+    }
+
+    #[test]
+    fn at_least_one_of_a_group_must_be_filled() {
+        let mut spec = spec();
+        spec.inputs.basic[1].required = false;
+        spec.inputs.basic[1].schema.as_object_mut().unwrap().remove("minItems");
+        let mut mobiles = spec.inputs.basic[1].clone();
+        mobiles.name = "mobiles".into();
+        mobiles.label = text!(en: "Mobiles", zh: "手机号");
+        spec.inputs.basic.insert(2, mobiles);
+        spec.inputs.at_least_one_of = vec![vec!["userIds".into(), "mobiles".into()]];
+        for params in
+            [without("userIds"), with("userIds", json!([])), with("userIds", json!(" ")), with("userIds", Value::Null)]
+        {
+            let e = validate_params(&spec, params.clone()).expect_err("neither is filled");
+            assert_eq!(e.field.as_deref(), Some("userIds"), "{params}");
+            assert!(e.message.contains("at least one of") && e.message.contains("(mobiles)"), "{}", e.message);
+            assert!(e.message_in("zh-CN").contains("至少填写一项"), "{}", e.message_in("zh-CN"));
+        }
+        let mut only_mobiles = without("userIds");
+        only_mobiles["mobiles"] = json!("13800000001");
+        validate_params(&spec, only_mobiles).unwrap();
+        validate_params(&spec, good()).unwrap();
     }
 
     #[test]
@@ -630,7 +683,10 @@ mod tests {
         assert_eq!(params["userIds"], json!(["u1", "u2"]));
         let e = err(with("userIds", json!("a,b,c,d")));
         assert!(e.message.contains("at most 3"), "{}", e.message);
-        let e = err(with("userIds", json!("a, ,b")));
+        // Blank pieces of pasted text are skipped; a blank item of a real list is refused.
+        let params = validate_params(&spec(), with("userIds", json!("a, ,b\n\n"))).unwrap();
+        assert_eq!(params["userIds"], json!(["a", "b"]));
+        let e = err(with("userIds", json!(["a", " ", "b"])));
         assert!(e.message.contains("item 2 of") && e.message.contains("too short"), "{}", e.message);
         // A choice must be typed exactly.
         let e = err(with("msgType", json!(" text ")));

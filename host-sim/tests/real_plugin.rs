@@ -44,7 +44,7 @@ fn inspect_json_prints_the_shipped_manifest() {
     let r = run(&["inspect", "--lang", "zh-CN", "--plugin", s(&plugin)]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.stdout.contains("建立钉钉机器人连接") && r.stdout.contains("钉钉机器人发送单聊消息"), "{}", r.stdout);
-    assert!(r.stdout.contains("仅当 msgType 为 markdown 时显示"), "{}", r.stdout);
+    assert!(r.stdout.contains("仅当 msgType 为 markdown 或 link 或 actionCard 时显示"), "{}", r.stdout);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn the_host_refuses_bad_forms_before_calling_the_plugin() {
     let e = run(&["run", "--plugin", s(&plugin), s(&flow)]).error();
     assert_eq!((&e["code"], &e["field"], &e["step"]), (&"INVALID_INPUT".into(), &"msgType".into(), &1.into()), "{e}");
 
-    let ids: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
+    let ids: Vec<String> = (0..1001).map(|i| format!("u{i}")).collect();
     let flow = scratch_file(
         "real-too-many.json",
         &format!(
@@ -69,7 +69,7 @@ fn the_host_refuses_bad_forms_before_calling_the_plugin() {
     );
     let e = run(&["run", "--plugin", s(&plugin), s(&flow)]).error();
     assert_eq!((&e["code"], &e["field"], &e["step"]), (&"INVALID_INPUT".into(), &"userIds".into(), &1.into()), "{e}");
-    assert!(e["message"].as_str().unwrap_or_default().contains("at most 20"), "{e}");
+    assert!(e["message"].as_str().unwrap_or_default().contains("at most 1000"), "{e}");
 }
 
 #[test]

@@ -49,11 +49,12 @@ pub(crate) const ACTION: Action = Action {
     id: ID,
     title: text!(en: "Create DingTalk robot connection", zh: "建立钉钉机器人连接"),
     description: text!(
-        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for \"Send single-chat message\". The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
-        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续“发送单聊消息”使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
+        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for the robot actions that follow (send, read status, recall, group message, user lookup). The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
+        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续的机器人动作（发送消息、查询已读状态、撤回、发送群消息、按手机号查用户）使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
     ),
     basic: &[&form::APP_KEY, &form::APP_SECRET],
     advanced: &[&form::ROBOT_CODE, &form::API_BASE_URL, &form::OAPI_BASE_URL, &form::TIMEOUT_SECONDS, &form::QPS_LIMIT],
+    at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
 };

@@ -21,7 +21,12 @@ use rpa_plugin_abi::manifest::Choice as ChoiceSpec;
 use rpa_plugin_abi::{FieldSpec, Text, text};
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
+use super::connect::robot_schema;
+use super::media::{self, LocalFile, MediaSpec};
 use super::params::{Params, type_name};
+use crate::dingtalk::{Robot, registry};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -155,6 +160,55 @@ impl Kind for OptionalText {
     }
 }
 
+/// An identifier that may be left empty (an openConversationId): trimmed, at most
+/// `max_chars`, no whitespace inside.
+pub(crate) struct OptionalId {
+    pub(crate) max_chars: usize,
+}
+
+impl Kind for OptionalId {
+    type Value = Option<String>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "maxLength": self.max_chars })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
+        let Some(text) = read_text(name, raw, self.max_chars, p)? else { return Ok(None) };
+        let inner = RequiredText { max_chars: self.max_chars, no_inner_space: true, keep_spaces: false };
+        inner.read(name, Some(&Value::from(text)), p).map(Some)
+    }
+}
+
+/// A robot handle output by "connect" in this process.
+pub(crate) struct RobotHandle;
+
+impl Kind for RobotHandle {
+    type Value = Arc<Robot>;
+    const REQUIRED: bool = true;
+
+    fn schema(&self) -> Value {
+        robot_schema()
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Arc<Robot>> {
+        registry::lookup(name, raw.ok_or_else(|| p.missing(name))?)
+    }
+}
+
+/// The robot object every action after "connect" takes, declared once.
+pub(crate) const ROBOT: Field<RobotHandle> = Field {
+    name: "robot",
+    label: text!(en: "Robot object", zh: "机器人对象"),
+    help: text!(
+        en: "The robot object output by \"Create DingTalk robot connection\".",
+        zh: "“建立钉钉机器人连接”输出的机器人对象。"
+    ),
+    kind: RobotHandle,
+    visible_when: None,
+};
+
 /// An http(s) base URL with a host and nothing else (no query, fragment or user info);
 /// `default` when left empty. Read without its trailing slash.
 pub(crate) struct BaseUrl {
@@ -227,34 +281,65 @@ impl Kind for Integer {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<i64> {
-        let (min, max) = (self.min, self.max);
-        let n = match raw {
-            None => return Ok(self.default),
-            Some(Value::Number(n)) => {
-                n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
-            }
-            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-            Some(_) => None,
-        };
-        let label = p.label(name);
-        let (label_en, label_zh) = (&label.en, &label.zh_cn);
-        match n {
-            Some(n) if (min..=max).contains(&n) => Ok(n),
-            Some(n) => Err(p.error(
-                name,
-                text!(
-                    en: format!("\"{label_en}\" must be between {min} and {max}; got {n}."),
-                    zh: format!("“{label_zh}”应在 {min} 到 {max} 之间，当前为 {n}。")
-                ),
-            )),
-            None => Err(p.error(
-                name,
-                text!(
-                    en: format!("\"{label_en}\" must be a whole number between {min} and {max}."),
-                    zh: format!("“{label_zh}”应为 {min} 到 {max} 之间的整数。")
-                ),
-            )),
+        Ok(whole_number(name, raw, self.min, self.max, p)?.unwrap_or(self.default))
+    }
+}
+
+/// A whole number in `min..=max` that may be left empty (`None`), read by [`Integer`]'s rule.
+pub(crate) struct OptionalInteger {
+    min: i64,
+    max: i64,
+}
+
+impl OptionalInteger {
+    /// The bounds; an empty range fails to compile where the field is declared.
+    pub(crate) const fn new(min: i64, max: i64) -> Self {
+        assert!(min <= max, "the bounds must not be empty");
+        OptionalInteger { min, max }
+    }
+}
+
+impl Kind for OptionalInteger {
+    type Value = Option<i64>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "integer", "minimum": self.min, "maximum": self.max })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<i64>> {
+        whole_number(name, raw, self.min, self.max, p)
+    }
+}
+
+/// The one rule for numbers typed into forms (see [`Integer`]); `None` when left empty.
+fn whole_number(name: &str, raw: Option<&Value>, min: i64, max: i64, p: &Params<'_>) -> Result<Option<i64>> {
+    let n = match raw {
+        None => return Ok(None),
+        Some(Value::Number(n)) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
         }
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(_) => None,
+    };
+    let label = p.label(name);
+    let (label_en, label_zh) = (&label.en, &label.zh_cn);
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        Some(n) => Err(p.error(
+            name,
+            text!(
+                en: format!("\"{label_en}\" must be between {min} and {max}; got {n}."),
+                zh: format!("“{label_zh}”应在 {min} 到 {max} 之间，当前为 {n}。")
+            ),
+        )),
+        None => Err(p.error(
+            name,
+            text!(
+                en: format!("\"{label_en}\" must be a whole number between {min} and {max}."),
+                zh: format!("“{label_zh}”应为 {min} 到 {max} 之间的整数。")
+            ),
+        )),
     }
 }
 
@@ -300,6 +385,547 @@ impl<E: Copy + PartialEq + 'static> Kind for Choice<E> {
                 ),
             )
         })
+    }
+}
+
+/// The most different receivers one send takes, user IDs and resolved mobiles together: sent
+/// in batches of [`BATCH_SIZE`].
+pub const MAX_RECIPIENTS: usize = 1000;
+/// DingTalk's limit on receivers per batchSend.
+pub const BATCH_SIZE: usize = 20;
+/// The most entries a receiver list may have before duplicates are dropped.
+pub const MAX_RECIPIENT_ITEMS: usize = 2 * MAX_RECIPIENTS;
+/// The longest receiver text read (bytes): room for the entries above with separators.
+pub const MAX_RECIPIENTS_TEXT: usize = 128 * 1024;
+/// The longest user ID DingTalk issues.
+pub const MAX_USER_ID_LEN: usize = 64;
+/// The longest mobile number read (characters, separators included).
+pub const MAX_MOBILE_LEN: usize = 24;
+/// The longest processQueryKey read (DingTalk's are 44 characters of base64).
+pub(crate) const MAX_QUERY_KEY_LEN: usize = 256;
+
+/// Characters that look like nothing and arrive with copied IDs: zero-width spaces and
+/// joiners, the word joiner and the byte-order mark.
+const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// What a [`Recipients`] list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Receiver {
+    /// DingTalk user IDs (staff IDs): no spaces, at most 64 characters.
+    UserId,
+    /// Mobile numbers: digits, an optional leading `+` and `-` between groups; spaces and
+    /// brackets are dropped and a `+86` prefix is removed from mainland numbers.
+    Mobile,
+    /// processQueryKeys of sent messages (not receivers, but read the same way).
+    QueryKey,
+}
+
+impl Receiver {
+    /// "User ID #3" / "Mobile number #3".
+    fn nth(self, i: usize) -> Text {
+        match self {
+            Receiver::UserId => text!(en: format!("User ID #{i}"), zh: format!("第 {i} 个用户 ID")),
+            Receiver::Mobile => text!(en: format!("Mobile number #{i}"), zh: format!("第 {i} 个手机号")),
+            Receiver::QueryKey => {
+                text!(en: format!("processQueryKey #{i}"), zh: format!("第 {i} 个 processQueryKey"))
+            }
+        }
+    }
+
+    fn plural(self) -> Text {
+        match self {
+            Receiver::UserId => text!(en: "user IDs", zh: "用户 ID"),
+            Receiver::Mobile => text!(en: "mobile numbers", zh: "手机号"),
+            Receiver::QueryKey => text!(en: "processQueryKeys", zh: "processQueryKey"),
+        }
+    }
+}
+
+/// A list of receivers (user IDs, mobile numbers) or of processQueryKeys, read as people paste
+/// them: a JSON list, text holding a JSON list, or text with entries separated by commas,
+/// semicolons, `、` or line breaks (and, for IDs and keys, spaces). Blank lines and blank
+/// pieces of text are skipped; a blank item of a real list is refused; text that is JSON but
+/// not a list of text (an object, a nested list) is refused. Each entry is trimmed and loses
+/// invisible characters; duplicates are dropped (order kept); the result has at most `max`
+/// entries. Optional lists may be empty; a `REQUIRED` one may not.
+///
+/// The work is bounded before it starts: text longer than [`MAX_RECIPIENTS_TEXT`] bytes or a
+/// list of more than twice `max` entries is refused at once, and duplicates are found with a
+/// hash set.
+pub(crate) struct Recipients<const REQUIRED: bool = false> {
+    pub(crate) of: Receiver,
+    /// The most different entries taken.
+    pub(crate) max: usize,
+    /// What takes them, for messages ("one send").
+    pub(crate) per: Text,
+}
+
+/// [`Recipients::per`] of a send.
+pub(crate) const PER_SEND: Text = text!(en: "one send", zh: "一次发送");
+
+impl<const R: bool> Kind for Recipients<R> {
+    type Value = Vec<String>;
+    const REQUIRED: bool = R;
+
+    fn schema(&self) -> Value {
+        let items = match self.of {
+            // An ID never holds a space; the form refuses one as the plugin does.
+            Receiver::UserId => {
+                json!({ "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
+            }
+            Receiver::Mobile => json!({ "type": "string", "minLength": 1, "maxLength": MAX_MOBILE_LEN }),
+            Receiver::QueryKey => json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_KEY_LEN }),
+        };
+        let mut schema = json!({
+            "type": ["array", "string"],
+            "items": items,
+            "maxLength": MAX_RECIPIENTS_TEXT,
+            "maxItems": self.max
+        });
+        if R {
+            schema["minItems"] = json!(1);
+            schema["minLength"] = json!(1);
+        }
+        schema
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<String>> {
+        let list = match raw {
+            None => Vec::new(),
+            Some(value) => recipients(name, value, self, p)?,
+        };
+        if R && list.is_empty() {
+            return Err(p.missing(name));
+        }
+        Ok(list)
+    }
+}
+
+fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p: &Params<'_>) -> Result<Vec<String>> {
+    let Recipients { of, max, per } = list;
+    let (of, max) = (*of, *max);
+    let max_items = 2 * max;
+    let bad = |en: String, zh: String| p.error(name, text!(en: en, zh: zh));
+    let kind = of.plural();
+    let too_many = || {
+        bad(
+            format!("More than {max_items} {} are given; {} takes at most {max}.", kind.en, per.en),
+            format!("{}超过 {max_items} 个；{}最多 {max} 个。", kind.zh_cn, per.zh_cn),
+        )
+    };
+    let not_a_list = |got: Text| {
+        bad(
+            format!("The {} must be a list of text such as [\"a\",\"b\"], not {}.", kind.en, got.en),
+            format!("{}应为文本列表，如 [\"a\",\"b\"]，而不是{}。", kind.zh_cn, got.zh_cn),
+        )
+    };
+    // (entry, from a real list): blanks of a real list are refused, of text skipped.
+    let raw: Vec<Value> = match value {
+        Value::Array(items) if items.len() > max_items => return Err(too_many()),
+        Value::Array(items) => items.clone(),
+        Value::String(text) => {
+            if text.len() > MAX_RECIPIENTS_TEXT {
+                return Err(bad(
+                    format!(
+                        "The {} text is {} bytes long; at most {MAX_RECIPIENTS_TEXT} are read.",
+                        kind.en,
+                        text.len()
+                    ),
+                    format!("{}文本长 {} 字节，最多读取 {MAX_RECIPIENTS_TEXT} 字节。", kind.zh_cn, text.len()),
+                ));
+            }
+            let text = text.trim().trim_matches(INVISIBLE).trim();
+            if text.starts_with('[') || text.starts_with('{') {
+                match serde_json::from_str::<Value>(text) {
+                    Ok(Value::Array(items)) if items.len() > max_items => return Err(too_many()),
+                    Ok(Value::Array(items)) => items,
+                    Ok(other) => return Err(not_a_list(type_name(&other))),
+                    Err(_) => {
+                        return Err(bad(
+                            format!(
+                                "The {} start with \"{}\" but are not a valid JSON list such as [\"a\",\"b\"].",
+                                kind.en,
+                                &text[..1]
+                            ),
+                            format!("{}以“{}”开头，但不是合法的列表，应形如 [\"a\",\"b\"]。", kind.zh_cn, &text[..1]),
+                        ));
+                    }
+                }
+            } else {
+                let mut items: Vec<Value> = Vec::new();
+                for piece in text.split(['\n', ',', '，', ';', '；', '、']) {
+                    let piece = piece.trim_matches(|c: char| c.is_whitespace() || INVISIBLE.contains(&c));
+                    // A quoted entry ("u1", “u1”) as copied from a spreadsheet or a list.
+                    let piece = unquote(piece);
+                    let words: Vec<&str> = match of {
+                        Receiver::UserId | Receiver::QueryKey => {
+                            piece.split(char::is_whitespace).filter(|s| !s.is_empty()).collect()
+                        }
+                        Receiver::Mobile if piece.is_empty() => Vec::new(),
+                        Receiver::Mobile => vec![piece],
+                    };
+                    for word in words {
+                        if items.len() == max_items {
+                            return Err(too_many());
+                        }
+                        items.push(Value::from(word));
+                    }
+                }
+                items
+            }
+        }
+        other => return Err(not_a_list(type_name(other))),
+    };
+    let mut list: Vec<String> = Vec::with_capacity(raw.len().min(max + 1));
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
+    for (i, item) in raw.iter().enumerate() {
+        let nth = of.nth(i + 1);
+        let Value::String(entry) = item else {
+            let got = type_name(item);
+            return Err(bad(
+                format!("{} is {}, not text; write each entry in quotes.", nth.en, got.en),
+                format!("{}是{}而不是文本，请给每一项加上引号。", nth.zh_cn, got.zh_cn),
+            ));
+        };
+        let entry: String = entry.chars().filter(|c| !INVISIBLE.contains(c)).collect();
+        let entry = entry.trim();
+        if entry.is_empty() {
+            return Err(bad(format!("{} is blank.", nth.en), format!("{}为空。", nth.zh_cn)));
+        }
+        let entry = match of {
+            Receiver::UserId => user_id(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
+            Receiver::Mobile => mobile(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
+            Receiver::QueryKey => query_key(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
+        };
+        if seen.insert(entry.clone()) {
+            list.push(entry);
+        }
+    }
+    if list.len() > max {
+        return Err(bad(
+            format!("{} different {}; {} takes at most {max}.", list.len(), kind.en, per.en),
+            format!("共 {} 个不同的{}，{}最多 {max} 个。", list.len(), kind.zh_cn, per.zh_cn),
+        ));
+    }
+    Ok(list)
+}
+
+fn unquote(s: &str) -> &str {
+    for (open, close) in [('"', '"'), ('“', '”'), ('\'', '\'')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            return inner.trim();
+        }
+    }
+    s
+}
+
+/// A user ID as DingTalk issues them: at most 64 characters, no spaces.
+fn user_id(id: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+    if id.chars().count() > MAX_USER_ID_LEN {
+        return Err((
+            format!("{} is longer than {MAX_USER_ID_LEN} characters.", nth.en),
+            format!("{}超过 {MAX_USER_ID_LEN} 个字符。", nth.zh_cn),
+        ));
+    }
+    if id.chars().any(char::is_whitespace) {
+        let shown = shorten(id);
+        return Err((
+            format!("{} (\"{shown}\") has a space inside; an ID never does.", nth.en),
+            format!("{}（“{shown}”）中间有空格，用户 ID 不含空格。", nth.zh_cn),
+        ));
+    }
+    Ok(id.to_string())
+}
+
+/// A processQueryKey as DingTalk issues them (base64-like: letters, digits, `+`, `/`, `=`):
+/// at most [`MAX_QUERY_KEY_LEN`] characters, no spaces or control characters. Other
+/// characters are let through, since DingTalk documents no format.
+fn query_key(key: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+    if key.chars().count() > MAX_QUERY_KEY_LEN {
+        return Err((
+            format!("{} is longer than {MAX_QUERY_KEY_LEN} characters.", nth.en),
+            format!("{}超过 {MAX_QUERY_KEY_LEN} 个字符。", nth.zh_cn),
+        ));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let shown = shorten(key);
+        return Err((
+            format!("{} (\"{shown}\") has a space or a control character inside; a key never does.", nth.en),
+            format!("{}（“{shown}”）中含有空格或控制字符，processQueryKey 不含这些字符。", nth.zh_cn),
+        ));
+    }
+    Ok(key.to_string())
+}
+
+/// A mobile number as getbymobile takes it: spaces and brackets dropped, `+86` removed from
+/// an 11-digit mainland number; digits with an optional leading `+` and `-` between groups,
+/// 5 to 20 digits.
+fn mobile(typed: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+    let shown = shorten(typed);
+    let compact: String = typed.chars().filter(|c| !c.is_whitespace() && !"()（）".contains(*c)).collect();
+    let rest = compact.strip_prefix('+').unwrap_or(&compact);
+    let digits = rest.chars().filter(char::is_ascii_digit).count();
+    let well_formed = compact.chars().count() <= MAX_MOBILE_LEN
+        && rest.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && !rest.starts_with('-')
+        && !rest.ends_with('-')
+        && !rest.contains("--")
+        && (5..=20).contains(&digits);
+    if !well_formed {
+        return Err((
+            format!("{} (\"{shown}\") is not a mobile number: use digits, as 13800138000 or +852-61234567.", nth.en),
+            format!("{}（“{shown}”）不是手机号：请只填数字，如 13800138000 或 +852-61234567。", nth.zh_cn),
+        ));
+    }
+    let mainland = compact.strip_prefix("+86").map(|m| m.trim_start_matches('-').replace('-', ""));
+    match mainland {
+        Some(m) if m.len() == 11 && m.starts_with('1') => Ok(m),
+        _ if compact.starts_with('+') => Ok(compact),
+        _ => Ok(compact.replace('-', "")),
+    }
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s.to_string() }
+}
+
+/// The longest link (button, link message) accepted.
+pub(crate) const MAX_LINK_CHARS: usize = 2048;
+
+/// A link a message opens: http(s) with a host (sent as the parsed URL, so spaces and the
+/// like are percent-encoded), or DingTalk's own `dingtalk://` links (sent as typed), which
+/// open a page inside DingTalk or in the system browser.
+pub(crate) struct WebLink;
+
+impl Kind for WebLink {
+    type Value = String;
+    const REQUIRED: bool = true;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "format": "uri", "minLength": 1, "maxLength": MAX_LINK_CHARS })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<String> {
+        let text = read_text(name, raw, MAX_LINK_CHARS, p)?.ok_or_else(|| p.missing(name))?;
+        link(text.trim()).ok_or_else(|| {
+            let shown = crate::redact::url(text.trim());
+            p.error(
+                name,
+                text!(
+                    en: format!("\"{shown}\" is not a web link: it must start with https:// or http:// (or dingtalk://)."),
+                    zh: format!("“{shown}”不是网页链接：应以 https:// 或 http://（或 dingtalk://）开头。")
+                ),
+            )
+        })
+    }
+}
+
+/// `text` as a link a message may open, or `None`.
+pub(crate) fn link(text: &str) -> Option<String> {
+    let url = reqwest::Url::parse(text).ok()?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Some(url.to_string()),
+        "dingtalk" if text.len() > "dingtalk://".len() => Some(text.to_string()),
+        _ => None,
+    }
+}
+
+/// `text` as an http(s) image URL, or `None`.
+pub(crate) fn web_url(text: &str) -> Option<String> {
+    let url = reqwest::Url::parse(text).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())).then(|| url.to_string())
+}
+
+/// A picture: an http(s) URL DingTalk fetches, or a local image file to upload.
+pub(crate) enum ImageRef {
+    /// An online picture.
+    Url(String),
+    /// A local picture, read and checked.
+    File(LocalFile),
+}
+
+impl ImageRef {
+    /// Reads `text` (the value of field `name`) as a picture URL or a local image path.
+    pub(crate) fn parse(name: &str, text: &str, p: &Params<'_>) -> Result<ImageRef> {
+        let text = text.trim();
+        if media::is_path(text) {
+            return media::load(p, name, text, &media::IMAGE).map(ImageRef::File);
+        }
+        web_url(text).map(ImageRef::Url).ok_or_else(|| {
+            let shown = crate::redact::url(text);
+            p.error_with_hint(
+                name,
+                text!(
+                    en: format!("\"{shown}\" is neither an http(s) image URL nor a local file path."),
+                    zh: format!("“{shown}”既不是 http(s) 图片链接，也不是本地文件路径。")
+                ),
+                text!(
+                    en: "Give an online image such as https://example.com/chart.png, or the path of a jpg, png, gif or bmp file on this machine.",
+                    zh: "请填写网络图片地址，如 https://example.com/chart.png，或本机上 jpg、png、gif、bmp 图片的路径。"
+                ),
+            )
+        })
+    }
+}
+
+/// The longest file path read.
+pub(crate) const MAX_PATH_CHARS: usize = 4096;
+
+/// An optional picture: an http(s) URL or a local image file (uploaded as `image`).
+pub(crate) struct Picture;
+
+impl Kind for Picture {
+    type Value = Option<ImageRef>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "maxLength": MAX_PATH_CHARS, "x-rpa-file": file_hint(&media::IMAGE) })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<ImageRef>> {
+        read_text(name, raw, MAX_PATH_CHARS, p)?.map(|t| ImageRef::parse(name, t, p)).transpose()
+    }
+}
+
+/// A local file of one upload type, read and checked when the action is prepared.
+pub(crate) struct LocalFilePath {
+    pub(crate) spec: &'static MediaSpec,
+}
+
+impl Kind for LocalFilePath {
+    type Value = LocalFile;
+    const REQUIRED: bool = true;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS, "x-rpa-file": file_hint(self.spec) })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<LocalFile> {
+        let text = read_text(name, raw, MAX_PATH_CHARS, p)?.ok_or_else(|| p.missing(name))?;
+        media::load(p, name, text, self.spec)
+    }
+}
+
+/// What a designer's file picker may filter on: the extensions and the size limit.
+pub(crate) fn file_hint(spec: &MediaSpec) -> Value {
+    json!({ "extensions": spec.types, "maxBytes": spec.max_bytes })
+}
+
+/// One button of an action card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Button {
+    /// Its caption.
+    pub(crate) title: String,
+    /// The link it opens.
+    pub(crate) url: String,
+}
+
+/// The most buttons a card has (DingTalk's templates: `sampleActionCard` to `sampleActionCard5`).
+pub(crate) const MAX_BUTTONS: usize = 5;
+/// The longest button caption accepted (DingTalk documents none; a card shows a few words).
+pub(crate) const MAX_BUTTON_TITLE_CHARS: usize = 64;
+/// The longest button list text read.
+const MAX_BUTTONS_TEXT: usize = 16 * 1024;
+
+/// Buttons of an action card: a list of `{"title": "...", "url": "..."}`, 1 to 5, or the same
+/// as JSON text (a single object is one button).
+pub(crate) struct Buttons;
+
+impl Kind for Buttons {
+    type Value = Vec<Button>;
+    const REQUIRED: bool = true;
+
+    fn schema(&self) -> Value {
+        json!({
+            "type": ["array", "string"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "title": { "type": "string", "minLength": 1, "maxLength": MAX_BUTTON_TITLE_CHARS },
+                    "url": { "type": "string", "minLength": 1, "maxLength": MAX_LINK_CHARS }
+                },
+                "required": ["title", "url"],
+                "additionalProperties": false
+            },
+            "minItems": 1,
+            "maxItems": MAX_BUTTONS,
+            "maxLength": MAX_BUTTONS_TEXT
+        })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Vec<Button>> {
+        let raw = raw.ok_or_else(|| p.missing(name))?;
+        let bad = |en: String, zh: String| p.error(name, text!(en: en, zh: zh));
+        let shape = || {
+            bad(
+                "Buttons must be a list such as [{\"title\": \"Open\", \"url\": \"https://example.com\"}].".into(),
+                "按钮应为列表，如 [{\"title\": \"查看\", \"url\": \"https://example.com\"}]。".into(),
+            )
+        };
+        let parsed;
+        let value = match raw {
+            Value::String(text) => {
+                p.check_length(name, text, MAX_BUTTONS_TEXT)?;
+                parsed = serde_json::from_str::<Value>(text.trim()).map_err(|_| shape())?;
+                &parsed
+            }
+            other => other,
+        };
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(_) => vec![value],
+            _ => return Err(shape()),
+        };
+        if items.is_empty() || items.len() > MAX_BUTTONS {
+            return Err(bad(
+                format!("An action card has 1 to {MAX_BUTTONS} buttons; got {}.", items.len()),
+                format!("卡片按钮应为 1 到 {MAX_BUTTONS} 个，当前为 {} 个。", items.len()),
+            ));
+        }
+        let mut buttons = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let n = i + 1;
+            let Value::Object(fields) = item else { return Err(shape()) };
+            if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), "title" | "url")) {
+                let other = shorten(other);
+                return Err(bad(
+                    format!("Button #{n} has \"{other}\"; a button has exactly \"title\" and \"url\"."),
+                    format!("第 {n} 个按钮含有“{other}”；按钮只有 \"title\" 和 \"url\" 两项。"),
+                ));
+            }
+            let text_of = |key: &str| fields.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+            let Some(title) = text_of("title") else {
+                return Err(bad(
+                    format!("Button #{n} has no \"title\" text."),
+                    format!("第 {n} 个按钮缺少 \"title\" 文本。"),
+                ));
+            };
+            if title.chars().count() > MAX_BUTTON_TITLE_CHARS {
+                return Err(bad(
+                    format!("The title of button #{n} is longer than {MAX_BUTTON_TITLE_CHARS} characters."),
+                    format!("第 {n} 个按钮的标题超过 {MAX_BUTTON_TITLE_CHARS} 个字符。"),
+                ));
+            }
+            let Some(url) = text_of("url") else {
+                return Err(bad(
+                    format!("Button #{n} has no \"url\" text."),
+                    format!("第 {n} 个按钮缺少 \"url\" 文本。"),
+                ));
+            };
+            let Some(url) = (url.chars().count() <= MAX_LINK_CHARS).then(|| link(url)).flatten() else {
+                let shown = crate::redact::url(&shorten(url));
+                return Err(bad(
+                    format!(
+                        "The url of button #{n} (\"{shown}\") is not a web link: it must start with https:// or http:// (or dingtalk://)."
+                    ),
+                    format!(
+                        "第 {n} 个按钮的链接（“{shown}”）不是网页链接：应以 https:// 或 http://（或 dingtalk://）开头。"
+                    ),
+                ));
+            };
+            buttons.push(Button { title: title.to_string(), url });
+        }
+        Ok(buttons)
     }
 }
 
@@ -354,6 +980,11 @@ impl Output {
 /// The schema of a list of IDs or keys, for outputs.
 pub(crate) fn string_list() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
+}
+
+/// The schema of an object of text values (key -> text), for outputs.
+pub(crate) fn string_map() -> Value {
+    json!({ "type": "object", "additionalProperties": { "type": "string" } })
 }
 
 /// The schema of a single string, for outputs.

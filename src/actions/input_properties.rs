@@ -23,16 +23,12 @@ fn typed_ids() -> impl Strategy<Value = (Vec<(String, String, String)>, IdForm)>
     (ids, form)
 }
 
-/// What the README promises: trimmed, duplicates dropped in order, 1 to 20, none blank or
-/// longer than 64 characters. Text is trimmed as a whole first, so blank lines before the
-/// first ID and after the last one do not count; a blank between two IDs is refused.
+/// What the README promises: trimmed, duplicates dropped in order, at most 1,000, none
+/// longer than 64 characters. Blank pieces of text (blank lines, `a,,b`) are skipped; a blank
+/// item of a list is refused. None at all is an empty list (send then needs mobiles).
 fn expected_ids(cores: &[String], form: &IdForm) -> Option<Vec<String>> {
-    let mut cores = cores;
-    if matches!(form, IdForm::Lines) {
-        let first = cores.iter().position(|c| !c.is_empty()).unwrap_or(cores.len());
-        let last = cores.iter().rposition(|c| !c.is_empty()).map_or(first, |i| i + 1);
-        cores = &cores[first..last.max(first)];
-    }
+    let text = matches!(form, IdForm::Lines | IdForm::Commas);
+    let cores: Vec<&String> = cores.iter().filter(|c| !(text && c.is_empty())).collect();
     if cores.iter().any(|c| c.is_empty() || c.chars().count() > 64) {
         return None;
     }
@@ -42,7 +38,7 @@ fn expected_ids(cores: &[String], form: &IdForm) -> Option<Vec<String>> {
             unique.push(c.clone());
         }
     }
-    (1..=20).contains(&unique.len()).then_some(unique)
+    (unique.len() <= 1000).then_some(unique)
 }
 
 /// A value for a whole-number field, and the whole number it means, if it is one.
@@ -59,23 +55,6 @@ fn whole_number_input() -> impl Strategy<Value = (Value, Option<i64>)> {
         Just((json!([30]), None)),
         "[a-z.]{1,5}".prop_map(|s| (json!(s), None)),
     ]
-}
-
-/// Any JSON value, nested a little.
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        ".{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-            prop::collection::btree_map("[a-z]{0,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
 }
 
 fn read_user_ids(value: Value) -> crate::Result<Vec<String>> {
@@ -104,17 +83,17 @@ proptest! {
         }
     }
 
-    /// Whatever is given as user IDs, the result is 1 to 20 clean, distinct IDs, or an error
-    /// naming the field.
+    /// Whatever is typed as user IDs, the result is at most 1,000 clean, distinct IDs (none
+    /// when none are given: send then needs mobiles), or an error naming the field. (Values of any JSON type go through the whole plugin in
+    /// `tests/fuzzing.rs`.)
     #[test]
-    fn user_ids_are_one_to_twenty_clean_ids_or_refused_by_name(ids in prop_oneof![
-        any_json(),
+    fn user_ids_are_up_to_a_thousand_clean_ids_or_refused_by_name(ids in prop_oneof![
         prop::collection::vec("[ \ta-z0-9,]{0,12}", 0..26).prop_map(Value::from),
         "[ \n,a-z0-9\\[\\]\"]{0,80}".prop_map(Value::from),
     ]) {
         match read_user_ids(ids) {
             Ok(list) => {
-                prop_assert!((1..=20).contains(&list.len()));
+                prop_assert!(list.len() <= 1000);
                 for id in &list {
                     prop_assert!(!id.is_empty() && id.trim() == id);
                 }

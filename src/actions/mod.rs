@@ -4,10 +4,16 @@
 
 pub mod connect;
 mod field;
+pub mod group_send;
 #[cfg(test)]
 mod input_properties;
+pub mod lookup;
+mod media;
 mod params;
+pub mod read_status;
+pub mod recall;
 pub mod send;
+pub mod template;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +26,26 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use field::{Declared, Output};
 pub(crate) use params::Params;
+
+/// The fields of `parts`, in order, as one list: an action's tab made of shared groups of
+/// fields (its own, then a template's). `N` must be their total count; another count fails to
+/// compile where the list is declared (`const`).
+pub(crate) const fn join<const N: usize>(parts: &[&[&'static dyn Declared]]) -> [&'static dyn Declared; N] {
+    let mut out = [parts[0][0]; N];
+    let (mut i, mut n) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            assert!(n < N, "more fields than N");
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "fewer fields than N");
+    out
+}
 
 /// The network half of an action, run on the plugin's runtime once the inputs are valid.
 pub(crate) type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
@@ -37,6 +63,8 @@ pub(crate) struct Action {
     pub(crate) basic: &'static [&'static dyn Declared],
     /// The form's advanced tab.
     pub(crate) advanced: &'static [&'static dyn Declared],
+    /// Groups of optional fields of which at least one must be filled in.
+    pub(crate) at_least_one_of: &'static [&'static [&'static str]],
     /// What it hands to later steps.
     pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
@@ -53,6 +81,11 @@ impl Action {
             inputs: Inputs {
                 basic: self.basic.iter().map(|f| f.spec()).collect(),
                 advanced: self.advanced.iter().map(|f| f.spec()).collect(),
+                at_least_one_of: self
+                    .at_least_one_of
+                    .iter()
+                    .map(|group| group.iter().map(|name| name.to_string()).collect())
+                    .collect(),
             },
             outputs: self.outputs.iter().map(Output::spec).collect(),
         }
@@ -60,7 +93,8 @@ impl Action {
 }
 
 /// Every action of the plugin, in palette order.
-const ACTIONS: [&Action; 2] = [&connect::ACTION, &send::ACTION];
+const ACTIONS: [&Action; 6] =
+    [&connect::ACTION, &send::ACTION, &read_status::ACTION, &recall::ACTION, &group_send::ACTION, &lookup::ACTION];
 
 fn specs() -> &'static [ActionSpec] {
     static SPECS: OnceLock<Vec<ActionSpec>> = OnceLock::new();
@@ -120,7 +154,7 @@ mod tests {
     #[test]
     fn every_field_has_both_languages_and_a_schema() {
         let m = manifest();
-        assert_eq!(m.actions.len(), 2);
+        assert_eq!(m.actions.len(), 6);
         for a in &m.actions {
             for f in a.inputs.all().chain(a.outputs.iter()) {
                 for t in [&f.label, &f.help] {
@@ -131,10 +165,86 @@ mod tests {
         }
         let send = m.action(send::ID).unwrap();
         let title = send.input(send::TITLE).unwrap();
-        assert_eq!(title.visible_when.as_ref().unwrap()["msgType"], vec![Value::from("markdown")]);
-        assert_eq!(send.input(send::USER_IDS).unwrap().schema["maxItems"], 20);
+        let shown_for: Vec<Value> = ["markdown", "link", "actionCard"].into_iter().map(Value::from).collect();
+        assert_eq!(title.visible_when.as_ref().unwrap()["msgType"], shown_for);
+        assert_eq!(send.input(send::USER_IDS).unwrap().schema["maxItems"], 1000);
         let secret = m.action(connect::ID).unwrap().input(connect::APP_SECRET).unwrap();
         assert!(secret.is_secret() && secret.schema["format"] == "password");
+    }
+
+    /// A field shown for a template that does not exist would never be shown: every value a
+    /// `visibleWhen` names is one of the controlling field's choices, every template shows
+    /// `content`, and each choice shows exactly the fields the template module says it uses.
+    #[test]
+    fn visible_when_names_real_choices_and_each_template_shows_its_fields() {
+        let m = manifest();
+        let send = m.action(send::ID).unwrap();
+        for f in send.inputs.all() {
+            for (other, values) in f.visible_when.iter().flatten() {
+                let choices: Vec<&Value> = send.input(other).unwrap().choices.iter().map(|c| &c.value).collect();
+                for v in values {
+                    assert!(choices.contains(&v), "{}.visibleWhen names {other}={v}, not a choice", f.name);
+                }
+            }
+        }
+        let shown = |msg_type: &str| -> Vec<&str> {
+            let v = Value::from(msg_type);
+            let hidden = |f: &&rpa_plugin_abi::FieldSpec| {
+                f.visible_when.as_ref().is_some_and(|w| w.get(send::MSG_TYPE).is_some_and(|vals| !vals.contains(&v)))
+            };
+            send.inputs.all().filter(|f| !hidden(f)).map(|f| f.name.as_str()).collect()
+        };
+        let common = ["robot", "userIds", "mobiles", "msgType", "content"];
+        let per_template: [(&str, &[&str]); 8] = [
+            ("text", &[]),
+            ("markdown", &["title"]),
+            ("image", &[]),
+            ("link", &["linkUrl", "picUrl", "title"]),
+            ("actionCard", &["buttons", "title", "buttonLayout"]),
+            ("file", &[]),
+            ("audio", &["durationSeconds"]),
+            ("video", &["coverImage", "durationSeconds"]),
+        ];
+        for (msg_type, own) in per_template {
+            let want: Vec<&str> = common.iter().chain(own.iter()).copied().collect();
+            let mut got = shown(msg_type);
+            let mut want_sorted = want.clone();
+            got.sort_unstable();
+            want_sorted.sort_unstable();
+            assert_eq!(got, want_sorted, "{msg_type}");
+        }
+    }
+
+    /// Both actions that send a template show exactly its fields, in the same order, after
+    /// their own; and every action after connect takes the same robot field.
+    #[test]
+    fn both_send_actions_show_exactly_the_template_fields() {
+        let m = manifest();
+        let tail = |id: &str, own: usize| {
+            let a = m.action(id).unwrap();
+            (a.inputs.basic[own..].to_vec(), a.inputs.advanced.clone())
+        };
+        let one_to_one = tail(send::ID, 3);
+        assert_eq!(one_to_one, tail(group_send::ID, 2));
+        let names: Vec<&str> = one_to_one.0.iter().chain(&one_to_one.1).map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "msgType",
+                "content",
+                "linkUrl",
+                "picUrl",
+                "buttons",
+                "coverImage",
+                "title",
+                "buttonLayout",
+                "durationSeconds"
+            ]
+        );
+        let robot = m.action(send::ID).unwrap().input(send::ROBOT).unwrap();
+        for a in &m.actions[1..] {
+            assert_eq!(&a.inputs.basic[0], robot, "{}", a.id);
+        }
     }
 
     #[test]

@@ -51,9 +51,11 @@ impl<'a> Params<'a> {
         let mut map = Map::new();
         for (name, value) in raw {
             let value: Value = serde_json::from_str(value.get()).map_err(|e| Error::InvalidParams(e.to_string()))?;
+            // Lists typed as text are read by their field's kind, which also strips quotes and
+            // refuses JSON that is not a list (rules `normalize` cannot express by itself).
             let value = match spec.input(&name) {
-                Some(field) => field.normalize(value),
-                None => value,
+                Some(field) if !value.is_string() || !allows_array(&field.schema) => field.normalize(value),
+                _ => value,
             };
             map.insert(name, value);
         }
@@ -86,7 +88,7 @@ impl<'a> Params<'a> {
     /// can take long.
     pub(crate) fn check_cancelled(&self) -> Result<()> {
         match self.cancelled {
-            Some(cancelled) if cancelled() => Err(Error::Cancelled { send_in_flight: false }),
+            Some(cancelled) if cancelled() => Err(Error::Cancelled { in_flight: None }),
             _ => Ok(()),
         }
     }
@@ -145,6 +147,15 @@ impl<'a> Params<'a> {
                 zh: format!("“{}”超过 {max} 个字符。", label.zh_cn)
             ),
         ))
+    }
+}
+
+/// Whether a schema's `type` allows a list.
+fn allows_array(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "array",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "array"),
+        _ => false,
     }
 }
 

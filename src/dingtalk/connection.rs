@@ -6,6 +6,7 @@
 //! more than its connect timeout is left, so a call that never connected always knows that it
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,9 +19,12 @@ use tokio::time::Instant;
 
 use super::limiter::Limiter;
 use super::transport::{self, Transport};
-use super::wire::{BatchSendRequest, BatchSendResponse, NewApiError, OldApiResponse, TokenRequest, TokenResponse};
+use super::wire::{
+    BatchSendRequest, BatchSendResponse, ByMobileRequest, ByMobileResponse, GroupSendRequest, GroupSendResponse,
+    NewApiError, OldApiResponse, ReadStatusResponse, RecallRequest, RecallResponse, TokenRequest, TokenResponse,
+};
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::{Effect, Error, Rejection, Result};
 use crate::redact;
 use crate::secret::Secret;
 
@@ -32,6 +36,11 @@ const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 const THROTTLE_RETRIES: u32 = 3;
 /// How often a call that never reached the server (connection refused) is tried again.
 const NOT_SENT_RETRIES: u32 = 2;
+/// The most mobile-number resolutions a connection remembers; past it the memory starts over.
+const MAX_CACHED_MOBILES: usize = 100_000;
+/// getbymobile's errcodes for a number that names no user of the org: 60121 (no such user),
+/// 40104 (not a valid mobile number of the org).
+const UNKNOWN_MOBILE_ERRCODES: [&str; 2] = ["60121", "40104"];
 /// The shortest and longest token lifetime believed, whatever the server says (zero,
 /// negative, or beyond any clock).
 const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(24 * 3600));
@@ -45,33 +54,128 @@ pub(crate) enum Api {
     BatchSend,
     /// `POST /media/upload` (old generation).
     MediaUpload,
+    /// `POST /topapi/v2/user/getbymobile` (old generation).
+    GetByMobile,
+    /// `GET /v1.0/robot/oToMessages/readStatus`.
+    ReadStatus,
+    /// `POST /v1.0/robot/otoMessages/batchRecall` (lower-case `oto`, as DingTalk spells it).
+    BatchRecall,
+    /// `POST /v1.0/robot/groupMessages/send`.
+    GroupSend,
+    /// `POST /v1.0/robot/groupMessages/recall`.
+    GroupRecall,
 }
 
 impl Api {
+    /// Every API, in the order of [`Api::index`].
+    const ALL: [Api; 8] = [
+        Api::Token,
+        Api::BatchSend,
+        Api::MediaUpload,
+        Api::GetByMobile,
+        Api::ReadStatus,
+        Api::BatchRecall,
+        Api::GroupSend,
+        Api::GroupRecall,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            Api::Token => 0,
+            Api::BatchSend => 1,
+            Api::MediaUpload => 2,
+            Api::GetByMobile => 3,
+            Api::ReadStatus => 4,
+            Api::BatchRecall => 5,
+            Api::GroupSend => 6,
+            Api::GroupRecall => 7,
+        }
+    }
+
     fn path(self) -> &'static str {
         match self {
             Api::Token => "/v1.0/oauth2/accessToken",
             Api::BatchSend => "/v1.0/robot/oToMessages/batchSend",
             Api::MediaUpload => "/media/upload",
+            Api::GetByMobile => "/topapi/v2/user/getbymobile",
+            Api::ReadStatus => "/v1.0/robot/oToMessages/readStatus",
+            Api::BatchRecall => "/v1.0/robot/otoMessages/batchRecall",
+            Api::GroupSend => "/v1.0/robot/groupMessages/send",
+            Api::GroupRecall => "/v1.0/robot/groupMessages/recall",
         }
     }
 
-    /// Calls whose repetition cannot do harm (a token, a media id); a send is not one.
+    /// The permission (scope) the call needs, for a refusal that does not name it.
+    fn scope(self) -> &'static str {
+        match self {
+            Api::Token => "",
+            Api::BatchSend | Api::ReadStatus | Api::BatchRecall | Api::GroupSend | Api::GroupRecall => {
+                "qyapi_robot_sendmsg"
+            }
+            Api::MediaUpload => "qyapi_base",
+            Api::GetByMobile => "qyapi_get_member_by_mobile",
+        }
+    }
+
+    /// Calls whose repetition cannot do harm (a token, a media id, a lookup, a read). A send
+    /// is not one, and a recall is treated like a send: neither is repeated once it may have
+    /// been processed.
     fn repeatable(self) -> bool {
-        self != Api::BatchSend
+        self.effect().is_none()
+    }
+
+    /// What a call that is never repeated does.
+    fn effect(self) -> Option<Effect> {
+        match self {
+            Api::BatchSend | Api::GroupSend => Some(Effect::Message),
+            Api::BatchRecall | Api::GroupRecall => Some(Effect::Recall),
+            Api::Token | Api::MediaUpload | Api::GetByMobile | Api::ReadStatus => None,
+        }
+    }
+
+    /// The robot-message APIs, whose refusals mentioning the robot are about the robot code.
+    fn is_robot(self) -> bool {
+        matches!(self, Api::BatchSend | Api::ReadStatus | Api::BatchRecall | Api::GroupSend | Api::GroupRecall)
     }
 
     fn old_generation(self) -> bool {
-        self == Api::MediaUpload
+        matches!(self, Api::MediaUpload | Api::GetByMobile)
     }
 }
 
-/// A file to upload for the file template.
+/// What an upload is, as `media/upload`'s `type` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MediaType {
+    /// `file`: a document for the file template.
+    File,
+    /// `image`: a picture (image template, link picture, video cover).
+    Image,
+    /// `voice`: the audio template's sound.
+    Voice,
+    /// `video`: the video template's film.
+    Video,
+}
+
+impl MediaType {
+    /// The value of `type`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MediaType::File => "file",
+            MediaType::Image => "image",
+            MediaType::Voice => "voice",
+            MediaType::Video => "video",
+        }
+    }
+}
+
+/// A file to upload for a template.
 pub(crate) struct Upload {
-    /// The file's own name (kept as is, Chinese included).
+    /// The name it is uploaded under (the file's own, Chinese included).
     pub(crate) file_name: String,
-    /// Its bytes (already checked against DingTalk's size limit).
+    /// Its bytes (already checked against DingTalk's size limit for its type).
     pub(crate) bytes: Bytes,
+    /// What DingTalk stores it as.
+    pub(crate) media_type: MediaType,
 }
 
 struct CachedToken {
@@ -80,24 +184,18 @@ struct CachedToken {
     refresh_at: Instant,
 }
 
-/// One rate limiter per API, for one app.
+/// One rate limiter per API, for one app (DingTalk counts each API on its own).
 struct Limits {
-    token: Limiter,
-    batch_send: Limiter,
-    upload: Limiter,
+    per_api: [Limiter; Api::ALL.len()],
 }
 
 impl Limits {
     fn new(qps: u32) -> Self {
-        Limits { token: Limiter::new(qps), batch_send: Limiter::new(qps), upload: Limiter::new(qps) }
+        Limits { per_api: std::array::from_fn(|_| Limiter::new(qps)) }
     }
 
     fn get(&self, api: Api) -> &Limiter {
-        match api {
-            Api::Token => &self.token,
-            Api::BatchSend => &self.batch_send,
-            Api::MediaUpload => &self.upload,
-        }
+        &self.per_api[api.index()]
     }
 }
 
@@ -133,6 +231,8 @@ enum Refusal {
     PermissionDenied(Vec<String>),
     IpNotAllowed,
     RobotCode,
+    /// About what an input names: the input (DingTalk's parameter) and why.
+    Rejected(Rejection, &'static str),
     Server,
     /// A 3xx: never followed; the origin it points to (scheme, host, port).
     Redirect(Option<String>),
@@ -153,6 +253,8 @@ pub(crate) struct Connection {
     /// [`Connection::token`].
     fetches: Mutex<(u64, Option<Error>)>,
     limits: Limits,
+    /// Mobile number -> user ID, as DingTalk resolved them (only numbers that resolved).
+    mobiles: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -177,6 +279,7 @@ impl Connection {
             refresh: tokio::sync::Mutex::new(()),
             fetches: Mutex::new((0, None)),
             limits: Limits::new(qps_limit),
+            mobiles: Mutex::default(),
         })
     }
 
@@ -185,7 +288,7 @@ impl Connection {
     /// connect of one app shares one limiter per API, at the lowest limit any of them asked
     /// for; the limiters keep their windows.
     pub(crate) fn set_qps_limit(&self, qps: u32) {
-        for limiter in [&self.limits.token, &self.limits.batch_send, &self.limits.upload] {
+        for limiter in &self.limits.per_api {
             limiter.lower_to(qps);
         }
     }
@@ -274,20 +377,70 @@ impl Connection {
         req: &BatchSendRequest,
         timeout: Duration,
     ) -> Result<BatchSendResponse> {
-        let body = serde_json::to_vec(req).map_err(|e| Error::Internal(e.to_string()))?;
-        let url = format!("{}{}", self.api_base, Api::BatchSend.path());
+        self.post_json(ctx, Api::BatchSend, req, timeout).await
+    }
+
+    /// Sends one robot message to a group. Never sent twice, like a one-to-one send.
+    pub(crate) async fn group_send(
+        &self,
+        ctx: &Ctx,
+        req: &GroupSendRequest,
+        timeout: Duration,
+    ) -> Result<GroupSendResponse> {
+        self.post_json(ctx, Api::GroupSend, req, timeout).await
+    }
+
+    /// Recalls messages: one-to-one (`batchRecall`), or in the group `req` names
+    /// (`groupMessages/recall`). Treated like a send: never repeated once it may have been
+    /// processed.
+    pub(crate) async fn recall(&self, ctx: &Ctx, req: &RecallRequest, timeout: Duration) -> Result<RecallResponse> {
+        let api = if req.open_conversation_id.is_some() { Api::GroupRecall } else { Api::BatchRecall };
+        self.post_json(ctx, api, req, timeout).await
+    }
+
+    /// Who read a one-to-one message (`processQueryKey` from its send), and whether it was
+    /// recalled. The key goes into the query URL-encoded (it holds `+`, `/` and `=`). A read:
+    /// repeated when that is safe.
+    pub(crate) async fn read_status(
+        &self,
+        ctx: &Ctx,
+        robot_code: &str,
+        process_query_key: &str,
+        timeout: Duration,
+    ) -> Result<ReadStatusResponse> {
+        let url = format!("{}{}", self.api_base, Api::ReadStatus.path());
         let (bytes, _) = self
-            .call(ctx, Api::BatchSend, &self.api_base, timeout, |http, token| {
+            .call(ctx, Api::ReadStatus, &self.api_base, timeout, |http, token| {
+                http.get(&url)
+                    .query(&[("robotCode", robot_code), ("processQueryKey", process_query_key)])
+                    .header(TOKEN_HEADER, token.expose())
+            })
+            .await?;
+        self.parse(&bytes, Api::ReadStatus)
+    }
+
+    /// POSTs `body` as JSON to a new-generation API, with the token in its header.
+    async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        ctx: &Ctx,
+        api: Api,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
+        let url = format!("{}{}", self.api_base, api.path());
+        let (bytes, _) = self
+            .call(ctx, api, &self.api_base, timeout, |http, token| {
                 http.post(&url)
                     .header(TOKEN_HEADER, token.expose())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())
             })
             .await?;
-        self.parse(&bytes, Api::BatchSend)
+        self.parse(&bytes, api)
     }
 
-    /// Uploads a file to the old API's media store and returns its `media_id`.
+    /// Uploads a file to the old API's media store, as its type, and returns its `media_id`.
     pub(crate) async fn upload_media(
         &self,
         ctx: &Ctx,
@@ -297,11 +450,12 @@ impl Connection {
     ) -> Result<String> {
         let oapi_base = oapi_base.trim_end_matches('/');
         let url = format!("{oapi_base}{}", Api::MediaUpload.path());
-        let form = transport::media_form(&file.file_name, &file.bytes);
+        let media_type = file.media_type.as_str();
+        let form = transport::media_form(&file.file_name, &file.bytes, media_type);
         let (bytes, request_id) = self
             .call(ctx, Api::MediaUpload, oapi_base, timeout, |http, token| {
                 http.post(&url)
-                    .query(&[("access_token", token.expose()), ("type", "file")])
+                    .query(&[("access_token", token.expose()), ("type", media_type)])
                     .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
                     .body(form.body.clone())
             })
@@ -314,11 +468,57 @@ impl Connection {
         })
     }
 
+    /// The user ID of the employee with this mobile number, or `None` when the org has no
+    /// such employee (DingTalk's errcodes 60121 and 40104). A number that resolved once is
+    /// remembered for the life of the connection, so it is looked up only once.
+    pub(crate) async fn user_id_by_mobile(
+        &self,
+        ctx: &Ctx,
+        oapi_base: &str,
+        mobile: &str,
+        timeout: Duration,
+    ) -> Result<Option<String>> {
+        if let Some(user_id) = self.mobiles.lock().unwrap_or_else(|p| p.into_inner()).get(mobile) {
+            return Ok(Some(user_id.clone()));
+        }
+        let oapi_base = oapi_base.trim_end_matches('/');
+        let url = format!("{oapi_base}{}", Api::GetByMobile.path());
+        let body = serde_json::to_vec(&ByMobileRequest { mobile }).map_err(|e| Error::Internal(e.to_string()))?;
+        let answer = self
+            .call(ctx, Api::GetByMobile, oapi_base, timeout, |http, token| {
+                http.post(&url)
+                    .query(&[("access_token", token.expose())])
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await;
+        let (bytes, request_id) = match answer {
+            Ok(answer) => answer,
+            Err(Error::DingTalk(u)) if u.code.as_deref().is_some_and(|c| UNKNOWN_MOBILE_ERRCODES.contains(&c)) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let answer: ByMobileResponse = self.parse(&bytes, Api::GetByMobile)?;
+        let user_id = answer.result.and_then(|r| r.userid).filter(|u| !u.trim().is_empty()).ok_or_else(|| {
+            Error::BadResponse {
+                url: oapi_base.to_string(),
+                reason: "the getbymobile answer has no result.userid".into(),
+                upstream: Box::new(Upstream { request_id, ..Upstream::default() }),
+            }
+        })?;
+        let mut cache = self.mobiles.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED_MOBILES {
+            cache.clear();
+        }
+        cache.insert(mobile.to_string(), user_id.clone());
+        Ok(Some(user_id))
+    }
+
     fn unreadable(&self, api: Api, reason: String) -> Error {
-        if api.repeatable() {
-            Error::BadResponse { url: self.api_base.clone(), reason, upstream: Box::default() }
-        } else {
-            Error::SendOutcomeUnknown { reason, upstream: Box::default() }
+        match api.effect() {
+            None => Error::BadResponse { url: self.api_base.clone(), reason, upstream: Box::default() },
+            Some(effect) => Error::SendOutcomeUnknown { effect, reason, upstream: Box::default() },
         }
     }
 
@@ -379,6 +579,7 @@ impl Connection {
                 }
                 Attempt::TimedOut => {
                     return Err(Error::SendOutcomeUnknown {
+                        effect: api.effect().unwrap_or(Effect::Message),
                         reason: format!("no answer within {} s", timeout.as_secs()),
                         upstream: Box::default(),
                     });
@@ -392,7 +593,8 @@ impl Connection {
                     return Err(Error::BadResponse { url: base.to_string(), reason, upstream: Box::default() });
                 }
                 Attempt::Broken(reason) => {
-                    return Err(Error::SendOutcomeUnknown { reason, upstream: Box::default() });
+                    let effect = api.effect().unwrap_or(Effect::Message);
+                    return Err(Error::SendOutcomeUnknown { effect, reason, upstream: Box::default() });
                 }
             };
             let status = answer.status;
@@ -427,6 +629,7 @@ impl Connection {
                 Refusal::PermissionDenied(scopes) => return Err(Error::PermissionDenied { scopes, upstream }),
                 Refusal::IpNotAllowed => return Err(Error::IpNotAllowed(upstream)),
                 Refusal::RobotCode => return Err(Error::RobotCodeInvalid(upstream)),
+                Refusal::Rejected(kind, field) => return Err(Error::Rejected { kind, field, upstream }),
                 Refusal::Redirect(to) => return Err(Error::Redirected { url: base.to_string(), to, upstream }),
                 Refusal::WrongEndpoint => {
                     return Err(Error::WrongEndpoint {
@@ -437,7 +640,8 @@ impl Connection {
                 }
                 Refusal::Server if !api.repeatable() => {
                     let reason = format!("DingTalk answered HTTP {}", status.as_u16());
-                    return Err(Error::SendOutcomeUnknown { reason, upstream });
+                    let effect = api.effect().unwrap_or(Effect::Message);
+                    return Err(Error::SendOutcomeUnknown { effect, reason, upstream });
                 }
                 Refusal::Server if server == 0 && room_for(Duration::from_millis(300)) => {
                     server += 1;
@@ -481,8 +685,8 @@ impl Connection {
             return Attempt::OutOfTime;
         };
         let started = Instant::now();
-        if !api.repeatable() {
-            ctx.set_send_in_flight(true);
+        if let Some(effect) = api.effect() {
+            ctx.set_in_flight(Some(effect));
         }
         let remaining = deadline.saturating_duration_since(started);
         let outcome = match transport::send(request.timeout(remaining)).await {
@@ -507,7 +711,7 @@ impl Connection {
             Err(e) if e.is_timeout() => Attempt::TimedOut,
             Err(e) => Attempt::Broken(format!("the connection failed after sending: {}", transport::describe(&e))),
         };
-        ctx.set_send_in_flight(false);
+        ctx.set_in_flight(None);
         drop(permit);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let line = match &outcome {
@@ -552,6 +756,42 @@ fn is_credentials_code(code: &str) -> bool {
     ["clientidorsecret", "invalidclient", "appkey", "appsecret", "clientsecret"].iter().any(|c| code.contains(c))
 }
 
+/// A refusal about what an input names, from the codes of DingTalk's read-status, recall and
+/// group-message pages, with the input at fault (DingTalk's parameter of that name).
+/// The pages disagree on which code means "robot not in the group" (`invalidParameter.robotCode`,
+/// `invalidParameter.robotCode.empty`, `invalidParameter.robotCode.notExsit`, each described as
+/// "check that the robot is in the group"), so for the group APIs any `invalidParameter.robotCode`
+/// code but `.auth` (AppKey and robot do not match) and `.coolApp` means that.
+fn rejection(api: Api, status: StatusCode, code: &str, message: Option<&str>) -> Option<(Rejection, &'static str)> {
+    if status != StatusCode::BAD_REQUEST {
+        return None;
+    }
+    let key_field = match api {
+        Api::ReadStatus => Some("processQueryKey"),
+        Api::BatchRecall | Api::GroupRecall => Some("processQueryKeys"),
+        _ => None,
+    };
+    if let Some(field) = key_field {
+        if code == "invalid.processQueryKey" {
+            return Some((Rejection::UnknownKey, field));
+        }
+        if code == "processQueryKey.expireTime" || code == "robot.processQueryKey.expired" {
+            return Some((Rejection::KeyExpired, field));
+        }
+    }
+    if matches!(api, Api::GroupSend | Api::GroupRecall) {
+        if matches!(code, "invalid.openConversationId" | "group.disbanded" | "conversation.org.notMatch") {
+            return Some((Rejection::GroupNotFound, "openConversationId"));
+        }
+        let robot_code =
+            code.starts_with("invalidParameter.robotCode") && !code.ends_with(".auth") && !code.ends_with(".coolApp");
+        if robot_code || message.is_some_and(|m| m.contains("群内")) {
+            return Some((Rejection::RobotNotInGroup, "openConversationId"));
+        }
+    }
+    None
+}
+
 /// Reads an answer: `None` when it is a success, else how it was refused and what it said.
 fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
     let Answer { status, body, request_id, location } = answer;
@@ -581,8 +821,10 @@ fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
         let refusal = match answer.errcode {
             40001 | 40014 | 42001 => Refusal::TokenInvalid,
             90018 => Refusal::Throttled,
-            60011 => Refusal::PermissionDenied(Vec::new()),
+            60011 => Refusal::PermissionDenied(vec![api.scope().to_string()]),
             60020 => Refusal::IpNotAllowed,
+            // "System busy": nothing was done.
+            -1 => Refusal::Server,
             _ => Refusal::Other,
         };
         return Some((refusal, Box::new(upstream)));
@@ -609,12 +851,15 @@ fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
     } else if code.contains("QpsLimit") || code.contains("QpmLimit") {
         Refusal::Throttled
     } else if code.contains("PermissionDenied") {
-        Refusal::PermissionDenied(err.accessdenieddetail.map(|d| d.required_scopes).unwrap_or_default())
+        let scopes = err.accessdenieddetail.map(|d| d.required_scopes).unwrap_or_default();
+        Refusal::PermissionDenied(if scopes.is_empty() { vec![api.scope().to_string()] } else { scopes })
     } else if code.contains("IpNotInWhiteList") {
         Refusal::IpNotAllowed
+    } else if let Some((kind, field)) = rejection(api, status, &code, message.as_deref()) {
+        Refusal::Rejected(kind, field)
     } else if status.is_server_error() {
         Refusal::Server
-    } else if api == Api::BatchSend && mentions_robot {
+    } else if api.is_robot() && mentions_robot {
         Refusal::RobotCode
     } else if api == Api::Token && is_credentials_code(&code) {
         Refusal::Credentials
@@ -674,6 +919,81 @@ mod tests {
         assert!(matches!(refusal(Api::MediaUpload, 200, r#"{"errcode":90018}"#), Some(Refusal::Throttled)));
         assert!(matches!(refusal(Api::MediaUpload, 200, r#"{"errcode":42001}"#), Some(Refusal::TokenInvalid)));
         assert!(refusal(Api::MediaUpload, 200, r#"{"errcode":0,"media_id":"m"}"#).is_none());
+        // getbymobile: errcode as a number or as text (a doc sample), its own permission.
+        assert!(refusal(Api::GetByMobile, 200, r#"{"errcode":"0","result":{"userid":"u"}}"#).is_none());
+        assert!(matches!(refusal(Api::GetByMobile, 200, r#"{"errcode":"90018"}"#), Some(Refusal::Throttled)));
+        assert!(matches!(
+            refusal(Api::GetByMobile, 200, r#"{"errcode":60011,"errmsg":"no"}"#),
+            Some(Refusal::PermissionDenied(s)) if s == ["qyapi_get_member_by_mobile"]
+        ));
+        assert!(matches!(refusal(Api::GetByMobile, 200, r#"{"errcode":-1}"#), Some(Refusal::Server)));
+        assert!(matches!(refusal(Api::GetByMobile, 200, r#"{"errcode":60121}"#), Some(Refusal::Other)));
+    }
+
+    fn rejected(api: Api, body: &str) -> Option<(Rejection, &'static str)> {
+        match refusal(api, 400, body) {
+            Some(Refusal::Rejected(kind, field)) => Some((kind, field)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn read_status_recall_and_group_refusals_name_their_input() {
+        use Rejection::*;
+        let key = r#"{"code":"invalid.processQueryKey","message":"无效的processQueryKey"}"#;
+        assert_eq!(rejected(Api::ReadStatus, key), Some((UnknownKey, "processQueryKey")));
+        assert_eq!(rejected(Api::BatchRecall, key), Some((UnknownKey, "processQueryKeys")));
+        assert_eq!(rejected(Api::GroupRecall, key), Some((UnknownKey, "processQueryKeys")));
+        assert_eq!(
+            rejected(Api::ReadStatus, r#"{"code":"processQueryKey.expireTime"}"#),
+            Some((KeyExpired, "processQueryKey"))
+        );
+        assert_eq!(
+            rejected(Api::BatchRecall, r#"{"code":"robot.processQueryKey.expired"}"#),
+            Some((KeyExpired, "processQueryKeys"))
+        );
+        for code in
+            ["invalidParameter.robotCode", "invalidParameter.robotCode.empty", "invalidParameter.robotCode.notExsit"]
+        {
+            let body = format!(r#"{{"code":"{code}","message":"x"}}"#);
+            assert_eq!(rejected(Api::GroupSend, &body), Some((RobotNotInGroup, "openConversationId")), "{code}");
+            assert_eq!(rejected(Api::GroupRecall, &body), Some((RobotNotInGroup, "openConversationId")), "{code}");
+        }
+        assert_eq!(
+            rejected(Api::GroupSend, r#"{"code":"whatever","message":"请检查机器人是否在群内"}"#),
+            Some((RobotNotInGroup, "openConversationId"))
+        );
+        for code in ["invalid.openConversationId", "group.disbanded", "conversation.org.notMatch"] {
+            let body = format!(r#"{{"code":"{code}","message":"x"}}"#);
+            assert_eq!(rejected(Api::GroupSend, &body), Some((GroupNotFound, "openConversationId")), "{code}");
+        }
+        // The AppKey and the robot do not match: the robot code, not the group.
+        assert!(matches!(
+            refusal(
+                Api::GroupSend,
+                400,
+                r#"{"code":"invalidParameter.robotCode.auth","message":"此应用appkey和机器人robotCode不匹配"}"#
+            ),
+            Some(Refusal::RobotCode)
+        ));
+        // Key codes mean nothing to a send, group codes nothing to a one-to-one call.
+        assert_eq!(rejected(Api::BatchSend, key), None);
+        assert_eq!(rejected(Api::BatchRecall, r#"{"code":"invalid.openConversationId"}"#), None);
+        assert!(matches!(
+            refusal(Api::ReadStatus, 400, r#"{"code":"invalidParameter.robotCode.invalid","message":"机器人不存在"}"#),
+            Some(Refusal::RobotCode)
+        ));
+    }
+
+    #[test]
+    fn only_reads_lookups_tokens_and_uploads_are_repeatable() {
+        let repeatable: Vec<Api> = Api::ALL.into_iter().filter(|a| a.repeatable()).collect();
+        assert_eq!(repeatable, [Api::Token, Api::MediaUpload, Api::GetByMobile, Api::ReadStatus]);
+        assert_eq!(Api::BatchRecall.effect(), Some(Effect::Recall));
+        assert_eq!(Api::GroupSend.effect(), Some(Effect::Message));
+        for (i, api) in Api::ALL.into_iter().enumerate() {
+            assert_eq!(api.index(), i);
+        }
     }
 
     #[test]
@@ -695,7 +1015,7 @@ mod tests {
     #[test]
     fn a_redirect_is_a_refusal_naming_its_origin_only() {
         for status in [301, 302, 303, 307, 308] {
-            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+            for api in Api::ALL {
                 let a = answer(status, b"", Some("http://user:pw@127.0.0.2:9/x?access_token=tok"));
                 match classify(api, &a) {
                     Some((Refusal::Redirect(Some(to)), _)) => {
@@ -724,7 +1044,7 @@ mod tests {
         /// No answer, whatever its status and bytes, makes reading it panic.
         #[test]
         fn any_answer_is_read_without_panic(status in 100u16..=599, body in proptest::collection::vec(proptest::num::u8::ANY, 0..256), location in proptest::option::of(".{0,40}")) {
-            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+            for api in Api::ALL {
                 let _ = classify(api, &answer(status, &body, location.as_deref()));
             }
             let _ = serde_json::from_slice::<TokenResponse>(&body).map(|t| token_lifetime(&t.expire_in));
@@ -736,7 +1056,7 @@ mod tests {
         #[test]
         fn any_json_answer_is_read_without_panic(status in 200u16..=599, value in json_value()) {
             let body = value.to_string();
-            for api in [Api::Token, Api::BatchSend, Api::MediaUpload] {
+            for api in Api::ALL {
                 let _ = classify(api, &answer(status, body.as_bytes(), None));
             }
             let _ = token_lifetime(&value);

@@ -7,5 +7,5 @@ pub(crate) mod registry;
 mod transport;
 pub(crate) mod wire;
 
-pub(crate) use connection::Upload;
+pub(crate) use connection::{MediaType, Upload};
 pub(crate) use registry::{Robot, RobotSettings};

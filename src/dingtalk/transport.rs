@@ -184,13 +184,14 @@ pub(crate) struct Multipart {
     pub(crate) body: Bytes,
 }
 
-/// The media upload form: a text part `type=file` and the file in part `media`.
+/// The media upload form: a text part `type` (`file`, `image`, `voice` or `video`) and the
+/// file in part `media`.
 ///
 /// The file name is written as RFC 7578 section 4.2 and the HTML standard do: UTF-8 as is
 /// (Chinese names arrive intact), a backslash as one backslash, and `"`, CR and LF
 /// percent-encoded, so no name can end the header line. (Names with control characters are
 /// refused before this, with a clear message; this is the second line of defence.)
-pub(crate) fn media_form(file_name: &str, bytes: &[u8]) -> Multipart {
+pub(crate) fn media_form(file_name: &str, bytes: &[u8], media_type: &str) -> Multipart {
     let boundary = boundary_not_in(bytes);
     let mut name = String::with_capacity(file_name.len());
     for c in file_name.chars() {
@@ -202,7 +203,9 @@ pub(crate) fn media_form(file_name: &str, bytes: &[u8]) -> Multipart {
         }
     }
     let mut body = BytesMut::with_capacity(bytes.len() + 512);
-    body.put_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nfile\r\n").as_bytes());
+    body.put_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n{media_type}\r\n").as_bytes(),
+    );
     body.put_slice(
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{name}\"\r\n\
@@ -316,18 +319,19 @@ mod tests {
 
     #[test]
     fn file_names_cannot_break_the_part_header() {
-        let form = media_form("x\r\nContent-Type: evil\r\nY: z\".pdf", b"data");
+        let form = media_form("x\r\nContent-Type: evil\r\nY: z\".pdf", b"data", "file");
         let text = String::from_utf8_lossy(&form.body);
         let header = text.lines().find(|l| l.contains("name=\"media\"")).unwrap();
         assert!(header.ends_with("filename=\"x%0D%0AContent-Type: evil%0D%0AY: z%22.pdf\""), "{header}");
         assert!(!text.contains("\r\nContent-Type: evil"));
-        let form = media_form("back\\slash 报告.pdf", b"data");
+        let form = media_form("back\\slash 报告.pdf", b"data", "file");
         assert!(String::from_utf8_lossy(&form.body).contains("filename=\"back\\slash 报告.pdf\""));
     }
 
     #[test]
     fn the_boundary_is_not_in_the_file() {
-        let form = media_form("a.pdf", b"--dingtalk-robot-");
+        let form = media_form("a.pdf", b"--dingtalk-robot-", "voice");
+        assert!(String::from_utf8_lossy(&form.body).contains("name=\"type\"\r\n\r\nvoice\r\n"));
         let boundary = form.content_type.split("boundary=").nth(1).unwrap();
         assert_eq!(String::from_utf8_lossy(&form.body).matches(boundary).count(), 3);
     }

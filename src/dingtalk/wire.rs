@@ -46,6 +46,80 @@ pub(crate) struct BatchSendResponse {
     pub(crate) filtered_staff_id_list: Option<Vec<String>>,
 }
 
+/// `POST /v1.0/robot/groupMessages/send` body: a template, as batchSend's, to a group.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GroupSendRequest {
+    /// The template's fields as JSON text (at most 15,000 bytes).
+    pub(crate) msg_param: String,
+    /// The template.
+    pub(crate) msg_key: String,
+    /// The group.
+    pub(crate) open_conversation_id: String,
+    /// The robot, which must be in the group.
+    pub(crate) robot_code: String,
+}
+
+/// `POST /v1.0/robot/groupMessages/send` answer.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GroupSendResponse {
+    /// Identifies the message for a recall.
+    #[serde(default)]
+    pub(crate) process_query_key: Option<String>,
+}
+
+/// `POST /v1.0/robot/otoMessages/batchRecall` body, or with `openConversationId`,
+/// `POST /v1.0/robot/groupMessages/recall` body.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecallRequest {
+    /// The group of a group recall; absent for one-to-one messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) open_conversation_id: Option<String>,
+    /// The robot that sent the messages.
+    pub(crate) robot_code: String,
+    /// The messages, at most 20.
+    pub(crate) process_query_keys: Vec<String>,
+}
+
+/// A recall's answer: the keys recalled, and the others with DingTalk's reason.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecallResponse {
+    /// Keys whose messages were recalled.
+    #[serde(default)]
+    pub(crate) success_result: Option<Vec<String>>,
+    /// Keys that were not, each with its reason (text, kept as any JSON value).
+    #[serde(default)]
+    pub(crate) failed_result: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `GET /v1.0/robot/oToMessages/readStatus` answer. `sendStatus` is kept as DingTalk spells it
+/// (the docs' sample says `SUCESS`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReadStatusResponse {
+    /// `SUCCESS`, `RECALLED`, `PROCESSING`, or whatever DingTalk says.
+    #[serde(default)]
+    pub(crate) send_status: Option<String>,
+    /// One entry per receiver.
+    #[serde(default)]
+    pub(crate) message_read_info_list: Option<Vec<MessageReadInfo>>,
+}
+
+/// One receiver of a one-to-one message and whether they read it.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MessageReadInfo {
+    /// The receiver's user ID.
+    #[serde(default)]
+    pub(crate) user_id: Option<String>,
+    /// `READ` or `UNREAD`.
+    #[serde(default)]
+    pub(crate) read_status: Option<String>,
+}
+
 /// The error body of the new API generation.
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct NewApiError {
@@ -70,10 +144,42 @@ pub(crate) struct AccessDeniedDetail {
 /// The answer of the old API generation (always HTTP 200; `errcode` 0 is success).
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct OldApiResponse {
-    #[serde(default)]
+    /// A number, or the same number as text (`"0"` in a getbymobile sample); anything else
+    /// reads as -2, which is no code DingTalk uses.
+    #[serde(default, deserialize_with = "lenient_errcode")]
     pub(crate) errcode: i64,
     #[serde(default)]
     pub(crate) errmsg: Option<String>,
     #[serde(default)]
     pub(crate) media_id: Option<String>,
+}
+
+/// `POST /topapi/v2/user/getbymobile` body.
+#[derive(Serialize)]
+pub(crate) struct ByMobileRequest<'a> {
+    pub(crate) mobile: &'a str,
+}
+
+/// `POST /topapi/v2/user/getbymobile` answer (its errcode is read by [`OldApiResponse`]).
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ByMobileResponse {
+    #[serde(default)]
+    pub(crate) result: Option<ByMobileResult>,
+}
+
+/// The `result` of getbymobile.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ByMobileResult {
+    #[serde(default)]
+    pub(crate) userid: Option<String>,
+}
+
+fn lenient_errcode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match &value {
+        serde_json::Value::Number(n) => n.as_i64().unwrap_or(-2),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(-2),
+        serde_json::Value::Null => 0,
+        _ => -2,
+    })
 }

@@ -1,16 +1,27 @@
-//! Shared by the end-to-end tests: a recording host, a standard emulated org, and calls
-//! into the plugin through its Rust entry point (the same code the cdylib exports).
+//! Shared by the end-to-end tests: a recording host, the standard emulated org, calls into
+//! the plugin through its Rust entry point (the same code the cdylib exports), scratch
+//! directories and the `host-sim` binary of this build.
+//!
+//! * [`hostile`]: servers that are not DingTalk (redirects, wrong pages, ports whose SYNs are
+//!   dropped);
+//! * [`flows`]: flows run through host-sim's library and binary with the built cdylib, a
+//!   transcript of everything printed that is searched for secrets, and many sends at once.
+//!
+//! Each `tests/*.rs` is its own crate and uses only part of this, so each declares
+//! `#[allow(dead_code)] mod support;`.
 
-#![allow(dead_code)]
-
+pub(crate) mod flows;
 pub(crate) mod hostile;
+pub(crate) mod media;
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RStr;
 use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_robot::actions::connect;
 use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, LogLevel};
 use serde_json::{Value, json};
 
@@ -41,6 +52,7 @@ impl Host for TestHost {
 }
 
 impl TestHost {
+    /// Every log line so far, one per line.
     pub(crate) fn text(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
@@ -68,15 +80,23 @@ pub(crate) fn org() -> Emulator {
     Emulator::start(org_config()).expect("emulator starts")
 }
 
+/// Starts the standard org without DingTalk's rate limit.
+pub(crate) fn unlimited_org() -> Emulator {
+    Emulator::start(EmulatorConfig { qps_limit: 0, ..org_config() }).expect("emulator starts")
+}
+
 /// Connect params pointing at the emulator.
 pub(crate) fn connect_params(emu: &Emulator) -> Value {
-    json!({ "appKey": APP_KEY, "appSecret": APP_SECRET, "apiBaseUrl": emu.url(), "oapiBaseUrl": emu.url() })
+    json!({
+        connect::APP_KEY: APP_KEY, connect::APP_SECRET: APP_SECRET,
+        connect::API_BASE_URL: emu.url(), connect::OAPI_BASE_URL: emu.url(),
+    })
 }
 
 /// Connects and returns the robot handle.
 pub(crate) fn connect(host: &TestHost, emu: &Emulator) -> Value {
-    let out = invoke(host, "dingtalk.robot.connect", &connect_params(emu)).expect("connect succeeds");
-    out["robot"].clone()
+    let out = invoke(host, connect::ID, &connect_params(emu)).expect("connect succeeds");
+    out[connect::ROBOT].clone()
 }
 
 /// Every access token the emulator saw in use.
@@ -99,9 +119,17 @@ pub(crate) fn assert_no_secrets(emu: &Emulator, texts: &[&str]) {
     }
 }
 
+/// A fresh, empty scratch directory for one test; `name` is unique within its test file.
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dingtalk-robot-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The `host-sim` binary of this build (`target/<profile>/host-sim`; test binaries run from
 /// `target/<profile>/deps`). `cargo test --workspace` builds it.
-pub(crate) fn host_sim_exe() -> std::path::PathBuf {
+pub(crate) fn host_sim_exe() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
     let path = profile_dir.join(format!("host-sim{}", std::env::consts::EXE_SUFFIX));

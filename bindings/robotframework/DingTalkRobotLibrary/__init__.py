@@ -155,8 +155,11 @@ a plugin with a new action has a new keyword, with no change to this library.
 = Arguments =
 
 The action's required fields are positional arguments, in the order of the designer's
-form. The other fields are named-only arguments (``name=value``) with the defaults of the
-manifest; one left at ``None`` is not sent, and the plugin applies its own default. Text
+form, and so is the first field of each "at least one of" group (``userIds`` of
+``userIds``/``mobiles``: give ``${{EMPTY}}`` there to send by ``mobiles=`` only). The other
+fields, those a template shows only for itself (``linkUrl``, ``buttons``, ``coverImage``)
+included, are named-only arguments (``name=value``) with the defaults of the manifest; one
+left at ``None`` is not sent, and the plugin applies its own default. Text
 given to a field that is not text (``timeoutSeconds=5``, ``userIds=["a","b"]``) is read as
 JSON. A secret field takes a plain string or, better, a Robot Framework ``Secret``
 (Robot Framework 7.4+), which keeps it out of the log. A field that takes an object made by

@@ -75,8 +75,15 @@ class Keyword:
         inputs = action.get("inputs") or {}
         fields = [Field(f, "basic") for f in inputs.get("basic", [])]
         fields += [Field(f, "advanced") for f in inputs.get("advanced", [])]
-        self.positional = [f for f in fields if f.required]
-        self.named = [f for f in fields if not f.required]
+        # Positional: the fields every call fills in. A field required only while another
+        # field shows it (visibleWhen: a template's own field) is named, and so is every
+        # field of an "at least one of" group but its first (``userIds`` of userIds/mobiles,
+        # which may be given empty when the others are filled).
+        firsts = {group[0] for group in inputs.get("atLeastOneOf") or [] if group}
+        self.positional = [
+            f for f in fields if (f.required and not f.spec.get("visibleWhen")) or f.name in firsts
+        ]
+        self.named = [f for f in fields if f not in self.positional]
         self.fields = {f.name: f for f in fields}
         self.outputs = action.get("outputs") or []
 
@@ -94,10 +101,12 @@ class Keyword:
         are not sent: the plugin applies its own defaults."""
         params = {}
         for field, value in zip(self.positional, args):
+            if value in (None, "") and not field.required:
+                continue  # an optional positional (first of a group) given empty: not sent
             params[field.name] = field.to_param(value)
         for name, value in (kwargs or {}).items():
             field = self.fields.get(name)
-            if value is None and field is not None and not field.required:
+            if value is None and field is not None and field not in self.positional:
                 continue
             params[name] = field.to_param(value) if field else value
         return params

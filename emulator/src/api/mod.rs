@@ -1,8 +1,10 @@
 //! The DingTalk endpoints proper (what happens when no fault hits).
 
+mod group;
 mod media;
 mod robot;
 mod token;
+mod user;
 
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
@@ -24,6 +26,9 @@ pub(crate) async fn handle(state: &Shared, endpoint: Endpoint, call: &mut Call) 
         Endpoint::ReadStatus => robot::read_status(state, call),
         Endpoint::BatchRecall => robot::batch_recall(state, call),
         Endpoint::MediaUpload => media::upload(state, call).await,
+        Endpoint::GetByMobile => user::get_by_mobile(state, call),
+        Endpoint::GroupSend => group::send(state, call),
+        Endpoint::GroupRecall => group::recall(state, call),
     }
 }
 

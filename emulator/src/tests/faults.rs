@@ -190,11 +190,21 @@ async fn admin_endpoints_steer_the_server() {
     assert_eq!(
         stats,
         json!({"tokenRequests": 1, "batchSendRequests": 7, "messages": 3,
-               "uploads": 0, "throttled": 0, "connections": 1, "idleClosed": 0})
+               "messagesByTemplate": {"sampleText": 3}, "groupMessages": 0, "uploads": 0, "mobileLookups": 0,
+               "throttled": 0, "connections": 1, "idleClosed": 0})
     );
     let requests: Vec<serde_json::Value> = t.http.get(admin("requests")).send().await.unwrap().json().await.unwrap();
     assert_eq!(requests.len(), 8, "admin calls are not recorded");
     assert_eq!(requests[1]["status"], 500);
     assert_eq!(requests[1]["endpoint"], "batchSend");
     assert!(requests[1]["at"].as_u64().unwrap() > 0);
+
+    // The 24-hour window, passed on demand.
+    let key = t.emu.delivered()[0].process_query_key.clone();
+    let at = t.emu.delivered()[0].at;
+    let r = t.http.post(admin("backdate")).json(&json!({"processQueryKey": key, "seconds": 90_000})).send().await;
+    assert_eq!(r.unwrap().status(), 200);
+    assert_eq!(at.duration_since(t.emu.delivered()[0].at).unwrap().as_secs(), 90_000);
+    let r = t.http.post(admin("backdate")).json(&json!({"processQueryKey": "nope", "seconds": 1})).send().await;
+    assert_eq!(r.unwrap().status(), 400);
 }

@@ -95,18 +95,28 @@ async fn batch_send_validation_errors() {
         t.post(SEND, tok, &without(f)).await.assert_new_error(400, &format!("Missing{f}"));
     }
     t.post(SEND, tok, &with("robotCode", json!("someone-else"))).await.assert_new_error(400, "resource.not.found");
-    t.post(SEND, tok, &with("msgKey", json!("sampleNope"))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("msgKey", json!("sampleNope")))
+        .await
+        .assert_new_error(400, "invalidParameter.msgKey.invalid");
     let many: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
     t.post(SEND, tok, &with("userIds", json!(many))).await.assert_new_error(400, "invalidParameter");
     t.post(SEND, tok, &with("userIds", json!([]))).await.assert_new_error(400, "invalidParameter");
     t.post(SEND, tok, &with("userIds", json!("u1"))).await.assert_new_error(400, "invalidParameter");
     // msgParam must be a JSON *string* holding the template's fields.
     t.post(SEND, tok, &with("msgParam", json!({"content": "x"}))).await.assert_new_error(400, "invalidParameter");
-    t.post(SEND, tok, &with("msgParam", json!("content: x"))).await.assert_new_error(400, "invalidParameter");
-    t.post(SEND, tok, &with("msgParam", json!("{\"text\":\"x\"}"))).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &with("msgParam", json!("content: x")))
+        .await
+        .assert_new_error(400, "invalidParameter.msgParam.invalid");
+    t.post(SEND, tok, &with("msgParam", json!("{\"text\":\"x\"}")))
+        .await
+        .assert_new_error(400, "miss.param.contentOfText");
     let md = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": "sampleMarkdown",
         "msgParam": "{\"title\":\"t\"}"});
-    t.post(SEND, tok, &md).await.assert_new_error(400, "invalidParameter");
+    t.post(SEND, tok, &md).await.assert_new_error(400, "miss.param.markdownTotext");
+    // DingTalk's documented limit on msgParam: 15,000 bytes.
+    let long = json!({"content": "字".repeat(5_000)}).to_string();
+    assert!(long.len() > 15_000);
+    t.post(SEND, tok, &with("msgParam", json!(long))).await.assert_new_error(400, "invalidParameter.msgParam.tooLong");
     // Not JSON at all.
     let raw = t
         .http
@@ -126,22 +136,71 @@ async fn batch_send_validation_errors() {
     assert_eq!(t.emu.stats().messages, 2);
 }
 
+/// Uploads a small file as `media_type` and returns its media id.
+async fn upload(t: &T, token: &str, name: &str, media_type: &str) -> String {
+    let part = reqwest::multipart::Part::bytes(b"bytes".to_vec()).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new().text("type", media_type.to_owned()).part("media", part);
+    let url = t.url(&format!("/media/upload?access_token={token}"));
+    let r = super::Resp::read(t.http.post(url).multipart(form).send().await.unwrap()).await;
+    r.json["media_id"].as_str().expect("media_id").to_owned()
+}
+
 #[tokio::test]
-async fn every_template_is_accepted_with_its_fields() {
+async fn every_template_is_accepted_with_its_fields_and_counted() {
     let t = T::start(config());
     let token = t.token().await;
+    let file = upload(&t, &token, "a.pdf", "file").await;
+    let voice = upload(&t, &token, "a.amr", "voice").await;
+    let video = upload(&t, &token, "a.mp4", "video").await;
+    let image = upload(&t, &token, "a.png", "image").await;
+    let url = "https://example.com/a";
     let cases = [
         ("sampleText", json!({"content": "c"})),
         ("sampleMarkdown", json!({"title": "t", "text": "# x"})),
         ("sampleImageMsg", json!({"photoURL": "https://example.com/a.png"})),
-        ("sampleFile", json!({"mediaId": "@lA1", "fileName": "a.pdf", "fileType": "pdf"})),
+        ("sampleImageMsg", json!({"photoURL": image})),
+        ("sampleLink", json!({"text": "t", "title": "t", "picUrl": image, "messageUrl": url})),
+        ("sampleActionCard", json!({"title": "t", "text": "x", "singleTitle": "Go", "singleURL": url})),
+        (
+            "sampleActionCard2",
+            json!({"title": "t", "text": "x", "actionTitle1": "a", "actionURL1": url, "actionTitle2": "b", "actionURL2": url}),
+        ),
+        (
+            "sampleActionCard6",
+            json!({"title": "t", "text": "x", "buttonTitle1": "a", "buttonUrl1": url, "buttonTitle2": "b", "buttonUrl2": url}),
+        ),
+        ("sampleAudio", json!({"mediaId": voice, "duration": "3000"})),
+        ("sampleFile", json!({"mediaId": file, "fileName": "a.pdf", "fileType": "pdf"})),
+        ("sampleVideo", json!({"duration": "3", "videoMediaId": video, "videoType": "mp4", "picMediaId": image})),
     ];
-    for (key, param) in cases {
-        let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": key,
+    for (key, param) in &cases {
+        let body = json!({"robotCode": KEY, "userIds": ["u1", "u2"], "msgKey": key,
             "msgParam": param.to_string()});
         let r = t.post(SEND, Some(&token), &body).await;
         assert_eq!(r.status, 200, "{key}: {r:?}");
     }
+    let stats = t.emu.stats();
+    assert_eq!(stats.messages, 2 * cases.len() as u64);
+    assert_eq!(stats.messages_by_template["sampleImageMsg"], 4);
+    assert_eq!(stats.messages_by_template["sampleVideo"], 2);
+    assert_eq!(stats.messages_by_template.len(), cases.len() - 1);
+    // A media id of the wrong type, or one never uploaded, is refused.
+    for (key, param) in [
+        ("sampleAudio", json!({"mediaId": file, "duration": "3000"})),
+        ("sampleFile", json!({"mediaId": "@lAnever", "fileName": "a.pdf", "fileType": "pdf"})),
+        ("sampleVideo", json!({"duration": "3", "videoMediaId": video, "videoType": "mp4", "picMediaId": video})),
+    ] {
+        let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": key, "msgParam": param.to_string()});
+        t.post(SEND, Some(&token), &body).await.assert_new_error(400, "invalidParameter.param.invalid");
+    }
+    // A misspelt card field is refused as DingTalk does: the real name is missing.
+    let body = json!({"robotCode": KEY, "userIds": ["u1"], "msgKey": "sampleActionCard6", "msgParam": json!(
+        {"title": "t", "text": "x", "buttonTitle1": "a", "buttonURL1": url, "buttonTitle2": "b", "buttonUrl2": url}
+    ).to_string()});
+    let r = t.post(SEND, Some(&token), &body).await;
+    r.assert_new_error(400, "miss.param.actionCardTobtnsToactionUrl");
+    assert!(r.json["message"].as_str().unwrap().contains("buttonUrl1"), "{r:?}");
+    assert_eq!(t.emu.stats().messages, stats.messages, "nothing refused was delivered");
 }
 
 #[tokio::test]
@@ -180,7 +239,11 @@ async fn read_status_and_recall() {
 
     t.get(&format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey=nope"), tok)
         .await
-        .assert_new_error(400, "invalidParameter");
+        .assert_new_error(400, "invalid.processQueryKey");
+    // The key unencoded: its `+` reads as a space, so no message has that key.
+    t.get(&format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey={key}"), tok)
+        .await
+        .assert_new_error(400, "invalid.processQueryKey");
     t.get(&format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}"), tok)
         .await
         .assert_new_error(400, "MissingprocessQueryKey");
@@ -197,6 +260,13 @@ async fn read_status_and_recall() {
         .await
         .assert_new_error(400, "resource.not.found");
     t.post(recall, tok, &json!({"robotCode": KEY})).await.assert_new_error(400, "MissingprocessQueryKeys");
+    t.post(recall, tok, &json!({"robotCode": KEY, "processQueryKeys": []}))
+        .await
+        .assert_new_error(400, "invalidParameter.param.invalid");
+    let many: Vec<String> = (0..=crate::MAX_RECALL_KEYS).map(|i| format!("k{i}")).collect();
+    t.post(recall, tok, &json!({"robotCode": KEY, "processQueryKeys": many}))
+        .await
+        .assert_new_error(400, "invalidParameter.processQueryKeys.overMax");
     // The path is case-sensitive, like the platform's: `oto` for recall.
     t.post("/v1.0/robot/oToMessages/batchRecall", tok, &json!({}))
         .await
@@ -216,4 +286,123 @@ async fn unknown_paths_and_methods_are_404() {
 
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn the_24_hour_window_closes_read_status_and_recall() {
+    let t = T::start(config());
+    let token = t.token().await;
+    let tok = Some(token.as_str());
+    let key = t.send(&token, &["u1"]).await.json["processQueryKey"].as_str().unwrap().to_owned();
+    let path = format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey={}", enc(&key));
+    assert!(t.emu.backdate(&key, crate::MESSAGE_WINDOW - std::time::Duration::from_secs(60)));
+    assert_eq!(t.get(&path, tok).await.status, 200, "23 h 59 min: still inside");
+    assert!(t.emu.backdate(&key, std::time::Duration::from_secs(120)));
+    t.get(&path, tok).await.assert_new_error(400, "processQueryKey.expireTime");
+    let r =
+        t.post("/v1.0/robot/otoMessages/batchRecall", tok, &json!({"robotCode": KEY, "processQueryKeys": [key]})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["successResult"], json!([]));
+    assert!(r.json["failedResult"][&key].as_str().unwrap().contains("过期"), "{r:?}");
+    assert!(!t.emu.delivered()[0].recalled);
+    assert!(!t.emu.backdate("nope", std::time::Duration::from_secs(1)));
+}
+
+#[tokio::test]
+async fn the_sample_spelling_of_send_status_on_demand() {
+    let t = T::start(crate::EmulatorConfig { send_status_as_sample: true, ..config() });
+    let token = t.token().await;
+    let key = t.send(&token, &["u1"]).await.json["processQueryKey"].as_str().unwrap().to_owned();
+    let path = format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey={}", enc(&key));
+    assert_eq!(t.get(&path, Some(&token)).await.json["sendStatus"], "SUCESS");
+}
+
+const GROUP_SEND: &str = "/v1.0/robot/groupMessages/send";
+const GROUP_RECALL: &str = "/v1.0/robot/groupMessages/recall";
+const GROUP: &str = "cidGroupWithRobot+x/y==";
+
+fn with_groups() -> crate::EmulatorConfig {
+    crate::EmulatorConfig {
+        groups: vec![
+            crate::GroupConfig::new(GROUP, [KEY]),
+            crate::GroupConfig::new("cidWithoutRobot==", ["another-robot"]),
+        ],
+        ..config()
+    }
+}
+
+fn group_text(conversation: &str) -> serde_json::Value {
+    json!({ "msgParam": "{\"content\":\"周会改到三点\"}", "msgKey": "sampleText",
+            "openConversationId": conversation, "robotCode": KEY })
+}
+
+#[tokio::test]
+async fn group_send_and_recall() {
+    let t = T::start(with_groups());
+    let token = t.token().await;
+    let tok = Some(token.as_str());
+    let r = t.post(GROUP_SEND, tok, &group_text(GROUP)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json.as_object().unwrap().len(), 1, "{r:?}");
+    let key = r.json["processQueryKey"].as_str().unwrap().to_owned();
+    let d = &t.emu.delivered()[0];
+    assert_eq!((d.open_conversation_id.as_deref(), d.msg_key.as_str()), (Some(GROUP), "sampleText"));
+    assert!(d.user_ids.is_empty());
+    assert_eq!(d.msg_param, json!({"content": "周会改到三点"}));
+    assert_eq!((t.emu.stats().group_messages, t.emu.stats().messages), (1, 0));
+
+    // A group message is not a one-to-one message: readStatus and batchRecall do not know it.
+    let path = format!("/v1.0/robot/oToMessages/readStatus?robotCode={KEY}&processQueryKey={}", enc(&key));
+    t.get(&path, tok).await.assert_new_error(400, "invalid.processQueryKey");
+    let oto =
+        t.post("/v1.0/robot/otoMessages/batchRecall", tok, &json!({"robotCode": KEY, "processQueryKeys": [key]})).await;
+    assert!(oto.json["failedResult"][&key].is_string(), "{oto:?}");
+
+    let body = json!({"openConversationId": GROUP, "robotCode": KEY, "processQueryKeys": [key, "nope"]});
+    let r = t.post(GROUP_RECALL, tok, &body).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["successResult"], json!([key]));
+    assert!(r.json["failedResult"]["nope"].is_string());
+    assert!(t.emu.delivered()[0].recalled);
+    // In another group the key is unknown.
+    let other = json!({"openConversationId": "cidWithoutRobot==", "robotCode": KEY, "processQueryKeys": [key]});
+    t.post(GROUP_RECALL, tok, &other).await.assert_new_error(400, "invalidParameter.robotCode");
+}
+
+#[tokio::test]
+async fn group_send_refusals() {
+    let t = T::start(with_groups());
+    let token = t.token().await;
+    let tok = Some(token.as_str());
+    t.post(GROUP_SEND, tok, &group_text("cidWithoutRobot=="))
+        .await
+        .assert_new_error(400, "invalidParameter.robotCode.empty");
+    t.post(GROUP_SEND, tok, &group_text("cidNoSuchGroup==")).await.assert_new_error(400, "invalid.openConversationId");
+    let mut other_robot = group_text(GROUP);
+    other_robot["robotCode"] = json!("dingother");
+    t.post(GROUP_SEND, tok, &other_robot).await.assert_new_error(400, "invalidParameter.robotCode.auth");
+    let mut no_group = group_text(GROUP);
+    no_group.as_object_mut().unwrap().remove("openConversationId");
+    t.post(GROUP_SEND, tok, &no_group).await.assert_new_error(400, "MissingopenConversationId");
+    let mut long = group_text(GROUP);
+    long["msgParam"] = json!(json!({"content": "长".repeat(5001)}).to_string());
+    t.post(GROUP_SEND, tok, &long).await.assert_new_error(400, "invalidParameter.msgParam.tooLong");
+    let mut card = group_text(GROUP);
+    card["msgKey"] = json!("sampleActionCard");
+    card["msgParam"] = json!(json!({"title": "t", "text": "x"}).to_string());
+    t.post(GROUP_SEND, tok, &card).await.assert_new_error(400, "miss.param.actionCardTosingleTitle");
+    let recall =
+        |conversation: &str| json!({"openConversationId": conversation, "robotCode": KEY, "processQueryKeys": ["k"]});
+    t.post(GROUP_RECALL, tok, &recall("cidNoSuchGroup==")).await.assert_new_error(400, "invalid.openConversationId");
+    let many: Vec<String> = (0..=crate::MAX_RECALL_KEYS).map(|i| format!("k{i}")).collect();
+    let body = json!({"openConversationId": GROUP, "robotCode": KEY, "processQueryKeys": many});
+    t.post(GROUP_RECALL, tok, &body).await.assert_new_error(400, "invalidParameter.processQueryKeys.overMax");
+    t.emu.set_permissions(KEY, vec![]);
+    let r = t.post(GROUP_SEND, tok, &group_text(GROUP)).await;
+    r.assert_new_error(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied");
+    assert_eq!(r.json["accessdenieddetail"]["requiredScopes"], json!([PERM_ROBOT_SEND]));
+    t.post(GROUP_RECALL, tok, &recall(GROUP))
+        .await
+        .assert_new_error(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied");
+    assert!(t.emu.delivered().is_empty(), "nothing refused was delivered");
 }

@@ -2,8 +2,10 @@
 
 use reqwest::multipart::{Form, Part};
 
+use serde_json::json;
+
 use super::{KEY, Resp, SECRET, T, config};
-use crate::{Endpoint, Fault, FaultRule};
+use crate::{EmulatorConfig, Endpoint, Fault, FaultRule, PERM_MEMBER_BY_MOBILE};
 
 async fn upload(t: &T, query: &str, form: Form) -> Resp {
     let r = t.http.post(t.url(&format!("/media/upload?{query}"))).multipart(form).send().await.unwrap();
@@ -92,4 +94,62 @@ async fn upload_errors() {
     upload(&t, &q, file_form("a.pdf", 10, Some("file"))).await.assert_old_error(90018);
     let s = t.emu.stats();
     assert_eq!((s.uploads, s.throttled), (1, 1));
+}
+
+const BY_MOBILE: &str = "/topapi/v2/user/getbymobile";
+
+fn org_with_mobiles(errcode_as_text: bool) -> EmulatorConfig {
+    EmulatorConfig {
+        mobiles: vec![("13800000001".into(), "u1".into()), ("+852-61234567".into(), "u2".into())],
+        errcode_as_text,
+        ..config()
+    }
+}
+
+async fn by_mobile_json(t: &T, token: &str, mobile: &str) -> Resp {
+    let url = t.url(&format!("{BY_MOBILE}?access_token={token}"));
+    Resp::read(t.http.post(url).json(&json!({ "mobile": mobile })).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn getbymobile_answers_the_user_id_from_a_json_or_form_body() {
+    let t = T::start(org_with_mobiles(false));
+    let token = t.token().await;
+    let r = by_mobile_json(&t, &token, "13800000001").await;
+    assert_eq!((r.status, &r.json["errcode"], &r.json["errmsg"]), (200, &json!(0), &json!("ok")), "{r:?}");
+    assert_eq!(r.json["result"]["userid"], "u1");
+    // The curl sample's form body works too.
+    let url = t.url(&format!("{BY_MOBILE}?access_token={token}"));
+    let form =
+        t.http.post(url).header("content-type", "application/x-www-form-urlencoded").body("mobile=%2B852-61234567");
+    let r = Resp::read(form.send().await.unwrap()).await;
+    assert_eq!(r.json["result"]["userid"], "u2", "{r:?}");
+    assert_eq!(t.emu.stats().mobile_lookups, 2);
+}
+
+#[tokio::test]
+async fn getbymobile_errors() {
+    let t = T::start(org_with_mobiles(false));
+    let token = t.token().await;
+    by_mobile_json(&t, &token, "13900000000").await.assert_old_error(60121);
+    by_mobile_json(&t, &token, "not-a-phone").await.assert_old_error(40104);
+    by_mobile_json(&t, &token, "123").await.assert_old_error(40104);
+    by_mobile_json(&t, &token, "").await.assert_old_error(400002);
+    by_mobile_json(&t, "forged", "13800000001").await.assert_old_error(40014);
+    t.emu.set_permissions(KEY, vec![]);
+    let r = by_mobile_json(&t, &token, "13800000001").await;
+    r.assert_old_error(60011);
+    assert!(r.json["errmsg"].as_str().unwrap().contains(PERM_MEMBER_BY_MOBILE), "{r:?}");
+    t.emu.inject(FaultRule::next(Endpoint::GetByMobile, Fault::Throttle, 1));
+    by_mobile_json(&t, &token, "13800000001").await.assert_old_error(90018);
+    assert_eq!(t.emu.stats().mobile_lookups, 7, "failed lookups count too");
+}
+
+#[tokio::test]
+async fn getbymobile_can_answer_errcode_as_text_like_a_doc_sample() {
+    let t = T::start(org_with_mobiles(true));
+    let token = t.token().await;
+    let r = by_mobile_json(&t, &token, "13800000001").await;
+    assert_eq!(r.json["errcode"], "0", "{r:?}");
+    assert_eq!(r.json["result"]["userid"], "u1");
 }

@@ -61,14 +61,16 @@ The Whole Output Of Connect Is Accepted As The Robot
 Bad Input Fails With The Plugin's Message And Hint And Sends Nothing
     ${before}=    Emulator Stats
     ${empty}=    Create List
-    ${error}=    Run Keyword And Expect Error    INVALID_INPUT: The user ID list is empty. Hint: *
+    ${error}=    Run Keyword And Expect Error    INVALID_INPUT: No receivers: give user IDs, mobile numbers, or both. Hint: *
     ...    Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
-    Should End With    ${error}    at most 20; comma- or line-separated text works too. Find user IDs in the admin console's contacts.
-    ${too many}=    Evaluate    [f"user{i}" for i in range(21)]
+    Should End With    ${error}    sent 20 at a time. Find user IDs in the admin console's contacts.
+    ${too many}=    Evaluate    [f"user{i}" for i in range(1001)]
     Run Keyword And Expect Error    INVALID_INPUT: * Hint: *
     ...    Send Single-Chat Message    ${ROBOT}    ${too many}    text    hello
     Run Keyword And Expect Error    INVALID_INPUT: * Hint: *
-    ...    Send Single-Chat Message    ${ROBOT}    manager01    video    hello
+    ...    Send Single-Chat Message    ${ROBOT}    manager01    sms    hello
+    Run Keyword And Expect Error    INVALID_INPUT: * Hint: *
+    ...    Send Single-Chat Message    ${ROBOT}    manager01    link    hello
     ${after}=    Emulator Stats
     Should Be Equal    ${after}[batchSendRequests]    ${before}[batchSendRequests]
 
@@ -97,6 +99,14 @@ Advanced Arguments Given As Text Are Read As JSON
     Run Keyword And Expect Error    INVALID_INPUT: * Hint: *
     ...    Create DingTalk Robot Connection    ${APP_KEY}    ${APP_SECRET}    apiBaseUrl=${URL}    timeoutSeconds=0
 
+An Action Card Takes Its Template's Fields As Named Arguments
+    ${buttons}=    Evaluate    [{"title": "Approve", "url": "https://example.com/ok"}, {"title": "Reject", "url": "https://example.com/no"}]
+    Send Single-Chat Message    ${ROBOT}    staff02    actionCard    Approve PO 4711?
+    ...    buttons=${buttons}    buttonLayout=horizontal
+    ${delivery}=    Last Delivery
+    Should Be Equal    ${delivery}[msgKey]    sampleActionCard6
+    Should Be Equal    ${delivery}[msgParam][buttonUrl2]    https://example.com/no
+
 A Positional Argument Is Required And Optional Ones Are Named
     Run Keyword And Expect Error    Keyword '*Send Single-Chat Message' expected 4 *arguments, got 3.
     ...    Send Single-Chat Message    ${ROBOT}    manager01    text
@@ -107,7 +117,7 @@ A Positional Argument Is Required And Optional Ones Are Named
 Failure Messages In Chinese
     Import Library    DingTalkRobotLibrary    ${PLUGIN}    language=zh-CN    AS    ZhRobot
     ${empty}=    Create List
-    Run Keyword And Expect Error    INVALID_INPUT: 用户 ID 列表为空。 提示：*
+    Run Keyword And Expect Error    INVALID_INPUT: 没有接收人：请填写用户 ID 或手机号（或两者）。 提示：*
     ...    ZhRobot.Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
 
 *** Keywords ***

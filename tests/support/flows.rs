@@ -1,22 +1,17 @@
-//! Helpers for the reliability tests that go through host-sim (the library and the `host-sim
-//! run` binary) with the built cdylib: flows built from a few changes, a transcript of
-//! everything printed and logged that is finally searched for secrets, and runs of many
-//! sends at once. The emulated org and the plugin's own entry point are in `tests/support`.
+//! Flows through host-sim (its library and its `host-sim run` binary) with the built cdylib:
+//! flows built from a few changes to a standard connect -> send, a transcript of everything
+//! printed and logged that is finally searched for secrets, and runs of many sends at once.
 
-#![allow(dead_code)]
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use dingtalk_emulator::Emulator;
+use dingtalk_robot::actions::{connect, send};
 use host_sim::{Flow, FlowError, Plugin, SimHost, run_flow};
 use serde_json::{Map, Value, json};
 
-use crate::support::{assert_no_secrets, connect_params};
-
-pub(crate) const CONNECT: &str = "dingtalk.robot.connect";
-pub(crate) const SEND: &str = "dingtalk.robot.send_single_chat";
+use super::{assert_no_secrets, connect_params, host_sim_exe};
 
 /// The built cdylib, loaded once through host-sim's library, as a designer loads it.
 pub(crate) fn plugin() -> Arc<dyn Plugin> {
@@ -27,36 +22,6 @@ pub(crate) fn plugin() -> Arc<dyn Plugin> {
             host_sim::load(&path).unwrap_or_else(|e| panic!("the built cdylib {} loads: {e}", path.display()))
         })
         .clone()
-}
-
-/// The `host-sim` binary of this build: beside the cdylib, or above it when the cdylib was
-/// found in `target/<profile>/deps` (`cargo build -p host-sim` builds it).
-pub(crate) fn host_sim_binary() -> PathBuf {
-    let plugin = host_sim::default_plugin_path();
-    let dir = plugin.parent().expect("the cdylib lies in a directory");
-    let name = format!("host-sim{}", std::env::consts::EXE_SUFFIX);
-    let candidates = [Some(dir.join(&name)), dir.parent().map(|up| up.join(&name))];
-    candidates.into_iter().flatten().find(|exe| exe.is_file()).unwrap_or_else(|| {
-        panic!(
-            "the host-sim binary is missing beside {}: build it with `cargo build -p host-sim` \
-             (cargo test --workspace does)",
-            plugin.display()
-        )
-    })
-}
-
-/// A fresh scratch directory for one test.
-pub(crate) fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("reliability-edges-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A URL where nothing listens.
-pub(crate) fn dead_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    format!("http://127.0.0.1:{port}")
 }
 
 /// `base` with `changes` applied: a key set to `"<absent>"` is removed.
@@ -71,15 +36,16 @@ pub(crate) fn changed(mut base: Value, changes: &Value) -> Value {
     base
 }
 
-/// The connect step against `emu`, with changes to its params.
+/// The connect step against `emu`, with changes to its params; its robot goes to `${bot}`.
 pub(crate) fn connect_step(emu: &Emulator, changes: Value) -> Value {
-    json!({ "action": CONNECT, "params": changed(connect_params(emu), &changes), "outputs": { "robot": "bot" } })
+    json!({ "action": connect::ID, "params": changed(connect_params(emu), &changes), "outputs": { connect::ROBOT: "bot" } })
 }
 
 /// A text send to one user with the robot of the connect step, with changes to its params.
 pub(crate) fn send_step(changes: Value) -> Value {
-    let base = json!({ "robot": "${bot}", "userIds": ["manager01"], "msgType": "text", "content": "hello" });
-    json!({ "action": SEND, "params": changed(base, &changes), "outputs": { "invalidUserIds": "invalid" } })
+    let base =
+        json!({ send::ROBOT: "${bot}", send::USER_IDS: ["manager01"], send::MSG_TYPE: "text", send::CONTENT: "hello" });
+    json!({ "action": send::ID, "params": changed(base, &changes), "outputs": { send::INVALID_USER_IDS: "invalid" } })
 }
 
 /// connect -> send, each step with its changes.
@@ -97,12 +63,14 @@ pub(crate) fn flow(doc: &Value) -> Flow {
 pub(crate) struct Transcript(Mutex<String>);
 
 impl Transcript {
+    /// Records `text`.
     pub(crate) fn add(&self, text: &str) {
         let mut all = self.0.lock().unwrap();
         all.push_str(text);
         all.push('\n');
     }
 
+    /// Everything recorded so far.
     pub(crate) fn text(&self) -> String {
         self.0.lock().unwrap().clone()
     }
@@ -123,6 +91,7 @@ impl Transcript {
         self.run_with(&host, doc, vars)
     }
 
+    /// [`Transcript::run`] with the caller's host (which must capture).
     pub(crate) fn run_with(
         &self,
         host: &SimHost,
@@ -145,8 +114,9 @@ impl Transcript {
         self.run_cli_file(&file, args)
     }
 
+    /// [`Transcript::run_cli`] on a flow file as it is.
     pub(crate) fn run_cli_file(&self, file: &Path, args: &[&str]) -> CliRun {
-        let out = Command::new(host_sim_binary())
+        let out = Command::new(host_sim_exe())
             .args(["run", "--log-level", "debug"])
             .args(args)
             .arg(file)
@@ -164,8 +134,11 @@ impl Transcript {
 
 /// What one `host-sim run` did.
 pub(crate) struct CliRun {
+    /// The exit code.
     pub(crate) code: Option<i32>,
+    /// stdout, one JSON document.
     pub(crate) doc: Value,
+    /// stderr.
     pub(crate) stderr: String,
 }
 
@@ -178,7 +151,8 @@ pub(crate) fn content_var(text: String) -> Map<String, Value> {
 pub(crate) type Outcomes = Vec<(String, Result<(), String>)>;
 
 /// Runs `flow_doc` (whose content is `${content}`) `per_thread` times on each of `threads`
-/// threads, each run with a unique content, and returns every outcome.
+/// threads through the one loaded plugin, each run with a unique content, and returns every
+/// outcome.
 pub(crate) fn send_concurrently(flow_doc: &Value, threads: usize, per_thread: usize, tag: &str) -> Outcomes {
     let flow = flow(flow_doc);
     let plugin = plugin();

@@ -1,16 +1,26 @@
-//! `host-sim run` over the built cdylib against the emulator, as a user runs it: connect
-//! prints a robot handle; connect -> send delivers once for every template; bad connections
-//! end in exit 1 and a structured error.
+//! The `host-sim` binary over the built cdylib against the emulator, as a user runs it:
+//!
+//! * `host-sim run`: connect prints a robot handle; connect -> send delivers once for every
+//!   template; bad connections end in exit 1 and a structured error;
+//! * `host-sim bench`: throughput and latencies, every message sent once, failed runs
+//!   reported beside the successful ones;
+//! * `host-sim demo`, the README's first command: exit 0, every step and its outputs shown,
+//!   what the emulator received listed, and no secret printed; a demo that cannot load its
+//!   plugin exits 1 with an error document.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[allow(dead_code)]
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use dingtalk_robot::actions::{connect, send};
 use serde_json::{Value, json};
-use support::*;
+use support::{
+    APP_KEY, APP_SECRET, FLOW_CONTROLLED, assert_no_secrets, connect_params, host_sim_exe, org, org_config, scratch,
+};
 
 fn write_flow(dir: &Path, name: &str, steps: Value) -> PathBuf {
     let path = dir.join(name);
@@ -25,12 +35,6 @@ fn run(flow: &Path) -> (Output, Value) {
     (out, doc)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cli-flows-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn connect_prints_a_robot_handle() {
     let emu = org();
@@ -38,7 +42,7 @@ fn connect_prints_a_robot_handle() {
     let flow = write_flow(
         &dir,
         "connect.json",
-        json!([{ "action": "dingtalk.robot.connect", "params": connect_params(&emu), "outputs": { "robot": "bot" } }]),
+        json!([{ "action": connect::ID, "params": connect_params(&emu), "outputs": { connect::ROBOT: "bot" } }]),
     );
     let (out, doc) = run(&flow);
     assert!(out.status.success(), "{doc}");
@@ -63,10 +67,16 @@ fn every_template_is_delivered_once() {
             &dir,
             &format!("{msg_type}.json"),
             json!([
-                { "action": "dingtalk.robot.connect", "params": connect_params(&emu), "outputs": { "robot": "bot" } },
-                { "action": "dingtalk.robot.send_single_chat",
-                  "params": { "robot": "${bot}", "userIds": ["manager01", "ghost", FLOW_CONTROLLED], "msgType": msg_type, "content": content },
-                  "outputs": { "invalidUserIds": "invalid", "flowControlledUserIds": "limited", "processQueryKey": "key" } }
+                { "action": connect::ID, "params": connect_params(&emu), "outputs": { connect::ROBOT: "bot" } },
+                { "action": send::ID,
+                  "params": {
+                      send::ROBOT: "${bot}", send::USER_IDS: ["manager01", "ghost", FLOW_CONTROLLED],
+                      send::MSG_TYPE: msg_type, send::CONTENT: content,
+                  },
+                  "outputs": {
+                      send::INVALID_USER_IDS: "invalid", send::FLOW_CONTROLLED_USER_IDS: "limited",
+                      send::PROCESS_QUERY_KEY: "key",
+                  } }
             ]),
         );
         let (out, doc) = run(&flow);
@@ -87,19 +97,15 @@ fn bad_connections_exit_1_with_a_structured_error() {
     let dir = scratch("bad");
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let cases = [
-        ("appSecret", json!("wrong"), "AUTH_FAILED", None),
-        ("apiBaseUrl", json!(format!("http://127.0.0.1:{dead}")), "NETWORK", None),
-        ("apiBaseUrl", json!("htp:/broken"), "INVALID_INPUT", Some("apiBaseUrl")),
-        ("appKey", json!(""), "INVALID_INPUT", Some("appKey")),
+        (connect::APP_SECRET, json!("wrong"), "AUTH_FAILED", None),
+        (connect::API_BASE_URL, json!(format!("http://127.0.0.1:{dead}")), "NETWORK", None),
+        (connect::API_BASE_URL, json!("htp:/broken"), "INVALID_INPUT", Some(connect::API_BASE_URL)),
+        (connect::APP_KEY, json!(""), "INVALID_INPUT", Some(connect::APP_KEY)),
     ];
     for (i, (name, value, code, field)) in cases.into_iter().enumerate() {
         let mut params = connect_params(&emu);
         params[name] = value;
-        let flow = write_flow(
-            &dir,
-            &format!("bad{i}.json"),
-            json!([{ "action": "dingtalk.robot.connect", "params": params }]),
-        );
+        let flow = write_flow(&dir, &format!("bad{i}.json"), json!([{ "action": connect::ID, "params": params }]));
         let (out, doc) = run(&flow);
         assert_eq!(out.status.code(), Some(1), "{name}");
         let err = &doc["error"];
@@ -164,4 +170,73 @@ fn bench_reports_failed_runs_beside_the_successful_ones() {
     assert_eq!(report["opsPerSec"].as_f64(), Some(0.0), "failed runs are not counted as done: {report}");
     assert!(report["failedP50Ms"].as_f64().is_some() && report["failedP99Ms"].as_f64().is_some(), "{report}");
     assert!(report["firstError"].as_str().is_some_and(|e| e.contains("AUTH_FAILED")), "{report}");
+}
+
+#[test]
+fn the_demo_runs_end_to_end() {
+    for (lang, abi) in [("en", "abi-stable"), ("zh-CN", "abi-stable"), ("en", "c")] {
+        let out = Command::new(host_sim_exe()).args(["demo", "--lang", lang, "--abi", abi]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status.code());
+        for expected in [
+            "--- Step 1: Connect",
+            "--- Step 2: Text to three users",
+            "--- Step 3: Markdown with a title",
+            "--- Step 4: Local file",
+            "--- Step 10: Text to mobile numbers",
+            r#"invalidUserIds         ["manger01"]"#,
+            r#"flowControlledUserIds  ["busy04"]"#,
+            r#"unresolvedMobiles      ["13900000000"]"#,
+            "appSecret              \"******\"",
+            "1. sampleText        to manager01",
+            "2. sampleMarkdown    to manager01, staff02",
+            "3. sampleFile        to staff03",
+            "4. sampleImageMsg    to staff02",
+            "5. sampleLink        to staff02",
+            "6. sampleActionCard6 to manager01",
+            "7. sampleAudio       to staff02",
+            "8. sampleVideo       to staff02",
+            "9. sampleText        to staff03",
+            "\"fileName\":\"季度报告 Q3.pdf\"",
+            "\"duration\":\"1500\"",
+            "\"videoType\":\"mp4\"",
+            "as voice media",
+            "\"tokenRequests\":1",
+            "\"mobileLookups\":2",
+            "Demo finished",
+            "=== Part 2: after the send (6 steps)",
+            "--- Step 11: Send a notice to read and recall  [dingtalk.robot.send_single_chat]",
+            "(emulator) staff02 opens the message",
+            "--- Step 12: Query the read status  [dingtalk.robot.query_read_status]",
+            r#"read                   ["staff02"]"#,
+            r#"unread                 ["manager01"]"#,
+            "--- Step 13: Recall the notice  [dingtalk.robot.recall]",
+            r#"notRecalled            []"#,
+            r#"statusAfter            "RECALLED""#,
+            "--- Step 15: Send to a group  [dingtalk.robot.send_group_message]",
+            "group cidDemoSalesTeam8Kx2== received sampleMarkdown",
+            "--- Step 16: Look up user IDs by mobile number  [dingtalk.robot.get_user_ids_by_mobile]",
+            r#"foundUserIds           ["staff03"]"#,
+            r#"notFound               ["13900000000"]"#,
+            "\"groupMessages\":1",
+            "\"mobileLookups\":3",
+            "Part 2 finished",
+        ] {
+            assert!(stdout.contains(expected), "{lang}/{abi}: missing {expected:?} in:\n{stdout}");
+        }
+        let forms = if lang == "zh-CN" { "建立钉钉机器人连接" } else { "Create DingTalk robot connection" };
+        assert!(stdout.contains(forms), "{lang}/{abi}: the forms are drawn");
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains("demo-secret-kept-out-of-every-output"), "the demo's AppSecret leaked");
+        }
+    }
+}
+
+#[test]
+fn a_demo_that_cannot_load_its_plugin_exits_1_with_an_error_document() {
+    let out = Command::new(host_sim_exe()).args(["demo", "--plugin", "/no/such/libx.so"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "LOAD_FAILED", "{doc}");
 }

@@ -1,0 +1,327 @@
+//! The studio's JSON API, used by its page only (see the guard in [`super`]):
+//!
+//! * `GET /api/studio`: the manifest, the page's words, the values to pre-fill (the
+//!   emulator's URL in every URL field that has a default), the emulator's address, AppKey
+//!   and users (never its AppSecret), and the page's first language.
+//! * `POST /api/check` with a flow: every problem of every step, beside its field.
+//! * `POST /api/run` with a flow: checks it, then runs it step by step with
+//!   [`run_flow`] (the engine of `host-sim run`), and answers each step's status, outputs
+//!   (secret outputs masked) or error document, the log, and what the emulator received.
+//!   One run at a time.
+//! * `POST /api/stop`: asks the run in progress to stop (its cancel flag).
+//! * `GET /api/example`: the flow of `host-sim demo` for the emulator, without its AppSecret,
+//!   when the plugin has its actions.
+//! * `GET /api/emulator`: what the emulator received so far (masked with the last run's
+//!   secrets).
+//!
+//! Flows travel as the JSON `host-sim run` takes. No answer holds a secret the page sent:
+//! each is passed through [`scrub`] with the secrets of the flow it answers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rpa_plugin_abi::{ErrorPayload, FieldSpec, LogLevel, Text, text};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::StudioState;
+use super::check::{Doc, StepCheck, check_flow, scrub, secrets_of};
+use super::words::WORDS;
+use crate::codes;
+use crate::error::HostError;
+use crate::flow::{Flow, run_flow};
+use crate::form::MASK;
+use crate::host::SimHost;
+
+/// The API's routes.
+pub(crate) fn routes(state: Arc<StudioState>) -> axum::Router {
+    Router::new()
+        .route("/api/studio", get(studio))
+        .route("/api/check", post(check))
+        .route("/api/run", post(run))
+        .route("/api/stop", post(stop))
+        .route("/api/emulator", get(emulator))
+        .route("/api/example", get(example))
+        .with_state(state)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Info<'a> {
+    lang: &'a str,
+    manifest: &'a rpa_plugin_abi::Manifest,
+    words: BTreeMap<&'a str, &'a Text>,
+    /// Action id -> field name -> the value a new step starts with.
+    prefill: BTreeMap<&'a str, BTreeMap<&'a str, Value>>,
+    emulator: Option<EmulatorInfo>,
+    /// Whether `GET /api/example` has a flow.
+    example: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmulatorInfo {
+    url: String,
+    app_key: &'static str,
+    users: Vec<&'static str>,
+    flow_controlled: Vec<&'static str>,
+}
+
+async fn studio(State(state): State<Arc<StudioState>>) -> Response {
+    let manifest = state.plugin.manifest();
+    let mut prefill: BTreeMap<&str, BTreeMap<&str, Value>> = BTreeMap::new();
+    if let Some(emulator) = &state.emulator {
+        for action in &manifest.actions {
+            for field in action.inputs.all().filter(|f| is_base_url(f)) {
+                prefill
+                    .entry(action.id.as_str())
+                    .or_default()
+                    .insert(field.name.as_str(), Value::String(emulator.url()));
+            }
+        }
+    }
+    let info = Info {
+        lang: state.lang,
+        manifest,
+        words: WORDS.iter().map(|(key, text)| (*key, text)).collect(),
+        prefill,
+        emulator: state.emulator.as_ref().map(|e| EmulatorInfo {
+            url: e.url(),
+            app_key: super::EMULATOR_APP_KEY,
+            users: super::EMULATOR_USERS[..3].to_vec(),
+            flow_controlled: vec![super::EMULATOR_USERS[3]],
+        }),
+        example: example_of(&state).is_some(),
+    };
+    Json(info).into_response()
+}
+
+/// The example flow, when there is one (see [`super::example`]).
+fn example_of(state: &StudioState) -> Option<Value> {
+    let (emulator, file) = (state.emulator.as_ref()?, state.example_file.as_ref()?);
+    super::example::example_flow(state.plugin.manifest(), &emulator.url(), &file.0.to_string_lossy())
+}
+
+async fn example(State(state): State<Arc<StudioState>>) -> Response {
+    match example_of(&state) {
+        Some(flow) => Json(flow).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A field the emulator stands in for: a URL with a default (a service's base URL), as
+/// opposed to a URL the user brings (a picture, a webhook).
+fn is_base_url(field: &FieldSpec) -> bool {
+    let schema = &field.schema;
+    schema.get("format").and_then(Value::as_str) == Some("uri")
+        && schema.get("default").and_then(Value::as_str).is_some_and(|d| d.starts_with("http"))
+}
+
+/// The flow in a request body, or the answer that refuses it.
+#[allow(clippy::result_large_err)]
+fn parse_flow(body: &Bytes) -> Result<Flow, Response> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        let e = ErrorPayload::bilingual(
+            codes::INVALID_FLOW,
+            text!(en: "The flow is not UTF-8 text", zh: "流程不是 UTF-8 文本"),
+        );
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e) }))).into_response()
+    })?;
+    Flow::parse(text, Path::new("flow")).map_err(|e| {
+        // Only where: the parser's own words may quote the text, which may hold a secret.
+        let (line, column) = match e {
+            HostError::InvalidFlow { line, column, .. } => (line, column),
+            _ => (0, 0),
+        };
+        let e = ErrorPayload::bilingual(
+            codes::INVALID_FLOW,
+            text!(
+                en: format!("The page sent a flow that host-sim cannot read (line {line}, column {column})"),
+                zh: format!("页面发送的流程无法读取（第 {line} 行，第 {column} 列）"),
+            ),
+        );
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e) }))).into_response()
+    })
+}
+
+/// Answers `value` as JSON, with every secret of `flow` masked.
+fn answer(status: StatusCode, value: Value, secrets: &[String]) -> Response {
+    (status, Json(scrub(value, secrets))).into_response()
+}
+
+async fn check(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
+    let flow = match parse_flow(&body) {
+        Ok(flow) => flow,
+        Err(refused) => return refused,
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let secrets = secrets_of(&state, &flow);
+        let checks = check_flow(&state, &flow);
+        (json!({ "checks": checks }), secrets)
+    })
+    .await;
+    match result {
+        Ok((value, secrets)) => answer(StatusCode::OK, value, &secrets),
+        Err(e) => internal(&e.to_string()),
+    }
+}
+
+fn internal(why: &str) -> Response {
+    let e = ErrorPayload::bilingual(
+        codes::INTERNAL,
+        text!(en: format!("studio: the request failed: {why}"), zh: format!("studio：请求失败：{why}")),
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": Doc::from(&e) }))).into_response()
+}
+
+/// Clears the studio's "run in progress" however the run ends.
+struct RunSlot(Arc<StudioState>);
+
+impl Drop for RunSlot {
+    fn drop(&mut self) {
+        *self.0.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+async fn run(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
+    let flow = match parse_flow(&body) {
+        Ok(flow) => flow,
+        Err(refused) => return refused,
+    };
+    let flag = {
+        let mut running = state.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.is_some() {
+            let e = ErrorPayload::bilingual(
+                codes::INVALID_INPUT,
+                text!(en: "A run is already in progress", zh: "已有流程正在运行"),
+            )
+            .with_bilingual_hint(text!(en: "Wait for it, or press Stop.", zh: "请等待其结束，或点击停止。"));
+            return (StatusCode::CONFLICT, Json(json!({ "error": Doc::from(&e) }))).into_response();
+        }
+        let flag = Arc::new(AtomicBool::new(false));
+        *running = Some(Arc::clone(&flag));
+        flag
+    };
+    let slot = RunSlot(Arc::clone(&state));
+    let result = tokio::task::spawn_blocking(move || {
+        let report = run_report(&slot.0, &flow, flag);
+        drop(slot);
+        report
+    })
+    .await;
+    match result {
+        Ok((value, secrets)) => answer(StatusCode::OK, value, &secrets),
+        Err(e) => internal(&e.to_string()),
+    }
+}
+
+/// One step's part of a run.
+#[derive(Serialize, Debug)]
+struct StepRun {
+    /// `ok`, `error`, or `not run`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    outputs: Vec<StepOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Doc>,
+}
+
+#[derive(Serialize, Debug)]
+struct StepOutput {
+    name: String,
+    variable: String,
+    value: Value,
+}
+
+const NOT_RUN: StepRun = StepRun { status: "not run", outputs: Vec::new(), error: None };
+
+/// Checks and runs `flow`, and the secrets its answer must not show.
+fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Value, Vec<String>) {
+    let secrets = secrets_of(state, flow);
+    let checks = check_flow(state, flow);
+    let host = SimHost::silent().with_capture().with_stderr(Some(LogLevel::Warn)).with_cancel_flag(cancel);
+    let manifest = state.plugin.manifest();
+    let ready = checks.iter().all(StepCheck::is_ok);
+    let mut steps = Vec::with_capacity(flow.steps.len());
+    if ready {
+        // The engine of `host-sim run`, one step at a time so that each step's outputs can be
+        // shown; the variables carry over from step to step as they do within one run.
+        let mut vars = flow.variables.clone();
+        for step in &flow.steps {
+            let one = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
+            match run_flow(state.plugin.as_ref(), &one, &host, vars.clone()) {
+                Ok(after) => {
+                    vars = after;
+                    let spec = manifest.action(&step.action);
+                    let outputs = step
+                        .outputs
+                        .iter()
+                        .map(|(name, variable)| {
+                            let secret = spec
+                                .and_then(|s| s.outputs.iter().find(|o| &o.name == name))
+                                .is_some_and(FieldSpec::is_secret);
+                            let value = vars.get(variable).cloned().unwrap_or(Value::Null);
+                            let value = if secret { Value::String(MASK.into()) } else { value };
+                            StepOutput { name: name.clone(), variable: variable.clone(), value }
+                        })
+                        .collect();
+                    steps.push(StepRun { status: "ok", outputs, error: None });
+                }
+                Err(e) => {
+                    steps.push(StepRun { status: "error", outputs: Vec::new(), error: Some(Doc::from(&e.error)) });
+                    break;
+                }
+            }
+        }
+    } else {
+        for check in &checks {
+            match check.first() {
+                Some(doc) => steps.push(StepRun { status: "error", outputs: Vec::new(), error: Some(doc.clone()) }),
+                None => steps.push(NOT_RUN),
+            }
+        }
+    }
+    while steps.len() < flow.steps.len() {
+        steps.push(NOT_RUN);
+    }
+    // What the emulator shows later is masked with this run's secrets too.
+    *state.last_secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = secrets.clone();
+    let report = json!({
+        "ran": ready,
+        "checks": checks,
+        "steps": steps,
+        "log": host.captured(),
+        "emulator": received(state),
+    });
+    (report, secrets)
+}
+
+async fn stop(State(state): State<Arc<StudioState>>) -> Response {
+    let running = state.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let Some(flag) = &running {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    Json(json!({ "stopping": running.is_some() })).into_response()
+}
+
+/// What the emulator received, newest first; `null` without an emulator.
+fn received(state: &StudioState) -> Value {
+    let Some(emulator) = &state.emulator else { return Value::Null };
+    let mut messages = emulator.delivered();
+    messages.reverse();
+    json!({ "messages": messages, "uploads": emulator.uploaded(), "stats": emulator.stats() })
+}
+
+async fn emulator(State(state): State<Arc<StudioState>>) -> Response {
+    let secrets = state.last_secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    answer(StatusCode::OK, received(&state), &secrets)
+}

@@ -1,0 +1,301 @@
+//! `host-sim studio`'s server without a browser: its first line, that it answers only its own
+//! page (Host, Origin, Sec-Fetch-Site), that no route reads a file, that no answer holds a
+//! secret the page sent, and that the page is the same whatever the plugin. Raw HTTP/1.1 on
+//! loopback, so that every header is exactly as written. Runs with the fixture plugins.
+
+// A test's failures are panics: unwrap, expect and panic are how it reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{fixture, s};
+use serde_json::{Value, json};
+
+/// `host-sim studio` on a fixture plugin, killed when dropped.
+struct Studio {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Studio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn studio(plugin: &str, env: &[(&str, &str)]) -> Studio {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
+    command.args(["studio", "--no-emulator", "--plugin", s(&fixture(plugin))]).stdout(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("host-sim studio starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("a first line");
+    // What follows is for a person; read it so that the pipe stays open.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let first = first.trim_end();
+    let port = first
+        .strip_prefix("studio on http://127.0.0.1:")
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("the first line is exactly `studio on http://127.0.0.1:PORT`, not {first:?}"));
+    Studio { child, port }
+}
+
+/// An answer: status, headers (lower-case names), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Sends one request with exactly these headers (plus Content-Length and Connection: close).
+fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut text = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()));
+    stream.write_all(text.as_bytes()).expect("sends");
+    // A server that refuses a request may close before reading its body: the answer arrives,
+    // then the connection is reset. What arrived is the answer.
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if !raw.is_empty() => {
+                eprintln!("after {} bytes: {e}", raw.len());
+                break;
+            }
+            Err(e) => panic!("{method} {path}: no answer: {e}"),
+        }
+    }
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect::<Vec<_>>();
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    Answer { status, headers, body }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn own(port: u16) -> (String, String) {
+    (format!("127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn it_answers_only_its_own_page() {
+    let studio = studio("echo_plugin", &[]);
+    let port = studio.port;
+    let (host, origin) = own(port);
+    let flow = r#"{"steps": []}"#;
+    let json = ("Content-Type", "application/json");
+
+    let page = request(port, "GET", "/", &[("Host", &host)], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<script type=\"module\" src=\"/assets/app.js\">"), "{}", page.body);
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let localhost = format!("localhost:{port}");
+    assert_eq!(request(port, "GET", "/", &[("Host", &localhost)], "").status, 200);
+
+    // Another name for this address (DNS rebinding), another port, no Host at all.
+    for other in ["evil.example", &format!("evil.example:{port}"), &format!("127.0.0.1:{}", port.wrapping_add(1))] {
+        let a = request(port, "GET", "/api/studio", &[("Host", other)], "");
+        assert_eq!(a.status, 403, "Host {other}: {}", a.body);
+    }
+    // HTTP/1.1 without Host is refused by the server itself or by the guard.
+    assert!(request(port, "GET", "/api/studio", &[], "").status >= 400);
+
+    // Reads from another page, writes without an Origin or from another one.
+    let a = request(port, "GET", "/api/studio", &[("Host", &host), ("Origin", "http://evil.example")], "");
+    assert_eq!(a.status, 403, "{}", a.body);
+    for headers in [
+        vec![("Host", host.as_str()), json],
+        vec![("Host", host.as_str()), ("Origin", "null"), json],
+        vec![("Host", host.as_str()), ("Origin", "http://localhost:1"), json],
+        vec![("Host", host.as_str()), ("Origin", origin.as_str()), ("Sec-Fetch-Site", "cross-site"), json],
+    ] {
+        let a = request(port, "POST", "/api/check", &headers, flow);
+        assert_eq!(a.status, 403, "{headers:?}: {}", a.body);
+    }
+    let a = request(port, "POST", "/api/run", &[("Host", &host), json], flow);
+    assert_eq!(a.status, 403, "a run needs the page's Origin");
+
+    // The page itself.
+    let a = request(port, "POST", "/api/check", &[("Host", &host), ("Origin", &origin), json], flow);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json(), json!({"checks": []}));
+    let a = request(port, "GET", "/api/studio", &[("Host", &host), ("Sec-Fetch-Site", "same-origin")], "");
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[test]
+fn no_route_reads_a_file() {
+    let studio = studio("echo_plugin", &[]);
+    let port = studio.port;
+    let (host, _) = own(port);
+    for path in [
+        "/etc/passwd",
+        "/assets/../../../../etc/passwd",
+        "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/assets/..%2f..%2f..%2fCargo.toml",
+        "/assets/app.js/../../Cargo.toml",
+        "/assets/",
+        "/assets/Cargo.toml",
+        "/api/file?path=/etc/passwd",
+        "//etc/passwd",
+    ] {
+        let a = request(port, "GET", path, &[("Host", &host)], "");
+        assert_eq!(a.status, 404, "{path}: {}", a.body);
+        assert!(!a.body.contains("root:") && !a.body.contains("[package]"), "{path}: {}", a.body);
+    }
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/canvas.js", "text/javascript"),
+        ("/assets/form.js", "text/javascript"),
+        ("/assets/flowfile.js", "text/javascript"),
+        ("/assets/dom.js", "text/javascript"),
+        ("/assets/studio.css", "text/css"),
+    ] {
+        let a = request(port, "GET", path, &[("Host", &host)], "");
+        assert_eq!(a.status, 200, "{path}");
+        assert!(
+            a.header("content-type").is_some_and(|t| t.starts_with(kind)),
+            "{path}: {:?}",
+            a.header("content-type")
+        );
+    }
+}
+
+#[test]
+fn no_answer_holds_a_secret_the_page_sent() {
+    const TYPED: &str = "typed-secret-4f1c";
+    const IN_VARIABLE: &str = "variable-secret-9d2e";
+    const IN_ENV: &str = "env-secret-7a3b";
+    let studio = studio("echo_plugin", &[("STUDIO_TEST_SECRET", IN_ENV)]);
+    let port = studio.port;
+    let (host, origin) = own(port);
+    let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
+
+    // Each secret reaches a secret field and also a field the plugin echoes.
+    let flow = json!({
+        "variables": {"pw": IN_VARIABLE},
+        "steps": [
+            {"action": "echo.echo", "params": {"text": format!("a {TYPED}"), "password": TYPED}, "outputs": {"text": "one"}},
+            {"action": "echo.echo", "params": {"text": "${pw}", "password": "${pw}"}, "outputs": {"text": "two"}},
+            {"action": "echo.echo", "params": {"text": "b ${env:STUDIO_TEST_SECRET}", "password": "${env:STUDIO_TEST_SECRET}"},
+             "outputs": {"text": "three"}},
+        ]
+    })
+    .to_string();
+    let run = request(port, "POST", "/api/run", &headers, &flow);
+    assert_eq!(run.status, 200, "{}", run.body);
+    let doc = run.json();
+    assert_eq!(doc["ran"], true, "{doc}");
+    let statuses: Vec<&Value> = doc["steps"].as_array().into_iter().flatten().map(|s| &s["status"]).collect();
+    assert_eq!(statuses, [&json!("ok"), &json!("ok"), &json!("ok")], "{doc}");
+    assert_eq!(doc["steps"][0]["outputs"][0]["value"], "a ******", "{doc}");
+    assert_eq!(doc["steps"][1]["outputs"][0]["value"], "******", "{doc}");
+    assert_eq!(doc["steps"][2]["outputs"][0]["value"], "b ******", "{doc}");
+
+    // A check that refuses the values, quoting them, masks them too.
+    let long =
+        json!({"steps": [{"action": "echo.echo", "params": {"text": TYPED.repeat(4), "password": TYPED}}]}).to_string();
+    let check = request(port, "POST", "/api/check", &headers, &long);
+    assert_eq!(check.status, 200, "{}", check.body);
+    assert!(check.json()["checks"][0]["fields"]["text"]["code"] == "INVALID_INPUT", "{}", check.body);
+
+    // A flow the server cannot read is refused without quoting it.
+    let broken = format!(
+        r#"{{"steps": [{{"action": "echo.echo", "params": {{"password": "{TYPED}"}}, "outputs": "{TYPED}"}}]}}"#
+    );
+    let refused = request(port, "POST", "/api/run", &headers, &broken);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["code"], "INVALID_FLOW");
+
+    let emulator = request(port, "GET", "/api/emulator", &[("Host", &host)], "");
+    for answer in [&run, &check, &refused, &emulator] {
+        for secret in [TYPED, IN_VARIABLE, IN_ENV] {
+            assert!(!answer.body.contains(secret), "{secret} came back: {}", answer.body);
+        }
+    }
+}
+
+#[test]
+fn the_page_is_the_same_whatever_the_plugin() {
+    // Nothing about DingTalk is written into the page: it draws whatever the manifest says.
+    let studio = studio("echo_plugin", &[]);
+    let (host, _) = own(studio.port);
+    for (path, _, body) in host_sim::studio::assets() {
+        for word in ["dingtalk", "钉钉"] {
+            assert!(!body.to_lowercase().contains(word), "{path} mentions {word}");
+        }
+    }
+    let info = request(studio.port, "GET", "/api/studio", &[("Host", &host)], "").json();
+    let ids: Vec<&str> =
+        info["manifest"]["actions"].as_array().into_iter().flatten().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids, ["echo.echo", "echo.fail"]);
+    assert_eq!(info["emulator"], Value::Null, "--no-emulator");
+    assert_eq!(info["prefill"], json!({}));
+    for key in ["basic", "advanced", "run", "save", "load"] {
+        let word = &info["words"][key];
+        assert!(word["en"].is_string() && word["zh-CN"].is_string(), "{key}: {word}");
+    }
+}
+
+#[test]
+fn a_reader_that_stops_after_the_first_line_does_not_stop_it() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_host-sim"))
+        .args(["studio", "--no-emulator", "--plugin", s(&fixture("echo_plugin"))])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("host-sim studio starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("a first line");
+    let studio = Studio { child, port: first.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port") };
+    std::thread::sleep(Duration::from_millis(300));
+    let (host, _) = own(studio.port);
+    assert_eq!(request(studio.port, "GET", "/", &[("Host", &host)], "").status, 200, "it still serves");
+}

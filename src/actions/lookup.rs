@@ -1,0 +1,142 @@
+//! "Get user IDs by mobile number" (`dingtalk.robot.get_user_ids_by_mobile`): the user IDs of
+//! the org's employees with the given mobile numbers, through `getbymobile`, with the same
+//! per-connection memory that "Send single-chat message" uses for its mobile receivers
+//! (`resolve` is that one path): a number resolved once is not looked up again.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use rpa_plugin_abi::{LogLevel, text};
+use serde_json::{Map, Value, json};
+
+use super::field::{Field, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients, string_list, string_map};
+use super::{Action, Job, Params};
+use crate::context::Ctx;
+use crate::dingtalk::Robot;
+use crate::error::Result;
+
+/// The action id.
+pub const ID: &str = "dingtalk.robot.get_user_ids_by_mobile";
+/// Input: the robot handle from connect.
+pub const ROBOT: &str = ROBOT_FIELD.name;
+/// Input: the mobile numbers.
+pub const MOBILES: &str = "mobiles";
+/// Output: the user IDs found, in the order of the numbers.
+pub const USER_IDS: &str = "userIds";
+/// Output: each number found with its user ID.
+pub const USER_ID_BY_MOBILE: &str = "userIdByMobile";
+/// Output: the numbers that belong to no employee.
+pub const UNRESOLVED_MOBILES: &str = "unresolvedMobiles";
+
+/// The most different numbers one lookup takes.
+pub const MAX_MOBILES: usize = 100;
+
+/// The action: its form, generated into the manifest, and how it runs.
+pub(crate) const ACTION: Action = Action {
+    id: ID,
+    title: text!(en: "Get user IDs by mobile number", zh: "根据手机号获取用户ID"),
+    description: text!(
+        en: "Turns mobile numbers (as in the org's contacts) into DingTalk user IDs, for the actions that take user IDs. Needs the permission qyapi_get_member_by_mobile. Numbers that belong to no employee are output as unresolvedMobiles.",
+        zh: "把手机号（与通讯录一致）转换为钉钉用户 ID，供需要用户 ID 的动作使用。需要权限 qyapi_get_member_by_mobile。找不到员工的号码输出到 unresolvedMobiles。"
+    ),
+    basic: &[&ROBOT_FIELD, &form::MOBILES],
+    advanced: &[],
+    at_least_one_of: &[],
+    outputs: &[form::USER_IDS, form::USER_ID_BY_MOBILE, form::UNRESOLVED_MOBILES],
+    prepare,
+};
+
+/// The fields, each declared once.
+mod form {
+    use super::*;
+
+    pub(super) const MOBILES: Field<Recipients<true>> = Field {
+        name: super::MOBILES,
+        label: text!(en: "Mobile numbers", zh: "手机号列表"),
+        help: text!(
+            en: "Mobile numbers as in the org's contacts, as a list such as [\"13800138000\"] or comma- or line-separated text, at most 100. Spaces, brackets and a +86 prefix are dropped; other countries keep their +code (+852-61234567).",
+            zh: "与通讯录一致的手机号，列表如 [\"13800138000\"]，或以逗号、换行分隔的文本，最多 100 个。空格、括号和 +86 前缀会被去掉；其他国家和地区保留 +区号（如 +852-61234567）。"
+        ),
+        kind: Recipients { of: Receiver::Mobile, max: MAX_MOBILES, per: text!(en: "one lookup", zh: "一次查询") },
+        visible_when: None,
+    };
+
+    pub(super) const USER_IDS: Output = Output {
+        name: super::USER_IDS,
+        label: text!(en: "User IDs", zh: "用户 ID 列表"),
+        help: text!(
+            en: "The user IDs found, in the order of the numbers (each once), ready for \"Send single-chat message\".",
+            zh: "查到的用户 ID，按手机号的顺序排列（不重复），可直接用于“钉钉机器人发送单聊消息”。"
+        ),
+        schema: string_list,
+    };
+
+    pub(super) const USER_ID_BY_MOBILE: Output = Output {
+        name: super::USER_ID_BY_MOBILE,
+        label: text!(en: "User ID by mobile", zh: "手机号与用户 ID 对照"),
+        help: text!(
+            en: "Each number found, as normalized (13800138000, +852-61234567), with its user ID: {\"13800138000\": \"userid\"}.",
+            zh: "每个查到的手机号（规范化后，如 13800138000、+852-61234567）及其用户 ID：{\"13800138000\": \"userid\"}。"
+        ),
+        schema: string_map,
+    };
+
+    pub(super) const UNRESOLVED_MOBILES: Output = Output {
+        name: super::UNRESOLVED_MOBILES,
+        label: text!(en: "Unresolved mobile numbers", zh: "未找到用户的手机号"),
+        help: text!(
+            en: "Numbers that belong to no employee of the org (or are not valid numbers of it).",
+            zh: "在组织中找不到对应员工（或不是有效号码）的手机号。"
+        ),
+        schema: string_list,
+    };
+}
+
+/// Each number with the user ID of the employee who has it (`None`: no employee has it), in
+/// order, through the connection's `getbymobile` and its memory of numbers already resolved.
+/// A lookup can be repeated safely; the cancel flag is checked before each.
+pub(crate) async fn resolve(ctx: &Ctx, robot: &Robot, mobiles: &[String]) -> Result<Vec<(String, Option<String>)>> {
+    let mut found = Vec::with_capacity(mobiles.len());
+    for mobile in mobiles {
+        ctx.check_cancelled()?;
+        let user_id = robot.connection.user_id_by_mobile(ctx, &robot.oapi_base, mobile, robot.timeout).await?;
+        found.push((mobile.clone(), user_id));
+    }
+    Ok(found)
+}
+
+/// The inputs, read and checked.
+struct LookupInput {
+    robot: Arc<Robot>,
+    mobiles: Vec<String>,
+}
+
+/// Checks every input; the job looks the numbers up one by one.
+fn prepare(p: &Params<'_>) -> Result<Job> {
+    let input = LookupInput { robot: ROBOT_FIELD.read(p)?, mobiles: form::MOBILES.read(p)? };
+    Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
+}
+
+async fn run(ctx: Ctx, input: LookupInput) -> Result<Value> {
+    let LookupInput { robot, mobiles } = input;
+    let (mut user_ids, mut by_mobile, mut unresolved) = (Vec::new(), Map::new(), Vec::new());
+    let mut seen = HashSet::new();
+    for (mobile, user_id) in resolve(&ctx, &robot, &mobiles).await? {
+        match user_id {
+            Some(user_id) => {
+                if seen.insert(user_id.clone()) {
+                    user_ids.push(user_id.clone());
+                }
+                by_mobile.insert(mobile, Value::String(user_id));
+            }
+            None => unresolved.push(mobile),
+        }
+    }
+    if !unresolved.is_empty() {
+        ctx.log(
+            LogLevel::Warn,
+            format!("{} mobile number(s) belong to no employee of the org: {unresolved:?}", unresolved.len()),
+        );
+    }
+    Ok(json!({ USER_IDS: user_ids, USER_ID_BY_MOBILE: by_mobile, UNRESOLVED_MOBILES: unresolved }))
+}

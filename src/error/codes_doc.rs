@@ -1,0 +1,281 @@
+//! What each error code means, its usual causes and the fix, in the user's words: the source
+//! of the user guide's error section (`docs/guide.*.md`, generated and checked by a test), so
+//! that no explanation is written twice.
+
+use rpa_plugin_abi::{Text, text};
+
+use super::code;
+
+/// One error code, explained for the people who meet it.
+pub(crate) struct CodeDoc {
+    /// The stable code.
+    pub(crate) code: &'static str,
+    /// What it means.
+    pub(crate) meaning: Text,
+    /// What usually causes it.
+    pub(crate) causes: Text,
+    /// What to do.
+    pub(crate) fix: Text,
+    /// DingTalk's own codes (or HTTP statuses) that become this code.
+    pub(crate) dingtalk: &'static str,
+}
+
+/// Every code the plugin returns, in the order a user is likely to meet them.
+pub(crate) const CODE_DOCS: [CodeDoc; 24] = [
+    CodeDoc {
+        code: code::INVALID_INPUT,
+        meaning: text!(en: "An input of the step is missing, of the wrong type, too long, out of range, or names a file that cannot be sent.", zh: "步骤的某个输入缺失、类型不对、过长、超出范围，或指向无法发送的文件。"),
+        causes: text!(en: "An empty required field; text where a number belongs; more than 20 user IDs; a user ID with a space inside; a file of a type or size DingTalk does not take.", zh: "必填项为空；应填数字处填了文字；用户 ID 超过 20 个；用户 ID 中间有空格；文件类型或大小不被钉钉接受。"),
+        fix: text!(en: "Read the message and the field it names (`field`); its hint says what the field takes. Nothing was sent.", zh: "查看错误信息及其指出的字段（field），提示中写明了该字段的要求。未发送任何内容。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::INVALID_PARAMS,
+        meaning: text!(en: "The designer passed the step's values in a form the plugin cannot read (not a JSON object).", zh: "设计器传给插件的参数不是 JSON 对象，插件无法读取。"),
+        causes: text!(en: "A designer or script that builds the params by hand.", zh: "设计器或脚本手工拼接参数时出错。"),
+        fix: text!(en: "Pass the form's values as one JSON object keyed by field name.", zh: "以字段名为键，把表单的值作为一个 JSON 对象传入。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::UNKNOWN_ACTION,
+        meaning: text!(en: "The designer asked for an action this plugin does not have.", zh: "设计器调用了本插件没有的动作。"),
+        causes: text!(en: "A flow made with a newer plugin, or a misspelt action id.", zh: "流程是用更新版本的插件制作的，或动作 ID 拼写错误。"),
+        fix: text!(en: "Update the plugin, or pick the action again from the palette.", zh: "升级插件，或从动作面板中重新拖入该动作。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::ROBOT_NOT_CONNECTED,
+        meaning: text!(en: "The robot object given to the step was not made by \"Create DingTalk robot connection\" in this run.", zh: "传入的机器人对象不是本次运行中“建立钉钉机器人连接”输出的。"),
+        causes: text!(en: "The connect step is missing or comes later; a robot object typed by hand or saved from an earlier run.", zh: "缺少连接步骤或其顺序在后；机器人对象是手工填写或从上次运行保存下来的。"),
+        fix: text!(en: "Put \"Create DingTalk robot connection\" before this step and pass its output `robot` here.", zh: "在本步骤之前加入“建立钉钉机器人连接”，并把它输出的 robot 传到这里。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::AUTH_FAILED,
+        meaning: text!(en: "DingTalk refused the AppKey/AppSecret.", zh: "钉钉拒绝了 AppKey/AppSecret。"),
+        causes: text!(en: "A wrong or reset AppSecret; AppKey and AppSecret of different apps; a space copied with them.", zh: "AppSecret 错误或已重置；AppKey 与 AppSecret 不属于同一应用；复制时带了空格。"),
+        fix: text!(en: "Copy both again from the developer console (app > credentials and basic info).", zh: "在开发者后台（应用 > 凭证与基础信息）重新复制两者。"),
+        dingtalk: "invalidClientIdOrSecret (HTTP 400)",
+    },
+    CodeDoc {
+        code: code::PERMISSION_DENIED,
+        meaning: text!(en: "The app lacks a permission the call needs.", zh: "应用缺少本次调用所需的权限。"),
+        causes: text!(en: "The permission was never granted, or granted without publishing the app again.", zh: "从未开通该权限，或开通后没有重新发布应用。"),
+        fix: text!(en: "Grant the permission the message names (for sending: 企业内机器人发送消息权限, qyapi_robot_sendmsg), then publish the app again.", zh: "开通错误信息中指出的权限（发送消息需要“企业内机器人发送消息权限”qyapi_robot_sendmsg），然后重新发布应用。"),
+        dingtalk: "Forbidden.AccessDenied.AccessTokenPermissionDenied (HTTP 403); errcode 60011",
+    },
+    CodeDoc {
+        code: code::IP_NOT_ALLOWED,
+        meaning: text!(en: "This machine's public IP address is not on the app's allow-list.", zh: "本机的公网出口 IP 不在应用的白名单中。"),
+        causes: text!(en: "The app has a server IP allow-list and the flow runs on another machine or network.", zh: "应用设置了服务器出口 IP 白名单，而流程运行在其他电脑或网络上。"),
+        fix: text!(en: "Add this machine's public IP to the app's allow-list in the developer console.", zh: "在开发者后台把本机的公网出口 IP 加入白名单。"),
+        dingtalk: "Forbidden.AccessDenied.IpNotInWhiteList (HTTP 403); errcode 60020",
+    },
+    CodeDoc {
+        code: code::ROBOT_CODE_INVALID,
+        meaning: text!(en: "DingTalk does not know the robot code, or the robot is not enabled.", zh: "钉钉找不到该机器人编码，或机器人未启用。"),
+        causes: text!(en: "The app's robot capability is off or the app is not published; a robot code from another app.", zh: "应用未开启机器人能力或未发布；填写了其他应用的机器人编码。"),
+        fix: text!(en: "Enable the robot for the app, publish it, and leave robotCode empty (it defaults to the AppKey).", zh: "为应用开启机器人能力并发布，robotCode 留空（默认等于 AppKey）。"),
+        dingtalk: "chatbotId.notAllow.sendOTO, robot-related HTTP 400 codes",
+    },
+    CodeDoc {
+        code: code::THROTTLED,
+        meaning: text!(en: "DingTalk kept throttling the app after the plugin waited and retried.", zh: "插件等待并重试后，钉钉仍在限流。"),
+        causes: text!(en: "More than 20 calls a second for the app (DingTalk's standard limit), from this flow and others using the same app.", zh: "该应用每秒调用超过 20 次（钉钉的标准限额），包括使用同一应用的其他流程。"),
+        fix: text!(en: "Lower qpsLimit on the connection, run fewer flows at once, or raise timeoutSeconds so that the waits fit.", zh: "调低连接的 qpsLimit、减少同时运行的流程，或调大 timeoutSeconds 以便等待。"),
+        dingtalk: "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi (HTTP 403); errcode 90018",
+    },
+    CodeDoc {
+        code: code::NETWORK,
+        meaning: text!(en: "DingTalk (or the proxy in between) could not be reached. Nothing was sent.", zh: "无法连接钉钉（或中间的代理），未发送任何内容。"),
+        causes: text!(en: "No network; a firewall; a proxy that is down; a wrong base URL.", zh: "没有网络；防火墙拦截；代理未运行；接口地址错误。"),
+        fix: text!(en: "Check the network and the proxy settings; the step can be run again safely.", zh: "检查网络和代理设置；可以放心地重新运行该步骤。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::TIMEOUT,
+        meaning: text!(en: "A call that is safe to repeat (token, upload) got no answer within timeoutSeconds.", zh: "可安全重复的调用（获取令牌、上传）在 timeoutSeconds 内没有响应。"),
+        causes: text!(en: "A slow network or a slow DingTalk; a large file on a slow link.", zh: "网络或钉钉响应慢；在慢速网络上传大文件。"),
+        fix: text!(en: "Run the step again, or raise timeoutSeconds on the connection.", zh: "重新运行该步骤，或调大连接的 timeoutSeconds。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::BAD_RESPONSE,
+        meaning: text!(en: "The answer could not be read (a server error, an HTML page, broken JSON).", zh: "无法解析响应（服务器错误、HTML 页面或损坏的 JSON）。"),
+        causes: text!(en: "A DingTalk outage, or a proxy or gateway in between that answers instead.", zh: "钉钉故障，或中间的代理、网关代为作答。"),
+        fix: text!(en: "Try again later; if it persists, check the proxy.", zh: "稍后重试；若持续出现，请检查代理。"),
+        dingtalk: "HTTP 5xx",
+    },
+    CodeDoc {
+        code: code::REDIRECTED,
+        meaning: text!(en: "The server answered with a redirect. Redirects are never followed, so no secret goes to another host; nothing was sent there.", zh: "服务器返回了重定向。插件从不跟随重定向，因此密钥不会发往其他主机，也未向其发送任何内容。"),
+        causes: text!(en: "A base URL that is not DingTalk's; a login page of the network (hotel, office Wi-Fi) or a proxy.", zh: "接口地址不是钉钉的；网络的登录页（酒店、办公 Wi-Fi）或代理。"),
+        fix: text!(en: "Leave the base URLs at their defaults, and log in to the network first.", zh: "接口地址保持默认值，并先完成网络登录。"),
+        dingtalk: "HTTP 301, 302, 303, 307, 308",
+    },
+    CodeDoc {
+        code: code::WRONG_ENDPOINT,
+        meaning: text!(en: "Something answers at the base URL, but not as DingTalk's API does. Nothing was sent.", zh: "接口地址有响应，但不是钉钉接口的响应，未发送任何内容。"),
+        causes: text!(en: "A base URL with a path or a typo; a proxy that blocks DingTalk and answers with its own page.", zh: "接口地址带了路径或拼写错误；代理拦截了钉钉并返回自己的页面。"),
+        fix: text!(en: "Use https://api.dingtalk.com and https://oapi.dingtalk.com (no path), and check the proxy.", zh: "使用 https://api.dingtalk.com 和 https://oapi.dingtalk.com（不带路径），并检查代理。"),
+        dingtalk: "HTTP 404; HTML instead of JSON",
+    },
+    CodeDoc {
+        code: code::SEND_OUTCOME_UNKNOWN,
+        meaning: text!(en: "The message reached DingTalk but its answer was lost: it may or may not have been delivered. It was not sent again, to avoid a duplicate.", zh: "消息已提交给钉钉，但未收到结果：可能已送达，也可能没有。为避免重复，未再次发送。"),
+        causes: text!(en: "The connection broke or timed out after the request left.", zh: "请求发出后连接中断或超时。"),
+        fix: text!(en: "Ask a recipient (or query the read status) before running the step again.", zh: "先向接收人确认（或查询已读状态），再决定是否重新运行。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::PARTIALLY_SENT,
+        meaning: text!(en: "A send to more than 20 receivers went out in batches of 20, and a later batch failed: some receivers got the message, others did not. `details` lists them (sentUserIds, unsentUserIds, and unknownUserIds for a batch whose outcome is unknown).", zh: "超过 20 个接收人的发送分批进行（每批 20 个），后面的某一批失败：部分接收人已收到，其余未收到。details 中列出了名单（sentUserIds、unsentUserIds，以及结果未知的 unknownUserIds）。"),
+        causes: text!(en: "Throttling, a lost connection or a DingTalk refusal in the middle of a long list.", zh: "发送长名单的过程中遇到限流、连接中断或钉钉拒绝。"),
+        fix: text!(en: "Run the step again with only `unsentUserIds` as receivers; check the `unknownUserIds` first. Nothing already sent is sent again.", zh: "仅用 unsentUserIds 作为接收人重新运行该步骤；对 unknownUserIds 请先确认。已发送的不会重复发送。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::RECALL_OUTCOME_UNKNOWN,
+        meaning: text!(en: "The recall reached DingTalk but its answer was lost: the messages may or may not have been recalled. It was not sent again.", zh: "撤回请求已提交给钉钉，但未收到结果：消息可能已撤回，也可能没有。为避免重复，未再次发送。"),
+        causes: text!(en: "The connection broke or timed out after the request left.", zh: "请求发出后连接中断或超时。"),
+        fix: text!(en: "Query the read status of each key: a recalled message shows as RECALLED.", zh: "查询各 processQueryKey 的已读状态：已撤回的消息显示为 RECALLED。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::UNKNOWN_PROCESS_QUERY_KEY,
+        meaning: text!(en: "DingTalk knows no message with this processQueryKey.", zh: "钉钉找不到该 processQueryKey 对应的消息。"),
+        causes: text!(en: "A key typed by hand, cut short, or from another app or robot.", zh: "手工填写、复制不完整，或来自其他应用或机器人的 processQueryKey。"),
+        fix: text!(en: "Pass the processQueryKey output of the send step itself.", zh: "直接传入发送步骤输出的 processQueryKey。"),
+        dingtalk: "invalid.processQueryKey",
+    },
+    CodeDoc {
+        code: code::PROCESS_QUERY_KEY_EXPIRED,
+        meaning: text!(en: "The message was sent more than 24 hours ago: DingTalk no longer answers for it.", zh: "消息发送已超过 24 小时，钉钉不再提供该消息的查询或撤回。"),
+        causes: text!(en: "A read-status query or a recall a day or more after the send.", zh: "在发送一天或更久之后才查询已读状态或撤回。"),
+        fix: text!(en: "Query or recall within 24 hours of the send.", zh: "请在发送后 24 小时内查询或撤回。"),
+        dingtalk: "processQueryKey.expireTime, robot.processQueryKey.expired",
+    },
+    CodeDoc {
+        code: code::ROBOT_NOT_IN_GROUP,
+        meaning: text!(en: "The robot is not a member of the group.", zh: "机器人不在该群中。"),
+        causes: text!(en: "The robot was never added to the group, or was removed.", zh: "机器人从未被添加到该群，或已被移出。"),
+        fix: text!(en: "In the group's settings, add the app's robot to the group, then run the step again.", zh: "在群设置中把应用的机器人添加到群里，然后重新运行该步骤。"),
+        dingtalk: "invalidParameter.robotCode (group APIs)",
+    },
+    CodeDoc {
+        code: code::GROUP_NOT_FOUND,
+        meaning: text!(en: "No group has this openConversationId, or the group was disbanded.", zh: "找不到该 openConversationId 对应的群，或群已解散。"),
+        causes: text!(en: "A conversation id from another organisation or app, or typed incompletely.", zh: "会话 ID 来自其他企业或应用，或复制不完整。"),
+        fix: text!(en: "Copy the group's openConversationId again (for example from the event the robot received in the group).", zh: "重新获取群的 openConversationId（例如从机器人在群内收到的事件中获取）。"),
+        dingtalk: "invalid.openConversationId, group.disbanded",
+    },
+    CodeDoc {
+        code: code::DINGTALK_ERROR,
+        meaning: text!(en: "DingTalk refused the call for another reason; its own code and message are kept under `upstream`.", zh: "钉钉因其他原因拒绝了调用，其错误码和信息保存在 upstream 中。"),
+        causes: text!(en: "See DingTalk's code in `upstream` and the open platform's error code pages.", zh: "参见 upstream 中钉钉的错误码及开放平台的错误码说明。"),
+        fix: text!(en: "Look up the code; send the request id to DingTalk support if needed.", zh: "查询该错误码；如需要，把请求 ID 提供给钉钉技术支持。"),
+        dingtalk: "any other code",
+    },
+    CodeDoc {
+        code: code::CANCELLED,
+        meaning: text!(en: "The flow was stopped by the user or the designer.", zh: "流程被用户或设计器停止。"),
+        causes: text!(en: "Stop pressed, or a designer's step timeout.", zh: "按下了停止，或设计器的步骤超时。"),
+        fix: text!(en: "Run the flow again; if a send was under way, that message may still arrive (the message says so).", zh: "重新运行流程；若停止时正在发送，该消息仍可能送达（错误信息会说明）。"),
+        dingtalk: "",
+    },
+    CodeDoc {
+        code: code::INTERNAL,
+        meaning: text!(en: "A bug in the plugin; it was caught and did not crash the designer.", zh: "插件内部错误，已被捕获，不会导致设计器崩溃。"),
+        causes: text!(en: "A case the plugin does not handle.", zh: "插件未处理的情况。"),
+        fix: text!(en: "Report it with the flow (without secrets) and the message.", zh: "请把流程（去掉密钥）和错误信息反馈给插件开发者。"),
+        dingtalk: "",
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Effect, Error, Rejection};
+
+    /// One error of every variant; the match below stops compiling when a variant is added,
+    /// so a new variant cannot go without its documentation.
+    fn one_of_each() -> Vec<Error> {
+        let upstream = Box::default;
+        let all = vec![
+            Error::UnknownAction("x".into()),
+            Error::InvalidParams("x".into()),
+            Error::input("f", crate::error::Explanation { message: Text::default(), hint: Text::default() }),
+            Error::RobotNotConnected { field: "robot".into() },
+            Error::AuthFailed(upstream()),
+            Error::PermissionDenied { scopes: vec![], upstream: upstream() },
+            Error::IpNotAllowed(upstream()),
+            Error::RobotCodeInvalid(upstream()),
+            Error::Throttled { retries: 3, upstream: upstream() },
+            Error::Network { url: "u".into(), via_proxy: None, reason: "r".into() },
+            Error::Timeout { url: "u".into(), seconds: 1, nothing_sent: false },
+            Error::BadResponse { url: "u".into(), reason: "r".into(), upstream: upstream() },
+            Error::Redirected { url: "u".into(), to: None, upstream: upstream() },
+            Error::WrongEndpoint { url: "u".into(), via_proxy: None, upstream: upstream() },
+            Error::SendOutcomeUnknown { effect: Effect::Message, reason: "r".into(), upstream: upstream() },
+            Error::SendOutcomeUnknown { effect: Effect::Recall, reason: "r".into(), upstream: upstream() },
+            Error::Rejected { kind: Rejection::UnknownKey, field: "k", upstream: upstream() },
+            Error::Rejected { kind: Rejection::KeyExpired, field: "k", upstream: upstream() },
+            Error::Rejected { kind: Rejection::RobotNotInGroup, field: "k", upstream: upstream() },
+            Error::Rejected { kind: Rejection::GroupNotFound, field: "k", upstream: upstream() },
+            Error::DingTalk(upstream()),
+            Error::Cancelled { in_flight: None },
+            Error::Internal("x".into()),
+            Error::PartiallySent {
+                cause: Box::new(Error::Throttled { retries: 3, upstream: upstream() }),
+                sent: 20,
+                total: 45,
+                batch: (2, 3),
+            },
+            Error::Internal("wrapped".into()).with_details(serde_json::json!({})),
+        ];
+        for e in &all {
+            match e {
+                Error::UnknownAction(_)
+                | Error::InvalidParams(_)
+                | Error::InvalidInput { .. }
+                | Error::RobotNotConnected { .. }
+                | Error::AuthFailed(_)
+                | Error::PermissionDenied { .. }
+                | Error::IpNotAllowed(_)
+                | Error::RobotCodeInvalid(_)
+                | Error::Throttled { .. }
+                | Error::Network { .. }
+                | Error::Timeout { .. }
+                | Error::BadResponse { .. }
+                | Error::Redirected { .. }
+                | Error::WrongEndpoint { .. }
+                | Error::SendOutcomeUnknown { .. }
+                | Error::Rejected { .. }
+                | Error::DingTalk(_)
+                | Error::Cancelled { .. }
+                | Error::Internal(_)
+                | Error::PartiallySent { .. }
+                | Error::Detailed { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_code_the_plugin_returns_is_documented_once_in_both_languages() {
+        for e in one_of_each() {
+            let docs: Vec<&CodeDoc> = CODE_DOCS.iter().filter(|d| d.code == e.code()).collect();
+            assert_eq!(docs.len(), 1, "{} is documented {} times", e.code(), docs.len());
+        }
+        for d in &CODE_DOCS {
+            for t in [&d.meaning, &d.causes, &d.fix] {
+                assert!(!t.is_incomplete(), "{}: a text is missing a language", d.code);
+            }
+        }
+        // Detailed wraps another error and has its code.
+        let mut codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(CODE_DOCS.len(), codes.len(), "a documented code no error returns");
+    }
+}

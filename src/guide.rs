@@ -1,0 +1,202 @@
+//! The user guide's generated sections (`docs/guide.en.md`, `docs/guide.zh-CN.md`): every
+//! action with every field, from the manifest, and every error code, from
+//! [`crate::error::codes_doc`]. A test rewrites them with `UPDATE_GUIDE=1` and otherwise fails
+//! when a guide differs from what the code says, as for `plugin.json`.
+
+use std::fmt::Write as _;
+
+use rpa_plugin_abi::{FieldSpec, Manifest, text};
+use serde_json::Value;
+
+use crate::error::codes_doc::CODE_DOCS;
+
+/// The two guides: (file under `docs/`, language).
+const GUIDES: [(&str, &str); 2] = [("guide.en.md", "en"), ("guide.zh-CN.md", "zh-CN")];
+
+/// What a field takes, in words: its kind and bounds.
+fn takes(f: &FieldSpec, lang: &str) -> String {
+    let s = &f.schema;
+    let num = |key: &str| s.get(key).and_then(Value::as_i64);
+    let types: Vec<&str> = match s.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let kind = if f.is_secret() {
+        text!(en: "secret text (masked, never logged)", zh: "密文（隐藏显示，不记录日志）")
+    } else if !f.choices.is_empty() {
+        text!(en: "one of the choices", zh: "从选项中选择")
+    } else if types.contains(&"object") {
+        text!(en: "a robot object from a connect step", zh: "连接步骤输出的机器人对象")
+    } else if types.contains(&"array") {
+        text!(en: "a list, or text with one item per line or comma", zh: "列表，或每行/每个逗号分隔一项的文本")
+    } else if types.contains(&"integer") {
+        text!(en: "a whole number", zh: "整数")
+    } else if s.get("format").and_then(Value::as_str) == Some("uri") {
+        text!(en: "a URL", zh: "网址")
+    } else {
+        text!(en: "text", zh: "文本")
+    };
+    parts.push(kind.get(lang).to_string());
+    if let (Some(min), Some(max)) = (num("minimum"), num("maximum")) {
+        parts.push(text!(en: format!("{min} to {max}"), zh: format!("{min} 到 {max}")).get(lang).to_string());
+    }
+    if let Some(n) = num("maxItems") {
+        parts.push(text!(en: format!("at most {n} items"), zh: format!("最多 {n} 项")).get(lang).to_string());
+    }
+    if f.choices.is_empty()
+        && let Some(n) = num("maxLength")
+    {
+        parts.push(text!(en: format!("at most {n} characters"), zh: format!("最多 {n} 个字符")).get(lang).to_string());
+    }
+    if !f.choices.is_empty() {
+        let list: Vec<String> = f
+            .choices
+            .iter()
+            .map(|c| format!("`{}` ({})", c.value.as_str().unwrap_or_default(), c.label.get(lang)))
+            .collect();
+        parts.push(list.join(if lang == "zh-CN" { "、" } else { ", " }));
+    }
+    if let Some(d) = f.default_value() {
+        let d = d.as_str().map_or_else(|| d.to_string(), str::to_string);
+        parts.push(text!(en: format!("default `{d}`"), zh: format!("默认 `{d}`")).get(lang).to_string());
+    }
+    parts.join(if lang == "zh-CN" { "；" } else { "; " })
+}
+
+/// When a field shows, in words.
+fn shown(f: &FieldSpec, lang: &str) -> String {
+    let Some(when) = &f.visible_when else { return String::new() };
+    let conditions: Vec<String> = when
+        .iter()
+        .map(|(other, values)| {
+            let values: Vec<String> = values.iter().map(|v| format!("`{}`", v.as_str().unwrap_or_default())).collect();
+            text!(
+                en: format!("only when `{other}` is {}", values.join(" or ")),
+                zh: format!("仅当 `{other}` 为 {} 时显示", values.join(" 或 "))
+            )
+            .get(lang)
+            .to_string()
+        })
+        .collect();
+    conditions.join(if lang == "zh-CN" { "；" } else { "; " })
+}
+
+/// A table cell: no line breaks or pipes.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The actions section: each action, its inputs (basic, then advanced) and its outputs.
+fn actions_section(m: &Manifest, lang: &str) -> String {
+    let h = |en: &'static str, zh: &'static str| text!(en: en, zh: zh).get(lang).to_string();
+    let mut out = String::new();
+    for a in &m.actions {
+        let _ = writeln!(out, "### {} (`{}`)\n\n{}\n", a.title.get(lang), a.id, a.description.get(lang));
+        for (tab, fields) in [(h("Basic", "常规"), &a.inputs.basic), (h("Advanced", "高级"), &a.inputs.advanced)] {
+            if fields.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "{} — {}\n\n| {} | {} | {} | {} | {} |\n|---|---|---|---|---|",
+                h("Inputs", "输入"),
+                tab,
+                h("Field", "字段"),
+                h("Name", "参数名"),
+                h("Required", "必填"),
+                h("Takes", "取值"),
+                h("Help", "说明"),
+            );
+            for f in fields.iter() {
+                let required = if f.required { h("yes", "是") } else { h("no", "否") };
+                let mut help = f.help.get(lang).to_string();
+                let when = shown(f, lang);
+                if !when.is_empty() {
+                    help = format!("{help} ({when})");
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} | {} | {} |",
+                    cell(f.label.get(lang)),
+                    f.name,
+                    required,
+                    cell(&takes(f, lang)),
+                    cell(&help)
+                );
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "{}\n\n| {} | {} | {} |\n|---|---|---|",
+            h("Outputs", "输出"),
+            h("Output", "输出项"),
+            h("Name", "参数名"),
+            h("Help", "说明")
+        );
+        for f in &a.outputs {
+            let _ = writeln!(out, "| {} | `{}` | {} |", cell(f.label.get(lang)), f.name, cell(f.help.get(lang)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The error section: every code with its meaning, causes, fix and DingTalk's codes.
+fn errors_section(lang: &str) -> String {
+    let h = |en: &'static str, zh: &'static str| text!(en: en, zh: zh).get(lang).to_string();
+    let mut out = String::new();
+    for d in &CODE_DOCS {
+        let _ = writeln!(out, "#### `{}`\n\n{}\n", d.code, d.meaning.get(lang));
+        let _ = writeln!(out, "- **{}**: {}", h("Usual causes", "常见原因"), d.causes.get(lang));
+        let _ = writeln!(out, "- **{}**: {}", h("What to do", "处理方法"), d.fix.get(lang));
+        if !d.dingtalk.is_empty() {
+            let _ = writeln!(out, "- **{}**: {}", h("DingTalk's codes", "对应的钉钉错误码"), d.dingtalk);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `doc` with the text between `<!-- BEGIN GENERATED: name -->` and
+/// `<!-- END GENERATED: name -->` replaced by `body`.
+fn splice(doc: &str, name: &str, body: &str) -> Option<String> {
+    let begin = format!("<!-- BEGIN GENERATED: {name} -->\n");
+    let end = format!("<!-- END GENERATED: {name} -->");
+    let start = doc.find(&begin)? + begin.len();
+    let stop = doc[start..].find(&end)? + start;
+    Some(format!("{}{}{}", &doc[..start], body, &doc[stop..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guides' generated sections are what the manifest and the error definitions say.
+    /// Regenerate with `UPDATE_GUIDE=1 cargo test -p dingtalk-robot guide`.
+    #[test]
+    fn the_guides_are_generated_from_the_manifest_and_the_errors() {
+        let manifest = crate::manifest();
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        for (file, lang) in GUIDES {
+            let path = docs.join(file);
+            let doc = std::fs::read_to_string(&path).unwrap_or_default();
+            let generated = splice(&doc, "actions", &actions_section(&manifest, lang))
+                .and_then(|d| splice(&d, "errors", &errors_section(lang)))
+                .unwrap_or_else(|| panic!("{file} lacks the GENERATED markers"));
+            if std::env::var_os("UPDATE_GUIDE").is_some() {
+                std::fs::write(&path, &generated).unwrap();
+                continue;
+            }
+            assert!(
+                doc == generated,
+                "docs/{file} differs from the manifest or the error definitions; run: UPDATE_GUIDE=1 cargo test -p dingtalk-robot guide"
+            );
+            for d in &CODE_DOCS {
+                assert!(doc.contains(&format!("`{}`", d.code)), "{file} lacks {}", d.code);
+            }
+        }
+    }
+}
