@@ -139,7 +139,7 @@ pub(crate) mod form {
 
     pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
-        label: text!(en: "Robot object", zh: "机器人对象"),
+        label: text!(en: "Robot object", zh: "钉钉机器人对象"),
         help: text!(
             en: "The robot object to pass to \"Send single-chat message\".",
             zh: "传给“钉钉机器人发送单聊消息”的机器人对象。"

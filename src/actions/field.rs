@@ -200,7 +200,7 @@ impl Kind for RobotHandle {
 /// The robot object every action after "connect" takes, declared once.
 pub(crate) const ROBOT: Field<RobotHandle> = Field {
     name: "robot",
-    label: text!(en: "Robot object", zh: "机器人对象"),
+    label: text!(en: "Robot object", zh: "钉钉机器人对象"),
     help: text!(
         en: "The robot object output by \"Create DingTalk robot connection\".",
         zh: "“建立钉钉机器人连接”输出的机器人对象。"

@@ -95,7 +95,7 @@ pub(crate) mod form {
 
     pub(crate) const USER_IDS: Field<Recipients> = Field {
         name: super::USER_IDS,
-        label: text!(en: "User IDs", zh: "用户 ID 列表"),
+        label: text!(en: "User IDs", zh: "用户ID"),
         help: text!(
             en: "Receivers' user IDs as a list such as [\"id1\",\"id2\"]; comma- or line-separated text works too. Fill in user IDs, mobile numbers or both: at most 1,000 different receivers in all, sent 20 at a time. Find user IDs in the admin console's contacts.",
             zh: "接收人的用户 ID，列表形式如 [\"id1\",\"id2\"]，也可用逗号或换行分隔。用户 ID 与手机号至少填一项，合计最多 1000 个不同的接收人，每 20 人一批发送。用户 ID 可在管理后台通讯录中查看。"
@@ -117,7 +117,7 @@ pub(crate) mod form {
 
     pub(crate) const INVALID_USER_IDS: Output = Output {
         name: super::INVALID_USER_IDS,
-        label: text!(en: "Invalid user IDs", zh: "无效的用户 ID"),
+        label: text!(en: "Invalid user IDs", zh: "无效的用户ID列表"),
         help: text!(
             en: "User IDs DingTalk does not know: check them, and remove stray spaces.",
             zh: "钉钉不认识的用户 ID：请检查 ID 是否正确、是否带有空格。"
@@ -127,7 +127,7 @@ pub(crate) mod form {
 
     pub(crate) const FLOW_CONTROLLED_USER_IDS: Output = Output {
         name: super::FLOW_CONTROLLED_USER_IDS,
-        label: text!(en: "Flow-controlled user IDs", zh: "被限流的用户 ID"),
+        label: text!(en: "Flow-controlled user IDs", zh: "被限流的用户ID列表"),
         help: text!(
             en: "User IDs DingTalk skipped because they received too many robot messages.",
             zh: "接收机器人消息过多而被钉钉跳过的用户 ID。"

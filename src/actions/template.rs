@@ -89,14 +89,14 @@ pub enum MsgType {
 
 /// The templates, as the form offers them.
 const MSG_TYPES: [Pick<MsgType>; 8] = [
-    Pick { value: "text", label: text!(en: "Text", zh: "文本"), item: MsgType::Text },
-    Pick { value: "markdown", label: text!(en: "Markdown", zh: "Markdown"), item: MsgType::Markdown },
-    Pick { value: "image", label: text!(en: "Image", zh: "图片"), item: MsgType::Image },
-    Pick { value: "link", label: text!(en: "Link", zh: "链接"), item: MsgType::Link },
-    Pick { value: "actionCard", label: text!(en: "Action card", zh: "卡片"), item: MsgType::ActionCard },
-    Pick { value: "file", label: text!(en: "Local file", zh: "本地文件"), item: MsgType::File },
-    Pick { value: "audio", label: text!(en: "Audio", zh: "语音"), item: MsgType::Audio },
-    Pick { value: "video", label: text!(en: "Video", zh: "视频"), item: MsgType::Video },
+    Pick { value: "text", label: text!(en: "Text", zh: "文本类型"), item: MsgType::Text },
+    Pick { value: "markdown", label: text!(en: "Markdown", zh: "Markdown类型"), item: MsgType::Markdown },
+    Pick { value: "image", label: text!(en: "Image", zh: "图片类型"), item: MsgType::Image },
+    Pick { value: "link", label: text!(en: "Link", zh: "链接类型"), item: MsgType::Link },
+    Pick { value: "actionCard", label: text!(en: "Action card", zh: "卡片类型"), item: MsgType::ActionCard },
+    Pick { value: "file", label: text!(en: "Local file", zh: "文件类型"), item: MsgType::File },
+    Pick { value: "audio", label: text!(en: "Audio", zh: "语音类型"), item: MsgType::Audio },
+    Pick { value: "video", label: text!(en: "Video", zh: "视频类型"), item: MsgType::Video },
 ];
 
 /// How an action card lays out its buttons.
