@@ -1,11 +1,14 @@
-//! How one `invoke` runs: on the plugin's own tokio runtime, while the calling host thread
+//! How one `invoke` runs: on the calling host thread's own event loop (or, from inside
+//! someone else's tokio runtime, on the plugin's shared runtime), while the calling thread
 //! relays log lines to the host and watches its cancellation flag.
 //!
 //! The host's [`HostRef`] is only borrowed for the call and may not be touched from other
 //! threads' futures, so the action's future talks to it through a channel ([`Ctx`]); the
 //! calling thread is the only one that ever calls the host.
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -90,7 +93,8 @@ fn in_flight_effect(code: u8) -> Option<Effect> {
     }
 }
 
-/// The plugin's one tokio runtime, made on first use.
+/// The plugin's shared tokio runtime, made on first use: it runs the actions of calls made
+/// from inside another tokio runtime, where a thread cannot run its own loop.
 pub(crate) fn runtime() -> Result<&'static Runtime> {
     static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
     RUNTIME
@@ -106,14 +110,48 @@ pub(crate) fn runtime() -> Result<&'static Runtime> {
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
 }
 
+thread_local! {
+    /// This host thread's own event loop, made on its first call.
+    static THREAD_LOOP: RefCell<Option<Rc<Runtime>>> = const { RefCell::new(None) };
+}
+
+/// The calling thread's own single-threaded event loop, made on first use and kept for the
+/// thread's life, with the HTTP connections made on it (see `transport`).
+///
+/// Running a call on the thread that made it is what makes a call cheap: the request is
+/// written and its answer read by this thread, with no wake-up of another thread on the
+/// way out or back (which cost a shared multi-thread runtime half its throughput).
+fn thread_loop() -> Result<Rc<Runtime>> {
+    THREAD_LOOP.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if let Some(rt) = slot.as_ref() {
+            return Ok(rt.clone());
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        let rt = Rc::new(rt);
+        *slot = Some(rt.clone());
+        Ok(rt)
+    })
+}
+
+/// Whether the running task is on a host thread's own loop (rather than on the shared
+/// runtime): its HTTP connections must then be that thread's, since only that thread ever
+/// drives them.
+pub(crate) fn on_thread_loop() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
+}
+
 /// Runs an action's future to completion on the plugin runtime, relaying its log lines to
 /// `host` and stopping it when the host's cancellation flag is set.
 ///
-/// On an ordinary host thread the future runs right there (`block_on`), so a call that
-/// needs no network (a connect with a cached token) costs no thread hop, and a send one
-/// less. On a thread that is itself inside a tokio runtime, where `block_on` is not
-/// allowed, it runs as a task on the plugin runtime while this thread waits. Either way the
-/// host is only ever called from this thread.
+/// On an ordinary host thread the future runs right there, on the thread's own loop
+/// ([`thread_loop`]): no other thread takes part in the call. On a thread that is itself
+/// inside a tokio runtime, where `block_on` is not allowed, it runs as a task on the shared
+/// runtime while this thread waits. Either way the host is only ever called from this thread.
 pub(crate) fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
 where
     F: FnOnce(Ctx) -> Fut,
@@ -148,9 +186,8 @@ where
             None => Err(error),
         }
     };
-    let runtime = runtime()?;
     if tokio::runtime::Handle::try_current().is_err() {
-        let out = runtime.block_on(async {
+        let out = thread_loop()?.block_on(async {
             tokio::pin!(future);
             loop {
                 tokio::select! {
@@ -168,7 +205,7 @@ where
         relay(&rx);
         return out;
     }
-    let task = runtime.spawn(async move {
+    let task = runtime()?.spawn(async move {
         let out = future.await;
         let _ = tx.send(Event::Done(out));
     });

@@ -166,7 +166,7 @@ pub struct Explanation {
 }
 
 /// Everything that can go wrong in an action.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The host asked for an action this plugin does not have.
     #[error("unknown action `{0}`")]

@@ -6,6 +6,11 @@
 //! * a short token lifetime (2 s) under 16 threads for 5 s: refreshes stay single-flight;
 //! * faults while 16 threads send (answers cut off, HTTP 500, DingTalk's rate limit, tokens
 //!   revoked mid-run): nothing is sent twice, and each revoke costs one refresh;
+//! * 16 threads at once with a wrong secret make one token request, and a token refused to
+//!   16 threads at once is refreshed once; two connects of one app share one limiter per API
+//!   at the lower limit;
+//! * keep-alive connections the server closes while idle (1 and 16 threads, 2,000 sends):
+//!   no send is lost or repeated;
 //! * the soak, 16 threads x 10,000 sends (ignored: run it with
 //!   `cargo test --release --test concurrency -- --ignored --nocapture`).
 
@@ -20,9 +25,10 @@ use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule};
 use dingtalk_robot::actions::{connect, send};
+use host_sim::{SimHost, run_flow};
 use serde_json::{Value, json};
-use support::flows::{Outcomes, connect_then_send, delivered_once, send_concurrently};
-use support::{org_config, unlimited_org};
+use support::flows::{Outcomes, connect_then_send, content_var, delivered_once, flow, plugin, send_concurrently};
+use support::{APP_KEY, TestHost, connect_params, invoke, org, org_config, unlimited_org};
 
 /// An org without DingTalk's rate limit that records up to 200,000 requests, with `ttl` as
 /// its token lifetime if given.
@@ -199,4 +205,179 @@ fn tokens_revoked_while_sixteen_threads_send_are_refreshed_once_each() {
     );
     let sends = outcomes.len() as u64;
     assert!(stats.batch_send_requests - sends <= 16 * u64::from(revokes), "{stats:?} for {sends} sends");
+}
+
+// ---- Token fetches and limiters shared by threads and connects ----
+
+/// Runs `each` on 16 threads released at once, and returns what each returned.
+fn sixteen_at_once<T: Send + 'static>(each: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+    let barrier = Arc::new(std::sync::Barrier::new(16));
+    let each = Arc::new(each);
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let (barrier, each) = (barrier.clone(), each.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                each(i)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// Connect params with a wrong secret, pointing at `url`.
+fn wrong_secret(url: &str) -> Value {
+    json!({
+        connect::APP_KEY: APP_KEY, connect::APP_SECRET: "not-the-secret",
+        connect::API_BASE_URL: url, connect::OAPI_BASE_URL: url,
+    })
+}
+
+#[test]
+fn sixteen_threads_connecting_with_a_wrong_secret_make_one_token_request() {
+    let emu = Arc::new(org());
+    // The refusal comes after a while, so every thread asks while the one request is out.
+    emu.inject(FaultRule::next(Endpoint::Token, Fault::Delay(Duration::from_millis(300)), 1));
+    let url = emu.url();
+    let codes =
+        sixteen_at_once(move |_| invoke(&TestHost::default(), connect::ID, &wrong_secret(&url)).unwrap_err().code);
+    assert!(codes.iter().all(|c| c == "AUTH_FAILED"), "{codes:?}");
+    assert_eq!(emu.stats().token_requests, 1, "the failed fetch is shared like a good one");
+    // A connect that comes afterwards asks again (the secret may have been fixed meanwhile).
+    let err = invoke(&TestHost::default(), connect::ID, &wrong_secret(&emu.url())).unwrap_err();
+    assert_eq!(err.code, "AUTH_FAILED");
+    assert_eq!(emu.stats().token_requests, 2);
+}
+
+#[test]
+fn a_token_refused_to_sixteen_threads_at_once_is_refreshed_once() {
+    let emu = Arc::new(org());
+    let robot = support::connect(&TestHost::default(), &emu);
+    emu.revoke_tokens();
+    // The new token comes after a while, so every thread finds the old one refused first.
+    emu.inject(FaultRule::next(Endpoint::Token, Fault::Delay(Duration::from_millis(300)), 1));
+    let outcomes = sixteen_at_once(move |i| {
+        let params = json!({
+            send::ROBOT: robot, send::USER_IDS: ["manager01"], send::MSG_TYPE: "text",
+            send::CONTENT: format!("after revoke {i}"),
+        });
+        invoke(&TestHost::default(), send::ID, &params).map(|_| ()).map_err(|e| e.code)
+    });
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let stats = emu.stats();
+    assert_eq!(stats.token_requests, 2, "one token at connect, one shared refresh");
+    assert_eq!(stats.messages, 16);
+    assert!(stats.batch_send_requests >= 17, "at least one send was refused for the old token: {stats:?}");
+}
+
+#[test]
+fn two_connects_of_one_app_share_one_limiter_at_the_lower_limit() {
+    for limits in [[20, 5], [5, 20], [0, 5]] {
+        let emu = Arc::new(unlimited_org());
+        let host = TestHost::default();
+        let robots: Vec<Value> = limits
+            .iter()
+            .map(|qps| {
+                let mut params = connect_params(&emu);
+                params[connect::QPS_LIMIT] = json!(qps);
+                invoke(&host, connect::ID, &params).unwrap()[connect::ROBOT].clone()
+            })
+            .collect();
+        // 12 sends from 4 threads through the robot of either connect: at most 5 in any second.
+        let started = Instant::now();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let robot = robots[t % 2].clone();
+                std::thread::spawn(move || {
+                    for i in 0..3 {
+                        let p = json!({
+                            send::ROBOT: robot, send::USER_IDS: ["staff03"], send::MSG_TYPE: "text",
+                            send::CONTENT: format!("{t}-{i}"),
+                        });
+                        invoke(&TestHost::default(), send::ID, &p).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut at: Vec<_> =
+            emu.requests().iter().filter(|r| r.endpoint == Some(Endpoint::BatchSend)).map(|r| r.at).collect();
+        at.sort();
+        assert_eq!(at.len(), 12, "{limits:?}");
+        for (i, first) in at.iter().enumerate() {
+            let in_a_second = at[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*first).unwrap_or_default() < Duration::from_secs(1))
+                .count();
+            assert!(in_a_second <= 5, "{limits:?}: {in_a_second} sends within a second");
+        }
+        assert!(started.elapsed() >= Duration::from_secs(2), "{limits:?}: 12 sends at 5 a second take two windows");
+    }
+}
+
+// ---- Connections the server closes while idle ----
+
+#[test]
+fn connections_the_server_closes_while_idle_neither_lose_nor_repeat_a_send() {
+    let emu = recording_org(None);
+    let plugin = plugin();
+    let flow = flow(&connect_then_send(&emu, json!({ connect::QPS_LIMIT: 0 }), json!({ send::CONTENT: "${content}" })));
+    // One thread, then 16, each 2,000 sends in all. After every 8 sends of each thread (a few
+    // milliseconds), all stop while the server closes every idle keep-alive connection, so
+    // that each thread's pooled connection is dead when it sends again. The closes are made
+    // while no send is under way: a close that crosses a request on the wire is a truly
+    // unknown outcome, which no client can tell from a lost answer.
+    for threads in [1, 16] {
+        let before = emu.stats();
+        let failures = std::sync::Mutex::new(Vec::new());
+        let barrier = std::sync::Barrier::new(threads);
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (plugin, flow, failures, barrier, emu) = (&plugin, &flow, &failures, &barrier, &emu);
+                scope.spawn(move || {
+                    let host = SimHost::silent();
+                    for i in 0..2000 / threads {
+                        if i > 0 && i % 8 == 0 && barrier.wait().is_leader() {
+                            close_idle_connections(emu, threads);
+                        }
+                        if i > 0 && i % 8 == 0 {
+                            barrier.wait();
+                        }
+                        let content = format!("stale-{threads}-t{t}-m{i}");
+                        if let Err(e) = run_flow(plugin.as_ref(), flow, &host, content_var(content.clone())) {
+                            failures.lock().unwrap().push(format!("{content}: {}: {}", e.error.code, e.error.message));
+                        }
+                    }
+                });
+            }
+        });
+        let failures = failures.into_inner().unwrap();
+        assert!(
+            failures.is_empty(),
+            "{threads} threads: {} failed: {:?}",
+            failures.len(),
+            &failures[..failures.len().min(5)]
+        );
+        let stats = emu.stats();
+        assert_eq!(stats.messages - before.messages, 2000, "{threads} threads");
+        assert_eq!(stats.batch_send_requests - before.batch_send_requests, 2000, "{threads} threads: none repeated");
+        let rounds = (2000 / threads).div_ceil(8) as u64 - 1;
+        assert!(stats.idle_closed - before.idle_closed >= rounds * threads as u64, "{threads} threads: {stats:?}");
+    }
+    assert_each_delivered_once(&emu, 4000);
+}
+
+/// Has the emulator close every idle keep-alive connection (at least `expected` of them) and
+/// waits until it has; then lets connections idle again.
+fn close_idle_connections(emu: &Emulator, expected: usize) {
+    let before = emu.stats().idle_closed;
+    emu.set_close_idle_after(Some(Duration::from_millis(1)));
+    let started = Instant::now();
+    while emu.stats().idle_closed < before + expected as u64 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the idle connections were not closed");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    emu.set_close_idle_after(None);
 }

@@ -211,6 +211,11 @@ pub struct EmulatorConfig {
     pub webhook_window: Duration,
     /// How long a robot that went past its limit is refused (10 minutes; shorter in tests).
     pub webhook_ban: Duration,
+    /// A fault: close a keep-alive connection once it has sat idle this long after an
+    /// answer, as a server with a short keep-alive timeout does; `None` = never (the default).
+    /// Never mid-request, never with a request waiting to be read. Also
+    /// [`crate::Emulator::set_close_idle_after`].
+    pub close_idle_after: Option<Duration>,
 }
 
 impl Default for EmulatorConfig {
@@ -231,6 +236,7 @@ impl Default for EmulatorConfig {
             webhook_limit: DEFAULT_WEBHOOK_LIMIT,
             webhook_window: DEFAULT_WEBHOOK_WINDOW,
             webhook_ban: DEFAULT_WEBHOOK_BAN,
+            close_idle_after: None,
         }
     }
 }

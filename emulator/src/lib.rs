@@ -24,6 +24,7 @@
 mod admin;
 mod api;
 mod config;
+mod conn;
 mod error;
 mod faults;
 mod ids;
@@ -43,7 +44,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 
 pub use config::{
@@ -79,6 +79,7 @@ impl Emulator {
         listener.set_nonblocking(true).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
         let app = server::router(state.clone());
+        let shared = state.clone();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmulatorError>>();
         // The runtime is built, run and dropped on its own thread, never in the caller's
@@ -107,11 +108,9 @@ impl Emulator {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    let listener = listener.tap_io(|tcp| {
-                        let _ = tcp.set_nodelay(true);
-                    });
+                    let listener = conn::Counted { inner: listener, state: shared };
                     tokio::select! {
-                        _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()) => {}
+                        _ = axum::serve(listener, app.into_make_service_with_connect_info::<conn::Peer>()) => {}
                         _ = stop_rx => {}
                     }
                 });
@@ -197,6 +196,13 @@ impl Emulator {
     /// ignored.
     pub fn set_permissions(&self, app_key: &str, perms: Vec<String>) {
         self.state.set_permissions(app_key, perms);
+    }
+
+    /// Turns the idle-closing fault on (`Some`) or off: see
+    /// [`EmulatorConfig::close_idle_after`]. Connections already idle take the new time at
+    /// their next look.
+    pub fn set_close_idle_after(&self, after: Option<Duration>) {
+        self.state.idle_close.set(after);
     }
 
     /// Changes the per-app, per-API limit (0 = off).

@@ -41,6 +41,9 @@ struct Args {
     /// Calls per second allowed per app and API (0 = no limit).
     #[arg(long, default_value_t = 20)]
     qps_limit: u32,
+    /// A fault: close keep-alive connections idle this many milliseconds (0 = never).
+    #[arg(long, default_value_t = 0)]
+    close_idle_after_ms: u64,
 }
 
 fn main() {
@@ -63,6 +66,7 @@ fn main() {
         token_ttl: Duration::from_secs(args.token_ttl),
         qps_limit: args.qps_limit,
         port: args.port,
+        close_idle_after: (args.close_idle_after_ms > 0).then(|| Duration::from_millis(args.close_idle_after_ms)),
         ..EmulatorConfig::default()
     };
     let emulator = match Emulator::start(config) {

@@ -1,6 +1,6 @@
 //! The router, and the path every request takes: read, fault, handle, record, answer.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -125,7 +125,7 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
         request_id: rid.clone(),
         at,
     };
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = parts.extensions.get::<ConnectInfo<crate::conn::Peer>>().map(|c| c.0.0.ip());
     let mut call = Call { rid, headers: parts.headers, query, body, json, rec, peer };
 
     let Some(endpoint) = endpoint else {

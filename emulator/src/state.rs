@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::{AppConfig, EmulatorConfig, GroupConfig, MESSAGE_WINDOW};
+use crate::conn::IdleClose;
 use crate::error::EmulatorError;
 use crate::faults::FaultBook;
 use crate::ids;
@@ -105,6 +106,7 @@ pub(crate) struct Shared {
     pub(crate) limiter: RateLimiter,
     pub(crate) faults: FaultBook,
     pub(crate) counters: Counters,
+    pub(crate) idle_close: IdleClose,
     pub(crate) requests: Ring<RecordedRequest>,
     pub(crate) uploads: Ring<UploadedMedia>,
     pub(crate) webhooks: Webhooks,
@@ -124,6 +126,8 @@ impl Shared {
             }
         }
         let max_recorded = config.max_recorded.max(1);
+        let idle_close = IdleClose::default();
+        idle_close.set(config.close_idle_after);
         Ok(Shared {
             apps: RwLock::new(apps),
             users: config.users.iter().cloned().collect(),
@@ -145,6 +149,7 @@ impl Shared {
             limiter: RateLimiter::new(config.qps_limit),
             faults: FaultBook::default(),
             counters: Counters::default(),
+            idle_close,
             requests: Ring::new(max_recorded),
             uploads: Ring::new(max_recorded),
             webhooks: Webhooks::new(config, max_recorded)?,

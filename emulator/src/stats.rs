@@ -33,6 +33,10 @@ pub struct Stats {
     pub webhook_messages: u64,
     /// Times a custom robot went past its per-minute limit and was banned.
     pub webhook_bans: u64,
+    /// TCP connections accepted (the admin endpoints' own included).
+    pub connections: u64,
+    /// Keep-alive connections the server closed for idling (the idle-closing fault).
+    pub idle_closed: u64,
 }
 
 /// The live counters.
@@ -50,6 +54,8 @@ pub(crate) struct Counters {
     pub(crate) robot_send_requests: AtomicU64,
     pub(crate) webhook_messages: AtomicU64,
     pub(crate) webhook_bans: AtomicU64,
+    pub(crate) connections: AtomicU64,
+    pub(crate) idle_closed: AtomicU64,
 }
 
 impl Counters {
@@ -75,6 +81,8 @@ impl Counters {
             robot_send_requests: self.robot_send_requests.load(Ordering::Relaxed),
             webhook_messages: self.webhook_messages.load(Ordering::Relaxed),
             webhook_bans: self.webhook_bans.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
+            idle_closed: self.idle_closed.load(Ordering::Relaxed),
         }
     }
 }

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::HostError;
-use crate::flow::{Flow, run_flow};
-use crate::host::Host;
+use crate::flow::{Flow, run_flow_logging};
+use crate::host::SimHost;
 use crate::plugin::{self, Abi, Plugin};
 
 /// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
@@ -83,8 +83,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Runs `flow` `iterations` times spread over `threads` threads (at least one), each run a
-/// whole [`run_flow`] from the variables `vars`, and calls `progress` with the number of
-/// runs done after each run. The report's `load_ms` is left for the caller to fill in;
+/// whole [`run_flow_logging`] from the variables `vars` (host-sim's own log lines built only
+/// at the levels `host` keeps), and calls `progress` with the number of runs done after each run. The report's `load_ms` is left for the caller to fill in;
 /// `peak_rss_kb` is read at the end.
 pub(crate) fn run_bench(
     plugin: &dyn Plugin,
@@ -92,9 +92,10 @@ pub(crate) fn run_bench(
     iterations: usize,
     threads: usize,
     vars: &Map<String, Value>,
-    host: &dyn Host,
+    host: &SimHost,
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
+    let kept = host.kept();
     let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -109,7 +110,7 @@ pub(crate) fn run_bench(
                 let (mut mine, mut mine_failed) = (Vec::new(), Vec::new());
                 while next.fetch_add(1, Ordering::Relaxed) < iterations {
                     let t = Instant::now();
-                    match run_flow(plugin, flow, host, vars.clone()) {
+                    match run_flow_logging(plugin, flow, host, vars.clone(), kept) {
                         Ok(_) => mine.push(t.elapsed().as_secs_f64() * 1000.0),
                         Err(e) => {
                             mine_failed.push(t.elapsed().as_secs_f64() * 1000.0);

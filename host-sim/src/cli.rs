@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use crate::bench::{load_timed, run_bench};
 use crate::demo::run_demo;
 use crate::error::HostError;
-use crate::flow::{Flow, FlowError, run_flow};
+use crate::flow::{Flow, FlowError, run_flow_logging};
 use crate::form::{MASK, render_manifest};
 use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Plugin};
@@ -140,7 +140,7 @@ impl RunArgs {
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
         let host = SimHost::new().with_stderr(self.log_level.level());
-        let mut vars = run_flow(plugin.as_ref(), &flow, &host, initial)?;
+        let mut vars = run_flow_logging(plugin.as_ref(), &flow, &host, initial, host.kept())?;
         for name in flow.secret_variables(plugin.manifest()) {
             if let Some(value) = vars.get_mut(&name) {
                 *value = Value::String(MASK.to_string());

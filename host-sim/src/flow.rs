@@ -161,6 +161,20 @@ pub fn run_flow(
     host: &dyn Host,
     initial_vars: Map<String, Value>,
 ) -> Result<Map<String, Value>, FlowError> {
+    run_flow_logging(plugin, flow, host, initial_vars, Some(LogLevel::Debug))
+}
+
+/// [`run_flow`], building host-sim's own log lines only at `kept` and more important levels
+/// (`None`: none), for a host that drops the others ([`SimHost::kept`](crate::SimHost::kept)
+/// says which it keeps): a debug line's masked copy of the params, and the steps' info lines,
+/// cost nothing when nobody reads them.
+pub fn run_flow_logging(
+    plugin: &dyn Plugin,
+    flow: &Flow,
+    host: &dyn Host,
+    initial_vars: Map<String, Value>,
+    kept: Option<LogLevel>,
+) -> Result<Map<String, Value>, FlowError> {
     let manifest = plugin.manifest();
     let mut vars = flow.variables.clone();
     vars.extend(initial_vars);
@@ -177,12 +191,19 @@ pub fn run_flow(
         let params = substitute_params(&step.params, &vars).map_err(fail)?;
         let params = validate_params(spec, params).map_err(fail)?;
 
-        log_line(host, LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
-        log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+        let keeps = |level: LogLevel| kept.is_some_and(|kept| level <= kept);
+        if keeps(LogLevel::Info) {
+            log_line(host, LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
+        }
+        if keeps(LogLevel::Debug) {
+            log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+        }
         let started = Instant::now();
         let outputs = plugin.invoke(&step.action, &params, host).map_err(fail)?;
         let elapsed = started.elapsed().as_millis();
-        log_line(host, LogLevel::Info, &format!("step {n}/{total}: done in {elapsed} ms"));
+        if keeps(LogLevel::Info) {
+            log_line(host, LogLevel::Info, &format!("step {n}/{total}: done in {elapsed} ms"));
+        }
 
         for (output, variable) in &step.outputs {
             let value = outputs.get(output).ok_or_else(|| fail(missing_output(spec, output)))?;
@@ -763,6 +784,28 @@ mod tests {
         run_flow(&plugin, &f, &host, initial(json!({"k": "hunter2"}))).unwrap();
         assert!(host.captured().iter().all(|l| !l.contains("hunter2")), "{:?}", host.captured());
         assert_eq!(f.secret_variables(plugin.manifest()), BTreeSet::from(["k".to_string()]));
+    }
+
+    #[test]
+    fn log_lines_are_built_only_at_the_levels_kept() {
+        let plugin = FakePlugin::new();
+        let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a", "key": "${k}"}}]}"#);
+        let lines = |kept: Option<LogLevel>| {
+            let host = crate::SimHost::silent().with_capture();
+            run_flow_logging(&plugin, &f, &host, initial(json!({"k": "hunter2"})), kept).unwrap();
+            let captured = host.captured();
+            let count = |prefix: &str| captured.iter().filter(|l| l.starts_with(prefix)).count();
+            (count("debug: step 1 params:"), count("info: step 1/1"))
+        };
+        assert_eq!(lines(Some(LogLevel::Debug)), (1, 2));
+        assert_eq!(lines(Some(LogLevel::Info)), (0, 2));
+        assert_eq!(lines(Some(LogLevel::Warn)), (0, 0));
+        assert_eq!(lines(None), (0, 0));
+        assert_eq!(crate::SimHost::silent().with_capture().kept(), Some(LogLevel::Debug));
+        assert_eq!(crate::SimHost::silent().kept(), None);
+        assert_eq!(crate::SimHost::new().kept(), Some(LogLevel::Info));
+        assert!(!crate::SimHost::new().logs(LogLevel::Debug));
+        assert!(crate::SimHost::new().with_stderr(Some(LogLevel::Debug)).logs(LogLevel::Debug));
     }
 
     #[test]

@@ -68,6 +68,18 @@ impl SimHost {
         self
     }
 
+    /// Whether a line at `level` goes anywhere: to stderr, or into the captured lines. A
+    /// caller may skip building a line that goes nowhere.
+    pub fn logs(&self, level: LogLevel) -> bool {
+        self.kept().is_some_and(|kept| level <= kept)
+    }
+
+    /// The least important level whose lines go anywhere (every level when capturing), or
+    /// `None` when no line does.
+    pub fn kept(&self) -> Option<LogLevel> {
+        if self.capture.is_some() { Some(LogLevel::Debug) } else { self.stderr_level }
+    }
+
     /// The lines kept so far (empty unless made [`SimHost::with_capture`]).
     pub fn captured(&self) -> Vec<String> {
         match &self.capture {

@@ -32,7 +32,7 @@ mod test_support;
 pub mod validate;
 
 pub use error::HostError;
-pub use flow::{Flow, FlowError, Step, run_flow};
+pub use flow::{Flow, FlowError, Step, run_flow, run_flow_logging};
 pub use host::{Host, LogLevel, SimHost};
 pub use plugin::{Abi, AbiStablePlugin, CAbiPlugin, Plugin, default_plugin_path, load, load_with};
 

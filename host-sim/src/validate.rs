@@ -10,8 +10,9 @@
 //! Fields hidden by `visibleWhen` are not required (the form does not show them), and an
 //! optional field that is `null` or blank counts as not filled in.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
@@ -146,24 +147,26 @@ fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec)
 /// The compiled validator of a schema, kept for reuse (flows run the same forms many times).
 ///
 /// Keyed by where the schema lives (a loaded plugin's manifest stays put) and checked for
-/// equality on every hit, so a schema at an address that was reused is compiled afresh.
+/// equality on every hit, so a schema at an address that was reused is compiled afresh. Each
+/// thread keeps its own, so that threads running flows at once never wait for each other
+/// here (a schema is compiled once per thread that uses it).
 fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'static>> {
-    type Compiled = Arc<(Value, Arc<Validator>)>;
-    static CACHE: OnceLock<Mutex<HashMap<usize, Compiled>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
+    thread_local! {
+        static CACHE: RefCell<HashMap<usize, (Value, Arc<Validator>)>> = RefCell::new(HashMap::new());
+    }
     let key = schema as *const Value as usize;
-    if let Some(compiled) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key)
-        && compiled.0 == *schema
-    {
-        return Ok(Arc::clone(&compiled.1));
+    let hit = CACHE.with_borrow(|cache| cache.get(&key).filter(|c| c.0 == *schema).map(|c| Arc::clone(&c.1)));
+    if let Some(validator) = hit {
+        return Ok(validator);
     }
     // Formats are annotations in 2020-12 unless a host opts in; this host does not, like
     // most designers: the plugin judges URLs and the like itself.
     let validator = Arc::new(jsonschema::draft202012::options().should_validate_formats(false).build(schema)?);
-    let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if cached.len() < CACHED_SCHEMAS || cached.contains_key(&key) {
-        cached.insert(key, Arc::new((schema.clone(), Arc::clone(&validator))));
-    }
+    CACHE.with_borrow_mut(|cache| {
+        if cache.len() < CACHED_SCHEMAS || cache.contains_key(&key) {
+            cache.insert(key, (schema.clone(), Arc::clone(&validator)));
+        }
+    });
     Ok(validator)
 }
 

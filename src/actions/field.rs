@@ -226,9 +226,9 @@ impl Kind for BaseUrl {
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<String> {
         let text = read_text(name, raw, self.max_chars, p)?.map_or(self.default, str::trim);
-        // Shown without user info or credential-like query values.
-        let shown = crate::redact::url(text);
         let bad = |en: &str, zh: &str| {
+            // Shown without user info or credential-like query values.
+            let shown = crate::redact::url(text);
             p.error(
                 name,
                 text!(

@@ -7,7 +7,7 @@
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -186,13 +186,12 @@ struct CachedToken {
 
 /// One rate limiter per API, for one app (DingTalk counts each API on its own).
 struct Limits {
-    qps: u32,
     per_api: [Limiter; Api::ALL.len()],
 }
 
 impl Limits {
     fn new(qps: u32) -> Self {
-        Limits { qps, per_api: std::array::from_fn(|_| Limiter::new(qps)) }
+        Limits { per_api: std::array::from_fn(|_| Limiter::new(qps)) }
     }
 
     fn get(&self, api: Api) -> &Limiter {
@@ -250,7 +249,10 @@ pub(crate) struct Connection {
     app_secret: Secret,
     token: Mutex<Option<CachedToken>>,
     refresh: tokio::sync::Mutex<()>,
-    limits: RwLock<Arc<Limits>>,
+    /// Token fetches finished so far, and the last one's error if it failed: see
+    /// [`Connection::token`].
+    fetches: Mutex<(u64, Option<Error>)>,
+    limits: Limits,
     /// Mobile number -> user ID, as DingTalk resolved them (only numbers that resolved).
     mobiles: Mutex<HashMap<String, String>>,
 }
@@ -275,22 +277,24 @@ impl Connection {
             app_secret,
             token: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
-            limits: RwLock::new(Arc::new(Limits::new(qps_limit))),
+            fetches: Mutex::new((0, None)),
+            limits: Limits::new(qps_limit),
             mobiles: Mutex::default(),
         })
     }
 
-    /// Sets the calls per second per API this app allows itself (0 = no limit). The latest
-    /// connect's setting wins, since DingTalk counts per app.
+    /// Lowers the calls per second per API this app allows itself to `qps` when that is
+    /// lower (0 = no limit, so it never lowers anything). DingTalk counts per app, so every
+    /// connect of one app shares one limiter per API, at the lowest limit any of them asked
+    /// for; the limiters keep their windows.
     pub(crate) fn set_qps_limit(&self, qps: u32) {
-        let mut limits = self.limits.write().unwrap_or_else(|p| p.into_inner());
-        if limits.qps != qps {
-            *limits = Arc::new(Limits::new(qps));
+        for limiter in &self.limits.per_api {
+            limiter.lower_to(qps);
         }
     }
 
-    fn limits(&self) -> Arc<Limits> {
-        self.limits.read().unwrap_or_else(|p| p.into_inner()).clone()
+    fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     fn cached_token(&self) -> Option<Secret> {
@@ -299,15 +303,37 @@ impl Connection {
     }
 
     /// A valid access token: the cached one, or a new one fetched once however many
-    /// threads ask at the same time.
+    /// threads ask at the same time. A failed fetch is shared the same way: whoever waited
+    /// for it gets its error (a wrong AppSecret is one token request, however many threads
+    /// connect with it); only a caller that comes after it asks again. A fetch stopped by
+    /// its own caller's cancellation is not shared.
     pub(crate) async fn token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
+        let fetches_before = self.fetches.lock().unwrap_or_else(|p| p.into_inner()).0;
         let _single_flight = self.refresh.lock().await;
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
+        {
+            let fetches = self.fetches.lock().unwrap_or_else(|p| p.into_inner());
+            if fetches.0 != fetches_before
+                && let Some(e) = &fetches.1
+            {
+                return Err(e.clone());
+            }
+        }
+        let fetched = self.fetch_token(ctx, timeout).await;
+        if !matches!(fetched, Err(Error::Cancelled { .. })) {
+            let mut fetches = self.fetches.lock().unwrap_or_else(|p| p.into_inner());
+            *fetches = (fetches.0 + 1, fetched.as_ref().err().cloned());
+        }
+        fetched
+    }
+
+    /// Fetches a new token and caches it; the caller holds the single-flight lock.
+    async fn fetch_token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
         let body = serde_json::to_vec(&TokenRequest { app_key: &self.app_key, app_secret: self.app_secret.expose() })
             .map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::Token.path());
@@ -663,7 +689,7 @@ impl Connection {
             ctx.set_in_flight(Some(effect));
         }
         let remaining = deadline.saturating_duration_since(started);
-        let outcome = match request.timeout(remaining).send().await {
+        let outcome = match transport::send(request.timeout(remaining)).await {
             Ok(resp) => {
                 let status = resp.status();
                 let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -32,7 +32,8 @@ struct State {
 /// one second after its answer came back. That keeps the server's count at or under the
 /// limit whatever the network's jitter, at the cost of one round trip per window.
 pub(crate) struct Limiter {
-    limit: AtomicUsize,
+    /// Calls per window; 0 = no limit.
+    limit: AtomicU32,
     window: Duration,
     state: Mutex<State>,
     freed: Notify,
@@ -53,25 +54,36 @@ impl Limiter {
 
     /// A limiter allowing `limit` calls in any `window`; 0 means no limit.
     pub(crate) fn per_window(limit: u32, window: Duration) -> Self {
-        Limiter { limit: AtomicUsize::new(limit as usize), window, state: Mutex::default(), freed: Notify::new() }
+        Limiter { limit: AtomicU32::new(limit), window, state: Mutex::default(), freed: Notify::new() }
     }
 
-    /// The configured calls per window (0 = unlimited).
+    /// The calls per window allowed now (0 = unlimited).
     pub(crate) fn limit(&self) -> u32 {
-        u32::try_from(self.limit.load(Ordering::Relaxed)).unwrap_or(u32::MAX)
+        self.limit.load(Ordering::Relaxed)
     }
 
     /// Changes the calls allowed per window, keeping the calls already counted.
     pub(crate) fn set_limit(&self, limit: u32) {
-        self.limit.store(limit as usize, Ordering::Relaxed);
+        self.limit.store(limit, Ordering::Relaxed);
         self.freed.notify_waiters();
+    }
+
+    /// Lowers the limit to `limit` when that is lower; 0 (no limit) lowers nothing. The
+    /// calls already in the window keep their places.
+    pub(crate) fn lower_to(&self, limit: u32) {
+        if limit == 0 {
+            return;
+        }
+        let _ = self
+            .limit
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| (now == 0 || limit < now).then_some(limit));
     }
 
     /// When a slot is sure to be free: now when one is, the time the oldest finished call
     /// leaves the window when all are taken, or `None` when every slot is still on the wire
     /// (it cannot be known yet).
     pub(crate) fn free_at(&self) -> Option<Instant> {
-        let limit = self.limit.load(Ordering::Relaxed);
+        let limit = self.limit() as usize;
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let taken = st.slots.iter().filter(|s| s.done_at.is_none_or(|d| d + self.window > now)).count();
@@ -84,7 +96,7 @@ impl Limiter {
     /// Waits for a free slot. Returns `None` when the limiter is off.
     pub(crate) async fn acquire(&self) -> Option<Permit<'_>> {
         loop {
-            let limit = self.limit.load(Ordering::Relaxed);
+            let limit = self.limit() as usize;
             if limit == 0 {
                 return None;
             }
@@ -185,6 +197,31 @@ mod tests {
         drop(third);
         limiter.set_limit(5);
         assert_eq!(limiter.free_at(), Some(Instant::now()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lower_limit_applies_at_once_and_a_higher_one_never() {
+        let l = Limiter::new(0);
+        l.lower_to(5);
+        l.lower_to(20);
+        l.lower_to(0);
+        assert_eq!(l.limit(), 5);
+        let held: Vec<_> = futures_held(&l, 5).await;
+        assert!(tokio::time::timeout(Duration::from_millis(10), l.acquire()).await.is_err(), "a sixth waits");
+        l.lower_to(3);
+        drop(held);
+        // Five calls ended now: their slots stay taken for a second, a lower limit or not.
+        let start = Instant::now();
+        let _p = l.acquire().await;
+        assert!(start.elapsed() >= WINDOW, "{:?}", start.elapsed());
+    }
+
+    async fn futures_held(l: &Limiter, n: usize) -> Vec<Permit<'_>> {
+        let mut held = Vec::new();
+        for _ in 0..n {
+            held.push(l.acquire().await.unwrap());
+        }
+        held
     }
 
     #[tokio::test]

@@ -3,9 +3,10 @@
 //! fit inside each call's budget, the proxy the environment names, and the multipart body of
 //! an upload written out by hand so that a file name cannot inject a header.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -27,25 +28,64 @@ pub(crate) fn connect_timeout(call_timeout: Duration) -> Duration {
 
 /// The HTTP clients of one app connection, one per connect timeout in use (robots of one app
 /// almost always share one), all with the same rules and the same proxy.
+///
+/// A client's pooled connections are driven by the runtime they were made on, so a host
+/// thread running a call on its own loop (see `context`) uses clients of its own, kept in
+/// that thread; calls on the shared runtime share `shared`.
 pub(crate) struct Transport {
     proxy: Option<Arc<ProxyRules>>,
-    clients: Mutex<HashMap<Duration, reqwest::Client>>,
+    shared: Mutex<HashMap<Duration, reqwest::Client>>,
+    /// Alive as long as this transport: a thread's clients of a dropped transport are
+    /// dropped the next time that thread makes a client.
+    alive: Arc<()>,
+}
+
+/// One client of one transport, kept by the thread whose loop drives its connections.
+struct ThreadClient {
+    owner: Weak<()>,
+    connect_timeout: Duration,
+    client: reqwest::Client,
+}
+
+thread_local! {
+    static THREAD_CLIENTS: RefCell<Vec<ThreadClient>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Transport {
     /// Reads the proxy settings from the environment; builds no client yet.
     pub(crate) fn new() -> Self {
-        Transport { proxy: ProxyRules::from_env().map(Arc::new), clients: Mutex::default() }
+        Transport { proxy: ProxyRules::from_env().map(Arc::new), shared: Mutex::default(), alive: Arc::new(()) }
     }
 
-    /// The client whose connect timeout is `connect_timeout`, made on first use.
+    /// The client whose connect timeout is `connect_timeout`, made on first use: this
+    /// thread's own when the call runs on the thread's loop, else the shared one.
     pub(crate) fn client(&self, connect_timeout: Duration) -> Result<reqwest::Client> {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if crate::context::on_thread_loop() {
+            return THREAD_CLIENTS.with(|cell| {
+                let mut clients = cell.borrow_mut();
+                let owner = Arc::downgrade(&self.alive);
+                let mine = |c: &ThreadClient| c.connect_timeout == connect_timeout && c.owner.ptr_eq(&owner);
+                if let Some(c) = clients.iter().find(|c| mine(c)) {
+                    return Ok(c.client.clone());
+                }
+                clients.retain(|c| c.owner.strong_count() > 0);
+                let client = self.build(connect_timeout)?;
+                clients.push(ThreadClient { owner, connect_timeout, client: client.clone() });
+                Ok(client)
+            });
+        }
+        let mut clients = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = clients.get(&connect_timeout) {
             return Ok(c.clone());
         }
-        install_crypto_provider();
+        let client = self.build(connect_timeout)?;
+        clients.insert(connect_timeout, client.clone());
+        Ok(client)
+    }
+
+    fn build(&self, connect_timeout: Duration) -> Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config()?)
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .connect_timeout(connect_timeout)
@@ -57,11 +97,7 @@ impl Transport {
             let rules = rules.clone();
             builder = builder.proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url).cloned()));
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", e.without_url())))?;
-        clients.insert(connect_timeout, client.clone());
-        Ok(client)
+        builder.build().map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", e.without_url())))
     }
 
     /// The proxy (shown without credentials) that requests to `url` go through, if any.
@@ -70,6 +106,23 @@ impl Transport {
         let url = Url::parse(url).ok()?;
         rules.proxy_for(&url).map(|p| redact::url(p.as_str()))
     }
+}
+
+/// Sends `request` and waits for its answer's head.
+///
+/// On a host thread's own loop, the loop first takes one turn (a yield) before the request
+/// goes out: the loop does not run while the thread is away from the plugin, so a pooled
+/// connection that the server closed in the meantime is only known to be closed once the loop
+/// has looked at it. After that turn, the connection picked from the pool is either open or
+/// seen as closed when the request is about to be written on it, in which case the request is
+/// sent on a new connection instead, untouched (hyper hands an unwritten request back). Without
+/// it, the request would be written on the dead connection, and a send would end as an
+/// unknown outcome though the server never saw it.
+pub(crate) async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    if crate::context::on_thread_loop() {
+        tokio::task::yield_now().await;
+    }
+    request.send().await
 }
 
 /// The proxy settings of the environment, as curl and most tools read them: `https_proxy`,
@@ -190,6 +243,32 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
     if text.is_empty() { "transport error".to_string() } else { text }
 }
 
+/// The TLS setup of every client, made once per process: what reqwest would make for each
+/// client (the platform's certificate verifier, TLS 1.2 and 1.3, ALPN h2 then http/1.1), made
+/// once because loading the system's roots is most of what making a client costs and each host
+/// thread makes its own clients; and one TLS session cache, so that a thread's new connection
+/// can resume a session another thread began.
+fn tls_config() -> Result<rustls::ClientConfig> {
+    static TLS: OnceLock<std::result::Result<rustls::ClientConfig, String>> = OnceLock::new();
+    TLS.get_or_init(|| {
+        install_crypto_provider();
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| e.to_string())?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    })
+    .clone()
+    .map_err(|e| Error::Internal(format!("cannot set up TLS: {e}")))
+}
+
 /// reqwest is built without a default TLS crypto provider (to avoid aws-lc's C build);
 /// install ring's once. Another provider already installed is fine too.
 fn install_crypto_provider() {
@@ -202,6 +281,34 @@ fn install_crypto_provider() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_keeps_its_own_clients_and_drops_those_of_dropped_transports() {
+        let thread_clients = || THREAD_CLIENTS.with_borrow(Vec::len);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            assert!(crate::context::on_thread_loop());
+            let first = Transport::new();
+            first.client(Duration::from_secs(1)).unwrap();
+            first.client(Duration::from_secs(1)).unwrap();
+            first.client(Duration::from_secs(2)).unwrap();
+            assert_eq!(thread_clients(), 2, "one per connect timeout");
+            drop(first);
+            let second = Transport::new();
+            second.client(Duration::from_secs(1)).unwrap();
+            assert_eq!(thread_clients(), 1, "the dropped transport's clients went with it");
+            assert!(second.shared.lock().unwrap().is_empty(), "nothing shared on a thread's loop");
+        });
+        // On the shared (multi-thread) runtime, the clients are shared.
+        let shared = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let transport = std::sync::Arc::new(Transport::new());
+        let t = transport.clone();
+        shared.block_on(async move {
+            assert!(!crate::context::on_thread_loop());
+            t.client(Duration::from_secs(1)).unwrap();
+        });
+        assert_eq!(transport.shared.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn connect_timeout_leaves_room_in_the_call() {

@@ -10,6 +10,29 @@ use crate::{Endpoint, Fault, FaultRule};
 const SEND: &str = "/v1.0/robot/oToMessages/batchSend";
 
 #[tokio::test]
+async fn idle_keep_alive_connections_are_closed_and_busy_ones_are_not() {
+    let t = T::start(config());
+    let token = t.token().await;
+    t.emu.set_close_idle_after(Some(Duration::from_millis(50)));
+    // Mid-request, however slow, a connection is not idle.
+    t.emu.inject(FaultRule::next(Endpoint::BatchSend, Fault::Delay(Duration::from_millis(200)), 1));
+    assert_eq!(t.send(&token, &["u1"]).await.status, 200);
+    assert_eq!(t.emu.stats().idle_closed, 0);
+    // Idle after its answer, it is closed; the client's next request goes on a new one.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = t.emu.stats();
+    assert_eq!((stats.idle_closed, stats.connections), (1, 1), "{stats:?}");
+    assert_eq!(t.send(&token, &["u1"]).await.status, 200);
+    assert_eq!(t.emu.stats().connections, 2);
+    // Off again: an idle connection stays.
+    t.emu.set_close_idle_after(None);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(t.send(&token, &["u1"]).await.status, 200);
+    let stats = t.emu.stats();
+    assert_eq!((stats.idle_closed, stats.connections, stats.messages), (1, 2, 3), "{stats:?}");
+}
+
+#[tokio::test]
 async fn delay_processes_then_waits() {
     let t = T::start(config());
     let token = t.token().await;
@@ -168,7 +191,8 @@ async fn admin_endpoints_steer_the_server() {
         stats,
         json!({"tokenRequests": 1, "batchSendRequests": 7, "messages": 3,
                "messagesByTemplate": {"sampleText": 3}, "groupMessages": 0, "uploads": 0, "mobileLookups": 0,
-               "throttled": 0, "robotSendRequests": 0, "webhookMessages": 0, "webhookBans": 0})
+               "throttled": 0, "robotSendRequests": 0, "webhookMessages": 0, "webhookBans": 0, "connections": 1,
+               "idleClosed": 0})
     );
     let requests: Vec<serde_json::Value> = t.http.get(admin("requests")).send().await.unwrap().json().await.unwrap();
     assert_eq!(requests.len(), 8, "admin calls are not recorded");
