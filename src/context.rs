@@ -3,7 +3,7 @@
 //! relays log lines to the host and watches its cancellation flag.
 //!
 //! The host's [`HostRef`] is only borrowed for the call and may not be touched from other
-//! threads' futures, so the action's future talks to it through a channel ([`Ctx`]); the
+//! threads' futures, so the action's future talks to it through a channel ([`CallContext`]); the
 //! calling thread is the only one that ever calls the host.
 
 use std::cell::RefCell;
@@ -31,7 +31,7 @@ enum Event {
 
 /// What an action's future may use of the host: logging and the cancellation state.
 #[derive(Clone)]
-pub(crate) struct Ctx {
+pub(crate) struct CallContext {
     events: mpsc::Sender<Event>,
     cancelled: Arc<AtomicBool>,
     /// What the never-repeated call on the wire does: [`in_flight_code`].
@@ -46,7 +46,7 @@ struct CancelDetails {
     idle: Value,
 }
 
-impl Ctx {
+impl CallContext {
     /// Sends a log line to the host.
     pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
         // The receiver only goes away once the call is over; a late line is dropped.
@@ -154,14 +154,14 @@ pub(crate) fn on_thread_loop() -> bool {
 /// runtime while this thread waits. Either way the host is only ever called from this thread.
 pub(crate) fn drive<F, Fut>(host: &HostRef<'_>, action: F) -> Result<Value>
 where
-    F: FnOnce(Ctx) -> Fut,
+    F: FnOnce(CallContext) -> Fut,
     Fut: Future<Output = Result<Value>> + Send + 'static,
 {
     if host.is_cancelled() {
         return Err(Error::Cancelled { in_flight: None });
     }
     let (tx, rx) = mpsc::channel();
-    let ctx = Ctx {
+    let ctx = CallContext {
         events: tx.clone(),
         cancelled: Arc::default(),
         in_flight: Arc::default(),

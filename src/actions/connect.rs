@@ -7,7 +7,7 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
 use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
-use super::{Action, Job, Params};
+use super::{Action, Execution, Params};
 use crate::dingtalk::{RobotSettings, registry};
 use crate::error::{Error, Result};
 use crate::redact;
@@ -178,7 +178,7 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
 }
 
 /// Checks the inputs; the job fetches (or reuses) the token and registers the robot.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let ConnectInput { settings: s } = read(p)?;
     Ok(Box::new(move |ctx| {
         Box::pin(async move {

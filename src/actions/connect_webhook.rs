@@ -11,7 +11,7 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
 use super::field::{Field, Integer, Kind, Output, Receiver, ShortList};
-use super::{Action, Job, Params};
+use super::{Action, Execution, Params};
 use crate::dingtalk::webhook::DINGTALK_PER_MINUTE;
 use crate::dingtalk::{WebhookSettings, registry};
 use crate::error::Result;
@@ -279,7 +279,7 @@ pub(crate) fn read(p: &Params<'_>) -> Result<(WebhookSettings, Vec<&'static str>
 }
 
 /// Checks the inputs; the job registers the robot (nothing is sent).
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let (settings, notes) = read(p)?;
     Ok(Box::new(move |ctx| {
         Box::pin(async move {

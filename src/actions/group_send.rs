@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::field::{Declared, Field, Output, ROBOT as ROBOT_FIELD, RequiredText, string};
 use super::recall::MAX_CONVERSATION_ID_LEN;
 use super::template::{self, Message};
-use super::{Action, Job, Params, join};
-use crate::context::Ctx;
+use super::{Action, Execution, Params, join};
+use crate::context::CallContext;
 use crate::dingtalk::Robot;
 use crate::dingtalk::wire::GroupSendRequest;
 use crate::error::Result;
@@ -81,7 +81,7 @@ struct GroupSendInput {
 
 /// Checks every input (the template's files and its 15,000-byte limit included); the job
 /// uploads the files, then sends once.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = GroupSendInput {
         robot: ROBOT_FIELD.read(p)?,
         group: form::OPEN_CONVERSATION_ID.read(p)?,
@@ -90,7 +90,7 @@ fn prepare(p: &Params<'_>) -> Result<Job> {
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
 }
 
-async fn run(ctx: Ctx, input: GroupSendInput) -> Result<Value> {
+async fn run(ctx: CallContext, input: GroupSendInput) -> Result<Value> {
     let GroupSendInput { robot, group, message } = input;
     let (msg_key, msg_param) = message.upload(&ctx, &robot).await?;
     ctx.check_cancelled()?;

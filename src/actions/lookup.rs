@@ -10,8 +10,8 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
 use super::field::{Field, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients, string_list, string_map};
-use super::{Action, Job, Params};
-use crate::context::Ctx;
+use super::{Action, Execution, Params};
+use crate::context::CallContext;
 use crate::dingtalk::Robot;
 use crate::error::Result;
 
@@ -95,7 +95,11 @@ mod form {
 /// Each number with the user ID of the employee who has it (`None`: no employee has it), in
 /// order, through the connection's `getbymobile` and its memory of numbers already resolved.
 /// A lookup can be repeated safely; the cancel flag is checked before each.
-pub(crate) async fn resolve(ctx: &Ctx, robot: &Robot, mobiles: &[String]) -> Result<Vec<(String, Option<String>)>> {
+pub(crate) async fn resolve(
+    ctx: &CallContext,
+    robot: &Robot,
+    mobiles: &[String],
+) -> Result<Vec<(String, Option<String>)>> {
     let mut found = Vec::with_capacity(mobiles.len());
     for mobile in mobiles {
         ctx.check_cancelled()?;
@@ -112,12 +116,12 @@ struct LookupInput {
 }
 
 /// Checks every input; the job looks the numbers up one by one.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = LookupInput { robot: ROBOT_FIELD.read(p)?, mobiles: form::MOBILES.read(p)? };
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
 }
 
-async fn run(ctx: Ctx, input: LookupInput) -> Result<Value> {
+async fn run(ctx: CallContext, input: LookupInput) -> Result<Value> {
     let LookupInput { robot, mobiles } = input;
     let (mut user_ids, mut by_mobile, mut unresolved) = (Vec::new(), Map::new(), Vec::new());
     let mut seen = HashSet::new();

@@ -1,6 +1,6 @@
 //! The actions, each defined once: its manifest entry (id, labels, fields, schemas) and its
 //! execution, split into a synchronous `prepare` that checks every input before anything is
-//! sent, and the network [`Job`] it returns.
+//! sent, and the network [`Execution`] it returns.
 
 pub mod connect;
 pub mod connect_webhook;
@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Inputs, Manifest, Text, text};
 use serde_json::Value;
 
-use crate::context::Ctx;
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use field::{Declared, Output};
 pub(crate) use params::Params;
@@ -50,7 +50,7 @@ pub(crate) const fn join<const N: usize>(parts: &[&[&'static dyn Declared]]) -> 
 }
 
 /// The network half of an action, run on the plugin's runtime once the inputs are valid.
-pub(crate) type Job = Box<dyn FnOnce(Ctx) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
+pub(crate) type Execution = Box<dyn FnOnce(CallContext) -> Pin<Box<dyn Future<Output = Result<Value>> + Send>> + Send>;
 
 /// One action, defined once: what the palette and the form show (the manifest entry is
 /// generated from it) and how it runs.
@@ -70,7 +70,7 @@ pub(crate) struct Action {
     /// What it hands to later steps.
     pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
-    pub(crate) prepare: fn(&Params<'_>) -> Result<Job>,
+    pub(crate) prepare: fn(&Params<'_>) -> Result<Execution>,
 }
 
 impl Action {
@@ -134,7 +134,7 @@ pub fn manifest_json() -> &'static str {
 
 /// Finds an action, checks its params and returns its job; checks that can take long stop
 /// when `cancelled` turns true.
-pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Job> {
+pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Execution> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
     let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);

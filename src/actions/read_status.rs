@@ -11,8 +11,8 @@ use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
 use super::field::{Field, MAX_QUERY_KEY_LEN, Output, ROBOT as ROBOT_FIELD, RequiredText, string, string_list};
-use super::{Action, Job, Params};
-use crate::context::Ctx;
+use super::{Action, Execution, Params};
+use crate::context::CallContext;
 use crate::dingtalk::Robot;
 use crate::error::Result;
 
@@ -94,12 +94,12 @@ struct ReadStatusInput {
 }
 
 /// Checks every input; the job makes one read-status call.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = ReadStatusInput { robot: ROBOT_FIELD.read(p)?, key: form::PROCESS_QUERY_KEY.read(p)? };
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
 }
 
-async fn run(ctx: Ctx, input: ReadStatusInput) -> Result<Value> {
+async fn run(ctx: CallContext, input: ReadStatusInput) -> Result<Value> {
     let ReadStatusInput { robot, key } = input;
     let answer = robot.connection.read_status(&ctx, &robot.robot_code, &key, robot.timeout).await?;
     let (mut read, mut unread) = (Vec::new(), Vec::new());

@@ -11,8 +11,8 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
 use super::field::{Field, OptionalId, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients, string_list, string_map};
-use super::{Action, Job, Params};
-use crate::context::Ctx;
+use super::{Action, Execution, Params};
+use crate::context::CallContext;
 use crate::dingtalk::Robot;
 use crate::dingtalk::wire::RecallRequest;
 use crate::error::Result;
@@ -114,7 +114,7 @@ struct RecallInput {
 }
 
 /// Checks every input; the job makes one recall call.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = RecallInput {
         robot: ROBOT_FIELD.read(p)?,
         keys: form::PROCESS_QUERY_KEYS.read(p)?,
@@ -123,7 +123,7 @@ fn prepare(p: &Params<'_>) -> Result<Job> {
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
 }
 
-async fn run(ctx: Ctx, input: RecallInput) -> Result<Value> {
+async fn run(ctx: CallContext, input: RecallInput) -> Result<Value> {
     let RecallInput { robot, keys, group } = input;
     let request =
         RecallRequest { open_conversation_id: group, robot_code: robot.robot_code.clone(), process_query_keys: keys };

@@ -19,8 +19,8 @@ use super::field::{
     Declared, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD, Receiver, Recipients, string, string_list,
 };
 use super::template::{self, Message};
-use super::{Action, Job, Params, join};
-use crate::context::Ctx;
+use super::{Action, Execution, Params, join};
+use crate::context::CallContext;
 use crate::dingtalk::Robot;
 use crate::dingtalk::wire::BatchSendRequest;
 use crate::error::{Error, Explanation, Result};
@@ -209,7 +209,7 @@ fn too_many_receivers(n: usize) -> Error {
 }
 
 /// Checks every input; the job resolves mobiles, uploads files and sends in batches.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = read(p)?;
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
 }
@@ -239,7 +239,7 @@ impl Progress {
     }
 }
 
-async fn run(ctx: Ctx, input: SendInput) -> Result<Value> {
+async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
     let SendInput { robot, user_ids, mobiles, message } = input;
     let conn = &robot.connection;
 

@@ -26,7 +26,7 @@ use super::field::{
     Choice, Field, Flag, Items, Kind, MAX_LINK_CHARS, Pick, Receiver, ShortList, WebPicture, link, web_url,
 };
 use super::template::{self, ButtonLayout, default_title};
-use super::{Action, Job, Params};
+use super::{Action, Execution, Params};
 use crate::dingtalk::{WebhookRobot, registry};
 use crate::error::{Error, Result};
 
@@ -433,7 +433,7 @@ fn read(p: &Params<'_>) -> Result<SendInput> {
 }
 
 /// Checks every input; the job waits for room in the robot's budget and sends, once.
-fn prepare(p: &Params<'_>) -> Result<Job> {
+fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = read(p)?;
     Ok(Box::new(move |ctx| {
         Box::pin(async move {

@@ -30,7 +30,7 @@ use super::field::{
     RequiredText, WebLink,
 };
 use super::media::{self, LocalFile};
-use crate::context::Ctx;
+use crate::context::CallContext;
 use crate::dingtalk::{Robot, Upload};
 use crate::error::{Error, Result};
 
@@ -259,7 +259,7 @@ impl Message {
 
     /// Uploads the message's files (an upload only makes a media id: safe to repeat), checking
     /// the cancel flag before each, and returns the `msgKey` and the finished `msgParam` text.
-    pub(crate) async fn upload(self, ctx: &Ctx, robot: &Robot) -> Result<(&'static str, String)> {
+    pub(crate) async fn upload(self, ctx: &CallContext, robot: &Robot) -> Result<(&'static str, String)> {
         let mut media_ids = Vec::with_capacity(self.uploads.len());
         for upload in self.uploads() {
             ctx.check_cancelled()?;

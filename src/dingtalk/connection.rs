@@ -23,7 +23,7 @@ use super::wire::{
     BatchSendRequest, BatchSendResponse, ByMobileRequest, ByMobileResponse, GroupSendRequest, GroupSendResponse,
     NewApiError, OldApiResponse, ReadStatusResponse, RecallRequest, RecallResponse, TokenRequest, TokenResponse,
 };
-use crate::context::Ctx;
+use crate::context::CallContext;
 use crate::error::{Effect, Error, Rejection, Result};
 use crate::redact;
 use crate::secret::Secret;
@@ -307,7 +307,7 @@ impl Connection {
     /// for it gets its error (a wrong AppSecret is one token request, however many threads
     /// connect with it); only a caller that comes after it asks again. A fetch stopped by
     /// its own caller's cancellation is not shared.
-    pub(crate) async fn token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
+    pub(crate) async fn token(&self, ctx: &CallContext, timeout: Duration) -> Result<Secret> {
         if let Some(t) = self.cached_token() {
             return Ok(t);
         }
@@ -333,7 +333,7 @@ impl Connection {
     }
 
     /// Fetches a new token and caches it; the caller holds the single-flight lock.
-    async fn fetch_token(&self, ctx: &Ctx, timeout: Duration) -> Result<Secret> {
+    async fn fetch_token(&self, ctx: &CallContext, timeout: Duration) -> Result<Secret> {
         let body = serde_json::to_vec(&TokenRequest { app_key: &self.app_key, app_secret: self.app_secret.expose() })
             .map_err(|e| Error::Internal(e.to_string()))?;
         let url = format!("{}{}", self.api_base, Api::Token.path());
@@ -373,7 +373,7 @@ impl Connection {
     /// Sends one batch of one-to-one robot messages. Never sends twice: see [`Api::repeatable`].
     pub(crate) async fn batch_send(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         req: &BatchSendRequest,
         timeout: Duration,
     ) -> Result<BatchSendResponse> {
@@ -383,7 +383,7 @@ impl Connection {
     /// Sends one robot message to a group. Never sent twice, like a one-to-one send.
     pub(crate) async fn group_send(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         req: &GroupSendRequest,
         timeout: Duration,
     ) -> Result<GroupSendResponse> {
@@ -393,7 +393,12 @@ impl Connection {
     /// Recalls messages: one-to-one (`batchRecall`), or in the group `req` names
     /// (`groupMessages/recall`). Treated like a send: never repeated once it may have been
     /// processed.
-    pub(crate) async fn recall(&self, ctx: &Ctx, req: &RecallRequest, timeout: Duration) -> Result<RecallResponse> {
+    pub(crate) async fn recall(
+        &self,
+        ctx: &CallContext,
+        req: &RecallRequest,
+        timeout: Duration,
+    ) -> Result<RecallResponse> {
         let api = if req.open_conversation_id.is_some() { Api::GroupRecall } else { Api::BatchRecall };
         self.post_json(ctx, api, req, timeout).await
     }
@@ -403,7 +408,7 @@ impl Connection {
     /// repeated when that is safe.
     pub(crate) async fn read_status(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         robot_code: &str,
         process_query_key: &str,
         timeout: Duration,
@@ -422,7 +427,7 @@ impl Connection {
     /// POSTs `body` as JSON to a new-generation API, with the token in its header.
     async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         api: Api,
         body: &B,
         timeout: Duration,
@@ -443,7 +448,7 @@ impl Connection {
     /// Uploads a file to the old API's media store, as its type, and returns its `media_id`.
     pub(crate) async fn upload_media(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         oapi_base: &str,
         file: &Upload,
         timeout: Duration,
@@ -473,7 +478,7 @@ impl Connection {
     /// remembered for the life of the connection, so it is looked up only once.
     pub(crate) async fn user_id_by_mobile(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         oapi_base: &str,
         mobile: &str,
         timeout: Duration,
@@ -538,7 +543,7 @@ impl Connection {
     /// may have been processed; never follow a redirect.
     async fn call<F>(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         api: Api,
         base: &str,
         timeout: Duration,
@@ -674,7 +679,7 @@ impl Connection {
     /// status, duration and request id (never its URL query, which may hold a token).
     async fn attempt(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         api: Api,
         request: RequestBuilder,
         deadline: Instant,

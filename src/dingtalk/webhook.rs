@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::limiter::Limiter;
 use super::transport::{self, Transport};
 use super::wire::OldApiResponse;
-use crate::context::Ctx;
+use crate::context::CallContext;
 use crate::error::{Effect, Error, Result, WebhookRefusal};
 use crate::redact;
 use crate::secret::Secret;
@@ -130,7 +130,7 @@ impl WebhookRobot {
     /// Sends one message (the JSON body), once: waits for room in the per-minute budget
     /// within the timeout (else [`Error::WebhookBudget`], nothing sent), signs, posts, and
     /// reads DingTalk's answer.
-    pub(crate) async fn send(&self, ctx: &Ctx, body: &[u8]) -> Result<()> {
+    pub(crate) async fn send(&self, ctx: &CallContext, body: &[u8]) -> Result<()> {
         let s = &self.settings;
         let started = Instant::now();
         let deadline = started + s.timeout;
