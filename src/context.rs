@@ -39,12 +39,9 @@ pub(crate) struct CallContext {
     cancel_details: Arc<Mutex<Option<CancelDetails>>>,
 }
 
-/// What a cancellation's error document says in `details`: one document for a stop while a
-/// send is on the wire, one for a stop between calls.
-struct CancelDetails {
-    in_flight: Value,
-    idle: Value,
-}
+/// What a cancellation's error document says in `details`, made only when the host stops the
+/// flow (a send builds it from its progress so far): given whether a send was on the wire.
+pub(crate) type CancelDetails = Box<dyn Fn(bool) -> Value + Send>;
 
 impl CallContext {
     /// Sends a log line to the host.
@@ -68,11 +65,11 @@ impl CallContext {
         self.in_flight.store(in_flight_code(effect), Ordering::Release);
     }
 
-    /// Sets the `details` a cancellation by the host reports from now on (a send in several
-    /// batches says who got the message so far): `in_flight` if a send is on the wire when
-    /// the host stops the flow, `idle` otherwise.
-    pub(crate) fn set_cancel_details(&self, in_flight: Value, idle: Value) {
-        *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(CancelDetails { in_flight, idle });
+    /// Sets what a cancellation by the host reports in `details` from now on (a send in
+    /// several batches says who got the message so far). `details` is called only if the host
+    /// stops the flow, with whether a send was on the wire then.
+    pub(crate) fn set_cancel_details(&self, details: CancelDetails) {
+        *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(details);
     }
 }
 
@@ -182,7 +179,7 @@ where
         let in_flight = in_flight_effect(in_flight.load(Ordering::Acquire));
         let error = Error::Cancelled { in_flight };
         match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(d) => Err(error.with_details(if in_flight.is_some() { d.in_flight } else { d.idle })),
+            Some(details) => Err(error.with_details(details(in_flight.is_some()))),
             None => Err(error),
         }
     };

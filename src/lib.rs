@@ -71,14 +71,18 @@ pub fn run(
     params: &Value,
     host: &HostRef<'_>,
 ) -> std::result::Result<Map<String, Value>, ErrorPayload> {
-    execute(action_id, &params.to_string(), host)
+    let params_json = serde_json::to_string(params).map_err(|e| Error::InvalidParams(e.to_string()).to_payload())?;
+    execute(action_id, &params_json, host)
 }
 
 /// Runs one action as the ABI does: `params_json` is the params object as JSON text; the
 /// outputs, or the error document, come back as JSON text (see [`run`] for types).
 pub fn invoke(action_id: &str, params_json: &str, host: &HostRef<'_>) -> std::result::Result<String, String> {
     match execute(action_id, params_json, host) {
-        Ok(outputs) => Ok(Value::Object(outputs).to_string()),
+        // `to_string` writes through a formatter; `serde_json::to_string` straight into bytes.
+        Ok(outputs) => {
+            serde_json::to_string(&outputs).map_err(|e| Error::Internal(e.to_string()).to_payload().to_json())
+        }
         Err(e) => Err(e.to_json()),
     }
 }

@@ -146,31 +146,31 @@ impl FieldSpec {
     /// assert_eq!(field.normalize(json!("soon")), json!("soon"));
     /// ```
     pub fn normalize(&self, value: Value) -> Value {
-        let types = schema_types(&self.schema);
-        let allows = |ty: &str| types.contains(&ty);
         if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
             return value;
         }
-        if allows("integer") && !allows("string") {
+        let ty = self.schema.get("type");
+        if allows(ty, "integer") && !allows(ty, "string") {
             return whole_number(value);
         }
-        let text_items = self.schema.get("items").and_then(|items| items.get("type")).and_then(Value::as_str);
-        if allows("array") && text_items == Some("string") {
-            // Items that may not hold a space are split at spaces too.
-            let no_spaces =
-                self.schema.get("items").and_then(|i| i.get("pattern")).and_then(Value::as_str) == Some(NO_SPACES);
-            return text_list(value, no_spaces);
+        if allows(ty, "array") {
+            let items = self.schema.get("items");
+            if items.and_then(|items| items.get("type")).and_then(Value::as_str) == Some("string") {
+                // Items that may not hold a space are split at spaces too.
+                let no_spaces = items.and_then(|i| i.get("pattern")).and_then(Value::as_str) == Some(NO_SPACES);
+                return text_list(value, no_spaces);
+            }
         }
         value
     }
 }
 
-/// The types a schema's `type` allows (empty when it says nothing).
-fn schema_types(schema: &Value) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Value::String(ty)) => vec![ty.as_str()],
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+/// Whether a schema's `type` (`ty`) allows `wanted`.
+fn allows(ty: Option<&Value>, wanted: &str) -> bool {
+    match ty {
+        Some(Value::String(ty)) => ty == wanted,
+        Some(Value::Array(types)) => types.iter().any(|t| t == wanted),
+        _ => false,
     }
 }
 

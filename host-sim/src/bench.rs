@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::HostError;
-use crate::flow::{Flow, run_flow_logging};
+use crate::flow::{Flow, run_checked};
 use crate::host::SimHost;
 use crate::plugin::{self, Abi, Plugin};
 
@@ -83,7 +83,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Runs `flow` `iterations` times spread over `threads` threads (at least one), each run a
-/// whole [`run_flow_logging`] from the variables `vars` (host-sim's own log lines built only
+/// whole flow run as [`run_flow_logging`](crate::flow::run_flow_logging) makes it (checked once, since every run checks the same) from the variables `vars` (host-sim's own log lines built only
 /// at the levels `host` keeps), and calls `progress` with the number of runs done after each run. The report's `load_ms` is left for the caller to fill in;
 /// `peak_rss_kb` is read at the end.
 pub(crate) fn run_bench(
@@ -96,6 +96,13 @@ pub(crate) fn run_bench(
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
     let kept = host.kept();
+    // The flow and the variables' names are the same for every run: checked once.
+    let vars = {
+        let mut all = flow.variables.clone();
+        all.extend(vars.clone());
+        all
+    };
+    let checked = flow.check(plugin.manifest(), vars.keys().map(String::as_str));
     let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -110,7 +117,8 @@ pub(crate) fn run_bench(
                 let (mut mine, mut mine_failed) = (Vec::new(), Vec::new());
                 while next.fetch_add(1, Ordering::Relaxed) < iterations {
                     let t = Instant::now();
-                    match run_flow_logging(plugin, flow, host, vars.clone(), kept) {
+                    let run = checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), kept));
+                    match run {
                         Ok(_) => mine.push(t.elapsed().as_secs_f64() * 1000.0),
                         Err(e) => {
                             mine_failed.push(t.elapsed().as_secs_f64() * 1000.0);

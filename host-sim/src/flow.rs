@@ -175,10 +175,23 @@ pub fn run_flow_logging(
     initial_vars: Map<String, Value>,
     kept: Option<LogLevel>,
 ) -> Result<Map<String, Value>, FlowError> {
-    let manifest = plugin.manifest();
     let mut vars = flow.variables.clone();
     vars.extend(initial_vars);
-    flow.check(manifest, vars.keys().map(String::as_str))?;
+    flow.check(plugin.manifest(), vars.keys().map(String::as_str))?;
+    run_checked(plugin, flow, host, vars, kept)
+}
+
+/// The steps of [`run_flow_logging`], for a flow already [checked](Flow::check) against
+/// `plugin`'s manifest with the names of `vars` (its own variables and the initial ones, as
+/// given here): a host that runs one flow many times checks it once.
+pub(crate) fn run_checked(
+    plugin: &dyn Plugin,
+    flow: &Flow,
+    host: &dyn Host,
+    mut vars: Map<String, Value>,
+    kept: Option<LogLevel>,
+) -> Result<Map<String, Value>, FlowError> {
+    let manifest = plugin.manifest();
 
     let total = flow.steps.len();
     for (index, step) in flow.steps.iter().enumerate() {

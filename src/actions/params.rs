@@ -24,40 +24,43 @@ impl<'a> Params<'a> {
     /// Parses the params document: it must be a JSON object whose keys are all fields of
     /// the action (a misspelt name is refused, not ignored).
     pub(crate) fn parse(json: &str, spec: &'a ActionSpec) -> Result<Self> {
-        // First as raw JSON per field, so that a huge value is refused by its size, naming its
-        // field, before any work is done on it.
-        let raw: BTreeMap<String, Box<RawValue>> = match serde_json::from_str(json) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let value: Value = serde_json::from_str(json).map_err(|e| Error::InvalidParams(e.to_string()))?;
-                return Err(Error::InvalidParams(match value {
-                    Value::Object(_) => e.to_string(),
-                    other => format!("got {}", type_name(&other).en),
-                }));
+        let values: Map<String, Value> = if json.len() <= MAX_FIELD_JSON_BYTES {
+            // No field's value can be larger than the whole document: one pass.
+            serde_json::from_str(json).map_err(|e| not_an_object(json, e))?
+        } else {
+            // First as raw JSON per field, so that a huge value is refused by its size, naming
+            // its field, before any work is done on it.
+            let raw: BTreeMap<String, Box<RawValue>> =
+                serde_json::from_str(json).map_err(|e| not_an_object(json, e))?;
+            if let Some((name, value)) = raw.iter().find(|(_, v)| v.get().len() > MAX_FIELD_JSON_BYTES) {
+                let bytes = value.get().len();
+                return Err(Error::input(
+                    name,
+                    Explanation {
+                        message: text!(en: format!("The value of `{name}` is {bytes} bytes long; at most {MAX_FIELD_JSON_BYTES} are read."), zh: format!("`{name}` 的值长 {bytes} 字节，最多读取 {MAX_FIELD_JSON_BYTES} 字节。")),
+                        hint: text!(en: "Shorten it; no field of this action needs that much.", zh: "请缩短该值；本动作的字段都不需要这么长的内容。"),
+                    },
+                ));
             }
+            let mut values = Map::new();
+            for (name, value) in raw {
+                let value = serde_json::from_str(value.get()).map_err(|e| Error::InvalidParams(e.to_string()))?;
+                values.insert(name, value);
+            }
+            values
         };
-        if let Some((name, value)) = raw.iter().find(|(_, v)| v.get().len() > MAX_FIELD_JSON_BYTES) {
-            let bytes = value.get().len();
-            return Err(Error::input(
-                name,
-                Explanation {
-                    message: text!(en: format!("The value of `{name}` is {bytes} bytes long; at most {MAX_FIELD_JSON_BYTES} are read."), zh: format!("`{name}` 的值长 {bytes} 字节，最多读取 {MAX_FIELD_JSON_BYTES} 字节。")),
-                    hint: text!(en: "Shorten it; no field of this action needs that much.", zh: "请缩短该值；本动作的字段都不需要这么长的内容。"),
-                },
-            ));
-        }
         // Each value in the shape its field declares, by the rule hosts follow too
         // (`FieldSpec::normalize`), so that host and plugin accept the same values.
-        let mut map = Map::new();
-        for (name, value) in raw {
-            let value: Value = serde_json::from_str(value.get()).map_err(|e| Error::InvalidParams(e.to_string()))?;
+        let mut map = values;
+        for (name, value) in &mut map {
             // Lists typed as text are read by their field's kind, which also strips quotes and
             // refuses JSON that is not a list (rules `normalize` cannot express by itself).
-            let value = match spec.input(&name) {
-                Some(field) if !value.is_string() || !allows_array(&field.schema) => field.normalize(value),
-                _ => value,
-            };
-            map.insert(name, value);
+            match spec.input(name) {
+                Some(field) if !value.is_string() || !allows_array(&field.schema) => {
+                    *value = field.normalize(std::mem::take(value));
+                }
+                _ => {}
+            }
         }
         if let Some(unknown) = map.keys().find(|k| spec.input(k).is_none()) {
             let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
@@ -147,6 +150,16 @@ impl<'a> Params<'a> {
                 zh: format!("“{}”超过 {max} 个字符。", label.zh_cn)
             ),
         ))
+    }
+}
+
+/// The error for a params document that `serde_json` could not read as an object (`error`):
+/// its syntax error, or the type it is instead.
+fn not_an_object(json: &str, error: serde_json::Error) -> Error {
+    match serde_json::from_str::<Value>(json) {
+        Err(e) => Error::InvalidParams(e.to_string()),
+        Ok(Value::Object(_)) => Error::InvalidParams(error.to_string()),
+        Ok(other) => Error::InvalidParams(format!("got {}", type_name(&other).en)),
     }
 }
 

@@ -10,7 +10,7 @@
 //! batch may or may not have gone out, so that a flow can send to the rest only.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
@@ -214,29 +214,42 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))
 }
 
-/// What the batches sent so far came to.
+/// Where the batches stand: the receivers in order, how many of them the batches sent so
+/// far reached, the batch under way, and what DingTalk answered so far.
 #[derive(Default)]
 struct Progress {
-    sent: Vec<String>,
+    receivers: Vec<String>,
+    unresolved: Vec<String>,
+    /// The receivers before this index got the message (their batches were answered).
+    sent: usize,
+    /// How many receivers from `sent` on the batch under way carries.
+    batch: usize,
     invalid: Vec<String>,
     flow_controlled: Vec<String>,
     keys: Vec<String>,
 }
 
 impl Progress {
-    /// The error document's `details` when the batches from `unknown` on did not (surely) go
-    /// out: `unknown` may or may not have, `unsent` did not.
-    fn details(&self, unknown: &[String], unsent: &[String], unresolved: &[String]) -> Value {
+    /// The error document's `details` when the batch under way and those after it did not
+    /// (surely) go out: with `maybe_sent`, the batch under way may have, else it did not.
+    fn details(&self, maybe_sent: bool) -> Value {
+        let (sent, rest) = self.receivers.split_at(self.sent.min(self.receivers.len()));
+        let (unknown, unsent) = rest.split_at(if maybe_sent { self.batch.min(rest.len()) } else { 0 });
         json!({
-            "sentUserIds": self.sent,
+            "sentUserIds": sent,
             "unsentUserIds": unsent,
             "unknownUserIds": unknown,
             "processQueryKeys": self.keys,
             INVALID_USER_IDS: self.invalid,
             FLOW_CONTROLLED_USER_IDS: self.flow_controlled,
-            UNRESOLVED_MOBILES: unresolved,
+            UNRESOLVED_MOBILES: self.unresolved,
         })
     }
+}
+
+/// Locks the progress shared with the cancellation's details (never held across an await).
+fn lock(progress: &Mutex<Progress>) -> MutexGuard<'_, Progress> {
+    progress.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
@@ -281,59 +294,59 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
     // 2. The message's files.
     let (msg_key, msg_param) = message.upload(&ctx, &robot).await?;
 
-    // 3. The batches, in order; each is sent once.
-    let batches: Vec<&[String]> = receivers.chunks(BATCH_SIZE).collect();
-    if batches.len() > 1 {
-        ctx.log(LogLevel::Info, format!("sending to {} receivers in {} batches", receivers.len(), batches.len()));
+    // 3. The batches, in order; each is sent once. A stop by the host reports where they
+    // stand, built from the progress only then.
+    let total = receivers.len();
+    let batches = total.div_ceil(BATCH_SIZE);
+    if batches > 1 {
+        ctx.log(LogLevel::Info, format!("sending to {total} receivers in {batches} batches"));
     }
-    let mut done = Progress::default();
-    for (i, batch) in batches.iter().enumerate() {
-        let rest = &receivers[(i * BATCH_SIZE + batch.len())..];
-        let unsent_all: Vec<String> = batch.iter().chain(rest).cloned().collect();
-        ctx.set_cancel_details(done.details(batch, rest, &unresolved), done.details(&[], &unsent_all, &unresolved));
-        let failed = |e: Error, done: &Progress| {
+    let progress = Arc::new(Mutex::new(Progress { receivers, unresolved, ..Progress::default() }));
+    let shared = progress.clone();
+    ctx.set_cancel_details(Box::new(move |in_flight| lock(&shared).details(in_flight)));
+    for i in 0..batches {
+        let user_ids = {
+            let mut done = lock(&progress);
+            done.batch = BATCH_SIZE.min(total - done.sent);
+            done.receivers[done.sent..done.sent + done.batch].to_vec()
+        };
+        let failed = |e: Error| {
             let unknown =
                 matches!(e.inner(), Error::SendOutcomeUnknown { .. } | Error::Cancelled { in_flight: Some(_) });
-            let details = if unknown {
-                done.details(batch, rest, &unresolved)
-            } else {
-                done.details(&[], &unsent_all, &unresolved)
-            };
-            let e = if done.sent.is_empty() || matches!(e, Error::Cancelled { .. }) {
+            let done = lock(&progress);
+            let e = if done.sent == 0 || matches!(e, Error::Cancelled { .. }) {
                 e
             } else {
-                Error::PartiallySent {
-                    cause: Box::new(e),
-                    sent: done.sent.len(),
-                    total: receivers.len(),
-                    batch: (i + 1, batches.len()),
-                }
+                Error::PartiallySent { cause: Box::new(e), sent: done.sent, total, batch: (i + 1, batches) }
             };
-            e.with_details(details)
+            e.with_details(done.details(unknown))
         };
         if let Err(e) = ctx.check_cancelled() {
-            return Err(failed(e, &done));
+            return Err(failed(e));
         }
         let request = BatchSendRequest {
             msg_key: msg_key.to_string(),
             msg_param: msg_param.clone(),
             robot_code: robot.robot_code.clone(),
-            user_ids: batch.to_vec(),
+            user_ids,
         };
         let answer = match conn.batch_send(&ctx, &request, robot.timeout).await {
             Ok(answer) => answer,
-            Err(e) => return Err(failed(e, &done)),
+            Err(e) => return Err(failed(e)),
         };
-        done.sent.extend(batch.iter().cloned());
+        let mut done = lock(&progress);
+        done.sent += done.batch;
+        done.batch = 0;
         done.invalid.extend(answer.invalid_staff_id_list.unwrap_or_default());
         done.flow_controlled.extend(answer.flow_controlled_staff_id_list.unwrap_or_default());
         done.keys.push(answer.process_query_key.unwrap_or_default());
+        drop(done);
         if let Some(filtered) = answer.filtered_staff_id_list.filter(|f| !f.is_empty()) {
             ctx.log(LogLevel::Warn, format!("filtered by DingTalk, not delivered: {filtered:?}"));
         }
     }
-    // Every batch went out: a stop from now on has nothing left to report.
-    ctx.set_cancel_details(done.details(&[], &[], &unresolved), done.details(&[], &[], &unresolved));
+    // Every batch went out (and nothing below waits, so no stop can come in between).
+    let done = lock(&progress);
     if !done.invalid.is_empty() {
         ctx.log(
             LogLevel::Warn,
@@ -352,7 +365,7 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
         FLOW_CONTROLLED_USER_IDS: done.flow_controlled,
         PROCESS_QUERY_KEY: done.keys.first().cloned().unwrap_or_default(),
         PROCESS_QUERY_KEYS: done.keys,
-        UNRESOLVED_MOBILES: unresolved,
+        UNRESOLVED_MOBILES: done.unresolved,
     }))
 }
 

@@ -62,7 +62,7 @@ impl Plugin for AbiStablePlugin {
     }
 
     fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
-        let params_json = params.to_string();
+        let params_json = super::params_json(params)?;
         let host_ref: HostRef<'_> = Host_TO::from_ptr(&host, TD_Opaque);
         match (self.module.invoke())(RStr::from_str(action), RStr::from_str(&params_json), host_ref) {
             ROk(text) => parse_outputs(action, text.as_str()),

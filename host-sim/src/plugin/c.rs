@@ -138,7 +138,7 @@ impl Plugin for CAbiPlugin {
     fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
         let nul = |what: &str| ErrorPayload::new(codes::INVALID_PARAMS, format!("the {what} contains a NUL character"));
         let action_c = CString::new(action).map_err(|_| nul("action id"))?;
-        let params_c = CString::new(params.to_string()).map_err(|_| nul("params"))?;
+        let params_c = CString::new(super::params_json(params)?).map_err(|_| nul("params"))?;
         let lent: *const &dyn Host = &host;
         let c_host =
             RpaHost { user_data: lent as *mut c_void, log: Some(log_callback), is_cancelled: Some(cancelled_callback) };

@@ -146,6 +146,12 @@ impl CheckedLibrary {
     }
 }
 
+/// The params as the JSON text both ABIs carry (written straight into bytes: a `Value`'s
+/// `to_string` goes through a formatter, at twice the cost).
+fn params_json(params: &Value) -> Result<String, ErrorPayload> {
+    serde_json::to_string(params).map_err(|e| ErrorPayload::new(codes::INVALID_PARAMS, e.to_string()))
+}
+
 /// The outputs text of a successful call, which must be a JSON object.
 fn parse_outputs(action: &str, text: &str) -> Result<Value, ErrorPayload> {
     match serde_json::from_str::<Value>(text) {
