@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rpa_plugin_abi::error::Upstream;
-use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Text};
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Text, text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -32,12 +32,11 @@ pub(crate) struct Doc {
 
 impl From<&ErrorPayload> for Doc {
     fn from(e: &ErrorPayload) -> Doc {
-        let both = |en: &str, zh: &str| Text { en: en.to_string().into(), zh_cn: zh.to_string().into() };
         Doc {
             code: e.code.clone(),
             field: e.field.clone(),
-            message: both(e.message_in("en"), e.message_in("zh-CN")),
-            hint: e.hint_in("en").map(|en| both(en, e.hint_in("zh-CN").unwrap_or(en))),
+            message: text!(en: e.message_in("en").to_string(), zh: e.message_in("zh-CN").to_string()),
+            hint: e.hint_in("en").map(|en| text!(en: en.to_string(), zh: e.hint_in("zh-CN").unwrap_or(en).to_string())),
             upstream: e.upstream.as_deref().cloned(),
         }
     }
