@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::codes;
 use crate::flow::{Flow, SubstituteError, substitute};
 use crate::form::MASK;
-use crate::validate::validate_params;
+use crate::validate::{is_visible, validate_params};
 
 use super::StudioState;
 
@@ -147,17 +147,6 @@ fn check_field(
         },
     };
     validate_params(alone, value).err()
-}
-
-/// Whether the form shows `field` given the other params (or their defaults): the rule of
-/// [`crate::validate`].
-fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec) -> bool {
-    let Some(conditions) = &field.visible_when else { return true };
-    conditions.iter().all(|(other, allowed)| {
-        let current =
-            params.get(other).filter(|v| !v.is_null()).or_else(|| spec.input(other).and_then(FieldSpec::default_value));
-        current.is_some_and(|v| allowed.contains(v))
-    })
 }
 
 fn is_blank(value: &Value) -> bool {
