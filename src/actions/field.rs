@@ -1170,6 +1170,22 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// An output holding one text (a key, a status). `label` names it in a few words; `help`
+    /// says what it holds.
+    pub(crate) const fn text(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: string }
+    }
+
+    /// An output holding a list of IDs or keys.
+    pub(crate) const fn list(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: string_list }
+    }
+
+    /// An output holding an object of text values (key -> text).
+    pub(crate) const fn map(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: string_map }
+    }
+
     /// The manifest entry.
     pub(crate) fn spec(&self) -> FieldSpec {
         FieldSpec {
@@ -1184,18 +1200,18 @@ impl Output {
     }
 }
 
-/// The schema of a list of IDs or keys, for outputs.
-pub(crate) fn string_list() -> Value {
+/// The schema of a list of IDs or keys.
+fn string_list() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
 }
 
-/// The schema of an object of text values (key -> text), for outputs.
-pub(crate) fn string_map() -> Value {
+/// The schema of an object of text values (key -> text).
+fn string_map() -> Value {
     json!({ "type": "object", "additionalProperties": { "type": "string" } })
 }
 
-/// The schema of a single string, for outputs.
-pub(crate) fn string() -> Value {
+/// The schema of a single string.
+fn string() -> Value {
     json!({ "type": "string" })
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
-use super::field::{Declared, Field, Output, ROBOT as ROBOT_FIELD, RequiredText, string};
+use super::field::{Declared, Field, Output, ROBOT as ROBOT_FIELD, RequiredText};
 use super::recall::MAX_CONVERSATION_ID_LEN;
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
@@ -61,15 +61,14 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const PROCESS_QUERY_KEY: Output = Output {
-        name: super::PROCESS_QUERY_KEY,
-        label: text!(en: "Process query key", zh: "发送任务 ID"),
-        help: text!(
+    pub(super) const PROCESS_QUERY_KEY: Output = Output::text(
+        super::PROCESS_QUERY_KEY,
+        text!(en: "Process query key", zh: "发送任务 ID"),
+        text!(
             en: "The processQueryKey of the group message, to recall it (with this openConversationId) within 24 hours.",
             zh: "群消息的 processQueryKey，可在 24 小时内（连同该 openConversationId）撤回消息。"
         ),
-        schema: string,
-    };
+    );
 }
 
 /// The inputs, read and checked.
