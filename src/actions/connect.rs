@@ -70,7 +70,7 @@ pub(crate) mod form {
             en: "The app's AppKey (Client ID), from the DingTalk developer console > app > credentials.",
             zh: "钉钉开发者后台 > 应用 > 凭证与基础信息中的 AppKey（Client ID）。"
         ),
-        kind: RequiredText { max_chars: 128, no_inner_space: true, keep_spaces: false },
+        kind: RequiredText::id(128),
         visible_when: None,
     };
 

@@ -156,8 +156,7 @@ impl Kind for WebhookUrl {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Webhook> {
-        let typed = super::field::RequiredText { max_chars: MAX_URL_CHARS, no_inner_space: false, keep_spaces: true }
-            .read(name, raw, p)?;
+        let typed = super::field::RequiredText::as_typed(MAX_URL_CHARS).read(name, raw, p)?;
         let text = typed.trim();
         let trimmed = text.len() != typed.len();
         let shown = crate::redact::url(text);

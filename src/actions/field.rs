@@ -93,13 +93,26 @@ impl<K: Kind> Field<K> {
     }
 }
 
-/// Text the user must fill in: at most `max_chars`, trimmed unless `keep_spaces`.
+/// Text the user must fill in: at most `max_chars`, an identifier ([`RequiredText::id`]) or
+/// text kept as typed ([`RequiredText::as_typed`]).
 pub(crate) struct RequiredText {
-    pub(crate) max_chars: usize,
+    max_chars: usize,
     /// No whitespace inside (credentials: a copy-paste slip).
-    pub(crate) no_inner_space: bool,
+    no_inner_space: bool,
     /// Kept as typed (message content), else trimmed.
-    pub(crate) keep_spaces: bool,
+    keep_spaces: bool,
+}
+
+impl RequiredText {
+    /// An identifier (a key, a code, an ID): trimmed, and refused with whitespace inside.
+    pub(crate) const fn id(max_chars: usize) -> RequiredText {
+        RequiredText { max_chars, no_inner_space: true, keep_spaces: false }
+    }
+
+    /// Text kept as typed, spaces and line breaks included (message content).
+    pub(crate) const fn as_typed(max_chars: usize) -> RequiredText {
+        RequiredText { max_chars, no_inner_space: false, keep_spaces: true }
+    }
 }
 
 impl Kind for RequiredText {
@@ -137,7 +150,7 @@ impl Kind for SecretText {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Secret> {
-        let inner = RequiredText { max_chars: self.max_chars, no_inner_space: true, keep_spaces: false };
+        let inner = RequiredText::id(self.max_chars);
         inner.read(name, raw, p).map(Secret::new)
     }
 }
@@ -176,7 +189,7 @@ impl Kind for OptionalId {
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
         let Some(text) = read_text(name, raw, self.max_chars, p)? else { return Ok(None) };
-        let inner = RequiredText { max_chars: self.max_chars, no_inner_space: true, keep_spaces: false };
+        let inner = RequiredText::id(self.max_chars);
         inner.read(name, Some(&Value::from(text)), p).map(Some)
     }
 }

@@ -57,7 +57,7 @@ mod form {
             en: "The group's openConversationId (it starts with \"cid\"). A page inside DingTalk gets it with the chooseChat JSAPI; a robot receives it as conversationId when @-mentioned in the group; the create-group APIs return it. The robot must be in the group: in the group, settings > Robots > Add robot, and pick the app's robot.",
             zh: "群的 openConversationId（以 “cid” 开头）：可在钉钉内的页面通过 chooseChat JSAPI 获取，机器人在群内被 @ 时收到的 conversationId 即是，创建群的接口也会返回。机器人必须已在群内：在群设置 > 机器人 > 添加机器人中选择该应用的机器人。"
         ),
-        kind: RequiredText { max_chars: MAX_CONVERSATION_ID_LEN, no_inner_space: true, keep_spaces: false },
+        kind: RequiredText::id(MAX_CONVERSATION_ID_LEN),
         visible_when: None,
     };
 

@@ -55,7 +55,7 @@ mod form {
             en: "The processQueryKey output by \"Send single-chat message\" (one key; with more than 20 receivers, each batch of 20 has its own, in processQueryKeys). DingTalk keeps the read status for 24 hours after the send.",
             zh: "“钉钉机器人发送单聊消息”输出的 processQueryKey（一个；超过 20 人时每 20 人一批，各批的 key 见 processQueryKeys）。钉钉只保留发送后 24 小时内的已读状态。"
         ),
-        kind: RequiredText { max_chars: MAX_QUERY_KEY_LEN, no_inner_space: true, keep_spaces: false },
+        kind: RequiredText::id(MAX_QUERY_KEY_LEN),
         visible_when: None,
     };
 

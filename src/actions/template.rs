@@ -150,7 +150,7 @@ pub(crate) mod form {
             name: super::CONTENT,
             label: text!(en: "Message content", zh: "消息内容"),
             help,
-            kind: RequiredText { max_chars: MAX_CONTENT_CHARS, no_inner_space: false, keep_spaces: true },
+            kind: RequiredText::as_typed(MAX_CONTENT_CHARS),
             visible_when,
         }
     }
