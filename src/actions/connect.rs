@@ -92,7 +92,7 @@ pub(crate) mod form {
             en: "The robot's code; leave empty to use the AppKey, as for an enterprise-internal app's robot.",
             zh: "企业内部应用机器人的编码，留空则等于 AppKey。"
         ),
-        kind: OptionalText { max_chars: 128 },
+        kind: OptionalText::trimmed(128),
         visible_when: None,
     };
 

@@ -225,7 +225,7 @@ impl Kind for SigningSecret {
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<(Secret, bool)>> {
         let Some(Value::String(typed)) = raw else {
-            return super::field::OptionalText { max_chars: MAX_SECRET_CHARS }.read(name, raw, p).map(|_| None);
+            return super::field::OptionalText::trimmed(MAX_SECRET_CHARS).read(name, raw, p).map(|_| None);
         };
         p.check_length(name, typed, MAX_SECRET_CHARS)?;
         let text = typed.trim();

@@ -155,9 +155,24 @@ impl Kind for SecretText {
     }
 }
 
-/// Text that may be left empty; trimmed.
+/// Text that may be left empty: at most `max_chars`, trimmed ([`OptionalText::trimmed`]), or an
+/// identifier also refused with whitespace inside ([`OptionalText::id`]).
 pub(crate) struct OptionalText {
-    pub(crate) max_chars: usize,
+    max_chars: usize,
+    /// No whitespace inside, as [`RequiredText::id`].
+    no_inner_space: bool,
+}
+
+impl OptionalText {
+    /// Text, trimmed (a title, a robot code).
+    pub(crate) const fn trimmed(max_chars: usize) -> OptionalText {
+        OptionalText { max_chars, no_inner_space: false }
+    }
+
+    /// An identifier (an openConversationId): trimmed, and refused with whitespace inside.
+    pub(crate) const fn id(max_chars: usize) -> OptionalText {
+        OptionalText { max_chars, no_inner_space: true }
+    }
 }
 
 impl Kind for OptionalText {
@@ -169,28 +184,12 @@ impl Kind for OptionalText {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
-        Ok(read_text(name, raw, self.max_chars, p)?.map(|t| t.trim().to_string()))
-    }
-}
-
-/// An identifier that may be left empty (an openConversationId): trimmed, at most
-/// `max_chars`, no whitespace inside.
-pub(crate) struct OptionalId {
-    pub(crate) max_chars: usize,
-}
-
-impl Kind for OptionalId {
-    type Value = Option<String>;
-    const REQUIRED: bool = false;
-
-    fn schema(&self) -> Value {
-        json!({ "type": "string", "maxLength": self.max_chars })
-    }
-
-    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
         let Some(text) = read_text(name, raw, self.max_chars, p)? else { return Ok(None) };
-        let inner = RequiredText::id(self.max_chars);
-        inner.read(name, Some(&Value::from(text)), p).map(Some)
+        if self.no_inner_space {
+            RequiredText::id(self.max_chars).read(name, Some(&Value::from(text)), p).map(Some)
+        } else {
+            Ok(Some(text.trim().to_string()))
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
-use super::field::{Field, OptionalId, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
+use super::field::{Field, OptionalText, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
 use crate::dingtalk::Robot;
@@ -67,14 +67,14 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const OPEN_CONVERSATION_ID: Field<OptionalId> = Field {
+    pub(super) const OPEN_CONVERSATION_ID: Field<OptionalText> = Field {
         name: super::OPEN_CONVERSATION_ID,
         label: text!(en: "Group (openConversationId)", zh: "群会话 ID（openConversationId）"),
         help: text!(
             en: "Only for messages sent to a group by \"Send group message\": that group's openConversationId. Leave empty for one-to-one messages.",
             zh: "仅用于撤回“钉钉机器人发送群消息”发到群里的消息：填写该群的 openConversationId。撤回单聊消息时留空。"
         ),
-        kind: OptionalId { max_chars: MAX_CONVERSATION_ID_LEN },
+        kind: OptionalText::id(MAX_CONVERSATION_ID_LEN),
         visible_when: None,
     };
 
