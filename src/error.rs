@@ -495,14 +495,14 @@ impl Error {
                     scopes.iter().map(String::as_str).collect()
                 };
                 let names = scopes.join(", ");
-                let what_en: Vec<&str> = scopes.iter().map(|s| scope_words(s).0).collect();
-                let what_zh: Vec<&str> = scopes.iter().map(|s| scope_words(s).1).collect();
-                let (what_en, what_zh) = (what_en.join("; "), what_zh.join("；"));
+                let what: Vec<Text> = scopes.iter().map(|s| scope_words(s)).collect();
+                let what_en: Vec<&str> = what.iter().map(|w| w.en.as_ref()).collect();
+                let what_zh: Vec<&str> = what.iter().map(|w| w.zh_cn.as_ref()).collect();
                 Explanation {
                     message: text!(en: format!("The app lacks the permission {names}."), zh: format!("应用缺少权限 {names}。")),
                     hint: text!(en: format!(
-                        "In the developer console, grant {names} ({what_en}), then publish the app again."
-                    ), zh: format!("请在开发者后台为应用开通权限 {names}（{what_zh}），然后重新发布应用。")),
+                        "In the developer console, grant {names} ({}), then publish the app again.", what_en.join("; ")
+                    ), zh: format!("请在开发者后台为应用开通权限 {names}（{}），然后重新发布应用。", what_zh.join("；"))),
                 }
             }
             Error::IpNotAllowed(_) => Explanation {
@@ -545,19 +545,19 @@ impl Error {
             Error::WrongEndpoint { url, via_proxy, upstream } => {
                 let status = upstream.http_status.map(|s| format!("HTTP {s}")).unwrap_or_default();
                 let said = upstream.message.as_deref().unwrap_or_default();
-                let (hint_en, hint_zh) = match via_proxy {
-                    Some(p) => (
-                        format!("The proxy {p} answered instead of DingTalk: check that it lets requests to {url} through, and the base URL on the connection's advanced tab."),
-                        format!("是代理 {p} 而不是钉钉作出的响应：请确认代理允许访问 {url}，并检查连接“高级”页中的接口地址。"),
+                let hint = match via_proxy {
+                    Some(p) => text!(
+                        en: format!("The proxy {p} answered instead of DingTalk: check that it lets requests to {url} through, and the base URL on the connection's advanced tab."),
+                        zh: format!("是代理 {p} 而不是钉钉作出的响应：请确认代理允许访问 {url}，并检查连接“高级”页中的接口地址。")
                     ),
-                    None => (
-                        "Check the base URL on the connection's advanced tab: DingTalk's is https://api.dingtalk.com (and https://oapi.dingtalk.com for uploads), with no path. If the network uses a proxy, check it too.".to_string(),
-                        "请检查连接“高级”页中的接口地址：钉钉为 https://api.dingtalk.com（上传文件为 https://oapi.dingtalk.com），不带路径；如网络使用代理，也请检查代理。".to_string(),
+                    None => text!(
+                        en: "Check the base URL on the connection's advanced tab: DingTalk's is https://api.dingtalk.com (and https://oapi.dingtalk.com for uploads), with no path. If the network uses a proxy, check it too.",
+                        zh: "请检查连接“高级”页中的接口地址：钉钉为 https://api.dingtalk.com（上传文件为 https://oapi.dingtalk.com），不带路径；如网络使用代理，也请检查代理。"
                     ),
                 };
                 Explanation {
                     message: text!(en: format!("{url} does not answer as DingTalk's API does ({status} {said}). Nothing was sent."), zh: format!("{url} 的响应不是钉钉接口的响应（{status} {said}），未发送任何内容。")),
-                    hint: text!(en: hint_en, zh: hint_zh),
+                    hint,
                 }
             }
             Error::BadResponse { url, reason, .. } => Explanation {
@@ -585,19 +585,21 @@ impl Error {
                 }
             }
             Error::Cancelled { in_flight } => {
-                let (en, zh) = match in_flight {
-                    Some(Effect::Message) => (
-                        "The flow was stopped while a send was under way; that message may still arrive.",
-                        "流程在发送过程中被停止，正在发送的消息仍可能送达。",
+                let message = match in_flight {
+                    Some(Effect::Message) => text!(
+                        en: "The flow was stopped while a send was under way; that message may still arrive.",
+                        zh: "流程在发送过程中被停止，正在发送的消息仍可能送达。"
                     ),
-                    Some(Effect::Recall) => (
-                        "The flow was stopped while a recall was under way; the messages may still be recalled.",
-                        "流程在撤回过程中被停止，消息仍可能被撤回。",
+                    Some(Effect::Recall) => text!(
+                        en: "The flow was stopped while a recall was under way; the messages may still be recalled.",
+                        zh: "流程在撤回过程中被停止，消息仍可能被撤回。"
                     ),
-                    None => ("The flow was stopped before anything more was sent.", "流程已停止，未再发送任何内容。"),
+                    None => {
+                        text!(en: "The flow was stopped before anything more was sent.", zh: "流程已停止，未再发送任何内容。")
+                    }
                 };
                 Explanation {
-                    message: text!(en: en, zh: zh),
+                    message,
                     hint: text!(en: "Run the flow again when you are ready.", zh: "需要时请重新运行流程。"),
                 }
             }
@@ -633,14 +635,14 @@ impl Error {
             },
             Error::KeywordMissing { keywords, upstream, .. } => keyword_words(keywords, upstream.is_some()),
             Error::WebhookBudget { per_minute, wait_seconds, timeout_seconds } => {
-                let (en, zh) = match wait_seconds {
-                    Some(w) => (format!("room frees only in {w} s"), format!("{w} 秒后才有余量")),
-                    None => ("no room freed".to_string(), "一直没有余量".to_string()),
+                let room = match wait_seconds {
+                    Some(w) => text!(en: format!("room frees only in {w} s"), zh: format!("{w} 秒后才有余量")),
+                    None => text!(en: "no room freed", zh: "一直没有余量"),
                 };
                 Explanation {
                     message: text!(
-                        en: format!("Sending now would pass the robot's {per_minute} messages a minute, and {en}, past the {timeout_seconds} s timeout. Nothing was sent."),
-                        zh: format!("现在发送会超过该机器人每分钟 {per_minute} 条的限额，而{zh}，超过了 {timeout_seconds} 秒的超时。未发送任何内容。")
+                        en: format!("Sending now would pass the robot's {per_minute} messages a minute, and {}, past the {timeout_seconds} s timeout. Nothing was sent.", room.en),
+                        zh: format!("现在发送会超过该机器人每分钟 {per_minute} 条的限额，而{}，超过了 {timeout_seconds} 秒的超时。未发送任何内容。", room.zh_cn)
                     ),
                     hint: text!(
                         en: "DingTalk bans a custom robot for 10 minutes past 20 messages a minute, so the plugin waits instead of sending: raise timeoutSeconds to let it wait longer, or send fewer messages (several lines fit in one Markdown message). Other flows using the same webhook count too.",
@@ -680,7 +682,7 @@ impl Error {
 
 /// A keyword refusal, before sending (`by_dingtalk` false) or by DingTalk.
 fn keyword_words(keywords: &[String], by_dingtalk: bool) -> Explanation {
-    let (list_en, list_zh) = (keywords.join(", "), keywords.join("、"));
+    let Text { en: list_en, zh_cn: list_zh } = text!(en: keywords.join(", "), zh: keywords.join("、"));
     match (by_dingtalk, keywords.is_empty()) {
         (false, _) => Explanation {
             message: text!(
@@ -716,19 +718,19 @@ fn keyword_words(keywords: &[String], by_dingtalk: bool) -> Explanation {
 }
 
 /// "2 h 5 min ahead of" / "40 s behind" DingTalk's clock, in both languages.
-fn skew_words(skew_seconds: i64) -> (String, String) {
+fn skew_words(skew_seconds: i64) -> Text {
     let s = skew_seconds.unsigned_abs();
-    let (en, zh) = if s >= 3600 {
-        (format!("{} h {} min", s / 3600, s % 3600 / 60), format!("{} 小时 {} 分钟", s / 3600, s % 3600 / 60))
+    let Text { en, zh_cn: zh } = if s >= 3600 {
+        text!(en: format!("{} h {} min", s / 3600, s % 3600 / 60), zh: format!("{} 小时 {} 分钟", s / 3600, s % 3600 / 60))
     } else if s >= 60 {
-        (format!("{} min {} s", s / 60, s % 60), format!("{} 分 {} 秒", s / 60, s % 60))
+        text!(en: format!("{} min {} s", s / 60, s % 60), zh: format!("{} 分 {} 秒", s / 60, s % 60))
     } else {
-        (format!("{s} s"), format!("{s} 秒"))
+        text!(en: format!("{s} s"), zh: format!("{s} 秒"))
     };
     if skew_seconds >= 0 {
-        (format!("{en} ahead of"), format!("比钉钉快 {zh}"))
+        text!(en: format!("{en} ahead of"), zh: format!("比钉钉快 {zh}"))
     } else {
-        (format!("{en} behind"), format!("比钉钉慢 {zh}"))
+        text!(en: format!("{en} behind"), zh: format!("比钉钉慢 {zh}"))
     }
 }
 
@@ -752,45 +754,45 @@ fn webhook_words(refusal: &WebhookRefusal, upstream: &Upstream) -> Explanation {
         },
         WebhookRefusal::Signature { timestamp, skew_seconds, .. } => {
             let clock_off = skew_seconds.is_some_and(|s| s.unsigned_abs() >= SKEW_WORTH_NAMING_SECONDS);
-            let (clock_en, clock_zh) = match skew_seconds {
+            let clock = match skew_seconds {
                 Some(s) if clock_off => {
-                    let (en, zh) = skew_words(*s);
-                    (
-                        format!(" This machine's clock is {en} DingTalk's (by the Date of its answer)."),
-                        format!("本机时钟{zh}（据钉钉响应的 Date）。"),
+                    let skew = skew_words(*s);
+                    text!(
+                        en: format!(" This machine's clock is {} DingTalk's (by the Date of its answer).", skew.en),
+                        zh: format!("本机时钟{}（据钉钉响应的 Date）。", skew.zh_cn)
                     )
                 }
-                Some(s) => (
-                    format!(
+                Some(s) => text!(
+                    en: format!(
                         " This machine's clock agrees with DingTalk's (within {} s), so the secret is the likely cause.",
                         s.unsigned_abs().max(1)
                     ),
-                    format!("本机时钟与钉钉一致（相差不超过 {} 秒），原因应是密钥不对。", s.unsigned_abs().max(1)),
+                    zh: format!("本机时钟与钉钉一致（相差不超过 {} 秒），原因应是密钥不对。", s.unsigned_abs().max(1))
                 ),
-                None => (String::new(), String::new()),
+                None => text!(en: "", zh: ""),
             };
-            let (what_en, what_zh) = if *timestamp {
-                ("its timestamp is more than an hour off DingTalk's clock", "签名时间戳与钉钉时间相差超过 1 小时")
+            let what = if *timestamp {
+                text!(en: "its timestamp is more than an hour off DingTalk's clock", zh: "签名时间戳与钉钉时间相差超过 1 小时")
             } else {
-                ("the signature does not match the robot's secret", "签名与机器人的密钥不匹配")
+                text!(en: "the signature does not match the robot's secret", zh: "签名与机器人的密钥不匹配")
             };
-            let (hint_en, hint_zh) = if clock_off || *timestamp {
-                (
-                    "Set this machine's clock right (turn on automatic time synchronization), then run the step again; if it is right, copy the secret again.",
-                    "请校准本机时间（开启自动同步时间）后重新运行该步骤；若时间无误，请重新复制密钥。",
+            let hint = if clock_off || *timestamp {
+                text!(
+                    en: "Set this machine's clock right (turn on automatic time synchronization), then run the step again; if it is right, copy the secret again.",
+                    zh: "请校准本机时间（开启自动同步时间）后重新运行该步骤；若时间无误，请重新复制密钥。"
                 )
             } else {
-                (
-                    "Copy the secret again from the group's robot settings (安全设置 > 加签): the whole SEC... text, without spaces, of this very robot.",
-                    "请从群机器人的安全设置（加签）中重新复制密钥：以 SEC 开头的完整文本，不带空格，且属于这个机器人。",
+                text!(
+                    en: "Copy the secret again from the group's robot settings (安全设置 > 加签): the whole SEC... text, without spaces, of this very robot.",
+                    zh: "请从群机器人的安全设置（加签）中重新复制密钥：以 SEC 开头的完整文本，不带空格，且属于这个机器人。"
                 )
             };
             Explanation {
                 message: text!(
-                    en: format!("DingTalk refused the signature: {what_en} (errcode 310000 {said}).{clock_en}"),
-                    zh: format!("钉钉拒绝了签名：{what_zh}（错误码 310000 {said}）。{clock_zh}")
+                    en: format!("DingTalk refused the signature: {} (errcode 310000 {said}).{}", what.en, clock.en),
+                    zh: format!("钉钉拒绝了签名：{}（错误码 310000 {said}）。{}", what.zh_cn, clock.zh_cn)
                 ),
-                hint: text!(en: hint_en, zh: hint_zh),
+                hint,
             }
         }
         WebhookRefusal::IpNotAllowed { ip } => {
@@ -850,15 +852,15 @@ fn webhook_words(refusal: &WebhookRefusal, upstream: &Upstream) -> Explanation {
 }
 
 /// What a permission (scope) is called in the developer console, in English and Chinese.
-fn scope_words(scope: &str) -> (&str, &str) {
+fn scope_words(scope: &str) -> Text {
     match scope {
-        "qyapi_robot_sendmsg" => ("enterprise robot message sending", "企业内机器人发送消息权限"),
-        "qyapi_get_member_by_mobile" => (
-            "get member info by mobile number, among the member-info read permissions",
-            "根据手机号获取成员基本信息权限，属于成员信息读权限",
+        "qyapi_robot_sendmsg" => text!(en: "enterprise robot message sending", zh: "企业内机器人发送消息权限"),
+        "qyapi_get_member_by_mobile" => text!(
+            en: "get member info by mobile number, among the member-info read permissions",
+            zh: "根据手机号获取成员基本信息权限，属于成员信息读权限"
         ),
-        "qyapi_base" => ("enterprise API base access", "企业API基础权限"),
-        other => (other, other),
+        "qyapi_base" => text!(en: "enterprise API base access", zh: "企业API基础权限"),
+        other => text!(en: other.to_string(), zh: other.to_string()),
     }
 }
 

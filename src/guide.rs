@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use rpa_plugin_abi::{FieldSpec, Manifest, text};
+use rpa_plugin_abi::{FieldSpec, Manifest, Text, text};
 use serde_json::Value;
 
 use crate::error::codes_doc::CODE_DOCS;
@@ -90,27 +90,30 @@ fn cell(text: &str) -> String {
 
 /// The actions section: each action, its inputs (basic, then advanced) and its outputs.
 fn actions_section(m: &Manifest, lang: &str) -> String {
-    let h = |en: &'static str, zh: &'static str| text!(en: en, zh: zh).get(lang).to_string();
+    let h = |words: Text| words.get(lang).to_string();
     let mut out = String::new();
     for a in &m.actions {
         let _ = writeln!(out, "### {} (`{}`)\n\n{}\n", a.title.get(lang), a.id, a.description.get(lang));
-        for (tab, fields) in [(h("Basic", "常规"), &a.inputs.basic), (h("Advanced", "高级"), &a.inputs.advanced)] {
+        for (tab, fields) in [
+            (h(text!(en: "Basic", zh: "常规")), &a.inputs.basic),
+            (h(text!(en: "Advanced", zh: "高级")), &a.inputs.advanced),
+        ] {
             if fields.is_empty() {
                 continue;
             }
             let _ = writeln!(
                 out,
                 "{} — {}\n\n| {} | {} | {} | {} | {} |\n|---|---|---|---|---|",
-                h("Inputs", "输入"),
+                h(text!(en: "Inputs", zh: "输入")),
                 tab,
-                h("Field", "字段"),
-                h("Name", "参数名"),
-                h("Required", "必填"),
-                h("Takes", "取值"),
-                h("Help", "说明"),
+                h(text!(en: "Field", zh: "字段")),
+                h(text!(en: "Name", zh: "参数名")),
+                h(text!(en: "Required", zh: "必填")),
+                h(text!(en: "Takes", zh: "取值")),
+                h(text!(en: "Help", zh: "说明")),
             );
             for f in fields.iter() {
-                let required = if f.required { h("yes", "是") } else { h("no", "否") };
+                let required = if f.required { h(text!(en: "yes", zh: "是")) } else { h(text!(en: "no", zh: "否")) };
                 let mut help = f.help.get(lang).to_string();
                 let when = shown(f, lang);
                 if !when.is_empty() {
@@ -131,10 +134,10 @@ fn actions_section(m: &Manifest, lang: &str) -> String {
         let _ = writeln!(
             out,
             "{}\n\n| {} | {} | {} |\n|---|---|---|",
-            h("Outputs", "输出"),
-            h("Output", "输出项"),
-            h("Name", "参数名"),
-            h("Help", "说明")
+            h(text!(en: "Outputs", zh: "输出")),
+            h(text!(en: "Output", zh: "输出项")),
+            h(text!(en: "Name", zh: "参数名")),
+            h(text!(en: "Help", zh: "说明"))
         );
         for f in &a.outputs {
             let _ = writeln!(out, "| {} | `{}` | {} |", cell(f.label.get(lang)), f.name, cell(f.help.get(lang)));
@@ -146,14 +149,14 @@ fn actions_section(m: &Manifest, lang: &str) -> String {
 
 /// The error section: every code with its meaning, causes, fix and DingTalk's codes.
 fn errors_section(lang: &str) -> String {
-    let h = |en: &'static str, zh: &'static str| text!(en: en, zh: zh).get(lang).to_string();
+    let h = |words: Text| words.get(lang).to_string();
     let mut out = String::new();
     for d in &CODE_DOCS {
         let _ = writeln!(out, "#### `{}`\n\n{}\n", d.code, d.meaning.get(lang));
-        let _ = writeln!(out, "- **{}**: {}", h("Usual causes", "常见原因"), d.causes.get(lang));
-        let _ = writeln!(out, "- **{}**: {}", h("What to do", "处理方法"), d.fix.get(lang));
+        let _ = writeln!(out, "- **{}**: {}", h(text!(en: "Usual causes", zh: "常见原因")), d.causes.get(lang));
+        let _ = writeln!(out, "- **{}**: {}", h(text!(en: "What to do", zh: "处理方法")), d.fix.get(lang));
         if !d.dingtalk.is_empty() {
-            let _ = writeln!(out, "- **{}**: {}", h("DingTalk's codes", "对应的钉钉错误码"), d.dingtalk);
+            let _ = writeln!(out, "- **{}**: {}", h(text!(en: "DingTalk's codes", zh: "对应的钉钉错误码")), d.dingtalk);
         }
         out.push('\n');
     }

@@ -32,6 +32,10 @@
 //! ```
 
 pub mod actions;
+/// The arbitrary-JSON generator the end-to-end fuzzers use, for the unit properties.
+#[cfg(test)]
+#[path = "../tests/support/any_json.rs"]
+mod any_json;
 pub mod capi;
 mod context;
 mod dingtalk;

@@ -27,6 +27,7 @@ use host_sim::{Flow, SimHost, run_flow};
 use proptest::prelude::*;
 use rpa_plugin_abi::ErrorPayload;
 use serde_json::{Map, Value, json};
+use support::any_json::any_json;
 use support::flows::plugin;
 use support::hostile::{Hostile, Reply};
 use support::{APP_KEY, APP_SECRET, TestHost, assert_no_secrets, connect_params, invoke, org, unlimited_org};
@@ -36,27 +37,8 @@ const CASES: u32 = 256;
 /// Cases per property of what servers answer (each starts a server).
 const SERVER_CASES: u32 = 40;
 
-/// Any JSON value, a few levels deep, with strings that look like what users type.
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        ".{0,40}".prop_map(Value::from),
-        "[ ,;\n\t\\[\\]\"a-z0-9${}:/.]{0,30}".prop_map(Value::from),
-        prop::sample::select(vec!["", " ", "text", "markdown", "image", "file", "http://127.0.0.1:1/a.png", "${bot}"])
-            .prop_map(Value::from),
-    ];
-    leaf.prop_recursive(3, 24, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..25).prop_map(Value::from),
-            prop::collection::btree_map(prop_oneof![".{0,8}", "[a-zA-Z]{0,8}"], inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
+/// Words users type into these forms, mixed into the arbitrary JSON.
+const TYPED: &[&str] = &["", " ", "text", "markdown", "image", "file", "http://127.0.0.1:1/a.png", "${bot}"];
 
 /// The inputs of connect.
 const CONNECT_FIELDS: &[&str] = &[
@@ -73,14 +55,14 @@ const SEND_FIELDS: &[&str] = &[send::ROBOT, send::USER_IDS, send::MSG_TYPE, send
 
 /// A params object that uses only the action's real field names, holding anything.
 fn params_for(names: &'static [&'static str]) -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::vec((prop::sample::select(names), any_json()), 0..8)
+    prop::collection::vec((prop::sample::select(names), any_json(TYPED)), 0..8)
         .prop_map(|pairs| pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// A params object: mostly the action's real field names, sometimes a stranger, any values.
 fn params_of(names: &'static [&'static str]) -> impl Strategy<Value = Map<String, Value>> {
     let name = prop_oneof![4 => prop::sample::select(names).prop_map(String::from), 1 => "[a-zA-Z ]{1,10}"];
-    prop::collection::vec((name, any_json()), 0..7).prop_map(|pairs| pairs.into_iter().collect())
+    prop::collection::vec((name, any_json(TYPED)), 0..7).prop_map(|pairs| pairs.into_iter().collect())
 }
 
 /// A params object in which each field is absent, one of its plausible values, or anything.
@@ -89,7 +71,7 @@ fn plausible(fields: &'static [(&'static str, &'static [&'static str])]) -> impl
         prop_oneof![
             1 => Just(None),
             5 => prop::sample::select(choices).prop_map(|v| Some(serde_json::from_str(v).unwrap_or_else(|_| json!(v)))),
-            2 => any_json().prop_map(Some),
+            2 => any_json(TYPED).prop_map(Some),
         ]
     };
     let strategies: Vec<_> =
@@ -233,8 +215,8 @@ proptest! {
     #[test]
     fn flow_files_of_any_text_parse_or_fail_cleanly(text in prop_oneof![
         ".{0,200}",
-        any_json().prop_map(|v| v.to_string()),
-        any_json().prop_map(|v| json!({ "steps": [{ "action": connect::ID, "params": v }] }).to_string()),
+        any_json(TYPED).prop_map(|v| v.to_string()),
+        any_json(TYPED).prop_map(|v| json!({ "steps": [{ "action": connect::ID, "params": v }] }).to_string()),
     ]) {
         let _ = host_sim::Flow::parse(&text, "fuzz.json".as_ref());
     }
@@ -266,7 +248,7 @@ proptest! {
     fn invoke_with_any_params_text_answers_in_structure(
         action in prop_oneof![Just(connect::ID.to_string()), Just(send::ID.to_string()), "[a-z.]{0,20}"],
         text in prop_oneof![
-            any_json().prop_map(|v| v.to_string()),
+            any_json(TYPED).prop_map(|v| v.to_string()),
             ".{0,60}",
             params_of(CONNECT_FIELDS).prop_map(|p| Value::Object(p).to_string()),
             params_of(SEND_FIELDS).prop_map(|p| Value::Object(p).to_string()),

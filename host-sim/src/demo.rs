@@ -310,19 +310,7 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
     line(out, &format!("=== Running the flow: {} steps", steps.len()))?;
     for (index, (title, step)) in steps.into_iter().enumerate() {
         let number = index + 1;
-        line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
-        if let Some(spec) = plugin.manifest().action(&step.action) {
-            let masked = mask_secrets(spec, &Value::Object(step.params.clone()));
-            for (name, value) in masked.as_object().into_iter().flatten() {
-                line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
-            }
-        }
-        let flow = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
-        vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
-        for variable in step.outputs.values() {
-            let shown = vars.get(variable).map_or_else(|| "(missing)".into(), pretty);
-            line(out, &format!("  out  {variable:<22} {shown}"))?;
-        }
+        vars = run_step(plugin, host, out, number, title, &step, vars)?;
         if let Some((invalid, limited, unresolved)) = expected(index) {
             let key_ok = vars.get("processQueryKey").and_then(Value::as_str).is_some_and(|k| !k.is_empty());
             if vars.get("invalidUserIds") != Some(&invalid)
@@ -377,6 +365,33 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;
     let part_three = run_part_two(plugin, host, out, &emulator, vars, part_one + 1)?;
     run_webhook_part(plugin, host, out, &emulator, part_three)
+}
+
+/// Runs `step` on its own, as a designer runs one, and shows it: its number, title and action,
+/// its inputs (secrets masked) and its outputs. Returns `vars` with its outputs added.
+fn run_step(
+    plugin: &dyn Plugin,
+    host: &dyn Host,
+    out: &mut dyn Write,
+    number: usize,
+    title: &str,
+    step: &Step,
+    vars: Map<String, Value>,
+) -> Result<Map<String, Value>, FlowError> {
+    line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
+    if let Some(spec) = plugin.manifest().action(&step.action) {
+        let masked = mask_secrets(spec, &Value::Object(step.params.clone()));
+        for (name, value) in masked.as_object().into_iter().flatten() {
+            line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
+        }
+    }
+    let flow = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
+    let vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
+    for variable in step.outputs.values() {
+        let shown = vars.get(variable).map_or_else(|| "(missing)".into(), pretty);
+        line(out, &format!("  out  {variable:<22} {shown}"))?;
+    }
+    Ok(vars)
 }
 
 /// Part two: the actions that follow a send, against the same emulator and connection (the
@@ -442,16 +457,7 @@ fn run_part_two(
     line(out, &format!("\n=== Part 2: after the send ({} steps)", steps.len()))?;
     for (index, (title, step)) in steps.into_iter().enumerate() {
         let number = first + index;
-        line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
-        for (name, value) in &step.params {
-            line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
-        }
-        let flow = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
-        vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
-        for variable in step.outputs.values() {
-            let shown = vars.get(variable).map_or_else(|| "(missing)".into(), pretty);
-            line(out, &format!("  out  {variable:<22} {shown}"))?;
-        }
+        vars = run_step(plugin, host, out, number, title, &step, vars)?;
         let key = vars.get("noticeKey").and_then(Value::as_str).unwrap_or_default().to_string();
         let got = |name: &str| vars.get(name).cloned().unwrap_or(Value::Null);
         let check =
@@ -537,17 +543,7 @@ fn run_webhook_part(
     )?;
     let mut vars = Map::new();
     for (index, (title, step)) in steps.into_iter().enumerate() {
-        let number = first + index;
-        line(out, &format!("\n--- Step {number}: {title}  [{}]", step.action))?;
-        if let Some(spec) = plugin.manifest().action(&step.action) {
-            for (name, value) in
-                mask_secrets(spec, &Value::Object(step.params.clone())).as_object().into_iter().flatten()
-            {
-                line(out, &format!("  in   {name:<22} {}", pretty(value)))?;
-            }
-        }
-        let flow = Flow { name: None, variables: Map::new(), steps: vec![step] };
-        vars = run_flow(plugin, &flow, host, vars).map_err(|e| FlowError { step: number, error: e.error })?;
+        vars = run_step(plugin, host, out, first + index, title, &step, vars)?;
     }
     line(out, "\n=== What the group received")?;
     let received = emulator.group_messages();

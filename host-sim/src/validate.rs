@@ -134,8 +134,9 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = 
         .map(|(_, c)| c)
 }
 
-/// Whether the form shows `field` given the other params (or their defaults).
-fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec) -> bool {
+/// Whether the form shows `field` given the other params (or their defaults); the studio's
+/// form check follows the same rule.
+pub(crate) fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec) -> bool {
     let Some(conditions) = &field.visible_when else { return true };
     conditions.iter().all(|(other, allowed)| {
         let current =

@@ -70,7 +70,7 @@ pub(crate) mod form {
             en: "The app's AppKey (Client ID), from the DingTalk developer console > app > credentials.",
             zh: "钉钉开发者后台 > 应用 > 凭证与基础信息中的 AppKey（Client ID）。"
         ),
-        kind: RequiredText { max_chars: 128, no_inner_space: true, keep_spaces: false },
+        kind: RequiredText::id(128),
         visible_when: None,
     };
 
@@ -92,7 +92,7 @@ pub(crate) mod form {
             en: "The robot's code; leave empty to use the AppKey, as for an enterprise-internal app's robot.",
             zh: "企业内部应用机器人的编码，留空则等于 AppKey。"
         ),
-        kind: OptionalText { max_chars: 128 },
+        kind: OptionalText::trimmed(128),
         visible_when: None,
     };
 

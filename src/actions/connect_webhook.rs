@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use reqwest::Url;
-use rpa_plugin_abi::{LogLevel, text};
+use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Value, json};
 
 use super::field::{Field, Integer, Kind, Output, Receiver, ShortList};
@@ -156,38 +156,39 @@ impl Kind for WebhookUrl {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Webhook> {
-        let typed = super::field::RequiredText { max_chars: MAX_URL_CHARS, no_inner_space: false, keep_spaces: true }
-            .read(name, raw, p)?;
+        let typed = super::field::RequiredText::as_typed(MAX_URL_CHARS).read(name, raw, p)?;
         let text = typed.trim();
         let trimmed = text.len() != typed.len();
         let shown = crate::redact::url(text);
-        let bad = |en: &str, zh: &str| {
+        let bad = |why: Text| {
             p.error(
                 name,
                 text!(
-                    en: format!("\"{shown}\" is not a custom robot's webhook: {en}."),
-                    zh: format!("“{shown}”不是自定义机器人的 Webhook：{zh}。")
+                    en: format!("\"{shown}\" is not a custom robot's webhook: {}.", why.en),
+                    zh: format!("“{shown}”不是自定义机器人的 Webhook：{}。", why.zh_cn)
                 ),
             )
         };
         if text.chars().any(char::is_whitespace) {
-            return Err(bad("it has spaces or line breaks inside", "中间含有空格或换行"));
+            return Err(bad(text!(en: "it has spaces or line breaks inside", zh: "中间含有空格或换行")));
         }
         if !text.contains("://") && !text.contains('?') && !text.contains('/') {
             // A bare access_token.
             if !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(bad("an access_token has only letters and digits", "access_token 只含字母和数字"));
+                return Err(bad(
+                    text!(en: "an access_token has only letters and digits", zh: "access_token 只含字母和数字"),
+                ));
             }
             let endpoint = Url::parse(DEFAULT_WEBHOOK).map_err(|e| crate::Error::Internal(e.to_string()))?;
             let token = Secret::new(text);
             return Ok(Webhook { endpoint, extra_query: Vec::new(), token, trimmed, dropped_signature: false });
         }
-        let url = Url::parse(text).map_err(|_| bad("it does not parse as a URL", "无法解析为 URL"))?;
+        let url = Url::parse(text).map_err(|_| bad(text!(en: "it does not parse as a URL", zh: "无法解析为 URL")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("it must start with https://", "应以 https:// 开头"));
+            return Err(bad(text!(en: "it must start with https://", zh: "应以 https:// 开头")));
         }
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
-            return Err(bad("it must not carry a user name or a fragment", "不能包含账号信息或锚点"));
+            return Err(bad(text!(en: "it must not carry a user name or a fragment", zh: "不能包含账号信息或锚点")));
         }
         let mut token = None;
         let mut extra_query = Vec::new();
@@ -200,10 +201,10 @@ impl Kind for WebhookUrl {
             }
         }
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Err(bad(
-                "it has no access_token (copy the whole URL, ?access_token=... included)",
-                "缺少 access_token（请完整复制地址，包括 ?access_token=...）",
-            ));
+            return Err(bad(text!(
+                en: "it has no access_token (copy the whole URL, ?access_token=... included)",
+                zh: "缺少 access_token（请完整复制地址，包括 ?access_token=...）"
+            )));
         };
         let mut endpoint = url.clone();
         endpoint.set_query(None);
@@ -224,28 +225,31 @@ impl Kind for SigningSecret {
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<(Secret, bool)>> {
         let Some(Value::String(typed)) = raw else {
-            return super::field::OptionalText { max_chars: MAX_SECRET_CHARS }.read(name, raw, p).map(|_| None);
+            return super::field::OptionalText::trimmed(MAX_SECRET_CHARS).read(name, raw, p).map(|_| None);
         };
         p.check_length(name, typed, MAX_SECRET_CHARS)?;
         let text = typed.trim();
         let trimmed = text.len() != typed.len();
-        let refuse = |en: &str, zh: &str| {
-            p.error(name, text!(en: format!("The signing secret {en}."), zh: format!("加签密钥{zh}。")))
+        let refuse = |what: Text| {
+            p.error(
+                name,
+                text!(en: format!("The signing secret {}.", what.en), zh: format!("加签密钥{}。", what.zh_cn)),
+            )
         };
         if text.contains("://") || text.contains("access_token") {
-            return Err(refuse(
-                "holds a URL; the webhook URL goes in \"Webhook URL\" and the secret (SEC...) here",
-                "中填写了网址；Webhook 地址应填在“Webhook 地址”中，这里填写以 SEC 开头的密钥",
-            ));
+            return Err(refuse(text!(
+                en: "holds a URL; the webhook URL goes in \"Webhook URL\" and the secret (SEC...) here",
+                zh: "中填写了网址；Webhook 地址应填在“Webhook 地址”中，这里填写以 SEC 开头的密钥"
+            )));
         }
         if text.chars().any(char::is_whitespace) {
-            return Err(refuse("has spaces or line breaks inside", "中间含有空格或换行"));
+            return Err(refuse(text!(en: "has spaces or line breaks inside", zh: "中间含有空格或换行")));
         }
         if !text.starts_with("SEC") || text.len() < 8 || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(refuse(
-                "is not one: it starts with SEC followed by letters and digits (robot settings > security settings > 加签)",
-                "格式不对：应以 SEC 开头，后跟字母和数字（机器人设置 > 安全设置 > 加签）",
-            ));
+            return Err(refuse(text!(
+                en: "is not one: it starts with SEC followed by letters and digits (robot settings > security settings > 加签)",
+                zh: "格式不对：应以 SEC 开头，后跟字母和数字（机器人设置 > 安全设置 > 加签）"
+            )));
         }
         Ok(Some((Secret::new(text), trimmed)))
     }

@@ -94,13 +94,26 @@ impl<K: Kind> Field<K> {
     }
 }
 
-/// Text the user must fill in: at most `max_chars`, trimmed unless `keep_spaces`.
+/// Text the user must fill in: at most `max_chars`, an identifier ([`RequiredText::id`]) or
+/// text kept as typed ([`RequiredText::as_typed`]).
 pub(crate) struct RequiredText {
-    pub(crate) max_chars: usize,
+    max_chars: usize,
     /// No whitespace inside (credentials: a copy-paste slip).
-    pub(crate) no_inner_space: bool,
+    no_inner_space: bool,
     /// Kept as typed (message content), else trimmed.
-    pub(crate) keep_spaces: bool,
+    keep_spaces: bool,
+}
+
+impl RequiredText {
+    /// An identifier (a key, a code, an ID): trimmed, and refused with whitespace inside.
+    pub(crate) const fn id(max_chars: usize) -> RequiredText {
+        RequiredText { max_chars, no_inner_space: true, keep_spaces: false }
+    }
+
+    /// Text kept as typed, spaces and line breaks included (message content).
+    pub(crate) const fn as_typed(max_chars: usize) -> RequiredText {
+        RequiredText { max_chars, no_inner_space: false, keep_spaces: true }
+    }
 }
 
 impl Kind for RequiredText {
@@ -138,14 +151,29 @@ impl Kind for SecretText {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Secret> {
-        let inner = RequiredText { max_chars: self.max_chars, no_inner_space: true, keep_spaces: false };
+        let inner = RequiredText::id(self.max_chars);
         inner.read(name, raw, p).map(Secret::new)
     }
 }
 
-/// Text that may be left empty; trimmed.
+/// Text that may be left empty: at most `max_chars`, trimmed ([`OptionalText::trimmed`]), or an
+/// identifier also refused with whitespace inside ([`OptionalText::id`]).
 pub(crate) struct OptionalText {
-    pub(crate) max_chars: usize,
+    max_chars: usize,
+    /// No whitespace inside, as [`RequiredText::id`].
+    no_inner_space: bool,
+}
+
+impl OptionalText {
+    /// Text, trimmed (a title, a robot code).
+    pub(crate) const fn trimmed(max_chars: usize) -> OptionalText {
+        OptionalText { max_chars, no_inner_space: false }
+    }
+
+    /// An identifier (an openConversationId): trimmed, and refused with whitespace inside.
+    pub(crate) const fn id(max_chars: usize) -> OptionalText {
+        OptionalText { max_chars, no_inner_space: true }
+    }
 }
 
 impl Kind for OptionalText {
@@ -157,28 +185,12 @@ impl Kind for OptionalText {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
-        Ok(read_text(name, raw, self.max_chars, p)?.map(|t| t.trim().to_string()))
-    }
-}
-
-/// An identifier that may be left empty (an openConversationId): trimmed, at most
-/// `max_chars`, no whitespace inside.
-pub(crate) struct OptionalId {
-    pub(crate) max_chars: usize,
-}
-
-impl Kind for OptionalId {
-    type Value = Option<String>;
-    const REQUIRED: bool = false;
-
-    fn schema(&self) -> Value {
-        json!({ "type": "string", "maxLength": self.max_chars })
-    }
-
-    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<String>> {
         let Some(text) = read_text(name, raw, self.max_chars, p)? else { return Ok(None) };
-        let inner = RequiredText { max_chars: self.max_chars, no_inner_space: true, keep_spaces: false };
-        inner.read(name, Some(&Value::from(text)), p).map(Some)
+        if self.no_inner_space {
+            RequiredText::id(self.max_chars).read(name, Some(&Value::from(text)), p).map(Some)
+        } else {
+            Ok(Some(text.trim().to_string()))
+        }
     }
 }
 
@@ -230,29 +242,32 @@ impl Kind for BaseUrl {
         if ACCEPTED_BASE_URLS.with_borrow(|accepted| accepted.iter().any(|a| a == text)) {
             return Ok(text.trim_end_matches('/').to_string());
         }
-        let bad = |en: &str, zh: &str| {
+        let bad = |why: Text| {
             // Shown without user info or credential-like query values.
             let shown = crate::redact::url(text);
             p.error(
                 name,
                 text!(
-                    en: format!("\"{shown}\" is not a usable base URL: {en}."),
-                    zh: format!("“{shown}”不是可用的接口地址：{zh}。")
+                    en: format!("\"{shown}\" is not a usable base URL: {}.", why.en),
+                    zh: format!("“{shown}”不是可用的接口地址：{}。", why.zh_cn)
                 ),
             )
         };
-        let url = reqwest::Url::parse(text).map_err(|_| bad("it does not parse as a URL", "无法解析为 URL"))?;
+        let url = reqwest::Url::parse(text)
+            .map_err(|_| bad(text!(en: "it does not parse as a URL", zh: "无法解析为 URL")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(bad("it must start with http:// or https://", "必须以 http:// 或 https:// 开头"));
+            return Err(bad(
+                text!(en: "it must start with http:// or https://", zh: "必须以 http:// 或 https:// 开头"),
+            ));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("it has no host", "缺少主机名"));
+            return Err(bad(text!(en: "it has no host", zh: "缺少主机名")));
         }
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-            return Err(bad(
-                "it must not carry a query, a fragment or credentials",
-                "不能包含查询参数、锚点或账号信息",
-            ));
+            return Err(bad(text!(
+                en: "it must not carry a query, a fragment or credentials",
+                zh: "不能包含查询参数、锚点或账号信息"
+            )));
         }
         ACCEPTED_BASE_URLS.with_borrow_mut(|accepted| {
             if accepted.len() == MAX_ACCEPTED_BASE_URLS {
@@ -342,8 +357,7 @@ fn whole_number(name: &str, raw: Option<&Value>, min: i64, max: i64, p: &Params<
         Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
         Some(_) => None,
     };
-    let label = p.label(name);
-    let (label_en, label_zh) = (&label.en, &label.zh_cn);
+    let Text { en: label_en, zh_cn: label_zh } = p.label(name);
     match n {
         Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
         Some(n) => Err(p.error(
@@ -542,19 +556,19 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
     let Recipients { of, max, per } = list;
     let (of, max) = (*of, *max);
     let max_items = 2 * max;
-    let bad = |en: String, zh: String| p.error(name, text!(en: en, zh: zh));
+    let bad = |message: Text| p.error(name, message);
     let kind = of.plural();
     let too_many = || {
-        bad(
-            format!("More than {max_items} {} are given; {} takes at most {max}.", kind.en, per.en),
-            format!("{}超过 {max_items} 个；{}最多 {max} 个。", kind.zh_cn, per.zh_cn),
-        )
+        bad(text!(
+            en: format!("More than {max_items} {} are given; {} takes at most {max}.", kind.en, per.en),
+            zh: format!("{}超过 {max_items} 个；{}最多 {max} 个。", kind.zh_cn, per.zh_cn)
+        ))
     };
     let not_a_list = |got: Text| {
-        bad(
-            format!("The {} must be a list of text such as [\"a\",\"b\"], not {}.", kind.en, got.en),
-            format!("{}应为文本列表，如 [\"a\",\"b\"]，而不是{}。", kind.zh_cn, got.zh_cn),
-        )
+        bad(text!(
+            en: format!("The {} must be a list of text such as [\"a\",\"b\"], not {}.", kind.en, got.en),
+            zh: format!("{}应为文本列表，如 [\"a\",\"b\"]，而不是{}。", kind.zh_cn, got.zh_cn)
+        ))
     };
     // (entry, from a real list): blanks of a real list are refused, of text skipped.
     let raw: Vec<Value> = match value {
@@ -562,14 +576,10 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
         Value::Array(items) => items.clone(),
         Value::String(text) => {
             if text.len() > MAX_RECIPIENTS_TEXT {
-                return Err(bad(
-                    format!(
-                        "The {} text is {} bytes long; at most {MAX_RECIPIENTS_TEXT} are read.",
-                        kind.en,
-                        text.len()
-                    ),
-                    format!("{}文本长 {} 字节，最多读取 {MAX_RECIPIENTS_TEXT} 字节。", kind.zh_cn, text.len()),
-                ));
+                return Err(bad(text!(
+                    en: format!("The {} text is {} bytes long; at most {MAX_RECIPIENTS_TEXT} are read.", kind.en, text.len()),
+                    zh: format!("{}文本长 {} 字节，最多读取 {MAX_RECIPIENTS_TEXT} 字节。", kind.zh_cn, text.len())
+                )));
             }
             let text = text.trim().trim_matches(INVISIBLE).trim();
             if text.starts_with('[') || text.starts_with('{') {
@@ -578,14 +588,14 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
                     Ok(Value::Array(items)) => items,
                     Ok(other) => return Err(not_a_list(type_name(&other))),
                     Err(_) => {
-                        return Err(bad(
-                            format!(
+                        return Err(bad(text!(
+                            en: format!(
                                 "The {} start with \"{}\" but are not a valid JSON list such as [\"a\",\"b\"].",
                                 kind.en,
                                 &text[..1]
                             ),
-                            format!("{}以“{}”开头，但不是合法的列表，应形如 [\"a\",\"b\"]。", kind.zh_cn, &text[..1]),
-                        ));
+                            zh: format!("{}以“{}”开头，但不是合法的列表，应形如 [\"a\",\"b\"]。", kind.zh_cn, &text[..1])
+                        )));
                     }
                 }
             } else {
@@ -619,25 +629,25 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
         let nth = of.nth(i + 1);
         let Value::String(entry) = item else {
             let got = type_name(item);
-            return Err(bad(
-                format!("{} is {}, not text; write each entry in quotes.", nth.en, got.en),
-                format!("{}是{}而不是文本，请给每一项加上引号。", nth.zh_cn, got.zh_cn),
-            ));
+            return Err(bad(text!(
+                en: format!("{} is {}, not text; write each entry in quotes.", nth.en, got.en),
+                zh: format!("{}是{}而不是文本，请给每一项加上引号。", nth.zh_cn, got.zh_cn)
+            )));
         };
         let entry: String = entry.chars().filter(|c| !INVISIBLE.contains(c)).collect();
         let entry = entry.trim();
         if entry.is_empty() {
-            return Err(bad(format!("{} is blank.", nth.en), format!("{}为空。", nth.zh_cn)));
+            return Err(bad(text!(en: format!("{} is blank.", nth.en), zh: format!("{}为空。", nth.zh_cn))));
         }
         let entry = match of {
-            Receiver::UserId => user_id(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
-            Receiver::Mobile => mobile(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
-            Receiver::QueryKey => query_key(entry, &nth).map_err(|(en, zh)| bad(en, zh))?,
+            Receiver::UserId => user_id(entry, &nth).map_err(bad)?,
+            Receiver::Mobile => mobile(entry, &nth).map_err(bad)?,
+            Receiver::QueryKey => query_key(entry, &nth).map_err(bad)?,
             Receiver::Keyword if entry.chars().count() > MAX_KEYWORD_LEN => {
-                return Err(bad(
-                    format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth.en),
-                    format!("{}超过 {MAX_KEYWORD_LEN} 个字符。", nth.zh_cn),
-                ));
+                return Err(bad(text!(
+                    en: format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth.en),
+                    zh: format!("{}超过 {MAX_KEYWORD_LEN} 个字符。", nth.zh_cn)
+                )));
             }
             Receiver::Keyword => entry.to_string(),
         };
@@ -646,10 +656,10 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
         }
     }
     if list.len() > max {
-        return Err(bad(
-            format!("{} different {}; {} takes at most {max}.", list.len(), kind.en, per.en),
-            format!("共 {} 个不同的{}，{}最多 {max} 个。", list.len(), kind.zh_cn, per.zh_cn),
-        ));
+        return Err(bad(text!(
+            en: format!("{} different {}; {} takes at most {max}.", list.len(), kind.en, per.en),
+            zh: format!("共 {} 个不同的{}，{}最多 {max} 个。", list.len(), kind.zh_cn, per.zh_cn)
+        )));
     }
     Ok(list)
 }
@@ -664,18 +674,18 @@ fn unquote(s: &str) -> &str {
 }
 
 /// A user ID as DingTalk issues them: at most 64 characters, no spaces.
-fn user_id(id: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+fn user_id(id: &str, nth: &Text) -> std::result::Result<String, Text> {
     if id.chars().count() > MAX_USER_ID_LEN {
-        return Err((
-            format!("{} is longer than {MAX_USER_ID_LEN} characters.", nth.en),
-            format!("{}超过 {MAX_USER_ID_LEN} 个字符。", nth.zh_cn),
+        return Err(text!(
+            en: format!("{} is longer than {MAX_USER_ID_LEN} characters.", nth.en),
+            zh: format!("{}超过 {MAX_USER_ID_LEN} 个字符。", nth.zh_cn)
         ));
     }
     if id.chars().any(char::is_whitespace) {
         let shown = shorten(id);
-        return Err((
-            format!("{} (\"{shown}\") has a space inside; an ID never does.", nth.en),
-            format!("{}（“{shown}”）中间有空格，用户 ID 不含空格。", nth.zh_cn),
+        return Err(text!(
+            en: format!("{} (\"{shown}\") has a space inside; an ID never does.", nth.en),
+            zh: format!("{}（“{shown}”）中间有空格，用户 ID 不含空格。", nth.zh_cn)
         ));
     }
     Ok(id.to_string())
@@ -684,18 +694,18 @@ fn user_id(id: &str, nth: &Text) -> std::result::Result<String, (String, String)
 /// A processQueryKey as DingTalk issues them (base64-like: letters, digits, `+`, `/`, `=`):
 /// at most [`MAX_QUERY_KEY_LEN`] characters, no spaces or control characters. Other
 /// characters are let through, since DingTalk documents no format.
-fn query_key(key: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+fn query_key(key: &str, nth: &Text) -> std::result::Result<String, Text> {
     if key.chars().count() > MAX_QUERY_KEY_LEN {
-        return Err((
-            format!("{} is longer than {MAX_QUERY_KEY_LEN} characters.", nth.en),
-            format!("{}超过 {MAX_QUERY_KEY_LEN} 个字符。", nth.zh_cn),
+        return Err(text!(
+            en: format!("{} is longer than {MAX_QUERY_KEY_LEN} characters.", nth.en),
+            zh: format!("{}超过 {MAX_QUERY_KEY_LEN} 个字符。", nth.zh_cn)
         ));
     }
     if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
         let shown = shorten(key);
-        return Err((
-            format!("{} (\"{shown}\") has a space or a control character inside; a key never does.", nth.en),
-            format!("{}（“{shown}”）中含有空格或控制字符，processQueryKey 不含这些字符。", nth.zh_cn),
+        return Err(text!(
+            en: format!("{} (\"{shown}\") has a space or a control character inside; a key never does.", nth.en),
+            zh: format!("{}（“{shown}”）中含有空格或控制字符，processQueryKey 不含这些字符。", nth.zh_cn)
         ));
     }
     Ok(key.to_string())
@@ -704,7 +714,7 @@ fn query_key(key: &str, nth: &Text) -> std::result::Result<String, (String, Stri
 /// A mobile number as getbymobile takes it: spaces and brackets dropped, `+86` removed from
 /// an 11-digit mainland number; digits with an optional leading `+` and `-` between groups,
 /// 5 to 20 digits.
-fn mobile(typed: &str, nth: &Text) -> std::result::Result<String, (String, String)> {
+fn mobile(typed: &str, nth: &Text) -> std::result::Result<String, Text> {
     let shown = shorten(typed);
     let compact: String = typed.chars().filter(|c| !c.is_whitespace() && !"()（）".contains(*c)).collect();
     let rest = compact.strip_prefix('+').unwrap_or(&compact);
@@ -716,9 +726,9 @@ fn mobile(typed: &str, nth: &Text) -> std::result::Result<String, (String, Strin
         && !rest.contains("--")
         && (5..=20).contains(&digits);
     if !well_formed {
-        return Err((
-            format!("{} (\"{shown}\") is not a mobile number: use digits, as 13800138000 or +852-61234567.", nth.en),
-            format!("{}（“{shown}”）不是手机号：请只填数字，如 13800138000 或 +852-61234567。", nth.zh_cn),
+        return Err(text!(
+            en: format!("{} (\"{shown}\") is not a mobile number: use digits, as 13800138000 or +852-61234567.", nth.en),
+            zh: format!("{}（“{shown}”）不是手机号：请只填数字，如 13800138000 或 +852-61234567。", nth.zh_cn)
         ));
     }
     let mainland = compact.strip_prefix("+86").map(|m| m.trim_start_matches('-').replace('-', ""));
@@ -1192,6 +1202,22 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// An output holding one text (a key, a status). `label` names it in a few words; `help`
+    /// says what it holds.
+    pub(crate) const fn text(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: string }
+    }
+
+    /// An output holding a list of IDs or keys.
+    pub(crate) const fn list(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: string_list }
+    }
+
+    /// An output holding an object of text values (key -> text).
+    pub(crate) const fn map(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: string_map }
+    }
+
     /// The manifest entry.
     pub(crate) fn spec(&self) -> FieldSpec {
         FieldSpec {
@@ -1206,18 +1232,18 @@ impl Output {
     }
 }
 
-/// The schema of a list of IDs or keys, for outputs.
-pub(crate) fn string_list() -> Value {
+/// The schema of a list of IDs or keys.
+fn string_list() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
 }
 
-/// The schema of an object of text values (key -> text), for outputs.
-pub(crate) fn string_map() -> Value {
+/// The schema of an object of text values (key -> text).
+fn string_map() -> Value {
     json!({ "type": "object", "additionalProperties": { "type": "string" } })
 }
 
-/// The schema of a single string, for outputs.
-pub(crate) fn string() -> Value {
+/// The schema of a single string.
+fn string() -> Value {
     json!({ "type": "string" })
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
-use super::field::{Declared, Field, Output, ROBOT as ROBOT_FIELD, RequiredText, string};
+use super::field::{Declared, Field, Output, ROBOT as ROBOT_FIELD, RequiredText};
 use super::recall::MAX_CONVERSATION_ID_LEN;
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
@@ -57,19 +57,18 @@ mod form {
             en: "The group's openConversationId (it starts with \"cid\"). A page inside DingTalk gets it with the chooseChat JSAPI; a robot receives it as conversationId when @-mentioned in the group; the create-group APIs return it. The robot must be in the group: in the group, settings > Robots > Add robot, and pick the app's robot.",
             zh: "群的 openConversationId（以 “cid” 开头）：可在钉钉内的页面通过 chooseChat JSAPI 获取，机器人在群内被 @ 时收到的 conversationId 即是，创建群的接口也会返回。机器人必须已在群内：在群设置 > 机器人 > 添加机器人中选择该应用的机器人。"
         ),
-        kind: RequiredText { max_chars: MAX_CONVERSATION_ID_LEN, no_inner_space: true, keep_spaces: false },
+        kind: RequiredText::id(MAX_CONVERSATION_ID_LEN),
         visible_when: None,
     };
 
-    pub(super) const PROCESS_QUERY_KEY: Output = Output {
-        name: super::PROCESS_QUERY_KEY,
-        label: text!(en: "Process query key", zh: "发送任务 ID"),
-        help: text!(
+    pub(super) const PROCESS_QUERY_KEY: Output = Output::text(
+        super::PROCESS_QUERY_KEY,
+        text!(en: "Process query key", zh: "发送任务 ID"),
+        text!(
             en: "The processQueryKey of the group message, to recall it (with this openConversationId) within 24 hours.",
             zh: "群消息的 processQueryKey，可在 24 小时内（连同该 openConversationId）撤回消息。"
         ),
-        schema: string,
-    };
+    );
 }
 
 /// The inputs, read and checked.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
-use super::field::{Field, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients, string_list, string_map};
+use super::field::{Field, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
 use crate::dingtalk::Robot;
@@ -61,35 +61,32 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const USER_IDS: Output = Output {
-        name: super::USER_IDS,
-        label: text!(en: "User IDs", zh: "用户 ID 列表"),
-        help: text!(
+    pub(super) const USER_IDS: Output = Output::list(
+        super::USER_IDS,
+        text!(en: "User IDs", zh: "用户 ID 列表"),
+        text!(
             en: "The user IDs found, in the order of the numbers (each once), ready for \"Send single-chat message\".",
             zh: "查到的用户 ID，按手机号的顺序排列（不重复），可直接用于“钉钉机器人发送单聊消息”。"
         ),
-        schema: string_list,
-    };
+    );
 
-    pub(super) const USER_ID_BY_MOBILE: Output = Output {
-        name: super::USER_ID_BY_MOBILE,
-        label: text!(en: "User ID by mobile", zh: "手机号与用户 ID 对照"),
-        help: text!(
+    pub(super) const USER_ID_BY_MOBILE: Output = Output::map(
+        super::USER_ID_BY_MOBILE,
+        text!(en: "User ID by mobile", zh: "手机号与用户 ID 对照"),
+        text!(
             en: "Each number found, as normalized (13800138000, +852-61234567), with its user ID: {\"13800138000\": \"userid\"}.",
             zh: "每个查到的手机号（规范化后，如 13800138000、+852-61234567）及其用户 ID：{\"13800138000\": \"userid\"}。"
         ),
-        schema: string_map,
-    };
+    );
 
-    pub(super) const UNRESOLVED_MOBILES: Output = Output {
-        name: super::UNRESOLVED_MOBILES,
-        label: text!(en: "Unresolved mobile numbers", zh: "未找到用户的手机号"),
-        help: text!(
+    pub(super) const UNRESOLVED_MOBILES: Output = Output::list(
+        super::UNRESOLVED_MOBILES,
+        text!(en: "Unresolved mobile numbers", zh: "未找到用户的手机号"),
+        text!(
             en: "Numbers that belong to no employee of the org (or are not valid numbers of it).",
             zh: "在组织中找不到对应员工（或不是有效号码）的手机号。"
         ),
-        schema: string_list,
-    };
+    );
 }
 
 /// Each number with the user ID of the employee who has it (`None`: no employee has it), in

@@ -99,7 +99,7 @@ pub(crate) fn load(p: &Params<'_>, field: &str, path_text: &str, spec: &MediaSpe
     let shown = path.display().to_string();
     let types = spec.types.join(", ");
     let types_zh = spec.types.join("、");
-    let (what_en, what_zh) = (&spec.what.en, &spec.what.zh_cn);
+    let Text { en: what_en, zh_cn: what_zh } = &spec.what;
     let refuse = |message: Text, hint: Text| p.error_with_hint(field, message, hint);
     let unreadable = |why: Option<std::io::Error>| {
         let why_en = why.as_ref().map(|e| format!(": {e}")).unwrap_or_default();

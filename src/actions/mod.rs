@@ -170,6 +170,11 @@ mod tests {
                 for t in [&f.label, &f.help] {
                     assert!(!t.zh_cn.is_empty() && !t.en.is_empty(), "{}.{}", a.id, f.name);
                 }
+                // A label is a few words, the help a sentence: not given the other way round.
+                for lang in ["en", "zh-CN"] {
+                    let (label, help) = (f.label.get(lang), f.help.get(lang));
+                    assert!(label.chars().count() < help.chars().count(), "{}.{}: label {label:?}", a.id, f.name);
+                }
                 assert!(f.schema.get("type").is_some(), "{}.{} has no schema type", a.id, f.name);
             }
         }

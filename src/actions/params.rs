@@ -65,15 +65,17 @@ impl<'a> Params<'a> {
         if let Some(unknown) = map.keys().find(|k| spec.input(k).is_none()) {
             let names: Vec<&str> = spec.inputs.all().map(|f| f.name.as_str()).collect();
             let close = names.iter().find(|n| n.eq_ignore_ascii_case(unknown.trim()));
-            let (hint_en, hint_zh) = match close {
-                Some(n) => (format!("Did you mean `{n}`?"), format!("是否应为 `{n}`？")),
-                None => (format!("Known fields: {}.", names.join(", ")), format!("可用字段：{}。", names.join("、"))),
+            let hint = match close {
+                Some(n) => text!(en: format!("Did you mean `{n}`?"), zh: format!("是否应为 `{n}`？")),
+                None => {
+                    text!(en: format!("Known fields: {}.", names.join(", ")), zh: format!("可用字段：{}。", names.join("、")))
+                }
             };
             return Err(Error::input(
                 unknown,
                 Explanation {
                     message: text!(en: format!("`{unknown}` is not a field of this action."), zh: format!("`{unknown}` 不是该动作的字段。")),
-                    hint: text!(en: hint_en, zh: hint_zh),
+                    hint,
                 },
             ));
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
-use super::field::{Field, MAX_QUERY_KEY_LEN, Output, ROBOT as ROBOT_FIELD, RequiredText, string, string_list};
+use super::field::{Field, MAX_QUERY_KEY_LEN, Output, ROBOT as ROBOT_FIELD, RequiredText};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
 use crate::dingtalk::Robot;
@@ -55,36 +55,33 @@ mod form {
             en: "The processQueryKey output by \"Send single-chat message\" (one key; with more than 20 receivers, each batch of 20 has its own, in processQueryKeys). DingTalk keeps the read status for 24 hours after the send.",
             zh: "“钉钉机器人发送单聊消息”输出的 processQueryKey（一个；超过 20 人时每 20 人一批，各批的 key 见 processQueryKeys）。钉钉只保留发送后 24 小时内的已读状态。"
         ),
-        kind: RequiredText { max_chars: MAX_QUERY_KEY_LEN, no_inner_space: true, keep_spaces: false },
+        kind: RequiredText::id(MAX_QUERY_KEY_LEN),
         visible_when: None,
     };
 
-    pub(super) const SEND_STATUS: Output = Output {
-        name: super::SEND_STATUS,
-        label: text!(en: "Send status", zh: "发送状态"),
-        help: text!(
+    pub(super) const SEND_STATUS: Output = Output::text(
+        super::SEND_STATUS,
+        text!(en: "Send status", zh: "发送状态"),
+        text!(
             en: "DingTalk's sendStatus, as DingTalk spells it: SUCCESS (sent), RECALLED, or PROCESSING (still being sent).",
             zh: "钉钉返回的 sendStatus（原样输出）：SUCCESS（已发送）、RECALLED（已撤回）或 PROCESSING（处理中）。"
         ),
-        schema: string,
-    };
+    );
 
-    pub(super) const READ_USER_IDS: Output = Output {
-        name: super::READ_USER_IDS,
-        label: text!(en: "Read by", zh: "已读用户 ID"),
-        help: text!(en: "User IDs of the receivers who read the message.", zh: "已读该消息的接收人用户 ID。"),
-        schema: string_list,
-    };
+    pub(super) const READ_USER_IDS: Output = Output::list(
+        super::READ_USER_IDS,
+        text!(en: "Read by", zh: "已读用户 ID"),
+        text!(en: "User IDs of the receivers who read the message.", zh: "已读该消息的接收人用户 ID。"),
+    );
 
-    pub(super) const UNREAD_USER_IDS: Output = Output {
-        name: super::UNREAD_USER_IDS,
-        label: text!(en: "Not read by", zh: "未读用户 ID"),
-        help: text!(
+    pub(super) const UNREAD_USER_IDS: Output = Output::list(
+        super::UNREAD_USER_IDS,
+        text!(en: "Not read by", zh: "未读用户 ID"),
+        text!(
             en: "User IDs of the receivers who have not read it yet.",
             zh: "尚未阅读该消息的接收人用户 ID。"
         ),
-        schema: string_list,
-    };
+    );
 }
 
 /// The inputs, read and checked.

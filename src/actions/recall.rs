@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
-use super::field::{Field, OptionalId, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients, string_list, string_map};
+use super::field::{Field, OptionalText, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
 use crate::dingtalk::Robot;
@@ -67,43 +67,40 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const OPEN_CONVERSATION_ID: Field<OptionalId> = Field {
+    pub(super) const OPEN_CONVERSATION_ID: Field<OptionalText> = Field {
         name: super::OPEN_CONVERSATION_ID,
         label: text!(en: "Group (openConversationId)", zh: "群会话 ID（openConversationId）"),
         help: text!(
             en: "Only for messages sent to a group by \"Send group message\": that group's openConversationId. Leave empty for one-to-one messages.",
             zh: "仅用于撤回“钉钉机器人发送群消息”发到群里的消息：填写该群的 openConversationId。撤回单聊消息时留空。"
         ),
-        kind: OptionalId { max_chars: MAX_CONVERSATION_ID_LEN },
+        kind: OptionalText::id(MAX_CONVERSATION_ID_LEN),
         visible_when: None,
     };
 
-    pub(super) const RECALLED_KEYS: Output = Output {
-        name: super::RECALLED_KEYS,
-        label: text!(en: "Recalled keys", zh: "撤回成功的 key"),
-        help: text!(en: "The keys whose messages were recalled.", zh: "消息已撤回的 processQueryKey。"),
-        schema: string_list,
-    };
+    pub(super) const RECALLED_KEYS: Output = Output::list(
+        super::RECALLED_KEYS,
+        text!(en: "Recalled keys", zh: "撤回成功的 key"),
+        text!(en: "The keys whose messages were recalled.", zh: "消息已撤回的 processQueryKey。"),
+    );
 
-    pub(super) const FAILED_KEYS: Output = Output {
-        name: super::FAILED_KEYS,
-        label: text!(en: "Failed keys", zh: "撤回失败的 key"),
-        help: text!(
+    pub(super) const FAILED_KEYS: Output = Output::list(
+        super::FAILED_KEYS,
+        text!(en: "Failed keys", zh: "撤回失败的 key"),
+        text!(
             en: "The keys whose messages were not recalled (unknown, older than 24 hours, or sent by another robot).",
             zh: "未能撤回的 processQueryKey（无效、发送超过 24 小时，或不是该机器人发送的）。"
         ),
-        schema: string_list,
-    };
+    );
 
-    pub(super) const FAILURE_REASONS: Output = Output {
-        name: super::FAILURE_REASONS,
-        label: text!(en: "Failure reasons", zh: "失败原因"),
-        help: text!(
+    pub(super) const FAILURE_REASONS: Output = Output::map(
+        super::FAILURE_REASONS,
+        text!(en: "Failure reasons", zh: "失败原因"),
+        text!(
             en: "Each failed key with DingTalk's reason, as an object {\"key\": \"reason\"}.",
             zh: "每个撤回失败的 key 及钉钉给出的原因，形如 {\"key\": \"原因\"}。"
         ),
-        schema: string_map,
-    };
+    );
 }
 
 /// The inputs, read and checked.

@@ -15,9 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
-use super::field::{
-    Declared, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD, Receiver, Recipients, string, string_list,
-};
+use super::field::{Declared, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD, Receiver, Recipients};
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
 use crate::context::CallContext;
@@ -115,55 +113,50 @@ pub(crate) mod form {
         visible_when: None,
     };
 
-    pub(crate) const INVALID_USER_IDS: Output = Output {
-        name: super::INVALID_USER_IDS,
-        label: text!(en: "Invalid user IDs", zh: "无效的用户ID列表"),
-        help: text!(
+    pub(crate) const INVALID_USER_IDS: Output = Output::list(
+        super::INVALID_USER_IDS,
+        text!(en: "Invalid user IDs", zh: "无效的用户ID列表"),
+        text!(
             en: "User IDs DingTalk does not know: check them, and remove stray spaces.",
             zh: "钉钉不认识的用户 ID：请检查 ID 是否正确、是否带有空格。"
         ),
-        schema: string_list,
-    };
+    );
 
-    pub(crate) const FLOW_CONTROLLED_USER_IDS: Output = Output {
-        name: super::FLOW_CONTROLLED_USER_IDS,
-        label: text!(en: "Flow-controlled user IDs", zh: "被限流的用户ID列表"),
-        help: text!(
+    pub(crate) const FLOW_CONTROLLED_USER_IDS: Output = Output::list(
+        super::FLOW_CONTROLLED_USER_IDS,
+        text!(en: "Flow-controlled user IDs", zh: "被限流的用户ID列表"),
+        text!(
             en: "User IDs DingTalk skipped because they received too many robot messages.",
             zh: "接收机器人消息过多而被钉钉跳过的用户 ID。"
         ),
-        schema: string_list,
-    };
+    );
 
-    pub(crate) const PROCESS_QUERY_KEY: Output = Output {
-        name: super::PROCESS_QUERY_KEY,
-        label: text!(en: "Process query key", zh: "发送任务 ID"),
-        help: text!(
+    pub(crate) const PROCESS_QUERY_KEY: Output = Output::text(
+        super::PROCESS_QUERY_KEY,
+        text!(en: "Process query key", zh: "发送任务 ID"),
+        text!(
             en: "The processQueryKey of the send (of its first batch when there are more than 20 receivers), for read status or recall.",
             zh: "本次发送的 processQueryKey（超过 20 人时为第一批的），用于查询已读状态或撤回。"
         ),
-        schema: string,
-    };
+    );
 
-    pub(crate) const PROCESS_QUERY_KEYS: Output = Output {
-        name: super::PROCESS_QUERY_KEYS,
-        label: text!(en: "Process query keys", zh: "发送任务 ID 列表"),
-        help: text!(
+    pub(crate) const PROCESS_QUERY_KEYS: Output = Output::list(
+        super::PROCESS_QUERY_KEYS,
+        text!(en: "Process query keys", zh: "发送任务 ID 列表"),
+        text!(
             en: "The processQueryKey of every batch of 20 receivers, in order.",
             zh: "每批（20 人）发送的 processQueryKey，按顺序排列。"
         ),
-        schema: string_list,
-    };
+    );
 
-    pub(crate) const UNRESOLVED_MOBILES: Output = Output {
-        name: super::UNRESOLVED_MOBILES,
-        label: text!(en: "Unresolved mobile numbers", zh: "未找到用户的手机号"),
-        help: text!(
+    pub(crate) const UNRESOLVED_MOBILES: Output = Output::list(
+        super::UNRESOLVED_MOBILES,
+        text!(en: "Unresolved mobile numbers", zh: "未找到用户的手机号"),
+        text!(
             en: "Mobile numbers that belong to no employee of the org (or are not valid numbers of it); nothing was sent to them.",
             zh: "在组织中找不到对应员工（或不是有效号码）的手机号，未向其发送。"
         ),
-        schema: string_list,
-    };
+    );
 }
 
 /// Send's inputs, read and checked.

@@ -150,7 +150,7 @@ pub(crate) mod form {
             name: super::CONTENT,
             label: text!(en: "Message content", zh: "消息内容"),
             help,
-            kind: RequiredText { max_chars: MAX_CONTENT_CHARS, no_inner_space: false, keep_spaces: true },
+            kind: RequiredText::as_typed(MAX_CONTENT_CHARS),
             visible_when,
         }
     }
@@ -162,7 +162,7 @@ pub(crate) mod form {
             en: "For Markdown, link and action card messages: shown in the chat list (and as the link's headline). Left empty, the first line of the content is used.",
             zh: "用于 Markdown、链接和卡片消息：显示在会话列表中（链接消息也作为标题显示）；留空则取内容的第一行。"
         ),
-        kind: OptionalText { max_chars: MAX_TITLE_CHARS },
+        kind: OptionalText::trimmed(MAX_TITLE_CHARS),
         visible_when: Some((super::MSG_TYPE, &["markdown", "link", "actionCard"])),
     };
 

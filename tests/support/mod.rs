@@ -2,6 +2,7 @@
 //! the plugin through its Rust entry point (the same code the cdylib exports), scratch
 //! directories and the `host-sim` binary of this build.
 //!
+//! * [`any_json`]: the one arbitrary-JSON generator (the plugin's unit properties use it too);
 //! * [`hostile`]: servers that are not DingTalk (redirects, wrong pages, ports whose SYNs are
 //!   dropped);
 //! * [`flows`]: flows run through host-sim's library and binary with the built cdylib, a
@@ -10,6 +11,7 @@
 //! Each `tests/*.rs` is its own crate and uses only part of this, so each declares
 //! `#[allow(dead_code)] mod support;`.
 
+pub(crate) mod any_json;
 pub(crate) mod flows;
 pub(crate) mod hostile;
 pub(crate) mod media;

@@ -6,14 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rpa_plugin_abi::error::Upstream;
-use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Text};
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Text, text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::codes;
 use crate::flow::{Flow, SubstituteError, substitute};
 use crate::form::MASK;
-use crate::validate::validate_params;
+use crate::validate::{is_visible, validate_params};
 
 use super::StudioState;
 
@@ -32,12 +32,11 @@ pub(crate) struct Doc {
 
 impl From<&ErrorPayload> for Doc {
     fn from(e: &ErrorPayload) -> Doc {
-        let both = |en: &str, zh: &str| Text { en: en.to_string().into(), zh_cn: zh.to_string().into() };
         Doc {
             code: e.code.clone(),
             field: e.field.clone(),
-            message: both(e.message_in("en"), e.message_in("zh-CN")),
-            hint: e.hint_in("en").map(|en| both(en, e.hint_in("zh-CN").unwrap_or(en))),
+            message: text!(en: e.message_in("en").to_string(), zh: e.message_in("zh-CN").to_string()),
+            hint: e.hint_in("en").map(|en| text!(en: en.to_string(), zh: e.hint_in("zh-CN").unwrap_or(en).to_string())),
             upstream: e.upstream.as_deref().cloned(),
         }
     }
@@ -148,17 +147,6 @@ fn check_field(
         },
     };
     validate_params(alone, value).err()
-}
-
-/// Whether the form shows `field` given the other params (or their defaults): the rule of
-/// [`crate::validate`].
-fn is_visible(field: &FieldSpec, params: &Map<String, Value>, spec: &ActionSpec) -> bool {
-    let Some(conditions) = &field.visible_when else { return true };
-    conditions.iter().all(|(other, allowed)| {
-        let current =
-            params.get(other).filter(|v| !v.is_null()).or_else(|| spec.input(other).and_then(FieldSpec::default_value));
-        current.is_some_and(|v| allowed.contains(v))
-    })
 }
 
 fn is_blank(value: &Value) -> bool {
