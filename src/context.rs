@@ -3,8 +3,8 @@
 //! relays log lines to the host and watches its cancellation flag.
 //!
 //! The host's [`HostRef`] is only borrowed for the call and may not be touched from other
-//! threads' futures, so the action's future talks to it through a channel ([`CallContext`]); the
-//! calling thread is the only one that ever calls the host.
+//! threads' futures, so the action's future queues its log lines in the state it shares with the
+//! calling thread ([`CallContext`]), and the calling thread is the only one that ever calls the host.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -24,19 +24,22 @@ use crate::error::{Effect, Error, Result};
 /// How often the calling thread looks at the host's cancellation flag while it waits.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
 
-enum Event {
-    Log(LogLevel, String),
-    Done(Result<Value>),
-}
-
 /// What an action's future may use of the host: logging and the cancellation state.
 #[derive(Clone)]
 pub(crate) struct CallContext {
-    events: mpsc::Sender<Event>,
-    cancelled: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+}
+
+/// The state one call's future shares with the thread that drives it: one allocation per
+/// call.
+#[derive(Default)]
+struct Shared {
+    /// Log lines not yet relayed to the host (only the driving thread may call it).
+    lines: Mutex<Vec<(LogLevel, String)>>,
+    cancelled: AtomicBool,
     /// What the never-repeated call on the wire does: [`in_flight_code`].
-    in_flight: Arc<AtomicU8>,
-    cancel_details: Arc<Mutex<Option<CancelDetails>>>,
+    in_flight: AtomicU8,
+    cancel_details: Mutex<Option<CancelDetails>>,
 }
 
 /// What a cancellation's error document says in `details`, made only when the host stops the
@@ -44,16 +47,15 @@ pub(crate) struct CallContext {
 pub(crate) type CancelDetails = Box<dyn Fn(bool) -> Value + Send>;
 
 impl CallContext {
-    /// Sends a log line to the host.
+    /// Queues a log line for the host (relayed by the calling thread as the call goes on).
     pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
-        // The receiver only goes away once the call is over; a late line is dropped.
-        let _ = self.events.send(Event::Log(level, message.into()));
+        self.shared.lines.lock().unwrap_or_else(|p| p.into_inner()).push((level, message.into()));
     }
 
     /// Fails with [`Error::Cancelled`] when the user stopped the flow: call it between
     /// network steps.
     pub(crate) fn check_cancelled(&self) -> Result<()> {
-        if self.cancelled.load(Ordering::Acquire) {
+        if self.shared.cancelled.load(Ordering::Acquire) {
             return Err(Error::Cancelled { in_flight: None });
         }
         Ok(())
@@ -62,14 +64,14 @@ impl CallContext {
     /// Marks whether a call that is never repeated (a send, a recall) is on the wire, so
     /// that a cancellation can say whether it may still take effect.
     pub(crate) fn set_in_flight(&self, effect: Option<Effect>) {
-        self.in_flight.store(in_flight_code(effect), Ordering::Release);
+        self.shared.in_flight.store(in_flight_code(effect), Ordering::Release);
     }
 
     /// Sets what a cancellation by the host reports in `details` from now on (a send in
     /// several batches says who got the message so far). `details` is called only if the host
     /// stops the flow, with whether a send was on the wire then.
     pub(crate) fn set_cancel_details(&self, details: CancelDetails) {
-        *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(details);
+        *self.shared.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(details);
     }
 }
 
@@ -157,28 +159,21 @@ where
     if host.is_cancelled() {
         return Err(Error::Cancelled { in_flight: None });
     }
-    let (tx, rx) = mpsc::channel();
-    let ctx = CallContext {
-        events: tx.clone(),
-        cancelled: Arc::default(),
-        in_flight: Arc::default(),
-        cancel_details: Arc::default(),
-    };
-    let cancelled = ctx.cancelled.clone();
-    let in_flight = ctx.in_flight.clone();
-    let cancel_details = ctx.cancel_details.clone();
-    let future = action(ctx);
-    let relay = |rx: &mpsc::Receiver<Event>| {
-        while let Ok(Event::Log(level, line)) = rx.try_recv() {
+    let shared = Arc::new(Shared::default());
+    let future = action(CallContext { shared: shared.clone() });
+    let relay = || {
+        let lines = std::mem::take(&mut *shared.lines.lock().unwrap_or_else(|p| p.into_inner()));
+        for (level, line) in lines {
             host.log(level, RStr::from_str(&line));
         }
     };
     let stop = || {
-        cancelled.store(true, Ordering::Release);
+        shared.cancelled.store(true, Ordering::Release);
+        relay();
         host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
-        let in_flight = in_flight_effect(in_flight.load(Ordering::Acquire));
+        let in_flight = in_flight_effect(shared.in_flight.load(Ordering::Acquire));
         let error = Error::Cancelled { in_flight };
-        match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        match shared.cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
             Some(details) => Err(error.with_details(details(in_flight.is_some()))),
             None => Err(error),
         }
@@ -191,7 +186,7 @@ where
                     biased;
                     out = &mut future => break out,
                     _ = tokio::time::sleep(CANCEL_POLL) => {
-                        relay(&rx);
+                        relay();
                         if host.is_cancelled() {
                             break stop();
                         }
@@ -199,17 +194,18 @@ where
                 }
             }
         });
-        relay(&rx);
+        relay();
         return out;
     }
+    let (done, answer) = mpsc::sync_channel(1);
     let task = runtime()?.spawn(async move {
-        let out = future.await;
-        let _ = tx.send(Event::Done(out));
+        let _ = done.send(future.await);
     });
     loop {
-        match rx.recv_timeout(CANCEL_POLL) {
-            Ok(Event::Log(level, line)) => host.log(level, RStr::from_str(&line)),
-            Ok(Event::Done(out)) => return out,
+        let answer = answer.recv_timeout(CANCEL_POLL);
+        relay();
+        match answer {
+            Ok(out) => return out,
             Err(RecvTimeoutError::Timeout) => {
                 if host.is_cancelled() {
                     task.abort();

@@ -151,6 +151,18 @@ fn bench_reports_throughput_and_sends_every_message_once() {
     let stats = emu.stats();
     assert_eq!((stats.token_requests, stats.batch_send_requests, stats.messages), (1, 40, 40));
     assert_no_secrets(&emu, &[&stderr, &String::from_utf8_lossy(&out.stdout)]);
+
+    // Warm-up runs (2 per thread) go out too, but are not counted in the report.
+    let out = Command::new(host_sim_exe())
+        .args(["bench", "--iterations", "10", "--threads", "3", "--warmup", "2", "--var-json", "qps=0"])
+        .args(["--var", &format!("url={}", emu.url()), "--var", &format!("appKey={APP_KEY}")])
+        .args(["--var", &format!("appSecret={APP_SECRET}")])
+        .arg(&flow)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["errors"].as_u64(), report["iterations"].as_u64()), (Some(0), Some(10)), "{report}");
+    assert_eq!(emu.stats().messages, 40 + 10 + 3 * 2);
 }
 
 #[test]

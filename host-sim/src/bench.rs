@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -13,6 +13,19 @@ use crate::error::HostError;
 use crate::flow::{Flow, run_checked};
 use crate::host::SimHost;
 use crate::plugin::{self, Abi, Plugin};
+
+/// How much a benchmark runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Size {
+    /// Flow runs measured, in all.
+    pub(crate) iterations: usize,
+    /// Threads that share them (at least one is used).
+    pub(crate) threads: usize,
+    /// Flow runs each thread makes before the clock starts, not counted: a thread's event
+    /// loop, connection and the app's token are then made, as a bare client being compared
+    /// makes its own before its clock starts. 0 measures a cold start.
+    pub(crate) warmup: usize,
+}
 
 /// What one benchmark run measured. Ops are whole flow runs (every step, connect included).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -89,12 +102,12 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 pub(crate) fn run_bench(
     plugin: &dyn Plugin,
     flow: &Flow,
-    iterations: usize,
-    threads: usize,
+    size: Size,
     vars: &Map<String, Value>,
     host: &SimHost,
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
+    let Size { iterations, threads, warmup } = size;
     let kept = host.kept();
     // The flow and the variables' names are the same for every run: checked once.
     let vars = {
@@ -110,10 +123,16 @@ pub(crate) fn run_bench(
     let failed_latencies = Mutex::new(Vec::new());
     let errors = AtomicUsize::new(0);
     let first_error = Mutex::new(None);
-    let started = Instant::now();
+    // The clock starts once every thread has made its warm-up runs.
+    let ready = Barrier::new(threads + 1);
+    let mut started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
+                for _ in 0..warmup {
+                    let _ = checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), kept));
+                }
+                ready.wait();
                 let (mut mine, mut mine_failed) = (Vec::new(), Vec::new());
                 while next.fetch_add(1, Ordering::Relaxed) < iterations {
                     let t = Instant::now();
@@ -135,6 +154,8 @@ pub(crate) fn run_bench(
                 failed_latencies.lock().unwrap_or_else(|p| p.into_inner()).extend(mine_failed);
             });
         }
+        ready.wait();
+        started = Instant::now();
     });
     let elapsed = started.elapsed().as_secs_f64();
     let mut samples = latencies.into_inner().unwrap_or_else(|p| p.into_inner());

@@ -25,7 +25,7 @@ use rpa_plugin_abi::{ErrorPayload, codes};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bench::{load_timed, run_bench};
+use crate::bench::{Size, load_timed, run_bench};
 use crate::demo::run_demo;
 use crate::error::HostError;
 use crate::flow::{Flow, FlowError, run_flow_logging};
@@ -216,6 +216,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub(crate) threads: usize,
 
+    /// Runs the flow this many times on each thread before the clock starts, not counted
+    /// (each thread's connection and the token are made then); 0 measures a cold start.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) warmup: usize,
+
     /// Defines a variable as a string before the first step (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_string_var)]
     pub(crate) vars: Vec<(String, Value)>,
@@ -226,6 +231,11 @@ pub(crate) struct BenchArgs {
 }
 
 impl BenchArgs {
+    /// How much to run.
+    fn size(&self) -> Size {
+        Size { iterations: self.iterations, threads: self.threads, warmup: self.warmup }
+    }
+
     /// Loads the plugin (timing it), runs the benchmark with progress on stderr every 10%,
     /// and writes the JSON report to `out`.
     pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
@@ -238,8 +248,7 @@ impl BenchArgs {
                 eprintln!("bench: {done}/{} flow runs", self.iterations);
             }
         };
-        let mut report =
-            run_bench(plugin.as_ref(), &flow, self.iterations, self.threads, &vars, &SimHost::silent(), &progress);
+        let mut report = run_bench(plugin.as_ref(), &flow, self.size(), &vars, &SimHost::silent(), &progress);
         report.load_ms = Some(load_ms);
         if report.peak_rss_kb.is_none() {
             eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");

@@ -37,7 +37,7 @@ use crate::error::HostError;
 use crate::form::mask_secrets;
 use crate::host::{Host, LogLevel, log_line};
 use crate::plugin::Plugin;
-use crate::validate::{did_you_mean, validate_params};
+use crate::validate::{did_you_mean, validate_step};
 
 /// A flow: variables to start with, then steps run in order.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
@@ -149,7 +149,7 @@ impl Flow {
 /// anything runs, [`Flow::check`] checks the actions, outputs and variable references.
 /// Then each step in turn: stop if `host` is cancelled, substitute variables into the
 /// params, check them against the action's form and put each in the shape its field
-/// declares ([`validate_params`]), invoke with those values, and store the mapped outputs
+/// declares ([`validate_params`](crate::validate::validate_params)), invoke with those values, and store the mapped outputs
 /// (an output the action did not return is an error). The first failure stops the flow; no
 /// later step runs.
 ///
@@ -202,7 +202,7 @@ pub(crate) fn run_checked(
         }
         let spec = action_spec(manifest, step).map_err(fail)?;
         let params = substitute_params(&step.params, &vars).map_err(fail)?;
-        let params = validate_params(spec, params).map_err(fail)?;
+        let params = validate_step(manifest, plugin.validators(), spec, params).map_err(fail)?;
 
         let keeps = |level: LogLevel| kept.is_some_and(|kept| level <= kept);
         if keeps(LogLevel::Info) {

@@ -12,7 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
@@ -44,6 +44,50 @@ const CACHED_SCHEMAS: usize = 1024;
 /// `field`, with a message and hint in English and Chinese. Unknown names are reported first
 /// (with a "did you mean" hint), then the fields in form order.
 pub fn validate_params(spec: &ActionSpec, params: Value) -> Result<Value, ErrorPayload> {
+    validate_with(spec, params, None)
+}
+
+/// The compiled validators of one manifest's input fields, each compiled on first use and
+/// kept as long as the manifest: a loaded plugin keeps one beside its manifest, so that a
+/// flow run finds its fields' validators without a lookup (a form is checked on every run).
+pub struct Validators {
+    /// Per action of the manifest, in order: per input field, in form order.
+    actions: Vec<Vec<OnceLock<Arc<Validator>>>>,
+}
+
+impl Validators {
+    /// Empty slots for every input field of `manifest`.
+    pub fn new(manifest: &Manifest) -> Self {
+        let actions = manifest.actions.iter().map(|a| a.inputs.all().map(|_| OnceLock::new()).collect()).collect();
+        Validators { actions }
+    }
+
+    /// The slots of `spec`, which must be one of `manifest`'s actions (the manifest these
+    /// validators were made for); `None` for any other.
+    fn of(&self, manifest: &Manifest, spec: &ActionSpec) -> Option<&[OnceLock<Arc<Validator>>]> {
+        let index = manifest.actions.iter().position(|a| std::ptr::eq(a, spec))?;
+        self.actions.get(index).map(Vec::as_slice)
+    }
+}
+
+/// [`validate_params`] for one of a loaded plugin's own actions: its validators come from
+/// `validators` (made for `manifest`, which holds `spec`).
+pub(crate) fn validate_step(
+    manifest: &Manifest,
+    validators: Option<&Validators>,
+    spec: &ActionSpec,
+    params: Value,
+) -> Result<Value, ErrorPayload> {
+    validate_with(spec, params, validators.and_then(|v| v.of(manifest, spec)))
+}
+
+/// [`validate_params`], finding each field's validator in `slots` (one per input field, in
+/// form order) when given, else in this thread's cache.
+fn validate_with(
+    spec: &ActionSpec,
+    params: Value,
+    slots: Option<&[OnceLock<Arc<Validator>>]>,
+) -> Result<Value, ErrorPayload> {
     let Value::Object(given) = params else {
         let kind = kind_of(&params);
         return Err(invalid(
@@ -58,21 +102,17 @@ pub fn validate_params(spec: &ActionSpec, params: Value) -> Result<Value, ErrorP
     if let Some(name) = given.keys().find(|name| spec.input(name).is_none()) {
         return Err(unknown_param(spec, name));
     }
-    let params: Map<String, Value> = given
-        .into_iter()
-        .map(|(name, value)| {
-            let value = match spec.input(&name) {
-                Some(field) => field.normalize(value),
-                None => value,
-            };
-            (name, value)
-        })
-        .collect();
-    for field in spec.inputs.all() {
+    let mut params = given;
+    for (name, value) in &mut params {
+        if let Some(field) = spec.input(name) {
+            *value = field.normalize(std::mem::take(value));
+        }
+    }
+    for (index, field) in spec.inputs.all().enumerate() {
         let value = params.get(&field.name).filter(|v| !v.is_null());
         let blank = value.and_then(Value::as_str).is_some_and(|s| s.trim().is_empty());
         match value {
-            Some(v) if !blank => check_field(field, v)?,
+            Some(v) if !blank => check_field(field, v, slots.and_then(|s| s.get(index)))?,
             _ if field.required && is_visible(field, &params, spec) => return Err(required(field)),
             _ => {}
         }
@@ -171,9 +211,20 @@ fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'stat
     Ok(validator)
 }
 
-/// Checks one filled-in field against its schema.
-fn check_field(field: &FieldSpec, value: &Value) -> Result<(), ErrorPayload> {
-    let validator = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
+/// Checks one filled-in field against its schema, with the validator kept in `slot` when
+/// given (compiled into it on first use), else with [`validator_for`].
+fn check_field(field: &FieldSpec, value: &Value, slot: Option<&OnceLock<Arc<Validator>>>) -> Result<(), ErrorPayload> {
+    let kept = slot.and_then(OnceLock::get).cloned();
+    let validator = match kept {
+        Some(validator) => validator,
+        None => {
+            let validator = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
+            if let Some(slot) = slot {
+                let _ = slot.set(validator.clone());
+            }
+            validator
+        }
+    };
     if validator.is_valid(value) {
         return Ok(());
     }

@@ -7,7 +7,7 @@
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -255,6 +255,8 @@ pub(crate) struct Connection {
     limits: Limits,
     /// Mobile number -> user ID, as DingTalk resolved them (only numbers that resolved).
     mobiles: Mutex<HashMap<String, String>>,
+    /// The new API's URLs on `api_base`, by [`Api::index`], each parsed on its first call.
+    urls: [OnceLock<reqwest::Url>; Api::ALL.len()],
 }
 
 impl std::fmt::Debug for Connection {
@@ -280,7 +282,20 @@ impl Connection {
             fetches: Mutex::new((0, None)),
             limits: Limits::new(qps_limit),
             mobiles: Mutex::default(),
+            urls: Default::default(),
         })
+    }
+
+    /// The URL of `api` on the new API's base, parsed once per connection (a request made
+    /// from a parsed URL is not parsed again).
+    fn api_url(&self, api: Api) -> Result<reqwest::Url> {
+        let slot = &self.urls[api.index()];
+        if let Some(url) = slot.get() {
+            return Ok(url.clone());
+        }
+        let url = reqwest::Url::parse(&format!("{}{}", self.api_base, api.path()))
+            .map_err(|e| Error::Internal(format!("cannot make the URL of {}: {e}", api.path())))?;
+        Ok(slot.get_or_init(|| url).clone())
     }
 
     /// Lowers the calls per second per API this app allows itself to `qps` when that is
@@ -433,10 +448,10 @@ impl Connection {
         timeout: Duration,
     ) -> Result<T> {
         let body = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
-        let url = format!("{}{}", self.api_base, api.path());
+        let url = self.api_url(api)?;
         let (bytes, _) = self
             .call(ctx, api, &self.api_base, timeout, |http, token| {
-                http.post(&url)
+                http.post(url.clone())
                     .header(TOKEN_HEADER, token.expose())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())

@@ -114,9 +114,21 @@ pub(crate) fn forget(s: &RobotSettings, conn: &Arc<Connection>) {
 pub(crate) fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value {
     static KEY: OnceLock<RandomState> = OnceLock::new();
     let id = format!("robot-{:016x}", KEY.get_or_init(RandomState::new).hash_one(s));
-    let robot =
-        Robot { connection, robot_code: s.robot_code.clone(), oapi_base: s.oapi_base.clone(), timeout: s.timeout };
-    lock().robots.insert(id.clone(), Arc::new(robot));
+    let mut reg = lock();
+    // A flow connects on every run, with the same settings: the robot it made last time is
+    // kept as it is.
+    let same = reg.robots.get(&id).is_some_and(|r| {
+        Arc::ptr_eq(&r.connection, &connection)
+            && r.robot_code == s.robot_code
+            && r.oapi_base == s.oapi_base
+            && r.timeout == s.timeout
+    });
+    if !same {
+        let robot =
+            Robot { connection, robot_code: s.robot_code.clone(), oapi_base: s.oapi_base.clone(), timeout: s.timeout };
+        reg.robots.insert(id.clone(), Arc::new(robot));
+    }
+    drop(reg);
     json!({ "type": ROBOT_TYPE, "id": id })
 }
 

@@ -11,7 +11,7 @@ use abi_stable::type_layout::TypeLayout;
 use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, HostRef, Manifest, PluginModRef};
 use serde_json::Value;
 
-use super::{CheckedLibrary, Plugin, locate, parse_error, parse_outputs, quote};
+use super::{CheckedLibrary, Plugin, Validators, locate, parse_error, parse_outputs, quote};
 use crate::error::HostError;
 
 /// A plugin loaded through `rpa-plugin-abi`'s abi_stable root module.
@@ -59,6 +59,10 @@ impl Plugin for AbiStablePlugin {
 
     fn manifest_json(&self) -> &str {
         &self.library.manifest_json
+    }
+
+    fn validators(&self) -> Option<&Validators> {
+        Some(&self.library.validators)
     }
 
     fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {

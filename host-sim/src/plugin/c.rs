@@ -13,7 +13,7 @@ use rpa_plugin_abi::c::{
 use rpa_plugin_abi::{ErrorPayload, Host, LogLevel, Manifest, codes};
 use serde_json::Value;
 
-use super::{CheckedLibrary, Plugin, locate, parse_error, parse_outputs, quote};
+use super::{CheckedLibrary, Plugin, Validators, locate, parse_error, parse_outputs, quote};
 use crate::error::HostError;
 
 /// A plugin called through its C entry points.
@@ -133,6 +133,10 @@ impl Plugin for CAbiPlugin {
 
     fn manifest_json(&self) -> &str {
         &self.library.manifest_json
+    }
+
+    fn validators(&self) -> Option<&Validators> {
+        Some(&self.library.validators)
     }
 
     fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {

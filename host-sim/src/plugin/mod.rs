@@ -17,6 +17,7 @@ use serde_json::Value;
 pub use self::abi_stable::AbiStablePlugin;
 pub use self::c::CAbiPlugin;
 use crate::error::HostError;
+use crate::validate::Validators;
 
 /// The longest piece of a plugin's or loader's text quoted in an error message.
 const QUOTE_LIMIT: usize = 300;
@@ -36,6 +37,12 @@ pub trait Plugin: Send + Sync {
     /// plugin's error document, or an [`codes::INTERNAL`] one when the plugin broke the
     /// contract (malformed JSON), never a panic.
     fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload>;
+
+    /// The compiled validators of the manifest's fields, kept with the plugin, if it keeps
+    /// them (the loaders do); forms are then checked without looking validators up.
+    fn validators(&self) -> Option<&Validators> {
+        None
+    }
 }
 
 /// The two ways a designer can load the same library.
@@ -106,6 +113,7 @@ struct CheckedLibrary {
     path: PathBuf,
     manifest: Manifest,
     manifest_json: String,
+    validators: Validators,
 }
 
 impl CheckedLibrary {
@@ -133,7 +141,8 @@ impl CheckedLibrary {
         }
         crate::validate::check_schemas(&manifest)
             .map_err(|cause| HostError::BadManifest { path: given.clone(), cause })?;
-        Ok(CheckedLibrary { path: given, manifest, manifest_json })
+        let validators = Validators::new(&manifest);
+        Ok(CheckedLibrary { path: given, manifest, manifest_json, validators })
     }
 
     /// `Loader { path, id, version, .. }`, for the loaders' `Debug`.
