@@ -6,6 +6,7 @@
 #   - 16 threads x 8,000 sends (one token request, every message recorded once);
 #   - cold start: a fresh process's first flow (wall time, round trips to the server);
 #   - the platform limit (emulator at 20 calls/s, plugin qpsLimit 20, 16 threads);
+#   - bulk at the platform limit: sends to 1,000 users each, 20 per batchSend, at 20 calls/s;
 #   - plugin load + manifest cost, stripped cdylib size, peak memory after 10,000 sends.
 # Each emulator is the release `dingtalk-emulator` binary in its own process, so the bench
 # process's memory is host-sim's and the plugin's only.
@@ -14,7 +15,7 @@
 #        Linux or macOS; peak memory is measured on Linux only and shows "not measured" elsewhere)
 # Environment: ROUNDS (default 5) alternating plugin/raw rounds, SENDS (default 3000) per
 #              1-thread round, SENDS16 (default 8000) per 16-thread round, SDK_SENDS (default
-#              500) per SDK round.
+#              500) per SDK round, BULK (default 6) sends to 1,000 users at the platform limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEY=benchappkey0001
@@ -24,6 +25,7 @@ ROUNDS="${ROUNDS:-5}"
 SENDS="${SENDS:-3000}"
 SENDS16="${SENDS16:-8000}"
 SDK_SENDS="${SDK_SENDS:-500}"
+BULK="${BULK:-6}"
 FLOW=bench/flows/text.json
 case "$(uname -s)" in
   Darwin) LIB=libdingtalk_robot.dylib STRIP="strip -x" ;; # a dylib keeps its exported symbols
@@ -45,15 +47,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_emulator QPS_LIMIT: starts an emulator (users u1,u2,u3; u3 flow-controlled) and sets
-# URL to its address (parsed from its first line, "listening on http://127.0.0.1:PORT").
+# start_emulator QPS_LIMIT [USERS FLOW_CONTROLLED]: starts an emulator (default: users u1,u2,u3,
+# u3 flow-controlled) and sets URL to its address (parsed from its first line, "listening on
+# http://127.0.0.1:PORT").
 start_emulator() {
   local fifo first
   fifo=$(mktemp -u)
   mkfifo "$fifo"
   FIFOS+=("$fifo")
-  "$REL/dingtalk-emulator" --port 0 --app-key "$KEY" --app-secret "$SECRET" --users u1,u2,u3 \
-    --flow-controlled u3 --qps-limit "$1" >"$fifo" &
+  "$REL/dingtalk-emulator" --port 0 --app-key "$KEY" --app-secret "$SECRET" --users "${2:-u1,u2,u3}" \
+    --flow-controlled "${3-u3}" --qps-limit "$1" >"$fifo" &
   PIDS+=($!)
   exec 3<"$fifo"
   read -r first <&3
@@ -65,10 +68,12 @@ start_emulator() {
   case "$URL" in http://127.0.0.1:*) ;; *) echo "emulator did not start: $first" >&2; exit 1 ;; esac
 }
 stats() { curl -sf "$1/_emulator/stats"; }
-# bench URL QPS_LIMIT ITERATIONS THREADS: host-sim bench of the text flow (connect + one text
-# send per run); progress goes to the terminal, the JSON report to stdout.
+# bench URL QPS_LIMIT ITERATIONS THREADS [WARMUP]: host-sim bench of the text flow (connect +
+# one text send per run), after WARMUP untimed runs per thread (default 0: a thread's first
+# run makes its connection inside the clock); progress goes to the terminal, the JSON report
+# to stdout.
 bench() {
-  "$REL/host-sim" bench "$FLOW" --iterations "$3" --threads "$4" \
+  "$REL/host-sim" bench "$FLOW" --iterations "$3" --threads "$4" --warmup "${5:-0}" \
     --var url="$1" --var appKey="$KEY" --var appSecret="$SECRET" --var-json qps="$2"
 }
 
@@ -80,7 +85,7 @@ PLUGIN1=()
 RAW1=()
 SDK1=()
 for _ in $(seq "$ROUNDS"); do
-  PLUGIN1+=("$(bench "$URL1" 0 "$SENDS" 1)")
+  PLUGIN1+=("$(bench "$URL1" 0 "$SENDS" 1 1)")
   RAW1+=("$("$REL/examples/raw_batch_send" "$URL1" "$KEY" "$SECRET" "$SENDS")")
 done
 for _ in 1 2; do
@@ -91,7 +96,7 @@ echo "== 16 threads: plugin vs 16 raw keep-alive clients ($ROUNDS alternating ro
 PLUGIN16=()
 RAW16=()
 for _ in $(seq "$ROUNDS"); do
-  PLUGIN16+=("$(bench "$URL1" 0 "$SENDS16" 16)")
+  PLUGIN16+=("$(bench "$URL1" 0 "$SENDS16" 16 1)")
   RAW16+=("$("$REL/examples/raw_batch_send" "$URL1" "$KEY" "$SECRET" "$SENDS16" current 16)")
 done
 
@@ -116,6 +121,14 @@ start_emulator 20
 BQ=$(bench "$URL" 20 200 16)
 STQ=$(stats "$URL")
 
+echo "== bulk at the platform limit: emulator at 20 calls/s with 1,000 users, $BULK sends to all 1,000 (qpsLimit 20)" >&2
+USERS1000=$(seq -s, -f 'u%g' 1 1000)
+start_emulator 20 "$USERS1000" ""
+BB=$("$REL/host-sim" bench bench/flows/bulk.json --iterations "$BULK" --threads 1 \
+  --var url="$URL" --var appKey="$KEY" --var appSecret="$SECRET" --var-json qps=20 \
+  --var-json userIds="$(python3 -c 'import json; print(json.dumps([f"u{i}" for i in range(1, 1001)]))')")
+STB=$(stats "$URL")
+
 echo "== peak memory: 10,000 sends over 16 threads, fresh emulator" >&2
 start_emulator 0
 BM=$(bench "$URL" 0 10000 16)
@@ -139,15 +152,16 @@ MACHINE="$(date -u +%Y-%m-%d), $(getconf _NPROCESSORS_ONLN) cores ($CPU), $RAM"
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime | sed 's/.*averages*: //')
 
-python3 - "$MACHINE" "$SIZE" "$UNSTRIPPED" "$B16" "$ST16" "$BQ" "$STQ" "$BM" "$STM" "$COLD" "$STC" "$LOAD" \
+python3 - "$MACHINE" "$SIZE" "$UNSTRIPPED" "$B16" "$ST16" "$BQ" "$STQ" "$BM" "$STM" "$COLD" "$STC" "$LOAD" "$BB" "$STB" "$BULK" \
   "${#PLUGIN1[@]}" "${PLUGIN1[@]}" "${RAW1[@]}" "${PLUGIN16[@]}" "${RAW16[@]}" "${SDK1[@]}" <<'PY'
 import json, statistics, sys
 
 machine, size, unstripped = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 b16, st16, bq, stq, bm, stm, cold, stc = (json.loads(x) for x in sys.argv[4:12])
 load_avg = sys.argv[12]
-rounds = int(sys.argv[13])
-rest = [json.loads(x) for x in sys.argv[14:]]
+bb, stb, bulk = json.loads(sys.argv[13]), json.loads(sys.argv[14]), int(sys.argv[15])
+rounds = int(sys.argv[16])
+rest = [json.loads(x) for x in sys.argv[17:]]
 plugin, raw, plugin16, raw16 = (rest[i * rounds : (i + 1) * rounds] for i in range(4))
 sdk = rest[4 * rounds :]
 med = lambda runs: statistics.median(r["opsPerSec"] for r in runs)
@@ -158,7 +172,7 @@ ratios = lambda ps, rs: [p["opsPerSec"] / r["opsPerSec"] for p, r in zip(ps, rs)
 q1, q16 = ratios(plugin, raw), ratios(plugin16, raw16)
 rq1, rq16 = statistics.median(q1), statistics.median(q16)
 pct = lambda qs: " / ".join(f"{100 * q:.0f}%" for q in qs)
-loads = [r["loadMs"] for r in plugin + plugin16 + [b16, bq, bm]]
+loads = [r["loadMs"] for r in plugin + plugin16 + [b16, bq, bm, bb]]
 load = statistics.median(loads)
 errors1 = sum(r["errors"] for r in plugin)
 errors16 = sum(r["errors"] for r in plugin16)
@@ -196,6 +210,13 @@ rows = [
     ("platform limit (20/s), 16 threads x 200: calls/s", f"{bq['opsPerSec']:.2f}", ">= 19",
      bq["opsPerSec"] >= 19 and bq["errors"] == 0 and stq["batchSendRequests"] == 200),
     ("platform limit: throttled requests", f"{stq['throttled']}", "0", stq["throttled"] == 0),
+    (f"bulk at the platform limit (20 calls/s): {bulk} sends to 1,000 users each, messages/s",
+     f"{bb['opsPerSec'] * 1000:.0f} ({100 * bb['opsPerSec'] * 1000 / 400:.0f}% of the 400/s the limit allows)", ">= 380",
+     bb["opsPerSec"] * 1000 >= 380 and bb["errors"] == 0),
+    ("bulk: messages delivered, batchSend calls, throttled requests",
+     f"{stb['messages']}, {stb['batchSendRequests']}, {stb['throttled']}",
+     f"{bulk * 1000}, {bulk * 50}, 0",
+     stb["messages"] == bulk * 1000 and stb["batchSendRequests"] == bulk * 50 and stb["throttled"] == 0),
     ("load plugin + parse manifest, ms (median of runs)",
      f"{load:.2f} (min {min(loads):.2f}, max {max(loads):.2f})", "< 5", load < 5),
     ("cdylib size, stripped (unstripped)", f"{size / 1e6:.2f} MB ({unstripped / 1e6:.2f} MB)", "< 8 MB", size < 8e6),
@@ -214,7 +235,7 @@ for name, value, goal, ok in rows:
 failed = [name for name, _, _, ok in rows if ok is False]
 print()
 print("all goals met" if not failed else "goals missed: " + "; ".join(failed))
-for r in plugin + plugin16 + [b16, bq, bm, cold_report]:
+for r in plugin + plugin16 + [b16, bq, bm, bb, cold_report]:
     if r.get("firstError"):
         print(f"first error in a bench run: {r['firstError']}")
 PY

@@ -214,15 +214,17 @@ fn validator_for(schema: &Value) -> Result<Arc<Validator>, ValidationError<'stat
 /// Checks one filled-in field against its schema, with the validator kept in `slot` when
 /// given (compiled into it on first use), else with [`validator_for`].
 fn check_field(field: &FieldSpec, value: &Value, slot: Option<&OnceLock<Arc<Validator>>>) -> Result<(), ErrorPayload> {
-    let kept = slot.and_then(OnceLock::get).cloned();
-    let validator = match kept {
+    // Borrowed, not cloned: threads checking the same field at once would otherwise all
+    // write to the one reference count.
+    let compiled;
+    let validator: &Validator = match slot.and_then(OnceLock::get) {
         Some(validator) => validator,
         None => {
-            let validator = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
+            compiled = validator_for(&field.schema).map_err(|e| broken_schema(field, &e))?;
             if let Some(slot) = slot {
-                let _ = slot.set(validator.clone());
+                let _ = slot.set(compiled.clone());
             }
-            validator
+            &compiled
         }
     };
     if validator.is_valid(value) {

@@ -10,7 +10,6 @@ use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, 
 use super::{Action, Execution, Params};
 use crate::dingtalk::{RobotSettings, registry};
 use crate::error::{Error, Result};
-use crate::redact;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.connect";
@@ -183,7 +182,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
     Ok(Box::new(move |ctx| {
         Box::pin(async move {
             let conn = registry::connection(&s)?;
-            ctx.log(LogLevel::Info, format!("connecting app {} at {}", redact::app_key(&s.app_key), s.api_base));
+            ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.api_base));
             match conn.token(&ctx, s.timeout).await {
                 Ok(_) => {}
                 Err(e @ Error::AuthFailed(_)) => {

@@ -246,6 +246,8 @@ pub(crate) struct Connection {
     transport: Transport,
     api_base: String,
     app_key: String,
+    /// The AppKey as logs show it ([`redact::app_key`]).
+    shown_key: String,
     app_secret: Secret,
     token: Mutex<Option<CachedToken>>,
     refresh: tokio::sync::Mutex<()>,
@@ -263,7 +265,7 @@ impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
             .field("api_base", &self.api_base)
-            .field("app_key", &redact::app_key(&self.app_key))
+            .field("app_key", &self.shown_key)
             .field("app_secret", &self.app_secret)
             .finish_non_exhaustive()
     }
@@ -276,6 +278,7 @@ impl Connection {
             transport: Transport::new(),
             api_base: api_base.trim_end_matches('/').to_string(),
             app_key: app_key.to_string(),
+            shown_key: redact::app_key(app_key),
             app_secret,
             token: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
@@ -284,6 +287,11 @@ impl Connection {
             mobiles: Mutex::default(),
             urls: Default::default(),
         })
+    }
+
+    /// The AppKey as logs show it: its first characters and its length.
+    pub(crate) fn shown_key(&self) -> &str {
+        &self.shown_key
     }
 
     /// The URL of `api` on the new API's base, parsed once per connection (a request made
