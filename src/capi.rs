@@ -17,6 +17,7 @@ use rpa_plugin_abi::{ABI_VERSION, ErrorPayload, Host, Host_TO, LogLevel, codes};
 
 // The C interface is declared once, in `rpa_plugin_abi::c`; these are its names here too.
 pub use rpa_plugin_abi::c::{RPA_ERROR, RPA_INVALID_ARGUMENT, RPA_OK, RpaCancelledFn, RpaHost, RpaLogFn};
+use rpa_plugin_abi::c::{free_c_string, into_c_string, write_c_string};
 
 /// The plugin's [`Host`] made of a C host's callbacks.
 struct CallbackHost(RpaHost);
@@ -44,10 +45,6 @@ impl Host for CallbackHost {
     }
 }
 
-fn into_c(text: String) -> *mut c_char {
-    CString::new(text.replace('\0', "\\u0000")).map(CString::into_raw).unwrap_or(std::ptr::null_mut())
-}
-
 /// The version of the JSON contract (manifest, params, outputs, errors), as in `abiVersion`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rpa_plugin_abi_version() -> u32 {
@@ -57,7 +54,7 @@ pub extern "C" fn rpa_plugin_abi_version() -> u32 {
 /// The manifest as JSON text. Release it with [`rpa_plugin_free`].
 #[unsafe(no_mangle)]
 pub extern "C" fn rpa_plugin_manifest() -> *mut c_char {
-    catch_unwind(|| into_c(crate::manifest_json().to_string())).unwrap_or(std::ptr::null_mut())
+    catch_unwind(|| into_c_string(crate::manifest_json().to_string())).unwrap_or(std::ptr::null_mut())
 }
 
 /// Reads a NUL-terminated UTF-8 argument.
@@ -110,10 +107,8 @@ pub unsafe extern "C" fn rpa_plugin_invoke(
     });
     let (status, text) = catch_unwind(run)
         .unwrap_or_else(|_| (RPA_ERROR, ErrorPayload::new(codes::INTERNAL, "the plugin panicked").to_json()));
-    if !out_json.is_null() {
-        // SAFETY: not null and writable per the contract.
-        unsafe { *out_json = into_c(text) };
-    }
+    // SAFETY: null or writable, per the contract.
+    unsafe { write_c_string(out_json, text) };
     status
 }
 
@@ -123,10 +118,9 @@ pub unsafe extern "C" fn rpa_plugin_invoke(
 /// `ptr` is null or a string this plugin returned and not yet released.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rpa_plugin_free(ptr: *mut c_char) {
-    if !ptr.is_null() {
-        // SAFETY: made by `CString::into_raw` in this library, released once.
-        drop(unsafe { CString::from_raw(ptr) });
-    }
+    // SAFETY: null, or made by `into_c_string` in this library and not yet released, per this
+    // function's contract.
+    unsafe { free_c_string(ptr) }
 }
 
 #[cfg(test)]

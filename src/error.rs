@@ -133,27 +133,64 @@ impl Rejection {
         }
     }
 
+    /// What the user is told.
     fn words(self) -> Explanation {
         match self {
-            Rejection::UnknownKey => Explanation {
-                message: text!(en: "DingTalk knows no message by this processQueryKey.", zh: "钉钉找不到该 processQueryKey 对应的消息。"),
-                hint: text!(en: "Pass the processQueryKey output by a send of this same robot, unchanged (a key of another app or robot is not known). Read status covers one-to-one messages only; to recall a group message, give its openConversationId on the advanced tab.", zh: "请原样传入同一机器人发送消息时输出的 processQueryKey（其他应用或机器人的 key 无法识别）。已读状态只支持单聊消息；撤回群消息时请在“高级”页填写 openConversationId。"),
-            },
-            Rejection::KeyExpired => Explanation {
-                message: text!(en: "The message was sent more than 24 hours ago: DingTalk answers its read status and recalls it within 24 hours of the send only.", zh: "该消息发送已超过 24 小时：钉钉只在发送后 24 小时内提供已读状态查询和撤回。"),
-                hint: text!(en: "Query or recall within 24 hours of the send; after that it cannot be done through DingTalk's API.", zh: "请在发送后 24 小时内查询或撤回；超过后无法再通过钉钉接口操作。"),
-            },
-            Rejection::RobotNotInGroup => Explanation {
-                message: text!(en: "The robot is not in this group, so it cannot post or recall there.", zh: "机器人不在该群中，无法在群内发送或撤回消息。"),
-                hint: text!(en: "Add the robot to the group (in the group: settings > Robots > Add robot, pick the app's robot), and check that the connection's robotCode is that robot's (it defaults to the AppKey).", zh: "请先把机器人加入该群（群设置 > 机器人 > 添加机器人，选择该应用的机器人），并确认连接的 robotCode 是该机器人的编码（默认等于 AppKey）。"),
-            },
-            Rejection::GroupNotFound => Explanation {
-                message: text!(en: "DingTalk knows no group by this openConversationId (or the group was disbanded, or belongs to another org).", zh: "钉钉找不到该 openConversationId 对应的群（或该群已解散、属于其他组织）。"),
-                hint: text!(en: "Use the group's openConversationId (it starts with \"cid\"): a page in DingTalk gets it with the chooseChat JSAPI, a robot sees it as conversationId when @-mentioned in the group, and the create-group APIs return it.", zh: "请使用该群的 openConversationId（以 “cid” 开头）：可在钉钉内的页面通过 chooseChat JSAPI 获取、机器人在群内被 @ 时收到的 conversationId，或创建群接口的返回值。"),
-            },
+            Rejection::UnknownKey => UNKNOWN_KEY,
+            Rejection::KeyExpired => KEY_EXPIRED,
+            Rejection::RobotNotInGroup => ROBOT_NOT_IN_GROUP,
+            Rejection::GroupNotFound => GROUP_NOT_FOUND,
         }
     }
 }
+
+/// The words of [`Rejection::UnknownKey`]: no message has that processQueryKey.
+const UNKNOWN_KEY: Explanation = Explanation {
+    message: text!(
+        en: "DingTalk knows no message by this processQueryKey.",
+        zh: "钉钉找不到该 processQueryKey 对应的消息。"
+    ),
+    hint: text!(
+        en: "Pass the processQueryKey output by a send of this same robot, unchanged (a key of another app or robot is not known). Read status covers one-to-one messages only; to recall a group message, give its openConversationId on the advanced tab.",
+        zh: "请原样传入同一机器人发送消息时输出的 processQueryKey（其他应用或机器人的 key 无法识别）。已读状态只支持单聊消息；撤回群消息时请在“高级”页填写 openConversationId。"
+    ),
+};
+
+/// The words of [`Rejection::KeyExpired`]: the message was sent more than 24 hours ago.
+const KEY_EXPIRED: Explanation = Explanation {
+    message: text!(
+        en: "The message was sent more than 24 hours ago: DingTalk answers its read status and recalls it within 24 hours of the send only.",
+        zh: "该消息发送已超过 24 小时：钉钉只在发送后 24 小时内提供已读状态查询和撤回。"
+    ),
+    hint: text!(
+        en: "Query or recall within 24 hours of the send; after that it cannot be done through DingTalk's API.",
+        zh: "请在发送后 24 小时内查询或撤回；超过后无法再通过钉钉接口操作。"
+    ),
+};
+
+/// The words of [`Rejection::RobotNotInGroup`]: the robot is not in the group.
+const ROBOT_NOT_IN_GROUP: Explanation = Explanation {
+    message: text!(
+        en: "The robot is not in this group, so it cannot post or recall there.",
+        zh: "机器人不在该群中，无法在群内发送或撤回消息。"
+    ),
+    hint: text!(
+        en: "Add the robot to the group (in the group: settings > Robots > Add robot, pick the app's robot), and check that the connection's robotCode is that robot's (it defaults to the AppKey).",
+        zh: "请先把机器人加入该群（群设置 > 机器人 > 添加机器人，选择该应用的机器人），并确认连接的 robotCode 是该机器人的编码（默认等于 AppKey）。"
+    ),
+};
+
+/// The words of [`Rejection::GroupNotFound`]: no group has that openConversationId.
+const GROUP_NOT_FOUND: Explanation = Explanation {
+    message: text!(
+        en: "DingTalk knows no group by this openConversationId (or the group was disbanded, or belongs to another org).",
+        zh: "钉钉找不到该 openConversationId 对应的群（或该群已解散、属于其他组织）。"
+    ),
+    hint: text!(
+        en: "Use the group's openConversationId (it starts with \"cid\"): a page in DingTalk gets it with the chooseChat JSAPI, a robot sees it as conversationId when @-mentioned in the group, and the create-group APIs return it.",
+        zh: "请使用该群的 openConversationId（以 “cid” 开头）：可在钉钉内的页面通过 chooseChat JSAPI 获取、机器人在群内被 @ 时收到的 conversationId，或创建群接口的返回值。"
+    ),
+};
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
 /// in English and Chinese.
@@ -742,16 +779,7 @@ const SKEW_WORTH_NAMING_SECONDS: u64 = 60;
 fn webhook_words(refusal: &WebhookRefusal, upstream: &Upstream) -> Explanation {
     let said = upstream.message.as_deref().unwrap_or_default();
     match refusal {
-        WebhookRefusal::Signature { signed: false, .. } => Explanation {
-            message: text!(
-                en: format!("DingTalk refused the message: the robot signs its messages (加签) and no secret was given ({said})."),
-                zh: format!("钉钉拒收了消息：该机器人启用了加签，但没有填写密钥（{said}）。")
-            ),
-            hint: text!(
-                en: "Fill in the robot's secret (it starts with SEC; group settings > robots > the custom robot > security settings > 加签) on \"Create custom robot connection\".",
-                zh: "请在“建立自定义机器人连接”中填写机器人的加签密钥（以 SEC 开头，见群设置 > 机器人 > 该自定义机器人 > 安全设置 > 加签）。"
-            ),
-        },
+        WebhookRefusal::Signature { signed: false, .. } => NO_SECRET.saying(said),
         WebhookRefusal::Signature { timestamp, skew_seconds, .. } => {
             let clock_off = skew_seconds.is_some_and(|s| s.unsigned_abs() >= SKEW_WORTH_NAMING_SECONDS);
             let clock = match skew_seconds {
@@ -808,48 +836,87 @@ fn webhook_words(refusal: &WebhookRefusal, upstream: &Upstream) -> Explanation {
                 ),
             }
         }
-        WebhookRefusal::TooFast => Explanation {
-            message: text!(
-                en: format!("DingTalk refused the message: the robot sent more than 20 messages in a minute and is banned for 10 minutes (errcode 410100 {said})."),
-                zh: format!("钉钉拒收了消息：该机器人一分钟内发送超过 20 条，被限流 10 分钟（错误码 410100 {said}）。")
-            ),
-            hint: text!(
-                en: "Wait 10 minutes before sending again. The plugin keeps each connection under messagesPerMinute, so another flow or program using the same webhook probably sent too: give them one connection, or lower messagesPerMinute.",
-                zh: "请等待 10 分钟后再发送。插件会让每个连接保持在 messagesPerMinute 以内，因此可能是使用同一 Webhook 的其他流程或程序也在发送：请让它们共用一个连接，或调低 messagesPerMinute。"
-            ),
-        },
-        WebhookRefusal::TokenUnknown => Explanation {
-            message: text!(
-                en: format!("DingTalk does not know this webhook's access_token ({said}): the robot was removed from the group, or the URL is incomplete."),
-                zh: format!("钉钉不认识该 Webhook 的 access_token（{said}）：机器人可能已从群中移除，或地址不完整。")
-            ),
-            hint: text!(
-                en: "Copy the webhook URL again from the group's settings > robots > the custom robot, whole.",
-                zh: "请从群设置 > 机器人 > 该自定义机器人中重新完整复制 Webhook 地址。"
-            ),
-        },
-        WebhookRefusal::RobotUnusable => Explanation {
-            message: text!(
-                en: format!("DingTalk refused the message: {said} (the robot is disabled or no longer in the group, or the group was dissolved)."),
-                zh: format!("钉钉拒收了消息：{said}（机器人已停用或不在群中，或群已解散）。")
-            ),
-            hint: text!(
-                en: "Check the robot in the group's settings > robots: enable it, or add a custom robot again and use its new webhook URL.",
-                zh: "请在群设置 > 机器人中检查该机器人：启用它，或重新添加自定义机器人并使用新的 Webhook 地址。"
-            ),
-        },
-        WebhookRefusal::Content => Explanation {
-            message: text!(
-                en: format!("DingTalk refused the content as unsafe: {said}."),
-                zh: format!("钉钉认为消息内容不安全而拒收：{said}。")
-            ),
-            hint: text!(
-                en: "Remove or change the link, text or picture DingTalk flags, then send again.",
-                zh: "请删除或修改被钉钉判定的链接、文字或图片后再发送。"
-            ),
-        },
+        WebhookRefusal::TooFast => TOO_FAST.saying(said),
+        WebhookRefusal::TokenUnknown => TOKEN_UNKNOWN.saying(said),
+        WebhookRefusal::RobotUnusable => ROBOT_UNUSABLE.saying(said),
+        WebhookRefusal::Content => UNSAFE_CONTENT.saying(said),
     }
 }
+
+/// The words of a custom robot's refusal that are the same every time but for what DingTalk
+/// said: the message holds `{said}` where DingTalk's own words go; the hint is fixed.
+struct RefusalWords {
+    message: Text,
+    hint: Text,
+}
+
+impl RefusalWords {
+    /// The explanation, with what DingTalk said in its place in the message.
+    fn saying(self, said: &str) -> Explanation {
+        let fill = |message: &str| message.replacen("{said}", said, 1);
+        Explanation { message: text!(en: fill(&self.message.en), zh: fill(&self.message.zh_cn)), hint: self.hint }
+    }
+}
+
+/// The robot signs its messages (加签) and the connection has no secret.
+const NO_SECRET: RefusalWords = RefusalWords {
+    message: text!(
+        en: "DingTalk refused the message: the robot signs its messages (加签) and no secret was given ({said}).",
+        zh: "钉钉拒收了消息：该机器人启用了加签，但没有填写密钥（{said}）。"
+    ),
+    hint: text!(
+        en: "Fill in the robot's secret (it starts with SEC; group settings > robots > the custom robot > security settings > 加签) on \"Create custom robot connection\".",
+        zh: "请在“建立自定义机器人连接”中填写机器人的加签密钥（以 SEC 开头，见群设置 > 机器人 > 该自定义机器人 > 安全设置 > 加签）。"
+    ),
+};
+
+/// 410100: more than 20 messages in a minute.
+const TOO_FAST: RefusalWords = RefusalWords {
+    message: text!(
+        en: "DingTalk refused the message: the robot sent more than 20 messages in a minute and is banned for 10 minutes (errcode 410100 {said}).",
+        zh: "钉钉拒收了消息：该机器人一分钟内发送超过 20 条，被限流 10 分钟（错误码 410100 {said}）。"
+    ),
+    hint: text!(
+        en: "Wait 10 minutes before sending again. The plugin keeps each connection under messagesPerMinute, so another flow or program using the same webhook probably sent too: give them one connection, or lower messagesPerMinute.",
+        zh: "请等待 10 分钟后再发送。插件会让每个连接保持在 messagesPerMinute 以内，因此可能是使用同一 Webhook 的其他流程或程序也在发送：请让它们共用一个连接，或调低 messagesPerMinute。"
+    ),
+};
+
+/// DingTalk does not know the webhook's `access_token`.
+const TOKEN_UNKNOWN: RefusalWords = RefusalWords {
+    message: text!(
+        en: "DingTalk does not know this webhook's access_token ({said}): the robot was removed from the group, or the URL is incomplete.",
+        zh: "钉钉不认识该 Webhook 的 access_token（{said}）：机器人可能已从群中移除，或地址不完整。"
+    ),
+    hint: text!(
+        en: "Copy the webhook URL again from the group's settings > robots > the custom robot, whole.",
+        zh: "请从群设置 > 机器人 > 该自定义机器人中重新完整复制 Webhook 地址。"
+    ),
+};
+
+/// The robot is disabled or gone, or the group is dissolved.
+const ROBOT_UNUSABLE: RefusalWords = RefusalWords {
+    message: text!(
+        en: "DingTalk refused the message: {said} (the robot is disabled or no longer in the group, or the group was dissolved).",
+        zh: "钉钉拒收了消息：{said}（机器人已停用或不在群中，或群已解散）。"
+    ),
+    hint: text!(
+        en: "Check the robot in the group's settings > robots: enable it, or add a custom robot again and use its new webhook URL.",
+        zh: "请在群设置 > 机器人中检查该机器人：启用它，或重新添加自定义机器人并使用新的 Webhook 地址。"
+    ),
+};
+
+/// DingTalk found the content unsafe.
+const UNSAFE_CONTENT: RefusalWords = RefusalWords {
+    message: text!(
+        en: "DingTalk refused the content as unsafe: {said}.",
+        zh: "钉钉认为消息内容不安全而拒收：{said}。"
+    ),
+    hint: text!(
+        en: "Remove or change the link, text or picture DingTalk flags, then send again.",
+        zh: "请删除或修改被钉钉判定的链接、文字或图片后再发送。"
+    ),
+};
 
 /// What a permission (scope) is called in the developer console, in English and Chinese.
 fn scope_words(scope: &str) -> Text {
@@ -905,6 +972,17 @@ mod tests {
         let e = Error::PermissionDenied { scopes: vec!["qyapi_robot_sendmsg".into()], upstream: Box::default() };
         let p = e.to_payload();
         assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
+    }
+
+    #[test]
+    fn a_fixed_refusal_puts_what_dingtalk_said_in_both_languages() {
+        for words in [NO_SECRET, TOO_FAST, TOKEN_UNKNOWN, ROBOT_UNUSABLE, UNSAFE_CONTENT] {
+            let Explanation { message, .. } = words.saying("said {said}");
+            for text in [&message.en, &message.zh_cn] {
+                assert_eq!(text.matches("said {said}").count(), 1, "{text}");
+                assert_eq!(text.matches("{said}").count(), 1, "{text}");
+            }
+        }
     }
 }
 

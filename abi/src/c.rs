@@ -9,9 +9,11 @@
 //! designers read the same declarations.
 //!
 //! Strings are UTF-8 and NUL-terminated; every string a plugin returns belongs to the plugin
-//! and goes back through its `rpa_plugin_free`.
+//! and goes back through its `rpa_plugin_free`. A plugin makes such a string with
+//! [`into_c_string`] (or [`write_c_string`], for `out_json`) and its `rpa_plugin_free`
+//! releases it with [`free_c_string`].
 
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
 
 use crate::LogLevel;
 
@@ -86,6 +88,46 @@ pub mod symbols {
     pub const FREE: &CStr = c"rpa_plugin_free";
 }
 
+/// Hands `text` over as a string for C: the pointer a plugin returns from
+/// `rpa_plugin_manifest` or writes to `*out_json`, owned by the caller until it comes back
+/// through the plugin's `rpa_plugin_free`, which releases it with [`free_c_string`].
+///
+/// A NUL inside `text` is written `\u0000`, as JSON escapes it (every string a plugin returns
+/// is JSON text), so that C never reads the text cut short; the result is therefore never null.
+pub fn into_c_string(text: String) -> *mut c_char {
+    let text = if text.contains('\0') { text.replace('\0', "\\u0000") } else { text };
+    CString::new(text).map(CString::into_raw).unwrap_or(std::ptr::null_mut())
+}
+
+/// Writes `text` to `*out` as a string made by [`into_c_string`], unless `out` is null, when
+/// the text is dropped: how `rpa_plugin_invoke` answers through `out_json`, which C may leave
+/// null. Whatever `*out` held before is overwritten, not released.
+///
+/// # Safety
+/// `out` is null, or valid for writing one pointer (aligned, and used by no one else during the
+/// call).
+pub unsafe fn write_c_string(out: *mut *mut c_char, text: String) {
+    if !out.is_null() {
+        // SAFETY: not null, and valid for writing per this function's contract.
+        unsafe { out.write(into_c_string(text)) };
+    }
+}
+
+/// Releases a string made by [`into_c_string`]; null is ignored. This is what a plugin's
+/// `rpa_plugin_free` does.
+///
+/// # Safety
+/// `ptr` is null, or a pointer [`into_c_string`] returned in this same library (the same copy
+/// of this crate, so the same allocator) that has not been released yet. It must not be used
+/// after this call.
+pub unsafe fn free_c_string(ptr: *mut c_char) {
+    if !ptr.is_null() {
+        // SAFETY: made by `CString::into_raw` in `into_c_string` of this library and not
+        // released yet, per this function's contract; after this it is released once.
+        drop(unsafe { CString::from_raw(ptr) });
+    }
+}
+
 impl LogLevel {
     /// The `RPA_LOG_*` value of this level, as the C log callback receives it.
     pub fn to_c(self) -> c_int {
@@ -134,6 +176,33 @@ mod tests {
         assert_eq!(std::mem::size_of::<RpaHost>(), 3 * std::mem::size_of::<*const c_void>());
         let host = RpaHost::DETACHED;
         assert!(host.user_data.is_null() && host.log.is_none() && host.is_cancelled.is_none());
+    }
+
+    #[test]
+    fn a_c_string_keeps_its_text_and_escapes_a_nul() {
+        for (text, c) in [("{\"a\":1}", "{\"a\":1}"), ("a\0b", "a\\u0000b"), ("", "")] {
+            let ptr = into_c_string(text.to_owned());
+            assert!(!ptr.is_null());
+            // SAFETY: a NUL-terminated string just made, released below.
+            assert_eq!(unsafe { CStr::from_ptr(ptr) }.to_str().unwrap(), c);
+            // SAFETY: made by `into_c_string` here, released once.
+            unsafe { free_c_string(ptr) };
+        }
+        // SAFETY: null is ignored.
+        unsafe { free_c_string(std::ptr::null_mut()) };
+    }
+
+    #[test]
+    fn a_string_is_written_where_asked_and_dropped_when_not() {
+        let mut out = std::ptr::null_mut();
+        // SAFETY: `out` is a writable pointer.
+        unsafe { write_c_string(&mut out, "{}".to_owned()) };
+        // SAFETY: just written, NUL-terminated.
+        assert_eq!(unsafe { CStr::from_ptr(out) }.to_str().unwrap(), "{}");
+        // SAFETY: made by `write_c_string`, released once.
+        unsafe { free_c_string(out) };
+        // SAFETY: null is allowed.
+        unsafe { write_c_string(std::ptr::null_mut(), "{}".to_owned()) };
     }
 
     #[test]
