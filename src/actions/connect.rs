@@ -1,6 +1,7 @@
 //! "Create DingTalk robot connection" (`dingtalk.robot.connect`): AppKey + AppSecret of an
 //! enterprise-internal app -> a robot handle, after DingTalk has accepted the credentials.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use rpa_plugin_abi::{LogLevel, text};
@@ -56,6 +57,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
+    reuse: Some(reuse),
 };
 
 /// The fields, each declared once.
@@ -176,10 +178,31 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
     Ok(ConnectInput { settings })
 }
 
+thread_local! {
+    /// The params text this thread's last connect read, and the settings read from it.
+    static LAST_READ: RefCell<Option<(String, RobotSettings)>> = const { RefCell::new(None) };
+}
+
 /// Checks the inputs; the job fetches (or reuses) the token and registers the robot.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
-    let ConnectInput { settings: s } = read(p)?;
-    Ok(Box::new(move |ctx| {
+    let ConnectInput { settings } = read(p)?;
+    LAST_READ.with_borrow_mut(|last| *last = Some((p.text().to_string(), settings.clone())));
+    Ok(job(settings))
+}
+
+/// The job for the same params text as this thread's last connect: reading it again would
+/// give the same settings (connect's checks look at the text alone).
+fn reuse(params_json: &str) -> Option<Execution> {
+    let settings = LAST_READ.with_borrow(|last| match last {
+        Some((text, settings)) if text == params_json => Some(settings.clone()),
+        _ => None,
+    })?;
+    Some(job(settings))
+}
+
+/// Fetches (or reuses) the token and registers the robot.
+fn job(s: RobotSettings) -> Execution {
+    Box::new(move |ctx| {
         Box::pin(async move {
             let conn = registry::connection(&s)?;
             ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.api_base));
@@ -194,7 +217,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
             let robot = registry::register(&s, conn);
             Ok(json!({ ROBOT: robot }))
         })
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -206,9 +229,26 @@ mod tests {
         let spec = ACTION.spec();
         let json = json!({ APP_KEY: "k", APP_SECRET: "s", ROBOT_CODE: "r", API_BASE_URL: "http://127.0.0.1:1",
                            OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3 });
-        let p = Params::parse(&json.to_string(), &spec).unwrap();
+        let json = json.to_string();
+        let p = Params::parse(&json, &spec).unwrap();
         let s = read(&p).unwrap().settings;
         assert_eq!((s.robot_code.as_str(), s.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
         assert_eq!(spec.inputs.all().count(), 7);
+    }
+
+    #[test]
+    fn only_a_text_that_passed_its_checks_is_reused_and_only_as_it_is() {
+        let good = json!({ APP_KEY: "reuse-key", APP_SECRET: "s", QPS_LIMIT: 0 }).to_string();
+        let bad = json!({ APP_KEY: "reuse-key", APP_SECRET: "s", QPS_LIMIT: "lots" }).to_string();
+        let never = || false;
+        // Each test runs on its own thread: nothing read yet here.
+        assert!(reuse(&good).is_none());
+        assert!(crate::actions::prepare(ID, &bad, &never).is_err());
+        assert!(reuse(&bad).is_none(), "a text that failed is checked again every time");
+        assert!(crate::actions::prepare(ID, &good, &never).is_ok());
+        assert!(reuse(&good).is_some());
+        assert!(reuse(&format!("{good} ")).is_none(), "any other text is read again");
+        let read_again = LAST_READ.with_borrow(|last| last.as_ref().map(|(_, s)| (s.app_key.clone(), s.qps_limit)));
+        assert_eq!(read_again, Some(("reuse-key".to_string(), 0)));
     }
 }

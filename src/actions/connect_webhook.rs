@@ -66,6 +66,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
+    reuse: None,
 };
 
 /// The fields, each declared once.
@@ -311,7 +312,8 @@ mod tests {
 
     fn settings(params: Value) -> Result<(WebhookSettings, Vec<&'static str>)> {
         let spec = ACTION.spec();
-        let p = Params::parse(&params.to_string(), &spec)?;
+        let params = params.to_string();
+        let p = Params::parse(&params, &spec)?;
         read(&p)
     }
 

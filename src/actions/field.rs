@@ -626,18 +626,19 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
     let mut list: Vec<String> = Vec::with_capacity(raw.len().min(max + 1));
     let mut seen = std::collections::HashSet::with_capacity(raw.len());
     for (i, item) in raw.iter().enumerate() {
-        let nth = of.nth(i + 1);
+        // "User ID #3", made only for a message.
+        let nth = || of.nth(i + 1);
         let Value::String(entry) = item else {
             let got = type_name(item);
             return Err(bad(text!(
-                en: format!("{} is {}, not text; write each entry in quotes.", nth.en, got.en),
-                zh: format!("{}是{}而不是文本，请给每一项加上引号。", nth.zh_cn, got.zh_cn)
+                en: format!("{} is {}, not text; write each entry in quotes.", nth().en, got.en),
+                zh: format!("{}是{}而不是文本，请给每一项加上引号。", nth().zh_cn, got.zh_cn)
             )));
         };
         let entry: String = entry.chars().filter(|c| !INVISIBLE.contains(c)).collect();
         let entry = entry.trim();
         if entry.is_empty() {
-            return Err(bad(text!(en: format!("{} is blank.", nth.en), zh: format!("{}为空。", nth.zh_cn))));
+            return Err(bad(text!(en: format!("{} is blank.", nth().en), zh: format!("{}为空。", nth().zh_cn))));
         }
         let entry = match of {
             Receiver::UserId => user_id(entry, &nth).map_err(bad)?,
@@ -645,8 +646,8 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
             Receiver::QueryKey => query_key(entry, &nth).map_err(bad)?,
             Receiver::Keyword if entry.chars().count() > MAX_KEYWORD_LEN => {
                 return Err(bad(text!(
-                    en: format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth.en),
-                    zh: format!("{}超过 {MAX_KEYWORD_LEN} 个字符。", nth.zh_cn)
+                    en: format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth().en),
+                    zh: format!("{}超过 {MAX_KEYWORD_LEN} 个字符。", nth().zh_cn)
                 )));
             }
             Receiver::Keyword => entry.to_string(),
@@ -674,18 +675,18 @@ fn unquote(s: &str) -> &str {
 }
 
 /// A user ID as DingTalk issues them: at most 64 characters, no spaces.
-fn user_id(id: &str, nth: &Text) -> std::result::Result<String, Text> {
+fn user_id(id: &str, nth: &dyn Fn() -> Text) -> std::result::Result<String, Text> {
     if id.chars().count() > MAX_USER_ID_LEN {
         return Err(text!(
-            en: format!("{} is longer than {MAX_USER_ID_LEN} characters.", nth.en),
-            zh: format!("{}超过 {MAX_USER_ID_LEN} 个字符。", nth.zh_cn)
+            en: format!("{} is longer than {MAX_USER_ID_LEN} characters.", nth().en),
+            zh: format!("{}超过 {MAX_USER_ID_LEN} 个字符。", nth().zh_cn)
         ));
     }
     if id.chars().any(char::is_whitespace) {
         let shown = shorten(id);
         return Err(text!(
-            en: format!("{} (\"{shown}\") has a space inside; an ID never does.", nth.en),
-            zh: format!("{}（“{shown}”）中间有空格，用户 ID 不含空格。", nth.zh_cn)
+            en: format!("{} (\"{shown}\") has a space inside; an ID never does.", nth().en),
+            zh: format!("{}（“{shown}”）中间有空格，用户 ID 不含空格。", nth().zh_cn)
         ));
     }
     Ok(id.to_string())
@@ -694,18 +695,18 @@ fn user_id(id: &str, nth: &Text) -> std::result::Result<String, Text> {
 /// A processQueryKey as DingTalk issues them (base64-like: letters, digits, `+`, `/`, `=`):
 /// at most [`MAX_QUERY_KEY_LEN`] characters, no spaces or control characters. Other
 /// characters are let through, since DingTalk documents no format.
-fn query_key(key: &str, nth: &Text) -> std::result::Result<String, Text> {
+fn query_key(key: &str, nth: &dyn Fn() -> Text) -> std::result::Result<String, Text> {
     if key.chars().count() > MAX_QUERY_KEY_LEN {
         return Err(text!(
-            en: format!("{} is longer than {MAX_QUERY_KEY_LEN} characters.", nth.en),
-            zh: format!("{}超过 {MAX_QUERY_KEY_LEN} 个字符。", nth.zh_cn)
+            en: format!("{} is longer than {MAX_QUERY_KEY_LEN} characters.", nth().en),
+            zh: format!("{}超过 {MAX_QUERY_KEY_LEN} 个字符。", nth().zh_cn)
         ));
     }
     if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
         let shown = shorten(key);
         return Err(text!(
-            en: format!("{} (\"{shown}\") has a space or a control character inside; a key never does.", nth.en),
-            zh: format!("{}（“{shown}”）中含有空格或控制字符，processQueryKey 不含这些字符。", nth.zh_cn)
+            en: format!("{} (\"{shown}\") has a space or a control character inside; a key never does.", nth().en),
+            zh: format!("{}（“{shown}”）中含有空格或控制字符，processQueryKey 不含这些字符。", nth().zh_cn)
         ));
     }
     Ok(key.to_string())
@@ -714,7 +715,7 @@ fn query_key(key: &str, nth: &Text) -> std::result::Result<String, Text> {
 /// A mobile number as getbymobile takes it: spaces and brackets dropped, `+86` removed from
 /// an 11-digit mainland number; digits with an optional leading `+` and `-` between groups,
 /// 5 to 20 digits.
-fn mobile(typed: &str, nth: &Text) -> std::result::Result<String, Text> {
+fn mobile(typed: &str, nth: &dyn Fn() -> Text) -> std::result::Result<String, Text> {
     let shown = shorten(typed);
     let compact: String = typed.chars().filter(|c| !c.is_whitespace() && !"()（）".contains(*c)).collect();
     let rest = compact.strip_prefix('+').unwrap_or(&compact);
@@ -727,8 +728,8 @@ fn mobile(typed: &str, nth: &Text) -> std::result::Result<String, Text> {
         && (5..=20).contains(&digits);
     if !well_formed {
         return Err(text!(
-            en: format!("{} (\"{shown}\") is not a mobile number: use digits, as 13800138000 or +852-61234567.", nth.en),
-            zh: format!("{}（“{shown}”）不是手机号：请只填数字，如 13800138000 或 +852-61234567。", nth.zh_cn)
+            en: format!("{} (\"{shown}\") is not a mobile number: use digits, as 13800138000 or +852-61234567.", nth().en),
+            zh: format!("{}（“{shown}”）不是手机号：请只填数字，如 13800138000 或 +852-61234567。", nth().zh_cn)
         ));
     }
     let mainland = compact.strip_prefix("+86").map(|m| m.trim_start_matches('-').replace('-', ""));

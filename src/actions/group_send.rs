@@ -41,6 +41,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::PROCESS_QUERY_KEY],
     prepare,
+    reuse: None,
 };
 
 /// The basic tab: the robot, the group, then the template's fields.

@@ -44,6 +44,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::USER_IDS, form::USER_ID_BY_MOBILE, form::UNRESOLVED_MOBILES],
     prepare,
+    reuse: None,
 };
 
 /// The fields, each declared once.

@@ -71,6 +71,10 @@ pub(crate) struct Action {
     pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
     pub(crate) prepare: fn(&Params<'_>) -> Result<Execution>,
+    /// For an action whose checks depend on its params text alone (no file, no robot
+    /// object): the work for a params text equal to the last one this thread checked, without
+    /// checking it again (a designer runs a flow's connect step with the same text every time).
+    pub(crate) reuse: Option<fn(&str) -> Option<Execution>>,
 }
 
 impl Action {
@@ -137,9 +141,13 @@ pub fn manifest_json() -> &'static str {
 pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Execution> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
+    let action = &ACTIONS[index];
+    if let Some(job) = action.reuse.and_then(|reuse| reuse(params_json)) {
+        return Ok(job);
+    }
     let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);
     params.check_cancelled()?;
-    (ACTIONS[index].prepare)(&params)
+    (action.prepare)(&params)
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub(crate) const MAX_FIELD_JSON_BYTES: usize = 256 * 1024;
 
 /// The inputs of one call, checked against the action's fields.
 pub(crate) struct Params<'a> {
+    /// The params document as it came.
+    text: &'a str,
     map: Map<String, Value>,
     spec: &'a ActionSpec,
     cancelled: Option<&'a (dyn Fn() -> bool + 'a)>,
@@ -23,7 +25,7 @@ pub(crate) struct Params<'a> {
 impl<'a> Params<'a> {
     /// Parses the params document: it must be a JSON object whose keys are all fields of
     /// the action (a misspelt name is refused, not ignored).
-    pub(crate) fn parse(json: &str, spec: &'a ActionSpec) -> Result<Self> {
+    pub(crate) fn parse(json: &'a str, spec: &'a ActionSpec) -> Result<Self> {
         let values: Map<String, Value> = if json.len() <= MAX_FIELD_JSON_BYTES {
             // No field's value can be larger than the whole document: one pass.
             serde_json::from_str(json).map_err(|e| not_an_object(json, e))?
@@ -79,7 +81,12 @@ impl<'a> Params<'a> {
                 },
             ));
         }
-        Ok(Params { map, spec, cancelled: None })
+        Ok(Params { text: json, map, spec, cancelled: None })
+    }
+
+    /// The params document as it came, before it was read.
+    pub(crate) fn text(&self) -> &str {
+        self.text
     }
 
     /// Lets long input checks (reading a file) stop when `cancelled` says the user stopped

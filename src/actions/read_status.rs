@@ -42,6 +42,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::SEND_STATUS, form::READ_USER_IDS, form::UNREAD_USER_IDS],
     prepare,
+    reuse: None,
 };
 
 /// The fields, each declared once.

@@ -50,6 +50,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::RECALLED_KEYS, form::FAILED_KEYS, form::FAILURE_REASONS],
     prepare,
+    reuse: None,
 };
 
 /// The fields, each declared once.

@@ -82,6 +82,7 @@ pub(crate) const ACTION: Action = Action {
         form::UNRESOLVED_MOBILES,
     ],
     prepare,
+    reuse: None,
 };
 
 /// The basic tab: the robot, the receivers, then the template's fields.

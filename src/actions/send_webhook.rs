@@ -107,6 +107,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[],
     prepare,
+    reuse: None,
 };
 
 /// The fields this action declares (the rest are the templates' own, in [`template::form`]).

@@ -288,7 +288,7 @@ impl Message {
         for ((field, _), id) in self.uploads.iter().zip(media_ids) {
             self.fields.insert((*field).to_string(), Value::String(id));
         }
-        Ok(Value::Object(self.fields).to_string())
+        serde_json::to_string(&self.fields).map_err(|e| Error::Internal(e.to_string()))
     }
 }
 
@@ -439,10 +439,28 @@ fn no_duration(p: &Params<'_>, file: &LocalFile) -> Error {
     )
 }
 
+/// How long `fields` is as JSON text, counted as it is written (nothing is kept).
+fn json_len(fields: &Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a map of JSON values to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, fields);
+    count.0
+}
+
 /// Refuses a message whose `msgParam` would pass DingTalk's limit, naming the field that
 /// takes most of it.
 fn check_size(p: &Params<'_>, fields: &Map<String, Value>, pending_uploads: usize) -> Result<()> {
-    let size = Value::Object(fields.clone()).to_string().len() + pending_uploads * MEDIA_ID_ROOM;
+    let size = json_len(fields) + pending_uploads * MEDIA_ID_ROOM;
     if size <= MAX_MSG_PARAM_BYTES {
         return Ok(());
     }
