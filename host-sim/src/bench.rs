@@ -95,10 +95,13 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[index.min(sorted.len() - 1)]
 }
 
-/// Runs `flow` `iterations` times spread over `threads` threads (at least one), each run a
-/// whole flow run as [`run_flow_logging`](crate::flow::run_flow_logging) makes it (checked once, since every run checks the same) from the variables `vars` (host-sim's own log lines built only
-/// at the levels `host` keeps), and calls `progress` with the number of runs done after each run. The report's `load_ms` is left for the caller to fill in;
-/// `peak_rss_kb` is read at the end.
+/// Runs `flow` as `size` says: `iterations` times spread over `threads` threads (at least
+/// one), after `warmup` untimed runs per thread. Each run is a whole flow run as
+/// [`run_flow_logging`](crate::flow::run_flow_logging) makes it from the variables `vars`
+/// (the flow is checked once, since every run checks the same; host-sim's own log lines are
+/// built only at the levels `host` keeps). Calls `progress` with the number of runs done
+/// after each run. The report's `load_ms` is left for the caller to fill in; `peak_rss_kb`
+/// is read at the end.
 pub(crate) fn run_bench(
     plugin: &dyn Plugin,
     flow: &Flow,

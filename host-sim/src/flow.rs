@@ -149,9 +149,9 @@ impl Flow {
 /// anything runs, [`Flow::check`] checks the actions, outputs and variable references.
 /// Then each step in turn: stop if `host` is cancelled, substitute variables into the
 /// params, check them against the action's form and put each in the shape its field
-/// declares ([`validate_params`](crate::validate::validate_params)), invoke with those values, and store the mapped outputs
-/// (an output the action did not return is an error). The first failure stops the flow; no
-/// later step runs.
+/// declares ([`validate_params`](crate::validate::validate_params)), invoke with those
+/// values, and store the mapped outputs (an output the action did not return is an error).
+/// The first failure stops the flow; no later step runs.
 ///
 /// Holds no state between calls: run it as often as needed, from as many threads as needed,
 /// with the same plugin and flow.

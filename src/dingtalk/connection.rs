@@ -455,7 +455,8 @@ impl Connection {
         body: &B,
         timeout: Duration,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
+        // Shared, not copied, by each attempt.
+        let body = Bytes::from(serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?);
         let url = self.api_url(api)?;
         let (bytes, _) = self
             .call(ctx, api, &self.api_base, timeout, |http, token| {
