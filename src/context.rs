@@ -3,8 +3,9 @@
 //! relays log lines to the host and watches its cancellation flag.
 //!
 //! The host's [`HostRef`] is only borrowed for the call and may not be touched from other
-//! threads' futures, so the action's future queues its log lines in the state it shares with the
-//! calling thread ([`CallContext`]), and the calling thread is the only one that ever calls the host.
+//! threads' futures, so the action's future queues its log lines in the state it shares with
+//! the calling thread ([`CallContext`]), and the calling thread is the only one that ever
+//! calls the host.
 
 use std::cell::RefCell;
 use std::future::Future;
