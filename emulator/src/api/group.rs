@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::robot::{check_message, msg_param_text, recall_each, recall_keys};
-use super::{body_object, gate_new, req_str};
+use super::{body_object, either, gate_new, refuse, req_str};
 use crate::config::PERM_ROBOT_SEND;
 use crate::faults::Endpoint;
 use crate::ids;
@@ -17,16 +17,6 @@ use crate::reply::Reply;
 use crate::server::Call;
 use crate::state::{GroupAccess, Shared};
 use crate::stats::Counters;
-
-fn either(r: Result<Reply, Reply>) -> Reply {
-    match r {
-        Ok(r) | Err(r) => r,
-    }
-}
-
-fn refuse(code: &str, message: &str, rid: &str) -> Reply {
-    Reply::new_error(StatusCode::BAD_REQUEST, code, message, rid)
-}
 
 /// `POST /v1.0/robot/groupMessages/send` with `{msgParam, msgKey, openConversationId,
 /// robotCode}` (and an optional `coolAppCode`, not checked here) -> `{processQueryKey}`.

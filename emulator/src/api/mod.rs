@@ -34,6 +34,18 @@ pub(crate) async fn handle(state: &Shared, endpoint: Endpoint, call: &mut Call) 
     }
 }
 
+/// The answer of a handler written with `?`: its refusals are answers too.
+fn either(r: Result<Reply, Reply>) -> Reply {
+    match r {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+/// A new-API 400 with one of the endpoint's documented codes.
+fn refuse(code: &str, message: &str, rid: &str) -> Reply {
+    Reply::new_error(axum::http::StatusCode::BAD_REQUEST, code, message, rid)
+}
+
 /// Counts a throttled call and answers in the endpoint's generation, unless admitted.
 fn admit(state: &Shared, app_key: &str, endpoint: Endpoint, rid: &str) -> Result<(), Reply> {
     if state.limiter.admit(app_key, endpoint, Instant::now()) {

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{body_object, gate_new, req_str, req_str_list};
+use super::{body_object, either, gate_new, refuse, req_str, req_str_list};
 use crate::config::{MAX_RECALL_KEYS, PERM_ROBOT_SEND};
 use crate::faults::Endpoint;
 use crate::ids;
@@ -20,17 +20,6 @@ use crate::templates;
 
 /// Most receivers per batchSend.
 pub(crate) const MAX_USER_IDS: usize = 20;
-
-fn either(r: Result<Reply, Reply>) -> Reply {
-    match r {
-        Ok(r) | Err(r) => r,
-    }
-}
-
-/// A 400 with one of batchSend's documented codes.
-fn refuse(code: &str, message: &str, rid: &str) -> Reply {
-    Reply::new_error(StatusCode::BAD_REQUEST, code, message, rid)
-}
 
 /// The "robot not found" error.
 fn unknown_robot(rid: &str) -> Reply {

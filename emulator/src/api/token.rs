@@ -11,9 +11,7 @@ use crate::state::Shared;
 
 /// `POST /v1.0/oauth2/accessToken` with `{"appKey","appSecret"}`.
 pub(super) fn new_token(state: &Shared, call: &Call) -> Reply {
-    match new_token_inner(state, call) {
-        Ok(r) | Err(r) => r,
-    }
+    super::either(new_token_inner(state, call))
 }
 
 fn new_token_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {

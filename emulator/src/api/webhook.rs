@@ -34,9 +34,7 @@ pub(crate) fn ip_not_allowed(ip: &str, rid: &str) -> Reply {
 
 /// `POST /robot/send`.
 pub(super) fn robot_send(state: &Shared, call: &Call) -> Reply {
-    match send(state, call) {
-        Ok(r) | Err(r) => r,
-    }
+    super::either(send(state, call))
 }
 
 fn send(state: &Shared, call: &Call) -> Result<Reply, Reply> {
