@@ -15,7 +15,6 @@
 //! let seconds: i64 = TIMEOUT_SECONDS.read(form)?;
 //! ```
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use rpa_plugin_abi::manifest::Choice as ChoiceSpec;
@@ -239,9 +238,6 @@ impl Kind for BaseUrl {
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<String> {
         let text = read_text(name, raw, self.max_chars, p)?.map_or(self.default, str::trim);
-        if ACCEPTED_BASE_URLS.with_borrow(|accepted| accepted.iter().any(|a| a == text)) {
-            return Ok(text.trim_end_matches('/').to_string());
-        }
         let bad = |why: Text| {
             // Shown without user info or credential-like query values.
             let shown = crate::redact::url(text);
@@ -269,24 +265,8 @@ impl Kind for BaseUrl {
                 zh: "不能包含查询参数、锚点或账号信息"
             )));
         }
-        ACCEPTED_BASE_URLS.with_borrow_mut(|accepted| {
-            if accepted.len() == MAX_ACCEPTED_BASE_URLS {
-                accepted.remove(0);
-            }
-            accepted.push(text.to_string());
-        });
         Ok(text.trim_end_matches('/').to_string())
     }
-}
-
-/// How many accepted base URLs a thread remembers.
-const MAX_ACCEPTED_BASE_URLS: usize = 4;
-
-thread_local! {
-    /// The base URLs this thread accepted last: a designer connects once per flow run, with
-    /// the same URLs every time, and the checks (a full URL parse) give the same answer for the
-    /// same text, so they are made once.
-    static ACCEPTED_BASE_URLS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A whole number in `min..=max`, `default` when left empty. The one rule for numbers typed
