@@ -119,6 +119,7 @@ pub(crate) fn run_bench(
         all
     };
     let checked = flow.check(plugin.manifest(), vars.keys().map(String::as_str));
+    let run = || checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), kept));
     let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -133,14 +134,13 @@ pub(crate) fn run_bench(
         for _ in 0..threads {
             scope.spawn(|| {
                 for _ in 0..warmup {
-                    let _ = checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), kept));
+                    let _ = run();
                 }
                 ready.wait();
                 let (mut mine, mut mine_failed) = (Vec::new(), Vec::new());
                 while next.fetch_add(1, Ordering::Relaxed) < iterations {
                     let t = Instant::now();
-                    let run = checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), kept));
-                    match run {
+                    match run() {
                         Ok(_) => mine.push(t.elapsed().as_secs_f64() * 1000.0),
                         Err(e) => {
                             mine_failed.push(t.elapsed().as_secs_f64() * 1000.0);
