@@ -1,7 +1,8 @@
 //! Custom (webhook) robots end to end, through the plugin's entry point against the emulator:
 //! each template's exact wire format and its signature (checked here by an independent HMAC
-//! computation), mentions written into the body, and 45 messages in a row delivered over
-//! more than two (shortened) minutes without a ban.
+//! computation), mentions written into the body, 45 messages in a row delivered over more
+//! than two (shortened) minutes without a ban, and one budget per robot however its URL is
+//! spelled.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -115,7 +116,11 @@ fn each_template_goes_out_as_dingtalk_spells_it_signed_per_call() {
     for r in &sends {
         assert_eq!(r.method, "POST");
         assert_eq!(r.path, "/robot/send");
-        assert!(r.query.starts_with(&format!("access_token={WEBHOOK_TOKEN}&timestamp=")), "{}", r.query);
+        assert!(
+            r.query.starts_with(&format!("access_token={}&timestamp=", support::webhook_token(&emu))),
+            "{}",
+            r.query
+        );
         assert!(r.content_type.as_deref().unwrap_or_default().starts_with("application/json"));
         let ts = raw_param(&r.query, "timestamp");
         let ts_ms: i64 = ts.parse().unwrap();
@@ -189,17 +194,9 @@ fn mentions_are_written_into_the_body_and_the_at_object() {
 #[test]
 fn forty_five_messages_in_a_row_arrive_over_two_minutes_without_a_ban() {
     short_minute();
-    let hook = WebhookConfig::new(WEBHOOK_TOKEN, WEBHOOK_GROUP).with_secret(WEBHOOK_SECRET);
-    let emu = dingtalk_emulator::Emulator::start(EmulatorConfig {
-        webhooks: vec![hook],
-        webhook_window: MINUTE,
-        // DingTalk's 10 minutes: a ban would end the test.
-        webhook_ban: Duration::from_secs(600),
-        ..org_config()
-    })
-    .unwrap();
+    let emu = budget_org("budgettoken45");
     let host = TestHost::default();
-    let robot = connect_webhook(&host, &emu, json!({}));
+    let robot = connect_url(&host, &format!("{}/robot/send?access_token=budgettoken45", emu.url()));
     let started = Instant::now();
     for i in 1..=45 {
         let params = json!({ wh::ROBOT: robot, wh::MSG_TYPE: "text", wh::CONTENT: format!("message {i}") });
@@ -215,4 +212,48 @@ fn forty_five_messages_in_a_row_arrive_over_two_minutes_without_a_ban() {
     assert!(elapsed >= MINUTE * 2, "{elapsed:?}");
     assert!(elapsed < MINUTE * 5, "{elapsed:?}");
     assert!(host.text().contains("waiting"), "the wait is logged");
+}
+
+/// An org whose group has a robot with its own `token` (so that no other test of this file
+/// shares its budget), a minute of [`MINUTE`] and DingTalk's 10-minute ban: a ban would end
+/// the test.
+fn budget_org(token: &str) -> dingtalk_emulator::Emulator {
+    let hook = WebhookConfig::new(token, WEBHOOK_GROUP).with_secret(WEBHOOK_SECRET);
+    dingtalk_emulator::Emulator::start(EmulatorConfig {
+        webhooks: vec![hook],
+        webhook_window: MINUTE,
+        webhook_ban: Duration::from_secs(600),
+        ..org_config()
+    })
+    .unwrap()
+}
+
+/// Connects the custom robot at `url` with the signing secret; returns its handle.
+fn connect_url(host: &TestHost, url: &str) -> Value {
+    let params = json!({ connect_webhook::WEBHOOK_URL: url, connect_webhook::SECRET: WEBHOOK_SECRET });
+    invoke(host, connect_webhook::ID, &params).unwrap()[connect_webhook::ROBOT].clone()
+}
+
+#[test]
+fn one_robot_has_one_budget_however_its_url_is_spelled() {
+    short_minute();
+    let emu = budget_org("budgettokenspelled");
+    let host = TestHost::default();
+    let spellings = [
+        format!("http://127.0.0.1:{}/robot/send?access_token=budgettokenspelled", emu.port()),
+        format!("http://localhost:{}/robot/send?access_token=budgettokenspelled", emu.port()),
+        format!("http://localhost.:{}/robot/send?access_token=budgettokenspelled", emu.port()),
+    ];
+    let robots: Vec<Value> = spellings.iter().map(|url| connect_url(&host, url)).collect();
+    assert_ne!(robots[0], robots[1], "two connections, two robot objects");
+    let started = Instant::now();
+    for i in 1..=25 {
+        let robot = &robots[i % robots.len()];
+        let params = json!({ wh::ROBOT: robot, wh::MSG_TYPE: "text", wh::CONTENT: format!("message {i}") });
+        invoke(&host, wh::ID, &params).unwrap_or_else(|e| panic!("message {i}: {e:?}"));
+    }
+    let stats = emu.stats();
+    // Split budgets would let all 25 through at once and draw the ban at the 21st.
+    assert_eq!((stats.webhook_messages, stats.webhook_bans, stats.throttled), (25, 0, 0), "{stats:?}");
+    assert!(started.elapsed() >= MINUTE, "the 21st waited for the minute: {:?}", started.elapsed());
 }

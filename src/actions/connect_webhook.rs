@@ -185,8 +185,12 @@ impl Kind for WebhookUrl {
             return Ok(Webhook { endpoint, extra_query: Vec::new(), token, trimmed, dropped_signature: false });
         }
         let url = Url::parse(text).map_err(|_| bad(text!(en: "it does not parse as a URL", zh: "无法解析为 URL")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(bad(text!(en: "it must start with https://", zh: "应以 https:// 开头")));
+        let local_http = url.scheme() == "http" && crate::dingtalk::is_loopback(&url);
+        if !(url.scheme() == "https" || local_http) || url.host_str().is_none_or(str::is_empty) {
+            return Err(bad(text!(
+                en: "it must start with https:// (http:// is taken only for a test server on this computer: localhost, 127.0.0.1 or [::1])",
+                zh: "应以 https:// 开头（仅本机测试服务器 localhost、127.0.0.1 或 [::1] 可用 http://）"
+            )));
         }
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
             return Err(bad(text!(en: "it must not carry a user name or a fragment", zh: "不能包含账号信息或锚点")));
@@ -332,6 +336,12 @@ mod tests {
         assert_eq!((s.endpoint.as_str(), s.token.expose(), s.secret.is_none()), (DEFAULT_WEBHOOK, "abc123", true));
         assert!(notes.is_empty());
         assert_eq!(ACTION.spec().inputs.all().count(), 5);
+        for local in
+            ["http://127.0.0.1:9/robot/send?access_token=abc123", "http://localhost:9/robot/send?access_token=abc123"]
+        {
+            let (s, _) = settings(json!({ WEBHOOK_URL: local })).unwrap();
+            assert_eq!((s.endpoint.scheme(), s.token.expose()), ("http", "abc123"), "{local}");
+        }
     }
 
     #[test]
@@ -339,6 +349,11 @@ mod tests {
         for (params, says) in [
             (json!({ WEBHOOK_URL: "https://oapi.dingtalk.com/robot/send" }), "no access_token"),
             (json!({ WEBHOOK_URL: "ftp://oapi.dingtalk.com/robot/send?access_token=tok999" }), "https://"),
+            (
+                json!({ WEBHOOK_URL: "http://oapi.dingtalk.com/robot/send?access_token=tok999" }),
+                "only for a test server",
+            ),
+            (json!({ WEBHOOK_URL: "http://192.168.1.5:8080/robot/send?access_token=tok999" }), "localhost, 127.0.0.1"),
             (json!({ WEBHOOK_URL: "https://oapi.dingtalk.com/robot/send?access_token=tok\n999" }), "line breaks"),
             (
                 json!({ WEBHOOK_URL: "tok999", SECRET: "https://oapi.dingtalk.com/robot/send?access_token=tok999" }),

@@ -10,4 +10,5 @@ pub(crate) mod wire;
 
 pub(crate) use connection::{MediaType, Upload};
 pub(crate) use registry::{Robot, RobotSettings};
+pub(crate) use transport::is_loopback;
 pub(crate) use webhook::{WebhookRobot, WebhookSettings};

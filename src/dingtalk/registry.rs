@@ -70,8 +70,10 @@ struct ConnKey {
 struct Registry {
     connections: HashMap<ConnKey, Arc<Connection>>,
     robots: HashMap<String, Arc<Robot>>,
-    /// Per webhook (endpoint, token): its HTTP clients and per-minute budget.
-    lines: HashMap<(String, Secret), Arc<Line>>,
+    /// Per custom robot, known by its access_token (DingTalk counts a robot's messages
+    /// whichever way its URL is spelled: `127.0.0.1` or `localhost`, a trailing dot, http or
+    /// https): its HTTP clients and per-minute budget.
+    lines: HashMap<Secret, Arc<Line>>,
     webhooks: HashMap<String, Arc<WebhookRobot>>,
 }
 
@@ -145,14 +147,13 @@ pub(crate) fn lookup(field: &str, handle: &Value) -> Result<Arc<Robot>> {
     lock().robots.get(&id).cloned().ok_or_else(not_connected)
 }
 
-/// Registers a custom robot (sharing its webhook's budget with earlier connections to the
-/// same webhook) and returns its handle.
+/// Registers a custom robot (sharing its budget with every earlier connection that has the
+/// same access_token, however the URL was spelled) and returns its handle.
 pub(crate) fn register_webhook(s: WebhookSettings) -> Value {
     static KEY: OnceLock<RandomState> = OnceLock::new();
     let id = format!("webhook-{:016x}", KEY.get_or_init(RandomState::new).hash_one(&s));
     let mut reg = lock();
-    let line_key = (s.endpoint.to_string(), s.token.clone());
-    let line = reg.lines.entry(line_key).or_insert_with(|| Arc::new(Line::new(s.per_minute))).clone();
+    let line = reg.lines.entry(s.token.clone()).or_insert_with(|| Arc::new(Line::new(s.per_minute))).clone();
     line.set_per_minute(s.per_minute);
     reg.webhooks.insert(id.clone(), Arc::new(WebhookRobot::new(s, line)));
     json!({ "type": WEBHOOK_ROBOT_TYPE, "id": id })

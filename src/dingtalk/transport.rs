@@ -161,7 +161,7 @@ impl ProxyRules {
 
     fn proxy_for(&self, url: &Url) -> Option<&Url> {
         let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let loopback = is_loopback(url);
         let bypassed = self.no_proxy.iter().any(|rule| {
             let rule = rule.trim_start_matches("*.").trim_start_matches('.');
             rule == "*" || host == rule || host.ends_with(&format!(".{rule}"))
@@ -278,6 +278,17 @@ fn install_crypto_provider() {
     });
 }
 
+/// Whether `url` points at this computer: `localhost` (a trailing dot allowed), 127.0.0.0/8
+/// or `[::1]`. Such a host is never proxied, and is the only one a custom robot's webhook may
+/// reach over plain `http://` (the emulator, a test server): everywhere else the token would
+/// travel in clear text.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.trim_end_matches('.').eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,5 +363,30 @@ mod tests {
         assert_eq!(via("https://a.internal.corp"), None);
         assert_eq!(via("https://www.example.org"), None);
         assert_eq!(via("https://notinternal.corp"), Some(proxy));
+    }
+
+    #[test]
+    fn loopback_is_localhost_127_and_ipv6_one_only() {
+        let at = |u: &str| is_loopback(&Url::parse(u).unwrap());
+        for yes in [
+            "http://127.0.0.1:9/",
+            "http://127.9.8.7/",
+            "http://[::1]:80/",
+            "http://LOCALHOST:1/",
+            "http://localhost./",
+        ] {
+            assert!(at(yes), "{yes}");
+        }
+        for no in [
+            "http://128.0.0.1/",
+            "http://localhost.evil.com/",
+            "http://evil-localhost/",
+            "http://10.0.0.1/",
+            "http://[::2]/",
+            "http://0.0.0.0/",
+            "https://oapi.dingtalk.com/",
+        ] {
+            assert!(!at(no), "{no}");
+        }
     }
 }

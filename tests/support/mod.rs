@@ -147,17 +147,35 @@ pub(crate) const WEBHOOK_SECRET: &str = "SEC9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e
 /// The group it posts to.
 pub(crate) const WEBHOOK_GROUP: &str = "ops-alerts";
 
-/// An emulated org whose group `ops-alerts` has a signing custom robot (no keywords).
+/// An emulated org whose group `ops-alerts` has a signing custom robot (no keywords). Its
+/// access_token is [`WEBHOOK_TOKEN`] and a number of its own ([`webhook_token`]): the plugin
+/// keeps one per-minute budget per token, and tests running at once must not share one.
 pub(crate) fn webhook_org(
     robot: impl FnOnce(dingtalk_emulator::WebhookConfig) -> dingtalk_emulator::WebhookConfig,
 ) -> Emulator {
-    let hook = robot(dingtalk_emulator::WebhookConfig::new(WEBHOOK_TOKEN, WEBHOOK_GROUP).with_secret(WEBHOOK_SECRET));
-    Emulator::start(EmulatorConfig { webhooks: vec![hook], ..org_config() }).expect("emulator starts")
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let token = format!("{WEBHOOK_TOKEN}{:04}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let hook = robot(dingtalk_emulator::WebhookConfig::new(&token, WEBHOOK_GROUP).with_secret(WEBHOOK_SECRET));
+    let emu = Emulator::start(EmulatorConfig { webhooks: vec![hook], ..org_config() }).expect("emulator starts");
+    webhook_tokens().lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(emu.port(), token);
+    emu
+}
+
+/// The access_token of the custom robot of an emulator made by [`webhook_org`].
+pub(crate) fn webhook_token(emu: &Emulator) -> String {
+    let tokens = webhook_tokens().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    tokens.get(&emu.port()).cloned().expect("the emulator was made by webhook_org")
+}
+
+fn webhook_tokens() -> &'static std::sync::Mutex<std::collections::HashMap<u16, String>> {
+    static TOKENS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u16, String>>> =
+        std::sync::OnceLock::new();
+    TOKENS.get_or_init(Default::default)
 }
 
 /// The robot's webhook URL on the emulator.
 pub(crate) fn webhook_url(emu: &Emulator) -> String {
-    format!("{}/robot/send?access_token={WEBHOOK_TOKEN}", emu.url())
+    format!("{}/robot/send?access_token={}", emu.url(), webhook_token(emu))
 }
 
 /// Connects the custom robot with the signing secret, plus `extra` params; returns its handle.
