@@ -520,8 +520,8 @@ fn mobiles_are_resolved_once_per_connection_and_unknown_ones_reported() {
     assert_eq!(out["unresolvedMobiles"], json!(["13900000009"]));
     assert_eq!(
         lookups(&emu),
-        vec!["13800000001", "13800000002", "13900000009", "13900000009"],
-        "one lookup per resolved mobile across two sends; a number that named no one is asked again"
+        vec!["13800000001", "13800000002", "13900000009"],
+        "one lookup per mobile across two sends, the one that named no one included"
     );
     assert_eq!(emu.stats().messages, 4);
     assert!(
@@ -615,4 +615,25 @@ fn a_getbymobile_answer_with_errcode_as_text_is_read_too() {
     let out = invoke(&host, send::ID, &params).unwrap();
     assert_eq!(out["unresolvedMobiles"], json!([]));
     assert_eq!(emu.delivered()[0].user_ids, vec!["staff02"]);
+}
+
+#[test]
+fn fields_left_out_take_their_defaults_in_the_host_and_the_plugin() {
+    use host_sim::{SimHost, run_flow};
+    use support::flows::{connect_then_send, flow, plugin};
+    let emu = unlimited_org();
+    let host = SimHost::silent();
+    // A one-button card with no buttonLayout, and a text with no msgType: the form's check
+    // and the plugin both take the default (vertical, text).
+    let card = json!({ send::MSG_TYPE: "actionCard", send::CONTENT: "Sign off", send::TITLE: "PO 4711",
+                       send::BUTTONS: [{"title": "Open", "url": "https://example.com"}], send::BUTTON_LAYOUT: "<absent>" });
+    run_flow(plugin().as_ref(), &flow(&connect_then_send(&emu, json!({}), card)), &host, Default::default())
+        .unwrap_or_else(|e| panic!("{:?}", e.error));
+    let text = json!({ send::MSG_TYPE: "<absent>", send::CONTENT: "hello" });
+    run_flow(plugin().as_ref(), &flow(&connect_then_send(&emu, json!({}), text)), &host, Default::default())
+        .unwrap_or_else(|e| panic!("{:?}", e.error));
+    let delivered = emu.delivered();
+    assert_eq!(delivered.len(), 2);
+    assert!(delivered[0].msg_key.starts_with("sampleActionCard"), "{}", delivered[0].msg_key);
+    assert_eq!(delivered[1].msg_key, "sampleText");
 }

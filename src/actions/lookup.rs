@@ -1,7 +1,8 @@
 //! "Get user IDs by mobile number" (`dingtalk.robot.get_user_ids_by_mobile`): the user IDs of
 //! the org's employees with the given mobile numbers, through `getbymobile`, with the same
 //! per-connection memory that "Send single-chat message" uses for its mobile receivers
-//! (`resolve` is that one path): a number resolved once is not looked up again.
+//! (`resolve` is that one path): a number resolved once is not looked up again, and one that
+//! named no one not for 10 minutes.
 
 use std::collections::HashSet;
 use std::sync::Arc;

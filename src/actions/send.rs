@@ -107,8 +107,8 @@ pub(crate) mod form {
         name: super::MOBILES,
         label: text!(en: "Mobile numbers", zh: "手机号列表"),
         help: text!(
-            en: "Receivers' mobile numbers (as in the org's contacts), as a list or comma- or line-separated text; each is looked up once per connection (needs the member-info read permission qyapi_get_member_by_mobile). Numbers that belong to no one are output as unresolvedMobiles. Counts toward the 1,000 receivers with the user IDs.",
-            zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需成员信息读权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles。与用户 ID 合计最多 1000 个接收人。"
+            en: "Receivers' mobile numbers (as in the org's contacts), as a list or comma- or line-separated text; each is looked up once per connection (needs the member-info read permission qyapi_get_member_by_mobile). Numbers that belong to no one are output as unresolvedMobiles, and asked again only after 10 minutes. Counts toward the 1,000 receivers with the user IDs.",
+            zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需成员信息读权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles，10 分钟后才会再次查询。与用户 ID 合计最多 1000 个接收人。"
         ),
         kind: Recipients { of: Receiver::Mobile, max: MAX_RECIPIENTS, per: PER_SEND },
         visible_when: None,

@@ -38,12 +38,50 @@ const THROTTLE_RETRIES: u32 = 3;
 const NOT_SENT_RETRIES: u32 = 2;
 /// The most mobile-number resolutions a connection remembers; past it the memory starts over.
 const MAX_CACHED_MOBILES: usize = 100_000;
+/// How long a connection believes that a mobile number names no one of the org: long enough
+/// that a flow sending to the same list again and again asks once, short enough that a new
+/// colleague whose number HR adds is found within the run of a long flow.
+pub(crate) const UNKNOWN_MOBILE_TTL: Duration = Duration::from_secs(10 * 60);
 /// getbymobile's errcodes for a number that names no user of the org: 60121 (no such user),
 /// 40104 (not a valid mobile number of the org).
 const UNKNOWN_MOBILE_ERRCODES: [&str; 2] = ["60121", "40104"];
 /// The shortest and longest token lifetime believed, whatever the server says (zero,
 /// negative, or beyond any clock).
 const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(24 * 3600));
+
+/// What a connection knows of mobile numbers, as DingTalk answered: the user ID of each that
+/// resolved, and when it said that one names no one (believed for [`UNKNOWN_MOBILE_TTL`]).
+#[derive(Default)]
+struct MobileMemory(HashMap<String, Known>);
+
+/// DingTalk's answer for one mobile number.
+enum Known {
+    /// The employee's user ID.
+    User(String),
+    /// No one of the org, as said at this instant.
+    Nobody(Instant),
+}
+
+impl MobileMemory {
+    /// `Some(Some(user))`, or `Some(None)` when DingTalk said "no one" less than the TTL before
+    /// `now`: the number need not be asked again. `None` when it must be.
+    fn get(&self, mobile: &str, now: Instant) -> Option<Option<String>> {
+        match self.0.get(mobile)? {
+            Known::User(user) => Some(Some(user.clone())),
+            Known::Nobody(said) => (now.saturating_duration_since(*said) < UNKNOWN_MOBILE_TTL).then_some(None),
+        }
+    }
+
+    /// Remembers DingTalk's answer for `mobile`, given at `now`; past [`MAX_CACHED_MOBILES`]
+    /// numbers the memory starts over.
+    fn remember(&mut self, mobile: &str, user: Option<&str>, now: Instant) {
+        if self.0.len() >= MAX_CACHED_MOBILES {
+            self.0.clear();
+        }
+        let known = user.map_or(Known::Nobody(now), |u| Known::User(u.to_string()));
+        self.0.insert(mobile.to_string(), known);
+    }
+}
 
 /// The DingTalk APIs we call; each has its own rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,8 +293,8 @@ pub(crate) struct Connection {
     /// [`Connection::token`].
     fetches: Mutex<(u64, Option<Error>)>,
     limits: Limits,
-    /// Mobile number -> user ID, as DingTalk resolved them (only numbers that resolved).
-    mobiles: Mutex<HashMap<String, String>>,
+    /// Mobile numbers DingTalk resolved, and those it said name no one.
+    mobiles: Mutex<MobileMemory>,
     /// The new API's URLs on `api_base`, by [`Api::index`], each parsed on its first call.
     urls: [OnceLock<reqwest::Url>; Api::ALL.len()],
 }
@@ -498,8 +536,9 @@ impl Connection {
     }
 
     /// The user ID of the employee with this mobile number, or `None` when the org has no
-    /// such employee (DingTalk's errcodes 60121 and 40104). A number that resolved once is
-    /// remembered for the life of the connection, so it is looked up only once.
+    /// such employee (DingTalk's errcodes 60121 and 40104). A number that resolved is
+    /// remembered for the life of the connection, one that named no one for
+    /// [`UNKNOWN_MOBILE_TTL`], so that each is looked up once.
     pub(crate) async fn user_id_by_mobile(
         &self,
         ctx: &CallContext,
@@ -507,8 +546,8 @@ impl Connection {
         mobile: &str,
         timeout: Duration,
     ) -> Result<Option<String>> {
-        if let Some(user_id) = self.mobiles.lock().unwrap_or_else(|p| p.into_inner()).get(mobile) {
-            return Ok(Some(user_id.clone()));
+        if let Some(known) = self.mobiles.lock().unwrap_or_else(|p| p.into_inner()).get(mobile, Instant::now()) {
+            return Ok(known);
         }
         let oapi_base = oapi_base.trim_end_matches('/');
         let url = format!("{oapi_base}{}", Api::GetByMobile.path());
@@ -524,6 +563,7 @@ impl Connection {
         let (bytes, request_id) = match answer {
             Ok(answer) => answer,
             Err(Error::DingTalk(u)) if u.code.as_deref().is_some_and(|c| UNKNOWN_MOBILE_ERRCODES.contains(&c)) => {
+                self.mobiles.lock().unwrap_or_else(|p| p.into_inner()).remember(mobile, None, Instant::now());
                 return Ok(None);
             }
             Err(e) => return Err(e),
@@ -536,11 +576,7 @@ impl Connection {
                 upstream: Box::new(Upstream { request_id, ..Upstream::default() }),
             }
         })?;
-        let mut cache = self.mobiles.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= MAX_CACHED_MOBILES {
-            cache.clear();
-        }
-        cache.insert(mobile.to_string(), user_id.clone());
+        self.mobiles.lock().unwrap_or_else(|p| p.into_inner()).remember(mobile, Some(&user_id), Instant::now());
         Ok(Some(user_id))
     }
 
@@ -903,6 +939,25 @@ fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstream>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mobiles_are_remembered_and_misses_for_the_ttl_only() {
+        let mut memory = MobileMemory::default();
+        let t0 = Instant::now();
+        assert_eq!(memory.get("13800000001", t0), None, "never asked: ask");
+        memory.remember("13800000001", Some("manager01"), t0);
+        memory.remember("13900000009", None, t0);
+        let later = t0 + UNKNOWN_MOBILE_TTL * 100;
+        assert_eq!(
+            memory.get("13800000001", later),
+            Some(Some("manager01".into())),
+            "a user for the connection's life"
+        );
+        assert_eq!(memory.get("13900000009", t0 + UNKNOWN_MOBILE_TTL / 2), Some(None), "no one, within the TTL");
+        assert_eq!(memory.get("13900000009", t0 + UNKNOWN_MOBILE_TTL), None, "no one, said too long ago: ask again");
+        memory.remember("13900000009", Some("newhire"), t0 + UNKNOWN_MOBILE_TTL);
+        assert_eq!(memory.get("13900000009", later), Some(Some("newhire".into())));
+    }
 
     fn answer(status: u16, body: &[u8], location: Option<&str>) -> Answer {
         Answer {
