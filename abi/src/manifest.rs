@@ -81,7 +81,9 @@ pub struct FieldSpec {
     pub label: Text,
     /// A sentence or two under the field: what to enter and where to find it.
     pub help: Text,
-    /// Whether the form refuses to run without it.
+    /// Whether the form refuses to run without it. A field with a `default` is never
+    /// required, as in JSON Schema: left out, it takes its default
+    /// ([`FieldSpec::value_or_default`]).
     pub required: bool,
     /// A JSON Schema 2020-12 fragment: type, format, enum, bounds, `default`.
     pub schema: Value,
@@ -103,6 +105,34 @@ impl FieldSpec {
     /// The schema's `default`, if any.
     pub fn default_value(&self) -> Option<&Value> {
         self.schema.get("default")
+    }
+
+    /// Whether `value` is filled in: not `null` and not blank text (what an empty form field
+    /// sends). The one rule hosts and plugins share for "left out".
+    pub fn is_filled(value: &Value) -> bool {
+        !(value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()))
+    }
+
+    /// The value the field takes: `given` when [filled in](FieldSpec::is_filled), else the
+    /// schema's `default` (`None` when it has none). Hosts decide "required" by it and plugins
+    /// read it, so a field left out takes its default in both, and a field with a default is
+    /// never missing.
+    ///
+    /// ```
+    /// use rpa_plugin_abi::FieldSpec;
+    /// use serde_json::json;
+    ///
+    /// let field: FieldSpec = serde_json::from_value(json!({
+    ///     "name": "buttonLayout", "label": {"en": "Button layout", "zh-CN": "按钮排列"},
+    ///     "help": {"en": "", "zh-CN": ""}, "required": false,
+    ///     "schema": {"type": "string", "enum": ["vertical", "horizontal"], "default": "vertical"}
+    /// })).unwrap();
+    /// assert_eq!(field.value_or_default(None), Some(&json!("vertical")));
+    /// assert_eq!(field.value_or_default(Some(&json!(" "))), Some(&json!("vertical")));
+    /// assert_eq!(field.value_or_default(Some(&json!("horizontal"))), Some(&json!("horizontal")));
+    /// ```
+    pub fn value_or_default<'a>(&'a self, given: Option<&'a Value>) -> Option<&'a Value> {
+        given.filter(|v| Self::is_filled(v)).or_else(|| self.default_value())
     }
 
     /// The value a form holds for this field, in the shape its schema declares: what a host
@@ -146,7 +176,7 @@ impl FieldSpec {
     /// assert_eq!(field.normalize(json!("soon")), json!("soon"));
     /// ```
     pub fn normalize(&self, value: Value) -> Value {
-        if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
+        if !Self::is_filled(&value) {
             return value;
         }
         let ty = self.schema.get("type");

@@ -109,12 +109,13 @@ fn validate_with(
         }
     }
     for (index, field) in spec.inputs.all().enumerate() {
-        let value = params.get(&field.name).filter(|v| !v.is_null());
-        let blank = value.and_then(Value::as_str).is_some_and(|s| s.trim().is_empty());
-        match value {
-            Some(v) if !blank => check_field(field, v, slots.and_then(|s| s.get(index)))?,
-            _ if field.required && is_visible(field, &params, spec) => return Err(required(field)),
-            _ => {}
+        match params.get(&field.name).filter(|v| FieldSpec::is_filled(v)) {
+            Some(v) => check_field(field, v, slots.and_then(|s| s.get(index)))?,
+            // Left out: its default applies (the plugin reads the same), if it has one.
+            None if field.required && field.value_or_default(None).is_none() && is_visible(field, &params, spec) => {
+                return Err(required(field));
+            }
+            None => {}
         }
     }
     for group in &spec.inputs.at_least_one_of {
@@ -630,10 +631,12 @@ mod tests {
 
     #[test]
     fn visibility_follows_the_default_of_the_controlling_field() {
-        // msgType's default is "text", so with msgType absent the title is hidden, but
-        // msgType itself is required.
-        let e = err(without("msgType"));
-        assert_eq!(e.field.as_deref(), Some("msgType"));
+        // msgType's default is "text", so with msgType absent the title is hidden; msgType
+        // itself is satisfied by its default, even in this older manifest that marks it
+        // required (and blank counts as absent).
+        assert!(spec().input("msgType").is_some_and(|f| f.required && f.default_value().is_some()));
+        validate_params(&spec(), without("msgType")).unwrap();
+        validate_params(&spec(), with("msgType", json!(" "))).unwrap();
     }
 
     #[test]

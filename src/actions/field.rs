@@ -372,7 +372,8 @@ pub(crate) struct Choice<E: 'static> {
 
 impl<E: Copy + PartialEq + 'static> Kind for Choice<E> {
     type Value = E;
-    const REQUIRED: bool = true;
+    // Left out, it is its default.
+    const REQUIRED: bool = false;
 
     fn schema(&self) -> Value {
         let values: Vec<&str> = self.options.iter().map(|o| o.value).collect();

@@ -273,6 +273,36 @@ mod tests {
     }
 
     #[test]
+    fn a_field_with_a_default_is_not_required_and_left_out_takes_it() {
+        let m = manifest();
+        for a in &m.actions {
+            for f in a.inputs.all() {
+                assert!(
+                    !(f.required && f.default_value().is_some()),
+                    "{}.{} is required and has a default",
+                    a.id,
+                    f.name
+                );
+            }
+        }
+        // A one-button action card with buttonLayout left out (and given blank) is read with
+        // the default layout, as the host's form check lets it through.
+        use serde_json::json;
+        let robot = json!({"type": "dingtalk.robot", "id": "r"});
+        for layout in [None, Some(json!("  "))] {
+            let mut params = json!({ "robot": robot, "userIds": "u1", "msgType": "actionCard", "content": "Sign off",
+                                     "buttons": [{"title": "Open", "url": "https://example.com"}] });
+            if let Some(layout) = layout {
+                params[send::BUTTON_LAYOUT] = layout;
+            }
+            let spec = m.action(send::ID).unwrap();
+            let text = params.to_string();
+            let p = Params::parse(&text, spec).unwrap();
+            assert_eq!(p.value(send::BUTTON_LAYOUT), Some(&json!("vertical")));
+        }
+    }
+
+    #[test]
     fn every_text_field_has_a_max_length() {
         for a in &manifest().actions {
             for f in a.inputs.all() {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rpa_plugin_abi::{ActionSpec, Text, text};
+use rpa_plugin_abi::{ActionSpec, FieldSpec, Text, text};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -129,13 +129,14 @@ impl<'a> Params<'a> {
         Error::input(name, Explanation { message, hint })
     }
 
-    /// The raw value, or `None` when absent, `null`, or a blank string (what an empty form
-    /// field sends).
+    /// The raw value; when absent, `null` or blank text (what an empty form field sends), the
+    /// field's default, as the host decides it ([`FieldSpec::value_or_default`]); `None` when
+    /// it has none.
     pub(crate) fn value(&self, name: &str) -> Option<&Value> {
-        match self.map.get(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(v) => Some(v),
+        let given = self.map.get(name);
+        match self.spec.input(name) {
+            Some(field) => field.value_or_default(given),
+            None => given.filter(|v| FieldSpec::is_filled(v)),
         }
     }
 

@@ -75,13 +75,16 @@ class Keyword:
         inputs = action.get("inputs") or {}
         fields = [Field(f, "basic") for f in inputs.get("basic", [])]
         fields += [Field(f, "advanced") for f in inputs.get("advanced", [])]
-        # Positional: the fields every call fills in. A field required only while another
-        # field shows it (visibleWhen: a template's own field) is named, and so is every
-        # field of an "at least one of" group but its first (``userIds`` of userIds/mobiles,
-        # which may be given empty when the others are filled).
+        # Positional: the fields every call fills in: the required ones and the basic tab's
+        # choices with a default (``msgType``: not required, since left out it is ``text``,
+        # but every call says which template it sends). A field shown only while another
+        # field holds some value (visibleWhen: a template's own field) is named, and so is
+        # every field of an "at least one of" group but its first (``userIds`` of
+        # userIds/mobiles, which may be given empty when the others are filled).
         firsts = {group[0] for group in inputs.get("atLeastOneOf") or [] if group}
+        every_call = lambda f: f.required or (f.tab == "basic" and f.has_default)  # noqa: E731
         self.positional = [
-            f for f in fields if (f.required and not f.spec.get("visibleWhen")) or f.name in firsts
+            f for f in fields if (every_call(f) and not f.spec.get("visibleWhen")) or f.name in firsts
         ]
         self.named = [f for f in fields if f not in self.positional]
         self.fields = {f.name: f for f in fields}
@@ -280,7 +283,7 @@ def _schema_facts(field, lang):
         facts.append(words["url"])
     if field.secret:
         facts.append(words["secret"])
-    if field.has_default and field.required:
+    if field.has_default and field.tab == "basic":
         facts.append(words["default"].format(v=field.default))
     for other, values in (field.spec.get("visibleWhen") or {}).items():
         shown = words["or"].join(f"``{v}``" for v in values)

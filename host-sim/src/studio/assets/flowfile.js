@@ -73,7 +73,7 @@ export function newStep(action) {
   for (const field of inputsOf(spec)) {
     const fallback = field.schema?.default;
     if (field.name in prefill) step.values[field.name] = fromParam(field, prefill[field.name]);
-    else if (field.required && fallback !== undefined) step.values[field.name] = fromParam(field, fallback);
+    else if (field.choices?.length && fallback !== undefined) step.values[field.name] = fromParam(field, fallback);
     else if (field.required && field.choices?.length) step.values[field.name] = field.choices[0].value;
   }
   const taken = new Set(state.steps.flatMap((s) => Object.values(s.outputs)));
