@@ -18,6 +18,7 @@ pub mod c;
 pub mod error;
 pub mod host;
 pub mod manifest;
+pub mod typed;
 
 use abi_stable::{
     StableAbi, declare_root_module_statics,

@@ -5,6 +5,7 @@
 //! Each field carries a JSON Schema 2020-12 fragment, so a generic host can validate and
 //! draw it without knowing the plugin.
 
+use crate::typed;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -204,49 +205,27 @@ fn allows(ty: Option<&Value>, wanted: &str) -> bool {
     }
 }
 
-/// The integer rule of [`FieldSpec::normalize`].
+/// The integer rule of [`FieldSpec::normalize`]: [`typed::whole_number`], or the value as it is.
 fn whole_number(value: Value) -> Value {
-    match &value {
-        Value::String(text) => text.trim().parse::<i64>().map(Value::from).unwrap_or(value),
-        Value::Number(n) if n.is_f64() => match n.as_f64() {
-            // `i64::MAX as f64` is 2^63, just past the largest i64.
-            Some(x) if x.fract() == 0.0 && x >= i64::MIN as f64 && x < i64::MAX as f64 => Value::from(x as i64),
-            _ => value,
-        },
-        _ => value,
-    }
-}
-
-/// Characters that look like nothing and arrive with copied text: zero-width spaces and
-/// joiners, the word joiner and the byte-order mark. Items of a text list lose them.
-const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
-
-/// `text` without invisible characters, trimmed.
-fn clean(text: &str) -> String {
-    text.chars().filter(|c| !INVISIBLE.contains(c)).collect::<String>().trim().to_string()
+    typed::whole_number(&value).map_or(value, Value::from)
 }
 
 /// The `pattern` of list items that never hold a space (user IDs): text for such a list is
 /// split at spaces as well as at separators.
 pub const NO_SPACES: &str = "^\\S+$";
 
-/// The list-of-text rule of [`FieldSpec::normalize`].
+/// The list-of-text rule of [`FieldSpec::normalize`]: text that is not JSON becomes its
+/// [`typed::entries`]; the text items of a list (given or parsed) are [cleaned](typed::clean).
 fn text_list(value: Value, split_at_spaces: bool) -> Value {
     let items = match value {
         Value::String(text) => {
-            let trimmed = clean(&text);
+            let trimmed = typed::clean(&text);
             // Text that looks like a JSON object is left as it is, for the check to refuse.
             if trimmed.starts_with('{') {
                 return Value::String(text);
             }
             if !trimmed.starts_with('[') {
-                let pieces = trimmed.split([',', '，', ';', '；', '、', '\n']).map(clean);
-                let words: Vec<String> = if split_at_spaces {
-                    pieces.flat_map(|p| p.split_whitespace().map(str::to_string).collect::<Vec<_>>()).collect()
-                } else {
-                    pieces.collect()
-                };
-                words.into_iter().filter(|piece| !piece.is_empty()).map(Value::from).collect()
+                return typed::entries(&trimmed, split_at_spaces).map(Value::from).collect();
             } else if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&trimmed) {
                 items
             } else {
@@ -257,7 +236,7 @@ fn text_list(value: Value, split_at_spaces: bool) -> Value {
         other => return other,
     };
     let tidy = |item: Value| match item {
-        Value::String(s) => Value::from(clean(&s)),
+        Value::String(s) => Value::from(typed::clean(&s)),
         other => other,
     };
     Value::Array(items.into_iter().map(tidy).collect())

@@ -89,7 +89,7 @@ fn validate_with(
     slots: Option<&[OnceLock<Arc<Validator>>]>,
 ) -> Result<Value, ErrorPayload> {
     let Value::Object(given) = params else {
-        let kind = kind_of(&params);
+        let kind = rpa_plugin_abi::typed::kind_of(&params);
         return Err(invalid(
             None,
             text!(
@@ -275,7 +275,7 @@ fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
                 _ => Vec::new(),
             };
             let wanted = join(allowed.iter().map(|ty| type_words(ty).wanted), &OR);
-            let got = kind_of(value);
+            let got = rpa_plugin_abi::typed::kind_of(value);
             let example = allowed.iter().map(|ty| type_words(ty).example).collect::<Vec<_>>().join(" / ");
             (
                 text!(
@@ -449,18 +449,6 @@ fn join(texts: impl Iterator<Item = Text>, separator: &Text) -> Text {
         en: texts.iter().map(|t| t.en.as_ref()).collect::<Vec<_>>().join(&separator.en),
         zh: texts.iter().map(|t| t.zh_cn.as_ref()).collect::<Vec<_>>().join(&separator.zh_cn),
     )
-}
-
-/// What a form calls the kind of value it got.
-fn kind_of(value: &Value) -> Text {
-    match value {
-        Value::Null => text!(en: "null", zh: "null"),
-        Value::Bool(_) => text!(en: "true/false", zh: "布尔值"),
-        Value::Number(_) => text!(en: "a number", zh: "数字"),
-        Value::String(_) => text!(en: "a string", zh: "字符串"),
-        Value::Array(_) => text!(en: "a list", zh: "列表"),
-        Value::Object(_) => text!(en: "an object", zh: "对象"),
-    }
 }
 
 /// A value quoted in a message, cut short.
@@ -734,7 +722,7 @@ mod tests {
         let e = err(with("timeoutSeconds", json!("400")));
         assert!(e.message.contains("at most 300, got 400"), "{}", e.message);
         let e = err(with("timeoutSeconds", json!("soon")));
-        assert!(e.message.contains("must be a whole number, got a string"), "{}", e.message);
+        assert!(e.message.contains("must be a whole number, got text"), "{}", e.message);
         // A list typed as text is a list, with each item checked.
         let params = validate_params(&spec(), with("userIds", json!("u1, u2"))).unwrap();
         assert_eq!(params["userIds"], json!(["u1", "u2"]));

@@ -70,7 +70,7 @@ pub(crate) const ACTION: Action = Action {
 };
 
 /// The fields, each declared once.
-mod form {
+pub(crate) mod form {
     use super::*;
 
     pub(super) const WEBHOOK_URL: Field<WebhookUrl> = Field {
@@ -95,7 +95,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const KEYWORDS: Field<ShortList> = Field {
+    pub(crate) const KEYWORDS: Field<ShortList> = Field {
         name: super::KEYWORDS,
         label: text!(en: "Security keywords", zh: "自定义关键词"),
         help: text!(

@@ -18,14 +18,14 @@
 use std::collections::BTreeMap;
 
 use rpa_plugin_abi::manifest::Choice as ChoiceSpec;
-use rpa_plugin_abi::{FieldSpec, Text, text};
+use rpa_plugin_abi::{FieldSpec, Text, text, typed};
 use serde_json::{Value, json};
 
 use std::sync::Arc;
 
 use super::connect::robot_schema;
 use super::media::{self, LocalFile, MediaSpec};
-use super::params::{Params, type_name};
+use super::params::Params;
 use crate::dingtalk::{Robot, registry};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -327,16 +327,11 @@ impl Kind for OptionalInteger {
     }
 }
 
-/// The one rule for numbers typed into forms (see [`Integer`]); `None` when left empty.
+/// A number typed into a form (see [`Integer`]), read by the rule hosts share
+/// ([`typed::whole_number`]) and checked against its bounds; `None` when left empty.
 fn whole_number(name: &str, raw: Option<&Value>, min: i64, max: i64, p: &Params<'_>) -> Result<Option<i64>> {
-    let n = match raw {
-        None => return Ok(None),
-        Some(Value::Number(n)) => {
-            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
-        }
-        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-        Some(_) => None,
-    };
+    let Some(raw) = raw else { return Ok(None) };
+    let n = typed::whole_number(raw);
     let Text { en: label_en, zh_cn: label_zh } = p.label(name);
     match n {
         Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
@@ -421,10 +416,6 @@ pub(crate) const MAX_QUERY_KEY_LEN: usize = 256;
 /// The longest security keyword read.
 pub(crate) const MAX_KEYWORD_LEN: usize = 32;
 
-/// Characters that look like nothing and arrive with copied IDs: zero-width spaces and
-/// joiners, the word joiner and the byte-order mark.
-const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
-
 /// What a [`Recipients`] list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Receiver {
@@ -505,7 +496,9 @@ impl<const R: bool> Kind for Recipients<R> {
                 json!({ "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
             }
             Receiver::Mobile => json!({ "type": "string", "minLength": 1, "maxLength": MAX_MOBILE_LEN }),
-            Receiver::QueryKey => json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_KEY_LEN }),
+            Receiver::QueryKey => {
+                json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_KEY_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
+            }
             Receiver::Keyword => json!({ "type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN }),
         };
         let mut schema = json!({
@@ -562,12 +555,12 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
                     zh: format!("{}文本长 {} 字节，最多读取 {MAX_RECIPIENTS_TEXT} 字节。", kind.zh_cn, text.len())
                 )));
             }
-            let text = text.trim().trim_matches(INVISIBLE).trim();
+            let text = &typed::clean(text);
             if text.starts_with('[') || text.starts_with('{') {
                 match serde_json::from_str::<Value>(text) {
                     Ok(Value::Array(items)) if items.len() > max_items => return Err(too_many()),
                     Ok(Value::Array(items)) => items,
-                    Ok(other) => return Err(not_a_list(type_name(&other))),
+                    Ok(other) => return Err(not_a_list(typed::kind_of(&other))),
                     Err(_) => {
                         return Err(bad(text!(
                             en: format!(
@@ -581,28 +574,18 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
                 }
             } else {
                 let mut items: Vec<Value> = Vec::new();
-                for piece in text.split(['\n', ',', '，', ';', '；', '、']) {
-                    let piece = piece.trim_matches(|c: char| c.is_whitespace() || INVISIBLE.contains(&c));
-                    // A quoted entry ("u1", “u1”) as copied from a spreadsheet or a list.
-                    let piece = unquote(piece);
-                    let words: Vec<&str> = match of {
-                        Receiver::UserId | Receiver::QueryKey => {
-                            piece.split(char::is_whitespace).filter(|s| !s.is_empty()).collect()
-                        }
-                        Receiver::Mobile | Receiver::Keyword if piece.is_empty() => Vec::new(),
-                        Receiver::Mobile | Receiver::Keyword => vec![piece],
-                    };
-                    for word in words {
-                        if items.len() == max_items {
-                            return Err(too_many());
-                        }
-                        items.push(Value::from(word));
+                // IDs and keys never hold a space: split there too, as the host does.
+                let split_at_spaces = matches!(of, Receiver::UserId | Receiver::QueryKey);
+                for entry in typed::entries(text, split_at_spaces) {
+                    if items.len() == max_items {
+                        return Err(too_many());
                     }
+                    items.push(Value::from(entry));
                 }
                 items
             }
         }
-        other => return Err(not_a_list(type_name(other))),
+        other => return Err(not_a_list(typed::kind_of(other))),
     };
     let mut list: Vec<String> = Vec::with_capacity(raw.len().min(max + 1));
     let mut seen = std::collections::HashSet::with_capacity(raw.len());
@@ -610,14 +593,14 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
         // "User ID #3", made only for a message.
         let nth = || of.nth(i + 1);
         let Value::String(entry) = item else {
-            let got = type_name(item);
+            let got = typed::kind_of(item);
             return Err(bad(text!(
                 en: format!("{} is {}, not text; write each entry in quotes.", nth().en, got.en),
                 zh: format!("{}是{}而不是文本，请给每一项加上引号。", nth().zh_cn, got.zh_cn)
             )));
         };
-        let entry: String = entry.chars().filter(|c| !INVISIBLE.contains(c)).collect();
-        let entry = entry.trim();
+        let entry = typed::clean(entry);
+        let entry = entry.as_str();
         if entry.is_empty() {
             return Err(bad(text!(en: format!("{} is blank.", nth().en), zh: format!("{}为空。", nth().zh_cn))));
         }
@@ -644,15 +627,6 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
         )));
     }
     Ok(list)
-}
-
-fn unquote(s: &str) -> &str {
-    for (open, close) in [('"', '"'), ('“', '”'), ('\'', '\'')] {
-        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
-            return inner.trim();
-        }
-    }
-    s
 }
 
 /// A user ID as DingTalk issues them: at most 64 characters, no spaces.
@@ -1111,7 +1085,7 @@ impl Kind for Flag {
             Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
             Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("false") => Ok(false),
             Some(other) => {
-                let (label, got) = (p.label(name), type_name(other));
+                let (label, got) = (p.label(name), typed::kind_of(other));
                 Err(p.error(
                     name,
                     text!(
@@ -1159,7 +1133,7 @@ fn read_text<'v>(name: &str, raw: Option<&'v Value>, max_chars: usize, p: &Param
             Ok(Some(s))
         }
         Some(other) => {
-            let (label, got) = (p.label(name), type_name(other));
+            let (label, got) = (p.label(name), typed::kind_of(other));
             Err(p.error(
                 name,
                 text!(

@@ -1,5 +1,6 @@
 //! Property tests of how every action reads what people type: user IDs in each form they
-//! use, and whole numbers typed as numbers or text, agree with what README promises.
+//! use, and whole numbers typed as numbers or text, agree with what README promises; and a
+//! value reads the same whether a host's form normalized it first or not.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -129,5 +130,41 @@ proptest! {
                 prop_assert!(false, "{timeout} {qps}: got {got:?}, expected {t:?} {q:?}");
             }
         }
+    }
+
+    /// One rule per value: text typed into a list or number field reads the same through a
+    /// host (its form's [`FieldSpec::normalize`](rpa_plugin_abi::FieldSpec::normalize), then
+    /// the plugin) as given straight to the plugin (a C host, a script): the same list or
+    /// number, or an error on the same field.
+    #[test]
+    fn a_value_reads_the_same_with_or_without_the_hosts_normalize(
+        typed in prop_oneof![
+            "[ \t\n,，;、a-z0-9\"“”'\u{200B}\u{FEFF}+-]{0,40}".prop_map(Value::from),
+            prop::collection::vec("[ a-z0-9\"“”\u{200B}]{0,6}", 0..6).prop_map(|v| Value::from(json!(v).to_string())),
+            prop::collection::vec("[ a-z0-9\"“”\u{200B}]{0,6}", 0..6).prop_map(|v| json!(v)),
+            whole_number_input().prop_map(|(v, _)| v),
+        ],
+        field in prop::sample::select(vec![
+            (send::ID, send::USER_IDS), (send::ID, send::MOBILES), (super::recall::ID, super::recall::PROCESS_QUERY_KEYS),
+            (super::connect_webhook::ID, super::connect_webhook::KEYWORDS), (connect::ID, connect::TIMEOUT_SECONDS),
+        ]),
+    ) {
+        let (action, name) = field;
+        let manifest = super::manifest();
+        let spec = manifest.action(action).unwrap();
+        let normalized = spec.input(name).unwrap().normalize(typed.clone());
+        let read = |value: &Value| -> Result<String, Option<String>> {
+            let text = json!({ name: value }).to_string();
+            let params = Params::parse(&text, spec).map_err(|e| e.field().map(str::to_string))?;
+            let shown = match name {
+                send::USER_IDS => send::form::USER_IDS.read(&params).map(|v| format!("{v:?}")),
+                send::MOBILES => send::form::MOBILES.read(&params).map(|v| format!("{v:?}")),
+                super::recall::PROCESS_QUERY_KEYS => super::recall::form::PROCESS_QUERY_KEYS.read(&params).map(|v| format!("{v:?}")),
+                super::connect_webhook::KEYWORDS => super::connect_webhook::form::KEYWORDS.read(&params).map(|v| format!("{v:?}")),
+                _ => connect::form::TIMEOUT_SECONDS.read(&params).map(|v| format!("{v:?}")),
+            };
+            shown.map_err(|e| e.field().map(str::to_string))
+        };
+        prop_assert_eq!(read(&normalized), read(&typed), "{} typed as {} (normalized: {})", name, typed, normalized);
     }
 }

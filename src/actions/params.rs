@@ -169,7 +169,7 @@ fn not_an_object(json: &str, error: serde_json::Error) -> Error {
     match serde_json::from_str::<Value>(json) {
         Err(e) => Error::InvalidParams(e.to_string()),
         Ok(Value::Object(_)) => Error::InvalidParams(error.to_string()),
-        Ok(other) => Error::InvalidParams(format!("got {}", type_name(&other).en)),
+        Ok(other) => Error::InvalidParams(format!("got {}", rpa_plugin_abi::typed::kind_of(&other).en)),
     }
 }
 
@@ -179,17 +179,5 @@ fn allows_array(schema: &Value) -> bool {
         Some(Value::String(t)) => t == "array",
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "array"),
         _ => false,
-    }
-}
-
-/// How a JSON value's type is named in messages.
-pub(crate) fn type_name(v: &Value) -> Text {
-    match v {
-        Value::Null => text!(en: "null", zh: "空值"),
-        Value::Bool(_) => text!(en: "a true/false value", zh: "布尔值"),
-        Value::Number(_) => text!(en: "a number", zh: "数字"),
-        Value::String(_) => text!(en: "text", zh: "文本"),
-        Value::Array(_) => text!(en: "a list", zh: "列表"),
-        Value::Object(_) => text!(en: "an object", zh: "对象"),
     }
 }

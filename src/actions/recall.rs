@@ -54,10 +54,10 @@ pub(crate) const ACTION: Action = Action {
 };
 
 /// The fields, each declared once.
-mod form {
+pub(crate) mod form {
     use super::*;
 
-    pub(super) const PROCESS_QUERY_KEYS: Field<Recipients<true>> = Field {
+    pub(crate) const PROCESS_QUERY_KEYS: Field<Recipients<true>> = Field {
         name: super::PROCESS_QUERY_KEYS,
         label: text!(en: "Process query keys", zh: "发送任务 ID 列表"),
         help: text!(
