@@ -13,58 +13,6 @@ use crate::error::codes_doc::CODE_DOCS;
 /// The two guides: (file under `docs/`, language).
 const GUIDES: [(&str, &str); 2] = [("guide.en.md", "en"), ("guide.zh-CN.md", "zh-CN")];
 
-/// What a field takes, in words: its kind and bounds.
-fn takes(f: &FieldSpec, lang: &str) -> String {
-    let s = &f.schema;
-    let num = |key: &str| s.get(key).and_then(Value::as_i64);
-    let types: Vec<&str> = match s.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
-    };
-    let mut parts: Vec<String> = Vec::new();
-    let kind = if f.is_secret() {
-        text!(en: "secret text (masked, never logged)", zh: "密文（隐藏显示，不记录日志）")
-    } else if !f.choices.is_empty() {
-        text!(en: "one of the choices", zh: "从选项中选择")
-    } else if types.contains(&"object") {
-        text!(en: "a robot object from a connect step", zh: "连接步骤输出的机器人对象")
-    } else if types.contains(&"array") {
-        text!(en: "a list, or text with one item per line or comma", zh: "列表，或每行/每个逗号分隔一项的文本")
-    } else if types.contains(&"integer") {
-        text!(en: "a whole number", zh: "整数")
-    } else if s.get("format").and_then(Value::as_str) == Some("uri") {
-        text!(en: "a URL", zh: "网址")
-    } else {
-        text!(en: "text", zh: "文本")
-    };
-    parts.push(kind.get(lang).to_string());
-    if let (Some(min), Some(max)) = (num("minimum"), num("maximum")) {
-        parts.push(text!(en: format!("{min} to {max}"), zh: format!("{min} 到 {max}")).get(lang).to_string());
-    }
-    if let Some(n) = num("maxItems") {
-        parts.push(text!(en: format!("at most {n} items"), zh: format!("最多 {n} 项")).get(lang).to_string());
-    }
-    if f.choices.is_empty()
-        && let Some(n) = num("maxLength")
-    {
-        parts.push(text!(en: format!("at most {n} characters"), zh: format!("最多 {n} 个字符")).get(lang).to_string());
-    }
-    if !f.choices.is_empty() {
-        let list: Vec<String> = f
-            .choices
-            .iter()
-            .map(|c| format!("`{}` ({})", c.value.as_str().unwrap_or_default(), c.label.get(lang)))
-            .collect();
-        parts.push(list.join(if lang == "zh-CN" { "、" } else { ", " }));
-    }
-    if let Some(d) = f.default_value() {
-        let d = d.as_str().map_or_else(|| d.to_string(), str::to_string);
-        parts.push(text!(en: format!("default `{d}`"), zh: format!("默认 `{d}`")).get(lang).to_string());
-    }
-    parts.join(if lang == "zh-CN" { "；" } else { "; " })
-}
-
 /// When a field shows, in words.
 fn shown(f: &FieldSpec, lang: &str) -> String {
     let Some(when) = &f.visible_when else { return String::new() };
@@ -125,7 +73,7 @@ fn actions_section(m: &Manifest, lang: &str) -> String {
                     cell(f.label.get(lang)),
                     f.name,
                     required,
-                    cell(&takes(f, lang)),
+                    cell(f.takes().get(lang)),
                     cell(&help)
                 );
             }

@@ -15,6 +15,7 @@
 //! for hosts written in other languages too.
 
 pub mod c;
+mod describe;
 pub mod error;
 pub mod host;
 pub mod manifest;

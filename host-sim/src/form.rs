@@ -20,16 +20,10 @@ const TABS: [Text; 3] =
 /// What an empty tab shows.
 const NONE: Text = text!(en: "(none)", zh: "（无）");
 /// The captions of a field's lines.
-const TYPE: Text = text!(en: "type: ", zh: "类型：");
-const DEFAULT: Text = text!(en: "default: ", zh: "默认值：");
-const CHOICES: Text = text!(en: "choices: ", zh: "可选值：");
-/// A schema without a `type`.
-const ANY: Text = text!(en: "any", zh: "任意");
+const TAKES: Text = text!(en: "takes: ", zh: "取值：");
 /// Joins alternatives (`string or list`), conditions (`a and b`) and bounds.
-const OR: Text = text!(en: " or ", zh: "或");
 const VALUES_OR: Text = text!(en: " or ", zh: " 或 ");
 const AND: Text = text!(en: " and ", zh: " 且 ");
-const COMMA: Text = text!(en: ", ", zh: "，");
 
 /// The whole manifest: the plugin's name, then each action's form.
 pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
@@ -114,23 +108,7 @@ fn render_shown_per_choice(out: &mut String, action: &ActionSpec, field: &FieldS
 fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str) {
     let mark = if is_input && field.required { '*' } else { ' ' };
     let _ = writeln!(out, "  {mark} {}  ({})", field.label.get(lang), field.name);
-    let _ = writeln!(out, "      {}{}", TYPE.get(lang), describe_schema(&field.schema, lang));
-    if field.is_secret() {
-        let secret =
-            text!(en: format!("secret: shown as {MASK}, never logged"), zh: format!("保密：显示为 {MASK}，不会被记录"));
-        let _ = writeln!(out, "      {}", secret.get(lang));
-    }
-    if let Some(default) = field.default_value() {
-        let _ = writeln!(out, "      {}{}", DEFAULT.get(lang), default);
-    }
-    if !field.choices.is_empty() {
-        let choices: Vec<String> =
-            field.choices.iter().map(|c| format!("{} = {}", plain(&c.value), c.label.get(lang))).collect();
-        let _ = writeln!(out, "      {}{}", CHOICES.get(lang), choices.join(" | "));
-    } else if let Some(Value::Array(options)) = field.schema.get("enum") {
-        let options: Vec<String> = options.iter().map(plain).collect();
-        let _ = writeln!(out, "      {}{}", CHOICES.get(lang), options.join(" | "));
-    }
+    let _ = writeln!(out, "      {}{}", TAKES.get(lang), field.takes().get(lang));
     if let Some(conditions) = &field.visible_when {
         let parts: Vec<String> = conditions
             .iter()
@@ -150,44 +128,8 @@ fn render_field(out: &mut String, field: &FieldSpec, is_input: bool, lang: &str)
     }
 }
 
-/// A schema in a few words: its type(s), format, item type and bounds.
-pub(crate) fn describe_schema(schema: &Value, lang: &str) -> String {
-    let types: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    let mut text = if types.is_empty() {
-        ANY.get(lang).to_string()
-    } else {
-        let names: Vec<String> = types.iter().map(|t| type_name(t, schema).get(lang).to_string()).collect();
-        names.join(OR.get(lang))
-    };
-    if let Some(format) = schema.get("format").and_then(Value::as_str) {
-        let _ = write!(text, " ({format})");
-    }
-    if let Some(kind) = schema.get("x-rpa-type").and_then(Value::as_str) {
-        let _ = write!(text, " ({kind})");
-    }
-    let bound = |key: &str| schema.get(key).filter(|v| v.is_number()).map(Value::to_string);
-    let units = [text!(en: " items", zh: " 项"), text!(en: " characters", zh: " 个字符"), text!(en: "", zh: "")];
-    let keys = [("minItems", "maxItems"), ("minLength", "maxLength"), ("minimum", "maximum")];
-    for ((min, max), unit) in keys.into_iter().zip(units) {
-        let range = match (bound(min), bound(max)) {
-            (Some(lo), Some(hi)) => text!(en: format!("{lo}–{hi}{}", unit.en), zh: format!("{lo}–{hi}{}", unit.zh_cn)),
-            (Some(lo), None) => text!(en: format!("at least {lo}{}", unit.en), zh: format!("至少 {lo}{}", unit.zh_cn)),
-            (None, Some(hi)) => text!(en: format!("at most {hi}{}", unit.en), zh: format!("最多 {hi}{}", unit.zh_cn)),
-            (None, None) => continue,
-        };
-        let _ = write!(text, "{}{}", COMMA.get(lang), range.get(lang));
-    }
-    text
-}
-
 /// How forms and their messages speak of a JSON Schema type.
 pub(crate) struct TypeWords {
-    /// The type's name on a form (`list`).
-    pub(crate) name: Text,
     /// What a message asks for (`a list`).
     pub(crate) wanted: Text,
     /// A value of the type, for hints (`["a", "b"]`).
@@ -196,34 +138,16 @@ pub(crate) struct TypeWords {
 
 /// The words for the JSON Schema type `ty`; a type this host does not know is named as is.
 pub(crate) fn type_words(ty: &str) -> TypeWords {
-    let (name, wanted, example) = match ty {
-        "string" => (text!(en: "string", zh: "字符串"), text!(en: "a string", zh: "字符串"), "\"text\""),
-        "integer" => (text!(en: "integer", zh: "整数"), text!(en: "a whole number", zh: "整数"), "3"),
-        "number" => (text!(en: "number", zh: "数字"), text!(en: "a number", zh: "数字"), "1.5"),
-        "boolean" => {
-            (text!(en: "true/false", zh: "布尔值"), text!(en: "true or false", zh: "布尔值（true 或 false）"), "true")
-        }
-        "array" => (text!(en: "list", zh: "列表"), text!(en: "a list", zh: "列表"), "[\"a\", \"b\"]"),
-        "object" => (text!(en: "object", zh: "对象"), text!(en: "an object", zh: "对象"), "\"${variable}\""),
-        other => (
-            text!(en: other.to_string(), zh: other.to_string()),
-            text!(en: other.to_string(), zh: other.to_string()),
-            "null",
-        ),
+    let (wanted, example) = match ty {
+        "string" => (text!(en: "text", zh: "文本"), "\"text\""),
+        "integer" => (text!(en: "a whole number", zh: "整数"), "3"),
+        "number" => (text!(en: "a number", zh: "数字"), "1.5"),
+        "boolean" => (text!(en: "true or false", zh: "布尔值（true 或 false）"), "true"),
+        "array" => (text!(en: "a list", zh: "列表"), "[\"a\", \"b\"]"),
+        "object" => (text!(en: "an object", zh: "对象"), "\"${variable}\""),
+        other => (text!(en: other.to_string(), zh: other.to_string()), "null"),
     };
-    TypeWords { name, wanted, example }
-}
-
-/// A type as a form names it; a list names its items' type too.
-fn type_name(ty: &str, schema: &Value) -> Text {
-    let item = schema.get("items").and_then(|i| i.get("type")).and_then(Value::as_str);
-    match (ty, item) {
-        ("array", Some(item)) => {
-            let item = type_words(item).name;
-            text!(en: format!("list of {}", item.en), zh: format!("{}列表", item.zh_cn))
-        }
-        _ => type_words(ty).name,
-    }
+    TypeWords { wanted, example }
 }
 
 /// A copy of `params` with the value of every secret (write-only) field of `spec` replaced
@@ -266,17 +190,14 @@ mod tests {
             "Sends one message.",
             "--- Basic ---",
             "    Secret  (secret)",
-            "type: string (password), 1–64 characters",
-            "secret: shown as ******",
+            "takes: secret text (masked, never logged); at most 64 characters",
             "  * User IDs  (userIds)",
-            "type: list of string or string, 1–3 items",
-            "default: \"text\"",
-            "choices: text = Text | markdown = Markdown",
+            "takes: a list, or text with one item per line or comma; at most 3 items",
+            "takes: one of the choices; `text` (Text), `markdown` (Markdown); default `text`",
             "--- Advanced ---",
             "  * Title  (title)",
             "shown when msgType is markdown",
-            "type: integer, 1–300",
-            "default: 30",
+            "takes: a whole number; 1 to 300; default `30`",
             "--- Outputs ---",
             "    Invalid user IDs  (invalidUserIds)",
             "Check them.",
@@ -301,10 +222,10 @@ mod tests {
             "--- 高级 ---",
             "--- 输出 ---",
             "  * 用户ID列表  (userIds)",
-            "类型：字符串列表或字符串，1–3 项",
-            "可选值：text = 文本 | markdown = Markdown",
+            "取值：列表，或每行/每个逗号分隔一项的文本；最多 3 项",
+            "取值：从选项中选择；`text` (文本)、`markdown` (Markdown)；默认 `text`",
             "仅当 msgType 为 markdown 时显示",
-            "默认值：30",
+            "取值：整数；1 到 300；默认 `30`",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }

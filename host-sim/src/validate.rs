@@ -631,9 +631,9 @@ mod tests {
     fn wrong_types() {
         let e = err(with("content", json!(5)));
         assert_eq!(e.field.as_deref(), Some("content"));
-        assert!(e.message.contains("must be a string, got a number"), "{}", e.message);
+        assert!(e.message.contains("must be text, got a number"), "{}", e.message);
         let e = err(with("userIds", json!(5)));
-        assert!(e.message.contains("a list or a string"), "{}", e.message);
+        assert!(e.message.contains("a list or text"), "{}", e.message);
         let e = err(with("timeoutSeconds", json!(1.5)));
         assert!(e.message.contains("whole number"), "{}", e.message);
         let e = err(with("verbose", json!("yes")));
@@ -748,7 +748,7 @@ mod tests {
         );
         assert_eq!(e.hint_in("zh-CN"), Some("请删除 1 项，或分成多个步骤。"));
         let e = err(with("userIds", json!(["a", 7])));
-        assert!(e.message_in("zh-CN").contains("的第 2 项必须是字符串"), "{}", e.message_in("zh-CN"));
+        assert!(e.message_in("zh-CN").contains("的第 2 项必须是文本"), "{}", e.message_in("zh-CN"));
     }
 
     #[test]

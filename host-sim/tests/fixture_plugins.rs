@@ -136,9 +136,9 @@ fn inspect_draws_the_forms() {
         "--- Basic ---",
         "  * Text  (text)",
         "--- Advanced ---",
-        "choices: plain = Plain | shout = Shout",
+        "takes: one of the choices; `plain` (Plain), `shout` (Shout)",
         "shown when mode is shout",
-        "secret: shown as ******",
+        "takes: secret text (masked, never logged)",
         "--- Outputs ---",
         "=== Fail  [echo.fail]",
     ] {
