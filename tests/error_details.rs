@@ -116,18 +116,21 @@ fn the_summary_on_stderr_names_the_field() {
 #[test]
 fn bench_reports_the_first_failures_details() {
     let dir = scratch("details-bench");
-    let emu = org_refusing_batch_two();
-    let out = Command::new(host_sim_exe())
-        .args(["bench", "--iterations", "1", "--threads", "1"])
-        .arg(write_flow(&dir, &emu))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
-    assert_eq!(report["errors"].as_u64(), Some(1), "{report}");
-    assert!(report["firstError"].as_str().is_some_and(|e| e.starts_with("step 2: PARTIALLY_SENT: ")), "{report}");
-    assert_partly_sent(&report["firstErrorDetails"]);
-    assert_no_secrets(&emu, &[&stdout, &stderr]);
+    for (lang, words) in [("en", "batch 2"), ("zh-CN", "第 2 批")] {
+        let emu = org_refusing_batch_two();
+        let out = Command::new(host_sim_exe())
+            .args(["bench", "--iterations", "1", "--threads", "1", "--lang", lang])
+            .arg(write_flow(&dir, &emu))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        assert_eq!(report["errors"].as_u64(), Some(1), "{report}");
+        let first = report["firstError"].as_str().unwrap_or_default();
+        assert!(first.starts_with("step 2: PARTIALLY_SENT: ") && first.contains(words), "{lang}: {report}");
+        assert_partly_sent(&report["firstErrorDetails"]);
+        assert_no_secrets(&emu, &[&stdout, &stderr]);
+    }
 }
 
 #[test]

@@ -59,7 +59,7 @@ pub(crate) struct BenchReport {
     /// `None` (`null`) where it is not measured ([`peak_rss_kb`]).
     pub(crate) peak_rss_kb: Option<u64>,
     /// The first failure's step, code, message and field (`step 2: CODE: message [field
-    /// name]`), when any failed.
+    /// name]`, in the language of `--lang`), when any failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) first_error: Option<String>,
     /// The first failure's `details`, when it had some: what its hint points to (e.g.
@@ -107,13 +107,14 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// (the flow is checked once, since every run checks the same; host-sim's own log lines are
 /// built only at the levels `host` keeps). Calls `progress` with the number of runs done
 /// after each run. The report's `load_ms` is left for the caller to fill in; `peak_rss_kb`
-/// is read at the end.
+/// is read at the end; `first_error` is in `lang`.
 pub(crate) fn run_bench(
     plugin: &dyn Plugin,
     flow: &Flow,
     size: Size,
     vars: &Map<String, Value>,
     host: &SimHost,
+    lang: Lang,
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
     let Size { iterations, threads, warmup } = size;
@@ -153,7 +154,7 @@ pub(crate) fn run_bench(
                             errors.fetch_add(1, Ordering::Relaxed);
                             let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
                             first.get_or_insert_with(|| {
-                                let line = format!("step {}: {}", e.step, one_line(&e.error, Lang::En));
+                                let line = format!("step {}: {}", e.step, one_line(&e.error, lang));
                                 (line, e.error.details.map(|details| *details))
                             });
                         }

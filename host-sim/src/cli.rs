@@ -249,7 +249,8 @@ impl BenchArgs {
                 eprintln!("bench: {done}/{} flow runs", self.iterations);
             }
         };
-        let mut report = run_bench(plugin.as_ref(), &flow, self.size(), &vars, &SimHost::silent(), &progress);
+        let mut report =
+            run_bench(plugin.as_ref(), &flow, self.size(), &vars, &SimHost::silent(), self.plugin.lang, &progress);
         report.load_ms = Some(load_ms);
         if report.peak_rss_kb.is_none() {
             eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
