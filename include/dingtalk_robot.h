@@ -15,7 +15,8 @@
 #define RPA_OK 0
 
 /**
- * The action failed; `*out_json` holds the error document (code, message, field, hint).
+ * The action failed; `*out_json` holds the error document (code, message, field, hint, the
+ * Chinese under `zh-CN`, upstream, details).
  */
 #define RPA_ERROR 1
 

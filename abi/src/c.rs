@@ -19,7 +19,8 @@ use crate::LogLevel;
 
 /// The action succeeded; `*out_json` holds its outputs as a JSON object.
 pub const RPA_OK: c_int = 0;
-/// The action failed; `*out_json` holds the error document (code, message, field, hint).
+/// The action failed; `*out_json` holds the error document (code, message, field, hint, the
+/// Chinese under `zh-CN`, upstream, details).
 pub const RPA_ERROR: c_int = 1;
 /// An argument was null or not UTF-8; `*out_json` (when `out_json` is not null) says which.
 pub const RPA_INVALID_ARGUMENT: c_int = 2;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::cli::{Lang, one_line};
 use crate::error::HostError;
 use crate::flow::{Flow, run_checked};
 use crate::host::SimHost;
@@ -57,9 +58,14 @@ pub(crate) struct BenchReport {
     /// This process's peak resident memory (`VmHWM`) in KiB at the end of the run, on Linux;
     /// `None` (`null`) where it is not measured ([`peak_rss_kb`]).
     pub(crate) peak_rss_kb: Option<u64>,
-    /// The first failure's step, code and message, when any failed.
+    /// The first failure's step, code, message and field (`step 2: CODE: message [field
+    /// name]`, in the language of `--lang`), when any failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) first_error: Option<String>,
+    /// The first failure's `details`, when it had some: what its hint points to (e.g.
+    /// `PARTIALLY_SENT`'s `unsentUserIds`), as `host-sim run` prints them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) first_error_details: Option<Value>,
 }
 
 /// Loads the plugin at `path` through `abi` (open the library, check its layout, read and
@@ -101,13 +107,14 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// (the flow is checked once, since every run checks the same; host-sim's own log lines are
 /// built only at the levels `host` keeps). Calls `progress` with the number of runs done
 /// after each run. The report's `load_ms` is left for the caller to fill in; `peak_rss_kb`
-/// is read at the end.
+/// is read at the end; `first_error` is in `lang`.
 pub(crate) fn run_bench(
     plugin: &dyn Plugin,
     flow: &Flow,
     size: Size,
     vars: &Map<String, Value>,
     host: &SimHost,
+    lang: Lang,
     progress: &(dyn Fn(usize) + Sync),
 ) -> BenchReport {
     let Size { iterations, threads, warmup } = size;
@@ -147,7 +154,8 @@ pub(crate) fn run_bench(
                             errors.fetch_add(1, Ordering::Relaxed);
                             let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
                             first.get_or_insert_with(|| {
-                                format!("step {}: {}: {}", e.step, e.error.code, e.error.message)
+                                let line = format!("step {}: {}", e.step, one_line(&e.error, lang));
+                                (line, e.error.details.map(|details| *details))
                             });
                         }
                     }
@@ -166,6 +174,10 @@ pub(crate) fn run_bench(
     let mut failed = failed_latencies.into_inner().unwrap_or_else(|p| p.into_inner());
     failed.sort_by(f64::total_cmp);
     let failed_quantile = |q| (!failed.is_empty()).then(|| quantile(&failed, q));
+    let (first_error, first_error_details) = match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some((line, details)) => (Some(line), details),
+        None => (None, None),
+    };
     BenchReport {
         ops_per_sec: if elapsed > 0.0 { samples.len() as f64 / elapsed } else { 0.0 },
         p50_ms: quantile(&samples, 0.50),
@@ -178,7 +190,8 @@ pub(crate) fn run_bench(
         elapsed_sec: elapsed,
         load_ms: None,
         peak_rss_kb: peak_rss_kb(),
-        first_error: first_error.into_inner().unwrap_or_else(|p| p.into_inner()),
+        first_error,
+        first_error_details,
     }
 }
 

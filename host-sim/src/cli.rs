@@ -13,7 +13,8 @@
 //!
 //! Exit codes: 0 success; 1 any failure (load, flow file, validation, the action's own
 //! error), after printing `{"error":{...}}` on stdout (see `error_document`); 2 a usage
-//! error (from clap, on stderr). Logs and a one-line summary of a failure go to stderr.
+//! error (from clap, on stderr). Logs and a one-line summary of a failure (`one_line`) go to
+//! stderr.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rpa_plugin_abi::{ErrorPayload, codes};
+use rpa_plugin_abi::{ErrorPayload, codes, text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -248,7 +249,8 @@ impl BenchArgs {
                 eprintln!("bench: {done}/{} flow runs", self.iterations);
             }
         };
-        let mut report = run_bench(plugin.as_ref(), &flow, self.size(), &vars, &SimHost::silent(), &progress);
+        let mut report =
+            run_bench(plugin.as_ref(), &flow, self.size(), &vars, &SimHost::silent(), self.plugin.lang, &progress);
         report.load_ms = Some(load_ms);
         if report.peak_rss_kb.is_none() {
             eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
@@ -408,8 +410,10 @@ impl From<ErrorPayload> for Failure {
 }
 
 /// The JSON text printed on stdout for a failure:
-/// `{"error":{"code","message","field"?,"hint"?,"step"?,"upstream"?}}`, with the message and
-/// hint in `lang`; `step` (1-based) is present when the failure belongs to a step.
+/// `{"error":{"code","message","field"?,"hint"?,"step"?,"upstream"?,"details"?}}`, with the
+/// message and hint in `lang`; `step` (1-based) is present when the failure belongs to a
+/// step, and `details` when the action gave some (what a hint such as `PARTIALLY_SENT`'s
+/// "run the step again with only details.unsentUserIds" points to).
 pub(crate) fn error_document(error: &ErrorPayload, step: Option<usize>, lang: Lang) -> String {
     let body = ErrorBody {
         code: &error.code,
@@ -418,6 +422,7 @@ pub(crate) fn error_document(error: &ErrorPayload, step: Option<usize>, lang: La
         hint: error.hint_in(lang.as_str()),
         step,
         upstream: error.upstream.as_deref(),
+        details: error.details.as_deref(),
     };
     // Plain strings and numbers always serialize; the fallback keeps the contract anyway.
     serde_json::to_string(&ErrorDocument { error: body })
@@ -442,6 +447,21 @@ struct ErrorBody<'a> {
     step: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream: Option<&'a rpa_plugin_abi::error::Upstream>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a Value>,
+}
+
+/// A failure in one line, as the summary on stderr and a bench report's `firstError` show it:
+/// `CODE: message [field name]` in `lang` (`[字段 name]` in Chinese), the field left out when
+/// the error names none. The Robot Framework library words its failures the same way.
+pub(crate) fn one_line(error: &ErrorPayload, lang: Lang) -> String {
+    let mut line = format!("{}: {}", error.code, error.message_in(lang.as_str()));
+    if let Some(field) = &error.field {
+        let words = text!(en: format!("[field {field}]"), zh: format!("[字段 {field}]"));
+        line.push(' ');
+        line.push_str(words.get(lang.as_str()));
+    }
+    line
 }
 
 /// Parses the process's arguments and runs; the whole of `main`.
@@ -461,7 +481,7 @@ pub(crate) fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Ex
             let _ = writeln!(out, "{doc}");
             let _ = out.flush();
             let at = failure.step.map(|s| format!("step {s}: ")).unwrap_or_default();
-            let _ = writeln!(err, "error: {at}{}: {}", failure.error.code, failure.error.message_in(lang.as_str()));
+            let _ = writeln!(err, "error: {at}{}", one_line(&failure.error, lang));
             ExitCode::FAILURE
         }
     }
@@ -498,6 +518,27 @@ mod tests {
         let doc: Value =
             serde_json::from_str(&error_document(&e.clone().with_field("f"), Some(2), Lang::ZhCn)).unwrap();
         assert_eq!(doc, json!({"error": {"code": "X", "message": "中文", "hint": "这样做", "field": "f", "step": 2}}));
+    }
+
+    #[test]
+    fn error_documents_carry_the_details() {
+        let details = json!({"sentUserIds": ["u1"], "unsentUserIds": ["u2"]});
+        let e = ErrorPayload::new("PARTIALLY_SENT", "sent to some").with_details(details.clone());
+        let doc: Value = serde_json::from_str(&error_document(&e, Some(2), Lang::En)).unwrap();
+        assert_eq!(
+            doc,
+            json!({"error": {"code": "PARTIALLY_SENT", "message": "sent to some", "step": 2, "details": details}})
+        );
+    }
+
+    #[test]
+    fn one_line_names_the_field_in_the_language() {
+        let e =
+            ErrorPayload::bilingual("INVALID_INPUT", rpa_plugin_abi::text!(en: "No receivers.", zh: "没有接收人。"));
+        assert_eq!(one_line(&e, Lang::En), "INVALID_INPUT: No receivers.");
+        let e = e.with_field("userIds");
+        assert_eq!(one_line(&e, Lang::En), "INVALID_INPUT: No receivers. [field userIds]");
+        assert_eq!(one_line(&e, Lang::ZhCn), "INVALID_INPUT: 没有接收人。 [字段 userIds]");
     }
 
     #[test]

@@ -22,8 +22,13 @@ LANGUAGES = ("en", "zh-CN")
 
 
 class DingTalkRobotError(Exception):
-    """An action failed: the message is the plugin's code, message and hint; the whole
-    error document is in :attr:`document` (and in the log)."""
+    """An action failed: the message is the plugin's code, message, field and hint; the
+    whole error document is in :attr:`document` (and in the log).
+
+    The facts the action gave beside its words (``details`` of the error document, such as
+    ``PARTIALLY_SENT``'s ``unsentUserIds``) are :attr:`details` (a dictionary, empty when
+    there are none), and each of their keys is an attribute too: ``error.unsentUserIds``.
+    """
 
     ROBOT_SUPPRESS_NAME = True
 
@@ -31,12 +36,28 @@ class DingTalkRobotError(Exception):
         self.document = document if isinstance(document, dict) else {"message": str(document)}
         self.code = self.document.get("code", "ERROR")
         self.field = self.document.get("field")
+        details = self.document.get("details")
+        self.details = DotDict(details) if isinstance(details, dict) else DotDict()
         super().__init__(error_message(self.document, language))
+        for key, value in self.details.items():
+            # A key that is not a name, or that would hide one of the error's own
+            # attributes (code, field, args...), stays in `details` only.
+            if isinstance(key, str) and key.isidentifier() and not hasattr(self, key):
+                setattr(self, key, value)
+
+
+#: The words around a failure's field and hint, per language.
+FAILURE_WORDS = {
+    "en": {"field": " [field {field}]", "hint": " Hint: {hint}"},
+    "zh-CN": {"field": " [字段 {field}]", "hint": " 提示：{hint}"},
+}
 
 
 def error_message(document, language="en"):
-    """``CODE: message Hint: hint`` in ``language`` (English when the plugin has no
-    translation)."""
+    """``CODE: message [field name] Hint: hint`` in ``language`` (English when the plugin has
+    no translation): the words ``host-sim`` prints for a failure (``CODE: message [field
+    name]``), then the hint."""
+    words = FAILURE_WORDS.get(language, FAILURE_WORDS["en"])
     code = document.get("code", "ERROR")
     message, hint = document.get("message", ""), document.get("hint")
     translated = document.get(language) if language != "en" else None
@@ -44,9 +65,32 @@ def error_message(document, language="en"):
         message = translated.get("message") or message
         hint = translated.get("hint") or hint
     text = f"{code}: {message}"
+    if document.get("field"):
+        text += words["field"].format(field=document["field"])
     if hint:
-        text += f" 提示：{hint}" if language == "zh-CN" else f" Hint: {hint}"
+        text += words["hint"].format(hint=hint)
     return text
+
+
+#: The warning for a secret field given as a plain string, per language.
+PLAIN_SECRET_WORDS = {
+    "en": (
+        "The argument '{field}' of '{keyword}' is a secret but was given as a plain string, and "
+        "Robot Framework logs plain-string arguments at TRACE level (output.xml, log.html). Pass it "
+        "as a Secret (Robot Framework 7.4+), for example from an environment variable in "
+        "*** Variables ***: ${{{name}: Secret}}    %{{{name}}}"
+    ),
+    "zh-CN": (
+        "「{keyword}」的参数 {field} 是机密，却以普通字符串传入；Robot Framework 会在 TRACE "
+        "级别记录普通字符串参数（output.xml、log.html）。请改用 Secret 传入（Robot Framework 7.4 "
+        "及以上），例如在 *** Variables *** 中从环境变量读取：${{{name}: Secret}}    %{{{name}}}"
+    ),
+}
+
+
+def variable_name(field):
+    """``appSecret`` -> ``APP_SECRET``: the name the warning suggests for a field's variable."""
+    return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(field)).upper()
 
 
 class DingTalkRobotLibrary:
@@ -72,6 +116,12 @@ class DingTalkRobotLibrary:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
         self.language = language
+        #: The error the last keyword raised, or None when it passed: how a suite reads a
+        #: failure's details (``${lib.last_error.unsentUserIds}``), since ``EXCEPT ... AS``
+        #: gives only its message.
+        self.last_error = None
+        # (action id, field) of the secret fields already warned about as plain strings.
+        self._warned_plain_secrets = set()
         self.plugin = Plugin(find_library(library_path))
         try:
             self.keywords = keywords_from_manifest(self.plugin.manifest)
@@ -97,15 +147,28 @@ class DingTalkRobotLibrary:
         return self.keywords[name].tags()
 
     def run_keyword(self, name, args, kwargs=None):
+        self.last_error = None
         keyword = self.keywords[name]
+        self._warn_plain_secrets(keyword, args, kwargs)
         params = keyword.params(args, kwargs)
         status, document = self.plugin.invoke(keyword.action_id, params, self._log, self._interrupted)
         if status == RPA_OK:
             return DotDict(document) if isinstance(document, dict) else document
         self._log_error_document(document)
-        raise DingTalkRobotError(document, self.language)
+        self.last_error = DingTalkRobotError(document, self.language)
+        raise self.last_error
 
     # Helpers.
+
+    def _warn_plain_secrets(self, keyword, args, kwargs):
+        """Warns once per secret field (and library instance) given as a plain string."""
+        for field in keyword.plain_secrets(args, kwargs):
+            seen = (keyword.action_id, field.name)
+            if seen in self._warned_plain_secrets:
+                continue
+            self._warned_plain_secrets.add(seen)
+            words = PLAIN_SECRET_WORDS.get(self.language, PLAIN_SECRET_WORDS["en"])
+            logger.warn(words.format(field=field.name, keyword=keyword.name, name=variable_name(field.name)))
 
     def _log(self, level, line):
         logger.write(line, LOG_LEVELS.get(level, "INFO"))
@@ -161,9 +224,12 @@ fields, those a template shows only for itself (``linkUrl``, ``buttons``, ``cove
 included, are named-only arguments (``name=value``) with the defaults of the manifest; one
 left at ``None`` is not sent, and the plugin applies its own default. Text
 given to a field that is not text (``timeoutSeconds=5``, ``userIds=["a","b"]``) is read as
-JSON. A secret field takes a plain string or, better, a Robot Framework ``Secret``
-(Robot Framework 7.4+), which keeps it out of the log. A field that takes an object made by
-another action (such as ``robot``) also accepts that action's whole output dictionary.
+JSON. A secret field (``appSecret``, ``webhookUrl``, ``secret``) takes a Robot Framework
+``Secret`` (Robot Framework 7.4+), which keeps it out of the log:
+``${{APP_SECRET: Secret}}    %{{APP_SECRET}}`` in ``*** Variables ***``. It also takes a plain
+string, but Robot Framework logs plain-string arguments at TRACE level, so the library warns
+once per field when it gets one. A field that takes an object made by another action (such
+as ``robot``) also accepts that action's whole output dictionary.
 
 = Return value =
 
@@ -171,9 +237,18 @@ A dictionary of the action's outputs: ``${{result}}[robot]`` or ``${{result.robo
 
 = Failures =
 
-A failed action fails the keyword with ``CODE: message Hint: hint`` (``CODE`` is the
-plugin's stable error code, such as ``INVALID_INPUT``); the whole error document (field,
-Chinese text, DingTalk's own answer) is logged before the failure.
+A failed action fails the keyword with ``CODE: message [field name] Hint: hint``, the words
+``host-sim`` prints (``CODE`` is the plugin's stable error code, such as ``INVALID_INPUT``;
+``[field name]`` names the argument at fault, when there is one); the whole error document
+(Chinese text, DingTalk's own answer, details) is logged before the failure.
+
+The error's ``details`` (such as ``unsentUserIds`` of ``PARTIALLY_SENT``, whose hint says to
+run the step again with only them) are attributes of the raised error: ``error.details`` and
+each key, ``error.unsentUserIds``. ``EXCEPT ... AS`` gives only the message; the library
+keeps the error as ``last_error`` until its next keyword:
+
+| ${{lib}}=    Get Library Instance    DingTalkRobotLibrary
+| Send Single-Chat Message    ${{ROBOT}}    ${{lib.last_error.unsentUserIds}}    text    Hello
 
 = Logging =
 
@@ -190,6 +265,8 @@ Framework's own timeout or stop message.
 = 中文说明 =
 
 插件 *{name_zh}* 的关键字：清单中的每个动作对应一个关键字。必填字段为位置参数，其余字段为命名参数
-（``名称=值``），默认值取自清单。关键字返回输出字典；失败时报错信息为插件的错误码、说明和提示，
-完整的错误文档写入日志。插件日志按级别写入 Robot Framework 日志；超时或停止执行时会通知插件取消。
+（``名称=值``），默认值取自清单。机密字段请以 ``Secret`` 传入；以普通字符串传入时会写入 TRACE
+日志，库会给出一次警告。关键字返回输出字典；失败时报错信息为插件的错误码、说明、出错字段和提示，
+完整的错误文档写入日志；错误的 details（如 ``unsentUserIds``）是所抛出错误的属性，也可从库实例的
+``last_error`` 读取。插件日志按级别写入 Robot Framework 日志；超时或停止执行时会通知插件取消。
 """

@@ -114,6 +114,13 @@ class Keyword:
             params[name] = field.to_param(value) if field else value
         return params
 
+    def plain_secrets(self, args, kwargs):
+        """The secret fields given a non-empty plain string (not a ``Secret``), which Robot
+        Framework itself logs at TRACE level."""
+        given = list(zip(self.positional, args))
+        given += [(self.fields[name], value) for name, value in (kwargs or {}).items() if name in self.fields]
+        return [field for field, value in given if field.secret and isinstance(value, str) and value.strip()]
+
     def tags(self):
         return [self.action_id]
 

@@ -232,7 +232,30 @@ struct StepRun {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     outputs: Vec<StepOutput>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<Doc>,
+    error: Option<RunError>,
+}
+
+/// A step's error in a run's answer: the error document a check shows, and the `details`
+/// the action gave (what a hint such as `PARTIALLY_SENT`'s points to), as `host-sim run`
+/// prints them.
+#[derive(Serialize, Debug)]
+struct RunError {
+    #[serde(flatten)]
+    doc: Doc,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Value>,
+}
+
+impl From<&ErrorPayload> for RunError {
+    fn from(e: &ErrorPayload) -> RunError {
+        RunError { doc: Doc::from(e), details: e.details.as_deref().cloned() }
+    }
+}
+
+impl From<&Doc> for RunError {
+    fn from(doc: &Doc) -> RunError {
+        RunError { doc: doc.clone(), details: None }
+    }
 }
 
 #[derive(Serialize, Debug)]
@@ -277,7 +300,7 @@ fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Val
                     steps.push(StepRun { status: "ok", outputs, error: None });
                 }
                 Err(e) => {
-                    steps.push(StepRun { status: "error", outputs: Vec::new(), error: Some(Doc::from(&e.error)) });
+                    steps.push(StepRun { status: "error", outputs: Vec::new(), error: Some(RunError::from(&e.error)) });
                     break;
                 }
             }
@@ -285,7 +308,9 @@ fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Val
     } else {
         for check in &checks {
             match check.first() {
-                Some(doc) => steps.push(StepRun { status: "error", outputs: Vec::new(), error: Some(doc.clone()) }),
+                Some(doc) => {
+                    steps.push(StepRun { status: "error", outputs: Vec::new(), error: Some(RunError::from(doc)) })
+                }
                 None => steps.push(NOT_RUN),
             }
         }

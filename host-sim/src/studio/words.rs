@@ -97,6 +97,7 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ("serverError", text!(en: "The studio server did not answer: {why}", zh: "设计器服务无响应：{why}")),
     ("hint", text!(en: "Hint", zh: "提示")),
     ("upstream", text!(en: "The service said", zh: "服务方返回")),
+    ("details", text!(en: "Details", zh: "详细信息")),
     ("emulator", text!(en: "What DingTalk (the emulator) received", zh: "钉钉（模拟器）收到的内容")),
     ("emulatorOff", text!(en: "No emulator: started with --no-emulator.", zh: "未启动模拟器（--no-emulator）。")),
     (

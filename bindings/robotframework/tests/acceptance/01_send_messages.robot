@@ -58,10 +58,12 @@ The Whole Output Of Connect Is Accepted As The Robot
     ${delivery}=    Last Delivery
     Should Be Equal    ${delivery}[userIds]    ${{ ["staff03"] }}
 
-Bad Input Fails With The Plugin's Message And Hint And Sends Nothing
+Bad Input Fails With The Plugin's Message, Field And Hint And Sends Nothing
     ${before}=    Emulator Stats
     ${empty}=    Create List
-    ${error}=    Run Keyword And Expect Error    INVALID_INPUT: No receivers: give user IDs, mobile numbers, or both. Hint: *
+    # STARTS: a glob would read [field userIds] as one character of a set.
+    ${error}=    Run Keyword And Expect Error
+    ...    STARTS: INVALID_INPUT: No receivers: give user IDs, mobile numbers, or both. [field userIds] Hint:
     ...    Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
     Should End With    ${error}    sent 20 at a time. Find user IDs in the admin console's contacts.
     ${too many}=    Evaluate    [f"user{i}" for i in range(1001)]
@@ -117,7 +119,7 @@ A Positional Argument Is Required And Optional Ones Are Named
 Failure Messages In Chinese
     Import Library    DingTalkRobotLibrary    ${PLUGIN}    language=zh-CN    AS    ZhRobot
     ${empty}=    Create List
-    Run Keyword And Expect Error    INVALID_INPUT: 没有接收人：请填写用户 ID 或手机号（或两者）。 提示：*
+    Run Keyword And Expect Error    STARTS: INVALID_INPUT: 没有接收人：请填写用户 ID 或手机号（或两者）。 [字段 userIds] 提示：
     ...    ZhRobot.Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
 
 *** Keywords ***

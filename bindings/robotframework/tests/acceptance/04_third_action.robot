@@ -33,11 +33,11 @@ Arguments Come From The Fields
     Run Keyword And Expect Error    Keyword 'Fixture.Echo The Parameters' expected 1 non-named argument, got 2.
     ...    Fixture.Echo The Parameters    hello    colour=red
 
-A Failing Action Fails With Its Message And Hint
+A Failing Action Fails With Its Message, Field And Hint
     Run Keyword And Expect Error
-    ...    FIXTURE_FAILED: The fixture failed on purpose. Hint: Nothing is wrong; this action always fails.
+    ...    EQUALS: FIXTURE_FAILED: The fixture failed on purpose. [field reason] Hint: Nothing is wrong; this action always fails.
     ...    Fixture.Fail With A Hint    because
-    Run Keyword And Expect Error    FIXTURE_FAILED: 测试插件按要求失败。 提示：一切正常；此动作总是失败。
+    Run Keyword And Expect Error    EQUALS: FIXTURE_FAILED: 测试插件按要求失败。 [字段 reason] 提示：一切正常；此动作总是失败。
     ...    FixtureZh.Fail With A Hint    because
 
 Plugin Log Lines Arrive At Their Own Level

@@ -98,6 +98,13 @@ class EmulatorLibrary:
         rule = {"endpoint": "batchSend", "fault": "delay", "delayMs": int(float(seconds) * 1000), "times": 1}
         self._admin("faults", rule)
 
+    def refuse_the_send_after_the_next_one(self):
+        """The next batchSend goes through; the one after it is refused before DingTalk
+        processes it (IP not on the allow-list). The first matching rule wins, so the
+        first rule (a 1 ms delay: delivered and answered as usual) takes the next send."""
+        self._admin("faults", {"endpoint": "batchSend", "fault": "delay", "delayMs": 1, "times": 1})
+        self._admin("faults", {"endpoint": "batchSend", "fault": "ipNotAllowed", "times": 1})
+
     def clear_faults(self):
         self._admin("faults", method="DELETE")
 

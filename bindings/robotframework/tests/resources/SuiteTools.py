@@ -45,6 +45,10 @@ class SuiteTools:
     def clear_captured_log(self):
         self.captured = []
 
+    def captured_messages(self, level):
+        """The messages logged at ``level`` since `Clear Captured Log`, oldest first."""
+        return [text for lvl, text in self.captured if lvl == level]
+
     def captured_log_should_contain(self, level, pattern):
         """Fails unless a message at ``level`` matching the glob ``pattern`` was logged
         since `Clear Captured Log`."""

@@ -127,7 +127,8 @@ export function errorDoc(doc) {
   return h('div', {class: 'error-doc'},
     h('div', {class: 'e-head'}, h('code', {text: doc.code}), ' ', h('span', {class: 'e-message', text: tr(doc.message)})),
     doc.hint ? h('div', {class: 'e-hint'}, h('strong', {text: `${word('hint')}: `}), h('span', {text: tr(doc.hint)})) : null,
-    upstream ? h('div', {class: 'e-upstream', text: `${word('upstream')}: ${upstream}`}) : null);
+    upstream ? h('div', {class: 'e-upstream', text: `${word('upstream')}: ${upstream}`}) : null,
+    doc.details ? h('div', {class: 'e-details'}, h('strong', {text: `${word('details')}: `}), h('code', {text: JSON.stringify(doc.details)})) : null);
 }
 
 function envNameOf(name) {
