@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 
 use rpa_plugin_abi::{FieldSpec, Manifest, Text, text};
-use serde_json::Value;
 
 use crate::error::codes_doc::CODE_DOCS;
 
