@@ -317,3 +317,23 @@ def keywords_from_manifest(manifest):
         seen[normalized] = keyword
         keywords[keyword.name] = keyword
     return keywords
+
+
+def markdown_table(manifest):
+    """The keyword table of the README, made from the manifest by the rules the library itself
+    uses: keyword name, arguments (positional, then named-only after ``*`` with their
+    defaults) and what it returns."""
+    def code(value):
+        return f"`{value}`"
+
+    rows = ["| Keyword | Arguments (after `*`: named-only) | Returns |", "|---|---|---|"]
+    for name, keyword in keywords_from_manifest(manifest).items():
+        args = []
+        for item in keyword.argument_spec():
+            if isinstance(item, tuple):
+                args.append(code(f"{item[0]}={item[1]}"))
+            else:
+                args.append(code(item))
+        returns = ", ".join(code(o["name"]) for o in keyword.outputs) or "nothing"
+        rows.append(f"| {name} | {', '.join(args)} | {returns} |")
+    return "\n".join(rows) + "\n"

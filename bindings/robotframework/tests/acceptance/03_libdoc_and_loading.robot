@@ -12,6 +12,9 @@ Resource            ../resources/libdoc.resource
 Libdoc Lists Every Action Of The Plugin
     Libdoc Should List Every Action    DingTalkRobotLibrary::${PLUGIN}    ${PLUGIN_MANIFEST}    DingTalkRobotLibrary
 
+The README's Keyword Table Is The One The Manifest Makes
+    Readme Keyword Table Should Be Current    ${PLUGIN_MANIFEST}
+
 The Plugin File Is Found Inside Or Beside The Package
     ${inside}=    Import From Package Copy    ${PLUGIN}    inside
     Should Be Equal    ${inside.path}    DingTalkRobotLibrary${/}${{ pathlib.Path($PLUGIN).name }}

@@ -175,3 +175,22 @@ class SuiteTools:
             return DotDict(answer)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def readme_keyword_table_should_be_current(self, manifest_path):
+        """Fails unless the README's keyword table (between its ``keywords`` markers) is the
+        one the library makes from the manifest. ``UPDATE_README=1`` rewrites it."""
+        sys.path.insert(0, str(BINDINGS))
+        from DingTalkRobotLibrary._keywords import markdown_table
+
+        manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+        readme = BINDINGS / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        begin, end = "<!-- keywords:begin -->\n", "<!-- keywords:end -->"
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        want = head + begin + markdown_table(manifest) + end + tail
+        if os.environ.get("UPDATE_README"):
+            readme.write_text(want, encoding="utf-8")
+        elif want != text:
+            raise AssertionError("bindings/robotframework/README.md's keyword table is stale: "
+                                 "run the suite with UPDATE_README=1")
