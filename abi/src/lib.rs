@@ -14,9 +14,15 @@
 //! Everything crosses the boundary as `abi_stable` types; JSON keeps the contract readable
 //! for hosts written in other languages too.
 
+#![deny(unsafe_code)]
+
+// Unsafe code lives only where the C contract needs it.
+#[allow(unsafe_code)]
 pub mod c;
 mod describe;
 pub mod error;
+// abi_stable's `sabi_trait` writes unsafe code for the FFI-safe trait object.
+#[allow(unsafe_code)]
 pub mod host;
 pub mod manifest;
 pub mod typed;

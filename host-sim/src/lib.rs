@@ -18,6 +18,8 @@
 //! # Ok::<(), host_sim::HostError>(())
 //! ```
 
+#![deny(unsafe_code)]
+
 mod bench;
 pub mod cli;
 mod demo;

@@ -5,6 +5,8 @@
 //! of `rpa_plugin_abi::c`. Both loaders depend on this module only, never on each other.
 
 mod abi_stable;
+// Unsafe code lives only in the C loader, which calls the plugin's C functions.
+#[allow(unsafe_code)]
 mod c;
 
 use std::ffi::OsString;
