@@ -461,7 +461,7 @@ pub(crate) fn unusable_length(p: &Params<'_>, name: &str, doubt: Doubt) -> Error
 }
 
 /// Milliseconds as seconds for a message: whole seconds, or one decimal under 10 s.
-fn seconds_text(millis: u64) -> String {
+fn seconds_text(millis: u128) -> String {
     if millis < 10_000 { format!("{}.{}", millis / 1000, millis % 1000 / 100) } else { (millis / 1000).to_string() }
 }
 

@@ -272,13 +272,13 @@ pub(crate) enum Doubt {
     /// The header says the file lasts `millis`, more than the 24 hours a message allows.
     OverADay {
         /// The length the header gives.
-        millis: u64,
+        millis: u128,
     },
     /// The header says the file lasts `millis`, longer than its `bytes` can hold at
     /// `min_bits` bit/s, the lowest whole-file bitrate believed for its format.
     TooFewBytes {
         /// The length the header gives.
-        millis: u64,
+        millis: u128,
         /// The file's size.
         bytes: u64,
         /// The bitrate floor it failed.
@@ -299,14 +299,14 @@ pub(crate) const AUDIO_MIN_BITS: u64 = 1000;
 /// The longest length believed, in milliseconds: the field's bound.
 const MAX_MILLIS: u64 = MAX_DURATION_SECONDS.unsigned_abs() * 1000;
 
-/// `millis` if `bytes` bytes can hold it at `min_bits` bit/s (`None`: no floor).
-fn within_size(millis: u64, bytes: usize, min_bits: Option<u64>) -> std::result::Result<u64, Doubt> {
+/// Whether `bytes` bytes can hold `millis` at `min_bits` bit/s (`None`: no floor).
+fn within_size(millis: u128, bytes: usize, min_bits: Option<u64>) -> std::result::Result<(), Doubt> {
     let bytes = bytes as u64;
     match min_bits {
-        Some(min_bits) if u128::from(millis) * u128::from(min_bits) > u128::from(bytes) * 8000 => {
+        Some(min_bits) if millis * u128::from(min_bits) > u128::from(bytes) * 8000 => {
             Err(Doubt::TooFewBytes { millis, bytes, min_bits })
         }
-        _ => Ok(millis),
+        _ => Ok(()),
     }
 }
 
@@ -324,9 +324,9 @@ pub(crate) fn audio_millis(ext: &str, bytes: &[u8]) -> std::result::Result<u64, 
     };
     let millis = millis.filter(|&ms| ms > 0).ok_or(Doubt::Unreadable)?;
     if millis > MAX_MILLIS {
-        return Err(Doubt::OverADay { millis });
+        return Err(Doubt::OverADay { millis: millis.into() });
     }
-    within_size(millis, bytes.len(), floor)
+    within_size(millis.into(), bytes.len(), floor).map(|()| millis)
 }
 
 /// The length of an mp4 in whole seconds (rounded, at least 1, at most 24 hours), from its
@@ -337,11 +337,12 @@ pub(crate) fn audio_millis(ext: &str, bytes: &[u8]) -> std::result::Result<u64, 
 /// `moov`'s, at least 8 bytes a step, so the 20 MB video limit is read in milliseconds.
 pub(crate) fn video_seconds(bytes: &[u8]) -> std::result::Result<u64, Doubt> {
     let millis = mp4::millis(bytes).ok_or(Doubt::Unreadable)?;
-    let seconds = (millis / 1000 + u64::from(millis % 1000 >= 500)).max(1);
-    if seconds > MAX_DURATION_SECONDS.unsigned_abs() {
-        return Err(Doubt::OverADay { millis });
-    }
-    within_size(millis, bytes.len(), Some(MP4_MIN_BITS)).map(|_| seconds)
+    let seconds = (millis / 1000 + u128::from(millis % 1000 >= 500)).max(1);
+    let seconds = u64::try_from(seconds)
+        .ok()
+        .filter(|&s| s <= MAX_DURATION_SECONDS.unsigned_abs())
+        .ok_or(Doubt::OverADay { millis })?;
+    within_size(millis, bytes.len(), Some(MP4_MIN_BITS)).map(|()| seconds)
 }
 
 #[cfg(test)]
@@ -364,7 +365,7 @@ mod tests {
     #[test]
     fn lengths_past_a_day_are_refused() {
         // The mvhd: timescale 1, duration 2^64-2 (all ones means "unknown").
-        let millis = u64::MAX;
+        let millis = u128::from(u64::MAX - 1) * 1000;
         assert_eq!(video_seconds(&mp4_v1(1, u64::MAX - 1)), Err(Doubt::OverADay { millis }));
         assert_eq!(video_seconds(&mp4_v1(1, u64::MAX)), Err(Doubt::Unreadable));
         // Ten days.
@@ -376,7 +377,7 @@ mod tests {
         assert_eq!(video_seconds(&mp4(1000, 86_400_500)), Err(Doubt::OverADay { millis: 86_400_500 }));
         // A Xing header claiming 2^32-1 frames: 31 hours.
         let claimed = u32::MAX;
-        let millis = u64::from(claimed) * 1152 * 1000 / 44_100;
+        let millis = u128::from(claimed) * 1152 * 1000 / 44_100;
         assert_eq!(audio_millis("mp3", &mp3_xing(claimed, 1)), Err(Doubt::OverADay { millis }));
     }
 

@@ -65,9 +65,10 @@ fn be<const N: usize>(body: &[u8], at: usize) -> Option<[u8; N]> {
     body.get(at..at + N)?.try_into().ok()
 }
 
-/// The mp4's length in milliseconds (rounded down), from `moov/mvhd`; `None` when there is
-/// no readable movie header, or it says 0, "unknown" (all ones) or has a timescale of 0.
-pub(crate) fn millis(bytes: &[u8]) -> Option<u64> {
+/// The mp4's length in milliseconds (rounded down; a u128, as a 64-bit duration at a
+/// timescale of 1 is more milliseconds than a u64 holds), from `moov/mvhd`; `None` when there
+/// is no readable movie header, or it says 0, "unknown" (all ones) or has a timescale of 0.
+pub(crate) fn millis(bytes: &[u8]) -> Option<u128> {
     let (start, end) = find(bytes, 0, bytes.len(), b"moov")?;
     let (body, end) = find(bytes, start, end, b"mvhd")?;
     let mvhd = bytes.get(body..end)?;
@@ -87,8 +88,7 @@ pub(crate) fn millis(bytes: &[u8]) -> Option<u64> {
     if timescale == 0 || duration == 0 {
         return None;
     }
-    let millis = u128::from(duration) * 1000 / u128::from(timescale);
-    Some(u64::try_from(millis).unwrap_or(u64::MAX))
+    Some(u128::from(duration) * 1000 / u128::from(timescale))
 }
 
 #[cfg(test)]
@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(millis(&mp4(600, 4_230)), Some(7_050));
         assert_eq!(millis(&mp4(1000, 3000)), Some(3_000));
         assert_eq!(millis(&mp4_v1(90_000, 90_000 * 3600 + 45_000)), Some(3_600_500));
-        assert_eq!(millis(&mp4_v1(1, u64::MAX - 1)), Some(u64::MAX), "saturates, refused later by the bounds");
+        assert_eq!(millis(&mp4_v1(1, u64::MAX - 1)), Some(u128::from(u64::MAX - 1) * 1000));
     }
 
     #[test]

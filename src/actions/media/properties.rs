@@ -175,10 +175,11 @@ fn run_in_child(cases: &[(&str, Vec<u8>)]) -> Result<(), String> {
     let said = std::fs::read_to_string(&output).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     let tail: String = said.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    let last = said.lines().filter(|l| l.starts_with("case ")).last().unwrap_or("no case started");
     match status {
         Some(s) if s.success() && said.contains("1 passed") => Ok(()),
-        Some(s) => Err(format!("the child ended with {s} ({}):\n{tail}", how_it_ended(&s))),
-        None => Err(format!("the child was still running after {CHILD_LIMIT:?}: a read hung\n{tail}")),
+        Some(s) => Err(format!("the child ended with {s} ({}) in {last}:\n{tail}", how_it_ended(&s))),
+        None => Err(format!("the child was still running after {CHILD_LIMIT:?} in {last}: a read hung\n{tail}")),
     }
 }
 
