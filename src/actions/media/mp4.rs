@@ -9,8 +9,9 @@
 //! children are looked into (depth 2), so deep nesting costs nothing.
 //!
 //! Bounded: each step of a walk moves past a whole box of at least 8 bytes, so a file of `n`
-//! bytes takes at most `n / 8` steps (2.6 million for the 20 MB video limit, a few
-//! milliseconds); the cancel flag is not needed.
+//! bytes takes at most `n / 8` steps (2.6 million for the 20 MB video limit: 17 ms in a
+//! release build, 0.25 s in a debug one, on a loaded 2-core machine); the cancel flag is not
+//! needed.
 
 /// A box header read from the file: its type and where its body and the box itself end.
 struct BoxAt {

@@ -175,7 +175,7 @@ fn run_in_child(cases: &[(&str, Vec<u8>)]) -> Result<(), String> {
     let said = std::fs::read_to_string(&output).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     let tail: String = said.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-    let last = said.lines().filter(|l| l.starts_with("case ")).last().unwrap_or("no case started");
+    let last = said.lines().rev().find(|l| l.starts_with("case ")).unwrap_or("no case started");
     match status {
         Some(s) if s.success() && said.contains("1 passed") => Ok(()),
         Some(s) => Err(format!("the child ended with {s} ({}) in {last}:\n{tail}", how_it_ended(&s))),
