@@ -177,7 +177,11 @@ fn run_in_child(cases: &[(&str, Vec<u8>)]) -> Result<(), String> {
     let tail: String = said.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
     let last = said.lines().rev().find(|l| l.starts_with("case ")).unwrap_or("no case started");
     match status {
-        Some(s) if s.success() && said.contains("1 passed") => Ok(()),
+        Some(s) if s.success() && said.contains("1 passed") => {
+            // Shown with --nocapture: the child's slowest read.
+            eprintln!("{}", said.lines().find(|l| l.contains("slowest")).unwrap_or_default());
+            Ok(())
+        }
         Some(s) => Err(format!("the child ended with {s} ({}) in {last}:\n{tail}", how_it_ended(&s))),
         None => Err(format!("the child was still running after {CHILD_LIMIT:?} in {last}: a read hung\n{tail}")),
     }
