@@ -114,6 +114,7 @@ fn the_two_crafted_mp4s_neither_hang_nor_kill_host_sim_run() {
         let sent = emu.delivered().pop().expect("a message was sent");
         assert_eq!(sent.msg_param["duration"], seconds, "{what}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Sends `file` (named `name`) as a video or a sound with `extra` params.
@@ -195,6 +196,7 @@ fn lengths_that_make_no_sense_are_refused_with_a_hint_to_type_them() {
     assert_eq!(param.unwrap()["duration"], "30");
     let param = send_file(&emu, &host, &robot, &dir, "slow.wav", &media::wav_with(1, 1, 16, 32, None), typed);
     assert_eq!(param.unwrap()["duration"], "30000");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What became of a corpus's files.
@@ -218,7 +220,9 @@ fn send_corpus(tag: &str, corpus: Vec<(String, Vec<u8>)>) -> Tally {
         let (emu, robot) = connected(&host);
         for (name, file) in chunk {
             let video = name.ends_with(".mp4");
-            match send_file(&emu, &host, &robot, &dir, name, file, json!({})) {
+            // One file per type, written over: the corpus's names are for messages.
+            let ext = name.rsplit('.').next().unwrap();
+            match send_file(&emu, &host, &robot, &dir, &format!("case.{ext}"), file, json!({})) {
                 Ok(param) => {
                     let length: u64 = param["duration"].as_str().unwrap().parse().unwrap();
                     let bits = file.len() as u64 * 8;
@@ -242,6 +246,7 @@ fn send_corpus(tag: &str, corpus: Vec<(String, Vec<u8>)>) -> Tally {
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
     tally
 }
 
