@@ -29,7 +29,7 @@ use super::field::{
     Button, Buttons, Choice, Declared, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture,
     RequiredText, WebLink,
 };
-use super::media::{self, LocalFile};
+use super::media::{self, Doubt, LocalFile};
 use crate::context::CallContext;
 use crate::dingtalk::{Robot, Upload};
 use crate::error::{Error, Result};
@@ -381,7 +381,8 @@ pub(crate) fn read(p: &Params<'_>) -> Result<Message> {
             let file = media::load(p, CONTENT, &content, &media::VOICE)?;
             let millis = match form::DURATION_SECONDS.read(p)? {
                 Some(seconds) => seconds.unsigned_abs() * 1000,
-                None => media::audio_millis(&file.ext, &file.upload.bytes).ok_or_else(|| no_duration(p, &file))?,
+                None => media::audio_millis(&file.ext, &file.upload.bytes)
+                    .map_err(|doubt| unusable_length(p, &file.upload.file_name, doubt))?,
             };
             put("duration", millis.to_string());
             uploads.push(("mediaId", file.upload));
@@ -392,7 +393,8 @@ pub(crate) fn read(p: &Params<'_>) -> Result<Message> {
             let cover = form::COVER_IMAGE.read(p)?;
             let seconds = match form::DURATION_SECONDS.read(p)? {
                 Some(seconds) => seconds.unsigned_abs(),
-                None => media::video_seconds(&file.upload.bytes).ok_or_else(|| no_duration(p, &file))?,
+                None => media::video_seconds(&file.upload.bytes)
+                    .map_err(|doubt| unusable_length(p, &file.upload.file_name, doubt))?,
             };
             put("duration", seconds.to_string());
             put("videoType", "mp4".to_string());
@@ -424,19 +426,43 @@ pub(crate) fn read_buttons(p: &Params<'_>) -> Result<(Vec<Button>, ButtonLayout)
     Ok((buttons, layout))
 }
 
-fn no_duration(p: &Params<'_>, file: &LocalFile) -> Error {
-    let name = &file.upload.file_name;
-    p.error_with_hint(
-        DURATION_SECONDS,
-        text!(
+/// The refusal of a file's own length, on `durationSeconds`: it cannot be read, it is past
+/// the field's 24 hours, or the file is too small to hold it. Each asks the user to type the
+/// length in.
+pub(crate) fn unusable_length(p: &Params<'_>, name: &str, doubt: Doubt) -> Error {
+    let message = match doubt {
+        Doubt::Unreadable => text!(
             en: format!("The length of \"{name}\" cannot be read from the file."),
             zh: format!("无法从文件“{name}”中读取时长。")
         ),
+        Doubt::OverADay { millis } => {
+            let seconds = seconds_text(millis);
+            text!(
+                en: format!("The file \"{name}\" says it lasts {seconds} seconds, more than the {MAX_DURATION_SECONDS} (24 hours) a message allows."),
+                zh: format!("文件“{name}”标注的时长为 {seconds} 秒，超过了消息允许的 {MAX_DURATION_SECONDS} 秒（24 小时）。")
+            )
+        }
+        Doubt::TooFewBytes { millis, bytes, min_bits } => {
+            let seconds = seconds_text(millis);
+            text!(
+                en: format!("The file \"{name}\" says it lasts {seconds} seconds, but its {bytes} bytes cannot hold that much (under {min_bits} bits per second): its header is wrong."),
+                zh: format!("文件“{name}”标注的时长为 {seconds} 秒，但它只有 {bytes} 字节，装不下这么长的内容（每秒不足 {min_bits} 比特），文件头有误。")
+            )
+        }
+    };
+    p.error_with_hint(
+        DURATION_SECONDS,
+        message,
         text!(
             en: "Fill in \"Duration (seconds)\" on the advanced tab, or save the file again with a standard encoder.",
             zh: "请在“高级”页填写“时长（秒）”，或用常规软件重新保存该文件。"
         ),
     )
+}
+
+/// Milliseconds as seconds for a message: whole seconds, or one decimal under 10 s.
+fn seconds_text(millis: u128) -> String {
+    if millis < 10_000 { format!("{}.{}", millis / 1000, millis % 1000 / 100) } else { (millis / 1000).to_string() }
 }
 
 /// How long `fields` is as JSON text, counted as it is written (nothing is kept).

@@ -1,21 +1,35 @@
 //! Local files the templates upload: what each upload type accepts ([`MediaSpec`]), reading a
-//! file once with every check done before anything is uploaded ([`load`]), and the durations
-//! of sound and video files read from their headers ([`audio_millis`], [`video_seconds`]).
+//! file once with every check done before anything is uploaded ([`load`]), and the lengths of
+//! sound and video files read from their headers ([`audio_millis`], [`video_seconds`]).
 //!
-//! Durations: mp4 through the `mp4` crate (the movie header's duration and timescale), mp3
-//! through `mp3-duration` (Xing/Info header, else the frames counted), wav through `hound`
-//! (samples per channel over the sample rate). No maintained crate reads AMR, whose storage
-//! format (RFC 4867 section 5) is a magic line and then self-sizing 20 ms frames, so its
-//! frames are counted here. A parser that fails, or panics on a hostile file, leaves the
-//! duration unknown and the user is asked to give it.
+//! Lengths come from small readers written for hostile files, one per format: [`mp4`] (the
+//! movie header's duration and timescale), [`mp3`] (a Xing/Info/VBRI frame count, else the
+//! frames counted), [`wav`] (the PCM data present over the block size and rate) and [`amr`]
+//! (its 20 ms frames counted). Each reads only a slice of the file it was given, allocates
+//! nothing from a size a header claims, and ends in one pass over at most the file's bytes,
+//! so none can hang, abort or exhaust the host. A length is then believed only within the
+//! field's bounds (1 ms to 24 hours) and when the file's size can hold it (a bitrate floor per
+//! format, [`MP4_MIN_BITS`] and [`AUDIO_MIN_BITS`]); otherwise ([`Doubt`]) the user is asked
+//! to type it.
 
-use std::io::Cursor;
+mod amr;
+mod mp3;
+mod mp4;
+#[cfg(test)]
+mod properties;
+/// Valid media files made in code, shared with the end-to-end tests.
+#[cfg(test)]
+#[path = "../../../tests/support/media.rs"]
+pub(crate) mod samples;
+mod wav;
+
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use rpa_plugin_abi::{Text, text};
 
 use super::Params;
+use super::template::MAX_DURATION_SECONDS;
 use crate::dingtalk::{MediaType, Upload};
 use crate::error::Result;
 
@@ -250,137 +264,151 @@ fn looks_like(ext: &str, bytes: &[u8]) -> bool {
     }
 }
 
-/// Runs a header parser on untrusted bytes: a panic inside it means "unknown", not a crash.
-fn guarded<T>(parse: impl FnOnce() -> Option<T>) -> Option<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).ok().flatten()
+/// Why a file's own length is not used; the user is then asked to type it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Doubt {
+    /// No length could be read: no header, a broken one, or one that says 0 or "unknown".
+    Unreadable,
+    /// The header says the file lasts `millis`, more than the 24 hours a message allows.
+    OverADay {
+        /// The length the header gives.
+        millis: u128,
+    },
+    /// The header says the file lasts `millis`, longer than its `bytes` can hold at
+    /// `min_bits` bit/s, the lowest whole-file bitrate believed for its format.
+    TooFewBytes {
+        /// The length the header gives.
+        millis: u128,
+        /// The file's size.
+        bytes: u64,
+        /// The bitrate floor it failed.
+        min_bits: u64,
+    },
 }
 
-/// The length of an amr, mp3 or wav file in milliseconds (at least 1), or `None` when its
-/// header cannot be read.
-pub(crate) fn audio_millis(ext: &str, bytes: &[u8]) -> Option<u64> {
-    let millis = match ext {
-        "amr" => amr_millis(bytes),
-        "mp3" => guarded(|| mp3_duration::from_read(&mut Cursor::new(bytes)).ok())
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        "wav" => guarded(|| {
-            let reader = hound::WavReader::new(Cursor::new(bytes)).ok()?;
-            let rate = u64::from(reader.spec().sample_rate);
-            (rate > 0).then(|| u64::from(reader.duration()) * 1000 / rate)
-        }),
-        _ => None,
-    }?;
-    (millis > 0).then_some(millis)
-}
+/// The lowest bitrate over a whole mp4 that is believed, in bit/s: a film can hold one still
+/// picture for a long time, so this is far below any real video's (a 212-byte header-only
+/// test file of 7 s is 242 bit/s); it refuses a 1 KB file claiming more than 82 seconds.
+pub(crate) const MP4_MIN_BITS: u64 = 100;
 
-/// The length of an mp4 in whole seconds (rounded, at least 1), from its movie header; `None`
-/// when it cannot be read or says nothing (a fragmented mp4 may leave it 0).
-pub(crate) fn video_seconds(bytes: &[u8]) -> Option<u64> {
-    guarded(|| {
-        let reader = mp4::Mp4Reader::read_header(Cursor::new(bytes), bytes.len() as u64).ok()?;
-        let (duration, timescale) = (reader.moov.mvhd.duration, u64::from(reader.moov.mvhd.timescale));
-        if duration == 0 || timescale == 0 {
-            return None;
+/// The same for mp3 and wav, in bit/s: MPEG audio's lowest bitrate is 8 kbit/s and 8 kHz
+/// 8-bit mono PCM is 64 kbit/s, so 1 kbit/s leaves room for tags and headers. AMR has no
+/// floor: its length is counted from the frames present (silence can be 0.4 kbit/s).
+pub(crate) const AUDIO_MIN_BITS: u64 = 1000;
+
+/// The longest length believed, in milliseconds: the field's bound.
+const MAX_MILLIS: u64 = MAX_DURATION_SECONDS.unsigned_abs() * 1000;
+
+/// Whether `bytes` bytes can hold `millis` at `min_bits` bit/s (`None`: no floor).
+fn within_size(millis: u128, bytes: usize, min_bits: Option<u64>) -> std::result::Result<(), Doubt> {
+    let bytes = bytes as u64;
+    match min_bits {
+        Some(min_bits) if millis * u128::from(min_bits) > u128::from(bytes) * 8000 => {
+            Err(Doubt::TooFewBytes { millis, bytes, min_bits })
         }
-        Some(((u128::from(duration) + u128::from(timescale) / 2) / u128::from(timescale)).max(1))
-    })
-    .map(|s| u64::try_from(s).unwrap_or(u64::MAX))
-}
-
-/// AMR storage format: `#!AMR\n` (narrowband) or `#!AMR-WB\n` (wideband), then frames of 20 ms
-/// whose first byte's frame type (bits 3-6) gives their size. Multi-channel files and frame
-/// types that are reserved are refused (`None`); a cut-off last frame is not counted.
-fn amr_millis(bytes: &[u8]) -> Option<u64> {
-    // Speech bytes after the one-byte frame header, by frame type (None = reserved).
-    const NB: [Option<usize>; 16] = [
-        Some(12),
-        Some(13),
-        Some(15),
-        Some(17),
-        Some(19),
-        Some(20),
-        Some(26),
-        Some(31),
-        Some(5),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        Some(0),
-    ];
-    const WB: [Option<usize>; 16] = [
-        Some(17),
-        Some(23),
-        Some(32),
-        Some(36),
-        Some(40),
-        Some(46),
-        Some(50),
-        Some(58),
-        Some(60),
-        Some(5),
-        None,
-        None,
-        None,
-        None,
-        Some(0),
-        Some(0),
-    ];
-    let (sizes, mut at) = if bytes.starts_with(b"#!AMR\n") {
-        (&NB, 6)
-    } else if bytes.starts_with(b"#!AMR-WB\n") {
-        (&WB, 9)
-    } else {
-        return None;
-    };
-    let mut frames: u64 = 0;
-    while let Some(&header) = bytes.get(at) {
-        let size = sizes[usize::from((header >> 3) & 0x0F)]?;
-        if at + 1 + size > bytes.len() {
-            break;
-        }
-        at += 1 + size;
-        frames += 1;
+        _ => Ok(()),
     }
-    Some(frames * 20)
+}
+
+/// The length of an amr, mp3 or wav file in milliseconds (1 ms to 24 hours), read from the
+/// file and believed only when its size can hold it ([`AUDIO_MIN_BITS`]).
+///
+/// Every reader is bounded rather than cancellable: one pass over at most the file's bytes,
+/// each step moving on (see each module), so the 2 MB voice limit is read in milliseconds.
+pub(crate) fn audio_millis(ext: &str, bytes: &[u8]) -> std::result::Result<u64, Doubt> {
+    let (millis, floor) = match ext {
+        "amr" => (amr::millis(bytes), None),
+        "mp3" => (mp3::millis(bytes), Some(AUDIO_MIN_BITS)),
+        "wav" => (wav::millis(bytes), Some(AUDIO_MIN_BITS)),
+        _ => (None, None),
+    };
+    let millis = millis.filter(|&ms| ms > 0).ok_or(Doubt::Unreadable)?;
+    if millis > MAX_MILLIS {
+        return Err(Doubt::OverADay { millis: millis.into() });
+    }
+    within_size(millis.into(), bytes.len(), floor).map(|()| millis)
+}
+
+/// The length of an mp4 in whole seconds (rounded, at least 1, at most 24 hours), from its
+/// movie header, believed only when its size can hold it ([`MP4_MIN_BITS`]); a fragmented
+/// mp4 may leave the header's length 0, which is unreadable.
+///
+/// The reader is bounded rather than cancellable: one walk over the top-level boxes and
+/// `moov`'s, at least 8 bytes a step, so the 20 MB video limit is read in milliseconds.
+pub(crate) fn video_seconds(bytes: &[u8]) -> std::result::Result<u64, Doubt> {
+    let millis = mp4::millis(bytes).ok_or(Doubt::Unreadable)?;
+    let seconds = (millis / 1000 + u128::from(millis % 1000 >= 500)).max(1);
+    let seconds = u64::try_from(seconds)
+        .ok()
+        .filter(|&s| s <= MAX_DURATION_SECONDS.unsigned_abs())
+        .ok_or(Doubt::OverADay { millis })?;
+    within_size(millis, bytes.len(), Some(MP4_MIN_BITS)).map(|()| seconds)
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use samples::{amr, mp3, mp3_xing, mp4, mp4_v1, wav, wav_with};
 
-    /// A narrowband AMR file of `frames` 12.2 kbit/s frames (20 ms each).
-    pub(crate) fn amr(frames: usize) -> Vec<u8> {
-        let mut v = b"#!AMR\n".to_vec();
-        for _ in 0..frames {
-            v.push(7 << 3 | 0x04);
-            v.extend_from_slice(&[0u8; 31]);
-        }
-        v
+    #[test]
+    fn lengths_within_bounds_and_size_are_believed() {
+        assert_eq!(audio_millis("amr", &amr(150)), Ok(3000));
+        assert_eq!(audio_millis("mp3", &mp3(115)), Ok(3004));
+        assert_eq!(audio_millis("wav", &wav(12_000)), Ok(1500));
+        assert_eq!(video_seconds(&mp4(600, 4_230)), Ok(7), "7.05 s");
+        assert_eq!(video_seconds(&mp4(1000, 7_500)), Ok(8), "7.5 s rounds up");
+        assert_eq!(video_seconds(&mp4(1000, 300)), Ok(1), "at least 1 s");
+        assert_eq!(audio_millis("ogg", b"OggS"), Err(Doubt::Unreadable));
+        assert_eq!(audio_millis("amr", b"#!AMR\n"), Err(Doubt::Unreadable), "0 ms is no sound");
     }
 
     #[test]
-    fn amr_frames_are_counted() {
-        assert_eq!(amr_millis(&amr(150)), Some(3000));
-        let mut cut = amr(3);
-        cut.truncate(cut.len() - 1);
-        assert_eq!(amr_millis(&cut), Some(40), "a cut-off last frame does not count");
-        assert_eq!(amr_millis(b"#!AMR-WB\n\x44"), Some(0), "an empty frame list is 0 ms");
-        assert_eq!(amr_millis(b"#!AMR\n\x48"), None, "a reserved frame type");
-        assert_eq!(audio_millis("amr", b"#!AMR\n"), None, "0 ms is no sound");
-        assert_eq!(amr_millis(b"RIFF"), None);
+    fn lengths_past_a_day_are_refused() {
+        // The mvhd: timescale 1, duration 2^64-2 (all ones means "unknown").
+        let millis = u128::from(u64::MAX - 1) * 1000;
+        assert_eq!(video_seconds(&mp4_v1(1, u64::MAX - 1)), Err(Doubt::OverADay { millis }));
+        assert_eq!(video_seconds(&mp4_v1(1, u64::MAX)), Err(Doubt::Unreadable));
+        // Ten days.
+        assert_eq!(video_seconds(&mp4(1, 864_000)), Err(Doubt::OverADay { millis: 864_000_000 }));
+        // One day is the bound; a day and a half-second rounds to it.
+        let mut day = mp4(1000, 86_400_499);
+        day.resize(1_100_000, 0);
+        assert_eq!(video_seconds(&day), Ok(86_400));
+        assert_eq!(video_seconds(&mp4(1000, 86_400_500)), Err(Doubt::OverADay { millis: 86_400_500 }));
+        // A Xing header claiming 2^32-1 frames: 31 hours.
+        let claimed = u32::MAX;
+        let millis = u128::from(claimed) * 1152 * 1000 / 44_100;
+        assert_eq!(audio_millis("mp3", &mp3_xing(claimed, 1)), Err(Doubt::OverADay { millis }));
     }
 
     #[test]
-    fn parsers_survive_garbage() {
+    fn lengths_the_bytes_cannot_hold_are_refused() {
+        // 212 bytes: at 100 bit/s, at most 16.96 s.
+        let film = mp4(1000, 16_960);
+        assert_eq!(film.len(), 212);
+        assert_eq!(video_seconds(&film), Ok(17));
+        let (millis, bytes, min_bits) = (16_961, 212, MP4_MIN_BITS);
+        assert_eq!(video_seconds(&mp4(1000, 16_961)), Err(Doubt::TooFewBytes { millis, bytes, min_bits }));
+        // 10,000 frames (261 s) claimed by a 1,668-byte mp3: 51 bit/s.
+        let song = mp3_xing(10_000, 3);
+        let (millis, bytes, min_bits) = (261_224, song.len() as u64, AUDIO_MIN_BITS);
+        assert_eq!(audio_millis("mp3", &song), Err(Doubt::TooFewBytes { millis, bytes, min_bits }));
+        // The 108-byte wav: 4 ms at 8 kHz; at 1 Hz, 32 s in 108 bytes (27 bit/s).
+        assert_eq!(audio_millis("wav", &wav_with(8000, 1, 16, 32, Some(0xFFFF_FFF0))), Ok(4));
+        let slow = wav_with(1, 1, 16, 32, Some(0xFFFF_FFF0));
+        let (millis, bytes, min_bits) = (32_000, 108, AUDIO_MIN_BITS);
+        assert_eq!(audio_millis("wav", &slow), Err(Doubt::TooFewBytes { millis, bytes, min_bits }));
+    }
+
+    #[test]
+    fn readers_survive_garbage() {
         for junk in
             [&b""[..], b"\xFF\xFB", b"ID3\x04\x00\x00\x7F\x7F\x7F\x7F", b"RIFF\0\0\0\0WAVE", b"\0\0\0\x18ftypmp42"]
         {
             for ext in ["amr", "mp3", "wav"] {
-                let _ = audio_millis(ext, junk);
+                assert_eq!(audio_millis(ext, junk), Err(Doubt::Unreadable), "{ext}: {junk:?}");
             }
-            assert_eq!(video_seconds(junk), None);
+            assert_eq!(video_seconds(junk), Err(Doubt::Unreadable));
         }
     }
 
@@ -472,6 +500,56 @@ mod load_tests {
             }
             Err(e) => panic!("{e:?}"),
             Ok(_) => panic!("a text file named .png was accepted"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// The slowest file for each reader at its size limit: every step as short as it can be
+    /// (8-byte boxes and chunks, 1-byte steps), and no length found at the end.
+    fn worst() -> Vec<(&'static str, Vec<u8>)> {
+        let limit = |spec: &MediaSpec| usize::try_from(spec.max_bytes).unwrap();
+        let mut mp4 = Vec::with_capacity(limit(&VIDEO));
+        while mp4.len() < limit(&VIDEO) {
+            mp4.extend_from_slice(b"\0\0\0\x08free");
+        }
+        let mut wav = b"RIFF\0\0\0\0WAVE".to_vec();
+        while wav.len() < limit(&VOICE) {
+            wav.extend_from_slice(b"junk\0\0\0\0");
+        }
+        let mut mp3 = Vec::with_capacity(limit(&VOICE));
+        while mp3.len() < limit(&VOICE) {
+            mp3.extend_from_slice(&[0xFF, 0xFB, 0xF0, 0x00]);
+        }
+        let mut amr = b"#!AMR\n".to_vec();
+        // Empty frames, and a reserved frame type at the end.
+        amr.resize(limit(&VOICE) - 1, 0x7C);
+        amr.push(9 << 3);
+        vec![("mp4", mp4), ("wav", wav), ("mp3", mp3), ("amr", amr)]
+    }
+
+    /// Far above what was measured on a loaded 2-core machine (a debug build: mp4 0.22 s,
+    /// the others 0.06 s; a release build: mp4 17 ms, amr 30 ms, mp3 2 ms, wav 0.5 ms), and far
+    /// below what a reader that went back over the bytes (quadratic) would take.
+    const GENEROUS: Duration = Duration::from_secs(3);
+
+    #[test]
+    fn the_slowest_files_at_the_size_limit_are_read_at_once() {
+        for (ext, bytes) in worst() {
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let started = Instant::now();
+                let read = if ext == "mp4" { video_seconds(&bytes) } else { audio_millis(ext, &bytes) };
+                times.push(started.elapsed());
+                assert_eq!(std::hint::black_box(read), Err(Doubt::Unreadable), "{ext}");
+            }
+            times.sort();
+            eprintln!("{ext}: {} bytes, median {:?}, {:?} to {:?}", bytes.len(), times[2], times[0], times[4]);
+            assert!(times[2] < GENEROUS, "{ext}: {times:?}");
         }
     }
 }
