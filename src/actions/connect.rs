@@ -4,13 +4,14 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use dingtalk_client::{CallOptions, Error as ClientError};
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
 use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
 use super::{Action, Execution, Params};
-use crate::dingtalk::{RobotSettings, registry};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::robots::{self, RobotSettings};
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.connect";
@@ -38,8 +39,8 @@ const MAX_URL_CHARS: usize = 2048;
 pub(crate) fn robot_schema() -> Value {
     json!({
         "type": "object",
-        "x-rpa-type": registry::ROBOT_TYPE,
-        "properties": { "type": { "const": registry::ROBOT_TYPE }, "id": { "type": "string" } },
+        "x-rpa-type": robots::ROBOT_TYPE,
+        "properties": { "type": { "const": robots::ROBOT_TYPE }, "id": { "type": "string" } },
         "required": ["type", "id"]
     })
 }
@@ -166,15 +167,14 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
     let app_key = form::APP_KEY.read(p)?;
     let app_secret = form::APP_SECRET.read(p)?;
     let robot_code = form::ROBOT_CODE.read(p)?.unwrap_or_else(|| app_key.clone());
-    let settings = RobotSettings {
+    let options = CallOptions {
+        robot_code,
         api_base: form::API_BASE_URL.read(p)?,
         oapi_base: form::OAPI_BASE_URL.read(p)?,
         timeout: Duration::from_secs(form::TIMEOUT_SECONDS.read(p)?.unsigned_abs()),
-        qps_limit: u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0),
-        app_key,
-        app_secret,
-        robot_code,
     };
+    let qps_limit = u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0);
+    let settings = RobotSettings { app_key, app_secret, qps_limit, options };
     Ok(ConnectInput { settings })
 }
 
@@ -204,17 +204,17 @@ fn reuse(params_json: &str) -> Option<Execution> {
 fn job(s: RobotSettings) -> Execution {
     Box::new(move |ctx| {
         Box::pin(async move {
-            let conn = registry::connection(&s)?;
-            ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.api_base));
-            match conn.token(&ctx, s.timeout).await {
-                Ok(_) => {}
-                Err(e @ Error::AuthFailed(_)) => {
-                    registry::forget(&s, &conn);
-                    return Err(e);
+            let conn = robots::connection(&s)?;
+            ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.options.api_base));
+            match conn.authenticate(ctx.call(), &s.options).await {
+                Ok(()) => {}
+                Err(e @ ClientError::AuthFailed(_)) => {
+                    robots::forget(&s, &conn);
+                    return Err(e.into());
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
-            let robot = registry::register(&s, conn);
+            let robot = robots::register(&s, conn);
             Ok(json!({ ROBOT: robot }))
         })
     })
@@ -232,7 +232,7 @@ mod tests {
         let json = json.to_string();
         let p = Params::parse(&json, &spec).unwrap();
         let s = read(&p).unwrap().settings;
-        assert_eq!((s.robot_code.as_str(), s.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
+        assert_eq!((s.options.robot_code.as_str(), s.options.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
         assert_eq!(spec.inputs.all().count(), 7);
     }
 
