@@ -17,16 +17,21 @@ pub struct CallOptions {
     pub oapi_base: String,
     /// How long each call may take, retries and waits included.
     pub timeout: Duration,
+    /// How often a throttled call is tried again (about a second apart, as DingTalk
+    /// advises); a call that never reached the server is tried again one time fewer.
+    /// Always within [`CallOptions::timeout`].
+    pub retries: u32,
 }
 
 impl Default for CallOptions {
-    /// DingTalk's own bases, 30 seconds, no robot code.
+    /// DingTalk's own bases, 30 seconds, 3 retries, no robot code.
     fn default() -> Self {
         CallOptions {
             robot_code: String::new(),
             api_base: "https://api.dingtalk.com".to_string(),
             oapi_base: "https://oapi.dingtalk.com".to_string(),
             timeout: Duration::from_secs(30),
+            retries: 3,
         }
     }
 }

@@ -29,6 +29,8 @@ pub const OAPI_BASE_URL: &str = "oapiBaseUrl";
 pub const TIMEOUT_SECONDS: &str = "timeoutSeconds";
 /// Input (advanced): calls per second per API the plugin allows itself.
 pub const QPS_LIMIT: &str = "qpsLimit";
+/// Input (advanced): how often a throttled call (or one that never left) is tried again.
+pub const RETRIES: &str = "retries";
 /// Output: the robot handle.
 pub const ROBOT: &str = "robot";
 
@@ -54,7 +56,14 @@ pub(crate) const ACTION: Action = Action {
         zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续的机器人动作（发送消息、查询已读状态、撤回、发送群消息、按手机号查用户）使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
     ),
     basic: &[&form::APP_KEY, &form::APP_SECRET],
-    advanced: &[&form::ROBOT_CODE, &form::API_BASE_URL, &form::OAPI_BASE_URL, &form::TIMEOUT_SECONDS, &form::QPS_LIMIT],
+    advanced: &[
+        &form::ROBOT_CODE,
+        &form::API_BASE_URL,
+        &form::OAPI_BASE_URL,
+        &form::TIMEOUT_SECONDS,
+        &form::QPS_LIMIT,
+        &form::RETRIES,
+    ],
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
@@ -133,6 +142,17 @@ pub(crate) mod form {
         visible_when: None,
     };
 
+    pub(crate) const RETRIES: Field<Integer> = Field {
+        name: super::RETRIES,
+        label: text!(en: "Retries", zh: "重试次数"),
+        help: text!(
+            en: "How often a call DingTalk throttled is tried again, about a second apart (one that could not connect, one time fewer); always within the timeout.",
+            zh: "被钉钉限流的调用最多重试几次，每次间隔约 1 秒（连接失败的调用少重试一次）；所有重试都在超时时间内完成。"
+        ),
+        kind: Integer::new(0, 5, 3),
+        visible_when: None,
+    };
+
     pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "钉钉机器人对象"),
@@ -172,6 +192,7 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
         api_base: form::API_BASE_URL.read(p)?,
         oapi_base: form::OAPI_BASE_URL.read(p)?,
         timeout: Duration::from_secs(form::TIMEOUT_SECONDS.read(p)?.unsigned_abs()),
+        retries: u32::try_from(form::RETRIES.read(p)?).unwrap_or(0),
     };
     let qps_limit = u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0);
     let settings = RobotSettings { app_key, app_secret, qps_limit, options };
@@ -228,12 +249,13 @@ mod tests {
     fn every_field_is_declared_and_read() {
         let spec = ACTION.spec();
         let json = json!({ APP_KEY: "k", APP_SECRET: "s", ROBOT_CODE: "r", API_BASE_URL: "http://127.0.0.1:1",
-                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3 });
+                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3, RETRIES: 5 });
         let json = json.to_string();
         let p = Params::parse(&json, &spec).unwrap();
         let s = read(&p).unwrap().settings;
         assert_eq!((s.options.robot_code.as_str(), s.options.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
-        assert_eq!(spec.inputs.all().count(), 7);
+        assert_eq!(s.options.retries, 5);
+        assert_eq!(spec.inputs.all().count(), 8);
     }
 
     #[test]

@@ -40,10 +40,6 @@ use crate::wire::{
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
 /// The header that carries DingTalk's request id.
 const REQUEST_ID_HEADER: &str = "x-acs-request-id";
-/// How often a throttled call is tried again, about a second apart (DingTalk's advice).
-const THROTTLE_RETRIES: u32 = 3;
-/// How often a call that never reached the server (connection refused) is tried again.
-const NOT_SENT_RETRIES: u32 = 2;
 /// getbymobile's errcodes for a number that names no user of the org: 60121 (no such user),
 /// 40104 (not a valid mobile number of the org).
 const UNKNOWN_MOBILE_ERRCODES: [&str; 2] = ["60121", "40104"];
@@ -322,6 +318,8 @@ impl Connection {
     {
         // Boxed: fetching a token is itself a call.
         let timeout = options.timeout;
+        // A throttled call waits a second for each try; one that never left, a fraction of it.
+        let (throttle_retries, not_sent_retries) = (options.retries, options.retries.saturating_sub(1));
         let mut token = if api == Api::Token { Secret::new("") } else { Box::pin(self.token(call, options)).await? };
         let connect_timeout = transport::connect_timeout(timeout);
         let http = self.transport.client(connect_timeout)?;
@@ -337,7 +335,7 @@ impl Connection {
                 Attempt::OutOfTime => return Err(out_of_time()),
                 Attempt::NotSent(reason) => {
                     let backoff = Duration::from_millis(200 * u64::from(not_sent + 1));
-                    if not_sent < NOT_SENT_RETRIES && room_for(backoff) {
+                    if not_sent < not_sent_retries && room_for(backoff) {
                         not_sent += 1;
                         tokio::time::sleep(backoff).await;
                         continue;
@@ -390,7 +388,7 @@ impl Connection {
                         return Err(out_of_time());
                     }
                 }
-                Refusal::Throttled if throttled < THROTTLE_RETRIES => {
+                Refusal::Throttled if throttled < throttle_retries => {
                     let wait = Duration::from_millis(1000 + 50 * u64::from(throttled + 1));
                     if !room_for(wait) {
                         return Err(Error::Throttled { retries: throttled, upstream });
@@ -514,5 +512,79 @@ mod tests {
         let c = Connection::new("http://127.0.0.1:1", "key", Secret::new("topsecret"), 20).unwrap();
         assert!(!c.scrub("echo topsecret back", &Secret::new("tok")).contains("topsecret"));
         assert!(!format!("{c:?}").contains("topsecret"));
+    }
+
+    /// A loopback server that answers every request as DingTalk does when it throttles the
+    /// app, and counts the requests.
+    async fn throttling_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let length = head.lines().find_map(|l| l.strip_prefix("content-length:")?.trim().parse().ok());
+                    if request.len() >= end + 4 + length.unwrap_or(0) {
+                        break;
+                    }
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = r#"{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","message":"qps"}"#;
+                let answer = format!(
+                    "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (base, requests)
+    }
+
+    /// Options for a call to `api_base` with `retries`, and a timeout no retry here comes near.
+    fn options(api_base: &str, retries: u32) -> CallOptions {
+        CallOptions {
+            api_base: api_base.to_string(),
+            retries,
+            timeout: Duration::from_secs(20),
+            ..CallOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_is_how_often_a_throttled_call_is_tried_again() {
+        for retries in [0, 1] {
+            let (api_base, requests) = throttling_server().await;
+            let c = Connection::new(&api_base, "key", Secret::new("s"), 0).unwrap();
+            let got = c.authenticate(&Call::new(), &options(&api_base, retries)).await;
+            assert!(matches!(got, Err(Error::Throttled { retries: r, .. }) if r == retries), "{got:?}");
+            assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), retries as usize + 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_that_never_left_is_tried_again_one_time_fewer() {
+        // A port nothing listens on any more: every connection is refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let api_base = format!("http://127.0.0.1:{port}");
+        for (retries, attempts) in [(0, 1), (1, 1), (3, 3)] {
+            let c = Connection::new(&api_base, "key", Secret::new("s"), 0).unwrap();
+            let call = Call::new();
+            let got = c.authenticate(&call, &options(&api_base, retries)).await;
+            assert!(matches!(got, Err(Error::Network { .. })), "{got:?}");
+            let tried = call.take_lines().iter().filter(|(_, line)| line.contains("not sent")).count();
+            assert_eq!(tried, attempts, "retries {retries}");
+        }
     }
 }
