@@ -10,37 +10,28 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
+use dingtalk_client::{Call, Level};
 use rpa_plugin_abi::{HostRef, LogLevel};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use crate::error::{Effect, Error, Result};
+use crate::error::{Error, Result};
 
 /// How often the calling thread looks at the host's cancellation flag while it waits.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
 
-/// What an action's future may use of the host: logging and the cancellation state.
+/// What an action's future may use of the host: logging and the cancellation state (the
+/// DingTalk client's [`Call`], which its calls take), and what a cancellation reports.
 #[derive(Clone)]
 pub(crate) struct CallContext {
-    shared: Arc<Shared>,
-}
-
-/// The state one call's future shares with the thread that drives it: one allocation per
-/// call.
-#[derive(Default)]
-struct Shared {
-    /// Log lines not yet relayed to the host (only the driving thread may call it).
-    lines: Mutex<Vec<(LogLevel, String)>>,
-    cancelled: AtomicBool,
-    /// What the never-repeated call on the wire does: [`in_flight_code`].
-    in_flight: AtomicU8,
-    cancel_details: Mutex<Option<CancelDetails>>,
+    call: Call,
+    /// What a cancellation by the host reports in `details`, once an action set it.
+    cancel_details: Arc<Mutex<Option<CancelDetails>>>,
 }
 
 /// What a cancellation's error document says in `details`, made only when the host stops the
@@ -48,48 +39,47 @@ struct Shared {
 pub(crate) type CancelDetails = Box<dyn Fn(bool) -> Value + Send>;
 
 impl CallContext {
+    /// The client's view of this call, for the DingTalk client's calls.
+    pub(crate) fn call(&self) -> &Call {
+        &self.call
+    }
+
     /// Queues a log line for the host (relayed by the calling thread as the call goes on).
     pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
-        self.shared.lines.lock().unwrap_or_else(|p| p.into_inner()).push((level, message.into()));
+        self.call.log(client_level(level), message);
     }
 
     /// Fails with [`Error::Cancelled`] when the user stopped the flow: call it between
     /// network steps.
     pub(crate) fn check_cancelled(&self) -> Result<()> {
-        if self.shared.cancelled.load(Ordering::Acquire) {
-            return Err(Error::Cancelled { in_flight: None });
-        }
-        Ok(())
-    }
-
-    /// Marks whether a call that is never repeated (a send, a recall) is on the wire, so
-    /// that a cancellation can say whether it may still take effect.
-    pub(crate) fn set_in_flight(&self, effect: Option<Effect>) {
-        self.shared.in_flight.store(in_flight_code(effect), Ordering::Release);
+        Ok(self.call.check_cancelled()?)
     }
 
     /// Sets what a cancellation by the host reports in `details` from now on (a send in
     /// several batches says who got the message so far). `details` is called only if the host
     /// stops the flow, with whether a send was on the wire then.
     pub(crate) fn set_cancel_details(&self, details: CancelDetails) {
-        *self.shared.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(details);
+        *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(details);
     }
 }
 
-/// An [`Effect`] in flight as one byte (0: none), and back.
-fn in_flight_code(effect: Option<Effect>) -> u8 {
-    match effect {
-        None => 0,
-        Some(Effect::Message) => 1,
-        Some(Effect::Recall) => 2,
+/// The client's level of a host's log level.
+fn client_level(level: LogLevel) -> Level {
+    match level {
+        LogLevel::Error => Level::Error,
+        LogLevel::Warn => Level::Warn,
+        LogLevel::Info => Level::Info,
+        LogLevel::Debug => Level::Debug,
     }
 }
 
-fn in_flight_effect(code: u8) -> Option<Effect> {
-    match code {
-        1 => Some(Effect::Message),
-        2 => Some(Effect::Recall),
-        _ => None,
+/// The host's level of a client's log level.
+fn host_level(level: Level) -> LogLevel {
+    match level {
+        Level::Error => LogLevel::Error,
+        Level::Warn => LogLevel::Warn,
+        Level::Info => LogLevel::Info,
+        Level::Debug => LogLevel::Debug,
     }
 }
 
@@ -116,7 +106,7 @@ thread_local! {
 }
 
 /// The calling thread's own single-threaded event loop, made on first use and kept for the
-/// thread's life, with the HTTP connections made on it (see `transport`).
+/// thread's life, with the HTTP connections made on it (the client keeps a thread's own).
 ///
 /// Running a call on the thread that made it is what makes a call cheap: the request is
 /// written and its answer read by this thread, with no wake-up of another thread on the
@@ -137,14 +127,6 @@ fn thread_loop() -> Result<Rc<Runtime>> {
     })
 }
 
-/// Whether the running task is on a host thread's own loop (rather than on the shared
-/// runtime): its HTTP connections must then be that thread's, since only that thread ever
-/// drives them.
-pub(crate) fn on_thread_loop() -> bool {
-    tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
-}
-
 /// Runs an action's future to completion on the plugin runtime, relaying its log lines to
 /// `host` and stopping it when the host's cancellation flag is set.
 ///
@@ -160,21 +142,21 @@ where
     if host.is_cancelled() {
         return Err(Error::Cancelled { in_flight: None });
     }
-    let shared = Arc::new(Shared::default());
-    let future = action(CallContext { shared: shared.clone() });
+    let context = CallContext { call: Call::new(), cancel_details: Arc::default() };
+    let (call, cancel_details) = (context.call.clone(), context.cancel_details.clone());
+    let future = action(context);
     let relay = || {
-        let lines = std::mem::take(&mut *shared.lines.lock().unwrap_or_else(|p| p.into_inner()));
-        for (level, line) in lines {
-            host.log(level, RStr::from_str(&line));
+        for (level, line) in call.take_lines() {
+            host.log(host_level(level), RStr::from_str(&line));
         }
     };
     let stop = || {
-        shared.cancelled.store(true, Ordering::Release);
+        call.cancel();
         relay();
         host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
-        let in_flight = in_flight_effect(shared.in_flight.load(Ordering::Acquire));
+        let in_flight = call.in_flight();
         let error = Error::Cancelled { in_flight };
-        match shared.cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
             Some(details) => Err(error.with_details(details(in_flight.is_some()))),
             None => Err(error),
         }

@@ -21,8 +21,9 @@
 //!   template + @mentions -> one signed message to the group.
 //!
 //! Each action is defined once in [`actions`] (fields, labels, validation, execution); the
-//! manifest is generated from those definitions. [`dingtalk`] is the HTTP client, with one
-//! connection pool, token cache and rate limiter per app for the whole loaded plugin.
+//! manifest is generated from those definitions. The HTTP client is the crate
+//! [`dingtalk_client`]; [`robots`] keeps one of its connections (pool, token cache, rate
+//! limiters) per app for the whole loaded plugin, and the robots that flows hold by handle.
 //! Built as an `rlib`, the same code is callable from Rust through [`run`] (types) or
 //! [`invoke`] (JSON text, as the ABI).
 //!
@@ -32,19 +33,16 @@
 //! ```
 
 pub mod actions;
-/// The arbitrary-JSON generator the end-to-end fuzzers use, for the unit properties.
-#[cfg(test)]
-#[path = "../tests/support/any_json.rs"]
-mod any_json;
 pub mod capi;
 mod context;
-mod dingtalk;
 pub mod error;
 mod export;
 #[cfg(test)]
 mod guide;
-mod redact;
-mod secret;
+mod robots;
+
+/// Showing URLs and AppKeys without their secrets, as the client does.
+use dingtalk_client::redact;
 
 use rpa_plugin_abi::{ErrorPayload, HostRef};
 use serde_json::{Map, Value};

@@ -4,13 +4,14 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use dingtalk_client::{CallOptions, Error as ClientError};
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
 use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
 use super::{Action, Execution, Params};
-use crate::dingtalk::{RobotSettings, registry};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::robots::{self, RobotSettings};
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.connect";
@@ -28,6 +29,8 @@ pub const OAPI_BASE_URL: &str = "oapiBaseUrl";
 pub const TIMEOUT_SECONDS: &str = "timeoutSeconds";
 /// Input (advanced): calls per second per API the plugin allows itself.
 pub const QPS_LIMIT: &str = "qpsLimit";
+/// Input (advanced): how often a throttled call (or one that never left) is tried again.
+pub const RETRIES: &str = "retries";
 /// Output: the robot handle.
 pub const ROBOT: &str = "robot";
 
@@ -38,8 +41,8 @@ const MAX_URL_CHARS: usize = 2048;
 pub(crate) fn robot_schema() -> Value {
     json!({
         "type": "object",
-        "x-rpa-type": registry::ROBOT_TYPE,
-        "properties": { "type": { "const": registry::ROBOT_TYPE }, "id": { "type": "string" } },
+        "x-rpa-type": robots::ROBOT_TYPE,
+        "properties": { "type": { "const": robots::ROBOT_TYPE }, "id": { "type": "string" } },
         "required": ["type", "id"]
     })
 }
@@ -53,7 +56,14 @@ pub(crate) const ACTION: Action = Action {
         zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续的机器人动作（发送消息、查询已读状态、撤回、发送群消息、按手机号查用户）使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
     ),
     basic: &[&form::APP_KEY, &form::APP_SECRET],
-    advanced: &[&form::ROBOT_CODE, &form::API_BASE_URL, &form::OAPI_BASE_URL, &form::TIMEOUT_SECONDS, &form::QPS_LIMIT],
+    advanced: &[
+        &form::ROBOT_CODE,
+        &form::API_BASE_URL,
+        &form::OAPI_BASE_URL,
+        &form::TIMEOUT_SECONDS,
+        &form::QPS_LIMIT,
+        &form::RETRIES,
+    ],
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
@@ -132,6 +142,17 @@ pub(crate) mod form {
         visible_when: None,
     };
 
+    pub(crate) const RETRIES: Field<Integer> = Field {
+        name: super::RETRIES,
+        label: text!(en: "Retries", zh: "重试次数"),
+        help: text!(
+            en: "How often a call DingTalk throttled is tried again, about a second apart (one that could not connect, one time fewer); always within the timeout.",
+            zh: "被钉钉限流的调用最多重试几次，每次间隔约 1 秒（连接失败的调用少重试一次）；所有重试都在超时时间内完成。"
+        ),
+        kind: Integer::new(0, 5, 3),
+        visible_when: None,
+    };
+
     pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "钉钉机器人对象"),
@@ -166,15 +187,15 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
     let app_key = form::APP_KEY.read(p)?;
     let app_secret = form::APP_SECRET.read(p)?;
     let robot_code = form::ROBOT_CODE.read(p)?.unwrap_or_else(|| app_key.clone());
-    let settings = RobotSettings {
+    let options = CallOptions {
+        robot_code,
         api_base: form::API_BASE_URL.read(p)?,
         oapi_base: form::OAPI_BASE_URL.read(p)?,
         timeout: Duration::from_secs(form::TIMEOUT_SECONDS.read(p)?.unsigned_abs()),
-        qps_limit: u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0),
-        app_key,
-        app_secret,
-        robot_code,
+        retries: u32::try_from(form::RETRIES.read(p)?).unwrap_or(0),
     };
+    let qps_limit = u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0);
+    let settings = RobotSettings { app_key, app_secret, qps_limit, options };
     Ok(ConnectInput { settings })
 }
 
@@ -204,17 +225,17 @@ fn reuse(params_json: &str) -> Option<Execution> {
 fn job(s: RobotSettings) -> Execution {
     Box::new(move |ctx| {
         Box::pin(async move {
-            let conn = registry::connection(&s)?;
-            ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.api_base));
-            match conn.token(&ctx, s.timeout).await {
-                Ok(_) => {}
-                Err(e @ Error::AuthFailed(_)) => {
-                    registry::forget(&s, &conn);
-                    return Err(e);
+            let conn = robots::connection(&s)?;
+            ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.options.api_base));
+            match conn.authenticate(ctx.call(), &s.options).await {
+                Ok(()) => {}
+                Err(e @ ClientError::AuthFailed(_)) => {
+                    robots::forget(&s, &conn);
+                    return Err(e.into());
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
-            let robot = registry::register(&s, conn);
+            let robot = robots::register(&s, conn);
             Ok(json!({ ROBOT: robot }))
         })
     })
@@ -228,12 +249,13 @@ mod tests {
     fn every_field_is_declared_and_read() {
         let spec = ACTION.spec();
         let json = json!({ APP_KEY: "k", APP_SECRET: "s", ROBOT_CODE: "r", API_BASE_URL: "http://127.0.0.1:1",
-                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3 });
+                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3, RETRIES: 5 });
         let json = json.to_string();
         let p = Params::parse(&json, &spec).unwrap();
         let s = read(&p).unwrap().settings;
-        assert_eq!((s.robot_code.as_str(), s.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
-        assert_eq!(spec.inputs.all().count(), 7);
+        assert_eq!((s.options.robot_code.as_str(), s.options.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
+        assert_eq!(s.options.retries, 5);
+        assert_eq!(spec.inputs.all().count(), 8);
     }
 
     #[test]

@@ -6,18 +6,17 @@
 
 use std::time::Duration;
 
+use dingtalk_client::{DINGTALK_PER_MINUTE, Secret, WebhookSettings};
 use reqwest::Url;
 use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Value, json};
 
 use super::field::{Field, Integer, Kind, Output, Receiver, ShortList};
 use super::{Action, Execution, Params};
-use crate::dingtalk::webhook::DINGTALK_PER_MINUTE;
-use crate::dingtalk::{WebhookSettings, registry};
 use crate::error::Result;
-use crate::secret::Secret;
+use crate::robots;
 
-pub use crate::dingtalk::webhook::set_minute_for_tests;
+pub use dingtalk_client::set_minute_for_tests;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.connect_webhook";
@@ -47,8 +46,8 @@ const MAX_SECRET_CHARS: usize = 256;
 pub(crate) fn webhook_robot_schema() -> Value {
     json!({
         "type": "object",
-        "x-rpa-type": registry::WEBHOOK_ROBOT_TYPE,
-        "properties": { "type": { "const": registry::WEBHOOK_ROBOT_TYPE }, "id": { "type": "string" } },
+        "x-rpa-type": robots::WEBHOOK_ROBOT_TYPE,
+        "properties": { "type": { "const": robots::WEBHOOK_ROBOT_TYPE }, "id": { "type": "string" } },
         "required": ["type", "id"]
     })
 }
@@ -185,7 +184,7 @@ impl Kind for WebhookUrl {
             return Ok(Webhook { endpoint, extra_query: Vec::new(), token, trimmed, dropped_signature: false });
         }
         let url = Url::parse(text).map_err(|_| bad(text!(en: "it does not parse as a URL", zh: "无法解析为 URL")))?;
-        let local_http = url.scheme() == "http" && crate::dingtalk::is_loopback(&url);
+        let local_http = url.scheme() == "http" && dingtalk_client::is_loopback(&url);
         if !(url.scheme() == "https" || local_http) || url.host_str().is_none_or(str::is_empty) {
             return Err(bad(text!(
                 en: "it must start with https:// (http:// is taken only for a test server on this computer: localhost, 127.0.0.1 or [::1])",
@@ -305,7 +304,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
                     settings.per_minute
                 ),
             );
-            Ok(json!({ ROBOT: registry::register_webhook(settings) }))
+            Ok(json!({ ROBOT: robots::register_webhook(settings) }))
         })
     }))
 }

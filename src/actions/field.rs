@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 
+use dingtalk_client::Secret;
 use rpa_plugin_abi::manifest::Choice as ChoiceSpec;
 use rpa_plugin_abi::{FieldSpec, Text, text, typed};
 use serde_json::{Value, json};
@@ -26,9 +27,8 @@ use std::sync::Arc;
 use super::connect::robot_schema;
 use super::media::{self, LocalFile, MediaSpec};
 use super::params::Params;
-use crate::dingtalk::{Robot, registry};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::robots::{self, Robot};
 
 /// One input of an action.
 pub(crate) struct Field<K> {
@@ -205,7 +205,7 @@ impl Kind for RobotHandle {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Arc<Robot>> {
-        registry::lookup(name, raw.ok_or_else(|| p.missing(name))?)
+        robots::lookup(name, raw.ok_or_else(|| p.missing(name))?)
     }
 }
 

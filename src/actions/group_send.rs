@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use dingtalk_client::wire::GroupSendRequest;
 use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
@@ -15,9 +16,8 @@ use super::recall::MAX_CONVERSATION_ID_LEN;
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
 use crate::context::CallContext;
-use crate::dingtalk::Robot;
-use crate::dingtalk::wire::GroupSendRequest;
 use crate::error::Result;
+use crate::robots::Robot;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.send_group_message";
@@ -98,8 +98,8 @@ async fn run(ctx: CallContext, input: GroupSendInput) -> Result<Value> {
         msg_param,
         msg_key: msg_key.to_string(),
         open_conversation_id: group,
-        robot_code: robot.robot_code.clone(),
+        robot_code: robot.options.robot_code.clone(),
     };
-    let answer = robot.connection.group_send(&ctx, &request, robot.timeout).await?;
+    let answer = robot.connection.group_send(ctx.call(), &robot.options, &request).await?;
     Ok(json!({ PROCESS_QUERY_KEY: answer.process_query_key.unwrap_or_default() }))
 }

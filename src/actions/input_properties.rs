@@ -120,13 +120,13 @@ proptest! {
         let qps_ok = qps_n.filter(|n| (0..=1000).contains(n));
         match (connect::read(&params).map(|i| i.settings), timeout_ok, qps_ok) {
             (Ok(s), Some(t), Some(q)) => {
-                prop_assert_eq!(s.timeout.as_secs() as i64, t);
+                prop_assert_eq!(s.options.timeout.as_secs() as i64, t);
                 prop_assert_eq!(i64::from(s.qps_limit), q);
             }
             (Err(e), None, _) => prop_assert_eq!(e.field(), Some(connect::TIMEOUT_SECONDS)),
             (Err(e), Some(_), None) => prop_assert_eq!(e.field(), Some(connect::QPS_LIMIT)),
             (got, t, q) => {
-                let got = got.map(|s| (s.timeout, s.qps_limit));
+                let got = got.map(|s| (s.options.timeout, s.qps_limit));
                 prop_assert!(false, "{timeout} {qps}: got {got:?}, expected {t:?} {q:?}");
             }
         }

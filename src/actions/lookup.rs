@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 use super::field::{Field, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
-use crate::dingtalk::Robot;
 use crate::error::Result;
+use crate::robots::Robot;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.get_user_ids_by_mobile";
@@ -102,7 +102,7 @@ pub(crate) async fn resolve(
     let mut found = Vec::with_capacity(mobiles.len());
     for mobile in mobiles {
         ctx.check_cancelled()?;
-        let user_id = robot.connection.user_id_by_mobile(ctx, &robot.oapi_base, mobile, robot.timeout).await?;
+        let user_id = robot.connection.user_id_by_mobile(ctx.call(), &robot.options, mobile).await?;
         found.push((mobile.clone(), user_id));
     }
     Ok(found)

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::field::{Field, MAX_QUERY_KEY_LEN, Output, ROBOT as ROBOT_FIELD, RequiredText};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
-use crate::dingtalk::Robot;
 use crate::error::Result;
+use crate::robots::Robot;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.query_read_status";
@@ -99,7 +99,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
 
 async fn run(ctx: CallContext, input: ReadStatusInput) -> Result<Value> {
     let ReadStatusInput { robot, key } = input;
-    let answer = robot.connection.read_status(&ctx, &robot.robot_code, &key, robot.timeout).await?;
+    let answer = robot.connection.read_status(ctx.call(), &robot.options, &key).await?;
     let (mut read, mut unread) = (Vec::new(), Vec::new());
     for info in answer.message_read_info_list.unwrap_or_default() {
         let Some(user_id) = info.user_id.filter(|u| !u.is_empty()) else { continue };

@@ -7,15 +7,15 @@
 
 use std::sync::Arc;
 
+use dingtalk_client::wire::RecallRequest;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
 use super::field::{Field, OptionalText, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
-use crate::dingtalk::Robot;
-use crate::dingtalk::wire::RecallRequest;
 use crate::error::Result;
+use crate::robots::Robot;
 
 /// The action id.
 pub const ID: &str = "dingtalk.robot.recall";
@@ -123,9 +123,12 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
 
 async fn run(ctx: CallContext, input: RecallInput) -> Result<Value> {
     let RecallInput { robot, keys, group } = input;
-    let request =
-        RecallRequest { open_conversation_id: group, robot_code: robot.robot_code.clone(), process_query_keys: keys };
-    let answer = robot.connection.recall(&ctx, &request, robot.timeout).await?;
+    let request = RecallRequest {
+        open_conversation_id: group,
+        robot_code: robot.options.robot_code.clone(),
+        process_query_keys: keys,
+    };
+    let answer = robot.connection.recall(ctx.call(), &robot.options, &request).await?;
     let recalled = answer.success_result.unwrap_or_default();
     let mut reasons = Map::new();
     for (key, reason) in answer.failed_result.unwrap_or_default() {

@@ -12,6 +12,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use dingtalk_client::Error::SendOutcomeUnknown;
+use dingtalk_client::wire::BatchSendRequest;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
@@ -19,9 +21,8 @@ use super::field::{Declared, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD, Rece
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
 use crate::context::CallContext;
-use crate::dingtalk::Robot;
-use crate::dingtalk::wire::BatchSendRequest;
 use crate::error::{Error, Explanation, Result};
+use crate::robots::Robot;
 
 pub use super::field::{
     BATCH_SIZE, MAX_MOBILE_LEN, MAX_RECIPIENT_ITEMS, MAX_RECIPIENTS, MAX_RECIPIENTS_TEXT, MAX_USER_ID_LEN,
@@ -306,7 +307,7 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
         };
         let failed = |e: Error| {
             let unknown =
-                matches!(e.inner(), Error::SendOutcomeUnknown { .. } | Error::Cancelled { in_flight: Some(_) });
+                matches!(e.inner(), Error::Client(SendOutcomeUnknown { .. }) | Error::Cancelled { in_flight: Some(_) });
             let done = lock(&progress);
             let e = if done.sent == 0 || matches!(e, Error::Cancelled { .. }) {
                 e
@@ -321,12 +322,12 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
         let request = BatchSendRequest {
             msg_key: msg_key.to_string(),
             msg_param: msg_param.clone(),
-            robot_code: robot.robot_code.clone(),
+            robot_code: robot.options.robot_code.clone(),
             user_ids,
         };
-        let answer = match conn.batch_send(&ctx, &request, robot.timeout).await {
+        let answer = match conn.batch_send(ctx.call(), &robot.options, &request).await {
             Ok(answer) => answer,
-            Err(e) => return Err(failed(e)),
+            Err(e) => return Err(failed(e.into())),
         };
         let mut done = lock(&progress);
         done.sent += done.batch;

@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 
+use dingtalk_client::WebhookRobot;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
@@ -27,8 +28,8 @@ use super::field::{
 };
 use super::template::{self, ButtonLayout, default_title};
 use super::{Action, Execution, Params};
-use crate::dingtalk::{WebhookRobot, registry};
 use crate::error::{Error, Result};
+use crate::robots;
 
 pub use super::template::{BUTTON_LAYOUT, BUTTONS, CONTENT, LINK_URL, MSG_TYPE, PIC_URL, TITLE};
 
@@ -212,7 +213,7 @@ impl Kind for WebhookHandle {
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Arc<WebhookRobot>> {
-        registry::lookup_webhook(name, raw.ok_or_else(|| p.missing(name))?)
+        robots::lookup_webhook(name, raw.ok_or_else(|| p.missing(name))?)
     }
 }
 
@@ -417,11 +418,7 @@ fn read(p: &Params<'_>) -> Result<SendInput> {
     };
     let keywords = &robot.settings.keywords;
     if !keywords.is_empty() && !keywords.iter().any(|k| words.iter().any(|w| w.contains(k.as_str()))) {
-        return Err(Error::KeywordMissing {
-            field: Some(keyword_field.to_string()),
-            keywords: keywords.clone(),
-            upstream: None,
-        });
+        return Err(Error::KeywordMissing { field: keyword_field.to_string(), keywords: keywords.clone() });
     }
     let mut message = Map::new();
     message.insert("msgtype".into(), Value::from(name));
@@ -438,7 +435,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = read(p)?;
     Ok(Box::new(move |ctx| {
         Box::pin(async move {
-            input.robot.send(&ctx, &input.body).await?;
+            input.robot.send(ctx.call(), &input.body).await?;
             ctx.log(LogLevel::Info, format!("{} message delivered to the custom robot's group", input.msg_type));
             Ok(json!({}))
         })

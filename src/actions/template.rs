@@ -21,6 +21,7 @@
 //! read whole, durations read from them, and the `msgParam` measured against DingTalk's
 //! 15,000-byte limit (with room for the media ids the uploads will give).
 
+use dingtalk_client::Upload;
 use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Map, Value};
 
@@ -31,8 +32,8 @@ use super::field::{
 };
 use super::media::{self, Doubt, LocalFile};
 use crate::context::CallContext;
-use crate::dingtalk::{Robot, Upload};
 use crate::error::{Error, Result};
+use crate::robots::Robot;
 
 /// Input: the template.
 pub const MSG_TYPE: &str = "msgType";
@@ -263,7 +264,7 @@ impl Message {
         let mut media_ids = Vec::with_capacity(self.uploads.len());
         for upload in self.uploads() {
             ctx.check_cancelled()?;
-            let media_id = robot.connection.upload_media(ctx, &robot.oapi_base, upload, robot.timeout).await?;
+            let media_id = robot.connection.upload_media(ctx.call(), &robot.options, upload).await?;
             ctx.log(
                 LogLevel::Info,
                 format!(

@@ -210,79 +210,93 @@ pub(crate) const CODE_DOCS: [CodeDoc; 26] = [
 mod tests {
     use super::*;
     use crate::error::{Effect, Error, Rejection, WebhookRefusal};
+    use dingtalk_client::Error as ClientError;
 
-    /// One error of every variant; the match below stops compiling when a variant is added,
-    /// so a new variant cannot go without its documentation.
+    /// One error of every variant, the client's included; the matches below stop compiling
+    /// when a variant is added, so a new variant cannot go without its documentation.
     fn one_of_each() -> Vec<Error> {
         let upstream = Box::default;
-        let all = vec![
+        let client = vec![
+            ClientError::AuthFailed(upstream()),
+            ClientError::PermissionDenied { scopes: vec![], upstream: upstream() },
+            ClientError::IpNotAllowed(upstream()),
+            ClientError::RobotCodeInvalid(upstream()),
+            ClientError::Throttled { retries: 3, upstream: upstream() },
+            ClientError::Network { url: "u".into(), via_proxy: None, reason: "r".into() },
+            ClientError::Timeout { url: "u".into(), seconds: 1, nothing_sent: false },
+            ClientError::BadResponse { url: "u".into(), reason: "r".into(), upstream: upstream() },
+            ClientError::Redirected { url: "u".into(), to: None, upstream: upstream() },
+            ClientError::WrongEndpoint { url: "u".into(), via_proxy: None, upstream: upstream() },
+            ClientError::SendOutcomeUnknown { effect: Effect::Message, reason: "r".into(), upstream: upstream() },
+            ClientError::SendOutcomeUnknown { effect: Effect::Recall, reason: "r".into(), upstream: upstream() },
+            ClientError::Rejected { kind: Rejection::UnknownKey, field: "k", upstream: upstream() },
+            ClientError::Rejected { kind: Rejection::KeyExpired, field: "k", upstream: upstream() },
+            ClientError::Rejected { kind: Rejection::RobotNotInGroup, field: "k", upstream: upstream() },
+            ClientError::Rejected { kind: Rejection::GroupNotFound, field: "k", upstream: upstream() },
+            ClientError::DingTalk(upstream()),
+            ClientError::KeywordMissing { keywords: vec![], upstream: upstream() },
+            ClientError::WebhookBudget { per_minute: 20, wait_seconds: Some(3), timeout_seconds: 1 },
+            ClientError::WebhookRefused {
+                refusal: WebhookRefusal::Signature { timestamp: false, signed: true, skew_seconds: None },
+                upstream: upstream(),
+            },
+            ClientError::WebhookRefused { refusal: WebhookRefusal::IpNotAllowed { ip: None }, upstream: upstream() },
+            ClientError::WebhookRefused { refusal: WebhookRefusal::TooFast, upstream: upstream() },
+            ClientError::WebhookRefused { refusal: WebhookRefusal::TokenUnknown, upstream: upstream() },
+            ClientError::WebhookRefused { refusal: WebhookRefusal::RobotUnusable, upstream: upstream() },
+            ClientError::WebhookRefused { refusal: WebhookRefusal::Content, upstream: upstream() },
+            ClientError::Cancelled { in_flight: None },
+            ClientError::Internal("x".into()),
+        ];
+        for e in &client {
+            match e {
+                ClientError::AuthFailed(_)
+                | ClientError::PermissionDenied { .. }
+                | ClientError::IpNotAllowed(_)
+                | ClientError::RobotCodeInvalid(_)
+                | ClientError::Throttled { .. }
+                | ClientError::Network { .. }
+                | ClientError::Timeout { .. }
+                | ClientError::BadResponse { .. }
+                | ClientError::Redirected { .. }
+                | ClientError::WrongEndpoint { .. }
+                | ClientError::SendOutcomeUnknown { .. }
+                | ClientError::Rejected { .. }
+                | ClientError::DingTalk(_)
+                | ClientError::KeywordMissing { .. }
+                | ClientError::WebhookBudget { .. }
+                | ClientError::WebhookRefused { .. }
+                | ClientError::Cancelled { .. }
+                | ClientError::Internal(_) => {}
+            }
+        }
+        let mut all = vec![
             Error::UnknownAction("x".into()),
             Error::InvalidParams("x".into()),
             Error::input("f", crate::error::Explanation { message: Text::default(), hint: Text::default() }),
             Error::RobotNotConnected { field: "robot".into() },
-            Error::AuthFailed(upstream()),
-            Error::PermissionDenied { scopes: vec![], upstream: upstream() },
-            Error::IpNotAllowed(upstream()),
-            Error::RobotCodeInvalid(upstream()),
-            Error::Throttled { retries: 3, upstream: upstream() },
-            Error::Network { url: "u".into(), via_proxy: None, reason: "r".into() },
-            Error::Timeout { url: "u".into(), seconds: 1, nothing_sent: false },
-            Error::BadResponse { url: "u".into(), reason: "r".into(), upstream: upstream() },
-            Error::Redirected { url: "u".into(), to: None, upstream: upstream() },
-            Error::WrongEndpoint { url: "u".into(), via_proxy: None, upstream: upstream() },
-            Error::SendOutcomeUnknown { effect: Effect::Message, reason: "r".into(), upstream: upstream() },
-            Error::SendOutcomeUnknown { effect: Effect::Recall, reason: "r".into(), upstream: upstream() },
-            Error::Rejected { kind: Rejection::UnknownKey, field: "k", upstream: upstream() },
-            Error::Rejected { kind: Rejection::KeyExpired, field: "k", upstream: upstream() },
-            Error::Rejected { kind: Rejection::RobotNotInGroup, field: "k", upstream: upstream() },
-            Error::Rejected { kind: Rejection::GroupNotFound, field: "k", upstream: upstream() },
-            Error::DingTalk(upstream()),
             Error::WebhookNotConnected { field: "robot".into() },
-            Error::KeywordMissing { field: Some("content".into()), keywords: vec!["k".into()], upstream: None },
-            Error::KeywordMissing { field: None, keywords: vec![], upstream: Some(upstream()) },
-            Error::WebhookBudget { per_minute: 20, wait_seconds: Some(3), timeout_seconds: 1 },
-            Error::WebhookRefused {
-                refusal: WebhookRefusal::Signature { timestamp: false, signed: true, skew_seconds: None },
-                upstream: upstream(),
-            },
-            Error::WebhookRefused { refusal: WebhookRefusal::IpNotAllowed { ip: None }, upstream: upstream() },
-            Error::WebhookRefused { refusal: WebhookRefusal::TooFast, upstream: upstream() },
-            Error::WebhookRefused { refusal: WebhookRefusal::TokenUnknown, upstream: upstream() },
-            Error::WebhookRefused { refusal: WebhookRefusal::RobotUnusable, upstream: upstream() },
-            Error::WebhookRefused { refusal: WebhookRefusal::Content, upstream: upstream() },
+            Error::KeywordMissing { field: "content".into(), keywords: vec!["k".into()] },
             Error::Cancelled { in_flight: None },
             Error::Internal("x".into()),
             Error::PartiallySent {
-                cause: Box::new(Error::Throttled { retries: 3, upstream: upstream() }),
+                cause: Box::new(Error::Client(ClientError::Throttled { retries: 3, upstream: upstream() })),
                 sent: 20,
                 total: 45,
                 batch: (2, 3),
             },
             Error::Internal("wrapped".into()).with_details(serde_json::json!({})),
         ];
+        all.extend(client.into_iter().map(Error::Client));
         for e in &all {
             match e {
                 Error::UnknownAction(_)
                 | Error::InvalidParams(_)
                 | Error::InvalidInput { .. }
                 | Error::RobotNotConnected { .. }
-                | Error::AuthFailed(_)
-                | Error::PermissionDenied { .. }
-                | Error::IpNotAllowed(_)
-                | Error::RobotCodeInvalid(_)
-                | Error::Throttled { .. }
-                | Error::Network { .. }
-                | Error::Timeout { .. }
-                | Error::BadResponse { .. }
-                | Error::Redirected { .. }
-                | Error::WrongEndpoint { .. }
-                | Error::SendOutcomeUnknown { .. }
-                | Error::Rejected { .. }
-                | Error::DingTalk(_)
+                | Error::Client(_)
                 | Error::WebhookNotConnected { .. }
                 | Error::KeywordMissing { .. }
-                | Error::WebhookBudget { .. }
-                | Error::WebhookRefused { .. }
                 | Error::Cancelled { .. }
                 | Error::Internal(_)
                 | Error::PartiallySent { .. }

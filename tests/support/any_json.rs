@@ -1,5 +1,5 @@
 //! The one arbitrary-JSON generator, for the end-to-end fuzzers (`tests/fuzzing.rs`) and the
-//! plugin's own unit properties (`src/lib.rs` includes this file under `cfg(test)`).
+//! DingTalk client's unit properties (`client/src/lib.rs` includes this file under `cfg(test)`).
 
 use proptest::prelude::*;
 use serde_json::Value;

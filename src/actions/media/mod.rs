@@ -26,11 +26,11 @@ mod wav;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use dingtalk_client::{MediaType, Upload};
 use rpa_plugin_abi::{Text, text};
 
 use super::Params;
 use super::template::MAX_DURATION_SECONDS;
-use crate::dingtalk::{MediaType, Upload};
 use crate::error::Result;
 
 /// What one upload `type` accepts (DingTalk's upload page; the message-type page's narrower

@@ -10,20 +10,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use reqwest::Url;
-use rpa_plugin_abi::{LogLevel, error::Upstream};
 use sha2::Sha256;
 use tokio::time::Instant;
 
-use super::limiter::Limiter;
-use super::transport::{self, Transport};
-use super::wire::OldApiResponse;
-use crate::context::CallContext;
-use crate::error::{Effect, Error, Result, WebhookRefusal};
+use crate::call::{Call, Level};
+use crate::error::{Effect, Error, Result, Upstream, WebhookRefusal};
+use crate::limiter::Limiter;
 use crate::redact;
 use crate::secret::Secret;
+use crate::transport::{self, Transport};
+use crate::wire::OldApiResponse;
 
 /// DingTalk's limit: messages a custom robot may send in a minute.
-pub(crate) const DINGTALK_PER_MINUTE: u32 = 20;
+pub const DINGTALK_PER_MINUTE: u32 = 20;
 /// How often a send whose connection was never made is tried again.
 const NOT_SENT_RETRIES: u32 = 2;
 /// The length of "a minute" for the budgets of robots connected from now on, in ms.
@@ -45,45 +44,45 @@ fn minute() -> Duration {
 
 /// Everything that decides how a custom robot sends: one "connect_webhook".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct WebhookSettings {
+pub struct WebhookSettings {
     /// The webhook's scheme, host, port and path (`https://oapi.dingtalk.com/robot/send`).
-    pub(crate) endpoint: Url,
+    pub endpoint: Url,
     /// Other query parameters of the URL, kept in order (never the token or a signature).
-    pub(crate) extra_query: Vec<(String, String)>,
+    pub extra_query: Vec<(String, String)>,
     /// The webhook's `access_token`: a credential.
-    pub(crate) token: Secret,
+    pub token: Secret,
     /// The signing secret (`SEC...`), when the robot signs (加签).
-    pub(crate) secret: Option<Secret>,
+    pub secret: Option<Secret>,
     /// The robot's security keywords: every message must contain one.
-    pub(crate) keywords: Vec<String>,
+    pub keywords: Vec<String>,
     /// Messages a minute the plugin lets the robot send.
-    pub(crate) per_minute: u32,
+    pub per_minute: u32,
     /// Per-send timeout, waiting for the budget included.
-    pub(crate) timeout: Duration,
+    pub timeout: Duration,
 }
 
 impl WebhookSettings {
     /// The webhook as it may be shown: scheme, host, port and path, no token.
-    pub(crate) fn shown(&self) -> String {
+    pub fn shown(&self) -> String {
         redact::url(self.endpoint.as_str())
     }
 }
 
 /// One webhook's way to DingTalk: its HTTP clients and its per-minute budget, shared by every
 /// connection to the same webhook (DingTalk counts per robot).
-pub(crate) struct Line {
+pub struct Line {
     transport: Transport,
     limiter: Limiter,
 }
 
 impl Line {
     /// A line allowing `per_minute` messages in any minute.
-    pub(crate) fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32) -> Self {
         Line { transport: Transport::new(), limiter: Limiter::per_window(per_minute, minute()) }
     }
 
     /// Applies the latest connection's budget (the messages already counted stay counted).
-    pub(crate) fn set_per_minute(&self, per_minute: u32) {
+    pub fn set_per_minute(&self, per_minute: u32) {
         if self.limiter.limit() != per_minute {
             self.limiter.set_limit(per_minute);
         }
@@ -91,9 +90,9 @@ impl Line {
 }
 
 /// A connected custom robot: its settings and its webhook's line.
-pub(crate) struct WebhookRobot {
+pub struct WebhookRobot {
     /// How it sends.
-    pub(crate) settings: WebhookSettings,
+    pub settings: WebhookSettings,
     line: std::sync::Arc<Line>,
 }
 
@@ -123,14 +122,14 @@ enum Attempt {
 
 impl WebhookRobot {
     /// A robot sending through `line`.
-    pub(crate) fn new(settings: WebhookSettings, line: std::sync::Arc<Line>) -> Self {
+    pub fn new(settings: WebhookSettings, line: std::sync::Arc<Line>) -> Self {
         WebhookRobot { settings, line }
     }
 
     /// Sends one message (the JSON body), once: waits for room in the per-minute budget
     /// within the timeout (else [`Error::WebhookBudget`], nothing sent), signs, posts, and
     /// reads DingTalk's answer.
-    pub(crate) async fn send(&self, ctx: &CallContext, body: &[u8]) -> Result<()> {
+    pub async fn send(&self, call: &Call, body: &[u8]) -> Result<()> {
         let s = &self.settings;
         let started = Instant::now();
         let deadline = started + s.timeout;
@@ -144,8 +143,8 @@ impl WebhookRobot {
         };
         match self.line.limiter.free_at() {
             Some(free) if free > latest_start => return Err(budget(Some(free - started))),
-            Some(free) if free > started => ctx.log(
-                LogLevel::Info,
+            Some(free) if free > started => call.log(
+                Level::Info,
                 format!(
                     "waiting {:.1} s for room in the robot's {} messages a minute",
                     (free - started).as_secs_f64(),
@@ -160,21 +159,21 @@ impl WebhookRobot {
         let http = self.line.transport.client(connect_timeout)?;
         let mut not_sent = 0;
         let outcome = loop {
-            ctx.check_cancelled()?;
+            call.check_cancelled()?;
             let url = self.signed_url()?;
             let sent_at = Instant::now();
-            ctx.set_in_flight(Some(Effect::Message));
+            call.set_in_flight(Some(Effect::Message));
             let request = http
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
                 .body(body.to_vec())
                 .timeout(deadline.saturating_duration_since(sent_at));
             let attempt = exchange(request).await;
-            ctx.set_in_flight(None);
+            call.set_in_flight(None);
             let ms = sent_at.elapsed().as_secs_f64() * 1000.0;
             match &attempt {
                 Attempt::NotSent(reason) => {
-                    ctx.log(LogLevel::Info, format!("robot/send -> not sent: {reason} ({ms:.1} ms)"));
+                    call.log(Level::Info, format!("robot/send -> not sent: {reason} ({ms:.1} ms)"));
                     let backoff = Duration::from_millis(200 * u64::from(not_sent + 1));
                     if not_sent < NOT_SENT_RETRIES && Instant::now() + backoff + connect_timeout < deadline {
                         not_sent += 1;
@@ -182,8 +181,8 @@ impl WebhookRobot {
                         continue;
                     }
                 }
-                Attempt::Answered { status, request_id, .. } => ctx.log(
-                    LogLevel::Info,
+                Attempt::Answered { status, request_id, .. } => call.log(
+                    Level::Info,
                     format!(
                         "robot/send -> HTTP {} in {ms:.1} ms (request id {})",
                         status.as_u16(),
@@ -191,9 +190,9 @@ impl WebhookRobot {
                     ),
                 ),
                 Attempt::TimedOut => {
-                    ctx.log(LogLevel::Info, format!("robot/send -> no answer within {} s", s.timeout.as_secs()))
+                    call.log(Level::Info, format!("robot/send -> no answer within {} s", s.timeout.as_secs()))
                 }
-                Attempt::Broken(reason) => ctx.log(LogLevel::Info, format!("robot/send -> {reason} ({ms:.1} ms)")),
+                Attempt::Broken(reason) => call.log(Level::Info, format!("robot/send -> {reason} ({ms:.1} ms)")),
             }
             break attempt;
         };
@@ -312,7 +311,7 @@ fn refusal(errcode: i64, said: &str, s: &WebhookSettings, skew_seconds: Option<i
     let refused = |refusal| Error::WebhookRefused { refusal, upstream: upstream.clone() };
     match errcode {
         310000 if lower.contains("keyword") => {
-            Error::KeywordMissing { field: None, keywords: s.keywords.clone(), upstream: Some(upstream.clone()) }
+            Error::KeywordMissing { keywords: s.keywords.clone(), upstream: upstream.clone() }
         }
         310000 if lower.contains("timestamp") || lower.contains("sign") => refused(WebhookRefusal::Signature {
             timestamp: lower.contains("timestamp"),
@@ -403,25 +402,33 @@ mod tests {
     }
 
     #[test]
-    fn errcodes_are_read_in_the_users_words() {
+    fn errcodes_are_read_as_what_they_mean() {
         let s = settings(Some("SECabc"));
-        let code = |errcode: i64, said: &str| refusal(errcode, said, &s, Some(7200), Box::default()).code();
-        assert_eq!(code(310000, "sign not match, more: [https://x]"), "SIGNATURE_MISMATCH");
-        assert_eq!(code(310000, "invalid timestamp, more: [https://x]"), "SIGNATURE_MISMATCH");
-        assert_eq!(code(310000, "keywords not in content, more: [https://x]"), "KEYWORD_MISSING");
-        assert_eq!(code(310000, "ip 1.2.3.4 not in whitelist, more: [https://x]"), "IP_NOT_ALLOWED");
-        assert_eq!(code(410100, "send too fast, exceed 20 times per minute"), "THROTTLED");
+        let read = |errcode: i64, said: &str| refusal(errcode, said, &s, Some(7200), Box::default());
+        let refused = |errcode: i64, said: &str| match read(errcode, said) {
+            Error::WebhookRefused { refusal, .. } => Some(refusal),
+            _ => None,
+        };
+        let signature = Some(WebhookRefusal::Signature { timestamp: false, signed: true, skew_seconds: Some(7200) });
+        assert_eq!(refused(310000, "sign not match, more: [https://x]"), signature);
+        assert!(matches!(
+            refused(310000, "invalid timestamp, more: [https://x]"),
+            Some(WebhookRefusal::Signature { timestamp: true, .. })
+        ));
+        assert!(matches!(
+            read(310000, "keywords not in content, more: [https://x]"),
+            Error::KeywordMissing { keywords, .. } if keywords == ["alert"]
+        ));
+        assert_eq!(
+            refused(310000, "ip 1.2.3.4 not in whitelist, more: [https://x]"),
+            Some(WebhookRefusal::IpNotAllowed { ip: Some("1.2.3.4".into()) })
+        );
+        assert_eq!(refused(410100, "send too fast, exceed 20 times per minute"), Some(WebhookRefusal::TooFast));
         for token_gone in [300001, 300005, 400101] {
-            assert_eq!(code(token_gone, "token is not exist"), "AUTH_FAILED");
+            assert_eq!(refused(token_gone, "token is not exist"), Some(WebhookRefusal::TokenUnknown));
         }
-        assert_eq!(code(400102, "机器人已停用"), "DINGTALK_ERROR");
-        assert_eq!(code(-1, "系统繁忙"), "DINGTALK_ERROR");
-        let ip = refusal(310000, "ip 1.2.3.4 not in whitelist", &s, None, Box::default());
-        assert!(ip.to_payload().message.contains("(1.2.3.4)"), "{}", ip.to_payload().message);
-        let late = refusal(310000, "invalid timestamp", &s, Some(-7260), Box::default()).to_payload();
-        assert!(late.message.contains("2 h 1 min behind DingTalk's"), "{}", late.message);
-        let wrong = refusal(310000, "sign not match", &s, Some(1), Box::default()).to_payload();
-        assert!(wrong.message.contains("agrees with DingTalk's"), "{}", wrong.message);
+        assert_eq!(refused(400102, "机器人已停用"), Some(WebhookRefusal::RobotUnusable));
+        assert!(matches!(read(-1, "系统繁忙"), Error::DingTalk(_)));
     }
 
     #[test]

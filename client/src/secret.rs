@@ -8,16 +8,16 @@ use std::fmt;
 /// `{:?}` of a larger struct stays hidden. The only way to read it is [`Secret::expose`],
 /// which the HTTP layer calls when it builds a request.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Secret(String);
+pub struct Secret(String);
 
 impl Secret {
     /// Wraps a secret.
-    pub(crate) fn new(value: impl Into<String>) -> Self {
+    pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The secret itself, for the one place that must send it.
-    pub(crate) fn expose(&self) -> &str {
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -30,7 +30,7 @@ pub(crate) fn connect_timeout(call_timeout: Duration) -> Duration {
 /// almost always share one), all with the same rules and the same proxy.
 ///
 /// A client's pooled connections are driven by the runtime they were made on, so a host
-/// thread running a call on its own loop (see `context`) uses clients of its own, kept in
+/// thread running a call on its own loop uses clients of its own, kept in
 /// that thread; calls on the shared runtime share `shared`.
 pub(crate) struct Transport {
     proxy: Option<Arc<ProxyRules>>,
@@ -60,7 +60,7 @@ impl Transport {
     /// The client whose connect timeout is `connect_timeout`, made on first use: this
     /// thread's own when the call runs on the thread's loop, else the shared one.
     pub(crate) fn client(&self, connect_timeout: Duration) -> Result<reqwest::Client> {
-        if crate::context::on_thread_loop() {
+        if on_thread_loop() {
             return THREAD_CLIENTS.with(|cell| {
                 let mut clients = cell.borrow_mut();
                 let owner = Arc::downgrade(&self.alive);
@@ -108,6 +108,14 @@ impl Transport {
     }
 }
 
+/// Whether the running task is on a single-threaded loop (a host thread's own, which the
+/// caller drives with `block_on`) rather than on a shared multi-thread runtime: its HTTP
+/// connections must then be that thread's, since only that thread ever drives them.
+pub(crate) fn on_thread_loop() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
+}
+
 /// Sends `request` and waits for its answer's head.
 ///
 /// On a host thread's own loop, the loop first takes one turn (a yield) before the request
@@ -119,7 +127,7 @@ impl Transport {
 /// it, the request would be written on the dead connection, and a send would end as an
 /// unknown outcome though the server never saw it.
 pub(crate) async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
-    if crate::context::on_thread_loop() {
+    if on_thread_loop() {
         tokio::task::yield_now().await;
     }
     request.send().await
@@ -282,7 +290,7 @@ fn install_crypto_provider() {
 /// or `[::1]`. Such a host is never proxied, and is the only one a custom robot's webhook may
 /// reach over plain `http://` (the emulator, a test server): everywhere else the token would
 /// travel in clear text.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+pub fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else { return false };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.trim_end_matches('.').eq_ignore_ascii_case("localhost")
@@ -298,7 +306,7 @@ mod tests {
         let thread_clients = || THREAD_CLIENTS.with_borrow(Vec::len);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            assert!(crate::context::on_thread_loop());
+            assert!(on_thread_loop());
             let first = Transport::new();
             first.client(Duration::from_secs(1)).unwrap();
             first.client(Duration::from_secs(1)).unwrap();
@@ -315,7 +323,7 @@ mod tests {
         let transport = std::sync::Arc::new(Transport::new());
         let t = transport.clone();
         shared.block_on(async move {
-            assert!(!crate::context::on_thread_loop());
+            assert!(!on_thread_loop());
             t.client(Duration::from_secs(1)).unwrap();
         });
         assert_eq!(transport.shared.lock().unwrap().len(), 1);

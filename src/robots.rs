@@ -1,4 +1,5 @@
-//! The connections and robot handles alive in this loaded plugin.
+//! The connections and robot handles alive in this loaded plugin: the glue between a flow's
+//! JSON handles and the DingTalk client's connections and custom robots.
 //!
 //! A robot handle is what "connect" outputs and "send" takes: `{"type":"dingtalk.robot",
 //! "id":"..."}`. It names a [`Robot`] held here and carries no secret. Its id is derived
@@ -13,57 +14,52 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
+use dingtalk_client::{CallOptions, Connection, Line, Secret, WebhookRobot, WebhookSettings};
 use serde_json::{Value, json};
 
-use super::connection::Connection;
-use super::webhook::{Line, WebhookRobot, WebhookSettings};
 use crate::error::{Error, Explanation, Result};
-use crate::secret::Secret;
 
 /// The value of a robot handle's `type`.
 pub(crate) const ROBOT_TYPE: &str = "dingtalk.robot";
 /// The value of a custom (webhook) robot handle's `type`.
 pub(crate) const WEBHOOK_ROBOT_TYPE: &str = "dingtalk.webhook_robot";
 
-/// Everything that decides how a robot talks to DingTalk.
+/// Everything that decides how a robot talks to DingTalk: one "connect".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RobotSettings {
-    /// Base URL of the new API generation.
-    pub(crate) api_base: String,
-    /// Base URL of the old API generation (media upload).
-    pub(crate) oapi_base: String,
     /// The app's AppKey.
     pub(crate) app_key: String,
     /// The app's AppSecret.
     pub(crate) app_secret: Secret,
-    /// The robot's code (defaults to the AppKey).
-    pub(crate) robot_code: String,
-    /// Per-call timeout.
-    pub(crate) timeout: Duration,
     /// Calls per second per API the app allows itself (0 = no limit).
     pub(crate) qps_limit: u32,
+    /// What each of the robot's calls takes: robot code, bases, timeout, ...
+    pub(crate) options: CallOptions,
 }
 
-/// A connected robot: the settings of one "connect" and the app connection it shares.
+/// A connected robot: the app connection it shares, and the options of its calls.
 #[derive(Debug)]
 pub(crate) struct Robot {
     /// The shared app connection.
     pub(crate) connection: Arc<Connection>,
-    /// The robot's code.
-    pub(crate) robot_code: String,
-    /// Base URL of the old API generation.
-    pub(crate) oapi_base: String,
-    /// Per-call timeout.
-    pub(crate) timeout: Duration,
+    /// What each call takes (the connect's [`RobotSettings::options`]).
+    pub(crate) options: CallOptions,
 }
 
+/// What makes two robots share one app connection: the app, at one API base.
 #[derive(PartialEq, Eq, Hash)]
 struct ConnKey {
     api_base: String,
     app_key: String,
     app_secret: Secret,
+}
+
+impl ConnKey {
+    /// The connection key of these settings.
+    fn of(s: &RobotSettings) -> Self {
+        ConnKey { api_base: s.options.api_base.clone(), app_key: s.app_key.clone(), app_secret: s.app_secret.clone() }
+    }
 }
 
 #[derive(Default)]
@@ -88,12 +84,12 @@ fn lock() -> std::sync::MutexGuard<'static, Registry> {
 
 /// The shared connection for these settings' app, made on first use.
 pub(crate) fn connection(s: &RobotSettings) -> Result<Arc<Connection>> {
-    let key = ConnKey { api_base: s.api_base.clone(), app_key: s.app_key.clone(), app_secret: s.app_secret.clone() };
+    let key = ConnKey::of(s);
     let mut reg = lock();
     let conn = match reg.connections.get(&key) {
         Some(c) => c.clone(),
         None => {
-            let c = Arc::new(Connection::new(&s.api_base, &s.app_key, s.app_secret.clone(), s.qps_limit)?);
+            let c = Arc::new(Connection::new(&s.options.api_base, &s.app_key, s.app_secret.clone(), s.qps_limit)?);
             reg.connections.insert(key, c.clone());
             c
         }
@@ -104,7 +100,7 @@ pub(crate) fn connection(s: &RobotSettings) -> Result<Arc<Connection>> {
 
 /// Forgets a connection whose credentials DingTalk refused, so bad attempts hold no memory.
 pub(crate) fn forget(s: &RobotSettings, conn: &Arc<Connection>) {
-    let key = ConnKey { api_base: s.api_base.clone(), app_key: s.app_key.clone(), app_secret: s.app_secret.clone() };
+    let key = ConnKey::of(s);
     let mut reg = lock();
     if reg.connections.get(&key).is_some_and(|c| Arc::ptr_eq(c, conn)) {
         reg.connections.remove(&key);
@@ -119,16 +115,9 @@ pub(crate) fn register(s: &RobotSettings, connection: Arc<Connection>) -> Value 
     let mut reg = lock();
     // A flow connects on every run, with the same settings: the robot it made last time is
     // kept as it is.
-    let same = reg.robots.get(&id).is_some_and(|r| {
-        Arc::ptr_eq(&r.connection, &connection)
-            && r.robot_code == s.robot_code
-            && r.oapi_base == s.oapi_base
-            && r.timeout == s.timeout
-    });
+    let same = reg.robots.get(&id).is_some_and(|r| Arc::ptr_eq(&r.connection, &connection) && r.options == s.options);
     if !same {
-        let robot =
-            Robot { connection, robot_code: s.robot_code.clone(), oapi_base: s.oapi_base.clone(), timeout: s.timeout };
-        reg.robots.insert(id.clone(), Arc::new(robot));
+        reg.robots.insert(id.clone(), Arc::new(Robot { connection, options: s.options.clone() }));
     }
     drop(reg);
     json!({ "type": ROBOT_TYPE, "id": id })

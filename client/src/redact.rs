@@ -27,7 +27,7 @@ const MAX_SHOWN_URL_CHARS: usize = 200;
 /// `text` as a URL fit for a message or a log line: no `user:password@`, and the value of
 /// every credential-like query parameter replaced by `***`. Works on text that does not parse
 /// as a URL too, and cuts very long text.
-pub(crate) fn url(text: &str) -> String {
+pub fn url(text: &str) -> String {
     let text = text.trim();
     // Everything between "scheme://" and the last "@" before the path is user info.
     let mut out = String::with_capacity(text.len().min(MAX_SHOWN_URL_CHARS + 8));
@@ -83,7 +83,7 @@ fn is_credential_key(key: &str) -> bool {
 
 /// An AppKey for a log line: its first four characters and its length, so the line still
 /// tells two apps apart while an AppSecret pasted into the AppKey field stays hidden.
-pub(crate) fn app_key(key: &str) -> String {
+pub fn app_key(key: &str) -> String {
     let head: String = key.chars().take(4).collect();
     format!("{head}…({} chars)", key.chars().count())
 }

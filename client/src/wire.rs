@@ -25,99 +25,107 @@ pub(crate) struct TokenResponse {
 /// JSON object serialized to a string, as DingTalk requires.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct BatchSendRequest {
-    pub(crate) msg_key: String,
-    pub(crate) msg_param: String,
-    pub(crate) robot_code: String,
-    pub(crate) user_ids: Vec<String>,
+pub struct BatchSendRequest {
+    /// The template (`sampleText`, `sampleMarkdown`, ...).
+    pub msg_key: String,
+    /// The template's fields as JSON text.
+    pub msg_param: String,
+    /// The robot that sends.
+    pub robot_code: String,
+    /// The receivers, at most 20.
+    pub user_ids: Vec<String>,
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend` answer; every list may be absent.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct BatchSendResponse {
+pub struct BatchSendResponse {
+    /// Identifies the batch for read status and recall.
     #[serde(default)]
-    pub(crate) process_query_key: Option<String>,
+    pub process_query_key: Option<String>,
+    /// User IDs DingTalk does not know.
     #[serde(default)]
-    pub(crate) invalid_staff_id_list: Option<Vec<String>>,
+    pub invalid_staff_id_list: Option<Vec<String>>,
+    /// User IDs that were flow-controlled (too many messages to them).
     #[serde(default)]
-    pub(crate) flow_controlled_staff_id_list: Option<Vec<String>>,
+    pub flow_controlled_staff_id_list: Option<Vec<String>>,
+    /// User IDs DingTalk filtered out (for example, not in the robot's visible range).
     #[serde(default)]
-    pub(crate) filtered_staff_id_list: Option<Vec<String>>,
+    pub filtered_staff_id_list: Option<Vec<String>>,
 }
 
 /// `POST /v1.0/robot/groupMessages/send` body: a template, as batchSend's, to a group.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct GroupSendRequest {
+pub struct GroupSendRequest {
     /// The template's fields as JSON text (at most 15,000 bytes).
-    pub(crate) msg_param: String,
+    pub msg_param: String,
     /// The template.
-    pub(crate) msg_key: String,
+    pub msg_key: String,
     /// The group.
-    pub(crate) open_conversation_id: String,
+    pub open_conversation_id: String,
     /// The robot, which must be in the group.
-    pub(crate) robot_code: String,
+    pub robot_code: String,
 }
 
 /// `POST /v1.0/robot/groupMessages/send` answer.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct GroupSendResponse {
+pub struct GroupSendResponse {
     /// Identifies the message for a recall.
     #[serde(default)]
-    pub(crate) process_query_key: Option<String>,
+    pub process_query_key: Option<String>,
 }
 
 /// `POST /v1.0/robot/otoMessages/batchRecall` body, or with `openConversationId`,
 /// `POST /v1.0/robot/groupMessages/recall` body.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct RecallRequest {
+pub struct RecallRequest {
     /// The group of a group recall; absent for one-to-one messages.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) open_conversation_id: Option<String>,
+    pub open_conversation_id: Option<String>,
     /// The robot that sent the messages.
-    pub(crate) robot_code: String,
+    pub robot_code: String,
     /// The messages, at most 20.
-    pub(crate) process_query_keys: Vec<String>,
+    pub process_query_keys: Vec<String>,
 }
 
 /// A recall's answer: the keys recalled, and the others with DingTalk's reason.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct RecallResponse {
+pub struct RecallResponse {
     /// Keys whose messages were recalled.
     #[serde(default)]
-    pub(crate) success_result: Option<Vec<String>>,
+    pub success_result: Option<Vec<String>>,
     /// Keys that were not, each with its reason (text, kept as any JSON value).
     #[serde(default)]
-    pub(crate) failed_result: Option<serde_json::Map<String, serde_json::Value>>,
+    pub failed_result: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `GET /v1.0/robot/oToMessages/readStatus` answer. `sendStatus` is kept as DingTalk spells it
 /// (the docs' sample says `SUCESS`).
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ReadStatusResponse {
+pub struct ReadStatusResponse {
     /// `SUCCESS`, `RECALLED`, `PROCESSING`, or whatever DingTalk says.
     #[serde(default)]
-    pub(crate) send_status: Option<String>,
+    pub send_status: Option<String>,
     /// One entry per receiver.
     #[serde(default)]
-    pub(crate) message_read_info_list: Option<Vec<MessageReadInfo>>,
+    pub message_read_info_list: Option<Vec<MessageReadInfo>>,
 }
 
 /// One receiver of a one-to-one message and whether they read it.
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct MessageReadInfo {
+pub struct MessageReadInfo {
     /// The receiver's user ID.
     #[serde(default)]
-    pub(crate) user_id: Option<String>,
+    pub user_id: Option<String>,
     /// `READ` or `UNREAD`.
     #[serde(default)]
-    pub(crate) read_status: Option<String>,
+    pub read_status: Option<String>,
 }
 
 /// The error body of the new API generation.

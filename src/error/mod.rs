@@ -1,0 +1,361 @@
+//! [`Error`]: everything that can go wrong in an action, and how each case is told to the user.
+//!
+//! Every variant knows its stable code, the input field at fault (if any), and a message and
+//! hint in English and Chinese ([`words`]); [`Error::to_payload`] turns it into the ABI's
+//! error document. What can go wrong talking to DingTalk is the client's
+//! ([`dingtalk_client::Error`], facts only), held by [`Error::Client`] and told here. No
+//! variant ever holds a secret: AppSecrets and tokens live in [`dingtalk_client::Secret`] and
+//! never reach an error, and URLs with a token in their query are never formatted.
+
+#[cfg(test)]
+pub(crate) mod codes_doc;
+mod words;
+
+use dingtalk_client::Error as ClientError;
+pub use dingtalk_client::{Effect, Rejection, WebhookRefusal};
+use rpa_plugin_abi::{ErrorPayload, Text, codes, error::Localized, error::Upstream};
+use serde_json::Value;
+
+/// The error codes this plugin adds to the ABI's shared ones.
+pub mod code {
+    pub use rpa_plugin_abi::codes::{CANCELLED, INTERNAL, INVALID_PARAMS, UNKNOWN_ACTION};
+    /// An input is missing, blank, of the wrong type, out of range, or names a bad file.
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// The robot handle was not made by "connect" in this process.
+    pub const ROBOT_NOT_CONNECTED: &str = "ROBOT_NOT_CONNECTED";
+    /// DingTalk refused the AppKey/AppSecret.
+    pub const AUTH_FAILED: &str = "AUTH_FAILED";
+    /// The app lacks a permission the call needs.
+    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    /// This machine's IP is not on the app's allow-list.
+    pub const IP_NOT_ALLOWED: &str = "IP_NOT_ALLOWED";
+    /// The robot code is unknown, or the robot is not enabled.
+    pub const ROBOT_CODE_INVALID: &str = "ROBOT_CODE_INVALID";
+    /// DingTalk kept throttling the app after our retries.
+    pub const THROTTLED: &str = "THROTTLED";
+    /// DingTalk could not be reached (refused, unknown host, reset before sending).
+    pub const NETWORK: &str = "NETWORK";
+    /// DingTalk did not answer in time (for calls that are safe to repeat).
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// DingTalk answered with something we cannot read (5xx, HTML, broken JSON).
+    pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+    /// The server answered with a redirect, which is never followed: nothing was sent on.
+    pub const REDIRECTED: &str = "REDIRECTED";
+    /// The base URL (or a proxy in between) answers, but not as DingTalk's API does.
+    pub const WRONG_ENDPOINT: &str = "WRONG_ENDPOINT";
+    /// A send reached DingTalk but its answer was lost: it may or may not have been delivered.
+    pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
+    /// Any other refusal by DingTalk, with its own code under `upstream`.
+    pub const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
+    /// A send in several batches stopped after some batches went out: `details` says who got
+    /// it (`sentUserIds`), who did not (`unsentUserIds`) and whose batch may or may not have
+    /// gone out (`unknownUserIds`).
+    pub const PARTIALLY_SENT: &str = "PARTIALLY_SENT";
+    /// A custom robot refused the signature: a wrong secret, or this machine's clock is off.
+    pub const SIGNATURE_MISMATCH: &str = "SIGNATURE_MISMATCH";
+    /// The message contains none of the custom robot's security keywords.
+    pub const KEYWORD_MISSING: &str = "KEYWORD_MISSING";
+    /// A recall reached DingTalk but its answer was lost: the messages may or may not have
+    /// been recalled.
+    pub const RECALL_OUTCOME_UNKNOWN: &str = "RECALL_OUTCOME_UNKNOWN";
+    /// DingTalk knows no message by the processQueryKey given.
+    pub const UNKNOWN_PROCESS_QUERY_KEY: &str = "UNKNOWN_PROCESS_QUERY_KEY";
+    /// The message was sent more than 24 hours ago: its read status and recall are closed.
+    pub const PROCESS_QUERY_KEY_EXPIRED: &str = "PROCESS_QUERY_KEY_EXPIRED";
+    /// The robot is not in the group (it must be added to the group to post or recall there).
+    pub const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
+    /// DingTalk knows no group by the openConversationId given.
+    pub const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
+}
+
+/// What the user is told about an error: what went wrong, and what to do about it, each
+/// in English and Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// What went wrong.
+    pub message: Text,
+    /// What to do about it.
+    pub hint: Text,
+}
+
+/// Everything that can go wrong in an action.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The host asked for an action this plugin does not have.
+    #[error("unknown action `{0}`")]
+    UnknownAction(String),
+
+    /// The params document is not a JSON object.
+    #[error("params are not a JSON object: {0}")]
+    InvalidParams(String),
+
+    /// An input is wrong; `words` say how, in the user's words.
+    #[error("invalid input `{field}`: {}", words.message.en)]
+    InvalidInput {
+        /// The field's name, as in the manifest.
+        field: String,
+        /// Message and hint.
+        words: Box<Explanation>,
+    },
+
+    /// The robot handle was not issued by this process's "connect".
+    #[error("the robot handle in `{field}` is not a live connection")]
+    RobotNotConnected {
+        /// The field holding the handle.
+        field: String,
+    },
+
+    /// A call to DingTalk failed: what happened, as the client says it.
+    #[error(transparent)]
+    Client(ClientError),
+
+    /// The user stopped the flow.
+    #[error("cancelled")]
+    Cancelled {
+        /// What the request that was on the wire when the flow stopped does, if one was (a
+        /// send or a recall, which are never repeated).
+        in_flight: Option<Effect>,
+    },
+
+    /// A send in several batches failed after some of them went out.
+    #[error("sent to {sent} of {total} receivers, then: {cause}")]
+    PartiallySent {
+        /// Why the next batch did not go out (or may not have).
+        cause: Box<Error>,
+        /// How many receivers the batches that went out held.
+        sent: usize,
+        /// How many receivers there were in all.
+        total: usize,
+        /// The batch that failed (1-based) and how many batches there were.
+        batch: (usize, usize),
+    },
+
+    /// The handle names a custom robot that was not connected in this process.
+    #[error("the custom robot handle in `{field}` is not a live connection")]
+    WebhookNotConnected {
+        /// The field holding the handle.
+        field: String,
+    },
+
+    /// The message contains none of the custom robot's security keywords, so it was refused
+    /// before sending (DingTalk's own refusal is [`ClientError::KeywordMissing`]).
+    #[error("the message contains none of the robot's keywords")]
+    KeywordMissing {
+        /// The field to put a keyword in.
+        field: String,
+        /// The keywords configured on the connection.
+        keywords: Vec<String>,
+    },
+
+    /// Another error, with structured facts for the flow (the error document's `details`).
+    #[error("{error}")]
+    Detailed {
+        /// The error itself: its code, field, words and upstream are the document's.
+        error: Box<Error>,
+        /// A JSON object.
+        details: Box<Value>,
+    },
+
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`] for `field`.
+    pub fn input(field: &str, words: Explanation) -> Self {
+        Error::InvalidInput { field: field.to_string(), words: Box::new(words) }
+    }
+
+    /// This error with structured `details` (a JSON object) in its document.
+    pub fn with_details(self, details: Value) -> Self {
+        Error::Detailed { error: Box::new(self), details: Box::new(details) }
+    }
+
+    /// The error under any [`Error::Detailed`] wrapping.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::Detailed { error, .. } => error.inner(),
+            other => other,
+        }
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::PartiallySent { .. } => code::PARTIALLY_SENT,
+            Error::Detailed { error, .. } => error.code(),
+            Error::UnknownAction(_) => code::UNKNOWN_ACTION,
+            Error::InvalidParams(_) => code::INVALID_PARAMS,
+            Error::InvalidInput { .. } => code::INVALID_INPUT,
+            Error::RobotNotConnected { .. } | Error::WebhookNotConnected { .. } => code::ROBOT_NOT_CONNECTED,
+            Error::KeywordMissing { .. } => code::KEYWORD_MISSING,
+            Error::Client(e) => client_code(e),
+            Error::Cancelled { .. } => codes::CANCELLED,
+            Error::Internal(_) => codes::INTERNAL,
+        }
+    }
+
+    /// The input field at fault, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidInput { field, .. }
+            | Error::RobotNotConnected { field }
+            | Error::WebhookNotConnected { field }
+            | Error::KeywordMissing { field, .. } => Some(field),
+            Error::Client(ClientError::Rejected { field, .. }) => Some(field),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.field(),
+            _ => None,
+        }
+    }
+
+    /// What DingTalk answered, when the error came from an answer.
+    fn upstream(&self) -> Option<&dingtalk_client::Upstream> {
+        match self {
+            Error::Client(e) => e.upstream(),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.upstream(),
+            _ => None,
+        }
+    }
+
+    /// The ABI's error document for this error.
+    pub fn to_payload(&self) -> ErrorPayload {
+        let Explanation { message, hint } = self.words();
+        ErrorPayload {
+            code: self.code().to_string(),
+            message: message.en.into_owned(),
+            field: self.field().map(str::to_string),
+            hint: Some(hint.en.into_owned()),
+            zh_cn: Some(Box::new(Localized {
+                message: message.zh_cn.into_owned(),
+                hint: Some(hint.zh_cn.into_owned()),
+            })),
+            upstream: self.upstream().map(|u| {
+                Box::new(Upstream {
+                    http_status: u.http_status,
+                    code: u.code.clone(),
+                    message: u.message.clone(),
+                    request_id: u.request_id.clone(),
+                })
+            }),
+            details: match self {
+                Error::Detailed { details, .. } => Some(details.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The stable code of a failed call to DingTalk.
+fn client_code(e: &ClientError) -> &'static str {
+    match e {
+        ClientError::AuthFailed(_) => code::AUTH_FAILED,
+        ClientError::PermissionDenied { .. } => code::PERMISSION_DENIED,
+        ClientError::IpNotAllowed(_) => code::IP_NOT_ALLOWED,
+        ClientError::RobotCodeInvalid(_) => code::ROBOT_CODE_INVALID,
+        ClientError::Throttled { .. } => code::THROTTLED,
+        ClientError::Network { .. } => code::NETWORK,
+        ClientError::Timeout { .. } => code::TIMEOUT,
+        ClientError::BadResponse { .. } => code::BAD_RESPONSE,
+        ClientError::Redirected { .. } => code::REDIRECTED,
+        ClientError::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
+        ClientError::SendOutcomeUnknown { effect: Effect::Message, .. } => code::SEND_OUTCOME_UNKNOWN,
+        ClientError::SendOutcomeUnknown { effect: Effect::Recall, .. } => code::RECALL_OUTCOME_UNKNOWN,
+        ClientError::Rejected { kind, .. } => rejection_code(*kind),
+        ClientError::DingTalk(_) => code::DINGTALK_ERROR,
+        ClientError::KeywordMissing { .. } => code::KEYWORD_MISSING,
+        ClientError::WebhookBudget { .. } => code::THROTTLED,
+        ClientError::WebhookRefused { refusal, .. } => match refusal {
+            WebhookRefusal::Signature { .. } => code::SIGNATURE_MISMATCH,
+            WebhookRefusal::IpNotAllowed { .. } => code::IP_NOT_ALLOWED,
+            WebhookRefusal::TooFast => code::THROTTLED,
+            WebhookRefusal::TokenUnknown => code::AUTH_FAILED,
+            WebhookRefusal::RobotUnusable | WebhookRefusal::Content => code::DINGTALK_ERROR,
+        },
+        ClientError::Cancelled { .. } => codes::CANCELLED,
+        ClientError::Internal(_) => codes::INTERNAL,
+    }
+}
+
+/// The stable code of DingTalk's refusal of what an input names.
+fn rejection_code(kind: Rejection) -> &'static str {
+    match kind {
+        Rejection::UnknownKey => code::UNKNOWN_PROCESS_QUERY_KEY,
+        Rejection::KeyExpired => code::PROCESS_QUERY_KEY_EXPIRED,
+        Rejection::RobotNotInGroup => code::ROBOT_NOT_IN_GROUP,
+        Rejection::GroupNotFound => code::GROUP_NOT_FOUND,
+    }
+}
+
+impl From<ClientError> for Error {
+    /// A failed call as the plugin's error; a cancellation is the plugin's own
+    /// [`Error::Cancelled`], whoever noticed it first.
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Cancelled { in_flight } => Error::Cancelled { in_flight },
+            e => Error::Client(e),
+        }
+    }
+}
+
+/// This crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_carries_code_field_and_both_languages() {
+        let e = Error::RobotNotConnected { field: "robot".into() };
+        let p = e.to_payload();
+        assert_eq!(p.code, "ROBOT_NOT_CONNECTED");
+        assert_eq!(p.field.as_deref(), Some("robot"));
+        assert!(p.hint.is_some());
+        assert!(p.zh_cn.is_some_and(|z| z.message.contains("robot")));
+    }
+
+    #[test]
+    fn details_and_partial_sends_keep_the_cause() {
+        let cause = Error::Client(ClientError::Throttled {
+            retries: 3,
+            upstream: Box::new(dingtalk_client::Upstream { code: Some("Q".into()), ..Default::default() }),
+        });
+        let e = Error::PartiallySent { cause: Box::new(cause), sent: 20, total: 45, batch: (2, 3) }
+            .with_details(serde_json::json!({"sentUserIds": ["u1"]}));
+        let p = e.to_payload();
+        assert_eq!(p.code, "PARTIALLY_SENT");
+        assert!(p.message.contains("20 of 45") && p.message.contains("batch 2"), "{}", p.message);
+        assert!(p.message.contains("kept throttling"), "{}", p.message);
+        assert_eq!(p.upstream.and_then(|u| u.code).as_deref(), Some("Q"));
+        assert_eq!(p.details.as_deref(), Some(&serde_json::json!({"sentUserIds": ["u1"]})));
+        assert!(matches!(e.inner(), Error::PartiallySent { .. }));
+        let plain = Error::Cancelled { in_flight: None }.with_details(serde_json::json!({}));
+        assert_eq!(plain.code(), "CANCELLED");
+    }
+
+    #[test]
+    fn permission_hint_names_the_scope() {
+        let e = Error::Client(ClientError::PermissionDenied {
+            scopes: vec!["qyapi_robot_sendmsg".into()],
+            upstream: Box::default(),
+        });
+        let p = e.to_payload();
+        assert!(p.hint.as_deref().is_some_and(|h| h.contains("qyapi_robot_sendmsg") && h.contains("publish")));
+    }
+
+    #[test]
+    fn a_custom_robots_refusals_have_the_codes_of_their_kind() {
+        let code = |refusal| Error::from(ClientError::WebhookRefused { refusal, upstream: Box::default() }).code();
+        let signature = WebhookRefusal::Signature { timestamp: false, signed: true, skew_seconds: None };
+        assert_eq!(code(signature), "SIGNATURE_MISMATCH");
+        assert_eq!(code(WebhookRefusal::IpNotAllowed { ip: None }), "IP_NOT_ALLOWED");
+        assert_eq!(code(WebhookRefusal::TooFast), "THROTTLED");
+        assert_eq!(code(WebhookRefusal::TokenUnknown), "AUTH_FAILED");
+        assert_eq!(code(WebhookRefusal::RobotUnusable), "DINGTALK_ERROR");
+        let keywords = ClientError::KeywordMissing { keywords: vec![], upstream: Box::default() };
+        assert_eq!(Error::from(keywords).code(), "KEYWORD_MISSING");
+        let stopped = Error::from(ClientError::Cancelled { in_flight: Some(Effect::Recall) });
+        assert!(matches!(stopped, Error::Cancelled { in_flight: Some(Effect::Recall) }), "{stopped:?}");
+    }
+}
