@@ -27,6 +27,7 @@ mod config;
 mod conn;
 mod error;
 mod faults;
+mod idle;
 mod ids;
 mod ratelimit;
 mod record;
