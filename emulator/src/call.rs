@@ -90,3 +90,52 @@ impl<S: Send + Sync> FromRequestParts<S> for Call {
 pub(crate) fn peer(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::extract::FromRequestParts;
+    use axum::http::{Request, StatusCode};
+    use axum::response::IntoResponse;
+    use serde_json::json;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn takes_what_the_layer_left_with_the_headers_and_the_query() {
+        let (mut parts, ()) =
+            Request::builder().uri("/x?a=1&b=%E4%B8%AD").header(TOKEN_HEADER, "tok").body(()).unwrap().into_parts();
+        let json = Some(Ok(Arc::new(json!({"k": 1}))));
+        parts.extensions.insert(Received { rid: "rid-1".to_owned(), body: Ok(Bytes::from_static(b"{\"k\":1}")), json });
+        let call = Call::from_request_parts(&mut parts, &()).await.unwrap();
+        assert_eq!(call.rid, "rid-1");
+        assert_eq!(call.header(TOKEN_HEADER), Some("tok"));
+        assert_eq!(call.query_param("b").as_deref(), Some("中"));
+        assert_eq!(call.body_json(), Some(Ok(&json!({"k": 1}))));
+        assert_eq!(call.peer, None);
+        assert!(parts.extensions.get::<Received>().is_none(), "the body is handed on once");
+    }
+
+    #[tokio::test]
+    async fn unparsable_json_reads_as_an_error_and_other_bodies_as_none() {
+        let (mut parts, ()) = Request::new(()).into_parts();
+        parts.extensions.insert(Received {
+            rid: "r".to_owned(),
+            body: Ok(Bytes::from_static(b"{")),
+            json: Some(Err(())),
+        });
+        assert_eq!(Call::from_request_parts(&mut parts, &()).await.unwrap().body_json(), Some(Err(())));
+        parts.extensions.insert(Received { rid: "r".to_owned(), body: Err(BodyTooLarge), json: None });
+        assert_eq!(Call::from_request_parts(&mut parts, &()).await.unwrap().body_json(), None);
+    }
+
+    #[tokio::test]
+    async fn without_the_layer_it_is_the_platforms_json_500() {
+        let (mut parts, ()) = Request::new(()).into_parts();
+        let resp = Call::from_request_parts(&mut parts, &()).await.unwrap_err().into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "ServiceUnavailable");
+        assert!(!body["requestid"].as_str().unwrap().is_empty());
+    }
+}

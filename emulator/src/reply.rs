@@ -190,3 +190,51 @@ pub(crate) async fn cut_mid_answer(resp: Response) -> Response {
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
     Response::from_parts(parts, Body::from_stream(chunks))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer as the layer sends it, and its whole body.
+    fn answer() -> (Response, Bytes) {
+        let reply = Reply::new_error(StatusCode::BAD_REQUEST, "invalidParameter", "参数错误", "rid-1");
+        let body = reply.body.clone();
+        let mut resp = reply.into_response();
+        add_ids(&mut resp, "rid-1");
+        (resp, body)
+    }
+
+    #[tokio::test]
+    async fn an_answer_carries_its_type_and_ids() {
+        let (resp, full) = answer();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let names: Vec<&str> = resp.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["content-type", "x-acs-request-id", "x-acs-trace-id"]);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], JSON_TYPE);
+        assert_eq!(resp.headers()[X_REQUEST_ID], "rid-1");
+        assert_eq!(body_bytes(resp.into_body()).await, full);
+    }
+
+    #[tokio::test]
+    async fn malformed_keeps_the_head_and_half_the_body() {
+        let (resp, full) = answer();
+        let resp = malformed(resp).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(resp.headers()[X_REQUEST_ID], "rid-1");
+        let body = body_bytes(resp.into_body()).await;
+        assert_eq!(body, full.slice(..full.len() / 2));
+        assert!(serde_json::from_slice::<Value>(&body).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_cut_answer_announces_the_whole_body_and_fails_after_half() {
+        let (resp, full) = answer();
+        let resp = cut_mid_answer(resp).await;
+        assert_eq!(resp.headers()[header::CONTENT_LENGTH], full.len().to_string().as_str());
+        assert_eq!(resp.headers()[X_REQUEST_ID], "rid-1");
+        let mut chunks = resp.into_body().into_data_stream();
+        use futures_util::StreamExt;
+        assert_eq!(chunks.next().await.unwrap().unwrap(), full.slice(..full.len() / 2));
+        assert!(chunks.next().await.unwrap().is_err());
+    }
+}
