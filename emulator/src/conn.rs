@@ -6,46 +6,15 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
 use tokio::sync::futures::OwnedNotified;
 use tokio::time::{Instant, Sleep};
 
 use crate::state::Shared;
 use crate::stats::Counters;
-
-/// How long a keep-alive connection may sit idle before the server closes it, in
-/// milliseconds; 0 = never (the default). Shared by every connection; a change wakes the
-/// idle ones, which take it at once.
-#[derive(Debug, Default)]
-pub(crate) struct IdleClose {
-    ms: AtomicU64,
-    changed: Arc<Notify>,
-}
-
-impl IdleClose {
-    pub(crate) fn set(&self, after: Option<Duration>) {
-        let ms = after.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
-        self.ms.store(ms, Ordering::Release);
-        self.changed.notify_waiters();
-    }
-
-    fn get(&self) -> Option<Duration> {
-        match self.ms.load(Ordering::Acquire) {
-            0 => None,
-            ms => Some(Duration::from_millis(ms)),
-        }
-    }
-
-    fn on_change(&self) -> Pin<Box<OwnedNotified>> {
-        Box::pin(self.changed.clone().notified_owned())
-    }
-}
 
 /// The listener the server accepts from: counts connections, sets `TCP_NODELAY`, and wraps
 /// each in an [`IdleClosing`].
@@ -85,7 +54,7 @@ impl axum::serve::Listener for Counted {
 }
 
 /// A connection that ends itself (the server reads end-of-stream, so it closes the socket,
-/// sending FIN) once it has been idle for the [`IdleClose`] time: no request bytes since the
+/// sending FIN) once it has been idle for the [`crate::idle::IdleClose`] time: no request bytes since the
 /// last answer's bytes were written, for that long. Only a keep-alive connection, one that
 /// has answered a request: a new one waits for its first request as long as it takes.
 ///

@@ -18,15 +18,18 @@
 //! # Ok::<(), dingtalk_emulator::EmulatorError>(())
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod admin;
 mod api;
+mod call;
 mod config;
 mod conn;
 mod error;
 mod faults;
+mod idle;
 mod ids;
 mod ratelimit;
 mod record;

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `dingtalk-emulator`: run the fake DingTalk open platform until killed.
 

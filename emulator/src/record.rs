@@ -8,6 +8,11 @@ use serde::{Serialize, Serializer};
 
 use crate::faults::Endpoint;
 
+/// The parts a handler read from a multipart body, handed back to the server's layer in the
+/// answer's extensions so that the request's record lists them.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordedParts(pub(crate) Vec<RecordedPart>);
+
 /// One part of a multipart body, as received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

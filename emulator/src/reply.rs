@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -136,49 +136,105 @@ impl Reply {
             rid,
         )
     }
+}
 
-    /// The same answer with its JSON body cut in half (still HTTP-complete).
-    pub(crate) fn malformed(mut self) -> Reply {
-        let cut = (self.body.len() / 2).max(1).min(self.body.len());
-        self.body = self.body.slice(..cut);
-        self
-    }
-
-    /// Turns the answer into HTTP, with the id headers every DingTalk answer carries.
-    pub(crate) fn into_response(self, rid: &str) -> Response {
+impl IntoResponse for Reply {
+    /// The status, `Content-Type` and body; the server's layer adds the id headers
+    /// ([`add_ids`]) once the answer is known.
+    fn into_response(self) -> Response {
         let mut resp = Response::new(Body::from(self.body));
         *resp.status_mut() = self.status;
-        add_headers(&mut resp, self.content_type, rid);
-        resp
-    }
-
-    /// Turns the answer into HTTP that announces the full body but sends only part of it,
-    /// then fails, so the server cuts the connection.
-    pub(crate) fn into_cut_response(self, rid: &str) -> Response {
-        let full = self.body.len();
-        let part = self.body.slice(..full / 2);
-        use futures_util::StreamExt;
-        // The pause lets the server flush the headers and the first part before the cut.
-        let cut = futures_util::stream::once(async {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            Err::<Bytes, _>(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "emulated connection cut"))
-        });
-        let chunks = futures_util::stream::iter([Ok(part)]).chain(cut);
-        let mut resp = Response::new(Body::from_stream(chunks));
-        *resp.status_mut() = self.status;
-        add_headers(&mut resp, self.content_type, rid);
-        resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         resp
     }
 }
 
-fn add_headers(resp: &mut Response, content_type: &'static str, rid: &str) {
+/// Adds the id headers every DingTalk answer carries.
+pub(crate) fn add_ids(resp: &mut Response, rid: &str) {
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(rid) {
         h.insert(X_REQUEST_ID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&crate::ids::trace_id()) {
         h.insert(X_TRACE_ID, v);
+    }
+}
+
+/// An answer's body, whole (every answer's body is one piece of bytes in memory).
+async fn body_bytes(body: Body) -> Bytes {
+    axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default()
+}
+
+/// The same answer with its JSON body cut in half (still HTTP-complete).
+pub(crate) async fn malformed(resp: Response) -> Response {
+    let (parts, body) = resp.into_parts();
+    let body = body_bytes(body).await;
+    let cut = (body.len() / 2).max(1).min(body.len());
+    Response::from_parts(parts, Body::from(body.slice(..cut)))
+}
+
+/// The same answer announcing its full body but sending only part of it, then failing, so
+/// the server cuts the connection.
+pub(crate) async fn cut_mid_answer(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let body = body_bytes(body).await;
+    let full = body.len();
+    let part = body.slice(..full / 2);
+    use futures_util::StreamExt;
+    // The pause lets the server flush the headers and the first part before the cut.
+    let cut = futures_util::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Err::<Bytes, _>(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "emulated connection cut"))
+    });
+    let chunks = futures_util::stream::iter([Ok(part)]).chain(cut);
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+    Response::from_parts(parts, Body::from_stream(chunks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer as the layer sends it, and its whole body.
+    fn answer() -> (Response, Bytes) {
+        let reply = Reply::new_error(StatusCode::BAD_REQUEST, "invalidParameter", "参数错误", "rid-1");
+        let body = reply.body.clone();
+        let mut resp = reply.into_response();
+        add_ids(&mut resp, "rid-1");
+        (resp, body)
+    }
+
+    #[tokio::test]
+    async fn an_answer_carries_its_type_and_ids() {
+        let (resp, full) = answer();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let names: Vec<&str> = resp.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["content-type", "x-acs-request-id", "x-acs-trace-id"]);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], JSON_TYPE);
+        assert_eq!(resp.headers()[X_REQUEST_ID], "rid-1");
+        assert_eq!(body_bytes(resp.into_body()).await, full);
+    }
+
+    #[tokio::test]
+    async fn malformed_keeps_the_head_and_half_the_body() {
+        let (resp, full) = answer();
+        let resp = malformed(resp).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(resp.headers()[X_REQUEST_ID], "rid-1");
+        let body = body_bytes(resp.into_body()).await;
+        assert_eq!(body, full.slice(..full.len() / 2));
+        assert!(serde_json::from_slice::<Value>(&body).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_cut_answer_announces_the_whole_body_and_fails_after_half() {
+        let (resp, full) = answer();
+        let resp = cut_mid_answer(resp).await;
+        assert_eq!(resp.headers()[header::CONTENT_LENGTH], full.len().to_string().as_str());
+        assert_eq!(resp.headers()[X_REQUEST_ID], "rid-1");
+        let mut chunks = resp.into_body().into_data_stream();
+        use futures_util::StreamExt;
+        assert_eq!(chunks.next().await.unwrap().unwrap(), full.slice(..full.len() / 2));
+        assert!(chunks.next().await.unwrap().is_err());
     }
 }

@@ -1,22 +1,25 @@
-//! The router, and the path every request takes: read, fault, handle, record, answer.
+//! The router, and the layer every DingTalk request goes through: read, count, fault, handle,
+//! record, answer. Each path goes straight to its handler; the layer around it knows the
+//! endpoint and does what every call shares.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
-use axum::response::Response;
-use axum::routing::any;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any};
 use serde_json::Value;
 
-use crate::api;
+use crate::api::{group, media, robot, token, user, webhook};
+use crate::call::{BodyTooLarge, Received, TOKEN_HEADER};
 use crate::faults::{Endpoint, Fault};
 use crate::ids;
-use crate::record::RecordedRequest;
-use crate::reply::Reply;
+use crate::record::{RecordedParts, RecordedRequest};
+use crate::reply::{self, Reply};
 use crate::state::Shared;
 use crate::stats::Counters;
 use crate::templates::MAX_UPLOAD_BODY;
@@ -24,38 +27,39 @@ use crate::templates::MAX_UPLOAD_BODY;
 /// Largest JSON body read.
 const MAX_JSON_BODY: usize = 1024 * 1024;
 
-/// The access-token header of the new API.
-pub(crate) const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
-
-/// The body was larger than the endpoint reads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyTooLarge;
-
-/// One request on its way through a handler.
-#[derive(Debug)]
-pub(crate) struct Call {
-    /// The request id of the answer.
-    pub(crate) rid: String,
-    pub(crate) headers: HeaderMap,
-    pub(crate) query: String,
-    pub(crate) body: Result<Bytes, BodyTooLarge>,
-    /// The body parsed as JSON, when the content type said JSON: `Some(Err)` = unparsable.
-    pub(crate) json: Option<Result<Value, ()>>,
-    /// What will be recorded; handlers add multipart parts.
-    pub(crate) rec: RecordedRequest,
-    /// The caller's address.
-    pub(crate) peer: Option<IpAddr>,
+/// The routes: the DingTalk endpoints, the admin endpoints, and a DingTalk-shaped 404.
+pub(crate) fn router(state: Arc<Shared>) -> Router {
+    let ep = |e: Endpoint, route: MethodRouter<Arc<Shared>>| {
+        route.layer(middleware::from_fn_with_state(Route { state: state.clone(), endpoint: e }, around))
+    };
+    Router::new()
+        .route("/v1.0/oauth2/accessToken", ep(Endpoint::Token, any(token::new_token)))
+        .route("/gettoken", ep(Endpoint::GetToken, any(token::old_token)))
+        .route("/v1.0/robot/oToMessages/batchSend", ep(Endpoint::BatchSend, any(robot::batch_send)))
+        .route("/v1.0/robot/oToMessages/readStatus", ep(Endpoint::ReadStatus, any(robot::read_status)))
+        .route("/v1.0/robot/otoMessages/batchRecall", ep(Endpoint::BatchRecall, any(robot::batch_recall)))
+        .route("/media/upload", ep(Endpoint::MediaUpload, any(media::upload)))
+        .route("/topapi/v2/user/getbymobile", ep(Endpoint::GetByMobile, any(user::get_by_mobile)))
+        .route("/v1.0/robot/groupMessages/send", ep(Endpoint::GroupSend, any(group::send)))
+        .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall, any(group::recall)))
+        .route("/robot/send", ep(Endpoint::RobotSend, any(webhook::robot_send)))
+        .nest("/_emulator", crate::admin::router())
+        .fallback(|State(s): State<Arc<Shared>>, req: Request| serve(s, None, req, None))
+        .with_state(state)
 }
 
-impl Call {
-    /// A header's value, when it is valid text.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
+/// What the layer around one route knows: the shared state and the route's endpoint.
+#[derive(Clone)]
+struct Route {
+    state: Arc<Shared>,
+    endpoint: Endpoint,
+}
 
-    /// A query parameter (the first one of that name).
-    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
-        form_urlencoded::parse(self.query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+/// The method each endpoint answers; any other is an unknown API, as on the platform.
+fn expected_method(e: Endpoint) -> Method {
+    match e {
+        Endpoint::GetToken | Endpoint::ReadStatus => Method::GET,
+        _ => Method::POST,
     }
 }
 
@@ -68,34 +72,14 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The routes: the DingTalk endpoints, the admin endpoints, and a DingTalk-shaped 404.
-pub(crate) fn router(state: Arc<Shared>) -> Router {
-    let ep = |e: Endpoint| any(move |State(s): State<Arc<Shared>>, req: Request| dispatch(s, Some(e), req));
-    Router::new()
-        .route("/v1.0/oauth2/accessToken", ep(Endpoint::Token))
-        .route("/gettoken", ep(Endpoint::GetToken))
-        .route("/v1.0/robot/oToMessages/batchSend", ep(Endpoint::BatchSend))
-        .route("/v1.0/robot/oToMessages/readStatus", ep(Endpoint::ReadStatus))
-        .route("/v1.0/robot/otoMessages/batchRecall", ep(Endpoint::BatchRecall))
-        .route("/media/upload", ep(Endpoint::MediaUpload))
-        .route("/topapi/v2/user/getbymobile", ep(Endpoint::GetByMobile))
-        .route("/v1.0/robot/groupMessages/send", ep(Endpoint::GroupSend))
-        .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall))
-        .route("/robot/send", ep(Endpoint::RobotSend))
-        .nest("/_emulator", crate::admin::router())
-        .fallback(|State(s): State<Arc<Shared>>, req: Request| dispatch(s, None, req))
-        .with_state(state)
+/// The layer of a DingTalk route.
+async fn around(State(route): State<Route>, req: Request, next: Next) -> Response {
+    serve(route.state, Some(route.endpoint), req, Some(next)).await
 }
 
-fn expected_method(e: Endpoint) -> Method {
-    match e {
-        Endpoint::GetToken | Endpoint::ReadStatus => Method::GET,
-        _ => Method::POST,
-    }
-}
-
-/// Every DingTalk request goes through here.
-async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) -> Response {
+/// Every DingTalk request, and every unknown one (`endpoint` `None`), goes through here;
+/// `next` is the route's handler.
+async fn serve(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request, next: Option<Next>) -> Response {
     let at = SystemTime::now();
     let rid = ids::request_id();
     let (parts, body) = req.into_parts();
@@ -107,15 +91,15 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
     };
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| BodyTooLarge);
     let json = match (&body, is_json(&parts.headers)) {
-        (Ok(b), true) if !b.is_empty() => Some(serde_json::from_slice::<Value>(b).map_err(|_| ())),
+        (Ok(b), true) if !b.is_empty() => Some(serde_json::from_slice::<Value>(b).map(Arc::new).map_err(|_| ())),
         _ => None,
     };
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let query = parts.uri.query().unwrap_or("").to_owned();
+    let query = parts.uri.query().unwrap_or("");
     let rec = RecordedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
-        query: redact_query(&query),
+        query: redact_query(query),
         endpoint,
         content_type: header("content-type"),
         access_token: header(TOKEN_HEADER),
@@ -125,12 +109,9 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
         request_id: rid.clone(),
         at,
     };
-    let peer = parts.extensions.get::<ConnectInfo<crate::conn::Peer>>().map(|c| c.0.0.ip());
-    let mut call = Call { rid, headers: parts.headers, query, body, json, rec, peer };
-
-    let Some(endpoint) = endpoint else {
-        let reply = Reply::not_found(&call.rid);
-        return finish(&state, call, reply, None).await;
+    let (Some(endpoint), Some(next)) = (endpoint, next) else {
+        let reply = Reply::not_found(&rid).into_response();
+        return finish(&state, rec, json, rid, reply, None).await;
     };
     match endpoint {
         Endpoint::Token | Endpoint::GetToken => {
@@ -142,30 +123,55 @@ async fn dispatch(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request) 
         _ => {}
     }
     let fault = state.faults.take(endpoint);
-    let reply = match fault {
-        Some(Fault::Http500) => Reply::server_error(&call.rid),
-        Some(Fault::BadGatewayHtml) => Reply::bad_gateway_html(),
+    let refused = match fault {
+        Some(Fault::Http500) => Some(Reply::server_error(&rid)),
+        Some(Fault::BadGatewayHtml) => Some(Reply::bad_gateway_html()),
         Some(Fault::Throttle) => {
             Counters::bump(&state.counters.throttled, 1);
-            match endpoint {
-                Endpoint::RobotSend => api::webhook::too_fast(&call.rid),
-                _ => Reply::throttled(endpoint.is_old_api(), &call.rid),
-            }
+            Some(match endpoint {
+                Endpoint::RobotSend => webhook::too_fast(&rid),
+                _ => Reply::throttled(endpoint.is_old_api(), &rid),
+            })
         }
         Some(Fault::IpNotAllowed) if endpoint == Endpoint::RobotSend => {
-            api::webhook::ip_not_allowed(&call.peer.map(|ip| ip.to_string()).unwrap_or_default(), &call.rid)
+            Some(webhook::ip_not_allowed(&crate::call::peer(&parts).map(|ip| ip.to_string()).unwrap_or_default(), &rid))
         }
-        Some(Fault::IpNotAllowed) => Reply::ip_not_allowed(endpoint.is_old_api(), &call.rid),
-        _ => api::handle(&state, endpoint, &mut call).await,
+        Some(Fault::IpNotAllowed) => Some(Reply::ip_not_allowed(endpoint.is_old_api(), &rid)),
+        _ => None,
     };
-    finish(&state, call, reply, fault).await
+    let response = match refused {
+        Some(reply) => reply.into_response(),
+        None => {
+            let received = Received { rid: rid.clone(), body, json: json.clone() };
+            next.run(handed_on(parts, received)).await
+        }
+    };
+    finish(&state, rec, json, rid, response, fault).await
+}
+
+/// The request for the handler, its body already read and left as a [`Received`].
+fn handed_on(mut parts: Parts, received: Received) -> Request {
+    parts.extensions.insert(received);
+    Request::from_parts(parts, axum::body::Body::empty())
 }
 
 /// Records the request, then answers, breaking the answer as the fault says.
-async fn finish(state: &Shared, mut call: Call, reply: Reply, fault: Option<Fault>) -> Response {
-    call.rec.status = reply.status.as_u16();
-    call.rec.body = match call.json.take() {
-        Some(Ok(mut v)) => {
+async fn finish(
+    state: &Shared,
+    mut rec: RecordedRequest,
+    json: Option<Result<Arc<Value>, ()>>,
+    rid: String,
+    mut response: Response,
+    fault: Option<Fault>,
+) -> Response {
+    rec.status = response.status().as_u16();
+    if let Some(RecordedParts(parts)) = response.extensions_mut().remove::<RecordedParts>() {
+        rec.parts = parts;
+    }
+    rec.body = match json {
+        Some(Ok(v)) => {
+            // The handler is done with its share: no copy unless it kept one.
+            let mut v = Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone());
             if let Some(obj) = v.as_object_mut() {
                 if let Some(secret) = obj.get_mut("appSecret") {
                     *secret = Value::String("<redacted>".to_owned());
@@ -175,16 +181,16 @@ async fn finish(state: &Shared, mut call: Call, reply: Reply, fault: Option<Faul
         }
         _ => None,
     };
-    let rid = call.rid;
-    state.requests.push(call.rec);
+    state.requests.push(rec);
+    reply::add_ids(&mut response, &rid);
     let mut response = match fault {
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
-            reply.into_response(&rid)
+            response
         }
-        Some(Fault::CloseMidAnswer) => reply.into_cut_response(&rid),
-        Some(Fault::MalformedJson) => reply.malformed().into_response(&rid),
-        _ => reply.into_response(&rid),
+        Some(Fault::CloseMidAnswer) => reply::cut_mid_answer(response).await,
+        Some(Fault::MalformedJson) => reply::malformed(response).await,
+        _ => response,
     };
     // The `Date` of the server's clock (which a test may set off from this machine's).
     if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(state.webhooks.now())) {

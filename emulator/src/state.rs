@@ -7,9 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::{AppConfig, EmulatorConfig, GroupConfig, MESSAGE_WINDOW};
-use crate::conn::IdleClose;
 use crate::error::EmulatorError;
 use crate::faults::FaultBook;
+use crate::idle::IdleClose;
 use crate::ids;
 use crate::ratelimit::RateLimiter;
 use crate::record::{DeliveredMessage, RecordedRequest, Ring, UploadedMedia};

@@ -2,26 +2,28 @@
 //! codes of DingTalk's "robot sends a group message" and "enterprise robot recalls internal
 //! group messages" pages. The robot must have been added to the group.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 
 use super::robot::{check_message, msg_param_text, recall_each, recall_keys};
 use super::{body_object, either, gate_new, refuse, req_str};
+use crate::call::Call;
 use crate::config::PERM_ROBOT_SEND;
 use crate::faults::Endpoint;
 use crate::ids;
 use crate::record::DeliveredMessage;
 use crate::reply::Reply;
-use crate::server::Call;
 use crate::state::{GroupAccess, Shared};
 use crate::stats::Counters;
 
 /// `POST /v1.0/robot/groupMessages/send` with `{msgParam, msgKey, openConversationId,
 /// robotCode}` (and an optional `coolAppCode`, not checked here) -> `{processQueryKey}`.
-pub(super) fn send(state: &Shared, call: &Call) -> Reply {
-    either(send_inner(state, call))
+pub(crate) async fn send(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    either(send_inner(&state, &call))
 }
 
 fn send_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
@@ -67,8 +69,8 @@ fn send_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
 
 /// `POST /v1.0/robot/groupMessages/recall` with `{openConversationId, robotCode,
 /// processQueryKeys}` -> `{successResult, failedResult}`.
-pub(super) fn recall(state: &Shared, call: &Call) -> Reply {
-    either(recall_inner(state, call))
+pub(crate) async fn recall(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    either(recall_inner(&state, &call))
 }
 
 fn recall_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {

@@ -1,19 +1,22 @@
 //! Old-API `POST /media/upload?access_token=..` (multipart, part `media`, `type`).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::Extension;
+use axum::extract::State;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::json;
 
 use super::gate_old;
+use crate::call::Call;
 use crate::config::PERM_BASE;
 use crate::faults::Endpoint;
 use crate::ids;
-use crate::record::{RecordedPart, UploadedMedia, unix_ms};
+use crate::record::{RecordedPart, RecordedParts, UploadedMedia, unix_ms};
 use crate::reply::Reply;
-use crate::server::Call;
 use crate::state::Shared;
 use crate::stats::Counters;
 use crate::templates::media_rules;
@@ -27,8 +30,16 @@ struct MediaPart {
     size: u64,
 }
 
-/// `POST /media/upload`.
-pub(super) async fn upload(state: &Shared, call: &mut Call) -> Reply {
+/// `POST /media/upload`. The parts read go back to the server's layer with the answer, to be
+/// recorded.
+pub(crate) async fn upload(State(state): State<Arc<Shared>>, call: Call) -> (Extension<RecordedParts>, Reply) {
+    let mut parts = Vec::new();
+    let reply = upload_parts(&state, &call, &mut parts).await;
+    (Extension(RecordedParts(parts)), reply)
+}
+
+/// The upload, recording each part read in `recorded`.
+async fn upload_parts(state: &Shared, call: &Call, recorded: &mut Vec<RecordedPart>) -> Reply {
     let rid = call.rid.clone();
     if let Err(r) = gate_old(state, call, Endpoint::MediaUpload, PERM_BASE) {
         return r;
@@ -41,7 +52,7 @@ pub(super) async fn upload(state: &Shared, call: &mut Call) -> Reply {
         Some(b) => b,
         None => return Reply::old(41005, "缺少多媒体文件数据", &rid),
     };
-    let (media, form_type) = match read_parts(body, boundary, &mut call.rec.parts).await {
+    let (media, form_type) = match read_parts(body, boundary, recorded).await {
         Ok(x) => x,
         Err(()) => return Reply::old(41005, "缺少多媒体文件数据", &rid),
     };

@@ -1,10 +1,11 @@
-//! The DingTalk endpoints proper (what happens when no fault hits).
+//! The DingTalk endpoints proper (what happens when no fault hits): one handler per route,
+//! each taking a [`Call`].
 
-mod group;
-mod media;
-mod robot;
-mod token;
-mod user;
+pub(crate) mod group;
+pub(crate) mod media;
+pub(crate) mod robot;
+pub(crate) mod token;
+pub(crate) mod user;
 pub(crate) mod webhook;
 
 use std::sync::{Arc, LazyLock};
@@ -12,27 +13,11 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use crate::call::{BodyTooLarge, Call, TOKEN_HEADER};
 use crate::faults::Endpoint;
 use crate::reply::Reply;
-use crate::server::{BodyTooLarge, Call, TOKEN_HEADER};
 use crate::state::{Shared, TokenError};
 use crate::stats::Counters;
-
-/// Runs the endpoint's handler.
-pub(crate) async fn handle(state: &Shared, endpoint: Endpoint, call: &mut Call) -> Reply {
-    match endpoint {
-        Endpoint::Token => token::new_token(state, call),
-        Endpoint::GetToken => token::old_token(state, call),
-        Endpoint::BatchSend => robot::batch_send(state, call),
-        Endpoint::ReadStatus => robot::read_status(state, call),
-        Endpoint::BatchRecall => robot::batch_recall(state, call),
-        Endpoint::MediaUpload => media::upload(state, call).await,
-        Endpoint::GetByMobile => user::get_by_mobile(state, call),
-        Endpoint::GroupSend => group::send(state, call),
-        Endpoint::GroupRecall => group::recall(state, call),
-        Endpoint::RobotSend => webhook::robot_send(state, call),
-    }
-}
 
 /// The answer of a handler written with `?`: its refusals are answers too.
 fn either(r: Result<Reply, Reply>) -> Reply {
@@ -92,7 +77,7 @@ fn body_object(call: &Call) -> Result<&Map<String, Value>, Reply> {
     if let Err(BodyTooLarge) = call.body {
         return Err(Reply::invalid("请求体过大", &call.rid));
     }
-    match &call.json {
+    match call.body_json() {
         None => Ok(&EMPTY),
         Some(Ok(Value::Object(m))) => Ok(m),
         Some(_) => Err(Reply::invalid("请求体不是合法的JSON对象", &call.rid)),

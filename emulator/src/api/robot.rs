@@ -2,18 +2,20 @@
 //! template message that group sends share).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::{body_object, either, gate_new, refuse, req_str, req_str_list};
+use crate::call::Call;
 use crate::config::{MAX_RECALL_KEYS, PERM_ROBOT_SEND};
 use crate::faults::Endpoint;
 use crate::ids;
 use crate::record::DeliveredMessage;
 use crate::reply::Reply;
-use crate::server::Call;
 use crate::state::{LookupError, Shared, UserStatus};
 use crate::stats::Counters;
 use crate::templates;
@@ -35,8 +37,8 @@ fn check_robot(state: &Shared, app: &str, robot_code: &str, rid: &str) -> Result
 }
 
 /// `POST /v1.0/robot/oToMessages/batchSend`.
-pub(super) fn batch_send(state: &Shared, call: &Call) -> Reply {
-    either(batch_send_inner(state, call))
+pub(crate) async fn batch_send(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    either(batch_send_inner(&state, &call))
 }
 
 fn batch_send_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
@@ -130,8 +132,8 @@ pub(super) fn msg_param_text<'a>(body: &'a Map<String, Value>, rid: &str) -> Res
 }
 
 /// `GET /v1.0/robot/oToMessages/readStatus?robotCode=..&processQueryKey=..`.
-pub(super) fn read_status(state: &Shared, call: &Call) -> Reply {
-    either(read_status_inner(state, call))
+pub(crate) async fn read_status(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    either(read_status_inner(&state, &call))
 }
 
 fn read_status_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
@@ -232,8 +234,8 @@ pub(super) fn recall_each(
 }
 
 /// `POST /v1.0/robot/otoMessages/batchRecall` with `{"robotCode","processQueryKeys"}`.
-pub(super) fn batch_recall(state: &Shared, call: &Call) -> Reply {
-    either(batch_recall_inner(state, call))
+pub(crate) async fn batch_recall(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    either(batch_recall_inner(&state, &call))
 }
 
 fn batch_recall_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {

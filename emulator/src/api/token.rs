@@ -1,17 +1,20 @@
 //! Access tokens: new `POST /v1.0/oauth2/accessToken`, old `GET /gettoken`.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 
 use super::{admit, body_object, req_str};
+use crate::call::Call;
 use crate::faults::Endpoint;
 use crate::reply::Reply;
-use crate::server::Call;
 use crate::state::Shared;
 
 /// `POST /v1.0/oauth2/accessToken` with `{"appKey","appSecret"}`.
-pub(super) fn new_token(state: &Shared, call: &Call) -> Reply {
-    super::either(new_token_inner(state, call))
+pub(crate) async fn new_token(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    super::either(new_token_inner(&state, &call))
 }
 
 fn new_token_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
@@ -33,7 +36,8 @@ fn new_token_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
 }
 
 /// `GET /gettoken?appkey=..&appsecret=..`.
-pub(super) fn old_token(state: &Shared, call: &Call) -> Reply {
+pub(crate) async fn old_token(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    let (state, call) = (&*state, &call);
     let rid = &call.rid;
     let key = call.query_param("appkey").unwrap_or_default();
     let secret = call.query_param("appsecret").unwrap_or_default();

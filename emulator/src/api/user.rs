@@ -1,18 +1,22 @@
 //! Old-API `POST /topapi/v2/user/getbymobile?access_token=..` with `{"mobile": "..."}` (its
 //! field table) or a form body `mobile=...` (its curl sample): the user ID of an employee.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::gate_old;
+use crate::call::Call;
 use crate::config::PERM_MEMBER_BY_MOBILE;
 use crate::faults::Endpoint;
 use crate::reply::Reply;
-use crate::server::Call;
 use crate::state::Shared;
 
 /// `POST /topapi/v2/user/getbymobile`.
-pub(super) fn get_by_mobile(state: &Shared, call: &Call) -> Reply {
+pub(crate) async fn get_by_mobile(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    let (state, call) = (&*state, &call);
     let rid = &call.rid;
     if let Err(r) = gate_old(state, call, Endpoint::GetByMobile, PERM_MEMBER_BY_MOBILE) {
         return r;
@@ -41,7 +45,7 @@ pub(super) fn get_by_mobile(state: &Shared, call: &Call) -> Reply {
 
 /// The `mobile` of a JSON or form body.
 fn mobile_param(call: &Call) -> Option<String> {
-    if let Some(Ok(Value::Object(body))) = &call.json {
+    if let Some(Ok(Value::Object(body))) = call.body_json() {
         return body.get("mobile").and_then(Value::as_str).map(str::to_owned);
     }
     let Ok(body) = &call.body else { return None };

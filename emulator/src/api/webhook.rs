@@ -4,12 +4,14 @@
 //! server's clock), the IP allow-list, the message's fields (case-sensitive, text values), the
 //! security keywords, then 20 messages a minute (the 21st bans the robot for 10 minutes).
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::State;
 use serde_json::{Map, Value};
 
+use crate::call::{BodyTooLarge, Call};
 use crate::reply::Reply;
-use crate::server::{BodyTooLarge, Call};
 use crate::state::Shared;
 use crate::stats::Counters;
 use crate::webhook::{GroupMessage, TIMESTAMP_WINDOW_MS, signature};
@@ -33,8 +35,8 @@ pub(crate) fn ip_not_allowed(ip: &str, rid: &str) -> Reply {
 }
 
 /// `POST /robot/send`.
-pub(super) fn robot_send(state: &Shared, call: &Call) -> Reply {
-    super::either(send(state, call))
+pub(crate) async fn robot_send(State(state): State<Arc<Shared>>, call: Call) -> Reply {
+    super::either(send(&state, &call))
 }
 
 fn send(state: &Shared, call: &Call) -> Result<Reply, Reply> {
@@ -90,7 +92,7 @@ fn message(call: &Call) -> Result<&Map<String, Value>, Reply> {
         return Err(Reply::old(40035, "缺少参数 json", rid));
     }
     let is_empty = call.body.as_ref().is_ok_and(|b| b.is_empty());
-    match &call.json {
+    match call.body_json() {
         Some(Ok(Value::Object(m))) => Ok(m),
         None if !is_empty => Err(Reply::old(43004, "无效的HTTP HEADER Content-Type", rid)),
         _ => Err(Reply::old(40035, "缺少参数 json", rid)),

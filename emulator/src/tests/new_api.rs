@@ -284,6 +284,18 @@ async fn unknown_paths_and_methods_are_404() {
     assert_eq!(recs[1].status, 404);
 }
 
+#[tokio::test]
+async fn head_on_a_get_endpoint_is_an_unknown_api() {
+    // axum answers HEAD with a GET route; the platform does not, and neither does the layer.
+    let t = T::start(config());
+    let r = t.http.head(t.url("/gettoken?appkey=k&appsecret=s")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(!r.headers()["x-acs-request-id"].is_empty());
+    let recs = t.emu.requests();
+    assert_eq!((recs[0].endpoint, recs[0].status), (None, 404));
+    assert_eq!(t.emu.stats().token_requests, 0);
+}
+
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
