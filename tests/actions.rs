@@ -350,12 +350,14 @@ fn user_ids_by_mobile_in_input_order_through_the_send_actions_cache() {
         d.call(send::ID, params).unwrap();
         assert_eq!(emu.stats().mobile_lookups, 3);
         assert_eq!(emu.delivered()[0].user_ids, ["manager01"]);
-        // And the other way round; a number that named no one is asked again.
+        // And the other way round; a number that named no one is not asked again either
+        // (for 10 minutes).
         let out = d
             .call(lookup::ID, json!({ lookup::ROBOT: robot, lookup::MOBILES: ["13800000001", "13900000000"] }))
             .unwrap();
         assert_eq!(out["userIds"], json!(["manager01"]));
-        assert_eq!(emu.stats().mobile_lookups, 4);
+        assert_eq!(out["unresolvedMobiles"], json!(["13900000000"]));
+        assert_eq!(emu.stats().mobile_lookups, 3);
     });
 }
 
