@@ -26,6 +26,26 @@ pub(crate) const ROBOT_TYPE: &str = "dingtalk.robot";
 pub(crate) const WEBHOOK_ROBOT_TYPE: &str = "dingtalk.webhook_robot";
 
 /// Everything that decides how a robot talks to DingTalk: one "connect".
+/// The schema of a robot handle, shared by connect's output and send's input.
+pub(crate) fn robot_schema() -> Value {
+    json!({
+        "type": "object",
+        "x-rpa-type": ROBOT_TYPE,
+        "properties": { "type": { "const": ROBOT_TYPE }, "id": { "type": "string" } },
+        "required": ["type", "id"]
+    })
+}
+
+/// The schema of a custom robot handle, shared by this action's output and the send's input.
+pub(crate) fn webhook_robot_schema() -> Value {
+    json!({
+        "type": "object",
+        "x-rpa-type": WEBHOOK_ROBOT_TYPE,
+        "properties": { "type": { "const": WEBHOOK_ROBOT_TYPE }, "id": { "type": "string" } },
+        "required": ["type", "id"]
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RobotSettings {
     /// The app's AppKey.

@@ -232,7 +232,7 @@ fn the_demo_runs_end_to_end() {
             r#"foundUserIds           ["staff03"]"#,
             r#"notFound               ["13900000000"]"#,
             "\"groupMessages\":1",
-            "\"mobileLookups\":3",
+            "\"mobileLookups\":2",
             "Part 2 finished",
             "=== Part 3: a group's custom robot",
             "--- Step 17: Connect the group's custom robot  [dingtalk.robot.connect_webhook]",

@@ -698,7 +698,9 @@ async fn save_then_load_gives_the_same_flow_and_host_sim_run_takes_it() {
         click(client, "[data-testid='save-download']").await?;
         let downloaded = scratch.join("flow.json");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !downloaded.exists() && Instant::now() < deadline {
+        // The browser may write the file in pieces: wait until it holds what was shown, or
+        // the deadline passes.
+        while std::fs::read_to_string(&downloaded).ok().is_none_or(|f| f != saved) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let file =

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dingtalk_client::{CallOptions, Error as ClientError};
 use rpa_plugin_abi::{LogLevel, text};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
 use super::{Action, Execution, Params};
@@ -36,16 +36,6 @@ pub const ROBOT: &str = "robot";
 
 /// The longest base URL accepted.
 const MAX_URL_CHARS: usize = 2048;
-
-/// The schema of a robot handle, shared by connect's output and send's input.
-pub(crate) fn robot_schema() -> Value {
-    json!({
-        "type": "object",
-        "x-rpa-type": robots::ROBOT_TYPE,
-        "properties": { "type": { "const": robots::ROBOT_TYPE }, "id": { "type": "string" } },
-        "required": ["type", "id"]
-    })
-}
 
 /// The action: its form, generated into the manifest, and how it runs.
 pub(crate) const ACTION: Action = Action {
@@ -160,7 +150,7 @@ pub(crate) mod form {
             en: "The robot object to pass to \"Send single-chat message\".",
             zh: "传给“钉钉机器人发送单聊消息”的机器人对象。"
         ),
-        schema: robot_schema,
+        schema: robots::robot_schema,
     };
 }
 

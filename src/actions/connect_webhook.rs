@@ -42,16 +42,6 @@ const MAX_URL_CHARS: usize = 2048;
 /// The longest secret read.
 const MAX_SECRET_CHARS: usize = 256;
 
-/// The schema of a custom robot handle, shared by this action's output and the send's input.
-pub(crate) fn webhook_robot_schema() -> Value {
-    json!({
-        "type": "object",
-        "x-rpa-type": robots::WEBHOOK_ROBOT_TYPE,
-        "properties": { "type": { "const": robots::WEBHOOK_ROBOT_TYPE }, "id": { "type": "string" } },
-        "required": ["type", "id"]
-    })
-}
-
 /// The action: its form, generated into the manifest, and how it runs.
 pub(crate) const ACTION: Action = Action {
     id: ID,
@@ -128,7 +118,7 @@ pub(crate) mod form {
             en: "The custom robot object to pass to \"Send custom robot message\".",
             zh: "传给“自定义机器人发送群消息”的自定义机器人对象。"
         ),
-        schema: webhook_robot_schema,
+        schema: robots::webhook_robot_schema,
     };
 }
 

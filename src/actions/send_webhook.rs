@@ -22,7 +22,6 @@ use dingtalk_client::WebhookRobot;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
-use super::connect_webhook::webhook_robot_schema;
 use super::field::{
     Choice, Field, Flag, Items, Kind, MAX_LINK_CHARS, Pick, Receiver, ShortList, WebPicture, link, web_url,
 };
@@ -209,7 +208,7 @@ impl Kind for WebhookHandle {
     const REQUIRED: bool = true;
 
     fn schema(&self) -> Value {
-        webhook_robot_schema()
+        crate::robots::webhook_robot_schema()
     }
 
     fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Arc<WebhookRobot>> {
