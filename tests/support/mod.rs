@@ -16,7 +16,7 @@ pub(crate) mod flows;
 pub(crate) mod hostile;
 pub(crate) mod media;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -130,13 +130,32 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
 }
 
 /// The `host-sim` binary of this build (`target/<profile>/host-sim`; test binaries run from
-/// `target/<profile>/deps`). `cargo test --workspace` builds it.
+/// `target/<profile>/deps`). `cargo test --workspace` builds it; `cargo test -p
+/// dingtalk-robot` alone does not, so the first test that needs it builds it, once per test
+/// binary, with the cargo running the tests.
 pub(crate) fn host_sim_exe() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
-    let path = profile_dir.join(format!("host-sim{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "build host-sim first (cargo test --workspace does): {}", path.display());
-    path
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("the test binary has a path");
+            let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+            let path = profile_dir.join(format!("host-sim{}", std::env::consts::EXE_SUFFIX));
+            if !path.exists() {
+                let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+                let release = profile_dir.file_name().is_some_and(|p| p == "release");
+                let mut build = std::process::Command::new(cargo);
+                build.args(["build", "-q", "-p", "host-sim", "--bin", "host-sim"]);
+                build.arg("--manifest-path").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+                if release {
+                    build.arg("--release");
+                }
+                let status = build.status().expect("cargo runs");
+                assert!(status.success(), "cargo build -p host-sim failed");
+            }
+            assert!(path.exists(), "host-sim was built but is not at {}", path.display());
+            path
+        })
+        .clone()
 }
 
 /// The test group's custom robot: its webhook's access_token and signing secret (no output,
