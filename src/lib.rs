@@ -4,23 +4,23 @@
 //! of [`rpa_plugin_abi`] ([`export`]), reads its manifest to draw the action forms, and
 //! invokes its actions while a flow runs:
 //!
-//! * `dingtalk.robot.connect` ([`actions::connect`]): AppKey + AppSecret -> a robot object;
-//! * `dingtalk.robot.send_single_chat` ([`actions::send`]): robot object + user IDs or mobile
+//! * `dingtalk.robot.connect` (`actions::connect`): AppKey + AppSecret -> a robot object;
+//! * `dingtalk.robot.send_single_chat` (`actions::send`): robot object + user IDs or mobile
 //!   numbers + template + content -> invalid and flow-controlled user IDs, processQueryKey;
-//! * `dingtalk.robot.query_read_status` ([`actions::read_status`]): robot + processQueryKey ->
+//! * `dingtalk.robot.query_read_status` (`actions::read_status`): robot + processQueryKey ->
 //!   send status, read and unread user IDs;
-//! * `dingtalk.robot.recall` ([`actions::recall`]): robot + processQueryKeys -> recalled and
+//! * `dingtalk.robot.recall` (`actions::recall`): robot + processQueryKeys -> recalled and
 //!   failed keys;
-//! * `dingtalk.robot.send_group_message` ([`actions::group_send`]): robot + openConversationId
+//! * `dingtalk.robot.send_group_message` (`actions::group_send`): robot + openConversationId
 //!   + template -> processQueryKey;
-//! * `dingtalk.robot.get_user_ids_by_mobile` ([`actions::lookup`]): robot + mobile numbers ->
+//! * `dingtalk.robot.get_user_ids_by_mobile` (`actions::lookup`): robot + mobile numbers ->
 //!   user IDs and unresolved numbers;
-//! * `dingtalk.robot.connect_webhook` ([`actions::connect_webhook`]): a group's custom robot
+//! * `dingtalk.robot.connect_webhook` (`actions::connect_webhook`): a group's custom robot
 //!   (webhook URL + signing secret) -> a custom robot object;
-//! * `dingtalk.robot.send_webhook_message` ([`actions::send_webhook`]): custom robot object +
+//! * `dingtalk.robot.send_webhook_message` (`actions::send_webhook`): custom robot object +
 //!   template + @mentions -> one signed message to the group.
 //!
-//! Each action is defined once in [`actions`] (fields, labels, validation, execution); the
+//! Each action is defined once in `actions` (fields, labels, validation, execution); the
 //! manifest is generated from those definitions. The HTTP client is the crate
 //! [`dingtalk_client`]; [`robots`] keeps one of its connections (pool, token cache, rate
 //! limiters) per app for the whole loaded plugin, and the robots that flows hold by handle.
@@ -32,10 +32,10 @@
 //! assert_eq!(manifest["actions"][0]["id"], "dingtalk.robot.connect");
 //! ```
 
-pub mod actions;
+mod actions;
 pub mod capi;
 mod context;
-pub mod error;
+mod error;
 mod export;
 #[cfg(test)]
 mod guide;
@@ -48,7 +48,15 @@ use rpa_plugin_abi::{ErrorPayload, HostRef};
 use serde_json::{Map, Value};
 
 pub use actions::{manifest, manifest_json};
-pub use error::{Error, Result};
+use error::{Error, Result};
+
+/// The names of the actions, their fields and outputs, and the test hooks, for this crate's
+/// end-to-end tests (`tests/`), so that a renamed field fails to compile there. Not an API: a
+/// host reads every name from the manifest.
+#[doc(hidden)]
+pub mod names {
+    pub use crate::actions::{connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook};
+}
 
 /// Runs one action from Rust: checks `params` (a JSON object keyed by field name) against
 /// the action's fields, then does the work on the plugin's runtime while relaying log lines to

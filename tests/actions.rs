@@ -15,7 +15,7 @@ use std::time::Duration;
 use dingtalk_emulator::{
     Emulator, EmulatorConfig, GroupConfig, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_ROBOT_SEND, RecordedRequest,
 };
-use dingtalk_robot::actions::{connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook};
+use dingtalk_robot::names::{connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook};
 use host_sim::{Abi, Flow, Plugin, SimHost, load_with, run_flow};
 use rpa_plugin_abi::ErrorPayload;
 use serde_json::{Map, Value, json};

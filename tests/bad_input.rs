@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use abi_stable::std_types::RStr;
 use dingtalk_emulator::{Emulator, Stats};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::{Flow, SimHost, run_flow};
 use rpa_plugin_abi::{ErrorPayload, Host, LogLevel};
 use serde_json::{Map, Value, json};
@@ -737,7 +737,7 @@ fn bad_input_for_every_new_field_is_refused_by_name_before_any_call() {
 
 /// A send to the custom robot that must be refused before anything reaches DingTalk.
 fn webhook_refused(emu: &Emulator, host: &TestHost, robot: &Value, changes: Value) -> ErrorPayload {
-    use dingtalk_robot::actions::send_webhook as wh;
+    use dingtalk_robot::names::send_webhook as wh;
     let mut params = json!({ wh::ROBOT: robot, wh::MSG_TYPE: "text", wh::CONTENT: "Disk full" });
     params.as_object_mut().unwrap().extend(changes.as_object().unwrap().clone());
     let before = emu.stats().robot_send_requests;
@@ -748,7 +748,7 @@ fn webhook_refused(emu: &Emulator, host: &TestHost, robot: &Value, changes: Valu
 
 #[test]
 fn custom_robot_messages_are_refused_before_sending_in_the_users_words() {
-    use dingtalk_robot::actions::send_webhook as wh;
+    use dingtalk_robot::names::send_webhook as wh;
     let emu = support::webhook_org(|r| r);
     let host = TestHost::default();
     let keyed = support::connect_webhook(&host, &emu, json!({ "keywords": ["告警", "alert"] }));
@@ -821,7 +821,7 @@ fn custom_robot_messages_are_refused_before_sending_in_the_users_words() {
 
 #[test]
 fn each_kind_of_robot_is_refused_by_the_other_kinds_actions_naming_the_field() {
-    use dingtalk_robot::actions::send_webhook as wh;
+    use dingtalk_robot::names::send_webhook as wh;
     let emu = support::webhook_org(|r| r);
     let host = TestHost::default();
     let enterprise = connect(&host, &emu);
@@ -844,7 +844,7 @@ fn each_kind_of_robot_is_refused_by_the_other_kinds_actions_naming_the_field() {
 
 #[test]
 fn past_the_per_minute_budget_a_send_waits_within_its_timeout_or_is_refused_unsent() {
-    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    use dingtalk_robot::names::{connect_webhook as c, send_webhook as wh};
     let emu = support::webhook_org(|r| r);
     let host = TestHost::default();
     // One message a minute, a 2 s timeout: the second cannot go out in time.
@@ -864,7 +864,7 @@ fn past_the_per_minute_budget_a_send_waits_within_its_timeout_or_is_refused_unse
 
 #[test]
 fn a_bad_webhook_url_or_secret_is_refused_at_connect_without_echoing_it() {
-    use dingtalk_robot::actions::connect_webhook as c;
+    use dingtalk_robot::names::connect_webhook as c;
     let host = TestHost::default();
     for (params, field) in [
         (json!({ c::WEBHOOK_URL: "https://oapi.dingtalk.com/robot/send?token=Leak-Me-123" }), c::WEBHOOK_URL),
@@ -886,7 +886,7 @@ fn a_bad_webhook_url_or_secret_is_refused_at_connect_without_echoing_it() {
 /// before any call to DingTalk.
 #[test]
 fn bad_input_for_the_read_status_recall_group_and_lookup_fields_is_refused_by_name_before_any_call() {
-    use dingtalk_robot::actions::{group_send, lookup, read_status, recall};
+    use dingtalk_robot::names::{group_send, lookup, read_status, recall};
     let emu = org();
     let host = TestHost::default();
     let robot = connect(&host, &emu);

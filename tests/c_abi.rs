@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::Command;
 
 use dingtalk_emulator::Emulator;
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::{Abi, Flow, SimHost, load_with, run_flow};
 use serde_json::{Value, json};
 use support::{APP_KEY, APP_SECRET, FLOW_CONTROLLED, assert_no_secrets, connect_params, host_sim_exe, org, scratch};

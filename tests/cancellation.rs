@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, Endpoint, Fault, FaultRule};
-use dingtalk_robot::actions::send;
+use dingtalk_robot::names::send;
 use host_sim::{FlowError, SimHost, run_flow};
 use serde_json::{Map, Value, json};
 use support::flows::{Transcript, connect_step, connect_then_send, delivered_once, flow, plugin, send_step};

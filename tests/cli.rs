@@ -16,7 +16,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use serde_json::{Value, json};
 use support::{
     APP_KEY, APP_SECRET, FLOW_CONTROLLED, assert_no_secrets, connect_params, host_sim_exe, org, org_config, scratch,

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::{SimHost, run_flow};
 use serde_json::{Value, json};
 use support::flows::{Outcomes, connect_then_send, content_var, delivered_once, flow, plugin, send_concurrently};

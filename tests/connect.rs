@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Endpoint, Fault, FaultRule};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use serde_json::{Value, json};
 use support::*;
 

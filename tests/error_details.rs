@@ -25,7 +25,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::studio::{Studio, StudioOptions};
 use host_sim::{Abi, load_with};
 use serde_json::{Value, json};

@@ -25,7 +25,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::{Emulator, Endpoint, Fault, FaultRule, PERM_ROBOT_SEND};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::{SimHost, run_flow};
 use serde_json::{Map, Value, json};
 use support::flows::{Transcript, connect_step, flow, plugin, send_step};
@@ -602,7 +602,7 @@ fn webhook_send(
     emu: &dingtalk_emulator::Emulator,
     connect_extra: Value,
 ) -> Result<Value, rpa_plugin_abi::ErrorPayload> {
-    use dingtalk_robot::actions::send_webhook as wh;
+    use dingtalk_robot::names::send_webhook as wh;
     let host = TestHost::default();
     let robot = support::connect_webhook(&host, emu, connect_extra);
     invoke(&host, wh::ID, &json!({ wh::ROBOT: robot, wh::MSG_TYPE: "text", wh::CONTENT: "Disk full" }))
@@ -611,7 +611,7 @@ fn webhook_send(
 #[test]
 fn every_custom_robot_refusal_is_told_in_the_users_words() {
     use dingtalk_emulator::{Endpoint, Fault, FaultRule};
-    use dingtalk_robot::actions::connect_webhook as c;
+    use dingtalk_robot::names::connect_webhook as c;
     // A wrong secret while the clocks agree: the secret is to blame.
     let emu = support::webhook_org(|r| r);
     let err = webhook_send(&emu, json!({ c::SECRET: "SEC0000000000000000wrong" })).unwrap_err();
@@ -641,8 +641,8 @@ fn every_custom_robot_refusal_is_told_in_the_users_words() {
     let host = TestHost::default();
     let params = json!({ c::WEBHOOK_URL: support::webhook_url(&emu) });
     let robot = invoke(&host, c::ID, &params).unwrap()[c::ROBOT].clone();
-    let err = invoke(&host, dingtalk_robot::actions::send_webhook::ID, &json!({ "robot": robot, "content": "x" }))
-        .unwrap_err();
+    let err =
+        invoke(&host, dingtalk_robot::names::send_webhook::ID, &json!({ "robot": robot, "content": "x" })).unwrap_err();
     assert_eq!(err.code, "SIGNATURE_MISMATCH", "{err:?}");
     assert!(err.hint.as_deref().unwrap_or_default().contains("Fill in the robot's secret"), "{err:?}");
     // DingTalk's 20-a-minute ban (another program used the webhook), then a revoked token.
@@ -669,7 +669,7 @@ fn every_custom_robot_refusal_is_told_in_the_users_words() {
 
 #[test]
 fn an_unknown_or_revoked_webhook_token_is_auth_failed_by_each_of_its_codes() {
-    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    use dingtalk_robot::names::{connect_webhook as c, send_webhook as wh};
     // The emulator answers 300001 "token is not exist", as DingTalk does in practice.
     let emu = support::webhook_org(|r| r);
     let host = TestHost::default();
@@ -701,7 +701,7 @@ fn an_unknown_or_revoked_webhook_token_is_auth_failed_by_each_of_its_codes() {
 #[test]
 fn a_custom_robot_message_that_may_have_arrived_is_never_sent_twice() {
     use dingtalk_emulator::{Endpoint, Fault, FaultRule};
-    use dingtalk_robot::actions::connect_webhook as c;
+    use dingtalk_robot::names::connect_webhook as c;
     let emu = support::webhook_org(|r| r);
     for fault in [Fault::CloseMidAnswer, Fault::MalformedJson, Fault::Delay(Duration::from_secs(3))] {
         let before = emu.stats();
@@ -724,7 +724,7 @@ fn a_custom_robot_message_that_may_have_arrived_is_never_sent_twice() {
 
 #[test]
 fn a_custom_robot_webhook_that_redirects_or_never_connects_sends_nothing_elsewhere() {
-    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    use dingtalk_robot::names::{connect_webhook as c, send_webhook as wh};
     let witness = Hostile::witness();
     let to = format!("{}/robot/send?access_token=t1", witness.url());
     let redirecting = Hostile::start(move |_| Reply::redirect(307, &to));
@@ -751,7 +751,7 @@ fn a_custom_robot_webhook_that_redirects_or_never_connects_sends_nothing_elsewhe
 #[test]
 fn reads_and_lookups_are_retried_group_sends_and_recalls_never_repeated() {
     use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultRule, GroupConfig};
-    use dingtalk_robot::actions::{group_send, lookup, read_status, recall};
+    use dingtalk_robot::names::{group_send, lookup, read_status, recall};
     const GROUP: &str = "cidFaultGroup==";
     struct Case {
         what: &'static str,
@@ -932,7 +932,7 @@ fn reads_and_lookups_are_retried_group_sends_and_recalls_never_repeated() {
 #[test]
 fn stopping_the_flow_during_a_recall_says_the_recall_may_still_happen() {
     use dingtalk_emulator::{Endpoint, Fault, FaultRule};
-    use dingtalk_robot::actions::recall;
+    use dingtalk_robot::names::recall;
     let emu = support::org();
     let host = std::sync::Arc::new(TestHost::default());
     let robot = support::connect(&host, &emu);

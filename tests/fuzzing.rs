@@ -22,7 +22,7 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use dingtalk_emulator::Emulator;
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::{Flow, SimHost, run_flow};
 use proptest::prelude::*;
 use rpa_plugin_abi::ErrorPayload;

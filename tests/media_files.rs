@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dingtalk_emulator::Emulator;
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use rpa_plugin_abi::ErrorPayload;
 use serde_json::{Value, json};
 use support::flows::{connect_step, send_step};

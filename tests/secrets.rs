@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use dingtalk_emulator::{Endpoint, Fault, FaultRule};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use serde_json::{Map, json};
 use support::flows::{Transcript, connect_then_send};
 use support::hostile::{Hostile, Reply};
@@ -70,7 +70,7 @@ fn an_app_secret_pasted_as_the_app_key_is_not_logged() {
 #[test]
 fn a_custom_robots_token_and_secret_never_come_back() {
     use dingtalk_emulator::{Endpoint, Fault, FaultRule};
-    use dingtalk_robot::actions::{connect_webhook as c, send_webhook as wh};
+    use dingtalk_robot::names::{connect_webhook as c, send_webhook as wh};
     use support::{WEBHOOK_SECRET, WEBHOOK_TOKEN};
     let emu = support::webhook_org(|r| r.with_keywords(["alert"]));
     let host = TestHost::default();

@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use dingtalk_emulator::{Emulator, Endpoint, Fault, FaultRule};
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use serde_json::{Value, json};
 use support::*;
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use dingtalk_emulator::{EmulatorConfig, Endpoint, RecordedRequest, WebhookConfig};
-use dingtalk_robot::actions::{connect_webhook, send_webhook as wh};
+use dingtalk_robot::names::{connect_webhook, send_webhook as wh};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;

@@ -15,7 +15,7 @@ pub mod read_status;
 pub mod recall;
 pub mod send;
 pub mod send_webhook;
-pub mod template;
+pub(crate) mod template;
 
 use std::future::Future;
 use std::pin::Pin;

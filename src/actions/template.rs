@@ -62,7 +62,7 @@ pub const MAX_CONTENT_CHARS: usize = MAX_MSG_PARAM_BYTES;
 /// The longest title.
 pub const MAX_TITLE_CHARS: usize = 128;
 /// The longest audio or video accepted, in seconds.
-pub const MAX_DURATION_SECONDS: i64 = 24 * 3600;
+pub(crate) const MAX_DURATION_SECONDS: i64 = 24 * 3600;
 /// Room left in the size check for each media id an upload will give (DingTalk's are about
 /// 30 to 90 characters).
 const MEDIA_ID_ROOM: usize = 128;

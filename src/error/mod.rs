@@ -12,66 +12,68 @@ pub(crate) mod codes_doc;
 mod words;
 
 use dingtalk_client::Error as ClientError;
-pub use dingtalk_client::{Effect, Rejection, WebhookRefusal};
+pub(crate) use dingtalk_client::{Effect, Rejection, WebhookRefusal};
 use rpa_plugin_abi::{ErrorPayload, Text, codes, error::Localized, error::Upstream};
 use serde_json::Value;
 
 /// The error codes this plugin adds to the ABI's shared ones.
-pub mod code {
-    pub use rpa_plugin_abi::codes::{CANCELLED, INTERNAL, INVALID_PARAMS, UNKNOWN_ACTION};
+pub(crate) mod code {
+    #[cfg(test)]
+    pub(crate) use rpa_plugin_abi::codes::{CANCELLED, INTERNAL};
+    pub(crate) use rpa_plugin_abi::codes::{INVALID_PARAMS, UNKNOWN_ACTION};
     /// An input is missing, blank, of the wrong type, out of range, or names a bad file.
-    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    pub(crate) const INVALID_INPUT: &str = "INVALID_INPUT";
     /// The robot handle was not made by "connect" in this process.
-    pub const ROBOT_NOT_CONNECTED: &str = "ROBOT_NOT_CONNECTED";
+    pub(crate) const ROBOT_NOT_CONNECTED: &str = "ROBOT_NOT_CONNECTED";
     /// DingTalk refused the AppKey/AppSecret.
-    pub const AUTH_FAILED: &str = "AUTH_FAILED";
+    pub(crate) const AUTH_FAILED: &str = "AUTH_FAILED";
     /// The app lacks a permission the call needs.
-    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    pub(crate) const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
     /// This machine's IP is not on the app's allow-list.
-    pub const IP_NOT_ALLOWED: &str = "IP_NOT_ALLOWED";
+    pub(crate) const IP_NOT_ALLOWED: &str = "IP_NOT_ALLOWED";
     /// The robot code is unknown, or the robot is not enabled.
-    pub const ROBOT_CODE_INVALID: &str = "ROBOT_CODE_INVALID";
+    pub(crate) const ROBOT_CODE_INVALID: &str = "ROBOT_CODE_INVALID";
     /// DingTalk kept throttling the app after our retries.
-    pub const THROTTLED: &str = "THROTTLED";
+    pub(crate) const THROTTLED: &str = "THROTTLED";
     /// DingTalk could not be reached (refused, unknown host, reset before sending).
-    pub const NETWORK: &str = "NETWORK";
+    pub(crate) const NETWORK: &str = "NETWORK";
     /// DingTalk did not answer in time (for calls that are safe to repeat).
-    pub const TIMEOUT: &str = "TIMEOUT";
+    pub(crate) const TIMEOUT: &str = "TIMEOUT";
     /// DingTalk answered with something we cannot read (5xx, HTML, broken JSON).
-    pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+    pub(crate) const BAD_RESPONSE: &str = "BAD_RESPONSE";
     /// The server answered with a redirect, which is never followed: nothing was sent on.
-    pub const REDIRECTED: &str = "REDIRECTED";
+    pub(crate) const REDIRECTED: &str = "REDIRECTED";
     /// The base URL (or a proxy in between) answers, but not as DingTalk's API does.
-    pub const WRONG_ENDPOINT: &str = "WRONG_ENDPOINT";
+    pub(crate) const WRONG_ENDPOINT: &str = "WRONG_ENDPOINT";
     /// A send reached DingTalk but its answer was lost: it may or may not have been delivered.
-    pub const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
+    pub(crate) const SEND_OUTCOME_UNKNOWN: &str = "SEND_OUTCOME_UNKNOWN";
     /// Any other refusal by DingTalk, with its own code under `upstream`.
-    pub const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
+    pub(crate) const DINGTALK_ERROR: &str = "DINGTALK_ERROR";
     /// A send in several batches stopped after some batches went out: `details` says who got
     /// it (`sentUserIds`), who did not (`unsentUserIds`) and whose batch may or may not have
     /// gone out (`unknownUserIds`).
-    pub const PARTIALLY_SENT: &str = "PARTIALLY_SENT";
+    pub(crate) const PARTIALLY_SENT: &str = "PARTIALLY_SENT";
     /// A custom robot refused the signature: a wrong secret, or this machine's clock is off.
-    pub const SIGNATURE_MISMATCH: &str = "SIGNATURE_MISMATCH";
+    pub(crate) const SIGNATURE_MISMATCH: &str = "SIGNATURE_MISMATCH";
     /// The message contains none of the custom robot's security keywords.
-    pub const KEYWORD_MISSING: &str = "KEYWORD_MISSING";
+    pub(crate) const KEYWORD_MISSING: &str = "KEYWORD_MISSING";
     /// A recall reached DingTalk but its answer was lost: the messages may or may not have
     /// been recalled.
-    pub const RECALL_OUTCOME_UNKNOWN: &str = "RECALL_OUTCOME_UNKNOWN";
+    pub(crate) const RECALL_OUTCOME_UNKNOWN: &str = "RECALL_OUTCOME_UNKNOWN";
     /// DingTalk knows no message by the processQueryKey given.
-    pub const UNKNOWN_PROCESS_QUERY_KEY: &str = "UNKNOWN_PROCESS_QUERY_KEY";
+    pub(crate) const UNKNOWN_PROCESS_QUERY_KEY: &str = "UNKNOWN_PROCESS_QUERY_KEY";
     /// The message was sent more than 24 hours ago: its read status and recall are closed.
-    pub const PROCESS_QUERY_KEY_EXPIRED: &str = "PROCESS_QUERY_KEY_EXPIRED";
+    pub(crate) const PROCESS_QUERY_KEY_EXPIRED: &str = "PROCESS_QUERY_KEY_EXPIRED";
     /// The robot is not in the group (it must be added to the group to post or recall there).
-    pub const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
+    pub(crate) const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
     /// DingTalk knows no group by the openConversationId given.
-    pub const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
+    pub(crate) const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
 /// in English and Chinese.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explanation {
+pub(crate) struct Explanation {
     /// What went wrong.
     pub message: Text,
     /// What to do about it.
@@ -80,7 +82,7 @@ pub struct Explanation {
 
 /// Everything that can go wrong in an action.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// The host asked for an action this plugin does not have.
     #[error("unknown action `{0}`")]
     UnknownAction(String),
@@ -163,17 +165,17 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::InvalidInput`] for `field`.
-    pub fn input(field: &str, words: Explanation) -> Self {
+    pub(crate) fn input(field: &str, words: Explanation) -> Self {
         Error::InvalidInput { field: field.to_string(), words: Box::new(words) }
     }
 
     /// This error with structured `details` (a JSON object) in its document.
-    pub fn with_details(self, details: Value) -> Self {
+    pub(crate) fn with_details(self, details: Value) -> Self {
         Error::Detailed { error: Box::new(self), details: Box::new(details) }
     }
 
     /// The error under any [`Error::Detailed`] wrapping.
-    pub fn inner(&self) -> &Error {
+    pub(crate) fn inner(&self) -> &Error {
         match self {
             Error::Detailed { error, .. } => error.inner(),
             other => other,
@@ -181,7 +183,7 @@ impl Error {
     }
 
     /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Error::PartiallySent { .. } => code::PARTIALLY_SENT,
             Error::Detailed { error, .. } => error.code(),
@@ -197,7 +199,7 @@ impl Error {
     }
 
     /// The input field at fault, if one is.
-    pub fn field(&self) -> Option<&str> {
+    pub(crate) fn field(&self) -> Option<&str> {
         match self {
             Error::InvalidInput { field, .. }
             | Error::RobotNotConnected { field }
@@ -219,7 +221,7 @@ impl Error {
     }
 
     /// The ABI's error document for this error.
-    pub fn to_payload(&self) -> ErrorPayload {
+    pub(crate) fn to_payload(&self) -> ErrorPayload {
         let Explanation { message, hint } = self.words();
         ErrorPayload {
             code: self.code().to_string(),
@@ -299,7 +301,7 @@ impl From<ClientError> for Error {
 }
 
 /// This crate's result type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ use super::{Error, Explanation};
 
 impl Error {
     /// The message and hint shown to the user, in both languages.
-    pub fn words(&self) -> Explanation {
+    pub(crate) fn words(&self) -> Explanation {
         match self {
             Error::UnknownAction(id) => Explanation {
                 message: text!(en: format!("This plugin has no action `{id}`."), zh: format!("本插件没有动作 `{id}`。")),

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use dingtalk_emulator::Emulator;
-use dingtalk_robot::actions::{connect, send};
+use dingtalk_robot::names::{connect, send};
 use host_sim::{Flow, FlowError, Plugin, SimHost, run_flow};
 use serde_json::{Map, Value, json};
 

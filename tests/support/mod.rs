@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RStr;
 use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
-use dingtalk_robot::actions::connect;
+use dingtalk_robot::names::connect;
 use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, LogLevel};
 use serde_json::{Value, json};
 
@@ -199,7 +199,7 @@ pub(crate) fn webhook_url(emu: &Emulator) -> String {
 
 /// Connects the custom robot with the signing secret, plus `extra` params; returns its handle.
 pub(crate) fn connect_webhook(host: &TestHost, emu: &Emulator, extra: Value) -> Value {
-    use dingtalk_robot::actions::connect_webhook as c;
+    use dingtalk_robot::names::connect_webhook as c;
     let mut params = json!({ c::WEBHOOK_URL: webhook_url(emu), c::SECRET: WEBHOOK_SECRET });
     if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
         p.extend(e.clone());
