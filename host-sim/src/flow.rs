@@ -21,6 +21,8 @@
 //! out of a flow file (`APP_SECRET=... host-sim run flow.json`). An unset one stops the flow
 //! before its first step, like an unknown variable.
 //!
+//! A flow read from text has at most [`MAX_STEPS`] steps.
+//!
 //! Steps are numbered from 1, as a designer shows them; [`FlowError::step`] and the CLI's
 //! `step` field use that number.
 

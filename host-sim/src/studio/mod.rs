@@ -8,6 +8,10 @@
 //!
 //! The server ([`Studio`]) listens on 127.0.0.1 only, on its own thread and tokio runtime,
 //! and serves the page's files from the binary ([`assets`]) and a small JSON API ([`api`]).
+//! Its connections are bounded ([`ConnectionLimits`]): a header must arrive within a
+//! timeout, a body must not pause for longer than another, and only so many may be open at
+//! once. A flow it checks or runs has at most [`crate::flow::MAX_STEPS`] steps, and its check
+//! does work in proportion to the flow's size.
 //! It answers only requests from its own page: the `Host` header must name this server and an
 //! `Origin`, when sent (and it must be on anything but a read), must be this server's; it has
 //! no endpoint that reads a file; and no answer ever holds a secret that the page sent
