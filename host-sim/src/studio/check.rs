@@ -387,26 +387,46 @@ mod tests {
     }
 
     /// How long the check of an `/api/check` takes (parsed flow in, masked answer out) for
-    /// flows of 1,000 to 8,000 steps, past the cap that parsing puts on a flow: a benchmark,
-    /// run by hand with `cargo test --release -p host-sim check_timing -- --ignored --nocapture`.
+    /// flows past the cap that parsing puts on a flow: a benchmark, run by hand with
+    /// `cargo test --release -p host-sim check_timing -- --ignored --nocapture`. By default
+    /// the demo action's faulty flows of 1,000, 2,000 and 8,000 steps; with
+    /// `STUDIO_CHECK_PLUGIN=lib.so STUDIO_CHECK_FLOWS=a.json,b.json`, those flows with that plugin.
     #[test]
     #[ignore = "a benchmark, run by hand"]
     fn check_timing() {
-        let state = state();
-        for n in [1000, 2000, 8000] {
-            let flow = faulty_flow(n);
+        let (state, flows): (StudioState, Vec<(String, Flow)>) =
+            match (std::env::var("STUDIO_CHECK_PLUGIN"), std::env::var("STUDIO_CHECK_FLOWS")) {
+                (Ok(plugin), Ok(files)) => {
+                    let plugin = crate::plugin::load(std::path::Path::new(&plugin)).unwrap();
+                    let flows = files
+                        .split(',')
+                        .map(|file| {
+                            let text = std::fs::read_to_string(file).unwrap();
+                            (file.to_string(), serde_json::from_str(&text).unwrap())
+                        })
+                        .collect();
+                    (StudioState::new(plugin, "en", None, None, 0), flows)
+                }
+                _ => (state(), [1000, 2000, 8000].map(|n| (format!("demo, {n} steps"), faulty_flow(n))).into()),
+            };
+        for (name, flow) in flows {
+            let n = flow.steps.len();
             let mut times: Vec<f64> = (0..5)
                 .map(|_| {
                     let started = std::time::Instant::now();
                     let secrets = secrets_of(&state, &flow);
                     let checks = check_flow(&state, &flow);
                     let answer = scrub(serde_json::json!({ "checks": checks }), &secrets);
+                    let _ = serde_json::to_vec(&answer).unwrap();
                     assert_eq!(answer["checks"].as_array().map(Vec::len), Some(n));
                     started.elapsed().as_secs_f64() * 1000.0
                 })
                 .collect();
             times.sort_by(f64::total_cmp);
-            println!("{n} steps: median {:.1} ms, min {:.1}, max {:.1} (5 runs)", times[2], times[0], times[4]);
+            println!(
+                "{name} ({n} steps): median {:.1} ms, min {:.1}, max {:.1} (5 runs)",
+                times[2], times[0], times[4]
+            );
         }
     }
 
