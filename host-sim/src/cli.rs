@@ -280,7 +280,12 @@ impl StudioArgs {
     /// first line (then the emulator's address and credentials), and serves until killed.
     pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
-        let options = StudioOptions { lang: self.plugin.lang.as_str(), port: self.port, emulator: !self.no_emulator };
+        let options = StudioOptions {
+            lang: self.plugin.lang.as_str(),
+            port: self.port,
+            emulator: !self.no_emulator,
+            ..StudioOptions::default()
+        };
         let studio = Studio::start(plugin, options)?;
         write_out(out, &format!("studio on {}", studio.url()))?;
         // The rest is for a person; a reader that stopped after the first line (a script that

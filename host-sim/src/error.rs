@@ -74,6 +74,13 @@ pub enum HostError {
         /// What is wrong there.
         cause: String,
     },
+    /// The flow has more than [`crate::flow::MAX_STEPS`] steps.
+    TooManySteps {
+        /// The path as given.
+        path: PathBuf,
+        /// How many steps it has.
+        steps: usize,
+    },
 }
 
 impl HostError {
@@ -87,7 +94,8 @@ impl HostError {
             | HostError::AbiVersion { path, .. }
             | HostError::BadManifest { path, .. }
             | HostError::FlowUnreadable { path, .. }
-            | HostError::InvalidFlow { path, .. } => path,
+            | HostError::InvalidFlow { path, .. }
+            | HostError::TooManySteps { path, .. } => path,
         }
     }
 
@@ -95,7 +103,9 @@ impl HostError {
     /// for flow files.
     pub fn code(&self) -> &'static str {
         match self {
-            HostError::FlowUnreadable { .. } | HostError::InvalidFlow { .. } => codes::INVALID_FLOW,
+            HostError::FlowUnreadable { .. } | HostError::InvalidFlow { .. } | HostError::TooManySteps { .. } => {
+                codes::INVALID_FLOW
+            }
             _ => codes::LOAD_FAILED,
         }
     }
@@ -138,6 +148,13 @@ impl HostError {
                 en: format!("flow file {path} is not a valid flow: {cause} (line {line}, column {column})"),
                 zh: format!("流程文件 {path} 无效：{cause}（第 {line} 行，第 {column} 列）"),
             ),
+            HostError::TooManySteps { steps, .. } => {
+                let most = crate::flow::MAX_STEPS;
+                text!(
+                    en: format!("flow file {path} has {steps} steps; a flow holds at most {most}"),
+                    zh: format!("流程文件 {path} 共有 {steps} 个步骤，而一个流程最多只能包含 {most} 个步骤"),
+                )
+            }
         }
     }
 
@@ -168,6 +185,7 @@ impl HostError {
                 en: r#"A flow is {"steps":[{"action":"<id>","params":{...},"outputs":{"<output>":"<variable>"}}]}."#,
                 zh: r#"流程的格式为 {"steps":[{"action":"<id>","params":{...},"outputs":{"<输出>":"<变量>"}}]}。"#,
             ),
+            HostError::TooManySteps { .. } => crate::flow::split_the_flow(),
         }
     }
 

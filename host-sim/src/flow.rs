@@ -21,10 +21,13 @@
 //! out of a flow file (`APP_SECRET=... host-sim run flow.json`). An unset one stops the flow
 //! before its first step, like an unknown variable.
 //!
+//! A flow read from text has at most [`MAX_STEPS`] steps.
+//!
 //! Steps are numbered from 1, as a designer shows them; [`FlowError::step`] and the CLI's
 //! `step` field use that number.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -38,6 +41,19 @@ use crate::form::mask_secrets;
 use crate::host::{Host, LogLevel, log_line};
 use crate::plugin::Plugin;
 use crate::validate::{did_you_mean, validate_step};
+
+/// The most steps a flow may have. A designer's flow has tens; a thousand is plenty, and
+/// keeps the studio's check of a flow (which every edit on its page sends) to a fraction
+/// of a second.
+pub const MAX_STEPS: usize = 1000;
+
+/// What to do with a flow of more than [`MAX_STEPS`] steps, in both languages.
+pub(crate) fn split_the_flow() -> Text {
+    text!(
+        en: format!("Split it into flows of at most {MAX_STEPS} steps and run them one after another."),
+        zh: format!("请将其拆分为几个不超过 {MAX_STEPS} 个步骤的流程，依次运行。"),
+    )
+}
 
 /// A flow: variables to start with, then steps run in order.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
@@ -79,14 +95,20 @@ pub struct FlowError {
 
 impl Flow {
     /// Parses a flow from JSON text; `origin` (usually the file's path) names it in errors,
-    /// which say the line and column of the problem.
+    /// which say the line and column of the problem. A flow of more than [`MAX_STEPS`] steps
+    /// is refused ([`HostError::TooManySteps`]), wherever its text comes from: a file for
+    /// `host-sim run` or the studio's page.
     pub fn parse(text: &str, origin: &Path) -> Result<Flow, HostError> {
-        serde_json::from_str(text).map_err(|e| {
+        let flow: Flow = serde_json::from_str(text).map_err(|e| {
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             let cause = e.to_string();
             let cause = cause.strip_suffix(&suffix).unwrap_or(&cause).to_string();
             HostError::InvalidFlow { path: origin.to_path_buf(), line: e.line(), column: e.column(), cause }
-        })
+        })?;
+        if flow.steps.len() > MAX_STEPS {
+            return Err(HostError::TooManySteps { path: origin.to_path_buf(), steps: flow.steps.len() });
+        }
+        Ok(flow)
     }
 
     /// Reads and parses the flow file at `path`.
@@ -100,29 +122,70 @@ impl Flow {
     /// presses "run": every action exists, every mapped output is declared by its action,
     /// and every `${variable}` is defined by `known` or by an earlier step's outputs.
     pub fn check<'a>(&self, manifest: &Manifest, known: impl IntoIterator<Item = &'a str>) -> Result<(), FlowError> {
+        let mut first = None;
+        self.problems(manifest, known, |problem| {
+            first = Some(problem);
+            ControlFlow::Break(())
+        });
+        first.map_or(Ok(()), Err)
+    }
+
+    /// Every problem [`Flow::check`] looks for, in step order, each handed to `each` until it
+    /// answers [`ControlFlow::Break`]: the studio shows them all at once, `check` stops at
+    /// the first. One pass over the steps, so the work grows with the flow's size and not
+    /// with its size times the number of its problems.
+    ///
+    /// After a problem the walk goes on as if the thing at fault were left out: a step whose
+    /// action is unknown still defines the variables it maps (later steps may use them) but
+    /// its params are not looked at; a param that refers to an unknown variable or an unset
+    /// environment variable is reported once (its first such reference); an output the action
+    /// does not declare defines no variable.
+    pub(crate) fn problems<'a>(
+        &self,
+        manifest: &Manifest,
+        known: impl IntoIterator<Item = &'a str>,
+        mut each: impl FnMut(FlowError) -> ControlFlow<()>,
+    ) {
         let mut defined: BTreeSet<&str> = known.into_iter().collect();
         defined.extend(self.variables.keys().map(String::as_str));
+        let mut suggestions = Suggestions::default();
         for (index, step) in self.steps.iter().enumerate() {
+            #[cfg(test)]
+            step_visits::count();
             let n = index + 1;
-            let spec = action_spec(manifest, step).map_err(|error| FlowError { step: n, error })?;
-            for (param, value) in &step.params {
-                for name in references(value) {
-                    if !defined.contains(name.as_str()) {
-                        return Err(FlowError { step: n, error: unknown_variable(param, &name, &defined) });
+            let mut report = |error: ErrorPayload| each(FlowError { step: n, error });
+            let spec = match action_spec(manifest, step) {
+                Ok(spec) => spec,
+                Err(error) => {
+                    if report(error).is_break() {
+                        return;
                     }
+                    defined.extend(step.outputs.values().map(String::as_str));
+                    continue;
                 }
-                if let Some(name) = env_references(value).into_iter().find(|name| process_env(name).is_none()) {
-                    return Err(FlowError { step: n, error: unset_env(param, &name) });
+            };
+            for (param, value) in &step.params {
+                let problem = match references(value).into_iter().find(|name| !defined.contains(name.as_str())) {
+                    Some(name) => Some(suggestions.unknown_variable(param, &name, &defined)),
+                    None => env_references(value)
+                        .into_iter()
+                        .find(|name| process_env(name).is_none())
+                        .map(|name| unset_env(param, &name)),
+                };
+                if let Some(error) = problem
+                    && report(error).is_break()
+                {
+                    return;
                 }
             }
             for (output, variable) in &step.outputs {
-                if !spec.outputs.iter().any(|o| &o.name == output) {
-                    return Err(FlowError { step: n, error: unknown_output(spec, output) });
+                if spec.outputs.iter().any(|o| &o.name == output) {
+                    defined.insert(variable);
+                } else if report(unknown_output(spec, output)).is_break() {
+                    return;
                 }
-                defined.insert(variable);
             }
         }
-        Ok(())
     }
 
     /// The variables whose values feed a secret (write-only) field as a whole, so that a
@@ -358,7 +421,11 @@ fn pieces(s: &str) -> Vec<Piece<'_>> {
             continue;
         }
         let after = &rest[at + 2..];
-        let inside = after.find('}').map(|end| &after[..end]);
+        // Only the characters a name can hold are read up to the `}`, so that a long run of
+        // `${` without one costs one pass over the text, not one pass per `${`.
+        let length =
+            after.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == ':')).unwrap_or(after.len());
+        let inside = after[length..].starts_with('}').then(|| &after[..length]);
         let piece = inside.and_then(|inside| {
             if is_variable_name(inside) { Some(Piece::Var(inside)) } else { env_name(inside).map(Piece::Env) }
         });
@@ -435,8 +502,60 @@ fn action_spec<'m>(manifest: &'m Manifest, step: &Step) -> Result<&'m ActionSpec
     .with_bilingual_hint(hint))
 }
 
+/// The error of a param that refers to an unknown variable, suggesting the closest defined one.
 fn unknown_variable(param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorPayload {
-    let hint = match did_you_mean(name, defined.iter().copied()) {
+    unknown_variable_suggesting(param, name, suggest(name, defined))
+}
+
+/// Names longer than this get no did-you-mean: comparing two names costs the product of their
+/// lengths, and a name this long is pasted, not mistyped.
+const LONGEST_SUGGESTED_NAME: usize = 64;
+
+/// The defined variable that `name` is most likely a typo of. Only names within two
+/// characters of its length can be two edits away, so only they are compared.
+fn suggest<'a>(name: &str, defined: &BTreeSet<&'a str>) -> Option<&'a str> {
+    let length = name.chars().count();
+    if length > LONGEST_SUGGESTED_NAME {
+        return None;
+    }
+    let close =
+        defined.iter().copied().filter(|d| d.len() <= 4 * (length + 2) && d.chars().count().abs_diff(length) <= 2);
+    did_you_mean(name, close)
+}
+
+/// How many unknown names one walk over a flow suggests a variable for: each suggestion
+/// compares the name with every defined variable, so a walk that reports every problem
+/// ([`Flow::problems`]) would otherwise do work that grows with the number of problems times
+/// the number of variables. Past it, a problem gets the hint that says how to define it.
+const SUGGESTED_NAMES: usize = 50;
+
+/// The did-you-mean suggestions of one walk over a flow: each unknown name's found once,
+/// at most [`SUGGESTED_NAMES`] of them.
+#[derive(Default)]
+struct Suggestions {
+    found: HashMap<String, Option<String>>,
+}
+
+impl Suggestions {
+    /// [`unknown_variable`], with a suggestion while the walk's budget lasts.
+    fn unknown_variable(&mut self, param: &str, name: &str, defined: &BTreeSet<&str>) -> ErrorPayload {
+        let suggestion = match self.found.get(name) {
+            Some(found) => found.clone(),
+            None if self.found.len() < SUGGESTED_NAMES => {
+                let found = suggest(name, defined).map(str::to_string);
+                self.found.insert(name.to_string(), found.clone());
+                found
+            }
+            None => None,
+        };
+        unknown_variable_suggesting(param, name, suggestion.as_deref())
+    }
+}
+
+/// The error of a param that refers to an unknown variable, with `suggestion` as its hint
+/// or, without one, how to define the variable.
+fn unknown_variable_suggesting(param: &str, name: &str, suggestion: Option<&str>) -> ErrorPayload {
+    let hint = match suggestion {
         Some(v) => text!(en: format!("Did you mean ${{{v}}}?"), zh: format!("是否应为 ${{{v}}}？")),
         None => text!(
             en: format!(
@@ -507,6 +626,27 @@ fn cancelled() -> ErrorPayload {
         text!(en: "The flow was stopped before this step", zh: "流程在此步骤之前被停止"),
     )
     .with_bilingual_hint(text!(en: "Run the flow again to finish it.", zh: "如需完成，请重新运行流程。"))
+}
+
+/// How many steps [`Flow::problems`] has looked at on this thread: the unit of a check's
+/// work, counted so that tests can see it grow with the flow and not faster.
+#[cfg(test)]
+pub(crate) mod step_visits {
+    use std::cell::Cell;
+
+    thread_local! {
+        static VISITS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// One more step looked at.
+    pub(crate) fn count() {
+        VISITS.with(|v| v.set(v.get() + 1));
+    }
+
+    /// The steps looked at on this thread so far.
+    pub(crate) fn so_far() -> usize {
+        VISITS.with(Cell::get)
+    }
 }
 
 #[cfg(test)]
@@ -622,6 +762,64 @@ mod tests {
         let e = Flow::from_file(Path::new("/no/such/flow.json")).unwrap_err();
         assert_eq!(e.code(), codes::INVALID_FLOW);
         assert!(e.to_string().contains("/no/such/flow.json"), "{e}");
+    }
+
+    #[test]
+    fn a_flow_of_more_than_max_steps_is_refused_when_read() {
+        let text = |n: usize| format!(r#"{{"steps": [{}]}}"#, vec![r#"{"action": "a"}"#; n].join(","));
+        assert_eq!(Flow::parse(&text(MAX_STEPS), Path::new("f.json")).unwrap().steps.len(), MAX_STEPS);
+        let e = Flow::parse(&text(MAX_STEPS + 1), Path::new("f.json")).unwrap_err();
+        assert!(matches!(e, HostError::TooManySteps { steps: 1001, .. }), "{e:?}");
+        let doc = e.to_payload();
+        assert_eq!(doc.code, codes::INVALID_FLOW);
+        assert_eq!(doc.message, "flow file f.json has 1001 steps; a flow holds at most 1000");
+        assert_eq!(doc.message_in("zh-CN"), "流程文件 f.json 共有 1001 个步骤，而一个流程最多只能包含 1000 个步骤");
+        assert!(doc.hint_in("zh-CN").is_some_and(|h| h.contains("1000")), "{doc:?}");
+        assert!(doc.hint.is_some_and(|h| h.contains("at most 1000 steps")));
+    }
+
+    #[test]
+    fn a_long_run_of_unclosed_references_is_text() {
+        assert_eq!(substitute(&json!("${a${name}"), &vars()).unwrap(), json!("${aAnn"));
+        assert_eq!(substitute(&json!("${name ${name}}"), &vars()).unwrap(), json!("${name Ann}"));
+        assert_eq!(substitute(&json!("${env:X ${n}"), &vars()).unwrap(), json!("${env:X 3"));
+        // Read once, not once per `${`: 200,000 of them would take minutes otherwise.
+        let long = "${".repeat(200_000) + " }";
+        assert_eq!(substitute(&json!(long), &vars()).unwrap(), json!(long));
+        assert!(references(&json!(long)).is_empty());
+    }
+
+    #[test]
+    fn a_walk_suggests_a_variable_for_a_bounded_number_of_unknown_names() {
+        let plugin = FakePlugin::new();
+        let variables: Map<String, Value> = (0..80).map(|i| (format!("alpha{i:02}"), json!("x"))).collect();
+        let steps: Vec<Value> = (0..80)
+            .chain([0])
+            .map(|i| json!({"action": "t.upper", "params": {"text": format!("${{alpha{i:02}x}}")}}))
+            .collect();
+        let f: Flow = serde_json::from_value(json!({"variables": variables, "steps": steps})).unwrap();
+        let mut hints = Vec::new();
+        f.problems(plugin.manifest(), [], |problem| {
+            hints.push(problem.error.hint.unwrap_or_default());
+            ControlFlow::Continue(())
+        });
+        assert_eq!(hints.len(), 81);
+        for (i, hint) in hints.iter().enumerate().take(SUGGESTED_NAMES) {
+            assert_eq!(hint, &format!("Did you mean ${{alpha{i:02}}}?"));
+        }
+        assert!(hints[SUGGESTED_NAMES..80].iter().all(|h| h.starts_with("Define alpha")), "{hints:?}");
+        assert_eq!(hints[80], "Did you mean ${alpha00}?", "a name already suggested for keeps its suggestion");
+
+        // A name too long to be a typo gets none, and Flow::check still suggests one.
+        let long = "b".repeat(LONGEST_SUGGESTED_NAME + 1);
+        let defined = BTreeSet::from([long.as_str(), "beta"]);
+        assert_eq!(suggest(&format!("{long}b"), &defined), None);
+        assert_eq!(suggest("betta", &defined), Some("beta"));
+        let e =
+            flow(r#"{"variables": {"alpha": 1}, "steps": [{"action": "t.upper", "params": {"text": "${alpah}"}}]}"#)
+                .check(plugin.manifest(), [])
+                .unwrap_err();
+        assert_eq!(e.error.hint.as_deref(), Some("Did you mean ${alpha}?"));
     }
 
     #[test]

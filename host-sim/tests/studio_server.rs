@@ -299,3 +299,40 @@ fn a_reader_that_stops_after_the_first_line_does_not_stop_it() {
     let (host, _) = own(studio.port);
     assert_eq!(request(studio.port, "GET", "/", &[("Host", &host)], "").status, 200, "it still serves");
 }
+
+#[test]
+fn a_flow_of_a_thousand_steps_is_checked_and_one_more_is_refused() {
+    let studio = studio("echo_plugin", &[]);
+    let port = studio.port;
+    let (host, origin) = own(port);
+    let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
+    // Every step with a problem in a param (an unknown variable) and in an output.
+    let flow = |n: usize| {
+        let steps: Vec<Value> = (0..n)
+            .map(|i| json!({"action": "echo.echo", "params": {"text": format!("${{missing{i}}}")}, "outputs": {"nope": "v"}}))
+            .collect();
+        json!({"steps": steps}).to_string()
+    };
+
+    let a = request(port, "POST", "/api/check", &headers, &flow(1000));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let checks = a.json()["checks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(checks.len(), 1000);
+    for (i, check) in checks.iter().enumerate() {
+        assert_eq!(check["fields"]["text"]["code"], "UNKNOWN_VARIABLE", "step {i}: {check}");
+        assert_eq!(check["fields"]["outputs.nope"]["code"], "UNKNOWN_OUTPUT", "step {i}: {check}");
+    }
+
+    for path in ["/api/check", "/api/run"] {
+        let a = request(port, "POST", path, &headers, &flow(1001));
+        assert_eq!(a.status, 400, "{path}: {}", a.body);
+        let error = &a.json()["error"];
+        assert_eq!(error["code"], "INVALID_FLOW", "{path}: {error}");
+        assert_eq!(error["message"]["en"], "The flow has 1001 steps; a flow holds at most 1000", "{path}: {error}");
+        assert_eq!(error["message"]["zh-CN"], "流程共有 1001 个步骤，而一个流程最多只能包含 1000 个步骤", "{path}");
+        assert_eq!(
+            error["hint"]["en"], "Split it into flows of at most 1000 steps and run them one after another.",
+            "{path}: {error}"
+        );
+    }
+}

@@ -38,7 +38,7 @@ use super::check::{Doc, StepCheck, check_flow, scrub, secrets_of};
 use super::words::WORDS;
 use crate::codes;
 use crate::error::HostError;
-use crate::flow::{Flow, run_flow};
+use crate::flow::{Flow, MAX_STEPS, run_checked, split_the_flow};
 use crate::form::MASK;
 use crate::host::SimHost;
 
@@ -137,6 +137,18 @@ fn parse_flow(body: &Bytes) -> Result<Flow, Response> {
         (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e) }))).into_response()
     })?;
     Flow::parse(text, Path::new("flow")).map_err(|e| {
+        if let HostError::TooManySteps { steps, .. } = e {
+            let most = MAX_STEPS;
+            let e = ErrorPayload::bilingual(
+                codes::INVALID_FLOW,
+                text!(
+                    en: format!("The flow has {steps} steps; a flow holds at most {most}"),
+                    zh: format!("流程共有 {steps} 个步骤，而一个流程最多只能包含 {most} 个步骤"),
+                ),
+            )
+            .with_bilingual_hint(split_the_flow());
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": Doc::from(&e) }))).into_response();
+        }
         // Only where: the parser's own words may quote the text, which may hold a secret.
         let (line, column) = match e {
             HostError::InvalidFlow { line, column, .. } => (line, column),
@@ -278,10 +290,13 @@ fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Val
     if ready {
         // The engine of `host-sim run`, one step at a time so that each step's outputs can be
         // shown; the variables carry over from step to step as they do within one run.
+        // The flow passed its check as a whole: each step runs without checking it again, and
+        // the variables move from step to step, so that neither is redone for every step.
         let mut vars = flow.variables.clone();
         for step in &flow.steps {
             let one = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
-            match run_flow(state.plugin.as_ref(), &one, &host, vars.clone()) {
+            let before = std::mem::take(&mut vars);
+            match run_checked(state.plugin.as_ref(), &one, &host, before, Some(LogLevel::Debug)) {
                 Ok(after) => {
                     vars = after;
                     let spec = manifest.action(&step.action);

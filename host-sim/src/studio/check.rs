@@ -3,8 +3,10 @@
 //! variables, [`validate_params`] for each field's schema), and masking secrets in what
 //! goes back to the page.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::ControlFlow;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use rpa_plugin_abi::error::Upstream;
 use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Text, text};
 use serde::Serialize;
@@ -70,46 +72,31 @@ pub(crate) fn check_flow(state: &StudioState, flow: &Flow) -> Vec<StepCheck> {
     let manifest = state.plugin.manifest();
     let mut report = vec![StepCheck::default(); flow.steps.len()];
 
-    // Actions, outputs and variable references: the engine's own check, run again without
-    // each param or output it refused, so that every problem is found and not only the first.
-    let mut working = flow.clone();
-    let unknown_actions: Vec<usize> =
-        (0..flow.steps.len()).filter(|&i| manifest.action(&flow.steps[i].action).is_none()).collect();
-    for &i in &unknown_actions {
-        let alone = Flow { name: None, variables: Map::new(), steps: vec![flow.steps[i].clone()] };
-        if let Err(e) = alone.check(manifest, []) {
-            report[i].error = Some(Doc::from(&e.error));
+    // Actions, outputs and variable references: every problem the engine's own check looks
+    // for, in one pass over the steps.
+    flow.problems(manifest, [], |problem| {
+        if let Some(check) = report.get_mut(problem.step.wrapping_sub(1)) {
+            let doc = Doc::from(&problem.error);
+            match problem.error.field.clone() {
+                Some(field) if problem.error.code == codes::UNKNOWN_OUTPUT => {
+                    check.fields.insert(format!("outputs.{field}"), doc);
+                }
+                Some(field) => {
+                    check.fields.insert(field, doc);
+                }
+                None => {
+                    check.error.get_or_insert(doc);
+                }
+            }
         }
-        // Later steps may still use what it would output; its params cannot be checked.
-        working.steps[i].params.clear();
-        working.steps[i].outputs.clear();
-    }
-    let known: BTreeSet<String> =
-        unknown_actions.iter().flat_map(|&i| flow.steps[i].outputs.values().cloned()).collect();
-    let limit = flow.steps.iter().map(|s| s.params.len() + s.outputs.len()).sum::<usize>() + 1;
-    for _ in 0..limit {
-        let mut steps = working.clone();
-        steps.steps.retain(|s| manifest.action(&s.action).is_some());
-        let index_of = |n: usize| {
-            (0..working.steps.len()).filter(|&i| manifest.action(&working.steps[i].action).is_some()).nth(n - 1)
-        };
-        let Err(e) = steps.check(manifest, known.iter().map(String::as_str)) else { break };
-        let (Some(i), Some(field)) = (index_of(e.step), e.error.field.clone()) else { break };
-        if e.error.code == codes::UNKNOWN_OUTPUT {
-            working.steps[i].outputs.remove(&field);
-            report[i].fields.insert(format!("outputs.{field}"), Doc::from(&e.error));
-        } else if working.steps[i].params.remove(&field).is_some() {
-            report[i].fields.insert(field, Doc::from(&e.error));
-        } else {
-            break;
-        }
-    }
+        ControlFlow::Continue(())
+    });
 
     // Each field against its schema, as the form shows it.
     for (i, step) in flow.steps.iter().enumerate() {
         let Some(spec) = manifest.action(&step.action) else { continue };
         for (name, value) in &step.params {
-            if spec.input(name).is_none() && !report[i].fields.contains_key(name) {
+            if report[i].error.is_none() && spec.input(name).is_none() && !report[i].fields.contains_key(name) {
                 if let Err(e) = validate_params(spec, Value::Object(Map::from_iter([(name.clone(), value.clone())]))) {
                     report[i].error.get_or_insert_with(|| Doc::from(&e));
                 }
@@ -215,30 +202,91 @@ fn collect_strings(value: &Value, out: &mut Vec<String>) {
 /// `value` with every occurrence of each secret in its strings (and keys) replaced by
 /// [`MASK`]. A secret of fewer than four characters is masked only where a whole string
 /// equals it, so that a one-letter secret cannot blank out every message.
+///
+/// All the secrets are looked for in one pass over each string (Aho-Corasick, the longest
+/// secret where several start at one place), so that masking an answer costs its size plus
+/// the secrets' size, not the one times the other.
 pub(crate) fn scrub(value: Value, secrets: &[String]) -> Value {
-    let scrub_str = |s: String| -> String {
-        let mut s = s;
-        for secret in secrets {
-            if s == *secret {
-                return MASK.to_string();
+    Masker::new(secrets).value(value)
+}
+
+/// The secrets of one answer, ready to be looked for in each of its strings.
+struct Masker<'a> {
+    /// Every secret: a string equal to one of them is masked whole.
+    whole: HashSet<&'a str>,
+    /// The secrets of four characters or more, masked wherever they appear.
+    inside: Inside<'a>,
+}
+
+/// How the secrets that are masked inside strings are found.
+enum Inside<'a> {
+    /// None to find.
+    Nothing,
+    /// One automaton for all of them.
+    Automaton(AhoCorasick),
+    /// One search per secret, longest first: only if the automaton could not be built.
+    OneByOne(Vec<&'a str>),
+}
+
+impl<'a> Masker<'a> {
+    fn new(secrets: &'a [String]) -> Masker<'a> {
+        let whole = secrets.iter().map(String::as_str).collect();
+        let mut long: Vec<&str> = secrets.iter().map(String::as_str).filter(|s| s.chars().count() >= 4).collect();
+        long.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let inside = if long.is_empty() {
+            Inside::Nothing
+        } else {
+            match AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&long) {
+                Ok(automaton) => Inside::Automaton(automaton),
+                Err(_) => Inside::OneByOne(long),
             }
-            if secret.chars().count() >= 4 && s.contains(secret.as_str()) {
-                s = s.replace(secret.as_str(), MASK);
+        };
+        Masker { whole, inside }
+    }
+
+    fn text(&self, s: String) -> String {
+        if self.whole.contains(s.as_str()) {
+            return MASK.to_string();
+        }
+        match &self.inside {
+            Inside::Nothing => s,
+            Inside::Automaton(automaton) => {
+                if !automaton.is_match(&s) {
+                    return s;
+                }
+                let mut out = String::with_capacity(s.len());
+                automaton.replace_all_with(&s, &mut out, |_, _, out| {
+                    out.push_str(MASK);
+                    true
+                });
+                out
+            }
+            Inside::OneByOne(secrets) => {
+                let mut s = s;
+                for secret in secrets {
+                    if s.contains(secret) {
+                        s = s.replace(secret, MASK);
+                    }
+                }
+                s
             }
         }
-        s
-    };
-    match value {
-        Value::String(s) => Value::String(scrub_str(s)),
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(v, secrets)).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (scrub_str(k), scrub(v, secrets))).collect()),
-        other => other,
+    }
+
+    fn value(&self, value: Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.text(s)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.value(v)).collect()),
+            Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (self.text(k), self.value(v))).collect()),
+            other => other,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::Flow;
     use serde_json::json;
 
     #[test]
@@ -249,6 +297,137 @@ mod tests {
             scrub(value, &secrets),
             json!({"a": format!("x {MASK} y"), MASK: [MASK, "abcd", 3], "b": {"c": MASK}})
         );
+    }
+
+    #[test]
+    fn many_secrets_are_masked_in_one_pass_each_whole() {
+        let secrets: Vec<String> = (0..5000).map(|i| format!("secret-{i:05}")).chain(["secret-0000".into()]).collect();
+        let mut secrets = secrets;
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let value = json!({"a": "x secret-04999 y secret-0000z", "secret-00007": ["secret-00012", "secre"]});
+        assert_eq!(
+            scrub(value, &secrets),
+            json!({"a": format!("x {MASK} y {MASK}z"), MASK: [MASK, "secre"]}),
+            "the longest secret where two start at one place, and the shorter elsewhere"
+        );
+    }
+
+    /// A plugin of [`crate::test_support`]'s demo action, that is never run.
+    struct DemoPlugin(rpa_plugin_abi::Manifest);
+
+    impl crate::plugin::Plugin for DemoPlugin {
+        fn manifest(&self) -> &rpa_plugin_abi::Manifest {
+            &self.0
+        }
+
+        fn manifest_json(&self) -> &str {
+            "{}"
+        }
+
+        fn invoke(&self, _: &str, _: &Value, _: &dyn crate::Host) -> Result<Value, ErrorPayload> {
+            Err(ErrorPayload::new("NOT_RUN", "the check's tests run nothing"))
+        }
+    }
+
+    fn state() -> StudioState {
+        let plugin = std::sync::Arc::new(DemoPlugin(crate::test_support::manifest()));
+        StudioState::new(plugin, "en", None, None, 0)
+    }
+
+    /// `n` steps, each with a problem in a param (a variable no step defines) and in an
+    /// output (one the action does not have), and every tenth with an unknown action.
+    fn faulty_flow(n: usize) -> Flow {
+        let steps = (0..n)
+            .map(|i| {
+                let action = if i % 10 == 9 { "demo.sned" } else { "demo.send" };
+                json!({"action": action, "params": {"content": format!("${{missing{i}}}"), "userIds": ["u"]},
+                       "outputs": {"invalidUserIds": format!("bad{i}"), "nope": format!("v{i}")}})
+            })
+            .collect::<Vec<_>>();
+        serde_json::from_value(json!({"steps": steps})).unwrap()
+    }
+
+    #[test]
+    fn the_check_looks_at_each_step_once_however_many_problems_it_finds() {
+        let state = state();
+        for n in [10, 100, 400] {
+            let flow = faulty_flow(n);
+            let before = crate::flow::step_visits::so_far();
+            let checks = check_flow(&state, &flow);
+            assert_eq!(crate::flow::step_visits::so_far() - before, n, "one visit per step for {n} steps");
+            assert_eq!(checks.len(), n);
+            for (i, check) in checks.iter().enumerate() {
+                if i % 10 == 9 {
+                    let error = check.error.as_ref().unwrap();
+                    assert_eq!((error.code.as_str(), check.fields.len()), (codes::UNKNOWN_ACTION, 0), "step {i}");
+                    continue;
+                }
+                assert_eq!(check.fields["content"].code, codes::UNKNOWN_VARIABLE, "step {i}");
+                assert!(check.fields["content"].message.en.contains(&format!("${{missing{i}}}")), "step {i}");
+                assert_eq!(check.fields["outputs.nope"].code, codes::UNKNOWN_OUTPUT, "step {i}");
+                assert!(check.error.is_none(), "step {i}: {:?}", check.error);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_actions_outputs_may_be_used_by_later_steps_only() {
+        let state = state();
+        let flow: Flow = serde_json::from_value(json!({"steps": [
+            {"action": "demo.send", "params": {"content": "${early}", "userIds": ["u"]}},
+            {"action": "demo.sned", "params": {"content": "${nothing}"}, "outputs": {"x": "early"}},
+            {"action": "demo.send", "params": {"content": "${early}", "userIds": ["u"]}},
+        ]}))
+        .unwrap();
+        let checks = check_flow(&state, &flow);
+        assert_eq!(checks[0].fields["content"].code, codes::UNKNOWN_VARIABLE);
+        assert_eq!(checks[1].error.as_ref().map(|e| e.code.as_str()), Some(codes::UNKNOWN_ACTION));
+        assert!(checks[1].fields.is_empty(), "its params are not looked at: {:?}", checks[1].fields);
+        assert!(!checks[2].fields.contains_key("content"), "{:?}", checks[2].fields);
+    }
+
+    /// How long the check of an `/api/check` takes (parsed flow in, masked answer out) for
+    /// flows past the cap that parsing puts on a flow: a benchmark, run by hand with
+    /// `cargo test --release -p host-sim check_timing -- --ignored --nocapture`. By default
+    /// the demo action's faulty flows of 1,000, 2,000 and 8,000 steps; with
+    /// `STUDIO_CHECK_PLUGIN=lib.so STUDIO_CHECK_FLOWS=a.json,b.json`, those flows with that plugin.
+    #[test]
+    #[ignore = "a benchmark, run by hand"]
+    fn check_timing() {
+        let (state, flows): (StudioState, Vec<(String, Flow)>) =
+            match (std::env::var("STUDIO_CHECK_PLUGIN"), std::env::var("STUDIO_CHECK_FLOWS")) {
+                (Ok(plugin), Ok(files)) => {
+                    let plugin = crate::plugin::load(std::path::Path::new(&plugin)).unwrap();
+                    let flows = files
+                        .split(',')
+                        .map(|file| {
+                            let text = std::fs::read_to_string(file).unwrap();
+                            (file.to_string(), serde_json::from_str(&text).unwrap())
+                        })
+                        .collect();
+                    (StudioState::new(plugin, "en", None, None, 0), flows)
+                }
+                _ => (state(), [1000, 2000, 8000].map(|n| (format!("demo, {n} steps"), faulty_flow(n))).into()),
+            };
+        for (name, flow) in flows {
+            let n = flow.steps.len();
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    let secrets = secrets_of(&state, &flow);
+                    let checks = check_flow(&state, &flow);
+                    let answer = scrub(serde_json::json!({ "checks": checks }), &secrets);
+                    let _ = serde_json::to_vec(&answer).unwrap();
+                    assert_eq!(answer["checks"].as_array().map(Vec::len), Some(n));
+                    started.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{name} ({n} steps): median {:.1} ms, min {:.1}, max {:.1} (5 runs)",
+                times[2], times[0], times[4]
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!
 //! The server ([`Studio`]) listens on 127.0.0.1 only, on its own thread and tokio runtime,
 //! and serves the page's files from the binary ([`assets`]) and a small JSON API ([`api`]).
+//! Its connections are bounded ([`ConnectionLimits`]): a header must arrive within a
+//! timeout, a body must not pause for longer than another, and only so many may be open at
+//! once. A flow it checks or runs has at most [`crate::flow::MAX_STEPS`] steps, and its check
+//! does work in proportion to the flow's size.
 //! It answers only requests from its own page: the `Host` header must name this server and an
 //! `Origin`, when sent (and it must be on anything but a read), must be this server's; it has
 //! no endpoint that reads a file; and no answer ever holds a secret that the page sent
@@ -18,7 +22,10 @@ mod api;
 mod assets;
 mod check;
 mod example;
+mod server;
 mod words;
+
+pub use server::ConnectionLimits;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -53,11 +60,13 @@ pub struct StudioOptions {
     pub port: u16,
     /// Whether to start the embedded DingTalk emulator and pre-fill the base URLs with it.
     pub emulator: bool,
+    /// How long its connections may wait on their client, and how many may be open.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for StudioOptions {
     fn default() -> Self {
-        StudioOptions { lang: "en", port: 0, emulator: true }
+        StudioOptions { lang: "en", port: 0, emulator: true, limits: ConnectionLimits::default() }
     }
 }
 
@@ -96,6 +105,29 @@ pub(crate) struct StudioState {
     pub(crate) last_secrets: Mutex<Vec<String>>,
 }
 
+impl StudioState {
+    /// The state of a studio for `plugin` listening on `port`.
+    pub(crate) fn new(
+        plugin: Arc<dyn Plugin>,
+        lang: &'static str,
+        emulator: Option<Emulator>,
+        example_file: Option<example::ExampleFile>,
+        port: u16,
+    ) -> StudioState {
+        StudioState {
+            single_fields: single_fields(plugin.manifest()),
+            plugin,
+            lang,
+            emulator,
+            example_file,
+            hosts: vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")],
+            origins: vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")],
+            running: Mutex::new(None),
+            last_secrets: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 impl Studio {
     /// Starts the studio for `plugin` on 127.0.0.1 (and the emulator, if asked), and returns
     /// once it is listening.
@@ -126,23 +158,13 @@ impl Studio {
         listener.set_nonblocking(true).map_err(bind)?;
         let port = listener.local_addr().map_err(bind)?.port();
 
-        let state = Arc::new(StudioState {
-            single_fields: single_fields(plugin.manifest()),
-            plugin,
-            lang: options.lang,
-            emulator,
-            example_file,
-            hosts: vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")],
-            origins: vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")],
-            running: Mutex::new(None),
-            last_secrets: Mutex::new(Vec::new()),
-        });
+        let state = Arc::new(StudioState::new(plugin, options.lang, emulator, example_file, port));
         let app = router(Arc::clone(&state));
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let thread = std::thread::Builder::new()
             .name("host-sim-studio".into())
-            .spawn(move || serve(listener, app, stop_rx, ready_tx))
+            .spawn(move || serve(listener, app, options.limits, stop_rx, ready_tx))
             .map_err(|e| start_error(text!(en: "cannot start the server thread", zh: "无法启动服务线程"), e))?;
         let started = ready_rx.recv().unwrap_or_else(|_| Err("the server thread ended before listening".into()));
         if let Err(e) = started {
@@ -200,6 +222,7 @@ impl Drop for Studio {
 fn serve(
     listener: std::net::TcpListener,
     app: Router,
+    limits: ConnectionLimits,
     stop: oneshot::Receiver<()>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) -> Result<(), String> {
@@ -224,10 +247,11 @@ fn serve(
             }
         };
         let _ = ready.send(Ok(()));
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        server::serve(listener, app, limits, async move {
             let _ = stop.await;
-        });
-        server.await.map_err(|e| e.to_string())
+        })
+        .await;
+        Ok(())
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     result
