@@ -439,6 +439,9 @@ async fn drag_connect_and_send_fill_them_run_and_see_the_message() {
             offered.contains("${robot}") && offered.contains("step 1"),
             "the robot select offers step 1's output: {offered}"
         );
+        // Under each field, what it takes, in the words the API gives (FieldSpec::takes).
+        let help = text(client, "#field-userIds-help").await?;
+        ensure!(help.contains("a list, or text with one item per line or comma; at most 1000 items"), "{help}");
         type_into(client, "userIds", "manager01\nmanger01, busy04").await?;
         type_into(client, "content", "The daily sales report is ready.").await?;
 

@@ -62,6 +62,11 @@ struct Info<'a> {
     words: BTreeMap<&'a str, &'a Text>,
     /// Action id -> field name -> the value a new step starts with.
     prefill: BTreeMap<&'a str, BTreeMap<&'a str, Value>>,
+    /// Action id -> field name -> what the field takes, in words ([`FieldSpec::takes`]): the
+    /// page shows these instead of keeping its own copy of the rules.
+    ///
+    /// [`FieldSpec::takes`]: rpa_plugin_abi::FieldSpec::takes
+    takes: BTreeMap<&'a str, BTreeMap<&'a str, Text>>,
     emulator: Option<EmulatorInfo>,
     /// Whether `GET /api/example` has a flow.
     example: bool,
@@ -94,6 +99,11 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
         manifest,
         words: WORDS.iter().map(|(key, text)| (*key, text)).collect(),
         prefill,
+        takes: manifest
+            .actions
+            .iter()
+            .map(|a| (a.id.as_str(), a.inputs.all().map(|f| (f.name.as_str(), f.takes())).collect()))
+            .collect(),
         emulator: state.emulator.as_ref().map(|e| EmulatorInfo {
             url: e.url(),
             app_key: super::EMULATOR_APP_KEY,

@@ -31,10 +31,6 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ),
     ("required", text!(en: "required", zh: "必填")),
     ("defaultIs", text!(en: "default: {value}", zh: "默认值：{value}")),
-    (
-        "listHint",
-        text!(en: "A list: one per line, comma-separated, or JSON [\"a\",\"b\"].", zh: "列表：每行一个、用逗号分隔，或 JSON [\"a\",\"b\"]。"),
-    ),
     ("jsonHint", text!(en: "JSON value.", zh: "JSON 值。")),
     (
         "secretHint",

@@ -299,10 +299,11 @@ function renderField(step, index, field, changed) {
   }
 
   const notes = [];
-  if (kind === 'list') notes.push(word('listHint'));
+  // What the field takes, in the words the guides and host-sim inspect use (from the API).
+  const takes = state.info?.takes?.[step.action]?.[field.name];
+  if (takes) notes.push(`${tr(takes)}.`);
   if (kind === 'json') notes.push(word('jsonHint'));
   if (kind === 'secret') notes.push(word('secretHint'));
-  if (schema.default !== undefined) notes.push(word('defaultIs', {value: shortJson(schema.default)}));
   const label = h('label', {for: id},
     h('span', {text: tr(field.label)}),
     field.required ? h('span', {class: 'required', title: word('required'), 'aria-label': word('required'), text: ' *'}) : null,
