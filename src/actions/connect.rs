@@ -57,7 +57,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
-    reuse: Some(reuse),
+    same_params_memo: Some(same_params),
 };
 
 /// The fields, each declared once.
@@ -191,28 +191,28 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
 
 thread_local! {
     /// The params text this thread's last connect read, and the settings read from it.
-    static LAST_READ: RefCell<Option<(String, RobotSettings)>> = const { RefCell::new(None) };
+    static LAST_PARAMS: RefCell<Option<(String, RobotSettings)>> = const { RefCell::new(None) };
 }
 
-/// Checks the inputs; the job fetches (or reuses) the token and registers the robot.
+/// Checks the inputs; the execution fetches (or reuses) the token and registers the robot.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let ConnectInput { settings } = read(p)?;
-    LAST_READ.with_borrow_mut(|last| *last = Some((p.text().to_string(), settings.clone())));
-    Ok(job(settings))
+    LAST_PARAMS.with_borrow_mut(|last| *last = Some((p.text().to_string(), settings.clone())));
+    Ok(execution(settings))
 }
 
-/// The job for the same params text as this thread's last connect: reading it again would
+/// The execution for the same params text as this thread's last connect: reading it again would
 /// give the same settings (connect's checks look at the text alone).
-fn reuse(params_json: &str) -> Option<Execution> {
-    let settings = LAST_READ.with_borrow(|last| match last {
+fn same_params(params_json: &str) -> Option<Execution> {
+    let settings = LAST_PARAMS.with_borrow(|last| match last {
         Some((text, settings)) if text == params_json => Some(settings.clone()),
         _ => None,
     })?;
-    Some(job(settings))
+    Some(execution(settings))
 }
 
 /// Fetches (or reuses) the token and registers the robot.
-fn job(s: RobotSettings) -> Execution {
+fn execution(s: RobotSettings) -> Execution {
     Box::new(move |ctx| {
         Box::pin(async move {
             let conn = robots::connection(&s)?;
@@ -254,13 +254,13 @@ mod tests {
         let bad = json!({ APP_KEY: "reuse-key", APP_SECRET: "s", QPS_LIMIT: "lots" }).to_string();
         let never = || false;
         // Each test runs on its own thread: nothing read yet here.
-        assert!(reuse(&good).is_none());
+        assert!(same_params(&good).is_none());
         assert!(crate::actions::prepare(ID, &bad, &never).is_err());
-        assert!(reuse(&bad).is_none(), "a text that failed is checked again every time");
+        assert!(same_params(&bad).is_none(), "a text that failed is checked again every time");
         assert!(crate::actions::prepare(ID, &good, &never).is_ok());
-        assert!(reuse(&good).is_some());
-        assert!(reuse(&format!("{good} ")).is_none(), "any other text is read again");
-        let read_again = LAST_READ.with_borrow(|last| last.as_ref().map(|(_, s)| (s.app_key.clone(), s.qps_limit)));
+        assert!(same_params(&good).is_some());
+        assert!(same_params(&format!("{good} ")).is_none(), "any other text is read again");
+        let read_again = LAST_PARAMS.with_borrow(|last| last.as_ref().map(|(_, s)| (s.app_key.clone(), s.qps_limit)));
         assert_eq!(read_again, Some(("reuse-key".to_string(), 0)));
     }
 }

@@ -11,7 +11,7 @@ use reqwest::Url;
 use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Value, json};
 
-use super::field::{Field, Integer, Kind, Output, Receiver, ShortList};
+use super::field::{Entry, Field, Integer, Kind, Output, ShortList};
 use super::{Action, Execution, Params};
 use crate::error::Result;
 use crate::robots;
@@ -55,7 +55,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The fields, each declared once.
@@ -91,7 +91,7 @@ pub(crate) mod form {
             en: "The robot's security keywords (自定义关键词), if it uses them, as a list or comma- or line-separated text, at most 10: each message is checked to contain one before it is sent.",
             zh: "机器人设置的自定义关键词（如有），列表或逗号、换行分隔的文本，最多 10 个；每条消息发送前都会检查是否包含其中之一。"
         ),
-        kind: ShortList { of: Receiver::Keyword, max: MAX_KEYWORDS },
+        kind: ShortList { of: Entry::Keyword, max: MAX_KEYWORDS },
         visible_when: None,
     };
 
@@ -276,7 +276,7 @@ pub(crate) fn read(p: &Params<'_>) -> Result<(WebhookSettings, Vec<&'static str>
     Ok((settings, notes))
 }
 
-/// Checks the inputs; the job registers the robot (nothing is sent).
+/// Checks the inputs; the execution registers the robot (nothing is sent).
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let (settings, notes) = read(p)?;
     Ok(Box::new(move |ctx| {

@@ -11,7 +11,7 @@ use dingtalk_client::wire::GroupSendRequest;
 use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
-use super::field::{Declared, Field, Output, ROBOT as ROBOT_FIELD, RequiredText};
+use super::field::{AnyField, Field, Output, ROBOT as ROBOT_FIELD, RequiredText};
 use super::recall::MAX_CONVERSATION_ID_LEN;
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
@@ -41,11 +41,11 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::PROCESS_QUERY_KEY],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The basic tab: the robot, the group, then the template's fields.
-const BASIC: [&dyn Declared; 8] = join(&[&[&ROBOT_FIELD, &form::OPEN_CONVERSATION_ID], &template::BASIC]);
+const BASIC: [&dyn AnyField; 8] = join(&[&[&ROBOT_FIELD, &form::OPEN_CONVERSATION_ID], &template::BASIC]);
 
 /// The fields, each declared once.
 mod form {
@@ -79,7 +79,7 @@ struct GroupSendInput {
     message: Message,
 }
 
-/// Checks every input (the template's files and its 15,000-byte limit included); the job
+/// Checks every input (the template's files and its 15,000-byte limit included); the execution
 /// uploads the files, then sends once.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = GroupSendInput {

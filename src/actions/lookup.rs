@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
-use super::field::{Field, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
+use super::field::{Entry, EntryList, Field, Output, ROBOT as ROBOT_FIELD};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
 use crate::error::Result;
@@ -45,21 +45,21 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::USER_IDS, form::USER_ID_BY_MOBILE, form::UNRESOLVED_MOBILES],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The fields, each declared once.
 mod form {
     use super::*;
 
-    pub(super) const MOBILES: Field<Recipients<true>> = Field {
+    pub(super) const MOBILES: Field<EntryList<true>> = Field {
         name: super::MOBILES,
         label: text!(en: "Mobile numbers", zh: "手机号列表"),
         help: text!(
             en: "Mobile numbers as in the org's contacts, as a list such as [\"13800138000\"] or comma- or line-separated text, at most 100. Spaces, brackets and a +86 prefix are dropped; other countries keep their +code (+852-61234567).",
             zh: "与通讯录一致的手机号，列表如 [\"13800138000\"]，或以逗号、换行分隔的文本，最多 100 个。空格、括号和 +86 前缀会被去掉；其他国家和地区保留 +区号（如 +852-61234567）。"
         ),
-        kind: Recipients { of: Receiver::Mobile, max: MAX_MOBILES, per: text!(en: "one lookup", zh: "一次查询") },
+        kind: EntryList { of: Entry::Mobile, max: MAX_MOBILES, per: text!(en: "one lookup", zh: "一次查询") },
         visible_when: None,
     };
 
@@ -114,7 +114,7 @@ struct LookupInput {
     mobiles: Vec<String>,
 }
 
-/// Checks every input; the job looks the numbers up one by one.
+/// Checks every input; the execution looks the numbers up one by one.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = LookupInput { robot: ROBOT_FIELD.read(p)?, mobiles: form::MOBILES.read(p)? };
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))

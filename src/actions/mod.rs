@@ -26,13 +26,13 @@ use serde_json::Value;
 
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use field::{Declared, Output};
+use field::{AnyField, Output};
 pub(crate) use params::Params;
 
 /// The fields of `parts`, in order, as one list: an action's tab made of shared groups of
 /// fields (its own, then a template's). `N` must be their total count; another count fails to
 /// compile where the list is declared (`const`).
-pub(crate) const fn join<const N: usize>(parts: &[&[&'static dyn Declared]]) -> [&'static dyn Declared; N] {
+pub(crate) const fn join<const N: usize>(parts: &[&[&'static dyn AnyField]]) -> [&'static dyn AnyField; N] {
     let mut out = [parts[0][0]; N];
     let (mut i, mut n) = (0, 0);
     while i < parts.len() {
@@ -62,19 +62,20 @@ pub(crate) struct Action {
     /// What it does.
     pub(crate) description: Text,
     /// The form's basic tab.
-    pub(crate) basic: &'static [&'static dyn Declared],
+    pub(crate) basic: &'static [&'static dyn AnyField],
     /// The form's advanced tab.
-    pub(crate) advanced: &'static [&'static dyn Declared],
+    pub(crate) advanced: &'static [&'static dyn AnyField],
     /// Groups of optional fields of which at least one must be filled in.
     pub(crate) at_least_one_of: &'static [&'static [&'static str]],
     /// What it hands to later steps.
     pub(crate) outputs: &'static [Output],
     /// Checks the inputs and returns the work to do; nothing is sent before it succeeds.
     pub(crate) prepare: fn(&Params<'_>) -> Result<Execution>,
-    /// For an action whose checks depend on its params text alone (no file, no robot
-    /// object): the work for a params text equal to the last one this thread checked, without
-    /// checking it again (a designer runs a flow's connect step with the same text every time).
-    pub(crate) reuse: Option<fn(&str) -> Option<Execution>>,
+    /// A per-thread memo of the last params text that passed this action's checks, for an
+    /// action whose checks depend on that text alone (connect: no file, no robot object): the
+    /// execution for the same text again, without reading it again (a designer runs a flow's
+    /// connect step with the same text every time; about a tenth of a flow's instructions).
+    pub(crate) same_params_memo: Option<fn(&str) -> Option<Execution>>,
 }
 
 impl Action {
@@ -136,14 +137,14 @@ pub fn manifest_json() -> &'static str {
     })
 }
 
-/// Finds an action, checks its params and returns its job; checks that can take long stop
+/// Finds an action, checks its params and returns its execution; checks that can take long stop
 /// when `cancelled` turns true.
 pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Execution> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
     let action = &ACTIONS[index];
-    if let Some(job) = action.reuse.and_then(|reuse| reuse(params_json)) {
-        return Ok(job);
+    if let Some(execution) = action.same_params_memo.and_then(|memo| memo(params_json)) {
+        return Ok(execution);
     }
     let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);
     params.check_cancelled()?;

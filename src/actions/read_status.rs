@@ -42,7 +42,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::SEND_STATUS, form::READ_USER_IDS, form::UNREAD_USER_IDS],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The fields, each declared once.
@@ -91,7 +91,7 @@ struct ReadStatusInput {
     key: String,
 }
 
-/// Checks every input; the job makes one read-status call.
+/// Checks every input; the execution makes one read-status call.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = ReadStatusInput { robot: ROBOT_FIELD.read(p)?, key: form::PROCESS_QUERY_KEY.read(p)? };
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))

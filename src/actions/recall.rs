@@ -11,7 +11,7 @@ use dingtalk_client::wire::RecallRequest;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
-use super::field::{Field, OptionalText, Output, ROBOT as ROBOT_FIELD, Receiver, Recipients};
+use super::field::{Entry, EntryList, Field, OptionalText, Output, ROBOT as ROBOT_FIELD};
 use super::{Action, Execution, Params};
 use crate::context::CallContext;
 use crate::error::Result;
@@ -50,21 +50,21 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[form::RECALLED_KEYS, form::FAILED_KEYS, form::FAILURE_REASONS],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The fields, each declared once.
 pub(crate) mod form {
     use super::*;
 
-    pub(crate) const PROCESS_QUERY_KEYS: Field<Recipients<true>> = Field {
+    pub(crate) const PROCESS_QUERY_KEYS: Field<EntryList<true>> = Field {
         name: super::PROCESS_QUERY_KEYS,
         label: text!(en: "Process query keys", zh: "发送任务 ID 列表"),
         help: text!(
             en: "The processQueryKeys of the messages to recall, as output by a send (processQueryKey or processQueryKeys): one key, or a list such as [\"key1\",\"key2\"], at most 20. Messages can be recalled for 24 hours after the send.",
             zh: "要撤回的消息的 processQueryKey（发送动作输出的 processQueryKey 或 processQueryKeys）：一个 key，或列表如 [\"key1\",\"key2\"]，最多 20 个。发送后 24 小时内可以撤回。"
         ),
-        kind: Recipients { of: Receiver::QueryKey, max: MAX_KEYS, per: text!(en: "one recall", zh: "一次撤回") },
+        kind: EntryList { of: Entry::QueryKey, max: MAX_KEYS, per: text!(en: "one recall", zh: "一次撤回") },
         visible_when: None,
     };
 
@@ -111,7 +111,7 @@ struct RecallInput {
     group: Option<String>,
 }
 
-/// Checks every input; the job makes one recall call.
+/// Checks every input; the execution makes one recall call.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = RecallInput {
         robot: ROBOT_FIELD.read(p)?,

@@ -2,7 +2,7 @@
 //! of the templates of [`super::template`], to up to 1,000 receivers given by user ID and/or
 //! mobile number, through `batchSend` in batches of 20.
 //!
-//! The job resolves the mobile numbers (`lookup::resolve`: `getbymobile`, remembered
+//! The execution resolves the mobile numbers (`lookup::resolve`: `getbymobile`, remembered
 //! per connection, as "Get user IDs by mobile number" does), then
 //! uploads the message's files, then sends the batches in order. A send is never repeated:
 //! when a batch fails after earlier ones went out, the error says so (`PARTIALLY_SENT`) and
@@ -17,7 +17,7 @@ use dingtalk_client::wire::BatchSendRequest;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
-use super::field::{Declared, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD, Receiver, Recipients};
+use super::field::{AnyField, Entry, EntryList, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD};
 use super::template::{self, Message};
 use super::{Action, Execution, Params, join};
 use crate::context::CallContext;
@@ -83,35 +83,35 @@ pub(crate) const ACTION: Action = Action {
         form::UNRESOLVED_MOBILES,
     ],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The basic tab: the robot, the receivers, then the template's fields.
-const BASIC: [&dyn Declared; 9] = join(&[&[&ROBOT_FIELD, &form::USER_IDS, &form::MOBILES], &template::BASIC]);
+const BASIC: [&dyn AnyField; 9] = join(&[&[&ROBOT_FIELD, &form::USER_IDS, &form::MOBILES], &template::BASIC]);
 
 /// The fields, each declared once.
 pub(crate) mod form {
     use super::*;
 
-    pub(crate) const USER_IDS: Field<Recipients> = Field {
+    pub(crate) const USER_IDS: Field<EntryList> = Field {
         name: super::USER_IDS,
         label: text!(en: "User IDs", zh: "用户ID"),
         help: text!(
             en: "Receivers' user IDs as a list such as [\"id1\",\"id2\"]; comma- or line-separated text works too. Fill in user IDs, mobile numbers or both: at most 1,000 different receivers in all, sent 20 at a time. Find user IDs in the admin console's contacts.",
             zh: "接收人的用户 ID，列表形式如 [\"id1\",\"id2\"]，也可用逗号或换行分隔。用户 ID 与手机号至少填一项，合计最多 1000 个不同的接收人，每 20 人一批发送。用户 ID 可在管理后台通讯录中查看。"
         ),
-        kind: Recipients { of: Receiver::UserId, max: MAX_RECIPIENTS, per: PER_SEND },
+        kind: EntryList { of: Entry::UserId, max: MAX_RECIPIENTS, per: PER_SEND },
         visible_when: None,
     };
 
-    pub(crate) const MOBILES: Field<Recipients> = Field {
+    pub(crate) const MOBILES: Field<EntryList> = Field {
         name: super::MOBILES,
         label: text!(en: "Mobile numbers", zh: "手机号列表"),
         help: text!(
             en: "Receivers' mobile numbers (as in the org's contacts), as a list or comma- or line-separated text; each is looked up once per connection (needs the member-info read permission qyapi_get_member_by_mobile). Numbers that belong to no one are output as unresolvedMobiles, and asked again only after 10 minutes. Counts toward the 1,000 receivers with the user IDs.",
             zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需成员信息读权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles，10 分钟后才会再次查询。与用户 ID 合计最多 1000 个接收人。"
         ),
-        kind: Recipients { of: Receiver::Mobile, max: MAX_RECIPIENTS, per: PER_SEND },
+        kind: EntryList { of: Entry::Mobile, max: MAX_RECIPIENTS, per: PER_SEND },
         visible_when: None,
     };
 
@@ -203,7 +203,7 @@ fn too_many_receivers(n: usize) -> Error {
     )
 }
 
-/// Checks every input; the job resolves mobiles, uploads files and sends in batches.
+/// Checks every input; the execution resolves mobiles, uploads files and sends in batches.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = read(p)?;
     Ok(Box::new(move |ctx| Box::pin(run(ctx, input))))

@@ -23,7 +23,7 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
 use super::field::{
-    Choice, Field, Flag, Items, Kind, MAX_LINK_CHARS, Pick, Receiver, ShortList, WebPicture, link, web_url,
+    Choice, Entry, Field, Flag, Items, Kind, MAX_LINK_CHARS, Pick, ShortList, WebPicture, link, web_url,
 };
 use super::template::{self, ButtonLayout, default_title};
 use super::{Action, Execution, Params};
@@ -107,7 +107,7 @@ pub(crate) const ACTION: Action = Action {
     at_least_one_of: &[],
     outputs: &[],
     prepare,
-    reuse: None,
+    same_params_memo: None,
 };
 
 /// The fields this action declares (the rest are the templates' own, in [`template::form`]).
@@ -173,7 +173,7 @@ mod form {
             en: "Group members to mention, by mobile number (list or comma-separated). Each is written into the message as @number if it is not there yet; at most 50 people with the user IDs.",
             zh: "要 @ 的群成员手机号（列表或逗号分隔）。正文中没有的会自动加上 @手机号；与用户 ID 合计最多 50 人。"
         ),
-        kind: ShortList { of: Receiver::Mobile, max: MAX_MENTIONS },
+        kind: ShortList { of: Entry::Mobile, max: MAX_MENTIONS },
         visible_when: Some((super::MSG_TYPE, MENTIONING)),
     };
 
@@ -184,7 +184,7 @@ mod form {
             en: "Group members to mention, by user ID (works in internal groups). Each is written into the message as @userId if it is not there yet; at most 50 people with the mobile numbers.",
             zh: "要 @ 的群成员用户 ID（企业内部群可用）。正文中没有的会自动加上 @用户ID；与手机号合计最多 50 人。"
         ),
-        kind: ShortList { of: Receiver::UserId, max: MAX_MENTIONS },
+        kind: ShortList { of: Entry::UserId, max: MAX_MENTIONS },
         visible_when: Some((super::MSG_TYPE, MENTIONING)),
     };
 
@@ -429,7 +429,7 @@ fn read(p: &Params<'_>) -> Result<SendInput> {
     Ok(SendInput { robot, body, msg_type: name })
 }
 
-/// Checks every input; the job waits for room in the robot's budget and sends, once.
+/// Checks every input; the execution waits for room in the robot's budget and sends, once.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let input = read(p)?;
     Ok(Box::new(move |ctx| {

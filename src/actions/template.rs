@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use super::Params;
 use super::field::{
-    Button, Buttons, Choice, Declared, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture,
+    AnyField, Button, Buttons, Choice, Field, ImageRef, LocalFilePath, OptionalInteger, OptionalText, Pick, Picture,
     RequiredText, WebLink,
 };
 use super::media::{self, Doubt, LocalFile};
@@ -236,11 +236,11 @@ pub(crate) mod form {
 
 /// The template's fields on an action's basic tab, in form order: every action that sends a
 /// template lists exactly these, after its own fields.
-pub(crate) const BASIC: [&dyn Declared; 6] =
+pub(crate) const BASIC: [&dyn AnyField; 6] =
     [&form::MSG_TYPE, &form::CONTENT, &form::LINK_URL, &form::PIC_URL, &form::BUTTONS, &form::COVER_IMAGE];
 
 /// The template's fields on an action's advanced tab.
-pub(crate) const ADVANCED: [&dyn Declared; 3] = [&form::TITLE, &form::BUTTON_LAYOUT, &form::DURATION_SECONDS];
+pub(crate) const ADVANCED: [&dyn AnyField; 3] = [&form::TITLE, &form::BUTTON_LAYOUT, &form::DURATION_SECONDS];
 
 /// A message, checked and ready but for its uploads.
 pub(crate) struct Message {

@@ -27,49 +27,50 @@ pub(crate) const MAX_QUERY_KEY_LEN: usize = 256;
 /// The longest security keyword read.
 pub(crate) const MAX_KEYWORD_LEN: usize = 32;
 
-/// What a [`Recipients`] list holds.
+/// What the entries of an [`EntryList`] are: the receivers of a message (user IDs, mobile
+/// numbers), or other lists people paste the same way (processQueryKeys, keywords).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Receiver {
+pub(crate) enum Entry {
     /// DingTalk user IDs (staff IDs): no spaces, at most 64 characters.
     UserId,
     /// Mobile numbers: digits, an optional leading `+` and `-` between groups; spaces and
     /// brackets are dropped and a `+86` prefix is removed from mainland numbers.
     Mobile,
-    /// processQueryKeys of sent messages (not receivers, but read the same way).
+    /// processQueryKeys of sent messages.
     QueryKey,
     /// Words (a custom robot's security keywords): any text of at most 32 characters.
     Keyword,
 }
 
-impl Receiver {
+impl Entry {
     /// "User ID #3" / "Mobile number #3".
     fn nth(self, i: usize) -> Text {
         match self {
-            Receiver::UserId => text!(en: format!("User ID #{i}"), zh: format!("第 {i} 个用户 ID")),
-            Receiver::Mobile => text!(en: format!("Mobile number #{i}"), zh: format!("第 {i} 个手机号")),
-            Receiver::QueryKey => {
+            Entry::UserId => text!(en: format!("User ID #{i}"), zh: format!("第 {i} 个用户 ID")),
+            Entry::Mobile => text!(en: format!("Mobile number #{i}"), zh: format!("第 {i} 个手机号")),
+            Entry::QueryKey => {
                 text!(en: format!("processQueryKey #{i}"), zh: format!("第 {i} 个 processQueryKey"))
             }
-            Receiver::Keyword => text!(en: format!("Keyword #{i}"), zh: format!("第 {i} 个关键词")),
+            Entry::Keyword => text!(en: format!("Keyword #{i}"), zh: format!("第 {i} 个关键词")),
         }
     }
 
     /// The longest entry.
     fn max_len(self) -> usize {
         match self {
-            Receiver::UserId => MAX_USER_ID_LEN,
-            Receiver::Mobile => MAX_MOBILE_LEN,
-            Receiver::QueryKey => MAX_QUERY_KEY_LEN,
-            Receiver::Keyword => MAX_KEYWORD_LEN,
+            Entry::UserId => MAX_USER_ID_LEN,
+            Entry::Mobile => MAX_MOBILE_LEN,
+            Entry::QueryKey => MAX_QUERY_KEY_LEN,
+            Entry::Keyword => MAX_KEYWORD_LEN,
         }
     }
 
     fn plural(self) -> Text {
         match self {
-            Receiver::UserId => text!(en: "user IDs", zh: "用户 ID"),
-            Receiver::Mobile => text!(en: "mobile numbers", zh: "手机号"),
-            Receiver::QueryKey => text!(en: "processQueryKeys", zh: "processQueryKey"),
-            Receiver::Keyword => text!(en: "keywords", zh: "关键词"),
+            Entry::UserId => text!(en: "user IDs", zh: "用户 ID"),
+            Entry::Mobile => text!(en: "mobile numbers", zh: "手机号"),
+            Entry::QueryKey => text!(en: "processQueryKeys", zh: "processQueryKey"),
+            Entry::Keyword => text!(en: "keywords", zh: "关键词"),
         }
     }
 }
@@ -85,32 +86,32 @@ impl Receiver {
 /// The work is bounded before it starts: text longer than [`MAX_RECIPIENTS_TEXT`] bytes or a
 /// list of more than twice `max` entries is refused at once, and duplicates are found with a
 /// hash set.
-pub(crate) struct Recipients<const REQUIRED: bool = false> {
-    pub(crate) of: Receiver,
+pub(crate) struct EntryList<const REQUIRED: bool = false> {
+    pub(crate) of: Entry,
     /// The most different entries taken.
     pub(crate) max: usize,
     /// What takes them, for messages ("one send").
     pub(crate) per: Text,
 }
 
-/// [`Recipients::per`] of a send.
+/// [`EntryList::per`] of a send.
 pub(crate) const PER_SEND: Text = text!(en: "one send", zh: "一次发送");
 
-impl<const R: bool> Kind for Recipients<R> {
+impl<const R: bool> Kind for EntryList<R> {
     type Value = Vec<String>;
     const REQUIRED: bool = R;
 
     fn schema(&self) -> Value {
         let items = match self.of {
             // An ID never holds a space; the form refuses one as the plugin does.
-            Receiver::UserId => {
+            Entry::UserId => {
                 json!({ "type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
             }
-            Receiver::Mobile => json!({ "type": "string", "minLength": 1, "maxLength": MAX_MOBILE_LEN }),
-            Receiver::QueryKey => {
+            Entry::Mobile => json!({ "type": "string", "minLength": 1, "maxLength": MAX_MOBILE_LEN }),
+            Entry::QueryKey => {
                 json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_KEY_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
             }
-            Receiver::Keyword => json!({ "type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN }),
+            Entry::Keyword => json!({ "type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN }),
         };
         let mut schema = json!({
             "type": ["array", "string"],
@@ -137,8 +138,8 @@ impl<const R: bool> Kind for Recipients<R> {
     }
 }
 
-fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p: &Params<'_>) -> Result<Vec<String>> {
-    let Recipients { of, max, per } = list;
+fn recipients<const R: bool>(name: &str, value: &Value, list: &EntryList<R>, p: &Params<'_>) -> Result<Vec<String>> {
+    let EntryList { of, max, per } = list;
     let (of, max) = (*of, *max);
     let max_items = 2 * max;
     let bad = |message: Text| p.error(name, message);
@@ -186,7 +187,7 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
             } else {
                 let mut items: Vec<Value> = Vec::new();
                 // IDs and keys never hold a space: split there too, as the host does.
-                let split_at_spaces = matches!(of, Receiver::UserId | Receiver::QueryKey);
+                let split_at_spaces = matches!(of, Entry::UserId | Entry::QueryKey);
                 for entry in typed::entries(text, split_at_spaces) {
                     if items.len() == max_items {
                         return Err(too_many());
@@ -216,16 +217,16 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &Recipients<R>, p:
             return Err(bad(text!(en: format!("{} is blank.", nth().en), zh: format!("{}为空。", nth().zh_cn))));
         }
         let entry = match of {
-            Receiver::UserId => user_id(entry, &nth).map_err(bad)?,
-            Receiver::Mobile => mobile(entry, &nth).map_err(bad)?,
-            Receiver::QueryKey => query_key(entry, &nth).map_err(bad)?,
-            Receiver::Keyword if entry.chars().count() > MAX_KEYWORD_LEN => {
+            Entry::UserId => user_id(entry, &nth).map_err(bad)?,
+            Entry::Mobile => mobile(entry, &nth).map_err(bad)?,
+            Entry::QueryKey => query_key(entry, &nth).map_err(bad)?,
+            Entry::Keyword if entry.chars().count() > MAX_KEYWORD_LEN => {
                 return Err(bad(text!(
                     en: format!("{} is longer than {MAX_KEYWORD_LEN} characters.", nth().en),
                     zh: format!("{}超过 {MAX_KEYWORD_LEN} 个字符。", nth().zh_cn)
                 )));
             }
-            Receiver::Keyword => entry.to_string(),
+            Entry::Keyword => entry.to_string(),
         };
         if seen.insert(entry.clone()) {
             list.push(entry);
@@ -512,18 +513,18 @@ impl Items {
     }
 }
 
-/// A list of text read by the receiver-list rules ([`Recipients`]) that holds at most `max`
+/// A list of text read by the receiver-list rules ([`EntryList`]) that holds at most `max`
 /// entries: the people a message mentions, a robot's keywords.
 pub(crate) struct ShortList {
-    pub(crate) of: Receiver,
+    pub(crate) of: Entry,
     pub(crate) max: usize,
 }
 
 impl ShortList {
     /// The list read by the receiver-list rules, with their bounds; the entries past `max` are
     /// refused afterwards, in this list's words.
-    fn all(&self) -> Recipients {
-        Recipients { of: self.of, max: MAX_RECIPIENTS, per: PER_SEND }
+    fn all(&self) -> EntryList {
+        EntryList { of: self.of, max: MAX_RECIPIENTS, per: PER_SEND }
     }
 }
 

@@ -67,12 +67,12 @@ pub(crate) trait Kind {
 }
 
 /// Any field, for an action's list of fields.
-pub(crate) trait Declared: Sync {
+pub(crate) trait AnyField: Sync {
     /// The manifest entry.
     fn spec(&self) -> FieldSpec;
 }
 
-impl<K: Kind + Sync> Declared for Field<K> {
+impl<K: Kind + Sync> AnyField for Field<K> {
     fn spec(&self) -> FieldSpec {
         FieldSpec {
             name: self.name.to_string(),
