@@ -32,7 +32,11 @@
 //! assert_eq!(manifest["actions"][0]["id"], "dingtalk.robot.connect");
 //! ```
 
+#![deny(unsafe_code)]
+
 mod actions;
+// The C entry takes and hands out raw pointers: the only module with unsafe code.
+#[allow(unsafe_code)]
 pub mod capi;
 mod context;
 mod error;
