@@ -8,23 +8,17 @@ use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, ROk, RStr};
 use abi_stable::type_layout::TypeLayout;
-use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, HostRef, Manifest, PluginModRef};
+use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, HostRef, PluginModRef};
 use serde_json::Value;
 
-use super::{CheckedLibrary, Plugin, Validators, locate, parse_error, parse_outputs, quote};
+use super::{CheckedLibrary, Entry, Loaded, locate, parse_error, parse_outputs, quote};
 use crate::error::HostError;
 
 /// A plugin loaded through `rpa-plugin-abi`'s abi_stable root module.
-pub struct AbiStablePlugin {
-    library: CheckedLibrary,
-    module: PluginModRef,
-}
+pub type AbiStablePlugin = Loaded<RootModule>;
 
-impl std::fmt::Debug for AbiStablePlugin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.library.debug("AbiStablePlugin", f)
-    }
-}
+/// The abi_stable way to call a loaded library: its root module.
+pub struct RootModule(PluginModRef);
 
 impl AbiStablePlugin {
     /// Loads and checks the library at `path`: it must be a shared library exporting the
@@ -43,32 +37,16 @@ impl AbiStablePlugin {
         })?;
         let library =
             CheckedLibrary::check(path, (module.abi_version())(), || Some((module.manifest())().into_string()))?;
-        Ok(AbiStablePlugin { library, module })
-    }
-
-    /// The path the plugin was loaded from, as given.
-    pub fn path(&self) -> &Path {
-        &self.library.path
+        Ok(Loaded { library, entry: RootModule(module) })
     }
 }
 
-impl Plugin for AbiStablePlugin {
-    fn manifest(&self) -> &Manifest {
-        &self.library.manifest
-    }
+impl Entry for RootModule {
+    const LOADER: &'static str = "AbiStablePlugin";
 
-    fn manifest_json(&self) -> &str {
-        &self.library.manifest_json
-    }
-
-    fn validators(&self) -> Option<&Validators> {
-        Some(&self.library.validators)
-    }
-
-    fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
-        let params_json = super::params_json(params)?;
+    fn invoke(&self, action: &str, params_json: &str, host: &dyn Host) -> Result<Value, ErrorPayload> {
         let host_ref: HostRef<'_> = Host_TO::from_ptr(&host, TD_Opaque);
-        match (self.module.invoke())(RStr::from_str(action), RStr::from_str(&params_json), host_ref) {
+        match (self.0.invoke())(RStr::from_str(action), RStr::from_str(params_json), host_ref) {
             ROk(text) => parse_outputs(action, text.as_str()),
             RErr(text) => Err(parse_error(action, text.as_str())),
         }

@@ -10,23 +10,19 @@ use std::path::Path;
 use rpa_plugin_abi::c::{
     RPA_OK, RpaAbiVersionFn, RpaFreeFn, RpaHost, RpaInvokeFn, RpaManifestFn, symbol_name, symbols,
 };
-use rpa_plugin_abi::{ErrorPayload, Host, LogLevel, Manifest, codes};
+use rpa_plugin_abi::{ErrorPayload, Host, LogLevel, codes};
 use serde_json::Value;
 
-use super::{CheckedLibrary, Plugin, Validators, locate, parse_error, parse_outputs, quote};
+use super::{CheckedLibrary, Entry, Loaded, locate, parse_error, parse_outputs, quote};
 use crate::error::HostError;
 
 /// A plugin called through its C entry points.
-pub struct CAbiPlugin {
-    library: CheckedLibrary,
+pub type CAbiPlugin = Loaded<CEntry>;
+
+/// The C way to call a loaded library: its `rpa_plugin_invoke` and `rpa_plugin_free`.
+pub struct CEntry {
     invoke: RpaInvokeFn,
     free: RpaFreeFn,
-}
-
-impl std::fmt::Debug for CAbiPlugin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.library.debug("CAbiPlugin", f)
-    }
 }
 
 impl CAbiPlugin {
@@ -54,12 +50,7 @@ impl CAbiPlugin {
         // SAFETY: per its declaration, the plugin returns a NUL-terminated string or null,
         // released through its own free.
         let library = CheckedLibrary::check(path, reported, || unsafe { take(manifest(), free) })?;
-        Ok(CAbiPlugin { library, invoke, free })
-    }
-
-    /// The path the plugin was loaded from, as given.
-    pub fn path(&self) -> &Path {
-        &self.library.path
+        Ok(Loaded { library, entry: CEntry { invoke, free } })
     }
 }
 
@@ -126,23 +117,13 @@ unsafe extern "C" fn cancelled_callback(user_data: *mut c_void) -> c_int {
     c_int::from(host.is_some_and(|host| host.is_cancelled()))
 }
 
-impl Plugin for CAbiPlugin {
-    fn manifest(&self) -> &Manifest {
-        &self.library.manifest
-    }
+impl Entry for CEntry {
+    const LOADER: &'static str = "CAbiPlugin";
 
-    fn manifest_json(&self) -> &str {
-        &self.library.manifest_json
-    }
-
-    fn validators(&self) -> Option<&Validators> {
-        Some(&self.library.validators)
-    }
-
-    fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
+    fn invoke(&self, action: &str, params_json: &str, host: &dyn Host) -> Result<Value, ErrorPayload> {
         let nul = |what: &str| ErrorPayload::new(codes::INVALID_PARAMS, format!("the {what} contains a NUL character"));
         let action_c = CString::new(action).map_err(|_| nul("action id"))?;
-        let params_c = CString::new(super::params_json(params)?).map_err(|_| nul("params"))?;
+        let params_c = CString::new(params_json).map_err(|_| nul("params"))?;
         let lent: *const &dyn Host = &host;
         let c_host =
             RpaHost { user_data: lent as *mut c_void, log: Some(log_callback), is_cancelled: Some(cancelled_callback) };

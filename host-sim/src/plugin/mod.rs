@@ -16,8 +16,8 @@ use std::sync::Arc;
 use rpa_plugin_abi::{ABI_VERSION, ErrorPayload, Host, Manifest, codes, text};
 use serde_json::Value;
 
-pub use self::abi_stable::AbiStablePlugin;
-pub use self::c::CAbiPlugin;
+pub use self::abi_stable::{AbiStablePlugin, RootModule};
+pub use self::c::{CAbiPlugin, CEntry};
 use crate::error::HostError;
 use crate::validate::Validators;
 
@@ -146,14 +146,57 @@ impl CheckedLibrary {
         let validators = Validators::new(&manifest);
         Ok(CheckedLibrary { path: given, manifest, manifest_json, validators })
     }
+}
 
-    /// `Loader { path, id, version, .. }`, for the loaders' `Debug`.
-    fn debug(&self, loader: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct(loader)
-            .field("path", &self.path)
-            .field("id", &self.manifest.id)
-            .field("version", &self.manifest.version)
+/// A plugin library that passed the contract check ([`CheckedLibrary`]), and `E`, the way its
+/// actions are called: through the abi_stable root module ([`AbiStablePlugin`]) or the C entry
+/// points ([`CAbiPlugin`]). What does not depend on the way is written once, here.
+pub struct Loaded<E> {
+    library: CheckedLibrary,
+    entry: E,
+}
+
+/// How a loaded library's actions are called: one implementation per ABI.
+pub trait Entry: Send + Sync {
+    /// The loader's name, for `Debug`.
+    const LOADER: &'static str;
+    /// Calls `action` with the params as JSON text, lending the plugin `host`; the outputs or
+    /// the error document, read as [`Plugin::invoke`] says.
+    fn invoke(&self, action: &str, params_json: &str, host: &dyn Host) -> Result<Value, ErrorPayload>;
+}
+
+impl<E> Loaded<E> {
+    /// The path the plugin was loaded from, as given.
+    pub fn path(&self) -> &Path {
+        &self.library.path
+    }
+}
+
+impl<E: Entry> std::fmt::Debug for Loaded<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(E::LOADER)
+            .field("path", &self.library.path)
+            .field("id", &self.library.manifest.id)
+            .field("version", &self.library.manifest.version)
             .finish_non_exhaustive()
+    }
+}
+
+impl<E: Entry> Plugin for Loaded<E> {
+    fn manifest(&self) -> &Manifest {
+        &self.library.manifest
+    }
+
+    fn manifest_json(&self) -> &str {
+        &self.library.manifest_json
+    }
+
+    fn validators(&self) -> Option<&Validators> {
+        Some(&self.library.validators)
+    }
+
+    fn invoke(&self, action: &str, params: &Value, host: &dyn Host) -> Result<Value, ErrorPayload> {
+        self.entry.invoke(action, &params_json(params)?, host)
     }
 }
 
