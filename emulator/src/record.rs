@@ -45,7 +45,7 @@ pub struct RecordedRequest {
     pub content_type: Option<String>,
     /// The `x-acs-dingtalk-access-token` header.
     pub access_token: Option<String>,
-    /// The body, when it was JSON (`appSecret` redacted).
+    /// The body, when it was JSON (`appSecret` and `clientSecret` redacted).
     pub body: Option<serde_json::Value>,
     /// The multipart parts, for uploads.
     pub parts: Vec<RecordedPart>,
