@@ -17,8 +17,8 @@
 //!     connection of the app is open and the message is lost, (HTTP 400) for an unknown user,
 //!     app or group
 //!   - `POST stream/ping` -> `{"ok": true, "connections": n}`
-//!   - `POST stream/disconnect` with `{"closeAfterMs": 10000}` (optional) -> `{"ok": true,
-//!     "connections": n}`
+//!   - `POST stream/disconnect` with `{"closeAfterMs": 10000}` (optional, kept for later
+//!     disconnects) -> `{"ok": true, "connections": n}`
 //!   - `POST stream/drop` -> `{"ok": true, "connections": n}`: every socket closed, no frame
 //!   - `GET stream/connections`, `GET stream/acks`, `GET stream/pushed`, `GET stream/undelivered`
 

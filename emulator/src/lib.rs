@@ -7,6 +7,19 @@
 //! allow-list and per-minute ban) exactly as DingTalk does, field by field and error by error,
 //! with per-app rate limiting, faults on demand, stats and a record of every request.
 //!
+//! It also speaks Stream mode, the WebSocket on which DingTalk pushes what users send to the
+//! robot: `POST /v1.0/gateway/connections/open` checks `clientId`/`clientSecret` (HTTP 400
+//! `invalidClientIdOrSecret` otherwise) and answers `{"endpoint":
+//! "ws://127.0.0.1:PORT/stream/connect", "ticket"}`, a ticket that opens one connection
+//! within 90 s; `GET /stream/connect?ticket=...` refuses a missing or unknown ticket with HTTP
+//! 401 and a used or expired one with 403, before the upgrade. Frames are DingTalk's
+//! (`specVersion`, `type`, `headers` with topic, messageId, contentType, time, appId,
+//! connectionId, and `data` as a JSON string); every ack is recorded. The tests, the demo and
+//! the studio steer it: [`Emulator::user_says`] and [`Emulator::user_says_in_group`] push a
+//! robot message to one open connection of the app chosen at random (or record it lost),
+//! [`Emulator::stream_ping`], [`Emulator::stream_disconnect`] (closing each socket 10 s
+//! later) and [`Emulator::drop_stream_connections`]; the same under `/_emulator/stream/`.
+//!
 //! ```no_run
 //! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
 //! let emu = Emulator::start(EmulatorConfig {
@@ -51,8 +64,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use config::{
-    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT,
-    DEFAULT_STREAM_DISCONNECT_GRACE, DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig, MAX_RECALL_KEYS,
+    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_STREAM_DISCONNECT_GRACE, DEFAULT_TOKEN_TTL,
+    DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT, DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig, MAX_RECALL_KEYS,
     MESSAGE_WINDOW, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND, STREAM_TICKET_TTL,
     WebhookConfig,
 };
@@ -247,7 +260,12 @@ impl Emulator {
     /// "User `user_id` sends `text` in the group `open_conversation_id`, @-ing the robot" (of
     /// the first configured app whose robot is in the group); otherwise as
     /// [`Emulator::user_says`].
-    pub fn user_says_in_group(&self, open_conversation_id: &str, user_id: &str, text: &str) -> Result<String, EmulatorError> {
+    pub fn user_says_in_group(
+        &self,
+        open_conversation_id: &str,
+        user_id: &str,
+        text: &str,
+    ) -> Result<String, EmulatorError> {
         let chat = stream::message::Chat::Group { open_conversation_id };
         stream::message::say(&self.state, chat, user_id, text)
     }

@@ -89,7 +89,10 @@ mod tests {
             r#"{"code":200,"headers":{"messageId":"m-1","contentType":"application/json"},"message":"OK","data":"{\"response\":\"OK\"}"}"#,
         )
         .unwrap();
-        assert_eq!(ack, Ack { message_id: "m-1".into(), code: 200, message: "OK".into(), data: r#"{"response":"OK"}"#.into() });
+        assert_eq!(
+            ack,
+            Ack { message_id: "m-1".into(), code: 200, message: "OK".into(), data: r#"{"response":"OK"}"#.into() }
+        );
         let bare = read_ack(r#"{"headers":{"messageId":"m-2"},"data":{"opaque":"o"}}"#).unwrap();
         assert_eq!((bare.code, bare.message.as_str(), bare.data.as_str()), (0, "", r#"{"opaque":"o"}"#));
         assert_eq!(read_ack("not json"), None);

@@ -106,13 +106,22 @@ pub(crate) fn say(state: &Shared, chat: Chat<'_>, user_id: &str, text: &str) -> 
     }
     let app_key = match chat {
         Chat::OneToOne { app_key: Some(key) } => key.to_owned(),
-        Chat::OneToOne { app_key: None } => state.first_app().ok_or_else(|| EmulatorError::UnknownApp(String::new()))?,
+        Chat::OneToOne { app_key: None } => {
+            state.first_app().ok_or_else(|| EmulatorError::UnknownApp(String::new()))?
+        }
         Chat::Group { open_conversation_id } => state
             .app_in_group(open_conversation_id)
             .ok_or_else(|| EmulatorError::NoRobotInGroup(open_conversation_id.to_owned()))?,
     };
     let robot_code = state.robot_code(&app_key).ok_or_else(|| EmulatorError::UnknownApp(app_key.clone()))?;
-    let data = bot_message(&Said { chat, robot_code: &robot_code, user_id, text, base_url: &state.base_url, at: SystemTime::now() });
+    let data = bot_message(&Said {
+        chat,
+        robot_code: &robot_code,
+        user_id,
+        text,
+        base_url: &state.base_url,
+        at: SystemTime::now(),
+    });
     state
         .streams
         .push(&app_key, BOT_MESSAGE_TOPIC, data, &state.counters)
@@ -138,9 +147,23 @@ mod tests {
     fn a_one_to_one_message_has_every_field() {
         let m = said(Chat::OneToOne { app_key: None }, "u1");
         for field in [
-            "conversationId", "conversationType", "senderId", "senderStaffId", "senderNick", "senderCorpId", "isAdmin",
-            "chatbotUserId", "chatbotCorpId", "robotCode", "msgId", "createAt", "isInAtList", "sessionWebhook",
-            "sessionWebhookExpiredTime", "msgtype", "text",
+            "conversationId",
+            "conversationType",
+            "senderId",
+            "senderStaffId",
+            "senderNick",
+            "senderCorpId",
+            "isAdmin",
+            "chatbotUserId",
+            "chatbotCorpId",
+            "robotCode",
+            "msgId",
+            "createAt",
+            "isInAtList",
+            "sessionWebhook",
+            "sessionWebhookExpiredTime",
+            "msgtype",
+            "text",
         ] {
             assert!(m.get(field).is_some(), "{field} missing in {m}");
         }

@@ -303,7 +303,14 @@ impl Streams {
             let connection_id = conn.info.connection_id.clone();
             drop(conns);
             Counters::bump(&counters.stream_pushed, 1);
-            let push = StreamPush { app_key: app_key.to_owned(), connection_id, message_id: message_id.clone(), topic: topic.to_owned(), data, at };
+            let push = StreamPush {
+                app_key: app_key.to_owned(),
+                connection_id,
+                message_id: message_id.clone(),
+                topic: topic.to_owned(),
+                data,
+                at,
+            };
             self.pushed.push(push);
             return Ok(message_id);
         }

@@ -192,7 +192,10 @@ async fn without_a_connection_a_message_is_lost_and_recorded() {
     assert_eq!(app_key, KEY);
     let lost = t.emu.stream_undelivered();
     assert_eq!(lost.len(), 1);
-    assert_eq!((lost[0].message_id.as_str(), lost[0].data["text"]["content"].as_str()), (message_id.as_str(), Some("hello?")));
+    assert_eq!(
+        (lost[0].message_id.as_str(), lost[0].data["text"]["content"].as_str()),
+        (message_id.as_str(), Some("hello?"))
+    );
     assert!(matches!(t.emu.user_says("ghost", "x"), Err(EmulatorError::UnknownUser(_))));
     assert_eq!(t.emu.stream_undelivered().len(), 1, "a refused call loses nothing");
 }
@@ -286,7 +289,10 @@ async fn the_admin_routes_steer_the_stream() {
     let t = T::start(config());
     let lost = t.post("/_emulator/stream/user-says", None, &json!({"userId": "u1", "text": "hi"})).await;
     assert_eq!(lost.status, 409, "{lost:?}");
-    assert_eq!(t.post("/_emulator/stream/user-says", None, &json!({"userId": "ghost", "text": "hi"})).await.status, 400);
+    assert_eq!(
+        t.post("/_emulator/stream/user-says", None, &json!({"userId": "ghost", "text": "hi"})).await.status,
+        400
+    );
     let mut ws = connect(&t).await;
     let said = t.post("/_emulator/stream/user-says", None, &json!({"userId": "u1", "text": "hi", "appKey": KEY})).await;
     assert_eq!(said.status, 200, "{said:?}");
@@ -307,4 +313,31 @@ async fn the_admin_routes_steer_the_stream() {
     until("closed after 100 ms", || t.emu.stream_connection_count(KEY) == 0).await;
     let _again = connect(&t).await;
     assert_eq!(t.post("/_emulator/stream/drop", None, &json!({})).await.json["connections"], 1);
+}
+
+#[tokio::test]
+async fn websocket_pings_are_ponged_and_frames_that_are_no_ack_ignored() {
+    let t = T::start(config());
+    let mut ws = connect(&t).await;
+    ws.send(Message::Ping(b"alive?".to_vec().into())).await.unwrap();
+    match tokio::time::timeout(PATIENCE, ws.next()).await.expect("a pong in time") {
+        Some(Ok(Message::Pong(p))) => assert_eq!(&p[..], b"alive?"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    ws.send(Message::text("not JSON")).await.unwrap();
+    ws.send(Message::text(r#"{"code":200}"#)).await.unwrap();
+    // Still open and served: a ping goes out and its answer is the first ack recorded.
+    t.emu.stream_ping();
+    let ping = next_frame(&mut ws).await;
+    ack(&mut ws, &ping, &data(&ping)).await;
+    until("the echo is counted", || t.emu.stats().stream_pings_answered == 1).await;
+    assert_eq!(t.emu.stream_acks().len(), 1, "only the ack is recorded");
+}
+
+#[tokio::test]
+async fn a_client_frame_over_a_megabyte_ends_the_connection() {
+    let t = T::start(config());
+    let mut ws = connect(&t).await;
+    let _ = ws.send(Message::text("x".repeat(2 * 1024 * 1024))).await;
+    until("the connection is gone", || t.emu.stream_connection_count(KEY) == 0).await;
 }
