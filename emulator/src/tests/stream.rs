@@ -341,3 +341,17 @@ async fn a_client_frame_over_a_megabyte_ends_the_connection() {
     let _ = ws.send(Message::text("x".repeat(2 * 1024 * 1024))).await;
     until("the connection is gone", || t.emu.stream_connection_count(KEY) == 0).await;
 }
+
+#[tokio::test]
+async fn open_can_be_faulted_and_throttled_like_any_endpoint() {
+    use crate::{Endpoint, Fault, FaultRule};
+    let t = T::start(config());
+    t.emu.inject(FaultRule::next(Endpoint::StreamOpen, Fault::Http500, 1));
+    t.emu.inject(FaultRule::next(Endpoint::Token, Fault::Throttle, 1));
+    t.emu.inject_after(1, FaultRule::next(Endpoint::StreamOpen, Fault::Throttle, 1));
+    t.post(OPEN, None, &open_body(SECRET)).await.assert_new_error(500, "ServiceUnavailable");
+    let r = t.post(OPEN, None, &open_body(SECRET)).await;
+    assert_eq!(r.status, 200, "other endpoints' faults leave it alone: {r:?}");
+    t.post(OPEN, None, &open_body(SECRET)).await.assert_new_error(403, crate::reply::QPS_LIMIT_CODE);
+    assert_eq!(t.emu.stats().throttled, 1);
+}
