@@ -30,9 +30,11 @@ pub(crate) fn frame(kind: &str, topic: &str, message_id: &str, conn: &StreamConn
 /// An ack as a client sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Ack {
+    /// `headers.messageId`: the frame acknowledged.
     pub(crate) message_id: String,
     /// `code`; 0 when absent or not a whole number.
     pub(crate) code: i64,
+    /// `message`; empty when absent.
     pub(crate) message: String,
     /// `data` as sent: the JSON document as a string (an object sent in its place is written
     /// out as text, so the record still shows it).

@@ -28,12 +28,17 @@ pub(crate) enum Chat<'a> {
 /// What goes into one robot message.
 #[derive(Debug, Clone)]
 pub(crate) struct Said<'a> {
+    /// Where it is written.
     pub(crate) chat: Chat<'a>,
+    /// The robot written to.
     pub(crate) robot_code: &'a str,
+    /// The writer, also their nick.
     pub(crate) user_id: &'a str,
+    /// What they wrote.
     pub(crate) text: &'a str,
     /// The emulator's base URL, for the `sessionWebhook`.
     pub(crate) base_url: &'a str,
+    /// When it was written (`createAt`).
     pub(crate) at: SystemTime,
 }
 

@@ -22,11 +22,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 use rand::seq::IndexedRandom;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::record::{Ring, unix_ms};
+use crate::record::{Ring, ser_time};
 use crate::stats::Counters;
 
 /// The topic of robot messages, subscribed as `CALLBACK`.
@@ -120,10 +120,6 @@ pub struct StreamConnection {
     pub draining: bool,
 }
 
-fn ser_time<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(unix_ms(*t))
-}
-
 /// Why a ticket opened nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TicketError {
@@ -141,7 +137,12 @@ pub(crate) enum Out {
     /// Send this text frame.
     Frame(String),
     /// Send this `disconnect` frame, then close the socket this much later.
-    Disconnect { frame: String, close_after: Duration },
+    Disconnect {
+        /// The `disconnect` frame.
+        frame: String,
+        /// How long after it the socket is closed.
+        close_after: Duration,
+    },
 }
 
 #[derive(Debug)]
@@ -161,7 +162,9 @@ struct Conn {
 /// A connection just admitted: its key in the hub and what its task receives.
 #[derive(Debug)]
 pub(crate) struct Admitted {
+    /// Its key in the hub.
     pub(crate) serial: u64,
+    /// What the hub queues for its task.
     pub(crate) rx: mpsc::UnboundedReceiver<Out>,
 }
 
@@ -176,8 +179,11 @@ pub(crate) struct Streams {
     next_serial: AtomicU64,
     /// Pings awaiting their ack: messageId -> the data sent.
     pings: Mutex<HashMap<String, Value>>,
+    /// Every ack received, oldest first.
     pub(crate) acks: Ring<StreamAck>,
+    /// Every robot message pushed, oldest first.
     pub(crate) pushed: Ring<StreamPush>,
+    /// Every robot message lost for want of a connection, oldest first.
     pub(crate) undelivered: Ring<UndeliveredMessage>,
 }
 
