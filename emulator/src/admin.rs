@@ -10,6 +10,17 @@
 //! - `POST backdate` with `{"processQueryKey": "...", "seconds": 90000}` (past the 24-hour window)
 //! - `GET group-messages`: what the custom robots' groups received
 //! - `POST clock-skew` with `{"skewMs": 7200000}`
+//! - Stream mode:
+//!   - `POST stream/user-says` with `{"userId": "...", "text": "...", "appKey": "..." (optional),
+//!     "openConversationId": "..." (optional: in that group, @-ing the robot)}` ->
+//!     `{"ok": true, "messageId": "..."}`; `{"ok": false, "error": ...}` (HTTP 409) when no
+//!     connection of the app is open and the message is lost, (HTTP 400) for an unknown user,
+//!     app or group
+//!   - `POST stream/ping` -> `{"ok": true, "connections": n}`
+//!   - `POST stream/disconnect` with `{"closeAfterMs": 10000}` (optional, kept for later
+//!     disconnects) -> `{"ok": true, "connections": n}`
+//!   - `POST stream/drop` -> `{"ok": true, "connections": n}`: every socket closed, no frame
+//!   - `GET stream/connections`, `GET stream/acks`, `GET stream/pushed`, `GET stream/undelivered`
 
 use std::sync::Arc;
 
@@ -22,11 +33,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::error::EmulatorError;
 use crate::faults::FaultRule;
 use crate::state::Shared;
+use crate::stream::message::Chat;
 
 type S = State<Arc<Shared>>;
 
+/// The admin routes, nested under `/_emulator`.
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/stats", get(stats))
@@ -41,6 +55,17 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/backdate", post(backdate))
         .route("/group-messages", get(group_messages))
         .route("/clock-skew", post(clock_skew))
+        .route("/stream/user-says", post(user_says))
+        .route("/stream/ping", post(stream_ping))
+        .route("/stream/disconnect", post(stream_disconnect))
+        .route("/stream/drop", post(stream_drop))
+        .route("/stream/connections", get(|State(s): S| async move { Json(s.streams.connections()).into_response() }))
+        .route("/stream/acks", get(|State(s): S| async move { Json(s.streams.acks.snapshot()).into_response() }))
+        .route("/stream/pushed", get(|State(s): S| async move { Json(s.streams.pushed.snapshot()).into_response() }))
+        .route(
+            "/stream/undelivered",
+            get(|State(s): S| async move { Json(s.streams.undelivered.snapshot()).into_response() }),
+        )
 }
 
 fn ok() -> Response {
@@ -181,4 +206,56 @@ async fn backdate(State(s): S, body: Result<Json<Backdate>, JsonRejection>) -> R
         }
         Err(e) => bad(e.body_text()),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserSays {
+    user_id: String,
+    text: String,
+    #[serde(default)]
+    app_key: Option<String>,
+    #[serde(default)]
+    open_conversation_id: Option<String>,
+}
+
+async fn user_says(State(s): S, body: Result<Json<UserSays>, JsonRejection>) -> Response {
+    let u = match body {
+        Ok(Json(u)) => u,
+        Err(e) => return bad(e.body_text()),
+    };
+    let chat = match &u.open_conversation_id {
+        Some(group) => Chat::Group { open_conversation_id: group },
+        None => Chat::OneToOne { app_key: u.app_key.as_deref() },
+    };
+    match crate::stream::message::say(&s, chat, &u.user_id, &u.text) {
+        Ok(message_id) => Json(json!({"ok": true, "messageId": message_id})).into_response(),
+        Err(e @ EmulatorError::NoStreamConnection { .. }) => {
+            (StatusCode::CONFLICT, Json(json!({"ok": false, "error": e.to_string()}))).into_response()
+        }
+        Err(e) => bad(e),
+    }
+}
+
+async fn stream_ping(State(s): S) -> Response {
+    Json(json!({"ok": true, "connections": s.streams.ping_all()})).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Disconnect {
+    #[serde(default)]
+    close_after_ms: Option<u64>,
+}
+
+async fn stream_disconnect(State(s): S, body: Option<Json<Disconnect>>) -> Response {
+    let Disconnect { close_after_ms } = body.map(|Json(d)| d).unwrap_or_default();
+    if let Some(ms) = close_after_ms {
+        s.streams.set_disconnect_grace(std::time::Duration::from_millis(ms));
+    }
+    Json(json!({"ok": true, "connections": s.streams.disconnect_all()})).into_response()
+}
+
+async fn stream_drop(State(s): S) -> Response {
+    Json(json!({"ok": true, "connections": s.streams.drop_all()})).into_response()
 }

@@ -20,6 +20,10 @@ pub const DEFAULT_QPS_LIMIT: u32 = 20;
 pub const MESSAGE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// Most `processQueryKeys` per recall (DingTalk: 20).
 pub const MAX_RECALL_KEYS: usize = 20;
+/// How long a Stream ticket from `connections/open` may wait for its connection (DingTalk: 90 s).
+pub const STREAM_TICKET_TTL: Duration = Duration::from_secs(90);
+/// How long after a Stream `disconnect` frame the socket is closed (DingTalk: about 10 s).
+pub const DEFAULT_STREAM_DISCONNECT_GRACE: Duration = Duration::from_secs(10);
 /// Default bound on the recorded requests, deliveries and uploads kept in memory.
 pub const DEFAULT_MAX_RECORDED: usize = 100_000;
 /// Messages a custom (webhook) robot may send in any one window (DingTalk: 20 a minute).
@@ -216,6 +220,12 @@ pub struct EmulatorConfig {
     /// Never mid-request, never with a request waiting to be read. Also
     /// [`crate::Emulator::set_close_idle_after`].
     pub close_idle_after: Option<Duration>,
+    /// How long a Stream ticket stays valid ([`STREAM_TICKET_TTL`]; shorter in tests).
+    pub stream_ticket_ttl: Duration,
+    /// How long after `disconnect` a Stream socket is closed
+    /// ([`DEFAULT_STREAM_DISCONNECT_GRACE`]; shorter in tests). Also
+    /// [`crate::Emulator::set_stream_disconnect_grace`].
+    pub stream_disconnect_grace: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -237,6 +247,8 @@ impl Default for EmulatorConfig {
             webhook_window: DEFAULT_WEBHOOK_WINDOW,
             webhook_ban: DEFAULT_WEBHOOK_BAN,
             close_idle_after: None,
+            stream_ticket_ttl: STREAM_TICKET_TTL,
+            stream_disconnect_grace: DEFAULT_STREAM_DISCONNECT_GRACE,
         }
     }
 }

@@ -18,4 +18,22 @@ pub enum EmulatorError {
     /// The configuration is inconsistent (e.g. two apps with the same AppKey).
     #[error("invalid emulator configuration: {0}")]
     Config(String),
+    /// A user wrote to the robot, but no Stream connection of the app (subscribed to robot
+    /// messages) was open: the message is lost, as on DingTalk, and recorded as undelivered.
+    #[error("no Stream connection of app {app_key:?} is open: message {message_id} is lost")]
+    NoStreamConnection {
+        /// The app the message was for.
+        app_key: String,
+        /// The messageId it would have had.
+        message_id: String,
+    },
+    /// No such user in the org.
+    #[error("no user {0:?} in the org")]
+    UnknownUser(String),
+    /// No such app (empty: no app is configured).
+    #[error("no app {0:?} is configured")]
+    UnknownApp(String),
+    /// No such group, or no configured app's robot is in it.
+    #[error("no robot of a configured app is in group {0:?}")]
+    NoRobotInGroup(String),
 }

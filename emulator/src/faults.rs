@@ -30,11 +30,13 @@ pub enum Endpoint {
     GroupRecall,
     /// Custom (webhook) robot `POST /robot/send?access_token=..` (old-API style answers).
     RobotSend,
+    /// Stream mode's `POST /v1.0/gateway/connections/open` (new-API style answers).
+    StreamOpen,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
@@ -45,6 +47,7 @@ impl Endpoint {
         Endpoint::GroupSend,
         Endpoint::GroupRecall,
         Endpoint::RobotSend,
+        Endpoint::StreamOpen,
     ];
 
     /// True for the old (`oapi`) generation: HTTP 200 and `errcode`/`errmsg` errors.
@@ -65,6 +68,7 @@ impl Endpoint {
             Endpoint::GroupSend => 7,
             Endpoint::GroupRecall => 8,
             Endpoint::RobotSend => 9,
+            Endpoint::StreamOpen => 10,
         }
     }
 }

@@ -39,6 +39,26 @@ pub(crate) fn process_query_key() -> String {
     String::from_utf8(key).unwrap_or_default()
 }
 
+/// A Stream ticket: 32 lowercase hex characters, random (one connection, within its lifetime).
+pub(crate) fn stream_ticket() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// A Stream connection's `connectionId`.
+pub(crate) fn stream_connection_id() -> String {
+    format!("{:016x}-{}", rand::random::<u64>(), alnum(8))
+}
+
+/// A Stream frame's `messageId`.
+pub(crate) fn stream_message_id() -> String {
+    format!("{:08x}_{}", rand::random::<u32>(), alnum(12))
+}
+
+/// The `opaque` of a Stream `ping`.
+pub(crate) fn stream_opaque() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 /// A media id like the ones `media/upload` returns (`@lA...`).
 pub(crate) fn media_id() -> String {
     format!("@lA{}", alnum(29))

@@ -7,6 +7,19 @@
 //! allow-list and per-minute ban) exactly as DingTalk does, field by field and error by error,
 //! with per-app rate limiting, faults on demand, stats and a record of every request.
 //!
+//! It also speaks Stream mode, the WebSocket on which DingTalk pushes what users send to the
+//! robot: `POST /v1.0/gateway/connections/open` checks `clientId`/`clientSecret` (HTTP 400
+//! `invalidClientIdOrSecret` otherwise) and answers `{"endpoint":
+//! "ws://127.0.0.1:PORT/stream/connect", "ticket"}`, a ticket that opens one connection
+//! within 90 s; `GET /stream/connect?ticket=...` refuses a missing or unknown ticket with HTTP
+//! 401 and a used or expired one with 403, before the upgrade. Frames are DingTalk's
+//! (`specVersion`, `type`, `headers` with topic, messageId, contentType, time, appId,
+//! connectionId, and `data` as a JSON string); every ack is recorded. The tests, the demo and
+//! the studio steer it: [`Emulator::user_says`] and [`Emulator::user_says_in_group`] push a
+//! robot message to one open connection of the app chosen at random (or record it lost),
+//! [`Emulator::stream_ping`], [`Emulator::stream_disconnect`] (closing each socket 10 s
+//! later) and [`Emulator::drop_stream_connections`]; the same under `/_emulator/stream/`.
+//!
 //! ```no_run
 //! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
 //! let emu = Emulator::start(EmulatorConfig {
@@ -37,6 +50,7 @@ mod reply;
 mod server;
 mod state;
 mod stats;
+mod stream;
 mod templates;
 mod webhook;
 
@@ -50,14 +64,16 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use config::{
-    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_TOKEN_TTL, DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT,
-    DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig, MAX_RECALL_KEYS, MESSAGE_WINDOW, PERM_BASE,
-    PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND, WebhookConfig,
+    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_STREAM_DISCONNECT_GRACE, DEFAULT_TOKEN_TTL,
+    DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT, DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig, MAX_RECALL_KEYS,
+    MESSAGE_WINDOW, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND, STREAM_TICKET_TTL,
+    WebhookConfig,
 };
 pub use error::EmulatorError;
 pub use faults::{Endpoint, Fault, FaultRule};
 pub use record::{DeliveredMessage, RecordedPart, RecordedRequest, UploadedMedia};
 pub use stats::Stats;
+pub use stream::{StreamAck, StreamConnection, StreamPush, Subscription, UndeliveredMessage};
 pub use webhook::GroupMessage;
 
 use state::Shared;
@@ -76,11 +92,11 @@ impl Emulator {
     /// runtime and thread, and returns once it is listening. Safe to call from plain
     /// threads and from inside another tokio runtime (it never blocks on the caller's).
     pub fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-        let state = Arc::new(Shared::new(&config)?);
         let bind_err = |source| EmulatorError::Bind { port: config.port, source };
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(bind_err)?;
         listener.set_nonblocking(true).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
+        let state = Arc::new(Shared::new(&config, port)?);
         let app = server::router(state.clone());
         let shared = state.clone();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -224,6 +240,85 @@ impl Emulator {
     /// Returns false when no message has that key.
     pub fn backdate(&self, process_query_key: &str, by: Duration) -> bool {
         self.state.backdate(process_query_key, by)
+    }
+
+    /// "User `user_id` sends `text` to the robot", one-to-one, with the robot of the first
+    /// configured app: the robot message (every data field DingTalk pushes, a
+    /// `sessionWebhook` on the emulator) goes to ONE open Stream connection of the app,
+    /// chosen at random. Returns its messageId; [`EmulatorError::NoStreamConnection`] when
+    /// none is open (the message is lost and listed by [`Emulator::stream_undelivered`]).
+    pub fn user_says(&self, user_id: &str, text: &str) -> Result<String, EmulatorError> {
+        stream::message::say(&self.state, stream::message::Chat::OneToOne { app_key: None }, user_id, text)
+    }
+
+    /// [`Emulator::user_says`] to the robot of the app `app_key`.
+    pub fn user_says_to(&self, app_key: &str, user_id: &str, text: &str) -> Result<String, EmulatorError> {
+        let chat = stream::message::Chat::OneToOne { app_key: Some(app_key) };
+        stream::message::say(&self.state, chat, user_id, text)
+    }
+
+    /// "User `user_id` sends `text` in the group `open_conversation_id`, @-ing the robot" (of
+    /// the first configured app whose robot is in the group); otherwise as
+    /// [`Emulator::user_says`].
+    pub fn user_says_in_group(
+        &self,
+        open_conversation_id: &str,
+        user_id: &str,
+        text: &str,
+    ) -> Result<String, EmulatorError> {
+        let chat = stream::message::Chat::Group { open_conversation_id };
+        stream::message::say(&self.state, chat, user_id, text)
+    }
+
+    /// Sends a SYSTEM `ping` (data `{"opaque": random}`) to every Stream connection; the
+    /// client must echo the data in its ack ([`Stats::stream_pings_answered`] counts those).
+    /// Returns how many connections were pinged.
+    pub fn stream_ping(&self) -> usize {
+        self.state.streams.ping_all()
+    }
+
+    /// Sends a SYSTEM `disconnect` to every Stream connection and closes each socket the
+    /// disconnect grace later ([`EmulatorConfig::stream_disconnect_grace`], 10 s by default).
+    /// Until then they stay open, and get messages only when no other connection of their
+    /// app is open. Returns how many were told.
+    pub fn stream_disconnect(&self) -> usize {
+        self.state.streams.disconnect_all()
+    }
+
+    /// Changes how long after `disconnect` a Stream socket is closed.
+    pub fn set_stream_disconnect_grace(&self, grace: Duration) {
+        self.state.streams.set_disconnect_grace(grace);
+    }
+
+    /// Closes every Stream socket at once, without a frame. Returns how many.
+    pub fn drop_stream_connections(&self) -> usize {
+        self.state.streams.drop_all()
+    }
+
+    /// How many Stream connections of the app are open now.
+    pub fn stream_connection_count(&self, app_key: &str) -> usize {
+        self.state.streams.open_count(app_key)
+    }
+
+    /// Every open Stream connection, oldest first.
+    pub fn stream_connections(&self) -> Vec<StreamConnection> {
+        self.state.streams.connections()
+    }
+
+    /// Every ack received on Stream connections (bounded by `max_recorded`), oldest first.
+    pub fn stream_acks(&self) -> Vec<StreamAck> {
+        self.state.streams.acks.snapshot()
+    }
+
+    /// Every robot message pushed on a Stream connection (bounded by `max_recorded`).
+    pub fn stream_pushed(&self) -> Vec<StreamPush> {
+        self.state.streams.pushed.snapshot()
+    }
+
+    /// Every robot message lost for want of an open Stream connection (bounded by
+    /// `max_recorded`), oldest first.
+    pub fn stream_undelivered(&self) -> Vec<UndeliveredMessage> {
+        self.state.streams.undelivered.snapshot()
     }
 
     /// Stops the server and waits for its thread.

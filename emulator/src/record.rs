@@ -45,7 +45,7 @@ pub struct RecordedRequest {
     pub content_type: Option<String>,
     /// The `x-acs-dingtalk-access-token` header.
     pub access_token: Option<String>,
-    /// The body, when it was JSON (`appSecret` redacted).
+    /// The body, when it was JSON (`appSecret` and `clientSecret` redacted).
     pub body: Option<serde_json::Value>,
     /// The multipart parts, for uploads.
     pub parts: Vec<RecordedPart>,
@@ -102,7 +102,8 @@ pub(crate) fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
 }
 
-fn ser_time<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+/// Serializes a time as milliseconds since the Unix epoch.
+pub(crate) fn ser_time<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(unix_ms(*t))
 }
 

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any};
 use serde_json::Value;
 
-use crate::api::{group, media, robot, token, user, webhook};
+use crate::api::{gateway, group, media, robot, token, user, webhook};
 use crate::call::{BodyTooLarge, Received, TOKEN_HEADER};
 use crate::faults::{Endpoint, Fault};
 use crate::ids;
@@ -43,6 +43,10 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
         .route("/v1.0/robot/groupMessages/send", ep(Endpoint::GroupSend, any(group::send)))
         .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall, any(group::recall)))
         .route("/robot/send", ep(Endpoint::RobotSend, any(webhook::robot_send)))
+        .route("/v1.0/gateway/connections/open", ep(Endpoint::StreamOpen, any(gateway::open)))
+        // Outside the layer: an upgrade is no DingTalk call to record, and its query holds
+        // the ticket.
+        .route("/stream/connect", any(crate::stream::socket::connect))
         .nest("/_emulator", crate::admin::router())
         .fallback(|State(s): State<Arc<Shared>>, req: Request| serve(s, None, req, None))
         .with_state(state)
@@ -120,6 +124,7 @@ async fn serve(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request, nex
         Endpoint::BatchSend => Counters::bump(&state.counters.batch_send_requests, 1),
         Endpoint::GetByMobile => Counters::bump(&state.counters.mobile_lookups, 1),
         Endpoint::RobotSend => Counters::bump(&state.counters.robot_send_requests, 1),
+        Endpoint::StreamOpen => Counters::bump(&state.counters.stream_open_requests, 1),
         _ => {}
     }
     let fault = state.faults.take(endpoint);
@@ -173,8 +178,10 @@ async fn finish(
             // The handler is done with its share: no copy unless it kept one.
             let mut v = Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone());
             if let Some(obj) = v.as_object_mut() {
-                if let Some(secret) = obj.get_mut("appSecret") {
-                    *secret = Value::String("<redacted>".to_owned());
+                for field in ["appSecret", "clientSecret"] {
+                    if let Some(secret) = obj.get_mut(field) {
+                        *secret = Value::String("<redacted>".to_owned());
+                    }
                 }
             }
             Some(v)

@@ -14,6 +14,7 @@ use crate::ids;
 use crate::ratelimit::RateLimiter;
 use crate::record::{DeliveredMessage, RecordedRequest, Ring, UploadedMedia};
 use crate::stats::Counters;
+use crate::stream::Streams;
 use crate::webhook::Webhooks;
 
 /// An app as the server sees it.
@@ -93,6 +94,8 @@ pub(crate) enum GroupAccess {
 #[derive(Debug)]
 pub(crate) struct Shared {
     apps: RwLock<HashMap<String, AppState>>,
+    /// The AppKeys in the configuration's order.
+    app_order: Vec<String>,
     users: HashSet<String>,
     flow_controlled: HashSet<String>,
     mobiles: HashMap<String, String>,
@@ -110,10 +113,14 @@ pub(crate) struct Shared {
     pub(crate) requests: Ring<RecordedRequest>,
     pub(crate) uploads: Ring<UploadedMedia>,
     pub(crate) webhooks: Webhooks,
+    pub(crate) streams: Streams,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base_url: String,
 }
 
 impl Shared {
-    pub(crate) fn new(config: &EmulatorConfig) -> Result<Self, EmulatorError> {
+    /// The org of `config`, served on `port`.
+    pub(crate) fn new(config: &EmulatorConfig, port: u16) -> Result<Self, EmulatorError> {
         let mut apps = HashMap::new();
         for AppConfig { app_key, app_secret, robot_code, permissions } in &config.apps {
             let state = AppState {
@@ -130,6 +137,7 @@ impl Shared {
         idle_close.set(config.close_idle_after);
         Ok(Shared {
             apps: RwLock::new(apps),
+            app_order: config.apps.iter().map(|a| a.app_key.clone()).collect(),
             users: config.users.iter().cloned().collect(),
             flow_controlled: config.flow_controlled.iter().cloned().collect(),
             mobiles: config.mobiles.iter().cloned().collect(),
@@ -153,12 +161,26 @@ impl Shared {
             requests: Ring::new(max_recorded),
             uploads: Ring::new(max_recorded),
             webhooks: Webhooks::new(config, max_recorded)?,
+            streams: Streams::new(port, config.stream_ticket_ttl, config.stream_disconnect_grace, max_recorded),
+            base_url: format!("http://127.0.0.1:{port}"),
         })
     }
 
     /// True when `key`/`secret` name a configured app.
     pub(crate) fn credentials_ok(&self, key: &str, secret: &str) -> bool {
         self.apps.read().get(key).is_some_and(|a| a.secret == secret)
+    }
+
+    /// The first configured app, if any.
+    pub(crate) fn first_app(&self) -> Option<String> {
+        self.app_order.first().cloned()
+    }
+
+    /// The first configured app whose robot is in the group, if any.
+    pub(crate) fn app_in_group(&self, open_conversation_id: &str) -> Option<String> {
+        let robots = self.groups.get(open_conversation_id)?;
+        let apps = self.apps.read();
+        self.app_order.iter().find(|k| apps.get(*k).is_some_and(|a| robots.contains(&a.robot_code))).cloned()
     }
 
     /// The app's robot code, if the app exists.

@@ -37,6 +37,16 @@ pub struct Stats {
     pub connections: u64,
     /// Keep-alive connections the server closed for idling (the idle-closing fault).
     pub idle_closed: u64,
+    /// Requests to Stream mode's `connections/open`, failed ones included.
+    pub stream_open_requests: u64,
+    /// Stream WebSocket connections opened with a good ticket.
+    pub stream_connections: u64,
+    /// Robot messages pushed to a Stream connection (pings and disconnects not counted).
+    pub stream_pushed: u64,
+    /// Acks received on Stream connections.
+    pub stream_acks: u64,
+    /// Stream pings whose ack echoed the ping's data.
+    pub stream_pings_answered: u64,
 }
 
 /// The live counters.
@@ -56,6 +66,11 @@ pub(crate) struct Counters {
     pub(crate) webhook_bans: AtomicU64,
     pub(crate) connections: AtomicU64,
     pub(crate) idle_closed: AtomicU64,
+    pub(crate) stream_open_requests: AtomicU64,
+    pub(crate) stream_connections: AtomicU64,
+    pub(crate) stream_pushed: AtomicU64,
+    pub(crate) stream_acks: AtomicU64,
+    pub(crate) stream_pings_answered: AtomicU64,
 }
 
 impl Counters {
@@ -83,6 +98,11 @@ impl Counters {
             webhook_bans: self.webhook_bans.load(Ordering::Relaxed),
             connections: self.connections.load(Ordering::Relaxed),
             idle_closed: self.idle_closed.load(Ordering::Relaxed),
+            stream_open_requests: self.stream_open_requests.load(Ordering::Relaxed),
+            stream_connections: self.stream_connections.load(Ordering::Relaxed),
+            stream_pushed: self.stream_pushed.load(Ordering::Relaxed),
+            stream_acks: self.stream_acks.load(Ordering::Relaxed),
+            stream_pings_answered: self.stream_pings_answered.load(Ordering::Relaxed),
         }
     }
 }

@@ -5,6 +5,7 @@ mod faults;
 mod new_api;
 mod old_api;
 mod rate_limit;
+mod stream;
 mod tokens;
 mod webhook;
 
