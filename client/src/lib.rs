@@ -46,6 +46,7 @@ mod limiter;
 mod options;
 pub mod redact;
 mod secret;
+pub mod stream;
 mod transport;
 mod upload;
 mod webhook;
