@@ -69,7 +69,13 @@ pub(crate) const ACTION: Action = Action {
         zh: "暂停流程，直到该用户（或在“高级”页指定的群里 @ 机器人的人）给机器人发来符合条件的消息，并输出消息内容；超过 timeoutSeconds 仍未收到时输出 replied=false（或以 REPLY_TIMEOUT 报错）。回复通过钉钉的 Stream 模式接收：请在开发者后台把机器人的消息接收模式设为 Stream 模式。同一应用的所有等待共用一条连接，每条消息只交给一个等待，先到先得。"
     ),
     basic: &[&ROBOT_FIELD, &form::USER_ID, &form::MOBILE, &form::TIMEOUT_SECONDS],
-    advanced: &[&form::OPEN_CONVERSATION_ID, &form::KEYWORDS, &form::PATTERN, &form::LOOKBACK_SECONDS, &form::ON_TIMEOUT],
+    advanced: &[
+        &form::OPEN_CONVERSATION_ID,
+        &form::KEYWORDS,
+        &form::PATTERN,
+        &form::LOOKBACK_SECONDS,
+        &form::ON_TIMEOUT,
+    ],
     at_least_one_of: &[&[USER_ID, MOBILE, OPEN_CONVERSATION_ID]],
     outputs: &[
         form::REPLIED,
@@ -175,8 +181,16 @@ mod form {
     };
 
     const ON_TIMEOUT_CHOICES: [Pick<OnTimeout>; 2] = [
-        Pick { value: "output", label: text!(en: "Output replied=false", zh: "输出 replied=false"), item: OnTimeout::Output },
-        Pick { value: "error", label: text!(en: "Fail with REPLY_TIMEOUT", zh: "以 REPLY_TIMEOUT 报错"), item: OnTimeout::Error },
+        Pick {
+            value: "output",
+            label: text!(en: "Output replied=false", zh: "输出 replied=false"),
+            item: OnTimeout::Output,
+        },
+        Pick {
+            value: "error",
+            label: text!(en: "Fail with REPLY_TIMEOUT", zh: "以 REPLY_TIMEOUT 报错"),
+            item: OnTimeout::Error,
+        },
     ];
 
     pub(super) const ON_TIMEOUT: Field<Choice<OnTimeout>> = Field {
@@ -398,8 +412,7 @@ fn iso_8601_utc(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) =
-        (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}+00:00")
 }
 
@@ -420,7 +433,11 @@ mod tests {
         assert_eq!(read(json!({"userId": "u1"})).unwrap().0, Whom::User("u1".into()));
         assert_eq!(read(json!({"mobile": "+86 138-0013-8000"})).unwrap().0, Whom::Mobile("13800138000".into()));
         assert_eq!(read(json!({"openConversationId": "cid1"})).unwrap().0, Whom::Group("cid1".into()));
-        for bad in [json!({}), json!({"userId": "u1", "mobile": "13800138000"}), json!({"userId": "u", "openConversationId": "c"})] {
+        for bad in [
+            json!({}),
+            json!({"userId": "u1", "mobile": "13800138000"}),
+            json!({"userId": "u", "openConversationId": "c"}),
+        ] {
             let e = read(bad.clone()).err().unwrap();
             assert_eq!((e.code(), e.field()), ("INVALID_INPUT", Some(USER_ID)), "{bad}");
         }
@@ -428,7 +445,8 @@ mod tests {
 
     #[test]
     fn a_pattern_that_does_not_compile_names_pattern() {
-        let (_, keywords, pattern) = read(json!({"userId": "u1", "keywords": "PO, 订单", "pattern": r"PO-\d{6}"})).unwrap();
+        let (_, keywords, pattern) =
+            read(json!({"userId": "u1", "keywords": "PO, 订单", "pattern": r"PO-\d{6}"})).unwrap();
         assert_eq!(keywords, ["PO", "订单"]);
         assert!(pattern.is_some());
         for bad in ["(unclosed", r"(?<=x)y", r"\w{500}{500}"] {

@@ -331,7 +331,8 @@ impl Connection {
         let timeout = options.timeout;
         // A throttled call waits a second for each try; one that never left, a fraction of it.
         let (throttle_retries, not_sent_retries) = (options.retries, options.retries.saturating_sub(1));
-        let mut token = if api.takes_credentials() { Secret::new("") } else { Box::pin(self.token(call, options)).await? };
+        let mut token =
+            if api.takes_credentials() { Secret::new("") } else { Box::pin(self.token(call, options)).await? };
         let connect_timeout = transport::connect_timeout(timeout);
         let http = self.transport.client(connect_timeout)?;
         let deadline = Instant::now() + timeout;

@@ -54,8 +54,8 @@ impl Connection {
         if answer.ticket.is_empty() {
             return Err(bad("the connections/open answer has no ticket"));
         }
-        let mut endpoint =
-            reqwest::Url::parse(&answer.endpoint).map_err(|_| bad("the connections/open answer has no endpoint URL"))?;
+        let mut endpoint = reqwest::Url::parse(&answer.endpoint)
+            .map_err(|_| bad("the connections/open answer has no endpoint URL"))?;
         check_endpoint(&endpoint)?;
         endpoint.query_pairs_mut().append_pair("ticket", &answer.ticket);
         Ok(Secret::new(endpoint.to_string()))

@@ -43,7 +43,7 @@ pub(crate) enum Incoming {
         /// The frame's messageId (for dropping repeats).
         message_id: String,
         /// The robot message it carried.
-        reply: Option<Reply>,
+        reply: Option<Box<Reply>>,
         /// A SYSTEM `disconnect`.
         disconnect: bool,
     },
@@ -62,7 +62,7 @@ pub(crate) fn read(text: &str) -> Incoming {
         "SYSTEM" => (data.clone(), None, frame.headers.topic == "disconnect"),
         "EVENT" => (json!({"status": "SUCCESS"}).to_string(), None, false),
         _ => {
-            let reply = (frame.headers.topic == BOT_TOPIC).then(|| bot_message(&data)).flatten();
+            let reply = (frame.headers.topic == BOT_TOPIC).then(|| bot_message(&data)).flatten().map(Box::new);
             (json!({"response": "OK"}).to_string(), reply, false)
         }
     };

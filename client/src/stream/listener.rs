@@ -50,7 +50,7 @@ pub(crate) struct Listener {
 /// How one socket's session ended.
 enum Ended {
     /// DingTalk said it will close it: still readable for a while.
-    Disconnect(Socket),
+    Disconnect(Box<Socket>),
     /// It broke, closed, or missed a pong.
     Dropped(String),
     /// No one has waited for [`StreamSettings::idle_close`].
@@ -137,7 +137,7 @@ impl Listener {
                             // one opens, until DingTalk closes it.
                             let me = self.clone();
                             tokio::spawn(async move {
-                                let _ = tokio::time::timeout(DRAIN_FOR, me.serve(old, true)).await;
+                                let _ = tokio::time::timeout(DRAIN_FOR, me.serve(*old, true)).await;
                             });
                             continue;
                         }
@@ -237,10 +237,10 @@ impl Listener {
                         return Ended::Dropped("the acknowledgement could not be sent".into());
                     }
                     if let Some(reply) = reply {
-                        self.hub.deliver(&message_id, reply);
+                        self.hub.deliver(&message_id, *reply);
                     }
                     if disconnect && !draining {
-                        return Ended::Disconnect(socket);
+                        return Ended::Disconnect(Box::new(socket));
                     }
                 }
                 _ = ping.tick(), if !draining => {

@@ -138,8 +138,11 @@ pub struct Wait {
 }
 
 /// The listeners of this process, by (API base, AppKey).
-fn listeners() -> &'static Mutex<HashMap<(String, String), Arc<Listener>>> {
-    static LISTENERS: OnceLock<Mutex<HashMap<(String, String), Arc<Listener>>>> = OnceLock::new();
+type Listeners = Mutex<HashMap<(String, String), Arc<Listener>>>;
+
+/// The listeners of this process, made on first use.
+fn listeners() -> &'static Listeners {
+    static LISTENERS: OnceLock<Listeners> = OnceLock::new();
     LISTENERS.get_or_init(Mutex::default)
 }
 
@@ -147,7 +150,9 @@ fn listeners() -> &'static Mutex<HashMap<(String, String), Arc<Listener>>> {
 fn listener_of(connection: &Arc<Connection>, options: &CallOptions, settings: &StreamSettings) -> Arc<Listener> {
     let key = (connection.api_base().to_string(), connection.app_key().to_string());
     let mut all = listeners().lock().unwrap_or_else(|p| p.into_inner());
-    all.entry(key).or_insert_with(|| Arc::new(Listener::new(connection.clone(), options.clone(), settings.clone()))).clone()
+    all.entry(key)
+        .or_insert_with(|| Arc::new(Listener::new(connection.clone(), options.clone(), settings.clone())))
+        .clone()
 }
 
 /// How many Stream connections the listener of `connection`'s app has opened so far (for

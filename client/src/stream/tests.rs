@@ -20,6 +20,8 @@ enum Command {
     Frame(String),
     /// Drop the socket without a close frame.
     Drop,
+    /// Read nothing more (so pings go unanswered) and keep the socket open.
+    Stall,
 }
 
 /// What the fake server saw and how it behaves.
@@ -178,6 +180,7 @@ async fn serve_socket(socket: tokio::net::TcpStream, seen: Arc<Mutex<Seen>>) {
                         break;
                     }
                 }
+                Some(Command::Stall) => std::future::pending::<()>().await,
                 Some(Command::Drop) | None => break,
             },
         }
@@ -226,7 +229,12 @@ fn from(user: &str, timeout: Duration) -> Wait {
 }
 
 /// Starts a wait in a task of its own.
-fn spawn_wait(fake: &Fake, conn: &Arc<Connection>, call: &Call, wait: Wait) -> tokio::task::JoinHandle<Result<Option<Reply>>> {
+fn spawn_wait(
+    fake: &Fake,
+    conn: &Arc<Connection>,
+    call: &Call,
+    wait: Wait,
+) -> tokio::task::JoinHandle<Result<Option<Reply>>> {
     let (conn, call, options) = (conn.clone(), call.clone(), fake.options());
     tokio::spawn(async move { wait_for_reply(&conn, &call, &options, &settings(), wait).await })
 }
@@ -254,7 +262,10 @@ async fn opens_as_dingtalk_says_and_acks_every_frame_in_its_shape() {
     fake.send(0, frame("EVENT", "chat_update", "e1", json!({})));
     fake.send(0, said("m1", "u1", "PO-4711"));
     let reply = waiting.await.unwrap().unwrap().unwrap();
-    assert_eq!((reply.text.as_str(), reply.sender_user_id.as_str(), reply.msg_type.as_str()), ("PO-4711", "u1", "text"));
+    assert_eq!(
+        (reply.text.as_str(), reply.sender_user_id.as_str(), reply.msg_type.as_str()),
+        ("PO-4711", "u1", "text")
+    );
     assert_eq!((reply.conversation_id.as_str(), reply.created_at_ms), ("cid-u1", 1_700_000_000_000));
     let acks = fake.wait_acks(3).await;
     let data = |i: usize| -> Value { serde_json::from_str(acks[i]["data"].as_str().unwrap()).unwrap() };
@@ -290,7 +301,14 @@ async fn waiters_take_messages_in_turn_and_a_repeat_is_dropped() {
     // The repeat was acknowledged but went to no one: a third waiter looking back finds only
     // the message for u2.
     let third = from("u1", Duration::from_millis(300));
-    let got = wait_for_reply(&conn, &Call::new(), &fake.options(), &settings(), Wait { lookback: Duration::from_secs(60), ..third }).await;
+    let got = wait_for_reply(
+        &conn,
+        &Call::new(),
+        &fake.options(),
+        &settings(),
+        Wait { lookback: Duration::from_secs(60), ..third },
+    )
+    .await;
     assert!(matches!(got, Ok(None)), "{got:?}");
     let u2 = Wait { lookback: Duration::from_secs(60), ..from("u2", Duration::from_millis(300)) };
     let got = wait_for_reply(&conn, &Call::new(), &fake.options(), &settings(), u2).await.unwrap();
@@ -342,7 +360,10 @@ async fn ws_on_another_host_is_refused_and_bad_credentials_are_an_auth_error() {
     fake.seen.lock().unwrap().endpoint = Some("ws://example.com:80/connect".into());
     let conn = fake.connection();
     let got = spawn_wait(&fake, &conn, &Call::new(), from("u1", Duration::from_secs(20))).await.unwrap();
-    assert!(matches!(&got, Err(Error::StreamEndpointRefused { endpoint }) if endpoint == "ws://example.com"), "{got:?}");
+    assert!(
+        matches!(&got, Err(Error::StreamEndpointRefused { endpoint }) if endpoint == "ws://example.com"),
+        "{got:?}"
+    );
     assert!(!format!("{got:?}").contains("t+"), "no ticket in the error");
 
     let fake = Fake::start().await;
@@ -411,4 +432,46 @@ fn patterns_are_size_limited_and_filters_match_as_said() {
     assert!(!filter(&[], None).matches(&in_group));
     let group = ReplyFilter { chat: Chat::Group("cid".into()), keywords: vec![], pattern: None };
     assert!(group.matches(&in_group) && !group.matches(&reply));
+}
+
+#[tokio::test]
+async fn a_missed_pong_opens_a_new_socket() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let quick = StreamSettings { ping_interval: Duration::from_millis(200), ..settings() };
+    let (c, options) = (conn.clone(), fake.options());
+    let waiting = tokio::spawn(async move {
+        wait_for_reply(&c, &Call::new(), &options, &quick, from("u1", Duration::from_secs(20))).await
+    });
+    fake.sockets(1).await;
+    fake.send(0, Command::Stall);
+    fake.sockets(2).await;
+    fake.send(1, said("m1", "u1", "on the new socket"));
+    assert_eq!(waiting.await.unwrap().unwrap().unwrap().text, "on the new socket");
+}
+
+#[tokio::test]
+async fn the_socket_closes_once_no_one_has_waited_for_the_idle_time() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let idle = StreamSettings { idle_close: Some(Duration::from_millis(300)), ..settings() };
+    let got = wait_for_reply(&conn, &Call::new(), &fake.options(), &idle, from("u1", Duration::from_millis(200))).await;
+    assert!(matches!(got, Ok(None)), "{got:?}");
+    fake.sockets(1).await;
+    let closed = fake.seen.lock().unwrap().sockets[0].1.clone();
+    for _ in 0..500 {
+        if *closed.lock().unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(*closed.lock().unwrap(), "the idle socket was closed");
+    // The next wait opens a new one.
+    let (c, options) = (conn.clone(), fake.options());
+    let next = tokio::spawn(async move {
+        wait_for_reply(&c, &Call::new(), &options, &idle, from("u1", Duration::from_secs(20))).await
+    });
+    fake.sockets(2).await;
+    fake.send(1, said("m1", "u1", "again"));
+    assert_eq!(next.await.unwrap().unwrap().unwrap().text, "again");
 }
