@@ -5,7 +5,7 @@
 //! socket with capped, jittered backoff, and closes when no one has waited for a while.
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -45,6 +45,10 @@ pub(crate) struct Listener {
     opened: AtomicU64,
     /// Why the last socket dropped, for the waits' logs (never with a ticket).
     last_drop: Mutex<Option<String>>,
+    /// Why the last attempt to open failed, cleared when one succeeds.
+    last_open_error: Mutex<Option<Error>>,
+    /// Whether a socket is open now.
+    connected: AtomicBool,
 }
 
 /// How one socket's session ended.
@@ -85,6 +89,8 @@ impl Listener {
             running: Mutex::new(false),
             opened: AtomicU64::new(0),
             last_drop: Mutex::new(None),
+            last_open_error: Mutex::new(None),
+            connected: AtomicBool::new(false),
         }
     }
 
@@ -101,6 +107,16 @@ impl Listener {
     /// Why the last socket dropped, if one did.
     pub(crate) fn last_drop(&self) -> Option<String> {
         self.last_drop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether a socket is open now.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Acquire)
+    }
+
+    /// Why the last attempt to open failed, unless one succeeded since.
+    pub(crate) fn last_open_error(&self) -> Option<Error> {
+        self.last_open_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Starts the listener's task unless it runs; it opens with `connection`'s credentials.
@@ -131,7 +147,11 @@ impl Listener {
             match self.open().await {
                 Ok(socket) => {
                     backoff = first;
-                    match self.serve(socket, false).await {
+                    *self.last_open_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    self.connected.store(true, Ordering::Release);
+                    let ended = self.serve(socket, false).await;
+                    self.connected.store(false, Ordering::Release);
+                    match ended {
                         Ended::Disconnect(old) => {
                             // Make before break: the old socket is still read while the new
                             // one opens, until DingTalk closes it.
@@ -155,6 +175,7 @@ impl Listener {
                 }
                 Err(e) => {
                     *self.last_drop.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("cannot open: {e}"));
+                    *self.last_open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                 }
             }
             if self.stop_if_idle() {

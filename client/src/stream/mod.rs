@@ -190,6 +190,8 @@ pub async fn wait_for_reply(
         }
         Registered::Waiting(id, rx) => (id, rx),
     };
+    // A wait dropped half-way (its flow gone) leaves no slot behind.
+    let _slot = SlotGuard(hub, id);
     let opened_before = listener.opened();
     listener.ensure_running(connection);
     call.log(Level::Info, format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()));
@@ -220,6 +222,12 @@ pub async fn wait_for_reply(
     if cancelled {
         return Err(Error::Cancelled { in_flight: None });
     }
+    // Not a quiet "no reply" when nothing was listening: say why the connection could not open.
+    if !listener.is_connected()
+        && let Some(e) = listener.last_open_error()
+    {
+        return Err(e);
+    }
     if let Some(reason) = listener.last_drop().filter(|_| listener.opened() > opened_before + 1) {
         call.log(Level::Warn, format!("the Stream connection was opened again during the wait (last: {reason})"));
     }
@@ -233,6 +241,15 @@ struct EndGuard<'a>(&'a Arc<Listener>);
 impl Drop for EndGuard<'_> {
     fn drop(&mut self) {
         self.0.hub().end();
+    }
+}
+
+/// Takes a wait's slot out of the queue however the wait ends.
+struct SlotGuard<'a>(&'a hub::Hub, u64);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.0.withdraw(self.1);
     }
 }
 

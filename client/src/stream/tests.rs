@@ -475,3 +475,14 @@ async fn the_socket_closes_once_no_one_has_waited_for_the_idle_time() {
     fake.send(1, said("m1", "u1", "again"));
     assert_eq!(next.await.unwrap().unwrap().unwrap().text, "again");
 }
+
+#[tokio::test]
+async fn a_wait_that_never_had_a_connection_says_why_at_its_timeout() {
+    // A port nothing listens on any more: every open is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api_base = format!("http://127.0.0.1:{port}");
+    let conn = Arc::new(Connection::new(&api_base, "app-key", Secret::new("app-secret-1"), 0).unwrap());
+    let options = CallOptions { api_base, timeout: Duration::from_secs(2), ..CallOptions::default() };
+    let got = wait_for_reply(&conn, &Call::new(), &options, &settings(), from("u1", Duration::from_millis(1500))).await;
+    assert!(matches!(got, Err(Error::Network { .. })), "{got:?}");
+}
