@@ -136,6 +136,25 @@ mod tests {
         assert_eq!(read(r#"{"type":"SYSTEM","headers":{}}"#), Incoming::Unreadable);
     }
 
+    proptest::proptest! {
+        /// Whatever a frame holds, reading it never panics, and a frame with a messageId is
+        /// acknowledged with that messageId.
+        #[test]
+        fn any_frame_is_read_or_skipped(kind in "SYSTEM|EVENT|CALLBACK|[A-Z]{0,8}", topic in ".{0,40}",
+                                        id in "[ -~]{0,20}", data in ".{0,200}", raw in ".{0,200}") {
+            let _ = read(&raw);
+            let text = json!({"type": kind, "headers": {"topic": topic, "messageId": id}, "data": data}).to_string();
+            match read(&text) {
+                Incoming::Unreadable => proptest::prop_assert!(id.is_empty()),
+                Incoming::Frame { ack, message_id, .. } => {
+                    let ack: Value = serde_json::from_str(&ack).unwrap();
+                    proptest::prop_assert_eq!(&ack["headers"]["messageId"], &Value::from(id.clone()));
+                    proptest::prop_assert_eq!(message_id, id);
+                }
+            }
+        }
+    }
+
     #[test]
     fn robot_messages_are_read() {
         let data = json!({"conversationId": "cid1", "conversationType": "1", "senderStaffId": "u1",

@@ -411,6 +411,7 @@ async fn a_cancelled_wait_ends_within_100_ms() {
     let got = waiting.await.unwrap();
     let took = cancelled_at.elapsed();
     assert!(matches!(got, Err(Error::Cancelled { in_flight: None })), "{got:?}");
+    eprintln!("a cancelled wait ended {:.1} ms after the cancel", took.as_secs_f64() * 1000.0);
     assert!(took < Duration::from_millis(100), "{took:?}");
 }
 
@@ -485,4 +486,25 @@ async fn a_wait_that_never_had_a_connection_says_why_at_its_timeout() {
     let options = CallOptions { api_base, timeout: Duration::from_secs(2), ..CallOptions::default() };
     let got = wait_for_reply(&conn, &Call::new(), &options, &settings(), from("u1", Duration::from_millis(1500))).await;
     assert!(matches!(got, Err(Error::Network { .. })), "{got:?}");
+}
+
+#[tokio::test]
+async fn a_thousand_waits_share_one_socket_and_each_gets_its_own_reply_once() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let waits: Vec<_> = (0..1000)
+        .map(|i| spawn_wait(&fake, &conn, &Call::new(), from(&format!("u{i}"), Duration::from_secs(60))))
+        .collect();
+    fake.sockets(1).await;
+    // Every wait is queued before the replies come (a reply before its wait is not looked back for).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in (0..1000).rev() {
+        fake.send(0, said(&format!("m{i}"), &format!("u{i}"), &format!("reply {i}")));
+    }
+    for (i, wait) in waits.into_iter().enumerate() {
+        let reply = wait.await.unwrap().unwrap().unwrap();
+        assert_eq!((reply.sender_user_id, reply.text), (format!("u{i}"), format!("reply {i}")));
+    }
+    assert_eq!(connections_opened(&conn), 1);
+    assert_eq!(fake.seen.lock().unwrap().opens.len(), 1);
 }
