@@ -177,7 +177,8 @@ pub async fn wait_for_reply(
     wait: Wait,
 ) -> Result<Option<Reply>> {
     let started = Instant::now();
-    let deadline = started + wait.timeout;
+    // However long a timeout a caller passes, the clock does not overflow (a year is forever here).
+    let deadline = started + wait.timeout.min(Duration::from_secs(365 * 86_400));
     let listener = listener_of(connection, options, settings);
     let hub = listener.hub();
     hub.begin();
