@@ -59,7 +59,9 @@ use error::{Error, Result};
 /// host reads every name from the manifest.
 #[doc(hidden)]
 pub mod names {
-    pub use crate::actions::{connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook};
+    pub use crate::actions::{
+        connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
+    };
 }
 
 /// Runs one action from Rust: checks `params` (a JSON object keyed by field name) against

@@ -15,7 +15,9 @@ use std::time::Duration;
 use dingtalk_emulator::{
     Emulator, EmulatorConfig, GroupConfig, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_ROBOT_SEND, RecordedRequest,
 };
-use dingtalk_robot::names::{connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook};
+use dingtalk_robot::names::{
+    connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
+};
 use host_sim::{Abi, Flow, Plugin, SimHost, load_with, run_flow};
 use rpa_plugin_abi::ErrorPayload;
 use serde_json::{Map, Value, json};
@@ -449,7 +451,8 @@ fn both_abis_see_every_action() {
             group_send::ID,
             lookup::ID,
             connect_webhook::ID,
-            send_webhook::ID
+            send_webhook::ID,
+            wait_for_reply::ID
         ]
     );
 }

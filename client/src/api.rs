@@ -22,11 +22,14 @@ pub(crate) enum Api {
     GroupSend,
     /// `POST /v1.0/robot/groupMessages/recall`.
     GroupRecall,
+    /// `POST /v1.0/gateway/connections/open`: a ticket for one Stream WebSocket (the AppKey
+    /// and AppSecret in the body, no token).
+    StreamOpen,
 }
 
 impl Api {
     /// Every API, in the order of [`Api::index`].
-    pub(crate) const ALL: [Api; 8] = [
+    pub(crate) const ALL: [Api; 9] = [
         Api::Token,
         Api::BatchSend,
         Api::MediaUpload,
@@ -35,6 +38,7 @@ impl Api {
         Api::BatchRecall,
         Api::GroupSend,
         Api::GroupRecall,
+        Api::StreamOpen,
     ];
 
     /// Its place in [`Api::ALL`] (and in per-API arrays).
@@ -48,6 +52,7 @@ impl Api {
             Api::BatchRecall => 5,
             Api::GroupSend => 6,
             Api::GroupRecall => 7,
+            Api::StreamOpen => 8,
         }
     }
 
@@ -62,13 +67,14 @@ impl Api {
             Api::BatchRecall => "/v1.0/robot/otoMessages/batchRecall",
             Api::GroupSend => "/v1.0/robot/groupMessages/send",
             Api::GroupRecall => "/v1.0/robot/groupMessages/recall",
+            Api::StreamOpen => "/v1.0/gateway/connections/open",
         }
     }
 
     /// The permission (scope) the call needs, for a refusal that does not name it.
     pub(crate) fn scope(self) -> &'static str {
         match self {
-            Api::Token => "",
+            Api::Token | Api::StreamOpen => "",
             Api::BatchSend | Api::ReadStatus | Api::BatchRecall | Api::GroupSend | Api::GroupRecall => {
                 "qyapi_robot_sendmsg"
             }
@@ -89,13 +95,18 @@ impl Api {
         match self {
             Api::BatchSend | Api::GroupSend => Some(Effect::Message),
             Api::BatchRecall | Api::GroupRecall => Some(Effect::Recall),
-            Api::Token | Api::MediaUpload | Api::GetByMobile | Api::ReadStatus => None,
+            Api::Token | Api::MediaUpload | Api::GetByMobile | Api::ReadStatus | Api::StreamOpen => None,
         }
     }
 
     /// The robot-message APIs, whose refusals mentioning the robot are about the robot code.
     pub(crate) fn is_robot(self) -> bool {
         matches!(self, Api::BatchSend | Api::ReadStatus | Api::BatchRecall | Api::GroupSend | Api::GroupRecall)
+    }
+
+    /// Whether it takes the AppKey and AppSecret instead of an access token.
+    pub(crate) fn takes_credentials(self) -> bool {
+        matches!(self, Api::Token | Api::StreamOpen)
     }
 
     /// Whether it is of the old generation (`oapi`: errcode in a 200 answer, token in the query).
@@ -111,7 +122,7 @@ mod tests {
     #[test]
     fn only_reads_lookups_tokens_and_uploads_are_repeatable() {
         let repeatable: Vec<Api> = Api::ALL.into_iter().filter(|a| a.repeatable()).collect();
-        assert_eq!(repeatable, [Api::Token, Api::MediaUpload, Api::GetByMobile, Api::ReadStatus]);
+        assert_eq!(repeatable, [Api::Token, Api::MediaUpload, Api::GetByMobile, Api::ReadStatus, Api::StreamOpen]);
         assert_eq!(Api::BatchRecall.effect(), Some(Effect::Recall));
         assert_eq!(Api::GroupSend.effect(), Some(Effect::Message));
         for (i, api) in Api::ALL.into_iter().enumerate() {

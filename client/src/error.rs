@@ -231,6 +231,14 @@ pub enum Error {
         timeout_seconds: u64,
     },
 
+    /// The Stream endpoint DingTalk handed out is not `wss://` (plain `ws://` is allowed on
+    /// loopback only): nothing connected to it.
+    #[error("the Stream endpoint {endpoint} is not wss://")]
+    StreamEndpointRefused {
+        /// Its scheme, host and port.
+        endpoint: String,
+    },
+
     /// A bug, or a machine that cannot set up TLS.
     #[error("internal error: {0}")]
     Internal(String),
@@ -257,6 +265,7 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Cancelled { .. }
             | Error::WebhookBudget { .. }
+            | Error::StreamEndpointRefused { .. }
             | Error::Internal(_) => None,
         }
     }

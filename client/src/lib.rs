@@ -7,6 +7,9 @@
 //!   robot's [`CallOptions`] and a [`Call`] (log lines, cancellation).
 //! * [`WebhookRobot`]: a group's custom robot — signed sends within a per-minute budget
 //!   shared through its [`Line`].
+//! * [`stream`]: Stream mode — one WebSocket per app, opened by the first
+//!   [`stream::wait_for_reply`] and shared by every later one, each received robot message
+//!   handed to one waiting caller.
 //! * [`wire`]: the JSON bodies DingTalk exchanges; [`Error`]: every way a call fails, as data
 //!   (the words a user reads are the caller's to choose).
 //!
@@ -46,6 +49,7 @@ mod limiter;
 mod options;
 pub mod redact;
 mod secret;
+pub mod stream;
 mod transport;
 mod upload;
 mod webhook;

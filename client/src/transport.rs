@@ -256,7 +256,7 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
 /// once because loading the system's roots is most of what making a client costs and each host
 /// thread makes its own clients; and one TLS session cache, so that a thread's new connection
 /// can resume a session another thread began.
-fn tls_config() -> Result<rustls::ClientConfig> {
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
     static TLS: OnceLock<std::result::Result<rustls::ClientConfig, String>> = OnceLock::new();
     TLS.get_or_init(|| {
         install_crypto_provider();

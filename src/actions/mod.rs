@@ -16,6 +16,7 @@ pub mod recall;
 pub mod send;
 pub mod send_webhook;
 pub(crate) mod template;
+pub mod wait_for_reply;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -100,7 +101,7 @@ impl Action {
 }
 
 /// Every action of the plugin, in palette order.
-const ACTIONS: [&Action; 8] = [
+const ACTIONS: [&Action; 9] = [
     &connect::ACTION,
     &send::ACTION,
     &read_status::ACTION,
@@ -109,6 +110,7 @@ const ACTIONS: [&Action; 8] = [
     &lookup::ACTION,
     &connect_webhook::ACTION,
     &send_webhook::ACTION,
+    &wait_for_reply::ACTION,
 ];
 
 fn specs() -> &'static [ActionSpec] {
@@ -173,7 +175,7 @@ mod tests {
     #[test]
     fn every_field_has_both_languages_and_a_schema() {
         let m = manifest();
-        assert_eq!(m.actions.len(), 8);
+        assert_eq!(m.actions.len(), 9);
         for a in &m.actions {
             for f in a.inputs.all().chain(a.outputs.iter()) {
                 for t in [&f.label, &f.help] {

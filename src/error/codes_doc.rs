@@ -21,7 +21,7 @@ pub(crate) struct CodeDoc {
 }
 
 /// Every code the plugin returns, in the order a user is likely to meet them.
-pub(crate) const CODE_DOCS: [CodeDoc; 26] = [
+pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
     CodeDoc {
         code: code::INVALID_INPUT,
         meaning: text!(en: "An input of the step is missing, of the wrong type, too long, out of range, or names a file that cannot be sent.", zh: "步骤的某个输入缺失、类型不对、过长、超出范围，或指向无法发送的文件。"),
@@ -191,6 +191,13 @@ pub(crate) const CODE_DOCS: [CodeDoc; 26] = [
         dingtalk: "any other code",
     },
     CodeDoc {
+        code: code::REPLY_TIMEOUT,
+        meaning: text!(en: "\"Wait for a reply\" got no matching reply within its timeout, and its onTimeout is error.", zh: "“等待用户回复”在超时时间内没有收到符合条件的回复，且 onTimeout 设为 error。"),
+        causes: text!(en: "The person did not answer in time; the reply did not match keywords or pattern; the robot is in HTTP mode, not Stream mode, so no reply reaches the plugin; another process with the same AppKey received it.", zh: "对方没有及时回复；回复不符合关键词或正则；机器人的消息接收模式是 HTTP 而不是 Stream，回复到不了插件；同一 AppKey 的另一个进程收到了这条消息。"),
+        fix: text!(en: "Raise timeoutSeconds, loosen the filter, set the robot to Stream mode (developer console > robot > message receiving mode > Stream), and run one waiting process per AppKey; or set onTimeout to output and branch on replied.", zh: "调大 timeoutSeconds、放宽筛选条件，把机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式），同一 AppKey 只让一个进程等待回复；或把 onTimeout 设为 output，按 replied 分支处理。"),
+        dingtalk: "",
+    },
+    CodeDoc {
         code: code::CANCELLED,
         meaning: text!(en: "The flow was stopped by the user or the designer.", zh: "流程被用户或设计器停止。"),
         causes: text!(en: "Stop pressed, or a designer's step timeout.", zh: "按下了停止，或设计器的步骤超时。"),
@@ -246,6 +253,7 @@ mod tests {
             ClientError::WebhookRefused { refusal: WebhookRefusal::RobotUnusable, upstream: upstream() },
             ClientError::WebhookRefused { refusal: WebhookRefusal::Content, upstream: upstream() },
             ClientError::Cancelled { in_flight: None },
+            ClientError::StreamEndpointRefused { endpoint: "ws://example.com".into() },
             ClientError::Internal("x".into()),
         ];
         for e in &client {
@@ -267,6 +275,7 @@ mod tests {
                 | ClientError::WebhookBudget { .. }
                 | ClientError::WebhookRefused { .. }
                 | ClientError::Cancelled { .. }
+                | ClientError::StreamEndpointRefused { .. }
                 | ClientError::Internal(_) => {}
             }
         }
@@ -278,6 +287,7 @@ mod tests {
             Error::WebhookNotConnected { field: "robot".into() },
             Error::KeywordMissing { field: "content".into(), keywords: vec!["k".into()] },
             Error::Cancelled { in_flight: None },
+            Error::ReplyTimeout { seconds: 2 },
             Error::Internal("x".into()),
             Error::PartiallySent {
                 cause: Box::new(Error::Client(ClientError::Throttled { retries: 3, upstream: upstream() })),
@@ -298,6 +308,7 @@ mod tests {
                 | Error::WebhookNotConnected { .. }
                 | Error::KeywordMissing { .. }
                 | Error::Cancelled { .. }
+                | Error::ReplyTimeout { .. }
                 | Error::Internal(_)
                 | Error::PartiallySent { .. }
                 | Error::Detailed { .. } => {}

@@ -68,6 +68,8 @@ pub(crate) mod code {
     pub(crate) const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
     /// DingTalk knows no group by the openConversationId given.
     pub(crate) const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
+    /// "Wait for a reply" with onTimeout=error: no reply came within its timeout.
+    pub(crate) const REPLY_TIMEOUT: &str = "REPLY_TIMEOUT";
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
@@ -158,6 +160,13 @@ pub(crate) enum Error {
         details: Box<Value>,
     },
 
+    /// No reply came within the wait's timeout, and the step was told to fail then.
+    #[error("no reply within {seconds} s")]
+    ReplyTimeout {
+        /// The wait's timeout.
+        seconds: u64,
+    },
+
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -192,6 +201,7 @@ impl Error {
             Error::InvalidInput { .. } => code::INVALID_INPUT,
             Error::RobotNotConnected { .. } | Error::WebhookNotConnected { .. } => code::ROBOT_NOT_CONNECTED,
             Error::KeywordMissing { .. } => code::KEYWORD_MISSING,
+            Error::ReplyTimeout { .. } => code::REPLY_TIMEOUT,
             Error::Client(e) => client_code(e),
             Error::Cancelled { .. } => codes::CANCELLED,
             Error::Internal(_) => codes::INTERNAL,
@@ -260,7 +270,7 @@ fn client_code(e: &ClientError) -> &'static str {
         ClientError::Timeout { .. } => code::TIMEOUT,
         ClientError::BadResponse { .. } => code::BAD_RESPONSE,
         ClientError::Redirected { .. } => code::REDIRECTED,
-        ClientError::WrongEndpoint { .. } => code::WRONG_ENDPOINT,
+        ClientError::WrongEndpoint { .. } | ClientError::StreamEndpointRefused { .. } => code::WRONG_ENDPOINT,
         ClientError::SendOutcomeUnknown { effect: Effect::Message, .. } => code::SEND_OUTCOME_UNKNOWN,
         ClientError::SendOutcomeUnknown { effect: Effect::Recall, .. } => code::RECALL_OUTCOME_UNKNOWN,
         ClientError::Rejected { kind, .. } => rejection_code(*kind),

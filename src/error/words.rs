@@ -74,6 +74,13 @@ impl Error {
                 hint: text!(en: "Add \"Create custom robot connection\" before this step and pass its output `robot` here.", zh: "请先使用“建立自定义机器人连接”，并把它输出的 robot 对象传到这里。"),
             },
             Error::KeywordMissing { keywords, .. } => keyword_words(keywords, false),
+            Error::ReplyTimeout { seconds } => Explanation {
+                message: text!(en: format!("No reply came within {seconds} s."), zh: format!("{seconds} 秒内没有收到回复。")),
+                hint: text!(
+                    en: "Give the person more time (timeoutSeconds), or set onTimeout to output to carry on with replied=false. Replies arrive only when the robot is in Stream mode (developer console > robot > message receiving mode > Stream).",
+                    zh: "可调大 timeoutSeconds 多等一会儿，或把 onTimeout 设为 output，以 replied=false 继续流程。只有机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式）时才能收到回复。"
+                ),
+            },
             Error::Detailed { error, .. } => error.words(),
             Error::Internal(why) => Explanation {
                 message: text!(en: format!("Internal error in the DingTalk robot plugin: {why}"), zh: format!("钉钉机器人插件内部错误：{why}")),
@@ -206,6 +213,16 @@ fn client_words(e: &ClientError) -> Explanation {
         }
         ClientError::WebhookRefused { refusal, upstream } => webhook_words(refusal, upstream),
         ClientError::Cancelled { in_flight } => Error::Cancelled { in_flight: *in_flight }.words(),
+        ClientError::StreamEndpointRefused { endpoint } => Explanation {
+            message: text!(
+                en: format!("The Stream endpoint handed out ({endpoint}) is not wss://, so the plugin did not connect to it."),
+                zh: format!("返回的 Stream 接入地址（{endpoint}）不是 wss://，插件没有连接它。")
+            ),
+            hint: text!(
+                en: "DingTalk's endpoints are always wss://; plain ws:// is taken only on this computer (an emulator). Check the base URL on the connection's advanced tab, and any proxy in between.",
+                zh: "钉钉的接入地址都是 wss://，只有本机地址（如模拟器）才允许 ws://。请检查连接“高级”页中的接口地址以及中间的代理。"
+            ),
+        },
         ClientError::Internal(why) => Error::Internal(why.clone()).words(),
     }
 }

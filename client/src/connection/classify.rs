@@ -159,7 +159,9 @@ pub(super) fn classify(api: Api, answer: &Answer) -> Option<(Refusal, Box<Upstre
         Refusal::Server
     } else if api.is_robot() && mentions_robot {
         Refusal::RobotCode
-    } else if api == Api::Token && is_credentials_code(&code) {
+    } else if api.takes_credentials()
+        && (is_credentials_code(&code) || (api == Api::StreamOpen && matches!(status.as_u16(), 401 | 403)))
+    {
         Refusal::Credentials
     } else if status.is_client_error() && (!is_json || status == StatusCode::NOT_FOUND) {
         Refusal::WrongEndpoint

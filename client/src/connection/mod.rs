@@ -8,6 +8,7 @@
 
 mod classify;
 mod mobiles;
+mod stream_open;
 mod token;
 
 use std::sync::{Mutex, OnceLock};
@@ -120,6 +121,16 @@ impl Connection {
             mobiles: Mutex::default(),
             urls: Default::default(),
         })
+    }
+
+    /// The base URL of the new API generation, without a trailing slash.
+    pub(crate) fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
+    /// The AppKey (not a secret: logs show [`Connection::shown_key`] all the same).
+    pub(crate) fn app_key(&self) -> &str {
+        &self.app_key
     }
 
     /// The AppKey as logs show it: its first characters and its length.
@@ -320,7 +331,8 @@ impl Connection {
         let timeout = options.timeout;
         // A throttled call waits a second for each try; one that never left, a fraction of it.
         let (throttle_retries, not_sent_retries) = (options.retries, options.retries.saturating_sub(1));
-        let mut token = if api == Api::Token { Secret::new("") } else { Box::pin(self.token(call, options)).await? };
+        let mut token =
+            if api.takes_credentials() { Secret::new("") } else { Box::pin(self.token(call, options)).await? };
         let connect_timeout = transport::connect_timeout(timeout);
         let http = self.transport.client(connect_timeout)?;
         let deadline = Instant::now() + timeout;
@@ -379,7 +391,11 @@ impl Connection {
                 *m = self.scrub(m, &token);
             }
             match refusal {
-                Refusal::TokenInvalid if api != Api::Token && !refreshed => {
+                // connections/open refuses the AppKey/AppSecret themselves, whatever words it uses.
+                Refusal::TokenInvalid | Refusal::Credentials if api == Api::StreamOpen => {
+                    return Err(Error::AuthFailed(upstream));
+                }
+                Refusal::TokenInvalid if !api.takes_credentials() && !refreshed => {
                     refreshed = true;
                     call.log(Level::Info, "DingTalk refused the access token; fetching a new one");
                     self.invalidate(&token);
@@ -423,7 +439,7 @@ impl Connection {
                     let reason = format!("HTTP {}", status.as_u16());
                     return Err(Error::BadResponse { url: base.to_string(), reason, upstream });
                 }
-                Refusal::Credentials if api == Api::Token => return Err(Error::AuthFailed(upstream)),
+                Refusal::Credentials if api.takes_credentials() => return Err(Error::AuthFailed(upstream)),
                 Refusal::TokenInvalid | Refusal::Credentials | Refusal::Other => {
                     return Err(Error::DingTalk(upstream));
                 }
