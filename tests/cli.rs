@@ -241,9 +241,14 @@ fn the_demo_runs_end_to_end() {
             "ops-alerts <- markdown",
             "@13800000003 @manager01",
             "Part 3 finished",
+            "[dingtalk.robot.wait_for_reply]",
+            r#"replyText              "It is PO 4711, thanks""#,
+            "managerReplied         false",
         ] {
             assert!(stdout.contains(expected), "{lang}/{abi}: missing {expected:?} in:\n{stdout}");
         }
+        let listened = if lang == "zh-CN" { "第 4 部分完成" } else { "Part 4 finished" };
+        assert!(stdout.contains(listened), "{lang}/{abi}: part 4 in the demo's language");
         let forms = if lang == "zh-CN" { "建立钉钉机器人连接" } else { "Create DingTalk robot connection" };
         assert!(stdout.contains(forms), "{lang}/{abi}: the forms are drawn");
         for text in [&stdout, &stderr] {

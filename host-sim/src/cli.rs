@@ -52,7 +52,7 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Run a flow file: steps of actions, outputs wired into later params as "${variable}".
     Run(RunArgs),
-    /// Run the demo: the embedded DingTalk emulator, the forms, and a four-step flow.
+    /// Run the demo: the embedded DingTalk emulator, the forms, and a flow of 22 steps in four parts.
     Demo(DemoArgs),
     /// Run a flow many times over many threads; print throughput and latency as JSON.
     Bench(BenchArgs),

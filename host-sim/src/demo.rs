@@ -10,10 +10,12 @@
 //! receiver read it in the emulator, queries the read status, recalls the notice, queries
 //! again (RECALLED), posts to a group and looks user IDs up by mobile number. A third part
 //! uses a group's custom robot: connect by its webhook URL and signing secret, and post a
-//! Markdown message with @mentions to the group. It fails unless every step did what it
-//! should.
+//! Markdown message with @mentions to the group. A fourth part listens (Stream mode): it asks
+//! staff02 for a PO number, waits for the answer the emulator gives as staff02 about a second
+//! later, thanks them quoting it, and waits 2 s for someone who does not answer. It fails
+//! unless every step did what it should.
 //!
-//! The forms follow the chosen language; the report around them is in English.
+//! The forms and part four follow the chosen language; the rest of the report is in English.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -363,8 +365,9 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
         ));
     }
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;
-    let part_three = run_part_two(plugin, host, out, &emulator, vars, part_one + 1)?;
-    run_webhook_part(plugin, host, out, &emulator, part_three)
+    let (part_three, vars) = run_part_two(plugin, host, out, &emulator, vars, part_one + 1)?;
+    let part_four = run_webhook_part(plugin, host, out, &emulator, part_three)?;
+    run_listening_part(plugin, host, out, &emulator, lang, vars, part_four)
 }
 
 /// Runs `step` on its own, as a designer runs one, and shows it: its number, title and action,
@@ -404,7 +407,7 @@ fn run_part_two(
     emulator: &Emulator,
     mut vars: Map<String, Value>,
     first: usize,
-) -> Result<usize, FlowError> {
+) -> Result<(usize, Map<String, Value>), FlowError> {
     let read_status = |outputs: &[(&str, &str)]| {
         step(
             "dingtalk.robot.query_read_status",
@@ -502,18 +505,19 @@ fn run_part_two(
         out,
         "\nPart 2 finished: read, recalled (sendStatus RECALLED), posted to the group, and looked up by mobile (a known number from memory).",
     )?;
-    Ok(next)
+    Ok((next, vars))
 }
 
 /// Part three, the custom robot: connect by webhook URL and secret, post one Markdown message
 /// with mentions, and check what the group received; its steps are numbered from `first`.
+/// Returns the number of the next step.
 fn run_webhook_part(
     plugin: &dyn Plugin,
     host: &dyn Host,
     out: &mut dyn Write,
     emulator: &Emulator,
     first: usize,
-) -> Result<(), FlowError> {
+) -> Result<usize, FlowError> {
     let webhook = format!("{}/robot/send?access_token={WEBHOOK_TOKEN}", emulator.url());
     let steps = [
         (
@@ -561,6 +565,121 @@ fn run_webhook_part(
     line(
         out,
         "\nPart 3 finished: one signed message reached the group with its mentions; the webhook's token and secret were never shown.",
+    )?;
+    Ok(first + 2)
+}
+/// Part four, a flow that listens: ask a person for a PO number, wait for the answer (the
+/// emulator answers as that person about a second later), thank them quoting it, then wait
+/// 2 s for someone who does not answer. Its steps are numbered from `first`.
+fn run_listening_part(
+    plugin: &dyn Plugin,
+    host: &dyn Host,
+    out: &mut dyn Write,
+    emulator: &Emulator,
+    lang: &str,
+    vars: Map<String, Value>,
+    first: usize,
+) -> Result<(), FlowError> {
+    let words = |t: Text| t.get(lang).to_string();
+    let asked = USERS[1];
+    let silent = USERS[0];
+    let steps = [
+        (
+            words(text!(en: "Ask staff02 for the PO number", zh: "请 staff02 回复采购单号")),
+            step(
+                "dingtalk.robot.send_single_chat",
+                json!({ "robot": "${robot}", "userIds": [asked], "msgType": "text",
+                        "content": words(text!(en: "Please reply with the PO number for the new laptops.", zh: "请回复新笔记本电脑的采购单号（PO）。")) }),
+                &[],
+            ),
+        ),
+        (
+            words(text!(en: "Wait for staff02's reply (a PO number)", zh: "等待 staff02 回复（含采购单号）")),
+            step(
+                "dingtalk.robot.wait_for_reply",
+                json!({ "robot": "${robot}", "userId": asked, "timeoutSeconds": 30, "pattern": r"PO\s*\d+" }),
+                &[("replied", "replied"), ("replyText", "replyText"), ("senderUserId", "repliedBy")],
+            ),
+        ),
+        (
+            words(text!(en: "Thank staff02, quoting the reply", zh: "引用回复内容向 staff02 致谢")),
+            step(
+                "dingtalk.robot.send_single_chat",
+                json!({ "robot": "${robot}", "userIds": [asked], "msgType": "text",
+                        "content": words(text!(en: "Thanks! Noted: ${replyText}", zh: "谢谢！已记录：${replyText}")) }),
+                &[],
+            ),
+        ),
+        (
+            words(
+                text!(en: "Wait 2 s for manager01, who does not answer", zh: "等待 manager01 回复 2 秒（对方不回复）"),
+            ),
+            step(
+                "dingtalk.robot.wait_for_reply",
+                json!({ "robot": "${robot}", "userId": silent, "timeoutSeconds": 2 }),
+                &[("replied", "managerReplied")],
+            ),
+        ),
+    ];
+    line(
+        out,
+        &words(text!(
+            en: format!("\n=== Part 4: a flow that listens (Stream mode; {} steps)", steps.len()),
+            zh: format!("\n=== 第 4 部分：会“听”的流程（Stream 模式，共 {} 步）", steps.len())
+        )),
+    )?;
+    let answer = "PO 4711";
+    let mut vars = vars;
+    std::thread::scope(|scope| -> Result<(), FlowError> {
+        for (index, (title, step)) in steps.into_iter().enumerate() {
+            let number = first + index;
+            if index == 1 {
+                // The person answers about a second after the wait opened its connection.
+                scope.spawn(move || {
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                    while emulator.stream_connection_count(APP_KEY) == 0 && std::time::Instant::now() < deadline {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let _ = emulator.user_says(asked, &format!("It is {answer}, thanks"));
+                });
+            }
+            vars = run_step(plugin, host, out, number, &title, &step, std::mem::take(&mut vars))?;
+            if index == 1 {
+                line(
+                    out,
+                    &words(
+                        text!(en: format!("  (emulator) {asked} answered: \"It is {answer}, thanks\""), zh: format!("  （模拟器）{asked} 回复：“It is {answer}, thanks”")),
+                    ),
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    let got = |name: &str| vars.get(name).cloned().unwrap_or(Value::Null);
+    let thanked = emulator
+        .delivered()
+        .last()
+        .and_then(|m| m.msg_param["content"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    if got("replied") != true
+        || !got("replyText").as_str().is_some_and(|t| t.contains(answer))
+        || !thanked.contains(answer)
+    {
+        return Err(check_failed(
+            first + 2,
+            format!("expected {asked}'s reply with {answer}, quoted in the thanks; got {vars:?}"),
+        ));
+    }
+    if got("managerReplied") != false {
+        return Err(check_failed(first + 3, format!("expected no reply from {silent}; got {vars:?}")));
+    }
+    line(
+        out,
+        &words(text!(
+            en: "\nPart 4 finished: the flow waited for staff02's answer, used it in the next step, and a wait for someone silent ended at its timeout with replied=false.",
+            zh: "\n第 4 部分完成：流程等到了 staff02 的回复并在下一步使用；等待不回复的人在超时后以 replied=false 结束。"
+        )),
     )?;
     Ok(())
 }
