@@ -21,10 +21,14 @@ pub struct CallOptions {
     /// advises); a call that never reached the server is tried again one time fewer.
     /// Always within [`CallOptions::timeout`].
     pub retries: u32,
+    /// How long a Stream connection stays open after its last wait ended (`None`: while the
+    /// process lives). The first wait of an app in a process opens its listener with it.
+    pub stream_idle: Option<Duration>,
 }
 
 impl Default for CallOptions {
-    /// DingTalk's own bases, 30 seconds, 3 retries, no robot code.
+    /// DingTalk's own bases, 30 seconds, 3 retries, no robot code, Stream connections
+    /// closed 10 minutes after their last wait.
     fn default() -> Self {
         CallOptions {
             robot_code: String::new(),
@@ -32,6 +36,7 @@ impl Default for CallOptions {
             oapi_base: "https://oapi.dingtalk.com".to_string(),
             timeout: Duration::from_secs(30),
             retries: 3,
+            stream_idle: Some(Duration::from_secs(600)),
         }
     }
 }

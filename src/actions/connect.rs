@@ -31,6 +31,8 @@ pub const TIMEOUT_SECONDS: &str = "timeoutSeconds";
 pub const QPS_LIMIT: &str = "qpsLimit";
 /// Input (advanced): how often a throttled call (or one that never left) is tried again.
 pub const RETRIES: &str = "retries";
+/// Field name: minutes a Stream connection stays open after its last wait (0 = never closed).
+pub const STREAM_IDLE_MINUTES: &str = "streamIdleMinutes";
 /// Output: the robot handle.
 pub const ROBOT: &str = "robot";
 
@@ -53,6 +55,7 @@ pub(crate) const ACTION: Action = Action {
         &form::TIMEOUT_SECONDS,
         &form::QPS_LIMIT,
         &form::RETRIES,
+        &form::STREAM_IDLE_MINUTES,
     ],
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
@@ -143,6 +146,17 @@ pub(crate) mod form {
         visible_when: None,
     };
 
+    pub(crate) const STREAM_IDLE_MINUTES: Field<Integer> = Field {
+        name: super::STREAM_IDLE_MINUTES,
+        label: text!(en: "Keep listening (minutes)", zh: "保持监听（分钟）"),
+        help: text!(
+            en: "How long the connection that receives replies (Stream mode) stays open after the last \"Wait for a reply\" ends, so that the next wait starts at once; 0 keeps it open while the plugin is loaded. The first wait of an app in this process sets it.",
+            zh: "最后一个“等待用户回复”结束后，接收回复的连接（Stream 模式）再保持多少分钟，以便下一次等待立即开始；0 表示插件加载期间一直保持。同一进程中某个应用的第一次等待决定该值。"
+        ),
+        kind: Integer::new(0, 1440, 10),
+        visible_when: None,
+    };
+
     pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "钉钉机器人对象"),
@@ -183,6 +197,10 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
         oapi_base: form::OAPI_BASE_URL.read(p)?,
         timeout: Duration::from_secs(form::TIMEOUT_SECONDS.read(p)?.unsigned_abs()),
         retries: u32::try_from(form::RETRIES.read(p)?).unwrap_or(0),
+        stream_idle: match form::STREAM_IDLE_MINUTES.read(p)?.unsigned_abs() {
+            0 => None,
+            minutes => Some(Duration::from_secs(minutes * 60)),
+        },
     };
     let qps_limit = u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0);
     let settings = RobotSettings { app_key, app_secret, qps_limit, options };
@@ -239,13 +257,17 @@ mod tests {
     fn every_field_is_declared_and_read() {
         let spec = ACTION.spec();
         let json = json!({ APP_KEY: "k", APP_SECRET: "s", ROBOT_CODE: "r", API_BASE_URL: "http://127.0.0.1:1",
-                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3, RETRIES: 5 });
+                           OAPI_BASE_URL: "http://127.0.0.1:2", TIMEOUT_SECONDS: "7", QPS_LIMIT: 3, RETRIES: 5,
+                           STREAM_IDLE_MINUTES: 0 });
         let json = json.to_string();
         let p = Params::parse(&json, &spec).unwrap();
         let s = read(&p).unwrap().settings;
         assert_eq!((s.options.robot_code.as_str(), s.options.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
-        assert_eq!(s.options.retries, 5);
-        assert_eq!(spec.inputs.all().count(), 8);
+        assert_eq!((s.options.retries, s.options.stream_idle), (5, None));
+        assert_eq!(spec.inputs.all().count(), 9);
+        let json = json!({ APP_KEY: "k", APP_SECRET: "s" }).to_string();
+        let s = read(&Params::parse(&json, &spec).unwrap()).unwrap().settings;
+        assert_eq!(s.options.stream_idle, Some(Duration::from_secs(600)), "10 minutes by default");
     }
 
     #[test]
