@@ -336,3 +336,71 @@ fn a_flow_of_a_thousand_steps_is_checked_and_one_more_is_refused() {
         );
     }
 }
+
+/// The real plugin, or `None` (the test passes) when it is not built and
+/// `HOST_SIM_REQUIRE_PLUGIN` is not `1`.
+fn real_plugin() -> Option<std::path::PathBuf> {
+    let path = host_sim::default_plugin_path();
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var("HOST_SIM_REQUIRE_PLUGIN").map_or(true, |v| v != "1"), "build the plugin first");
+    None
+}
+
+#[test]
+fn a_person_answers_a_waiting_flow_from_the_emulator_panel() {
+    let Some(plugin) = real_plugin() else { return };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
+    command.args(["studio", "--plugin"]).arg(&plugin).stdout(Stdio::piped());
+    let mut child = command.spawn().expect("host-sim studio starts");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("a first line");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let port: u16 = first.trim_end().rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
+    let studio = Studio { child, port };
+    let (host, origin) = own(studio.port);
+    let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
+    let say = |text: &str| {
+        request(port, "POST", "/api/emulator/say", &headers, &json!({ "userId": "staff02", "text": text }).to_string())
+    };
+
+    // No step is waiting: the message is lost, and the panel says so.
+    let lost = say("anyone there?");
+    assert_eq!(lost.status, 409, "{}", lost.body);
+    assert!(lost.body.contains("No one is listening"), "{}", lost.body);
+
+    let info = request(port, "GET", "/api/studio", &[("Host", host.as_str())], "").json();
+    let url = info["emulator"]["url"].as_str().expect("the emulator's URL").to_string();
+    let flow = json!({ "steps": [
+        { "action": "dingtalk.robot.connect",
+          "params": { "appKey": host_sim::studio::EMULATOR_APP_KEY, "appSecret": host_sim::studio::EMULATOR_APP_SECRET,
+                      "apiBaseUrl": url, "oapiBaseUrl": url },
+          "outputs": { "robot": "robot" } },
+        { "action": "dingtalk.robot.wait_for_reply",
+          "params": { "robot": "${robot}", "userId": "staff02", "timeoutSeconds": 30 },
+          "outputs": { "replied": "replied", "replyText": "replyText" } },
+    ]})
+    .to_string();
+    let running = {
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        std::thread::spawn(move || {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            request(port, "POST", "/api/run", &headers, &flow)
+        })
+    };
+    // Answer as staff02 once the waiting step listens.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let said = say("Yes, PO 4711");
+        if said.status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the waiting step never listened: {}", said.body);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let run = running.join().expect("the run").json();
+    let outputs = run.to_string();
+    assert!(outputs.contains("Yes, PO 4711"), "the reply is the step's output: {run}");
+}

@@ -50,6 +50,7 @@ pub(crate) fn routes(state: Arc<StudioState>) -> axum::Router {
         .route("/api/run", post(run))
         .route("/api/stop", post(stop))
         .route("/api/emulator", get(emulator))
+        .route("/api/emulator/say", post(say))
         .route("/api/example", get(example))
         .with_state(state)
 }
@@ -369,6 +370,55 @@ fn received(state: &StudioState) -> Value {
     let mut messages = emulator.delivered();
     messages.reverse();
     json!({ "messages": messages, "uploads": emulator.uploaded(), "stats": emulator.stats() })
+}
+
+/// What a person in the emulated org writes to the robot from the studio page.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Said {
+    user_id: String,
+    text: String,
+}
+
+/// `POST /api/emulator/say`: a user of the embedded emulator sends text to the robot, one to
+/// one, over Stream mode, so that a person can answer a flow that waits for a reply. Pushed to
+/// the app's open Stream connection; with none open (no step is waiting) the message is lost,
+/// as in DingTalk, and the answer says so.
+async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
+    let refuse = |status: StatusCode, message: Text, hint: Text| {
+        let e = ErrorPayload::bilingual(codes::INVALID_INPUT, message).with_bilingual_hint(hint);
+        (status, Json(json!({ "error": Doc::from(&e) }))).into_response()
+    };
+    let Some(emulator) = state.emulator.as_ref() else {
+        return refuse(
+            StatusCode::CONFLICT,
+            text!(en: "The studio runs without its emulator", zh: "工作室未启动内置模拟器"),
+            text!(en: "Start the studio without --no-emulator.", zh: "请不带 --no-emulator 启动工作室。"),
+        );
+    };
+    let said = match serde_json::from_slice::<Said>(&body) {
+        Ok(said) if !said.text.trim().is_empty() => said,
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                text!(en: "Give a user and some text", zh: "请选择用户并填写内容"),
+                text!(en: "Send {\"userId\": \"staff02\", \"text\": \"...\"}.", zh: "请发送 {\"userId\": \"staff02\", \"text\": \"...\"}。"),
+            );
+        }
+    };
+    match emulator.user_says(said.user_id.trim(), &said.text) {
+        Ok(message_id) => answer(StatusCode::OK, json!({ "messageId": message_id }), &[]),
+        Err(dingtalk_emulator::EmulatorError::NoStreamConnection { .. }) => refuse(
+            StatusCode::CONFLICT,
+            text!(en: "No one is listening: the message is lost, as in DingTalk", zh: "当前没有监听连接：消息已丢失（与钉钉一致）"),
+            text!(en: "Run a flow with \"Wait for a reply\" first, then answer while it waits.", zh: "请先运行含“等待用户回复”的流程，在其等待时再回复。"),
+        ),
+        Err(e) => refuse(
+            StatusCode::BAD_REQUEST,
+            text!(en: format!("The emulator refused the message: {e}"), zh: format!("模拟器拒绝了该消息：{e}")),
+            text!(en: "Pick one of the org's users.", zh: "请选择组织中的用户。"),
+        ),
+    }
 }
 
 async fn emulator(State(state): State<Arc<StudioState>>) -> Response {

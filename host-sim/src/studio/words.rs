@@ -30,6 +30,10 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
         text!(en: "Each output is kept in a variable that later steps can use as ${name}.", zh: "每个输出保存在一个变量中，后续步骤可用 ${name} 引用。"),
     ),
     ("required", text!(en: "required", zh: "必填")),
+    ("sayAs", text!(en: "Reply to the robot as a user", zh: "以用户身份回复机器人")),
+    ("sayText", text!(en: "What the user writes", zh: "用户发送的内容")),
+    ("saySend", text!(en: "Send", zh: "发送")),
+    ("saySent", text!(en: "{user}'s message went to the robot.", zh: "已以 {user} 的身份发给机器人。")),
     ("defaultIs", text!(en: "default: {value}", zh: "默认值：{value}")),
     ("jsonHint", text!(en: "JSON value.", zh: "JSON 值。")),
     (

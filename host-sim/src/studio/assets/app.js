@@ -240,6 +240,21 @@ function renderEmulator() {
   }
   root.append(h('p', {class: 'help', text: word('emulatorAt', {url: emulator.url, appKey: emulator.appKey})}),
     h('p', {class: 'help', text: word('emulatorUsers', {users: emulator.users.join(', '), limited: emulator.flowControlled.join(', ')})}));
+  // Reply as a user of the emulated org: what a flow's "Wait for a reply" receives.
+  const who = h('select', {'data-testid': 'say-user', 'aria-label': word('sayAs')},
+    ...emulator.users.map((u) => h('option', {value: u, text: u})));
+  const said = h('input', {type: 'text', 'data-testid': 'say-text', 'aria-label': word('sayText'), placeholder: word('sayText')});
+  const outcome = h('p', {class: 'help', 'data-testid': 'say-outcome'});
+  const send = h('button', {type: 'button', 'data-testid': 'say-send', text: word('saySend'), onclick: async () => {
+    try {
+      await post('/api/emulator/say', {userId: who.value, text: said.value});
+      outcome.textContent = word('saySent', {user: who.value});
+      said.value = '';
+    } catch (e) {
+      outcome.textContent = e.message;
+    }
+  }});
+  root.append(h('div', {class: 'say'}, h('h3', {text: word('sayAs')}), who, said, send, outcome));
   const received = state.received;
   const messages = received?.messages ?? [];
   if (!messages.length) root.append(h('p', {class: 'empty', 'data-testid': 'received-none', text: word('noMessages')}));
