@@ -114,6 +114,17 @@ fn vm_rss_kib() -> AnyResult<u64> {
     Ok(kib.parse()?)
 }
 
+/// CPU time this process used so far (user + system), from /proc/self/stat, in clock ticks
+/// (100 per second on Linux).
+fn cpu_ticks() -> AnyResult<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("odd /proc/self/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime) = (fields.get(11).ok_or("no utime")?, fields.get(12).ok_or("no stime")?);
+    Ok(utime.parse::<u64>()? + stime.parse::<u64>()?)
+}
+
 fn user(i: usize) -> String {
     format!("user{i:04}")
 }
@@ -210,11 +221,54 @@ fn idle_threads_rss_kib(n: usize) -> AnyResult<u64> {
     Ok(during.saturating_sub(before))
 }
 
-fn latency_and_memory(host: &'static BenchHost, emu: &Emulator, robot: &Value, s: &Settings) -> AnyResult<Value> {
+/// RSS growth of `n` threads that each ran one connect (the plugin's loop and HTTP client of
+/// that thread made, no wait) and then wait on a barrier.
+fn connected_threads_rss_kib(connect_params: &Value, n: usize) -> AnyResult<u64> {
+    let host: &'static BenchHost = Box::leak(Box::default());
+    let before = vm_rss_kib()?;
+    let gate = Arc::new(Barrier::new(n + 1));
+    let parked = Arc::new(Barrier::new(n + 1));
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (gate, parked, params) = (Arc::clone(&gate), Arc::clone(&parked), connect_params.clone());
+        handles.push(std::thread::Builder::new().spawn(move || {
+            let ok = invoke(host, connect::ID, &params).is_ok();
+            parked.wait();
+            gate.wait();
+            ok
+        })?);
+    }
+    parked.wait();
+    let during = vm_rss_kib()?;
+    gate.wait();
+    let mut failed = 0;
+    for h in handles {
+        if !h.join().unwrap_or(false) {
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        return Err(format!("{failed} connects failed").into());
+    }
+    Ok(during.saturating_sub(before))
+}
+
+fn latency_and_memory(
+    host: &'static BenchHost,
+    emu: &Emulator,
+    robot: &Value,
+    connect_params: &Value,
+    s: &Settings,
+) -> AnyResult<Value> {
     let idle_kib = idle_threads_rss_kib(s.waiters)?;
+    let connected_kib = connected_threads_rss_kib(connect_params, s.waiters)?;
     let rss_before = vm_rss_kib()?;
     let handles = start_waiters(host, emu, robot, s.waiters, s.settle)?;
     let rss_waiting = vm_rss_kib()?;
+    // What 1,000 idle waits cost in CPU: one second with nothing to deliver.
+    let ticks = cpu_ticks()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_cpu_percent = cpu_ticks()?.saturating_sub(ticks);
     let mut sent_at = HashMap::new();
     let mut send_errors = Vec::new();
     for i in 0..s.waiters {
@@ -227,10 +281,13 @@ fn latency_and_memory(host: &'static BenchHost, emu: &Emulator, robot: &Value, s
         std::thread::sleep(s.pace);
     }
     let (returned, wrong) = join_waiters(handles, "lat");
-    let mut latencies: Vec<Duration> = returned
-        .iter()
-        .filter_map(|(i, at)| sent_at.get(i).map(|sent| at.saturating_duration_since(*sent)))
+    // In sending order, to see whether the slow ones cluster.
+    let in_order: Vec<Duration> = (0..s.waiters)
+        .filter_map(|i| Some(returned.get(&i)?.saturating_duration_since(*sent_at.get(&i)?)))
         .collect();
+    let max_per_hundred: Vec<f64> =
+        in_order.chunks(100).map(|c| ms(c.iter().max().copied().unwrap_or_default())).collect();
+    let mut latencies = in_order;
     latencies.sort();
     let (p50, p99) = (percentile(&latencies, 50.0), percentile(&latencies, 99.0));
     Ok(json!({
@@ -242,12 +299,14 @@ fn latency_and_memory(host: &'static BenchHost, emu: &Emulator, robot: &Value, s
         "latency_ms": {
             "p50": ms(p50), "p90": ms(percentile(&latencies, 90.0)), "p99": ms(p99),
             "max": ms(latencies.last().copied().unwrap_or_default()),
+            "max_per_hundred_in_sending_order": max_per_hundred,
         },
         "latency_goal_p99_ms": 50, "latency_pass": p99 < Duration::from_millis(50) && wrong.is_empty() && send_errors.is_empty(),
         "rss_kib": { "before": rss_before, "waiting": rss_waiting, "growth": rss_waiting.saturating_sub(rss_before),
-            "idle_threads_growth": idle_kib },
+            "idle_threads_growth": idle_kib, "connected_threads_growth": connected_kib },
         "rss_growth_mb": (rss_waiting.saturating_sub(rss_before) as f64 / 1024.0 * 10.0).round() / 10.0,
         "rss_goal_mb": 20, "rss_pass": rss_waiting.saturating_sub(rss_before) < 20 * 1024,
+        "cpu_percent_of_one_core_while_all_wait_idle": idle_cpu_percent,
         "stream_connections_open": emu.stream_connection_count(APP_KEY),
     }))
 }
@@ -382,16 +441,13 @@ fn main() -> AnyResult<()> {
         ..EmulatorConfig::default()
     })?;
     let host: &'static BenchHost = Box::leak(Box::default());
-    let connected = invoke(
-        host,
-        connect::ID,
-        &json!({ connect::APP_KEY: APP_KEY, connect::APP_SECRET: APP_SECRET,
-                 connect::API_BASE_URL: emu.url(), connect::OAPI_BASE_URL: emu.url() }),
-    )?;
+    let connect_params = json!({ connect::APP_KEY: APP_KEY, connect::APP_SECRET: APP_SECRET,
+                                 connect::API_BASE_URL: emu.url(), connect::OAPI_BASE_URL: emu.url() });
+    let connected = invoke(host, connect::ID, &connect_params)?;
     let robot = connected[connect::ROBOT].clone();
 
     eprintln!("latency and memory: {} waiters ...", s.waiters);
-    let latency = latency_and_memory(host, &emu, &robot, &s)?;
+    let latency = latency_and_memory(host, &emu, &robot, &connect_params, &s)?;
     eprintln!("throughput: {} waiters, {} replies at once ...", s.waiters, s.waiters);
     let throughput = throughput(host, &emu, &robot, &s)?;
     eprintln!("reconnect storm: {} s ...", s.storm.as_secs());
@@ -415,12 +471,13 @@ fn main() -> AnyResult<()> {
         l["waiters"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["replied_ok"], l["waiters"], verdict(&l["latency_pass"])
     );
     println!(
-        "| RSS growth, {} waiters, MB (idle threads alone: {} KiB) | {} | < 20 | {} |",
-        l["waiters"], l["rss_kib"]["idle_threads_growth"], l["rss_growth_mb"], verdict(&l["rss_pass"])
+        "| RSS growth, {} waiters, MB (as many idle threads: {} KiB; threads that ran a connect: {} KiB) | {} | < 20 | {} |",
+        l["waiters"], l["rss_kib"]["idle_threads_growth"], l["rss_kib"]["connected_threads_growth"], l["rss_growth_mb"],
+        verdict(&l["rss_pass"])
     );
     println!(
-        "| messages/s on one connection ({} replies to {} waiters; connections open {}) | {} | | |",
-        t["replies"], t["waiters"], t["stream_connections_open"], t["messages_per_s"]
+        "| messages/s on one connection ({} replies to {} waiters, sent in {} ms; connections open {}) | {} | | |",
+        t["replies"], t["waiters"], t["sending_ms"], t["stream_connections_open"], t["messages_per_s"]
     );
     println!(
         "| reconnect storm, {} s: replies received exactly once / sent (dup {}, missing {}, disconnects {}) | {} / {} | all once | {} |",
