@@ -186,7 +186,10 @@ fn join_waiters(handles: Vec<JoinHandle<Waited>>, prefix: &str) -> (HashMap<usiz
         match h.join() {
             Ok((i, at, Ok(out))) => {
                 let expected = format!("{prefix} {i}");
-                if out[w::REPLIED] == true && out[w::REPLY_TEXT] == expected.as_str() && out[w::SENDER_USER_ID] == user(i).as_str() {
+                if out[w::REPLIED] == true
+                    && out[w::REPLY_TEXT] == expected.as_str()
+                    && out[w::SENDER_USER_ID] == user(i).as_str()
+                {
                     returned.insert(i, at);
                 } else {
                     wrong.push(format!("{}: {out}", user(i)));
@@ -266,9 +269,9 @@ fn latency_and_memory(
     let handles = start_waiters(host, emu, robot, s.waiters, s.settle)?;
     let rss_waiting = vm_rss_kib()?;
     // What 1,000 idle waits cost in CPU: one second with nothing to deliver.
-    let ticks = cpu_ticks()?;
+    let (ticks, since) = (cpu_ticks()?, Instant::now());
     std::thread::sleep(Duration::from_secs(1));
-    let idle_cpu_percent = cpu_ticks()?.saturating_sub(ticks);
+    let idle_cpu_percent = (cpu_ticks()?.saturating_sub(ticks) as f64 / since.elapsed().as_secs_f64()).round();
     let mut sent_at = HashMap::new();
     let mut send_errors = Vec::new();
     for i in 0..s.waiters {
@@ -282,9 +285,8 @@ fn latency_and_memory(
     }
     let (returned, wrong) = join_waiters(handles, "lat");
     // In sending order, to see whether the slow ones cluster.
-    let in_order: Vec<Duration> = (0..s.waiters)
-        .filter_map(|i| Some(returned.get(&i)?.saturating_duration_since(*sent_at.get(&i)?)))
-        .collect();
+    let in_order: Vec<Duration> =
+        (0..s.waiters).filter_map(|i| Some(returned.get(&i)?.saturating_duration_since(*sent_at.get(&i)?))).collect();
     let max_per_hundred: Vec<f64> =
         in_order.chunks(100).map(|c| ms(c.iter().max().copied().unwrap_or_default())).collect();
     let mut latencies = in_order;
@@ -335,7 +337,12 @@ fn throughput(host: &'static BenchHost, emu: &Emulator, robot: &Value, s: &Setti
 
 /// One storm waiter: waits for its user again and again until the host stops it; records
 /// every reply text it got, and every error other than the final CANCELLED.
-fn storm_waiter(host: &'static BenchHost, robot: Value, i: usize, got: Arc<Mutex<Vec<(usize, String)>>>) -> Vec<String> {
+fn storm_waiter(
+    host: &'static BenchHost,
+    robot: Value,
+    i: usize,
+    got: Arc<Mutex<Vec<(usize, String)>>>,
+) -> Vec<String> {
     let params = json!({ w::ROBOT: robot, w::USER_ID: user(i), w::TIMEOUT_SECONDS: 30, w::LOOKBACK_SECONDS: 60 });
     let mut errors = Vec::new();
     while !host.is_cancelled() {
@@ -468,11 +475,19 @@ fn main() -> AnyResult<()> {
     println!("|---|---|---|---|");
     println!(
         "| reply-to-output latency, {} waiters: p50 / p99 ms | {} / {} ({} of {} right) | p99 < 50 | {} |",
-        l["waiters"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["replied_ok"], l["waiters"], verdict(&l["latency_pass"])
+        l["waiters"],
+        l["latency_ms"]["p50"],
+        l["latency_ms"]["p99"],
+        l["replied_ok"],
+        l["waiters"],
+        verdict(&l["latency_pass"])
     );
     println!(
         "| RSS growth, {} waiters, MB (as many idle threads: {} KiB; threads that ran a connect: {} KiB) | {} | < 20 | {} |",
-        l["waiters"], l["rss_kib"]["idle_threads_growth"], l["rss_kib"]["connected_threads_growth"], l["rss_growth_mb"],
+        l["waiters"],
+        l["rss_kib"]["idle_threads_growth"],
+        l["rss_kib"]["connected_threads_growth"],
+        l["rss_growth_mb"],
         verdict(&l["rss_pass"])
     );
     println!(
@@ -481,7 +496,13 @@ fn main() -> AnyResult<()> {
     );
     println!(
         "| reconnect storm, {} s: replies received exactly once / sent (dup {}, missing {}, disconnects {}) | {} / {} | all once | {} |",
-        r["seconds"], r["duplicated"], r["missing"], r["disconnects_sent"], r["received_exactly_once"], r["replies"], verdict(&r["pass"])
+        r["seconds"],
+        r["duplicated"],
+        r["missing"],
+        r["disconnects_sent"],
+        r["received_exactly_once"],
+        r["replies"],
+        verdict(&r["pass"])
     );
     emu.shutdown();
     Ok(())
