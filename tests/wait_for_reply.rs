@@ -119,3 +119,21 @@ fn exactly_one_of_user_mobile_or_group_is_asked_for_by_name() {
     assert_eq!(err.field.as_deref(), Some(w::PATTERN), "{err:?}");
     assert_eq!(emu.stream_connection_count(APP_KEY), 0, "bad input opens no connection");
 }
+
+#[test]
+fn a_stop_ends_a_long_wait_at_once() {
+    let emu = org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    let waiting = wait_in_background(host, json!({ w::ROBOT: robot, w::USER_ID: "staff02", w::TIMEOUT_SECONDS: 60 }));
+    until_connected(&emu, 1);
+    // Past the first second the host's flag is looked at every 60 ms; the design bound for a
+    // Stop is 100 ms. The assertion is generous for a loaded machine: the point is "not the
+    // 60 s timeout".
+    std::thread::sleep(Duration::from_millis(1500));
+    let stopped = Instant::now();
+    host.cancelled.store(true, std::sync::atomic::Ordering::Release);
+    let err = waiting.join().unwrap().unwrap_err();
+    assert!(err.starts_with("CANCELLED"), "{err}");
+    assert!(stopped.elapsed() < Duration::from_secs(2), "{:?}", stopped.elapsed());
+}

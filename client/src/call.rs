@@ -48,6 +48,8 @@ struct State {
     /// Log lines not yet taken by the driver.
     lines: Mutex<Vec<(Level, String)>>,
     cancelled: AtomicBool,
+    /// Wakes the futures waiting in [`Call::cancelled`].
+    cancel_notify: tokio::sync::Notify,
     /// What the never-repeated request on the wire does: [`in_flight_code`].
     in_flight: AtomicU8,
 }
@@ -83,9 +85,22 @@ impl Call {
         std::mem::take(&mut *self.state.lines.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Stops the calls at their next check.
+    /// Stops the calls at their next check, and wakes those waiting in [`Call::cancelled`].
     pub fn cancel(&self) {
         self.state.cancelled.store(true, Ordering::Release);
+        self.state.cancel_notify.notify_waiters();
+    }
+
+    /// Resolves once [`Call::cancel`] is called (at once if it was): for a long wait that
+    /// should end on a Stop without polling.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.state.cancel_notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Whether [`Call::cancel`] was called.

@@ -27,9 +27,6 @@ use listener::Listener;
 /// pattern can take much memory; matching is linear in the text whatever the pattern.
 pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
-/// How often a wait looks at its [`Call`]'s cancellation: a Stop ends it this soon.
-const CANCEL_POLL: Duration = Duration::from_millis(20);
-
 /// How the Stream connection of an app behaves. The first wait of an app decides them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamSettings {
@@ -196,7 +193,6 @@ pub async fn wait_for_reply(
     let opened_before = listener.opened();
     listener.ensure_running(connection);
     call.log(Level::Info, format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()));
-    let mut poll = tokio::time::interval(CANCEL_POLL);
     let cancelled = loop {
         tokio::select! {
             outcome = &mut rx => {
@@ -207,11 +203,8 @@ pub async fn wait_for_reply(
                 };
             }
             _ = tokio::time::sleep_until(deadline) => break false,
-            _ = poll.tick() => {
-                if call.is_cancelled() {
-                    break true;
-                }
-            }
+            // Woken by the cancel itself: an idle wait costs nothing until then.
+            _ = call.cancelled() => break true,
         }
     };
     // Timed out or cancelled: a reply handed over meanwhile is not lost.
