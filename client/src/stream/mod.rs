@@ -193,19 +193,17 @@ pub async fn wait_for_reply(
     let opened_before = listener.opened();
     listener.ensure_running(connection);
     call.log(Level::Info, format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()));
-    let cancelled = loop {
-        tokio::select! {
-            outcome = &mut rx => {
-                // A closed channel (which the hub never does to a queued waiter) is no reply.
-                return match outcome {
-                    Ok(outcome) => outcome.map(Some),
-                    Err(_) => Ok(None),
-                };
-            }
-            _ = tokio::time::sleep_until(deadline) => break false,
-            // Woken by the cancel itself: an idle wait costs nothing until then.
-            _ = call.cancelled() => break true,
+    let cancelled = tokio::select! {
+        outcome = &mut rx => {
+            // A closed channel (which the hub never does to a queued waiter) is no reply.
+            return match outcome {
+                Ok(outcome) => outcome.map(Some),
+                Err(_) => Ok(None),
+            };
         }
+        _ = tokio::time::sleep_until(deadline) => false,
+        // Woken by the cancel itself: an idle wait costs nothing until then.
+        _ = call.cancelled() => true,
     };
     // Timed out or cancelled: a reply handed over meanwhile is not lost.
     if !hub.withdraw(id)
