@@ -10,25 +10,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{run, s, scratch_file};
+use common::{real_plugin, run, s, scratch_file};
 use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
 use serde_json::{Value, json};
-
-fn real_plugin() -> Option<PathBuf> {
-    let path = std::env::var_os("HOST_SIM_PLUGIN").map(PathBuf::from).unwrap_or_else(host_sim::default_plugin_path);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("HOST_SIM_REQUIRE_PLUGIN").map_or(true, |v| v != "1"),
-        "HOST_SIM_REQUIRE_PLUGIN=1 but the plugin {} does not exist; build it first",
-        path.display()
-    );
-    eprintln!("skipped: the plugin {} is not built", path.display());
-    None
-}
 
 #[test]
 fn inspect_json_prints_the_shipped_manifest() {

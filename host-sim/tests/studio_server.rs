@@ -31,10 +31,16 @@ impl Drop for Studio {
 
 fn studio(plugin: &str, env: &[(&str, &str)]) -> Studio {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
-    command.args(["studio", "--no-emulator", "--plugin", s(&fixture(plugin))]).stdout(Stdio::piped());
+    command.args(["studio", "--no-emulator", "--plugin", s(&fixture(plugin))]);
     for (k, v) in env {
         command.env(k, v);
     }
+    start(command)
+}
+
+/// Starts `command` (a `host-sim studio`) and reads its port from its first line.
+fn start(mut command: Command) -> Studio {
+    command.stdout(Stdio::piped());
     let mut child = command.spawn().expect("host-sim studio starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut reader = BufReader::new(stdout);
@@ -337,30 +343,15 @@ fn a_flow_of_a_thousand_steps_is_checked_and_one_more_is_refused() {
     }
 }
 
-/// The real plugin, or `None` (the test passes) when it is not built and
-/// `HOST_SIM_REQUIRE_PLUGIN` is not `1`.
-fn real_plugin() -> Option<std::path::PathBuf> {
-    let path = host_sim::default_plugin_path();
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(std::env::var("HOST_SIM_REQUIRE_PLUGIN").map_or(true, |v| v != "1"), "build the plugin first");
-    None
-}
-
 #[test]
 fn a_person_answers_a_waiting_flow_from_the_emulator_panel() {
-    let Some(plugin) = real_plugin() else { return };
+    let Some(plugin) = common::real_plugin() else { return };
+    // With its embedded emulator this time.
     let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
-    command.args(["studio", "--plugin"]).arg(&plugin).stdout(Stdio::piped());
-    let mut child = command.spawn().expect("host-sim studio starts");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("a first line");
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let port: u16 = first.trim_end().rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
-    let studio = Studio { child, port };
-    let (host, origin) = own(studio.port);
+    command.args(["studio", "--plugin"]).arg(&plugin);
+    let studio = start(command);
+    let port = studio.port;
+    let (host, origin) = own(port);
     let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
     let say = |text: &str| {
         request(port, "POST", "/api/emulator/say", &headers, &json!({ "userId": "staff02", "text": text }).to_string())

@@ -135,3 +135,19 @@ fn build_fixtures() -> Result<PathBuf, String> {
 pub(crate) fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
+
+/// The real DingTalk robot plugin (`$HOST_SIM_PLUGIN`, else the workspace's cdylib), or `None`
+/// (the test passes, saying why) when it is not built and `HOST_SIM_REQUIRE_PLUGIN` is not `1`.
+pub(crate) fn real_plugin() -> Option<PathBuf> {
+    let path = std::env::var_os("HOST_SIM_PLUGIN").map(PathBuf::from).unwrap_or_else(host_sim::default_plugin_path);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("HOST_SIM_REQUIRE_PLUGIN").map_or(true, |v| v != "1"),
+        "HOST_SIM_REQUIRE_PLUGIN=1 but the plugin {} does not exist; build it first",
+        path.display()
+    );
+    eprintln!("skipped: the plugin {} is not built", path.display());
+    None
+}
