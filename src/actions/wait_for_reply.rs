@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dingtalk_client::stream::{self, Chat, Pattern, Reply, ReplyFilter, StreamSettings, Wait};
-use rpa_plugin_abi::{LogLevel, text};
+use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
 use super::field::{
@@ -204,15 +204,14 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const REPLIED: Output = Output {
-        name: super::REPLIED,
-        label: text!(en: "Replied", zh: "是否已回复"),
-        help: text!(
+    pub(super) const REPLIED: Output = Output::flag(
+        super::REPLIED,
+        text!(en: "Replied", zh: "是否已回复"),
+        text!(
             en: "true when a matching reply came in time, false when the wait timed out (with onTimeout=output).",
             zh: "在超时前收到符合条件的回复时为 true，超时（onTimeout=output）时为 false。"
         ),
-        schema: boolean,
-    };
+    );
 
     pub(super) const REPLY_TEXT: Output = Output::text(
         super::REPLY_TEXT,
@@ -261,11 +260,6 @@ mod form {
             zh: "回复所在的会话 ID（群聊中即群的 openConversationId）。"
         ),
     );
-
-    /// The schema of a yes/no output.
-    fn boolean() -> Value {
-        json!({ "type": "boolean" })
-    }
 }
 
 /// Who the wait is for, as given.
@@ -373,10 +367,8 @@ async fn run(ctx: CallContext, input: WaitInput) -> Result<Value> {
     match reply {
         Some(reply) => Ok(outputs(Some(&reply))),
         None if on_timeout == OnTimeout::Error => Err(Error::ReplyTimeout { seconds: timeout.as_secs() }),
-        None => {
-            ctx.log(LogLevel::Info, format!("no reply within {} s; replied=false", timeout.as_secs()));
-            Ok(outputs(None))
-        }
+        // The client has logged "no reply within N s".
+        None => Ok(outputs(None)),
     }
 }
 

@@ -149,6 +149,11 @@ impl Output {
         Output { name, label, help, schema: string_map }
     }
 
+    /// An output holding yes or no.
+    pub(crate) const fn flag(name: &'static str, label: Text, help: Text) -> Output {
+        Output { name, label, help, schema: boolean }
+    }
+
     /// The manifest entry.
     pub(crate) fn spec(&self) -> FieldSpec {
         FieldSpec {
@@ -176,6 +181,10 @@ fn string_map() -> Value {
 /// The schema of a single string.
 fn string() -> Value {
     json!({ "type": "string" })
+}
+
+fn boolean() -> Value {
+    json!({ "type": "boolean" })
 }
 
 #[cfg(test)]
