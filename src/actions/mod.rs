@@ -301,7 +301,7 @@ mod tests {
             let spec = m.action(send::ID).unwrap();
             let text = params.to_string();
             let p = Params::parse(&text, spec).unwrap();
-            assert_eq!(p.value(send::BUTTON_LAYOUT), Some(&json!("vertical")));
+            assert_eq!(p.value(send::BUTTON_LAYOUT).unwrap(), Some(&json!("vertical")));
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rpa_plugin_abi::{ActionSpec, FieldSpec, Text, text};
+use rpa_plugin_abi::{ActionSpec, Text, text};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -105,11 +105,6 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// Whether the action declares a field of this name.
-    pub(crate) fn declares(&self, name: &str) -> bool {
-        self.spec.input(name).is_some()
-    }
-
     /// The field's label, for messages.
     pub(crate) fn label(&self, name: &str) -> Text {
         match self.spec.input(name) {
@@ -129,15 +124,16 @@ impl<'a> Params<'a> {
         Error::input(name, Explanation { message, hint })
     }
 
-    /// The raw value; when absent, `null` or blank text (what an empty form field sends), the
-    /// field's default, as the host decides it ([`FieldSpec::value_or_default`]); `None` when
-    /// it has none.
-    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
-        let given = self.map.get(name);
-        match self.spec.input(name) {
-            Some(field) => field.value_or_default(given),
-            None => given.filter(|v| FieldSpec::is_filled(v)),
-        }
+    /// The raw value of the declared field `name`; when absent, `null` or blank text (what an
+    /// empty form field sends), the field's default, as the host decides it
+    /// ([`FieldSpec::value_or_default`]); `None` when it has none. A field the action does not
+    /// declare is an internal error (a unit test reads every field).
+    pub(crate) fn value(&self, name: &str) -> Result<Option<&Value>> {
+        let field = self
+            .spec
+            .input(name)
+            .ok_or_else(|| Error::Internal(format!("the field `{name}` is read but not declared")))?;
+        Ok(field.value_or_default(self.map.get(name)))
     }
 
     /// The error for a required field left empty.

@@ -22,7 +22,7 @@ use rpa_plugin_abi::{FieldSpec, Text, text, typed};
 use serde_json::{Value, json};
 
 use super::params::Params;
-use crate::error::{Error, Result};
+use crate::error::Result;
 mod handle;
 mod link;
 mod list;
@@ -92,10 +92,7 @@ impl<K: Kind> Field<K> {
     /// Reads this field from the params, as the Rust type its kind declares. A field the
     /// action does not declare is an internal error (a unit test reads every field).
     pub(crate) fn read(&self, p: &Params<'_>) -> Result<K::Value> {
-        if !p.declares(self.name) {
-            return Err(Error::Internal(format!("the field `{}` is read but not declared", self.name)));
-        }
-        self.kind.read(self.name, p.value(self.name), p)
+        self.kind.read(self.name, p.value(self.name)?, p)
     }
 }
 
