@@ -25,27 +25,28 @@ pub(crate) const ROBOT_TYPE: &str = "dingtalk.robot";
 /// The value of a custom (webhook) robot handle's `type`.
 pub(crate) const WEBHOOK_ROBOT_TYPE: &str = "dingtalk.webhook_robot";
 
-/// Everything that decides how a robot talks to DingTalk: one "connect".
-/// The schema of a robot handle, shared by connect's output and send's input.
+/// The schema of a robot handle, shared by connect's output and the robot actions' input.
 pub(crate) fn robot_schema() -> Value {
-    json!({
-        "type": "object",
-        "x-rpa-type": ROBOT_TYPE,
-        "properties": { "type": { "const": ROBOT_TYPE }, "id": { "type": "string" } },
-        "required": ["type", "id"]
-    })
+    handle_schema(ROBOT_TYPE)
 }
 
-/// The schema of a custom robot handle, shared by this action's output and the send's input.
+/// The schema of a custom robot handle, shared by connect_webhook's output and the send's
+/// input.
 pub(crate) fn webhook_robot_schema() -> Value {
+    handle_schema(WEBHOOK_ROBOT_TYPE)
+}
+
+/// The schema of a handle of type `kind`: `{"type": kind, "id": "..."}`.
+fn handle_schema(kind: &str) -> Value {
     json!({
         "type": "object",
-        "x-rpa-type": WEBHOOK_ROBOT_TYPE,
-        "properties": { "type": { "const": WEBHOOK_ROBOT_TYPE }, "id": { "type": "string" } },
+        "x-rpa-type": kind,
+        "properties": { "type": { "const": kind }, "id": { "type": "string" } },
         "required": ["type", "id"]
     })
 }
 
+/// Everything that decides how a robot talks to DingTalk: one "connect".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RobotSettings {
     /// The app's AppKey.
