@@ -70,11 +70,12 @@ impl FieldSpec {
             parts.push(text!(en: format!("at most {n} characters"), zh: format!("最多 {n} 个字符")));
         }
         if !choices.is_empty() {
-            let shown = |label: &str, value: &str| {
-                if label.is_empty() { format!("`{value}`") } else { format!("`{value}` ({label})") }
+            // Chinese text brackets a label with full-width parentheses.
+            let shown = |value: &str, label: &str, (open, close): (&str, &str)| {
+                if label.is_empty() { format!("`{value}`") } else { format!("`{value}`{open}{label}{close}") }
             };
-            let en: Vec<String> = choices.iter().map(|(v, l)| shown(&l.en, v)).collect();
-            let zh: Vec<String> = choices.iter().map(|(v, l)| shown(&l.zh_cn, v)).collect();
+            let en: Vec<String> = choices.iter().map(|(v, l)| shown(v, &l.en, (" (", ")"))).collect();
+            let zh: Vec<String> = choices.iter().map(|(v, l)| shown(v, &l.zh_cn, ("（", "）"))).collect();
             parts.push(text!(en: en.join(", "), zh: zh.join("、")));
         }
         if let Some(d) = self.default_value() {

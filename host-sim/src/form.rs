@@ -223,7 +223,7 @@ mod tests {
             "--- 输出 ---",
             "  * 用户ID列表  (userIds)",
             "取值：列表，或每行/每个逗号分隔一项的文本；最多 3 项",
-            "取值：从选项中选择；`text` (文本)、`markdown` (Markdown)；默认 `text`",
+            "取值：从选项中选择；`text`（文本）、`markdown`（Markdown）；默认 `text`",
             "仅当 msgType 为 markdown 时显示",
             "取值：整数；1 到 300；默认 `30`",
         ] {
