@@ -109,8 +109,8 @@ fn execute(
     host: &HostRef<'_>,
 ) -> std::result::Result<Map<String, Value>, ErrorPayload> {
     let run = || -> Result<Map<String, Value>> {
-        let execution = actions::prepare(action_id, params_json, &|| host.is_cancelled())?;
-        match context::drive(host, execution)? {
+        let (execution, runs) = actions::prepare(action_id, params_json, &|| host.is_cancelled())?;
+        match context::drive(host, runs, execution)? {
             Value::Object(outputs) => Ok(outputs),
             other => Err(Error::Internal(format!("the action's outputs are not an object: {other}"))),
         }

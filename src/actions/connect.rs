@@ -9,7 +9,7 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::json;
 
 use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::error::Result;
 use crate::robots::{self, RobotSettings};
 
@@ -61,6 +61,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[form::ROBOT],
     prepare,
     same_params_memo: Some(same_params),
+    runs: Runs::OnHostThread,
 };
 
 /// The fields, each declared once.

@@ -12,7 +12,7 @@ use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Value, json};
 
 use super::field::{Entry, Field, Integer, Kind, Output, ShortList};
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::error::Result;
 use crate::robots;
 
@@ -56,6 +56,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[form::ROBOT],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The fields, each declared once.

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::field::{AnyField, Field, Output, ROBOT as ROBOT_FIELD, RequiredText};
 use super::recall::MAX_CONVERSATION_ID_LEN;
 use super::template::{self, Message};
-use super::{Action, Execution, Params, join};
+use super::{Action, Execution, Params, Runs, join};
 use crate::context::CallContext;
 use crate::error::Result;
 use crate::robots::Robot;
@@ -42,6 +42,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[form::PROCESS_QUERY_KEY],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The basic tab: the robot, the group, then the template's fields.

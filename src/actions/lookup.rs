@@ -11,7 +11,7 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
 use super::field::{Entry, EntryList, Field, Output, ROBOT as ROBOT_FIELD};
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::context::CallContext;
 use crate::error::Result;
 use crate::robots::Robot;
@@ -46,6 +46,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[form::USER_IDS, form::USER_ID_BY_MOBILE, form::UNRESOLVED_MOBILES],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The fields, each declared once.

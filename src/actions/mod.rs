@@ -26,6 +26,7 @@ use rpa_plugin_abi::{ABI_VERSION, ActionSpec, Inputs, Manifest, Text, text};
 use serde_json::Value;
 
 use crate::context::CallContext;
+pub(crate) use crate::context::Runs;
 use crate::error::{Error, Result};
 use field::{AnyField, Output};
 pub(crate) use params::Params;
@@ -77,6 +78,9 @@ pub(crate) struct Action {
     /// execution for the same text again, without reading it again (a designer runs a flow's
     /// connect step with the same text every time; about a tenth of a flow's instructions).
     pub(crate) same_params_memo: Option<fn(&str) -> Option<Execution>>,
+    /// Where its execution runs: quick calls on the host thread's own loop, long waits on the
+    /// shared runtime.
+    pub(crate) runs: Runs,
 }
 
 impl Action {
@@ -141,16 +145,16 @@ pub fn manifest_json() -> &'static str {
 
 /// Finds an action, checks its params and returns its execution; checks that can take long stop
 /// when `cancelled` turns true.
-pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<Execution> {
+pub(crate) fn prepare(action_id: &str, params_json: &str, cancelled: &dyn Fn() -> bool) -> Result<(Execution, Runs)> {
     let index =
         specs().iter().position(|s| s.id == action_id).ok_or_else(|| Error::UnknownAction(action_id.to_string()))?;
     let action = &ACTIONS[index];
     if let Some(execution) = action.same_params_memo.and_then(|memo| memo(params_json)) {
-        return Ok(execution);
+        return Ok((execution, action.runs));
     }
     let params = Params::parse(params_json, &specs()[index])?.with_cancel(cancelled);
     params.check_cancelled()?;
-    (action.prepare)(&params)
+    Ok(((action.prepare)(&params)?, action.runs))
 }
 
 #[cfg(test)]

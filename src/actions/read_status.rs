@@ -11,7 +11,7 @@ use rpa_plugin_abi::text;
 use serde_json::{Value, json};
 
 use super::field::{Field, MAX_QUERY_KEY_LEN, Output, ROBOT as ROBOT_FIELD, RequiredText};
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::context::CallContext;
 use crate::error::Result;
 use crate::robots::Robot;
@@ -43,6 +43,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[form::SEND_STATUS, form::READ_USER_IDS, form::UNREAD_USER_IDS],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The fields, each declared once.

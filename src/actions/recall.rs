@@ -12,7 +12,7 @@ use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Map, Value, json};
 
 use super::field::{Entry, EntryList, Field, OptionalText, Output, ROBOT as ROBOT_FIELD};
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::context::CallContext;
 use crate::error::Result;
 use crate::robots::Robot;
@@ -51,6 +51,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[form::RECALLED_KEYS, form::FAILED_KEYS, form::FAILURE_REASONS],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The fields, each declared once.

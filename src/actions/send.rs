@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::field::{AnyField, Entry, EntryList, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD};
 use super::template::{self, Message};
-use super::{Action, Execution, Params, join};
+use super::{Action, Execution, Params, Runs, join};
 use crate::context::CallContext;
 use crate::error::{Error, Explanation, Result};
 use crate::robots::Robot;
@@ -84,6 +84,7 @@ pub(crate) const ACTION: Action = Action {
     ],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The basic tab: the robot, the receivers, then the template's fields.

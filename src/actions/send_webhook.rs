@@ -26,7 +26,7 @@ use super::field::{
     Choice, Entry, Field, Flag, Items, Kind, MAX_LINK_CHARS, Pick, ShortList, WebPicture, link, web_url,
 };
 use super::template::{self, ButtonLayout, default_title};
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::error::{Error, Result};
 use crate::robots;
 
@@ -108,6 +108,7 @@ pub(crate) const ACTION: Action = Action {
     outputs: &[],
     prepare,
     same_params_memo: None,
+    runs: Runs::OnHostThread,
 };
 
 /// The fields this action declares (the rest are the templates' own, in [`template::form`]).

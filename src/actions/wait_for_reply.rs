@@ -15,7 +15,7 @@ use super::field::{
     ShortList,
 };
 use super::recall::MAX_CONVERSATION_ID_LEN;
-use super::{Action, Execution, Params};
+use super::{Action, Execution, Params, Runs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::robots::Robot;
@@ -88,6 +88,7 @@ pub(crate) const ACTION: Action = Action {
     ],
     prepare,
     same_params_memo: None,
+    runs: Runs::Shared,
 };
 
 /// What a timeout does.
