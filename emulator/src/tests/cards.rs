@@ -185,6 +185,12 @@ async fn every_wrong_value_is_refused_naming_its_field() {
             "privateData.u1.cardParamMap.n",
         ),
         (with(&one, "outTrackId", json!("  ")), "param.invalid", "outTrackId"),
+        (with(&one, "cardTemplateId", json!(7)), "param.invalid", "cardTemplateId"),
+        (
+            with(&one, "imRobotOpenDeliverModel.robotCode", json!(7)),
+            "param.invalid",
+            "imRobotOpenDeliverModel.robotCode",
+        ),
         (with(&one, "openSpaceId", json!("dtv1.card//IM_ROBOT.ghost")), "param.userNotExist", "ghost"),
         (with(&one, "cardTemplateId", json!("unknown.schema")), "param.templateNotExist", "unknown.schema"),
         (to_group("w", "cidNoSuchGroup=="), "param.openConversationIdInvalid", "cidNoSuchGroup=="),
