@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::{Mutex, RwLock};
 
+use crate::cards::Cards;
 use crate::config::{AppConfig, EmulatorConfig, GroupConfig, MESSAGE_WINDOW};
 use crate::error::EmulatorError;
 use crate::faults::FaultBook;
@@ -13,6 +14,7 @@ use crate::idle::IdleClose;
 use crate::ids;
 use crate::ratelimit::RateLimiter;
 use crate::record::{DeliveredMessage, RecordedRequest, Ring, UploadedMedia};
+use crate::sessions::Sessions;
 use crate::stats::Counters;
 use crate::stream::Streams;
 use crate::webhook::Webhooks;
@@ -114,6 +116,8 @@ pub(crate) struct Shared {
     pub(crate) uploads: Ring<UploadedMedia>,
     pub(crate) webhooks: Webhooks,
     pub(crate) streams: Streams,
+    pub(crate) cards: Cards,
+    pub(crate) sessions: Sessions,
     /// `http://127.0.0.1:PORT`.
     pub(crate) base_url: String,
 }
@@ -162,6 +166,8 @@ impl Shared {
             uploads: Ring::new(max_recorded),
             webhooks: Webhooks::new(config, max_recorded)?,
             streams: Streams::new(port, config.stream_ticket_ttl, config.stream_disconnect_grace, max_recorded),
+            cards: Cards::new(&config.card_templates, max_recorded),
+            sessions: Sessions::new(config.session_webhook_ttl, max_recorded),
             base_url: format!("http://127.0.0.1:{port}"),
         })
     }

@@ -1,10 +1,12 @@
 //! The DingTalk endpoints proper (what happens when no fault hits): one handler per route,
 //! each taking a [`Call`].
 
+pub(crate) mod card;
 pub(crate) mod gateway;
 pub(crate) mod group;
 pub(crate) mod media;
 pub(crate) mod robot;
+pub(crate) mod session;
 pub(crate) mod token;
 pub(crate) mod user;
 pub(crate) mod webhook;

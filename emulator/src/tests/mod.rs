@@ -1,10 +1,12 @@
 //! HTTP-level tests: a real server on loopback, a plain HTTP client.
 
+mod cards;
 mod concurrency;
 mod faults;
 mod new_api;
 mod old_api;
 mod rate_limit;
+mod session_webhook;
 mod stream;
 mod tokens;
 mod webhook;
@@ -44,7 +46,7 @@ pub(crate) struct Resp {
 }
 
 impl Resp {
-    async fn read(r: reqwest::Response) -> Resp {
+    pub(crate) async fn read(r: reqwest::Response) -> Resp {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
@@ -97,6 +99,14 @@ impl T {
 
     pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
         let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.header("x-acs-dingtalk-access-token", t);
+        }
+        Resp::read(req.send().await.expect("send")).await
+    }
+
+    pub(crate) async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        let mut req = self.http.put(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.header("x-acs-dingtalk-access-token", t);
         }
