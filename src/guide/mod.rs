@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use rpa_plugin_abi::{ActionSpec, FieldSpec, Manifest, Text, text};
 
-use crate::actions::{connect, send, template};
+use crate::actions::{connect, connect_webhook, send, send_webhook, template};
 use crate::error::codes_doc::CODE_DOCS;
 
 /// The two guides: (file under `docs/`, language).
@@ -66,7 +66,7 @@ fn quoted_label(label: &Text, lang: &str) -> String {
 }
 
 /// An action's title, quoted as the prose quotes an action.
-fn title(m: &Manifest, id: &str, lang: &str) -> String {
+fn title_of(m: &Manifest, id: &str, lang: &str) -> String {
     let t = action(m, id).title.get(lang);
     if lang == "zh-CN" { format!("“{t}”") } else { format!("\"{t}\"") }
 }
@@ -74,7 +74,7 @@ fn title(m: &Manifest, id: &str, lang: &str) -> String {
 /// §1.6's last step: where the user IDs go, and what becomes of unknown ones.
 fn user_ids_section(m: &Manifest, lang: &str) -> String {
     let (ids, invalid) = (input(m, send::ID, send::USER_IDS, lang), output(m, send::ID, send::INVALID_USER_IDS, lang));
-    let (max, batch, send) = (send::MAX_RECIPIENTS, send::BATCH_SIZE, title(m, send::ID, lang));
+    let (max, batch, send) = (send::MAX_RECIPIENTS, send::BATCH_SIZE, title_of(m, send::ID, lang));
     text!(
         en: format!("3. Put the user IDs in {ids} of {send}: a list `[\"id1\",\"id2\"]`, or one per line, or separated by commas; at most {max} receivers a step, sent {batch} at a time.\n\nNote: a user ID is not the DingTalk ID (dingtalkId), nor the unionId; copy it without spaces. IDs DingTalk does not know come back in the output {invalid}.\n"),
         zh: format!("3. 把用户 ID 填到{send}的{ids}：可以写成列表 `[\"id1\",\"id2\"]`，也可以每行一个或用逗号分隔；每一步最多 {max} 个接收人，每 {batch} 人一批发送。\n\n注意：用户 ID 不是钉钉号（dingtalkId），也不是 unionId；复制时不要带空格。钉钉不认识的 ID 会出现在输出{invalid}中。\n")
@@ -88,7 +88,7 @@ fn first_flow_section(m: &Manifest, lang: &str) -> String {
     let c = |f| input(m, connect::ID, f, lang);
     let s = |f| input(m, send::ID, f, lang);
     let o = |f| output(m, send::ID, f, lang);
-    let (connect_title, send_title) = (title(m, connect::ID, lang), title(m, send::ID, lang));
+    let (connect_title, send_title) = (title_of(m, connect::ID, lang), title_of(m, send::ID, lang));
     let robot_out = output(m, connect::ID, connect::ROBOT, lang);
     let (key, secret) = (c(connect::APP_KEY), c(connect::APP_SECRET));
     let (robot, ids, mobiles, template, content) =
@@ -111,6 +111,63 @@ fn limits_section(m: &Manifest, lang: &str) -> String {
     text!(
         en: format!("- DingTalk takes at most {bytes} bytes of message once encoded. A text message's {content} holds at most {hanzi} Chinese characters (3 bytes each) or {letters} letters; Markdown, link and card messages hold a little less, as their title and other fields count too. A longer message is refused before anything is sent.\n- One send reaches at most {max} receivers (user IDs and mobile numbers together), {batch} at a time.\n"),
         zh: format!("- 钉钉每条消息编码后最多 {bytes} 字节。文本消息的{content}最多 {hanzi} 个汉字（每个汉字占 3 字节）或 {letters} 个字母；Markdown、链接和卡片消息的标题等内容也计入，能容纳的略少。超出时插件在发送前就会报错，不会发出任何内容。\n- 一次发送最多 {max} 个接收人（用户 ID 与手机号合计），每 {batch} 人一批。\n")
+    )
+    .get(lang)
+    .to_string()
+}
+
+/// A field of an action.
+fn spec<'m>(m: &'m Manifest, id: &str, name: &str) -> &'m FieldSpec {
+    let a = action(m, id);
+    a.inputs.basic.iter().chain(&a.inputs.advanced).find(|f| f.name == name).unwrap_or_else(|| panic!("{id}: {name}"))
+}
+
+/// A number of a field's schema (`default`, `maximum`...).
+fn schema_number(f: &FieldSpec, key: &str) -> i64 {
+    f.schema.get(key).and_then(serde_json::Value::as_i64).unwrap_or_else(|| panic!("{}: no {key}", f.name))
+}
+
+/// §5's troubleshooting paragraphs that name labels, defaults and limits.
+fn faq_section(m: &Manifest, lang: &str) -> String {
+    let qps = spec(m, connect::ID, connect::QPS_LIMIT);
+    let (qps_label, qps_default) = (quoted_label(&qps.label, lang), schema_number(qps, "default"));
+    let timeout = input(m, connect::ID, connect::TIMEOUT_SECONDS, lang);
+    let title = spec(m, send::ID, send::TITLE);
+    let title_label = quoted_label(&title.label, lang);
+    let shown_for: Vec<String> = title
+        .visible_when
+        .iter()
+        .flatten()
+        .flat_map(|(field, values)| {
+            let f = spec(m, send::ID, field);
+            values
+                .iter()
+                .filter_map(move |v| f.choices.iter().find(|c| c.value == *v))
+                .map(|c| c.label.get(lang).to_string())
+        })
+        .collect();
+    let types = send::FILE_TYPES.join(if lang == "zh-CN" { "、" } else { ", " });
+    let mb = send::MAX_FILE_BYTES / (1024 * 1024);
+    let per_minute = schema_number(spec(m, connect_webhook::ID, connect_webhook::MESSAGES_PER_MINUTE), "maximum");
+    let w = |f| input(m, connect_webhook::ID, f, lang);
+    let (url, secret, keywords) =
+        (w(connect_webhook::WEBHOOK_URL), w(connect_webhook::SECRET), w(connect_webhook::KEYWORDS));
+    let (connect_hook, send_hook) = (title_of(m, connect_webhook::ID, lang), title_of(m, send_webhook::ID, lang));
+    text!(
+        en: format!(
+            "**Throttling (`THROTTLED`).** DingTalk allows an app {qps_default} calls a second per API by default, which is the default of {qps_label} (qpsLimit) on the connection. The plugin waits about a second and retries, within {timeout}. If it still fails, lower {qps_label} or run fewer flows at once.\n\n\
+            **Markdown line breaks.** In DingTalk's Markdown a single newline does not break the line: end the line with two spaces, or leave a blank line. {title_label} is used by the templates {} and shows in the chat list; left empty, the content's first line is used.\n\n\
+            **Files.** The file template takes {types}, from 1 byte to {mb} MB. Zip other files first; an absolute path is safest.\n\n\
+            **Custom (webhook) robots of a group.** In the group's settings add a \"Custom\" robot, choose \"Sign\" (加签) as its security setting and copy the secret that starts with `SEC`, then copy the webhook URL. A custom robot sends at most {per_minute} messages a minute; past that DingTalk blocks it for 10 minutes. Then use {connect_hook} ({url}, {secret}, and {keywords} if the robot has any) and {send_hook}. Signature errors (`SIGNATURE_MISMATCH`) usually mean a secret copied incompletely or a machine clock that is wrong (the message names the skew the plugin sees); `KEYWORD_MISSING` means the message holds none of the robot's security keywords. The plugin keeps within the {per_minute} a minute by itself.\n",
+            shown_for.join(", ")
+        ),
+        zh: format!(
+            "**提示限流（`THROTTLED`）。** 钉钉默认每个应用每个接口每秒最多 {qps_default} 次调用，这也是连接的{qps_label}（qpsLimit）的默认值。插件会自动等待约 1 秒后重试（在{timeout}之内）。若仍然失败，请调低{qps_label}，或减少同时运行的流程。\n\n\
+            **Markdown 换行不生效。** 钉钉的 Markdown 中，单个换行不会另起一行：在行尾加两个空格再换行，或者空一行。{title_label}用于这些模板：{}；它显示在会话列表中，留空时取内容的第一行。\n\n\
+            **文件发送失败。** 文件模板只支持 {types}，大小 1 字节到 {mb} MB。其他类型请先压缩成 zip。路径建议使用绝对路径。\n\n\
+            **自定义机器人（群 Webhook）。** 在群设置中添加“自定义”机器人，安全设置选择“加签”并复制以 SEC 开头的密钥，复制 Webhook 地址。自定义机器人每分钟最多 {per_minute} 条消息，超过会被限流 10 分钟；然后使用{connect_hook}（填写{url}、{secret}，机器人设置了关键词时再填写{keywords}）和{send_hook}。加签失败（`SIGNATURE_MISMATCH`）多为密钥复制不全或电脑时间不准（错误信息会给出插件看到的时间差）；`KEYWORD_MISSING` 表示消息中没有机器人的任何安全关键词。插件会自动控制在每分钟 {per_minute} 条以内。\n",
+            shown_for.join("、")
+        )
     )
     .get(lang)
     .to_string()
@@ -251,6 +308,7 @@ mod tests {
                 .and_then(|d| splice(&d, "user-ids", &user_ids_section(&manifest, lang)))
                 .and_then(|d| splice(&d, "first-flow", &first_flow_section(&manifest, lang)))
                 .and_then(|d| splice(&d, "limits", &limits_section(&manifest, lang)))
+                .and_then(|d| splice(&d, "faq", &faq_section(&manifest, lang)))
                 .unwrap_or_else(|| panic!("{file} lacks the GENERATED markers"));
             if std::env::var_os("UPDATE_GUIDE").is_some() {
                 std::fs::write(&path, &generated).unwrap();
