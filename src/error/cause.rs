@@ -119,7 +119,7 @@ fn status_words(status: u16) -> Text {
         502 => text!(en: "a gateway got no good answer", zh: "网关没有得到正常响应"),
         503 => text!(en: "the service is unavailable for now", zh: "服务暂时不可用"),
         504 => text!(en: "a gateway timed out", zh: "网关超时"),
-        500..=599 => text!(en: "a server error", zh: "服务器错误"),
+        501 | 505..=599 => text!(en: "a server error", zh: "服务器错误"),
         400..=499 => text!(en: "the request was refused", zh: "请求被拒绝"),
         200..=299 => text!(en: "success, but with an unreadable body", zh: "成功，但内容无法解析"),
         _ => text!(en: "an unexpected status", zh: "意外的状态"),
