@@ -3,7 +3,7 @@
 //! spaces (and with each message template and nothing else), and no error's Chinese message
 //! or hint holds a run of English words (user data in “…”, identifiers, codes and URLs
 //! aside; the rule is `src/error/english.rs`, shared with the plugin's own scan of its error
-//! catalogue and of the Chinese guide).
+//! catalogue and of the Chinese guide), and no English one says "item(s)".
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -124,6 +124,10 @@ fn no_refusal_of_a_bad_input_has_english_words_in_its_chinese() {
             if let Err(err) = invoke(&host, &action.id, &Value::Object(params)) {
                 refusals += 1;
                 found.extend(english_in(&what, &err));
+                let plural = |t: &str| t.replace("http(s)", "").contains("(s)");
+                if plural(&err.message) || plural(err.hint.as_deref().unwrap_or_default()) {
+                    found.push(format!("{what}: an awkward plural: {}", err.message));
+                }
             }
         }
     }

@@ -43,6 +43,9 @@ fn catalogue() -> Vec<Error> {
         ClientError::IpNotAllowed(upstream()),
         ClientError::RobotCodeInvalid(upstream()),
         ClientError::Throttled { retries: 3, upstream: upstream() },
+        ClientError::Throttled { retries: 1, upstream: upstream() },
+        ClientError::Throttled { retries: 0, upstream: upstream() },
+        ClientError::WebhookBudget { per_minute: 1, wait_seconds: Some(1), timeout_seconds: 1 },
         ClientError::Timeout { url: url(), seconds: 30, nothing_sent: true },
         ClientError::Timeout { url: url(), seconds: 30, nothing_sent: false },
         ClientError::Redirected { url: url(), to: Some("https://login.example".into()), upstream: upstream() },
@@ -120,6 +123,24 @@ fn no_error_of_the_catalogue_has_english_words_in_its_chinese() {
         }
     }
     assert!(found.is_empty(), "English inside Chinese:\n{}", found.join("\n"));
+}
+
+#[test]
+fn no_english_words_are_awkward_plurals() {
+    let mut found = Vec::new();
+    for e in catalogue() {
+        let Explanation { message, hint } = e.words();
+        for text in [message.en, hint.en] {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let one_of_many = words
+                .windows(2)
+                .any(|w| w[0] == "1" && w[1].ends_with('s') && !["s", "s.", "s,"].contains(&w[1]) && w[1] != "ms");
+            if text.replace("http(s)", "").contains("(s)") || one_of_many {
+                found.push(format!("{}: {text}", e.code()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "awkward plurals:\n{}", found.join("\n"));
 }
 
 #[test]

@@ -131,7 +131,15 @@ fn client_words(e: &ClientError) -> Explanation {
             hint: text!(en: "Check robotCode (it defaults to the AppKey) and that the app's robot is enabled and published.", zh: "请检查 robotCode（默认等于 AppKey），并确认应用已开启机器人能力且已发布。"),
         },
         ClientError::Throttled { retries, .. } => Explanation {
-            message: text!(en: format!("DingTalk kept throttling the app after {retries} retries."), zh: format!("重试 {retries} 次后钉钉仍在限流。")),
+            message: match retries {
+                0 => {
+                    text!(en: "DingTalk throttled the app, and no time was left to wait and retry.", zh: "钉钉正在限流，且已没有时间等待重试。")
+                }
+                1 => text!(en: "DingTalk kept throttling the app after a retry.", zh: "重试 1 次后钉钉仍在限流。"),
+                n => {
+                    text!(en: format!("DingTalk kept throttling the app after {n} retries."), zh: format!("重试 {n} 次后钉钉仍在限流。"))
+                }
+            },
             hint: text!(en: "Too many calls per second for this app: lower qpsLimit on the connection or run fewer flows at once.", zh: "该应用每秒调用过多：请调低连接的 qpsLimit，或减少同时运行的流程。"),
         },
         ClientError::Network { url, via_proxy: None, reason } => Explanation {
@@ -231,7 +239,7 @@ fn client_words(e: &ClientError) -> Explanation {
             };
             Explanation {
                 message: text!(
-                    en: format!("Sending now would pass the robot's {per_minute} messages a minute, and {}, past the {timeout_seconds} s timeout. Nothing was sent.", room.en),
+                    en: format!("Sending now would pass the robot's {per_minute} {} a minute, and {}, past the {timeout_seconds} s timeout. Nothing was sent.", if *per_minute == 1 { "message" } else { "messages" }, room.en),
                     zh: format!("现在发送会超过该机器人每分钟 {per_minute} 条的限额，而{}，超过了 {timeout_seconds} 秒的超时。未发送任何内容。", room.zh_cn)
                 ),
                 hint: text!(
