@@ -85,7 +85,7 @@ pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
     CodeDoc {
         code: code::THROTTLED,
         meaning: text!(en: "DingTalk kept throttling the app after the plugin waited and retried.", zh: "插件等待并重试后，钉钉仍在限流。"),
-        causes: text!(en: "More than 20 calls a second for the app (DingTalk's standard limit), from this flow and others using the same app.", zh: "该应用每秒调用超过 20 次（钉钉的标准限额），包括使用同一应用的其他流程。"),
+        causes: text!(en: "More than {QPS_DEFAULT} calls a second for the app (DingTalk's standard limit, and the connection's default qpsLimit), from this flow and others using the same app.", zh: "该应用每秒调用超过 {QPS_DEFAULT} 次（钉钉的标准限额，也是连接的 qpsLimit 默认值），包括使用同一应用的其他流程。"),
         fix: text!(en: "Lower qpsLimit on the connection, run fewer flows at once, or raise timeoutSeconds so that the waits fit.", zh: "调低连接的 qpsLimit、减少同时运行的流程，或调大 timeoutSeconds 以便等待。"),
         dingtalk: text!(en: "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi (HTTP 403); errcode 90018; custom robot: errcode 410100 (more than 20 messages a minute, banned for 10 minutes)", zh: "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi（HTTP 403）；错误码 90018；自定义机器人：错误码 410100（每分钟超过 20 条，被限流 10 分钟）"),
     },
@@ -133,7 +133,7 @@ pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
     },
     CodeDoc {
         code: code::PARTIALLY_SENT,
-        meaning: text!(en: "A send to more than 20 receivers went out in batches of 20, and a later batch failed: some receivers got the message, others did not. `details` lists them (sentUserIds, unsentUserIds, and unknownUserIds for a batch whose outcome is unknown).", zh: "超过 20 个接收人的发送分批进行（每批 20 个），后面的某一批失败：部分接收人已收到，其余未收到。details 中列出了名单（sentUserIds、unsentUserIds，以及结果未知的 unknownUserIds）。"),
+        meaning: text!(en: "A send to more than {BATCH_SIZE} receivers went out in batches of {BATCH_SIZE}, and a later batch failed: some receivers got the message, others did not. `details` lists them (sentUserIds, unsentUserIds, and unknownUserIds for a batch whose outcome is unknown).", zh: "超过 {BATCH_SIZE} 个接收人的发送分批进行（每批 {BATCH_SIZE} 个），后面的某一批失败：部分接收人已收到，其余未收到。details 中列出了名单（sentUserIds、unsentUserIds，以及结果未知的 unknownUserIds）。"),
         causes: text!(en: "Throttling, a lost connection or a DingTalk refusal in the middle of a long list.", zh: "发送长名单的过程中遇到限流、连接中断或钉钉拒绝。"),
         fix: text!(en: "Run the step again with only `unsentUserIds` as receivers; check the `unknownUserIds` first. Nothing already sent is sent again.", zh: "仅用 unsentUserIds 作为接收人重新运行该步骤；对 unknownUserIds 请先确认。已发送的不会重复发送。"),
         dingtalk: NONE,

@@ -36,10 +36,14 @@ fn shown(f: &FieldSpec, lang: &str) -> String {
     conditions.join(if lang == "zh-CN" { "；" } else { "; " })
 }
 
-/// `text` with the limits it names as `{NAME}` filled in from the code's constants.
+/// `text` with the limits it names as `{NAME}` filled in from the code's constants and the
+/// manifest's defaults.
 fn fill(text: &str) -> String {
+    let m = crate::manifest();
+    let qps = schema_number(spec(&m, connect::ID, connect::QPS_LIMIT), "default");
     text.replace("{MAX_RECIPIENTS}", &send::MAX_RECIPIENTS.to_string())
         .replace("{BATCH_SIZE}", &send::BATCH_SIZE.to_string())
+        .replace("{QPS_DEFAULT}", &qps.to_string())
 }
 
 /// An action of the manifest.
@@ -320,6 +324,9 @@ mod tests {
             );
             for d in &CODE_DOCS {
                 assert!(doc.contains(&format!("`{}`", d.code)), "{file} lacks {}", d.code);
+            }
+            for hole in ["{MAX_RECIPIENTS}", "{BATCH_SIZE}", "{QPS_DEFAULT}"] {
+                assert!(!doc.contains(hole), "{file}: {hole} was not filled in");
             }
         }
     }
