@@ -136,10 +136,12 @@ pub(crate) fn section(m: &Manifest, lang: &str) -> String {
                         })
                         .collect();
                     let l = f.label.get(lang);
+                    let (all_but_last, last) = names.split_at(names.len().saturating_sub(1));
+                    let last = last.join("");
                     if zh {
-                        format!("「{l}」为{}时", names.join("、"))
+                        format!("「{l}」为{}或{last}时", all_but_last.join("、"))
                     } else {
-                        format!("when \"{l}\" is {}", names.join(", "))
+                        format!("when \"{l}\" is {} or {last}", all_but_last.join(", "))
                     }
                 }
             };
