@@ -297,6 +297,32 @@ fn splice(doc: &str, name: &str, body: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Every label the Chinese guide quotes as a label (「…」) is one a form shows.
+    #[test]
+    fn the_chinese_guide_quotes_only_labels_that_exist() {
+        let m = crate::manifest();
+        let labels: Vec<&str> = m
+            .actions
+            .iter()
+            .flat_map(|a| {
+                a.inputs
+                    .basic
+                    .iter()
+                    .chain(&a.inputs.advanced)
+                    .map(|f| &f.label)
+                    .chain(a.outputs.iter().map(|o| &o.label))
+            })
+            .map(|l| l.zh_cn.as_ref())
+            .collect();
+        let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide.zh-CN.md")).unwrap();
+        let quoted: Vec<&str> =
+            guide.split('「').skip(1).filter_map(|rest| rest.split_once('」').map(|(label, _)| label)).collect();
+        assert!(quoted.len() > 10, "{quoted:?}");
+        for label in quoted {
+            assert!(labels.contains(&label), "the guide quotes 「{label}」, which no form shows");
+        }
+    }
+
     /// The guides' generated sections are what the manifest and the error definitions say.
     /// Regenerate with `UPDATE_GUIDE=1 cargo test -p dingtalk-robot guide`.
     #[test]
