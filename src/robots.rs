@@ -205,7 +205,7 @@ fn wrong_kind(field: &str, got_webhook: bool) -> Error {
         Explanation {
             message: rpa_plugin_abi::text!(
                 en: format!("`{field}` holds a custom (webhook) robot, which only posts to its group through \"Send custom robot message\"."),
-                zh: format!("`{field}` 是自定义（Webhook）机器人，只能通过“自定义机器人发送群消息”向其所在的群发送。")
+                zh: format!("「{}」是自定义（Webhook）机器人，只能通过“自定义机器人发送群消息”向其所在的群发送。", crate::error::label_of(field, false))
             ),
             hint: rpa_plugin_abi::text!(
                 en: "For this step, connect an enterprise app's robot with \"Create DingTalk robot connection\" and pass its robot here.",
@@ -216,7 +216,7 @@ fn wrong_kind(field: &str, got_webhook: bool) -> Error {
         Explanation {
             message: rpa_plugin_abi::text!(
                 en: format!("`{field}` holds an enterprise app's robot; \"Send custom robot message\" needs a group's custom robot."),
-                zh: format!("`{field}` 是企业内部应用的机器人；“自定义机器人发送群消息”需要群的自定义机器人。")
+                zh: format!("「{}」是企业内部应用的机器人；“自定义机器人发送群消息”需要群的自定义机器人。", crate::error::label_of(field, true))
             ),
             hint: rpa_plugin_abi::text!(
                 en: "Connect the group's custom robot with \"Create custom robot connection\" (its webhook URL) and pass its robot here.",

@@ -854,7 +854,7 @@ fn past_the_per_minute_budget_a_send_waits_within_its_timeout_or_is_refused_unse
     let err = webhook_refused(&emu, &host, &robot, json!({ wh::CONTENT: "second" }));
     assert!(started.elapsed() < QUICK, "refused at once, not after waiting: {:?}", started.elapsed());
     assert_eq!(err.code, "THROTTLED", "{err:?}");
-    assert!(err.message.contains("1 messages a minute") && err.message.contains("Nothing was sent"), "{}", err.message);
+    assert!(err.message.contains("1 message a minute") && err.message.contains("Nothing was sent"), "{}", err.message);
     assert!(err.hint.as_deref().unwrap_or_default().contains("10 minutes"), "{err:?}");
     assert_eq!(emu.group_messages().len(), 1);
     // Another connection to the same webhook shares its budget (DingTalk counts per robot).

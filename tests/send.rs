@@ -553,7 +553,7 @@ fn a_missing_member_read_permission_is_named() {
     let err = invoke(&host, send::ID, &params).unwrap_err();
     assert_eq!(err.code, "PERMISSION_DENIED", "{err:?}");
     let hint = err.hint.unwrap();
-    assert!(hint.contains("qyapi_get_member_by_mobile") && hint.contains("member-info read"), "{hint}");
+    assert!(hint.contains("qyapi_get_member_by_mobile") && hint.contains("by mobile number"), "{hint}");
     assert_eq!(err.upstream.unwrap().code.as_deref(), Some("60011"));
     assert_eq!(emu.stats().batch_send_requests, 0);
 }

@@ -74,6 +74,12 @@ pub struct ErrorPayload {
     /// the message and ignore this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Box<Value>>,
+    /// The raw cause in a library's or a transport's own words (e.g. "end of file before
+    /// message length reached"), for support: the `message` says it in the user's words, in
+    /// both languages, and this keeps what a developer would search for. Never holds a
+    /// secret; absent when there is nothing more to say than the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical: Option<String>,
 }
 
 impl ErrorPayload {
@@ -87,6 +93,7 @@ impl ErrorPayload {
             zh_cn: None,
             upstream: None,
             details: None,
+            technical: None,
         }
     }
 
@@ -172,6 +179,7 @@ mod tests {
         assert!(!json.contains("upstream"), "{json}");
         assert!(!json.contains("zh-CN"), "{json}");
         assert!(!json.contains("details"), "{json}");
+        assert!(!json.contains("technical"), "{json}");
         let back: ErrorPayload = serde_json::from_str(&json).unwrap();
         assert_eq!(back, e);
     }
@@ -187,6 +195,16 @@ mod tests {
         // A document from an older plugin, without details, still reads.
         let old: ErrorPayload = serde_json::from_str(r#"{"code":"X","message":"m"}"#).unwrap();
         assert!(old.details.is_none());
+    }
+
+    #[test]
+    fn the_technical_cause_travels_beside_the_words() {
+        let mut e = ErrorPayload::bilingual("X", crate::text!(en: "The answer broke off.", zh: "响应中途断开。"));
+        e.technical = Some("end of file before message length reached".into());
+        let json = e.to_json();
+        assert!(json.contains(r#""technical":"end of file before message length reached""#), "{json}");
+        let back: ErrorPayload = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
     }
 
     #[test]

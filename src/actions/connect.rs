@@ -44,8 +44,8 @@ pub(crate) const ACTION: Action = Action {
     id: ID,
     title: text!(en: "Create DingTalk robot connection", zh: "建立钉钉机器人连接"),
     description: text!(
-        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for the robot actions that follow (send, read status, recall, group message, user lookup). The app needs the member-info read, enterprise API base and enterprise robot message permissions, and must be published.",
-        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续的机器人动作（发送消息、查询已读状态、撤回、发送群消息、按手机号查用户）使用。应用需开通成员信息读权限、企业 API 基础权限和企业内机器人发送消息权限，并已发布。"
+        en: "Connects to DingTalk with the AppKey and AppSecret of an enterprise-internal app and outputs a robot object for the robot actions that follow (send, read status, recall, group message, user lookup). The app needs the robot permission qyapi_robot_sendmsg (enterprise robot: send messages); sending files, images, audio or video also needs qyapi_base (basic access to the enterprise API), and finding users by mobile number qyapi_get_member_by_mobile (get a member's basic info by mobile number). The app must be published.",
+        zh: "用企业内部应用的 AppKey 和 AppSecret 连接钉钉，输出机器人对象供后续的机器人动作（发送消息、查询已读状态、撤回、发送群消息、按手机号查用户）使用。应用需开通企业内机器人发送消息权限（qyapi_robot_sendmsg）；发送文件、图片、语音或视频还需调用企业API基础权限（qyapi_base），按手机号查找用户还需根据手机号获取成员基本信息权限（qyapi_get_member_by_mobile）。应用须已发布。"
     ),
     basic: &[&form::APP_KEY, &form::APP_SECRET],
     advanced: &[

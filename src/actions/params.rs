@@ -139,7 +139,10 @@ impl<'a> Params<'a> {
     /// The error for a required field left empty.
     pub(crate) fn missing(&self, name: &str) -> Error {
         let label = self.label(name);
-        self.error(name, text!(en: format!("\"{}\" is required.", label.en), zh: format!("请填写“{}”。", label.zh_cn)))
+        self.error(
+            name,
+            text!(en: format!("\"{}\" is required.", label.en), zh: format!("请填写「{}」。", label.zh_cn)),
+        )
     }
 
     /// Refuses text longer than `max` characters (counted only when the byte length could
@@ -153,7 +156,7 @@ impl<'a> Params<'a> {
             name,
             text!(
                 en: format!("\"{}\" is longer than {max} characters.", label.en),
-                zh: format!("“{}”超过 {max} 个字符。", label.zh_cn)
+                zh: format!("「{}」超过 {max} 个字符。", label.zh_cn)
             ),
         ))
     }

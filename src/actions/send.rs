@@ -109,8 +109,8 @@ pub(crate) mod form {
         name: super::MOBILES,
         label: text!(en: "Mobile numbers", zh: "手机号列表"),
         help: text!(
-            en: "Receivers' mobile numbers (as in the org's contacts), as a list or comma- or line-separated text; each is looked up once per connection (needs the member-info read permission qyapi_get_member_by_mobile). Numbers that belong to no one are output as unresolvedMobiles, and asked again only after 10 minutes. Counts toward the 1,000 receivers with the user IDs.",
-            zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需成员信息读权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles，10 分钟后才会再次查询。与用户 ID 合计最多 1000 个接收人。"
+            en: "Receivers' mobile numbers (as in the org's contacts), as a list or comma- or line-separated text; each is looked up once per connection (needs the permission to get a member's basic info by mobile number, qyapi_get_member_by_mobile). Numbers that belong to no one are output as unresolvedMobiles, and asked again only after 10 minutes. Counts toward the 1,000 receivers with the user IDs.",
+            zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需根据手机号获取成员基本信息权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles，10 分钟后才会再次查询。与用户 ID 合计最多 1000 个接收人。"
         ),
         kind: EntryList { of: Entry::Mobile, max: MAX_RECIPIENTS, per: PER_SEND },
         visible_when: None,
@@ -275,10 +275,17 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
     if receivers.is_empty() {
         let n = unresolved.len();
         let words = Explanation {
-            message: text!(
-                en: format!("None of the {n} mobile number(s) belongs to an employee of the org, so there is no one to send to."),
-                zh: format!("{n} 个手机号都找不到对应的员工，没有可发送的接收人。")
-            ),
+            message: if n == 1 {
+                text!(
+                    en: "The mobile number belongs to no employee of the org, so there is no one to send to.",
+                    zh: "这个手机号找不到对应的员工，没有可发送的接收人。"
+                )
+            } else {
+                text!(
+                    en: format!("None of the {n} mobile numbers belongs to an employee of the org, so there is no one to send to."),
+                    zh: format!("这 {n} 个手机号都找不到对应的员工，没有可发送的接收人。")
+                )
+            },
             hint: text!(
                 en: "Check the numbers against the org's contacts (employees who left cannot be found), or give user IDs.",
                 zh: "请对照通讯录检查手机号（已离职员工无法查到），或改为填写用户 ID。"

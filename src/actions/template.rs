@@ -135,8 +135,8 @@ pub(crate) mod form {
 
     pub(crate) const CONTENT: Field<RequiredText> = content_field(
         text!(
-            en: "Text: the message. Markdown and action card: the Markdown body. Link: the text under the title. Image: an http(s) image URL or a local jpg, png, gif or bmp (at most 20 MB). Local file: its path (doc, docx, xls, xlsx, ppt, pptx, zip, pdf, rar; at most 20 MB). Audio: a local amr, mp3 or wav (at most 2 MB). Video: a local mp4 (at most 20 MB). DingTalk takes at most 15,000 bytes of message (about 5,000 Chinese characters).",
-            zh: "文本：消息正文。Markdown 和卡片：Markdown 正文。链接：标题下的描述文字。图片：http(s) 图片链接或本地 jpg、png、gif、bmp 图片（不超过 20 MB）。本地文件：文件路径（doc、docx、xls、xlsx、ppt、pptx、zip、pdf、rar，不超过 20 MB）。语音：本地 amr、mp3 或 wav 文件（不超过 2 MB）。视频：本地 mp4 文件（不超过 20 MB）。钉钉每条消息最多 15000 字节（约 5000 个汉字）。"
+            en: "Text: the message. Markdown and action card: the Markdown body. Link: the text under the title. Image: an http(s) image URL or a local jpg, png, gif or bmp (at most 20 MB). Local file: its path (doc, docx, xls, xlsx, ppt, pptx, zip, pdf, rar; at most 20 MB). Audio: a local amr, mp3 or wav (at most 2 MB). Video: a local mp4 (at most 20 MB). DingTalk takes at most 15,000 bytes of message once encoded (a Chinese character takes 3 bytes; see the guide for what each template holds).",
+            zh: "文本：消息正文。Markdown 和卡片：Markdown 正文。链接：标题下的描述文字。图片：http(s) 图片链接或本地 jpg、png、gif、bmp 图片（不超过 20 MB）。本地文件：文件路径（doc、docx、xls、xlsx、ppt、pptx、zip、pdf、rar，不超过 20 MB）。语音：本地 amr、mp3 或 wav 文件（不超过 2 MB）。视频：本地 mp4 文件（不超过 20 MB）。钉钉每条消息编码后最多 15000 字节（一个汉字占 3 字节；各模板的确切容量见使用指南）。"
         ),
         None,
     );
@@ -456,7 +456,7 @@ pub(crate) fn unusable_length(p: &Params<'_>, name: &str, doubt: Doubt) -> Error
         message,
         text!(
             en: "Fill in \"Duration (seconds)\" on the advanced tab, or save the file again with a standard encoder.",
-            zh: "请在“高级”页填写“时长（秒）”，或用常规软件重新保存该文件。"
+            zh: "请在“高级”页填写「时长（秒）」，或用常规软件重新保存该文件。"
         ),
     )
 }
@@ -484,6 +484,16 @@ fn json_len(fields: &Map<String, Value>) -> usize {
     count.0
 }
 
+/// How much a text message's content can hold: the bytes left of [`MAX_MSG_PARAM_BYTES`]
+/// once the text template's own JSON is counted, as (Chinese characters, which take 3 bytes
+/// each, ASCII letters). What the form's help and the size error say, and the guide states.
+pub(crate) fn text_room() -> (usize, usize) {
+    let mut empty = Map::new();
+    empty.insert("content".to_string(), Value::String(String::new()));
+    let room = MAX_MSG_PARAM_BYTES.saturating_sub(json_len(&empty));
+    (room / 3, room)
+}
+
 /// Refuses a message whose `msgParam` would pass DingTalk's limit, naming the field that
 /// takes most of it.
 fn check_size(p: &Params<'_>, fields: &Map<String, Value>, pending_uploads: usize) -> Result<()> {
@@ -503,6 +513,7 @@ fn check_size(p: &Params<'_>, fields: &Map<String, Value>, pending_uploads: usiz
     ];
     let field = candidates.iter().max_by_key(|(_, w)| *w).map_or(CONTENT, |(f, _)| *f);
     let label: Text = p.label(field);
+    let (hanzi, letters) = text_room();
     Err(p.error_with_hint(
         field,
         text!(
@@ -510,8 +521,8 @@ fn check_size(p: &Params<'_>, fields: &Map<String, Value>, pending_uploads: usiz
             zh: format!("消息编码后为 {size} 字节，钉钉每条消息最多 {MAX_MSG_PARAM_BYTES} 字节。")
         ),
         text!(
-            en: format!("Shorten \"{}\" (about 5,000 Chinese characters or 15,000 letters fit), or send the rest as a file.", label.en),
-            zh: format!("请缩短“{}”（约可容纳 5000 个汉字或 15000 个字母），或将其余内容作为文件发送。", label.zh_cn)
+            en: format!("Shorten \"{}\" (a text message holds at most {hanzi} Chinese characters or {letters} letters), or send the rest as a file.", label.en),
+            zh: format!("请缩短「{}」（文本消息最多容纳 {hanzi} 个汉字或 {letters} 个字母），或将其余内容作为文件发送。", label.zh_cn)
         ),
     ))
 }
@@ -519,6 +530,19 @@ fn check_size(p: &Params<'_>, fields: &Map<String, Value>, pending_uploads: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_message_holds_what_the_room_says_and_no_more() {
+        let (hanzi, letters) = text_room();
+        let fits = |content: String| {
+            let mut fields = Map::new();
+            fields.insert("content".to_string(), Value::String(content));
+            json_len(&fields) <= MAX_MSG_PARAM_BYTES
+        };
+        assert!(fits("字".repeat(hanzi)) && !fits("字".repeat(hanzi + 1)), "{hanzi}");
+        assert!(fits("a".repeat(letters)) && !fits("a".repeat(letters + 1)), "{letters}");
+        assert!(hanzi < 5000, "5,000 Chinese characters do not fit: {hanzi}");
+    }
 
     #[test]
     fn the_title_defaults_to_the_first_line() {

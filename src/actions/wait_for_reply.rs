@@ -316,7 +316,7 @@ fn read_filter(p: &Params<'_>) -> Result<(Whom, Vec<String>, Option<Pattern>)> {
                 PATTERN,
                 text!(
                     en: format!("The pattern is not a regular expression this plugin takes: {why}"),
-                    zh: format!("该正则表达式无法使用：{why}")
+                    zh: format!("「{}」不是本插件能用的正则表达式（不支持环视和反向引用）。解析器的原始信息：“{why}”", p.label(PATTERN).zh_cn)
                 ),
             )
         })?),

@@ -7,9 +7,17 @@
 //! variant ever holds a secret: AppSecrets and tokens live in [`dingtalk_client::Secret`] and
 //! never reach an error, and URLs with a token in their query are never formatted.
 
+mod cause;
 #[cfg(test)]
 pub(crate) mod codes_doc;
+#[cfg(test)]
+pub(crate) mod english;
+#[cfg(test)]
+mod scan;
 mod words;
+
+#[cfg(test)]
+pub(crate) use words::{SCOPES, scope_words};
 
 use dingtalk_client::Error as ClientError;
 pub(crate) use dingtalk_client::{Effect, Rejection, WebhookRefusal};
@@ -230,6 +238,24 @@ impl Error {
         }
     }
 
+    /// The raw cause behind the words, in a library's or the client's own terms, for the
+    /// document's `technical` field: what a transport said, an internal error's detail. The
+    /// message tells it in the user's words; nothing here is a secret (the client never puts
+    /// one in a reason, and URLs with a token are never formatted).
+    fn technical(&self) -> Option<String> {
+        match self {
+            Error::InvalidParams(why) | Error::Internal(why) => Some(why.clone()),
+            Error::Client(
+                ClientError::Network { reason, .. }
+                | ClientError::BadResponse { reason, .. }
+                | ClientError::SendOutcomeUnknown { reason, .. },
+            ) => Some(reason.clone()),
+            Error::Client(ClientError::Internal(why)) => Some(why.clone()),
+            Error::PartiallySent { cause: error, .. } | Error::Detailed { error, .. } => error.technical(),
+            _ => None,
+        }
+    }
+
     /// The ABI's error document for this error.
     pub(crate) fn to_payload(&self) -> ErrorPayload {
         let Explanation { message, hint } = self.words();
@@ -242,20 +268,38 @@ impl Error {
                 message: message.zh_cn.into_owned(),
                 hint: Some(hint.zh_cn.into_owned()),
             })),
-            upstream: self.upstream().map(|u| {
-                Box::new(Upstream {
+            upstream: self
+                .upstream()
+                .map(|u| Upstream {
                     http_status: u.http_status,
                     code: u.code.clone(),
                     message: u.message.clone(),
                     request_id: u.request_id.clone(),
                 })
-            }),
+                .filter(|u| *u != Upstream::default())
+                .map(Box::new),
             details: match self {
                 Error::Detailed { details, .. } => Some(details.clone()),
                 _ => None,
             },
+            technical: self.technical(),
         }
     }
+}
+
+/// The label of a robot-object field as its form shows it (for the Chinese words, which
+/// name a field by its label in 「」): the custom robot's action's when `webhook`, else the
+/// enterprise robot's actions'; the field's name when no action has it.
+pub(crate) fn label_of(field: &str, webhook: bool) -> String {
+    use crate::actions::{send, send_webhook};
+    let action = if webhook { send_webhook::ID } else { send::ID };
+    crate::manifest()
+        .actions
+        .iter()
+        .filter(|a| a.id == action)
+        .flat_map(|a| a.inputs.basic.iter().chain(&a.inputs.advanced))
+        .find(|f| f.name == field)
+        .map_or_else(|| field.to_string(), |f| f.label.zh_cn.to_string())
 }
 
 /// The stable code of a failed call to DingTalk.
@@ -324,7 +368,7 @@ mod tests {
         assert_eq!(p.code, "ROBOT_NOT_CONNECTED");
         assert_eq!(p.field.as_deref(), Some("robot"));
         assert!(p.hint.is_some());
-        assert!(p.zh_cn.is_some_and(|z| z.message.contains("robot")));
+        assert!(p.zh_cn.is_some_and(|z| z.message.contains("「钉钉机器人对象」")));
     }
 
     #[test]
@@ -344,6 +388,32 @@ mod tests {
         assert!(matches!(e.inner(), Error::PartiallySent { .. }));
         let plain = Error::Cancelled { in_flight: None }.with_details(serde_json::json!({}));
         assert_eq!(plain.code(), "CANCELLED");
+    }
+
+    #[test]
+    fn a_lost_answer_is_told_in_our_words_and_kept_raw_under_technical() {
+        let raw = "the answer broke off: end of file before message length reached";
+        let e = Error::from(ClientError::SendOutcomeUnknown {
+            effect: Effect::Message,
+            reason: raw.into(),
+            upstream: Box::default(),
+        });
+        let p = e.to_payload();
+        let zh = p.zh_cn.as_ref().map(|z| z.message.clone()).unwrap_or_default();
+        assert!(zh.contains("响应还没传完，连接就被关闭了"), "{zh}");
+        assert!(!zh.contains("end of file") && !p.message.contains("end of file"), "{p:?}");
+        assert_eq!(p.technical.as_deref(), Some(raw));
+        assert!(p.upstream.is_none(), "an empty upstream is left out: {p:?}");
+        assert!(!p.to_json().contains("upstream"));
+
+        let status = Error::from(ClientError::SendOutcomeUnknown {
+            effect: Effect::Message,
+            reason: "DingTalk answered HTTP 500".into(),
+            upstream: Box::new(dingtalk_client::Upstream { http_status: Some(500), ..Default::default() }),
+        })
+        .to_payload();
+        assert!(status.zh_cn.is_some_and(|z| z.message.contains("HTTP 500（服务器内部错误）")));
+        assert_eq!(status.upstream.and_then(|u| u.http_status), Some(500));
     }
 
     #[test]

@@ -319,14 +319,19 @@ def keywords_from_manifest(manifest):
     return keywords
 
 
-def markdown_table(manifest):
-    """The keyword table of the README, made from the manifest by the rules the library itself
-    uses: keyword name, arguments (positional, then named-only after ``*`` with their
-    defaults) and what it returns."""
+def markdown_table(manifest, language="en"):
+    """The keyword table of the README (``language="en"``) or of README.zh-CN.md
+    (``"zh-CN"``, with each keyword's action as the designer names it in Chinese), made from
+    the manifest by the rules the library itself uses: keyword name, arguments (positional,
+    then named-only after ``*`` with their defaults) and what it returns."""
     def code(value):
         return f"`{value}`"
 
-    rows = ["| Keyword | Arguments (after `*`: named-only) | Returns |", "|---|---|---|"]
+    zh = language == "zh-CN"
+    if zh:
+        rows = ["| 关键字 | 对应动作 | 参数（`*` 之后的只能按名称传入） | 返回 |", "|---|---|---|---|"]
+    else:
+        rows = ["| Keyword | Arguments (after `*`: named-only) | Returns |", "|---|---|---|"]
     for name, keyword in keywords_from_manifest(manifest).items():
         args = []
         for item in keyword.argument_spec():
@@ -334,6 +339,10 @@ def markdown_table(manifest):
                 args.append(code(f"{item[0]}={item[1]}"))
             else:
                 args.append(code(item))
-        returns = ", ".join(code(o["name"]) for o in keyword.outputs) or "nothing"
-        rows.append(f"| {name} | {', '.join(args)} | {returns} |")
+        returns = ", ".join(code(o["name"]) for o in keyword.outputs) or ("无" if zh else "nothing")
+        if zh:
+            title = localized(keyword.action.get("title"), "zh-CN") or keyword.action_id
+            rows.append(f"| {name} | {title} | {', '.join(args)} | {returns} |")
+        else:
+            rows.append(f"| {name} | {', '.join(args)} | {returns} |")
     return "\n".join(rows) + "\n"

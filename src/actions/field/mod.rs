@@ -110,7 +110,7 @@ fn read_text<'v>(name: &str, raw: Option<&'v Value>, max_chars: usize, p: &Param
                 name,
                 text!(
                     en: format!("\"{}\" must be text, not {}.", label.en, got.en),
-                    zh: format!("“{}”应为文本，而不是{}。", label.zh_cn, got.zh_cn)
+                    zh: format!("「{}」应为文本，而不是{}。", label.zh_cn, got.zh_cn)
                 ),
             ))
         }

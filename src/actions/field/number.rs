@@ -78,14 +78,14 @@ fn whole_number(name: &str, raw: Option<&Value>, min: i64, max: i64, p: &Params<
             name,
             text!(
                 en: format!("\"{label_en}\" must be between {min} and {max}; got {n}."),
-                zh: format!("“{label_zh}”应在 {min} 到 {max} 之间，当前为 {n}。")
+                zh: format!("「{label_zh}」应在 {min} 到 {max} 之间，当前为 {n}。")
             ),
         )),
         None => Err(p.error(
             name,
             text!(
                 en: format!("\"{label_en}\" must be a whole number between {min} and {max}."),
-                zh: format!("“{label_zh}”应为 {min} 到 {max} 之间的整数。")
+                zh: format!("「{label_zh}」应为 {min} 到 {max} 之间的整数。")
             ),
         )),
     }
@@ -162,7 +162,7 @@ impl Kind for Flag {
                     name,
                     text!(
                         en: format!("\"{}\" must be true or false, not {}.", label.en, got.en),
-                        zh: format!("“{}”应为 true 或 false，而不是{}。", label.zh_cn, got.zh_cn)
+                        zh: format!("「{}」应为 true 或 false，而不是{}。", label.zh_cn, got.zh_cn)
                     ),
                 ))
             }

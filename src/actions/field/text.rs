@@ -44,7 +44,10 @@ impl Kind for RequiredText {
         if self.no_inner_space && text.chars().any(char::is_whitespace) {
             return Err(p.error(
                 name,
-                text!(en: format!("\"{name}\" contains spaces or line breaks."), zh: format!("“{name}”中含有空格或换行。")),
+                {
+                    let label = p.label(name);
+                    text!(en: format!("\"{}\" contains spaces or line breaks.", label.en), zh: format!("「{}」中含有空格或换行。", label.zh_cn))
+                },
             ));
         }
         Ok(text)

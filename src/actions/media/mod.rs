@@ -102,6 +102,23 @@ pub(crate) fn is_path(text: &str) -> bool {
     !is_url
 }
 
+/// Why a file could not be read, in Chinese: the system's message is English, so its kind is
+/// told instead (with the system's error number when it is of no kind named here).
+fn io_words_zh(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "找不到该文件".to_string(),
+        ErrorKind::PermissionDenied => "没有读取权限".to_string(),
+        ErrorKind::IsADirectory => "这是一个文件夹".to_string(),
+        ErrorKind::InvalidFilename | ErrorKind::InvalidInput => "路径无效".to_string(),
+        ErrorKind::Interrupted | ErrorKind::TimedOut => "读取被中断".to_string(),
+        _ => match e.raw_os_error() {
+            Some(n) => format!("系统读取出错（错误码 {n}）"),
+            None => "系统读取出错".to_string(),
+        },
+    }
+}
+
 /// Reads the local file `path_text` for field `field`: a regular file of one of `spec`'s
 /// types, 1 byte to its size limit, with a name that can travel in a header, whose content
 /// looks like its type. Read now, at most the limit plus one chunk and with the cancel flag
@@ -117,7 +134,7 @@ pub(crate) fn load(p: &Params<'_>, field: &str, path_text: &str, spec: &MediaSpe
     let refuse = |message: Text, hint: Text| p.error_with_hint(field, message, hint);
     let unreadable = |why: Option<std::io::Error>| {
         let why_en = why.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
-        let why_zh = why.as_ref().map(|e| format!("：{e}")).unwrap_or_default();
+        let why_zh = why.as_ref().map(|e| format!("：{}", io_words_zh(e))).unwrap_or_default();
         refuse(
             text!(en: format!("The file \"{shown}\" does not exist or cannot be read{why_en}."), zh: format!("文件“{shown}”不存在或无法读取{why_zh}。")),
             text!(en: "Check the path (an absolute path is safest) and that the flow's user may read the file.", zh: "请检查路径（建议使用绝对路径），并确认运行流程的用户有权读取该文件。"),
@@ -348,6 +365,15 @@ pub(crate) fn video_seconds(bytes: &[u8]) -> std::result::Result<u64, Doubt> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_read_is_told_in_chinese_by_its_kind() {
+        use std::io::{Error, ErrorKind};
+        assert_eq!(io_words_zh(&Error::from(ErrorKind::NotFound)), "找不到该文件");
+        assert_eq!(io_words_zh(&Error::from(ErrorKind::PermissionDenied)), "没有读取权限");
+        let odd = io_words_zh(&Error::from_raw_os_error(5));
+        assert!(odd.contains('5') && !odd.contains("error"), "{odd}");
+    }
     use samples::{amr, mp3, mp3_xing, mp4, mp4_v1, wav, wav_with};
 
     #[test]

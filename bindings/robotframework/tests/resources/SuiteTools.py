@@ -177,20 +177,22 @@ class SuiteTools:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def readme_keyword_table_should_be_current(self, manifest_path):
-        """Fails unless the README's keyword table (between its ``keywords`` markers) is the
-        one the library makes from the manifest. ``UPDATE_README=1`` rewrites it."""
+        """Fails unless each README's keyword table (between its ``keywords`` markers: the
+        English README.md and the Chinese README.zh-CN.md) is the one the library makes from
+        the manifest. ``UPDATE_README=1`` rewrites them."""
         sys.path.insert(0, str(BINDINGS))
         from DingTalkRobotLibrary._keywords import markdown_table
 
         manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
-        readme = BINDINGS / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        begin, end = "<!-- keywords:begin -->\n", "<!-- keywords:end -->"
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        want = head + begin + markdown_table(manifest) + end + tail
-        if os.environ.get("UPDATE_README"):
-            readme.write_text(want, encoding="utf-8")
-        elif want != text:
-            raise AssertionError("bindings/robotframework/README.md's keyword table is stale: "
-                                 "run the suite with UPDATE_README=1")
+        for file, language in (("README.md", "en"), ("README.zh-CN.md", "zh-CN")):
+            readme = BINDINGS / file
+            text = readme.read_text(encoding="utf-8")
+            begin, end = "<!-- keywords:begin -->\n", "<!-- keywords:end -->"
+            head, rest = text.split(begin, 1)
+            _, tail = rest.split(end, 1)
+            want = head + begin + markdown_table(manifest, language) + end + tail
+            if os.environ.get("UPDATE_README"):
+                readme.write_text(want, encoding="utf-8")
+            elif want != text:
+                raise AssertionError(f"bindings/robotframework/{file}'s keyword table is stale: "
+                                     "run the suite with UPDATE_README=1")
