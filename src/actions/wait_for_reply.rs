@@ -361,7 +361,7 @@ async fn run(ctx: CallContext, input: WaitInput) -> Result<Value> {
             }
         }
     };
-    let wait = Wait { filter: ReplyFilter { chat, keywords, pattern }, timeout, lookback };
+    let wait = Wait { filter: ReplyFilter { keywords, pattern, ..ReplyFilter::new(chat) }, timeout, lookback };
     let settings = StreamSettings { idle_close: robot.options.stream_idle, ..StreamSettings::default() };
     let reply = stream::wait_for_reply(&robot.connection, ctx.call(), &robot.options, &settings, wait).await?;
     match reply {

@@ -221,11 +221,7 @@ fn settings() -> StreamSettings {
 }
 
 fn from(user: &str, timeout: Duration) -> Wait {
-    Wait {
-        filter: ReplyFilter { chat: Chat::User(user.into()), keywords: vec![], pattern: None },
-        timeout,
-        lookback: Duration::ZERO,
-    }
+    Wait { filter: ReplyFilter::new(Chat::User(user.into())), timeout, lookback: Duration::ZERO }
 }
 
 /// Starts a wait in a task of its own.
@@ -253,7 +249,11 @@ async fn opens_as_dingtalk_says_and_acks_every_frame_in_its_shape() {
         assert!(head.contains("accept: application/json"), "{head}");
         assert_eq!(body["clientId"], "app-key");
         assert_eq!(body["clientSecret"], "app-secret-1");
-        assert_eq!(body["subscriptions"], json!([{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"}]));
+        assert_eq!(
+            body["subscriptions"],
+            json!([{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"},
+                   {"type": "CALLBACK", "topic": "/v1.0/card/instances/callback"}])
+        );
         assert!(body["ua"].as_str().unwrap().starts_with("dingtalk-robot-rpa/"));
         assert_eq!(body["localIp"], "");
         assert_eq!(seen.tickets[0], "ticket=t%2B%2F1", "the ticket goes URL-encoded");
@@ -421,9 +421,9 @@ fn patterns_are_size_limited_and_filters_match_as_said() {
     assert!(Pattern::new(r"\w{1000}{1000}").is_err(), "too large a pattern is refused");
     let reply = Reply { text: "PO 12345 ok".into(), sender_user_id: "u1".into(), ..Reply::default() };
     let filter = |keywords: &[&str], pattern: Option<&str>| ReplyFilter {
-        chat: Chat::User("u1".into()),
         keywords: keywords.iter().map(|k| k.to_string()).collect(),
         pattern: pattern.map(|p| Pattern::new(p).unwrap()),
+        ..ReplyFilter::new(Chat::User("u1".into()))
     };
     assert!(filter(&[], None).matches(&reply));
     assert!(filter(&["no", "ok"], Some(r"PO \d{5}")).matches(&reply));
@@ -431,7 +431,7 @@ fn patterns_are_size_limited_and_filters_match_as_said() {
     assert!(!filter(&[], Some(r"^\d+$")).matches(&reply));
     let in_group = Reply { group: true, conversation_id: "cid".into(), ..reply.clone() };
     assert!(!filter(&[], None).matches(&in_group));
-    let group = ReplyFilter { chat: Chat::Group("cid".into()), keywords: vec![], pattern: None };
+    let group = ReplyFilter::new(Chat::Group("cid".into()));
     assert!(group.matches(&in_group) && !group.matches(&reply));
 }
 
