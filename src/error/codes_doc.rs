@@ -170,6 +170,13 @@ pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
         dingtalk: "invalid.openConversationId, group.disbanded",
     },
     CodeDoc {
+        code: code::CARD_TEMPLATE_NOT_FOUND,
+        meaning: text!(en: "DingTalk knows no interactive card template by the cardTemplateId given.", zh: "钉钉找不到 cardTemplateId 对应的互动卡片模板。"),
+        causes: text!(en: "A template ID typed incompletely, a template not yet published, or one made for another app.", zh: "模板 ID 复制不完整、模板尚未发布，或模板属于其他应用。"),
+        fix: text!(en: "Copy the ID again from the card platform (卡片平台) and publish the template for this app.", zh: "请在卡片平台重新复制模板 ID，并为该应用发布模板。"),
+        dingtalk: "card APIs: a code or message naming the template",
+    },
+    CodeDoc {
         code: code::SIGNATURE_MISMATCH,
         meaning: text!(en: "A group's custom robot refused the message's signature (加签): nothing was posted.", zh: "群自定义机器人拒绝了消息的签名（加签），消息未发出。"),
         causes: text!(en: "A wrong or reset signing secret (SEC...); the robot signs but no secret was given on the connection; this machine's clock is more than an hour off DingTalk's (the message gives the skew).", zh: "加签密钥（SEC...）错误或已重置；机器人开启了加签但连接未填写密钥；本机时钟与钉钉相差超过一小时（错误信息给出了偏差）。"),
@@ -240,6 +247,7 @@ mod tests {
             ClientError::Rejected { kind: Rejection::KeyExpired, field: "k", upstream: upstream() },
             ClientError::Rejected { kind: Rejection::RobotNotInGroup, field: "k", upstream: upstream() },
             ClientError::Rejected { kind: Rejection::GroupNotFound, field: "k", upstream: upstream() },
+            ClientError::Rejected { kind: Rejection::UnknownTemplate, field: "k", upstream: upstream() },
             ClientError::DingTalk(upstream()),
             ClientError::KeywordMissing { keywords: vec![], upstream: upstream() },
             ClientError::WebhookBudget { per_minute: 20, wait_seconds: Some(3), timeout_seconds: 1 },

@@ -234,8 +234,21 @@ pub(super) fn rejection_words(kind: Rejection) -> Explanation {
         Rejection::KeyExpired => KEY_EXPIRED,
         Rejection::RobotNotInGroup => ROBOT_NOT_IN_GROUP,
         Rejection::GroupNotFound => GROUP_NOT_FOUND,
+        Rejection::UnknownTemplate => UNKNOWN_TEMPLATE,
     }
 }
+
+/// The words of [`Rejection::UnknownTemplate`]: DingTalk knows no such card template.
+const UNKNOWN_TEMPLATE: Explanation = Explanation {
+    message: text!(
+        en: "DingTalk refused the card template in cardTemplateId: no template has this ID, or it is not this app's.",
+        zh: "钉钉拒绝了 cardTemplateId 中的卡片模板：没有该 ID 的模板，或模板不属于该应用。"
+    ),
+    hint: text!(
+        en: "Copy the template ID again from the card platform (卡片平台), check that the template is published and bound to this app, and that the app has the permission Card.Instance.Write.",
+        zh: "请在卡片平台重新复制模板 ID，确认模板已发布并关联到该应用，且应用已开通权限 Card.Instance.Write（互动卡片实例写权限）。"
+    ),
+};
 
 /// The words of [`Rejection::UnknownKey`]: no message has that processQueryKey.
 const UNKNOWN_KEY: Explanation = Explanation {
@@ -495,6 +508,7 @@ fn scope_words(scope: &str) -> Text {
             zh: "根据手机号获取成员基本信息权限，属于成员信息读权限"
         ),
         "qyapi_base" => text!(en: "enterprise API base access", zh: "企业API基础权限"),
+        "Card.Instance.Write" => text!(en: "interactive card instance write", zh: "互动卡片实例写权限"),
         other => text!(en: other.to_string(), zh: other.to_string()),
     }
 }
