@@ -21,6 +21,14 @@
 //!     disconnects) -> `{"ok": true, "connections": n}`
 //!   - `POST stream/drop` -> `{"ok": true, "connections": n}`: every socket closed, no frame
 //!   - `GET stream/connections`, `GET stream/acks`, `GET stream/pushed`, `GET stream/undelivered`
+//! - Interactive cards:
+//!   - `GET cards` -> every card delivered, with its `cardParamMap` now and its updates
+//!   - `POST cards/templates` with `{"cardTemplateId": "..."}`: a template becomes known
+//!   - `POST cards/click` with `{"userId": "...", "choice": "...", "outTrackId": "..."}` (or
+//!     `"cardTemplateId"` instead of `outTrackId`: the newest card of that template delivered
+//!     to the user) -> `{"ok": true, "messageId": "..."}`; `{"ok": false, "error": ...}` (HTTP
+//!     409) when no connection subscribed the card topic and the click is lost, (HTTP 400) for
+//!     an unknown user or card
 
 use std::sync::Arc;
 
@@ -36,6 +44,7 @@ use serde_json::json;
 use crate::error::EmulatorError;
 use crate::faults::FaultRule;
 use crate::state::Shared;
+use crate::stream::click::Target;
 use crate::stream::message::Chat;
 
 type S = State<Arc<Shared>>;
@@ -62,6 +71,9 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/stream/connections", get(|State(s): S| async move { Json(s.streams.connections()).into_response() }))
         .route("/stream/acks", get(|State(s): S| async move { Json(s.streams.acks.snapshot()).into_response() }))
         .route("/stream/pushed", get(|State(s): S| async move { Json(s.streams.pushed.snapshot()).into_response() }))
+        .route("/cards", get(|State(s): S| async move { Json(s.cards.snapshot()).into_response() }))
+        .route("/cards/templates", post(card_template))
+        .route("/cards/click", post(card_click))
         .route(
             "/stream/undelivered",
             get(|State(s): S| async move { Json(s.streams.undelivered.snapshot()).into_response() }),
@@ -228,13 +240,60 @@ async fn user_says(State(s): S, body: Result<Json<UserSays>, JsonRejection>) -> 
         Some(group) => Chat::Group { open_conversation_id: group },
         None => Chat::OneToOne { app_key: u.app_key.as_deref() },
     };
-    match crate::stream::message::say(&s, chat, &u.user_id, &u.text) {
+    pushed(crate::stream::message::say(&s, chat, &u.user_id, &u.text))
+}
+
+/// A steering call's answer: the messageId pushed, or why not (409 when it was lost for want
+/// of a connection, 400 otherwise).
+fn pushed(result: Result<String, EmulatorError>) -> Response {
+    match result {
         Ok(message_id) => Json(json!({"ok": true, "messageId": message_id})).into_response(),
         Err(e @ EmulatorError::NoStreamConnection { .. }) => {
             (StatusCode::CONFLICT, Json(json!({"ok": false, "error": e.to_string()}))).into_response()
         }
         Err(e) => bad(e),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CardTemplate {
+    card_template_id: String,
+}
+
+async fn card_template(State(s): S, body: Result<Json<CardTemplate>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(t)) if !t.card_template_id.is_empty() => {
+            s.cards.add_template(&t.card_template_id);
+            ok()
+        }
+        Ok(_) => bad("cardTemplateId is empty"),
+        Err(e) => bad(e.body_text()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CardClick {
+    user_id: String,
+    choice: String,
+    #[serde(default)]
+    out_track_id: Option<String>,
+    #[serde(default)]
+    card_template_id: Option<String>,
+}
+
+async fn card_click(State(s): S, body: Result<Json<CardClick>, JsonRejection>) -> Response {
+    let c = match body {
+        Ok(Json(c)) => c,
+        Err(e) => return bad(e.body_text()),
+    };
+    let target = match (&c.out_track_id, &c.card_template_id) {
+        (Some(id), _) => Target::OutTrackId(id),
+        (None, Some(template)) => Target::LatestOfTemplate(template),
+        (None, None) => return bad("give outTrackId or cardTemplateId"),
+    };
+    pushed(crate::stream::click::click(&s, target, &c.user_id, &c.choice))
 }
 
 async fn stream_ping(State(s): S) -> Response {

@@ -11,6 +11,8 @@ pub const PERM_MEMBER_READ: &str = "qyapi_get_member";
 /// Permission needed by the old-API `topapi/v2/user/getbymobile` (根据手机号获取成员基本信息权限,
 /// listed among the member-info read permissions in the console).
 pub const PERM_MEMBER_BY_MOBILE: &str = "qyapi_get_member_by_mobile";
+/// Permission needed by the interactive-card endpoints (createAndDeliver, update): 互动卡片实例写权限.
+pub const PERM_CARD_WRITE: &str = "Card.Instance.Write";
 
 /// Default access-token lifetime (DingTalk: 7200 s).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
@@ -24,6 +26,9 @@ pub const MAX_RECALL_KEYS: usize = 20;
 pub const STREAM_TICKET_TTL: Duration = Duration::from_secs(90);
 /// How long after a Stream `disconnect` frame the socket is closed (DingTalk: about 10 s).
 pub const DEFAULT_STREAM_DISCONNECT_GRACE: Duration = Duration::from_secs(10);
+/// How long the `sessionWebhook` of a robot message stays valid (DingTalk: about an hour and a
+/// half; `sessionWebhookExpiredTime` says when it ends).
+pub const DEFAULT_SESSION_WEBHOOK_TTL: Duration = Duration::from_secs(90 * 60);
 /// Default bound on the recorded requests, deliveries and uploads kept in memory.
 pub const DEFAULT_MAX_RECORDED: usize = 100_000;
 /// Messages a custom (webhook) robot may send in any one window (DingTalk: 20 a minute).
@@ -49,7 +54,7 @@ pub struct AppConfig {
 impl AppConfig {
     /// An app whose robot code equals its AppKey and that holds every permission the
     /// emulated endpoints check ([`PERM_ROBOT_SEND`], [`PERM_BASE`], [`PERM_MEMBER_READ`],
-    /// [`PERM_MEMBER_BY_MOBILE`]).
+    /// [`PERM_MEMBER_BY_MOBILE`], [`PERM_CARD_WRITE`]).
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<String>) -> Self {
         let app_key = app_key.into();
         AppConfig {
@@ -61,6 +66,7 @@ impl AppConfig {
                 PERM_BASE.to_owned(),
                 PERM_MEMBER_READ.to_owned(),
                 PERM_MEMBER_BY_MOBILE.to_owned(),
+                PERM_CARD_WRITE.to_owned(),
             ],
         }
     }
@@ -226,6 +232,14 @@ pub struct EmulatorConfig {
     /// ([`DEFAULT_STREAM_DISCONNECT_GRACE`]; shorter in tests). Also
     /// [`crate::Emulator::set_stream_disconnect_grace`].
     pub stream_disconnect_grace: Duration,
+    /// The interactive-card templates made in the card platform (卡片平台), by template ID
+    /// (e.g. `a1b2c3d4-....schema`): createAndDeliver refuses any other, naming it. Also
+    /// [`crate::Emulator::add_card_template`].
+    pub card_templates: Vec<String>,
+    /// How long a robot message's `sessionWebhook` stays valid
+    /// ([`DEFAULT_SESSION_WEBHOOK_TTL`]; shorter in tests). Also
+    /// [`crate::Emulator::set_session_webhook_ttl`].
+    pub session_webhook_ttl: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -249,6 +263,8 @@ impl Default for EmulatorConfig {
             close_idle_after: None,
             stream_ticket_ttl: STREAM_TICKET_TTL,
             stream_disconnect_grace: DEFAULT_STREAM_DISCONNECT_GRACE,
+            card_templates: Vec::new(),
+            session_webhook_ttl: DEFAULT_SESSION_WEBHOOK_TTL,
         }
     }
 }

@@ -33,6 +33,18 @@ pub enum EmulatorError {
     /// No such app (empty: no app is configured).
     #[error("no app {0:?} is configured")]
     UnknownApp(String),
+    /// No card to click: none with that `outTrackId`, or none of that template delivered to
+    /// that user.
+    #[error("no card with {0}")]
+    UnknownCard(String),
+    /// A one-to-one card is seen by its user only: someone else cannot click it.
+    #[error("user {user_id:?} cannot see card {out_track_id:?}: it was delivered one-to-one to someone else")]
+    NotCardViewer {
+        /// Who tried to click.
+        user_id: String,
+        /// The card.
+        out_track_id: String,
+    },
     /// No such group, or no configured app's robot is in it.
     #[error("no robot of a configured app is in group {0:?}")]
     NoRobotInGroup(String),

@@ -32,11 +32,18 @@ pub enum Endpoint {
     RobotSend,
     /// Stream mode's `POST /v1.0/gateway/connections/open` (new-API style answers).
     StreamOpen,
+    /// New API `POST /v1.0/card/instances/createAndDeliver` (interactive cards).
+    CardCreateAndDeliver,
+    /// New API `PUT /v1.0/card/instances` (update an interactive card).
+    CardUpdate,
+    /// A robot message's `sessionWebhook`, `POST /robot/sendBySession?session=..` (old-API
+    /// style answers).
+    SessionWebhook,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 14] = [
         Endpoint::Token,
         Endpoint::GetToken,
         Endpoint::BatchSend,
@@ -48,11 +55,21 @@ impl Endpoint {
         Endpoint::GroupRecall,
         Endpoint::RobotSend,
         Endpoint::StreamOpen,
+        Endpoint::CardCreateAndDeliver,
+        Endpoint::CardUpdate,
+        Endpoint::SessionWebhook,
     ];
 
     /// True for the old (`oapi`) generation: HTTP 200 and `errcode`/`errmsg` errors.
     pub fn is_old_api(self) -> bool {
-        matches!(self, Endpoint::GetToken | Endpoint::MediaUpload | Endpoint::GetByMobile | Endpoint::RobotSend)
+        matches!(
+            self,
+            Endpoint::GetToken
+                | Endpoint::MediaUpload
+                | Endpoint::GetByMobile
+                | Endpoint::RobotSend
+                | Endpoint::SessionWebhook
+        )
     }
 
     /// Position in [`Endpoint::ALL`].
@@ -69,6 +86,9 @@ impl Endpoint {
             Endpoint::GroupRecall => 8,
             Endpoint::RobotSend => 9,
             Endpoint::StreamOpen => 10,
+            Endpoint::CardCreateAndDeliver => 11,
+            Endpoint::CardUpdate => 12,
+            Endpoint::SessionWebhook => 13,
         }
     }
 }

@@ -59,6 +59,16 @@ pub(crate) fn stream_opaque() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
+/// The `carrierId` of a delivered card (the message that carries it).
+pub(crate) fn card_carrier_id() -> String {
+    format!("{}", rand::random::<u64>() >> 1)
+}
+
+/// A card button's action id, as the card platform names its nodes (`button_node_...`).
+pub(crate) fn card_action_id() -> String {
+    format!("button_node_{}", alnum(11).to_ascii_lowercase())
+}
+
 /// A media id like the ones `media/upload` returns (`@lA...`).
 pub(crate) fn media_id() -> String {
     format!("@lA{}", alnum(29))

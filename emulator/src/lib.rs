@@ -20,6 +20,12 @@
 //! [`Emulator::stream_ping`], [`Emulator::stream_disconnect`] (closing each socket 10 s
 //! later) and [`Emulator::drop_stream_connections`]; the same under `/_emulator/stream/`.
 //!
+//! Interactive cards: `POST /v1.0/card/instances/createAndDeliver` and `PUT
+//! /v1.0/card/instances` check every field strictly (known templates only, `outTrackId`
+//! unique per app, permission `Card.Instance.Write`) and record each card with its updates
+//! ([`Emulator::cards`]); [`Emulator::user_clicks`] pushes a button click as the card
+//! callback on Stream, and the ack's `response` updates the card.
+//!
 //! ```no_run
 //! use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
 //! let emu = Emulator::start(EmulatorConfig {
@@ -38,6 +44,7 @@
 mod admin;
 mod api;
 mod call;
+mod cards;
 mod config;
 mod conn;
 mod error;
@@ -63,11 +70,12 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+pub use cards::{Card, CardSpace, CardUpdate, CardUpdateSource};
 pub use config::{
-    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_STREAM_DISCONNECT_GRACE, DEFAULT_TOKEN_TTL,
-    DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT, DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig, MAX_RECALL_KEYS,
-    MESSAGE_WINDOW, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ, PERM_ROBOT_SEND, STREAM_TICKET_TTL,
-    WebhookConfig,
+    AppConfig, DEFAULT_MAX_RECORDED, DEFAULT_QPS_LIMIT, DEFAULT_SESSION_WEBHOOK_TTL, DEFAULT_STREAM_DISCONNECT_GRACE,
+    DEFAULT_TOKEN_TTL, DEFAULT_WEBHOOK_BAN, DEFAULT_WEBHOOK_LIMIT, DEFAULT_WEBHOOK_WINDOW, EmulatorConfig, GroupConfig,
+    MAX_RECALL_KEYS, MESSAGE_WINDOW, PERM_BASE, PERM_CARD_WRITE, PERM_MEMBER_BY_MOBILE, PERM_MEMBER_READ,
+    PERM_ROBOT_SEND, STREAM_TICKET_TTL, WebhookConfig,
 };
 pub use error::EmulatorError;
 pub use faults::{Endpoint, Fault, FaultRule};
@@ -268,6 +276,46 @@ impl Emulator {
     ) -> Result<String, EmulatorError> {
         let chat = stream::message::Chat::Group { open_conversation_id };
         stream::message::say(&self.state, chat, user_id, text)
+    }
+
+    /// Makes an interactive-card template known, as if made and published in the card
+    /// platform (see [`EmulatorConfig::card_templates`]).
+    pub fn add_card_template(&self, template_id: &str) {
+        self.state.cards.add_template(template_id);
+    }
+
+    /// Every interactive card delivered (bounded by `max_recorded`), oldest first, each with
+    /// its `cardParamMap` now and every update in order.
+    pub fn cards(&self) -> Vec<Card> {
+        self.state.cards.snapshot()
+    }
+
+    /// The newest card with this `outTrackId`, if any.
+    pub fn card(&self, out_track_id: &str) -> Option<Card> {
+        self.state.cards.find(out_track_id)
+    }
+
+    /// "User `user_id` clicks the button sending `choice` on the card `out_track_id`": the
+    /// card callback (topic `/v1.0/card/instances/callback`, `content` carrying
+    /// `cardPrivateData.params.choice`) goes to ONE open Stream connection of the card's app
+    /// that subscribed the topic. When the ack's `response` carries `{"cardData":
+    /// {"cardParamMap": {...}}}` the card is updated at once (an update with
+    /// [`CardUpdateSource::ClickAck`]). Returns the callback's messageId; an error for an
+    /// unknown user or card, a one-to-one card of someone else, or no connection open (the
+    /// callback is then lost and listed by [`Emulator::stream_undelivered`]).
+    pub fn user_clicks(&self, user_id: &str, out_track_id: &str, choice: &str) -> Result<String, EmulatorError> {
+        stream::click::click(&self.state, stream::click::Target::OutTrackId(out_track_id), user_id, choice)
+    }
+
+    /// [`Emulator::user_clicks`] on the newest card of the template `card_template_id`
+    /// delivered to `user_id` one-to-one.
+    pub fn user_clicks_latest(
+        &self,
+        user_id: &str,
+        card_template_id: &str,
+        choice: &str,
+    ) -> Result<String, EmulatorError> {
+        stream::click::click(&self.state, stream::click::Target::LatestOfTemplate(card_template_id), user_id, choice)
     }
 
     /// Sends a SYSTEM `ping` (data `{"opaque": random}`) to every Stream connection; the

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any};
 use serde_json::Value;
 
-use crate::api::{gateway, group, media, robot, token, user, webhook};
+use crate::api::{card, gateway, group, media, robot, token, user, webhook};
 use crate::call::{BodyTooLarge, Received, TOKEN_HEADER};
 use crate::faults::{Endpoint, Fault};
 use crate::ids;
@@ -44,6 +44,11 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
         .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall, any(group::recall)))
         .route("/robot/send", ep(Endpoint::RobotSend, any(webhook::robot_send)))
         .route("/v1.0/gateway/connections/open", ep(Endpoint::StreamOpen, any(gateway::open)))
+        .route(
+            "/v1.0/card/instances/createAndDeliver",
+            ep(Endpoint::CardCreateAndDeliver, any(card::create_and_deliver)),
+        )
+        .route("/v1.0/card/instances", ep(Endpoint::CardUpdate, any(card::update)))
         // Outside the layer: an upgrade is no DingTalk call to record, and its query holds
         // the ticket.
         .route("/stream/connect", any(crate::stream::socket::connect))
@@ -63,6 +68,7 @@ struct Route {
 fn expected_method(e: Endpoint) -> Method {
     match e {
         Endpoint::GetToken | Endpoint::ReadStatus => Method::GET,
+        Endpoint::CardUpdate => Method::PUT,
         _ => Method::POST,
     }
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::{Mutex, RwLock};
 
+use crate::cards::Cards;
 use crate::config::{AppConfig, EmulatorConfig, GroupConfig, MESSAGE_WINDOW};
 use crate::error::EmulatorError;
 use crate::faults::FaultBook;
@@ -114,6 +115,7 @@ pub(crate) struct Shared {
     pub(crate) uploads: Ring<UploadedMedia>,
     pub(crate) webhooks: Webhooks,
     pub(crate) streams: Streams,
+    pub(crate) cards: Cards,
     /// `http://127.0.0.1:PORT`.
     pub(crate) base_url: String,
 }
@@ -162,6 +164,7 @@ impl Shared {
             uploads: Ring::new(max_recorded),
             webhooks: Webhooks::new(config, max_recorded)?,
             streams: Streams::new(port, config.stream_ticket_ttl, config.stream_disconnect_grace, max_recorded),
+            cards: Cards::new(&config.card_templates, max_recorded),
             base_url: format!("http://127.0.0.1:{port}"),
         })
     }

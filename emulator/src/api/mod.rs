@@ -1,6 +1,7 @@
 //! The DingTalk endpoints proper (what happens when no fault hits): one handler per route,
 //! each taking a [`Call`].
 
+pub(crate) mod card;
 pub(crate) mod gateway;
 pub(crate) mod group;
 pub(crate) mod media;

@@ -11,8 +11,8 @@ use crate::error::EmulatorError;
 use crate::record::unix_ms;
 use crate::state::{Shared, UserStatus};
 
-/// The fake org's corp id (`senderCorpId`, `chatbotCorpId`).
-const CORP_ID: &str = "dingemulatorcorp0000000000000001";
+/// The fake org's corp id (`senderCorpId`, `chatbotCorpId`, a card callback's `corpId`).
+pub(crate) const CORP_ID: &str = "dingemulatorcorp0000000000000001";
 /// How long a message's `sessionWebhook` stays valid (DingTalk: about an hour and a half).
 const SESSION_WEBHOOK_TTL: Duration = Duration::from_secs(90 * 60);
 

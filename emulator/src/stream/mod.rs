@@ -12,6 +12,7 @@
 //! subscribed, and the records: every ack, every message pushed, every message lost because
 //! no connection of its app was open.
 
+pub(crate) mod click;
 pub(crate) mod frame;
 pub(crate) mod message;
 pub(crate) mod socket;
@@ -31,6 +32,8 @@ use crate::stats::Counters;
 
 /// The topic of robot messages, subscribed as `CALLBACK`.
 pub(crate) const BOT_MESSAGE_TOPIC: &str = "/v1.0/im/bot/messages/get";
+/// The topic of interactive-card callbacks (button clicks), subscribed as `CALLBACK`.
+pub(crate) const CARD_CALLBACK_TOPIC: &str = "/v1.0/card/instances/callback";
 
 /// Most tickets remembered at once (issued and not yet expired); past it the oldest go.
 const MAX_TICKETS: usize = 10_000;
@@ -68,7 +71,8 @@ pub struct StreamAck {
     pub at: SystemTime,
 }
 
-/// One message pushed to a connection (robot messages; pings and disconnects are not listed).
+/// One message pushed to a connection (robot messages and card callbacks; pings and
+/// disconnects are not listed).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamPush {
@@ -287,7 +291,19 @@ impl Streams {
     /// random (draining ones only when there is no other). Returns the messageId; `Err` with
     /// it when none is open (the message is then recorded as undelivered).
     pub(crate) fn push(&self, app_key: &str, topic: &str, data: Value, counters: &Counters) -> Result<String, String> {
-        let message_id = crate::ids::stream_message_id();
+        self.push_as(crate::ids::stream_message_id(), app_key, topic, data, counters)
+    }
+
+    /// [`Streams::push`] with this messageId (known before the push, so that its ack cannot
+    /// come before the caller has noted it).
+    pub(crate) fn push_as(
+        &self,
+        message_id: String,
+        app_key: &str,
+        topic: &str,
+        data: Value,
+        counters: &Counters,
+    ) -> Result<String, String> {
         let mut conns = self.conns.lock();
         loop {
             let subscribed: Vec<(u64, bool)> = conns
@@ -376,12 +392,13 @@ impl Streams {
     }
 
     /// Records what a client sent on connection `serial`: an ack, and a ping answered when it
-    /// echoes the ping's data. Frames that are no ack are ignored, as DingTalk does.
-    pub(crate) fn received(&self, serial: u64, text: &str, counters: &Counters) {
-        let Some(ack) = frame::read_ack(text) else { return };
+    /// echoes the ping's data. Frames that are no ack are ignored, as DingTalk does. Returns
+    /// the ack recorded, for what else it answers (a card click).
+    pub(crate) fn received(&self, serial: u64, text: &str, counters: &Counters) -> Option<StreamAck> {
+        let ack = frame::read_ack(text)?;
         let (app_key, connection_id) = match self.conns.lock().get(&serial) {
             Some(c) => (c.info.app_key.clone(), c.info.connection_id.clone()),
-            None => return,
+            None => return None,
         };
         Counters::bump(&counters.stream_acks, 1);
         let mut pings = self.pings.lock();
@@ -392,7 +409,7 @@ impl Streams {
             }
         }
         drop(pings);
-        self.acks.push(StreamAck {
+        let ack = StreamAck {
             app_key,
             connection_id,
             message_id: ack.message_id,
@@ -400,6 +417,8 @@ impl Streams {
             message: ack.message,
             data: ack.data,
             at: SystemTime::now(),
-        });
+        };
+        self.acks.push(ack.clone());
+        Some(ack)
     }
 }

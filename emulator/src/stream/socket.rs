@@ -86,7 +86,11 @@ async fn run(mut socket: WebSocket, state: Arc<Shared>, admitted: Admitted) {
                 None => return,
             },
             msg = socket.recv() => match msg {
-                Some(Ok(Message::Text(text))) => state.streams.received(serial, text.as_str(), &state.counters),
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(ack) = state.streams.received(serial, text.as_str(), &state.counters) {
+                        state.cards.acked(&ack.message_id, ack.code, &ack.data);
+                    }
+                }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 Some(Ok(_)) => {}
             },

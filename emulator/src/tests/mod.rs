@@ -1,5 +1,6 @@
 //! HTTP-level tests: a real server on loopback, a plain HTTP client.
 
+mod cards;
 mod concurrency;
 mod faults;
 mod new_api;
@@ -97,6 +98,14 @@ impl T {
 
     pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
         let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.header("x-acs-dingtalk-access-token", t);
+        }
+        Resp::read(req.send().await.expect("send")).await
+    }
+
+    pub(crate) async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        let mut req = self.http.put(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.header("x-acs-dingtalk-access-token", t);
         }

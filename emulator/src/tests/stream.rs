@@ -10,14 +10,14 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use super::{KEY, SECRET, T, config};
 use crate::{EmulatorConfig, EmulatorError, GroupConfig};
 
-const OPEN: &str = "/v1.0/gateway/connections/open";
+pub(super) const OPEN: &str = "/v1.0/gateway/connections/open";
 const BOT_TOPIC: &str = "/v1.0/im/bot/messages/get";
 /// Long enough never to be reached on a loaded machine: only a hang hits it.
-const PATIENCE: Duration = Duration::from_secs(20);
+pub(super) const PATIENCE: Duration = Duration::from_secs(20);
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(super) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-fn open_body(secret: &str) -> Value {
+pub(super) fn open_body(secret: &str) -> Value {
     json!({
         "clientId": KEY,
         "clientSecret": secret,
@@ -35,7 +35,7 @@ async fn open(t: &T) -> (String, String) {
 }
 
 /// Connects with this ticket: the socket, or the HTTP status of the refusal.
-async fn connect_with(endpoint: &str, ticket: &str) -> Result<Ws, u16> {
+pub(super) async fn connect_with(endpoint: &str, ticket: &str) -> Result<Ws, u16> {
     let url = format!("{endpoint}?ticket={ticket}");
     match tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(url)).await.expect("no hang") {
         Ok((ws, _)) => Ok(ws),
@@ -51,7 +51,7 @@ async fn connect(t: &T) -> Ws {
 }
 
 /// The next text frame, parsed.
-async fn next_frame(ws: &mut Ws) -> Value {
+pub(super) async fn next_frame(ws: &mut Ws) -> Value {
     loop {
         match tokio::time::timeout(PATIENCE, ws.next()).await.expect("a frame in time") {
             Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).expect("JSON frame"),
@@ -62,12 +62,12 @@ async fn next_frame(ws: &mut Ws) -> Value {
 }
 
 /// `data` of a frame, parsed from its string.
-fn data(frame: &Value) -> Value {
+pub(super) fn data(frame: &Value) -> Value {
     serde_json::from_str(frame["data"].as_str().expect("data is a string")).expect("data holds JSON")
 }
 
 /// Sends DingTalk's ack of `frame` with this data.
-async fn ack(ws: &mut Ws, frame: &Value, data: &Value) {
+pub(super) async fn ack(ws: &mut Ws, frame: &Value, data: &Value) {
     let ack = json!({
         "code": 200,
         "headers": {"messageId": frame["headers"]["messageId"], "contentType": "application/json"},
@@ -78,7 +78,7 @@ async fn ack(ws: &mut Ws, frame: &Value, data: &Value) {
 }
 
 /// Waits until `cond` holds (polling); fails after [`PATIENCE`].
-async fn until(what: &str, cond: impl Fn() -> bool) {
+pub(super) async fn until(what: &str, cond: impl Fn() -> bool) {
     let start = std::time::Instant::now();
     while !cond() {
         assert!(start.elapsed() < PATIENCE, "never: {what}");
