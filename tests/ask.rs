@@ -252,3 +252,149 @@ fn bad_input_is_refused_on_its_field_and_sends_nothing() {
     assert!(!emu.requests().iter().any(|r| r.path.contains("/card/")), "no card was made");
     assert_eq!(emu.stream_connection_count(APP_KEY), 0, "bad input opens no connection");
 }
+
+/// The card template the card tests' org knows.
+const TEMPLATE: &str = "tpl-approve.schema";
+/// A group with the robot in it.
+const GROUP: &str = "cidApprovers01==";
+
+/// The standard org, which also knows [`TEMPLATE`] and has [`GROUP`].
+fn card_org() -> Emulator {
+    Emulator::start(dingtalk_emulator::EmulatorConfig {
+        card_templates: vec![TEMPLATE.to_string()],
+        groups: vec![dingtalk_emulator::GroupConfig::new(GROUP, [APP_KEY])],
+        ..org_config()
+    })
+    .expect("emulator starts")
+}
+
+/// Starts an ask with a card and returns once the card was delivered, with its outTrackId.
+fn ask_with_card(
+    emu: &Emulator,
+    host: &'static TestHost,
+    robot: &Value,
+    whom: Value,
+    extra: Value,
+) -> (std::thread::JoinHandle<Result<Value, String>>, String) {
+    let before = emu.cards().len();
+    let mut params = json!({ a::ROBOT: robot, a::QUESTION: "Approve order **PO-1024**?", a::CHOICES: ["同意", "拒绝"],
+                             a::TIMEOUT_SECONDS: 30, a::CARD_TEMPLATE_ID: TEMPLATE });
+    let object = params.as_object_mut().unwrap();
+    object.extend(whom.as_object().cloned().unwrap_or_default());
+    object.extend(extra.as_object().cloned().unwrap_or_default());
+    let asking = in_background(host, a::ID, params);
+    until("the card is delivered", || emu.cards().len() > before);
+    let track = emu.cards().last().unwrap().out_track_id.clone();
+    (asking, track)
+}
+
+#[test]
+fn a_card_click_answers_and_its_ack_closes_the_buttons() {
+    let emu = card_org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    let (asking, track) =
+        ask_with_card(&emu, host, &robot, json!({ a::USER_ID: "staff02" }), json!({ a::TITLE: "订单审批" }));
+    // The emulator accepted createAndDeliver as sent (it checks every field), and recorded it.
+    let create = emu.requests().into_iter().find(|r| r.path == "/v1.0/card/instances/createAndDeliver").unwrap();
+    assert_eq!(create.status, 200);
+    assert_eq!(
+        create.body.unwrap(),
+        json!({"cardTemplateId": TEMPLATE, "outTrackId": track, "callbackType": "STREAM",
+               "cardData": {"cardParamMap": {"title": "订单审批", "question": "Approve order **PO-1024**?",
+                            "choices": "[\"同意\",\"拒绝\"]", "status": "", "closed": "false", "answeredBy": ""}},
+               "openSpaceId": "dtv1.card//IM_ROBOT.staff02",
+               "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": APP_KEY}, "userIdType": 1})
+    );
+    // A click that sends no label is acknowledged and changes nothing.
+    emu.user_clicks("staff02", &track, "maybe").unwrap();
+    emu.user_clicks("staff02", &track, "拒绝").unwrap();
+    let out = asking.join().unwrap().unwrap();
+    assert_eq!((out[a::ANSWER].clone(), out[a::ANSWERED_BY].clone()), (json!("拒绝"), json!("staff02")), "{out}");
+    assert_eq!((out[a::OUT_TRACK_ID].as_str(), out[a::PROCESS_QUERY_KEY].as_str()), (Some(track.as_str()), Some("")));
+    let card = emu.card(&track).unwrap();
+    assert_eq!(card.updates.len(), 1, "only the answering click updated the card: {:?}", card.updates);
+    assert!(
+        matches!(&card.updates[0].source, dingtalk_emulator::CardUpdateSource::ClickAck { user_id, .. } if user_id == "staff02")
+    );
+    assert_eq!(card.card_param_map["status"], "拒绝");
+    assert_eq!(card.card_param_map["closed"], "true");
+    assert_eq!(card.card_param_map["answeredBy"], "staff02");
+    assert!(emu.delivered().is_empty(), "no Markdown question with a card");
+    assert_no_secrets(&emu, &[&out.to_string(), &host.text()]);
+}
+
+#[test]
+fn a_card_not_answered_in_time_is_updated_to_say_it_expired() {
+    let emu = card_org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    let (asking, track) =
+        ask_with_card(&emu, host, &robot, json!({ a::USER_ID: "staff03" }), json!({ a::TIMEOUT_SECONDS: 1 }));
+    let out = asking.join().unwrap().unwrap();
+    assert_eq!(out[a::ANSWERED], false, "{out}");
+    let update = emu.requests().into_iter().find(|r| r.method == "PUT" && r.path == "/v1.0/card/instances").unwrap();
+    assert_eq!(update.status, 200);
+    assert_eq!(
+        update.body.unwrap(),
+        json!({"outTrackId": track, "cardData": {"cardParamMap": {"status": "已过期：未在规定时间内回答", "closed": "true"}},
+               "cardUpdateOptions": {"updateCardDataByKey": true}})
+    );
+    let card = emu.card(&track).unwrap();
+    assert_eq!(
+        (card.card_param_map["closed"].as_str(), card.card_param_map["question"].as_str()),
+        ("true", "Approve order **PO-1024**?")
+    );
+}
+
+#[test]
+fn two_cards_to_one_person_are_answered_by_their_own_clicks() {
+    let emu = card_org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    let (first, first_track) = ask_with_card(&emu, host, &robot, json!({ a::USER_ID: "staff02" }), json!({}));
+    let (second, second_track) = ask_with_card(&emu, host, &robot, json!({ a::USER_ID: "staff02" }), json!({}));
+    assert_ne!(first_track, second_track);
+    emu.user_clicks("staff02", &second_track, "拒绝").unwrap();
+    assert_eq!(second.join().unwrap().unwrap()[a::ANSWER], "拒绝");
+    emu.user_clicks("staff02", &first_track, "同意").unwrap();
+    let out = first.join().unwrap().unwrap();
+    assert_eq!((out[a::ANSWER].as_str(), out[a::OUT_TRACK_ID].as_str()), (Some("同意"), Some(first_track.as_str())));
+}
+
+#[test]
+fn in_a_group_the_first_click_by_anyone_answers() {
+    let emu = card_org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    let (asking, track) = ask_with_card(&emu, host, &robot, json!({ a::OPEN_CONVERSATION_ID: GROUP }), json!({}));
+    let create = emu.requests().into_iter().find(|r| r.path == "/v1.0/card/instances/createAndDeliver").unwrap();
+    let body = create.body.unwrap();
+    assert_eq!((create.status, body["openSpaceId"].as_str()), (200, Some("dtv1.card//IM_GROUP.cidApprovers01==")));
+    assert_eq!(body["imGroupOpenDeliverModel"], json!({"robotCode": APP_KEY}));
+    emu.user_clicks("manager01", &track, "同意").unwrap();
+    let out = asking.join().unwrap().unwrap();
+    assert_eq!((out[a::ANSWER].as_str(), out[a::ANSWERED_BY].as_str()), (Some("同意"), Some("manager01")), "{out}");
+}
+
+#[test]
+fn card_errors_name_the_template_or_the_permission() {
+    let emu = card_org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    let params = |template: &str| {
+        json!({ a::ROBOT: robot, a::USER_ID: "staff02", a::QUESTION: "Q", a::CHOICES: "a, b",
+                                          a::CARD_TEMPLATE_ID: template, a::TIMEOUT_SECONDS: 5 })
+    };
+    let err = invoke(host, a::ID, &params("tpl-unknown.schema")).unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.field.as_deref()),
+        ("CARD_TEMPLATE_NOT_FOUND", Some(a::CARD_TEMPLATE_ID)),
+        "{err:?}"
+    );
+    assert!(err.message.contains("cardTemplateId") && err.zh_cn.is_some(), "{err:?}");
+    emu.set_permissions(APP_KEY, vec![dingtalk_emulator::PERM_BASE.into(), dingtalk_emulator::PERM_ROBOT_SEND.into()]);
+    let err = invoke(host, a::ID, &params(TEMPLATE)).unwrap_err();
+    assert_eq!(err.code, "PERMISSION_DENIED", "{err:?}");
+    assert!(err.message.contains("Card.Instance.Write"), "{err:?}");
+}
