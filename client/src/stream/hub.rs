@@ -5,6 +5,7 @@
 //! back. Repeated messageIds are dropped.
 
 use std::collections::{HashSet, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -136,13 +137,13 @@ impl Hub {
             }
         }
         let reply = match hand_over(&mut s.waiters, reply, |f, r| f.matches(r)) {
-            Ok(delivered) => return delivered,
-            Err(reply) => reply,
+            ControlFlow::Break(delivered) => return delivered,
+            ControlFlow::Continue(reply) => reply,
         };
         let takes_unclaimed = |f: &ReplyFilter, r: &Reply| matches!(f.unclaimed, Unclaimed::Take) && f.chat.holds(r);
         let reply = match hand_over(&mut s.waiters, reply, takes_unclaimed) {
-            Ok(delivered) => return delivered,
-            Err(reply) => reply,
+            ControlFlow::Break(delivered) => return delivered,
+            ControlFlow::Continue(reply) => reply,
         };
         if let Some(Unclaimed::Notice(tx)) = s
             .waiters
@@ -188,26 +189,26 @@ impl Delivered {
     }
 }
 
-/// Hands `reply` to the first waiter `takes` says takes it, removing its slot: `Ok` when one
-/// did, `Err(reply)` back when none (a waiter whose receiver is gone is passed over).
+/// Hands `reply` to the first waiter `takes` says takes it, removing its slot: `Break` when one
+/// did, `Continue(reply)` back when none (a waiter whose receiver is gone is passed over).
 fn hand_over(
     waiters: &mut VecDeque<Slot>,
     mut reply: Reply,
     takes: impl Fn(&ReplyFilter, &Reply) -> bool,
-) -> std::result::Result<Delivered, Reply> {
+) -> ControlFlow<Delivered, Reply> {
     while let Some(i) = waiters.iter().position(|w| takes(&w.filter, &reply)) {
         let Some(slot) = waiters.remove(i) else { break };
         let ack = slot.filter.card_ack.as_ref().map(|a| (a.0)(&reply));
         match slot.tx.send(Ok(reply)) {
-            Ok(()) => return Ok(Delivered::Taken(ack)),
+            Ok(()) => return ControlFlow::Break(Delivered::Taken(ack)),
             // That waiter is gone: the next one may take it.
             Err(back) => match back {
                 Ok(r) => reply = r,
-                Err(_) => return Ok(Delivered::Taken(None)),
+                Err(_) => return ControlFlow::Break(Delivered::Taken(None)),
             },
         }
     }
-    Err(reply)
+    ControlFlow::Continue(reply)
 }
 
 /// Drops the messages kept longer than [`RECENT_FOR`].
