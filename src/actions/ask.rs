@@ -560,21 +560,22 @@ async fn send_text(ctx: &CallContext, robot: &Robot, user: &str, msg_key: &str, 
         user_ids: vec![user.to_string()],
     };
     let answer = robot.connection.batch_send(ctx.call(), &robot.options, &request).await?;
-    let refused = [&answer.invalid_staff_id_list, &answer.filtered_staff_id_list]
-        .into_iter()
-        .flatten()
-        .any(|list| list.iter().any(|u| u == user));
+    let refused =
+        [&answer.invalid_staff_id_list, &answer.filtered_staff_id_list, &answer.flow_controlled_staff_id_list]
+            .into_iter()
+            .flatten()
+            .any(|list| list.iter().any(|u| u == user));
     if refused {
         return Err(Error::input(
             USER_ID,
             Explanation {
                 message: text!(
-                    en: format!("DingTalk did not deliver the question to {user}: it knows no such user of the org, or the user is outside the robot's visible range."),
-                    zh: format!("钉钉没有把问题送达 {user}：组织中没有该用户，或该用户不在机器人的可见范围内。")
+                    en: format!("DingTalk did not deliver the question to {user}: it knows no such user of the org, the user is outside the robot's visible range, or has been sent too many messages (flow control)."),
+                    zh: format!("钉钉没有把问题送达 {user}：组织中没有该用户、该用户不在机器人的可见范围内，或发给该用户的消息过多（被限流）。")
                 ),
                 hint: text!(
-                    en: "Check the user ID (or mobile) against the org's contacts and the robot's visible range in the developer console.",
-                    zh: "请对照通讯录检查用户 ID（或手机号），并在开发者后台检查机器人的可见范围。"
+                    en: "Check the user ID (or mobile) against the org's contacts and the robot's visible range in the developer console; after flow control, ask again later.",
+                    zh: "请对照通讯录检查用户 ID（或手机号），并在开发者后台检查机器人的可见范围；如被限流，请稍后再问。"
                 ),
             },
         ));

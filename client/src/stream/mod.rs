@@ -288,6 +288,10 @@ pub fn begin(
     let opened_before = listener.opened();
     if matches!(slot, Slot::Queued(..)) {
         listener.ensure_running(connection);
+        call.log(
+            Level::Info,
+            format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()),
+        );
     }
     Waiting { listener, slot, deadline, timeout: wait.timeout, opened_before }
 }
@@ -346,10 +350,6 @@ impl Waiting {
         };
         let listener = &self.listener;
         let hub = listener.hub();
-        call.log(
-            Level::Info,
-            format!("waiting up to {} s for a reply on the Stream connection", self.timeout.as_secs()),
-        );
         let cancelled = tokio::select! {
             outcome = &mut *rx => {
                 // A closed channel (which the hub never does to a queued waiter) is no reply.

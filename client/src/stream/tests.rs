@@ -513,3 +513,63 @@ async fn a_thousand_waits_share_one_socket_and_each_gets_its_own_reply_once() {
     assert_eq!(connections_opened(&conn), 1);
     assert_eq!(fake.seen.lock().unwrap().opens.len(), 1);
 }
+
+/// A click on the card `out_track_id` sending `choice`, as DingTalk pushes it.
+fn clicked(message_id: &str, user: &str, out_track_id: &str, choice: &str) -> Command {
+    let content = json!({"cardPrivateData": {"actionIds": ["answer"], "params": {"choice": choice}}}).to_string();
+    frame(
+        "CALLBACK",
+        frame::CARD_TOPIC,
+        message_id,
+        json!({"outTrackId": out_track_id, "userId": user, "corpId": "corp", "type": "actionCallback", "content": content}),
+    )
+}
+
+#[tokio::test]
+async fn a_card_click_reaches_its_card_and_its_ack_carries_the_waiters_response() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let call = Call::new();
+    let ack = CardAck(Arc::new(|r: &Reply| json!({"cardData": {"cardParamMap": {"status": r.text}}})));
+    let accept = Accept(Arc::new(|r: &Reply| r.text == "yes" || r.text == "no"));
+    let filter =
+        ReplyFilter { accept: Some(accept), card_ack: Some(ack), ..ReplyFilter::new(Chat::Card("t-2".into())) };
+    let mut waiting = begin(
+        &conn,
+        &call,
+        &fake.options(),
+        &settings(),
+        Wait { filter, timeout: Duration::from_secs(20), lookback: Duration::ZERO },
+    );
+    waiting.connected(&call, Duration::from_secs(10)).await.unwrap();
+    fake.send(0, clicked("c1", "u1", "t-1", "yes"));
+    fake.send(0, clicked("c2", "u1", "t-2", "maybe"));
+    fake.send(0, clicked("c3", "u9", "t-2", "no"));
+    let reply = waiting.until(&call).await.unwrap().unwrap();
+    assert_eq!((reply.text.as_str(), reply.sender_user_id.as_str(), reply.out_track_id.as_str()), ("no", "u9", "t-2"));
+    let acks = fake.wait_acks(3).await;
+    let data = |i: usize| serde_json::from_str::<Value>(acks[i]["data"].as_str().unwrap()).unwrap();
+    // Another card's click and a click with no choice get the plain acknowledgement.
+    assert_eq!(data(0), json!({"response": "OK"}));
+    assert_eq!(data(1), json!({"response": "OK"}));
+    assert_eq!(acks[2]["headers"]["messageId"], "c3");
+    assert_eq!(data(2), json!({"response": {"cardData": {"cardParamMap": {"status": "no"}}}}));
+}
+
+#[tokio::test]
+async fn connected_returns_once_the_socket_is_open_or_says_why_it_cannot_open() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let call = Call::new();
+    let waiting = begin(&conn, &call, &fake.options(), &settings(), from("u1", Duration::from_secs(20)));
+    waiting.connected(&call, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(fake.seen.lock().unwrap().sockets.len(), 1, "open before connected() returned");
+    drop(waiting);
+
+    let fake = Fake::start().await;
+    fake.seen.lock().unwrap().refuse = true;
+    let conn = fake.connection();
+    let waiting = begin(&conn, &call, &fake.options(), &settings(), from("u1", Duration::from_secs(20)));
+    let got = waiting.connected(&call, Duration::from_secs(10)).await;
+    assert!(matches!(got, Err(Error::AuthFailed(_))), "{got:?}");
+}
