@@ -199,9 +199,9 @@ pub(crate) const CODE_DOCS: [CodeDoc; 28] = [
     },
     CodeDoc {
         code: code::REPLY_TIMEOUT,
-        meaning: text!(en: "\"Wait for a reply\" got no matching reply within its timeout, and its onTimeout is error.", zh: "“等待用户回复”在超时时间内没有收到符合条件的回复，且 onTimeout 设为 error。"),
+        meaning: text!(en: "\"Wait for a reply\" got no matching reply (or \"Ask and wait for an answer\" no answer) within its timeout, and its onTimeout is error.", zh: "“等待用户回复”在超时时间内没有收到符合条件的回复（或“发送选择并等待回答”没有收到回答），且 onTimeout 设为 error。"),
         causes: text!(en: "The person did not answer in time; the reply did not match keywords or pattern; the robot is in HTTP mode, not Stream mode, so no reply reaches the plugin; another process with the same AppKey received it.", zh: "对方没有及时回复；回复不符合关键词或正则；机器人的消息接收模式是 HTTP 而不是 Stream，回复到不了插件；同一 AppKey 的另一个进程收到了这条消息。"),
-        fix: text!(en: "Raise timeoutSeconds, loosen the filter, set the robot to Stream mode (developer console > robot > message receiving mode > Stream), and run one waiting process per AppKey; or set onTimeout to output and branch on replied.", zh: "调大 timeoutSeconds、放宽筛选条件，把机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式），同一 AppKey 只让一个进程等待回复；或把 onTimeout 设为 output，按 replied 分支处理。"),
+        fix: text!(en: "Raise timeoutSeconds, loosen the filter, set the robot to Stream mode (developer console > robot > message receiving mode > Stream), and run one waiting process per AppKey; or set onTimeout to output and branch on replied (answered for an ask).", zh: "调大 timeoutSeconds、放宽筛选条件，把机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式），同一 AppKey 只让一个进程等待回复；或把 onTimeout 设为 output，按 replied（提问为 answered）分支处理。"),
         dingtalk: "",
     },
     CodeDoc {

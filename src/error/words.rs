@@ -77,8 +77,8 @@ impl Error {
             Error::ReplyTimeout { seconds } => Explanation {
                 message: text!(en: format!("No reply came within {seconds} s."), zh: format!("{seconds} 秒内没有收到回复。")),
                 hint: text!(
-                    en: "Give the person more time (timeoutSeconds), or set onTimeout to output to carry on with replied=false. Replies arrive only when the robot is in Stream mode (developer console > robot > message receiving mode > Stream).",
-                    zh: "可调大 timeoutSeconds 多等一会儿，或把 onTimeout 设为 output，以 replied=false 继续流程。只有机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式）时才能收到回复。"
+                    en: "Give the person more time (timeoutSeconds), or set onTimeout to output to carry on with replied=false (answered=false for an ask). Replies arrive only when the robot is in Stream mode (developer console > robot > message receiving mode > Stream).",
+                    zh: "可调大 timeoutSeconds 多等一会儿，或把 onTimeout 设为 output，以 replied=false（提问为 answered=false）继续流程。只有机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式）时才能收到回复。"
                 ),
             },
             Error::Detailed { error, .. } => error.words(),
