@@ -21,6 +21,10 @@
 //!     disconnects) -> `{"ok": true, "connections": n}`
 //!   - `POST stream/drop` -> `{"ok": true, "connections": n}`: every socket closed, no frame
 //!   - `GET stream/connections`, `GET stream/acks`, `GET stream/pushed`, `GET stream/undelivered`
+//! - Session webhooks:
+//!   - `GET session-messages` -> what robots sent through a message's `sessionWebhook`
+//!   - `POST sessions/expire` -> `{"ok": true, "sessions": n}`: every session handed out expires
+//!   - `POST sessions/ttl` with `{"ttlMs": 5400000}`: how long later sessions stay valid
 //! - Interactive cards:
 //!   - `GET cards` -> every card delivered, with its `cardParamMap` now and its updates
 //!   - `POST cards/templates` with `{"cardTemplateId": "..."}`: a template becomes known
@@ -71,6 +75,17 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/stream/connections", get(|State(s): S| async move { Json(s.streams.connections()).into_response() }))
         .route("/stream/acks", get(|State(s): S| async move { Json(s.streams.acks.snapshot()).into_response() }))
         .route("/stream/pushed", get(|State(s): S| async move { Json(s.streams.pushed.snapshot()).into_response() }))
+        .route(
+            "/session-messages",
+            get(|State(s): S| async move { Json(s.sessions.received.snapshot()).into_response() }),
+        )
+        .route(
+            "/sessions/expire",
+            post(|State(s): S| async move {
+                Json(json!({"ok": true, "sessions": s.sessions.expire_all()})).into_response()
+            }),
+        )
+        .route("/sessions/ttl", post(session_ttl))
         .route("/cards", get(|State(s): S| async move { Json(s.cards.snapshot()).into_response() }))
         .route("/cards/templates", post(card_template))
         .route("/cards/click", post(card_click))
@@ -252,6 +267,22 @@ fn pushed(result: Result<String, EmulatorError>) -> Response {
             (StatusCode::CONFLICT, Json(json!({"ok": false, "error": e.to_string()}))).into_response()
         }
         Err(e) => bad(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionTtl {
+    ttl_ms: u64,
+}
+
+async fn session_ttl(State(s): S, body: Result<Json<SessionTtl>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(t)) => {
+            s.sessions.set_ttl(std::time::Duration::from_millis(t.ttl_ms));
+            ok()
+        }
+        Err(e) => bad(e.body_text()),
     }
 }
 

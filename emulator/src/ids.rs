@@ -59,6 +59,11 @@ pub(crate) fn stream_opaque() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
+/// The `session` of a robot message's `sessionWebhook`: 32 lowercase hex characters.
+pub(crate) fn session() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 /// The `carrierId` of a delivered card (the message that carries it).
 pub(crate) fn card_carrier_id() -> String {
     format!("{}", rand::random::<u64>() >> 1)

@@ -20,6 +20,10 @@
 //! [`Emulator::stream_ping`], [`Emulator::stream_disconnect`] (closing each socket 10 s
 //! later) and [`Emulator::drop_stream_connections`]; the same under `/_emulator/stream/`.
 //!
+//! Each robot message's `sessionWebhook` is served at `POST /robot/sendBySession?session=...`
+//! (text, markdown and the other custom-robot types; errcode 300001 once expired), and what
+//! robots send through it is recorded ([`Emulator::session_messages`]).
+//!
 //! Interactive cards: `POST /v1.0/card/instances/createAndDeliver` and `PUT
 //! /v1.0/card/instances` check every field strictly (known templates only, `outTrackId`
 //! unique per app, permission `Card.Instance.Write`) and record each card with its updates
@@ -55,6 +59,7 @@ mod ratelimit;
 mod record;
 mod reply;
 mod server;
+mod sessions;
 mod state;
 mod stats;
 mod stream;
@@ -80,6 +85,7 @@ pub use config::{
 pub use error::EmulatorError;
 pub use faults::{Endpoint, Fault, FaultRule};
 pub use record::{DeliveredMessage, RecordedPart, RecordedRequest, UploadedMedia};
+pub use sessions::SessionMessage;
 pub use stats::Stats;
 pub use stream::{StreamAck, StreamConnection, StreamPush, Subscription, UndeliveredMessage};
 pub use webhook::GroupMessage;
@@ -276,6 +282,24 @@ impl Emulator {
     ) -> Result<String, EmulatorError> {
         let chat = stream::message::Chat::Group { open_conversation_id };
         stream::message::say(&self.state, chat, user_id, text)
+    }
+
+    /// Every message a robot sent through a `sessionWebhook` (bounded by `max_recorded`),
+    /// oldest first.
+    pub fn session_messages(&self) -> Vec<SessionMessage> {
+        self.state.sessions.received.snapshot()
+    }
+
+    /// How long the `sessionWebhook` of robot messages pushed from now on stays valid (see
+    /// [`EmulatorConfig::session_webhook_ttl`]).
+    pub fn set_session_webhook_ttl(&self, ttl: Duration) {
+        self.state.sessions.set_ttl(ttl);
+    }
+
+    /// Every `sessionWebhook` handed out so far expires now (the next use answers errcode
+    /// 300001). Returns how many were still valid.
+    pub fn expire_session_webhooks(&self) -> usize {
+        self.state.sessions.expire_all()
     }
 
     /// Makes an interactive-card template known, as if made and published in the card

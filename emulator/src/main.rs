@@ -42,6 +42,12 @@ struct Args {
     /// Calls per second allowed per app and API (0 = no limit).
     #[arg(long, default_value_t = 20)]
     qps_limit: u32,
+    /// Interactive-card template IDs the card platform knows, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "")]
+    card_templates: Vec<String>,
+    /// How long a robot message's sessionWebhook stays valid, in seconds.
+    #[arg(long, default_value_t = 90 * 60)]
+    session_webhook_ttl: u64,
     /// A fault: close keep-alive connections idle this many milliseconds (0 = never).
     #[arg(long, default_value_t = 0)]
     close_idle_after_ms: u64,
@@ -67,6 +73,8 @@ fn main() {
         token_ttl: Duration::from_secs(args.token_ttl),
         qps_limit: args.qps_limit,
         port: args.port,
+        card_templates: clean(args.card_templates),
+        session_webhook_ttl: Duration::from_secs(args.session_webhook_ttl),
         close_idle_after: (args.close_idle_after_ms > 0).then(|| Duration::from_millis(args.close_idle_after_ms)),
         ..EmulatorConfig::default()
     };

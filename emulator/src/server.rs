@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any};
 use serde_json::Value;
 
-use crate::api::{card, gateway, group, media, robot, token, user, webhook};
+use crate::api::{card, gateway, group, media, robot, session, token, user, webhook};
 use crate::call::{BodyTooLarge, Received, TOKEN_HEADER};
 use crate::faults::{Endpoint, Fault};
 use crate::ids;
@@ -43,6 +43,7 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
         .route("/v1.0/robot/groupMessages/send", ep(Endpoint::GroupSend, any(group::send)))
         .route("/v1.0/robot/groupMessages/recall", ep(Endpoint::GroupRecall, any(group::recall)))
         .route("/robot/send", ep(Endpoint::RobotSend, any(webhook::robot_send)))
+        .route("/robot/sendBySession", ep(Endpoint::SessionWebhook, any(session::send)))
         .route("/v1.0/gateway/connections/open", ep(Endpoint::StreamOpen, any(gateway::open)))
         .route(
             "/v1.0/card/instances/createAndDeliver",
@@ -130,6 +131,7 @@ async fn serve(state: Arc<Shared>, endpoint: Option<Endpoint>, req: Request, nex
         Endpoint::BatchSend => Counters::bump(&state.counters.batch_send_requests, 1),
         Endpoint::GetByMobile => Counters::bump(&state.counters.mobile_lookups, 1),
         Endpoint::RobotSend => Counters::bump(&state.counters.robot_send_requests, 1),
+        Endpoint::SessionWebhook => Counters::bump(&state.counters.session_webhook_requests, 1),
         Endpoint::StreamOpen => Counters::bump(&state.counters.stream_open_requests, 1),
         _ => {}
     }

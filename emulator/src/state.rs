@@ -14,6 +14,7 @@ use crate::idle::IdleClose;
 use crate::ids;
 use crate::ratelimit::RateLimiter;
 use crate::record::{DeliveredMessage, RecordedRequest, Ring, UploadedMedia};
+use crate::sessions::Sessions;
 use crate::stats::Counters;
 use crate::stream::Streams;
 use crate::webhook::Webhooks;
@@ -116,6 +117,7 @@ pub(crate) struct Shared {
     pub(crate) webhooks: Webhooks,
     pub(crate) streams: Streams,
     pub(crate) cards: Cards,
+    pub(crate) sessions: Sessions,
     /// `http://127.0.0.1:PORT`.
     pub(crate) base_url: String,
 }
@@ -165,6 +167,7 @@ impl Shared {
             webhooks: Webhooks::new(config, max_recorded)?,
             streams: Streams::new(port, config.stream_ticket_ttl, config.stream_disconnect_grace, max_recorded),
             cards: Cards::new(&config.card_templates, max_recorded),
+            sessions: Sessions::new(config.session_webhook_ttl, max_recorded),
             base_url: format!("http://127.0.0.1:{port}"),
         })
     }

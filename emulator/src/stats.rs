@@ -47,6 +47,10 @@ pub struct Stats {
     pub stream_acks: u64,
     /// Stream pings whose ack echoed the ping's data.
     pub stream_pings_answered: u64,
+    /// Requests to a `sessionWebhook` (`robot/sendBySession`), failed ones included.
+    pub session_webhook_requests: u64,
+    /// Messages delivered through a `sessionWebhook`.
+    pub session_webhook_messages: u64,
 }
 
 /// The live counters.
@@ -71,6 +75,8 @@ pub(crate) struct Counters {
     pub(crate) stream_pushed: AtomicU64,
     pub(crate) stream_acks: AtomicU64,
     pub(crate) stream_pings_answered: AtomicU64,
+    pub(crate) session_webhook_requests: AtomicU64,
+    pub(crate) session_webhook_messages: AtomicU64,
 }
 
 impl Counters {
@@ -103,6 +109,8 @@ impl Counters {
             stream_pushed: self.stream_pushed.load(Ordering::Relaxed),
             stream_acks: self.stream_acks.load(Ordering::Relaxed),
             stream_pings_answered: self.stream_pings_answered.load(Ordering::Relaxed),
+            session_webhook_requests: self.session_webhook_requests.load(Ordering::Relaxed),
+            session_webhook_messages: self.session_webhook_messages.load(Ordering::Relaxed),
         }
     }
 }

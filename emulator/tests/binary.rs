@@ -47,6 +47,8 @@ fn binary_prints_its_url_and_serves() {
             "60",
             "--qps-limit",
             "0",
+            "--card-templates",
+            "tpl-a.schema,tpl-b.schema",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -80,6 +82,16 @@ fn binary_prints_its_url_and_serves() {
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
     assert_eq!(stats["messages"], 1);
     assert_eq!(stats["batchSendRequests"], 1);
+    let card = |template: &str| {
+        format!(
+            r#"{{"cardTemplateId":"{template}","outTrackId":"{template}-1","callbackType":"STREAM","cardData":{{"cardParamMap":{{}}}},"openSpaceId":"dtv1.card//IM_ROBOT.u1","imRobotOpenDeliverModel":{{"spaceType":"IM_ROBOT","robotCode":"K"}},"userIdType":1}}"#
+        )
+    };
+    let authed = [("content-type", "application/json"), ("x-acs-dingtalk-access-token", token.as_str())];
+    for (template, want) in [("tpl-a.schema", 200), ("tpl-b.schema", 200), ("tpl-c.schema", 400)] {
+        let (status, body) = http(port, "POST", "/v1.0/card/instances/createAndDeliver", &authed, &card(template));
+        assert_eq!(status, want, "{template}: {body}");
+    }
 
     child.kill().unwrap();
     let _ = child.wait();

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{body_object, either, gate_new, refuse, req_str};
+use super::{body_object, either, gate_new, refuse};
 use crate::call::Call;
 use crate::cards::{Card, CardSpace, CardUpdate, CardUpdateSource};
 use crate::config::PERM_CARD_WRITE;
@@ -68,11 +68,17 @@ fn only_known(body: &Map<String, Value>, known: &[&str], rid: &str) -> Result<()
 
 /// A required text field that must not be empty.
 fn req_text<'a>(body: &'a Map<String, Value>, field: &str, rid: &str) -> Result<&'a str, Reply> {
-    let text = req_str(body, field, rid)?;
-    if text.trim().is_empty() {
-        return Err(invalid(field, "不能为空", rid));
+    req_text_at(body, field, field, rid)
+}
+
+/// [`req_text`] of a nested object, the field named `path` in errors.
+fn req_text_at<'a>(obj: &'a Map<String, Value>, field: &str, path: &str, rid: &str) -> Result<&'a str, Reply> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Err(Reply::missing(path, rid)),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        Some(Value::String(_)) => Err(invalid(path, "不能为空", rid)),
+        Some(_) => Err(invalid(path, "必须是字符串", rid)),
     }
-    Ok(text)
 }
 
 /// A required object field (named `path` in errors).
@@ -167,8 +173,7 @@ fn check_delivery(
         return Err(invalid(other, &format!("与openSpaceId的空间类型{}不符", space.space_type()), rid));
     }
     let deliver = req_object(body, model, model, rid)?;
-    let robot_code =
-        req_text(deliver, "robotCode", rid).map_err(|_| Reply::missing(&format!("{model}.robotCode"), rid))?;
+    let robot_code = req_text_at(deliver, "robotCode", &format!("{model}.robotCode"), rid)?;
     if state.robot_code(app).as_deref() != Some(robot_code) {
         return Err(refuse(
             "param.robotCodeInvalid",
@@ -222,7 +227,7 @@ fn create_inner(state: &Shared, call: &Call) -> Result<Reply, Reply> {
     only_known(body, &CREATE_FIELDS, rid)?;
     let template_id = req_text(body, "cardTemplateId", rid)?;
     let out_track_id = req_text(body, "outTrackId", rid)?;
-    match req_str(body, "callbackType", rid)? {
+    match req_text(body, "callbackType", rid)? {
         "STREAM" => {}
         other => {
             return Err(invalid("callbackType", &format!("须为STREAM（模拟器只以Stream推送卡片回调）: {other}"), rid));

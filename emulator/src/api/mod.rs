@@ -6,6 +6,7 @@ pub(crate) mod gateway;
 pub(crate) mod group;
 pub(crate) mod media;
 pub(crate) mod robot;
+pub(crate) mod session;
 pub(crate) mod token;
 pub(crate) mod user;
 pub(crate) mod webhook;

@@ -85,8 +85,9 @@ fn send(state: &Shared, call: &Call) -> Result<Reply, Reply> {
     Ok(Reply::old(0, "ok", rid))
 }
 
-/// The JSON object of the body: 43004 when it is not JSON, 40035 when it is missing.
-fn message(call: &Call) -> Result<&Map<String, Value>, Reply> {
+/// The JSON object of the body: 43004 when it is not JSON, 40035 when it is missing (also the
+/// checks of a `sessionWebhook` message).
+pub(super) fn message(call: &Call) -> Result<&Map<String, Value>, Reply> {
     let rid = &call.rid;
     if let Err(BodyTooLarge) = call.body {
         return Err(Reply::old(40035, "缺少参数 json", rid));
@@ -101,7 +102,7 @@ fn message(call: &Call) -> Result<&Map<String, Value>, Reply> {
 
 /// Checks the message object of `msgtype` field by field (names are case-sensitive, values
 /// text) and returns the words a keyword may be found in.
-fn check_fields(body: &Map<String, Value>, msgtype: &str, rid: &str) -> Result<Vec<String>, Reply> {
+pub(super) fn check_fields(body: &Map<String, Value>, msgtype: &str, rid: &str) -> Result<Vec<String>, Reply> {
     let missing = |path: &str| Reply::old(40035, &format!("缺少参数 {path}"), rid);
     let unsupported = || Reply::old(400105, "不支持的消息类型", rid);
     let object = |v: Option<&Value>, path: &str| -> Result<Map<String, Value>, Reply> {

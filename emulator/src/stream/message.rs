@@ -9,12 +9,11 @@ use sha2::{Digest, Sha256};
 use super::BOT_MESSAGE_TOPIC;
 use crate::error::EmulatorError;
 use crate::record::unix_ms;
+use crate::sessions::Session;
 use crate::state::{Shared, UserStatus};
 
 /// The fake org's corp id (`senderCorpId`, `chatbotCorpId`, a card callback's `corpId`).
 pub(crate) const CORP_ID: &str = "dingemulatorcorp0000000000000001";
-/// How long a message's `sessionWebhook` stays valid (DingTalk: about an hour and a half).
-const SESSION_WEBHOOK_TTL: Duration = Duration::from_secs(90 * 60);
 
 /// Where a user writes.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +37,10 @@ pub(crate) struct Said<'a> {
     pub(crate) text: &'a str,
     /// The emulator's base URL, for the `sessionWebhook`.
     pub(crate) base_url: &'a str,
+    /// The `session` of the `sessionWebhook`.
+    pub(crate) session: &'a str,
+    /// How long the `sessionWebhook` stays valid.
+    pub(crate) session_ttl: Duration,
     /// When it was written (`createAt`).
     pub(crate) at: SystemTime,
 }
@@ -62,9 +65,8 @@ fn lwcp(who: &str) -> String {
 pub(crate) fn bot_message(s: &Said<'_>) -> Value {
     let created = unix_ms(s.at);
     let chatbot_user_id = lwcp(&format!("robot:{}", s.robot_code));
-    let session = stable_id(&["session", s.robot_code, s.user_id, &created.to_string(), &crate::ids::trace_id()]);
     let mut session_url = format!("{}/robot/sendBySession?session=", s.base_url);
-    session_url.extend(form_urlencoded::byte_serialize(session.as_bytes()));
+    session_url.extend(form_urlencoded::byte_serialize(s.session.as_bytes()));
     let mut data = json!({
         "senderId": lwcp(&format!("user:{}", s.user_id)),
         "senderStaffId": s.user_id,
@@ -77,7 +79,7 @@ pub(crate) fn bot_message(s: &Said<'_>) -> Value {
         "msgId": format!("msg{}", stable_id(&["msg", &crate::ids::trace_id()])),
         "createAt": created,
         "sessionWebhook": session_url,
-        "sessionWebhookExpiredTime": created.saturating_add(u64::try_from(SESSION_WEBHOOK_TTL.as_millis()).unwrap_or(0)),
+        "sessionWebhookExpiredTime": created.saturating_add(u64::try_from(s.session_ttl.as_millis()).unwrap_or(u64::MAX)),
         "msgtype": "text",
         "text": {"content": s.text},
     });
@@ -102,8 +104,8 @@ pub(crate) fn bot_message(s: &Said<'_>) -> Value {
     data
 }
 
-/// "User `user_id` sends `text` to the robot": builds the message and pushes it to one open
-/// connection of the app. The messageId, or why it was not sent (no such user, group or app;
+/// "User `user_id` sends `text` to the robot": builds the message, opens its
+/// `sessionWebhook`, and pushes it to one open connection of the app. The messageId, or why it was not sent (no such user, group or app;
 /// or no connection open, when the message is recorded as undelivered).
 pub(crate) fn say(state: &Shared, chat: Chat<'_>, user_id: &str, text: &str) -> Result<String, EmulatorError> {
     if state.user_status(user_id) == UserStatus::Invalid {
@@ -119,14 +121,29 @@ pub(crate) fn say(state: &Shared, chat: Chat<'_>, user_id: &str, text: &str) -> 
             .ok_or_else(|| EmulatorError::NoRobotInGroup(open_conversation_id.to_owned()))?,
     };
     let robot_code = state.robot_code(&app_key).ok_or_else(|| EmulatorError::UnknownApp(app_key.clone()))?;
+    let session = crate::ids::session();
+    let session_ttl = state.sessions.ttl();
+    let at = SystemTime::now();
     let data = bot_message(&Said {
         chat,
         robot_code: &robot_code,
         user_id,
         text,
         base_url: &state.base_url,
-        at: SystemTime::now(),
+        session: &session,
+        session_ttl,
+        at,
     });
+    let text_of = |field: &str| data.get(field).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let opened = Session {
+        app_key: app_key.clone(),
+        robot_code: robot_code.clone(),
+        conversation_id: text_of("conversationId"),
+        conversation_type: text_of("conversationType"),
+        user_id: user_id.to_owned(),
+        expires_at: at + session_ttl,
+    };
+    state.sessions.open(&session, opened);
     state
         .streams
         .push(&app_key, BOT_MESSAGE_TOPIC, data, &state.counters)
@@ -144,6 +161,8 @@ mod tests {
             user_id: user,
             text: "PO-1234 好的",
             base_url: "http://127.0.0.1:9",
+            session: "0123abcd",
+            session_ttl: Duration::from_secs(90 * 60),
             at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         })
     }
@@ -178,7 +197,7 @@ mod tests {
         assert_eq!(m["createAt"], 1_700_000_000_000_u64);
         assert_eq!(m["sessionWebhookExpiredTime"], 1_700_000_000_000_u64 + 5_400_000);
         assert_eq!(m["text"]["content"], "PO-1234 好的");
-        assert!(m["sessionWebhook"].as_str().unwrap().starts_with("http://127.0.0.1:9/robot/sendBySession?session="));
+        assert_eq!(m["sessionWebhook"], "http://127.0.0.1:9/robot/sendBySession?session=0123abcd");
         assert!(m["conversationId"].as_str().unwrap().starts_with("cid"));
         assert!(m.get("atUsers").is_none());
     }
@@ -190,7 +209,6 @@ mod tests {
         assert_eq!(a["conversationId"], b["conversationId"]);
         assert_ne!(a["conversationId"], other["conversationId"]);
         assert_ne!(a["msgId"], b["msgId"]);
-        assert_ne!(a["sessionWebhook"], b["sessionWebhook"]);
         assert_ne!(a["senderId"], other["senderId"]);
     }
 

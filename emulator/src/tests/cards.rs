@@ -185,6 +185,12 @@ async fn every_wrong_value_is_refused_naming_its_field() {
             "privateData.u1.cardParamMap.n",
         ),
         (with(&one, "outTrackId", json!("  ")), "param.invalid", "outTrackId"),
+        (with(&one, "cardTemplateId", json!(7)), "param.invalid", "cardTemplateId"),
+        (
+            with(&one, "imRobotOpenDeliverModel.robotCode", json!(7)),
+            "param.invalid",
+            "imRobotOpenDeliverModel.robotCode",
+        ),
         (with(&one, "openSpaceId", json!("dtv1.card//IM_ROBOT.ghost")), "param.userNotExist", "ghost"),
         (with(&one, "cardTemplateId", json!("unknown.schema")), "param.templateNotExist", "unknown.schema"),
         (to_group("w", "cidNoSuchGroup=="), "param.openConversationIdInvalid", "cidNoSuchGroup=="),
@@ -383,4 +389,21 @@ async fn a_click_finds_the_latest_card_of_a_template_and_is_refused_where_it_can
     let lost =
         t.post("/_emulator/cards/click", None, &json!({"userId": "u1", "outTrackId": "old", "choice": "x"})).await;
     assert_eq!(lost.status, 409, "{lost:?}");
+}
+
+#[tokio::test]
+async fn the_card_endpoints_can_be_faulted_and_throttled_like_any_other() {
+    use crate::{Endpoint, Fault, FaultRule};
+    let t = T::start(card_config());
+    let tok = t.token().await;
+    t.emu.inject(FaultRule::next(Endpoint::CardCreateAndDeliver, Fault::Http500, 1));
+    t.post(CREATE, Some(&tok), &to_user("f-1", "u1")).await.assert_new_error(500, "ServiceUnavailable");
+    assert!(t.emu.cards().is_empty(), "a 500 is not processed");
+    assert_eq!(t.post(CREATE, Some(&tok), &to_user("f-1", "u1")).await.status, 200, "so the same outTrackId goes");
+    t.emu.inject(FaultRule::next(Endpoint::CardUpdate, Fault::Throttle, 1));
+    let body = update("f-1", json!({"status": "x"}), true);
+    t.put(UPDATE, Some(&tok), &body).await.assert_new_error(403, crate::reply::QPS_LIMIT_CODE);
+    assert!(t.emu.card("f-1").unwrap().updates.is_empty(), "a throttled update is not processed");
+    assert_eq!(t.put(UPDATE, Some(&tok), &body).await.status, 200);
+    assert_eq!(t.emu.card("f-1").unwrap().updates.len(), 1);
 }

@@ -193,7 +193,7 @@ async fn admin_endpoints_steer_the_server() {
                "messagesByTemplate": {"sampleText": 3}, "groupMessages": 0, "uploads": 0, "mobileLookups": 0,
                "throttled": 0, "robotSendRequests": 0, "webhookMessages": 0, "webhookBans": 0, "connections": 1,
                "idleClosed": 0, "streamOpenRequests": 0, "streamConnections": 0, "streamPushed": 0, "streamAcks": 0,
-               "streamPingsAnswered": 0})
+               "streamPingsAnswered": 0, "sessionWebhookRequests": 0, "sessionWebhookMessages": 0})
     );
     let requests: Vec<serde_json::Value> = t.http.get(admin("requests")).send().await.unwrap().json().await.unwrap();
     assert_eq!(requests.len(), 8, "admin calls are not recorded");

@@ -6,6 +6,7 @@ mod faults;
 mod new_api;
 mod old_api;
 mod rate_limit;
+mod session_webhook;
 mod stream;
 mod tokens;
 mod webhook;
@@ -45,7 +46,7 @@ pub(crate) struct Resp {
 }
 
 impl Resp {
-    async fn read(r: reqwest::Response) -> Resp {
+    pub(crate) async fn read(r: reqwest::Response) -> Resp {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
