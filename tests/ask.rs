@@ -44,10 +44,19 @@ fn delivered(emu: &Emulator, user: &str, msg_key: &str) -> Vec<DeliveredMessage>
     emu.delivered().into_iter().filter(|m| m.msg_key == msg_key && m.user_ids.iter().any(|u| u == user)).collect()
 }
 
-/// Reminders that reached the chat: through a sessionWebhook, or by batchSend (sampleText).
+/// The reminders that reached `user`'s chat: (through a sessionWebhook, by batchSend), each its text.
+fn reminders_by_way(emu: &Emulator, user: &str) -> (Vec<String>, Vec<String>) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let by_session =
+        emu.session_messages().iter().filter(|m| m.user_id == user).map(|m| text(&m.body["text"]["content"])).collect();
+    let by_send = delivered(emu, user, "sampleText").iter().map(|m| text(&m.msg_param["content"])).collect();
+    (by_session, by_send)
+}
+
+/// How many reminders reached `user`'s chat, either way.
 fn reminders(emu: &Emulator, user: &str) -> usize {
-    let by_session = emu.requests().iter().filter(|r| r.path.contains("sendBySession") && r.status == 200).count();
-    by_session + delivered(emu, user, "sampleText").len()
+    let (by_session, by_send) = reminders_by_way(emu, user);
+    by_session.len() + by_send.len()
 }
 
 /// Starts an ask and returns once its question was delivered (so its Stream connection is open).
@@ -125,23 +134,34 @@ fn other_text_gets_one_reminder_per_30_s_and_the_wait_goes_on() {
     let out = asking.join().unwrap().unwrap();
     assert_eq!(out[a::ANSWER], "拒绝", "{out}");
     assert_eq!(reminders(&emu, "staff02"), 1);
-    let reminder = emu
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.contains("sendBySession") && r.status == 200)
-        .filter_map(|r| r.body)
-        .map(|b| b["text"]["content"].as_str().unwrap_or_default().to_string())
-        .chain(
-            delivered(&emu, "staff02", "sampleText")
-                .into_iter()
-                .map(|m| m.msg_param["content"].as_str().unwrap_or_default().to_string()),
-        )
-        .next()
-        .unwrap();
-    assert!(
-        reminder.contains("同意 / 拒绝") && reminder.contains("请回复") && reminder.contains("Please reply"),
-        "{reminder}"
-    );
+    // Through the sessionWebhook of the message it answers, in both languages until the host
+    // says which.
+    let (by_session, _) = reminders_by_way(&emu, "staff02");
+    assert_eq!(by_session, ["请回复以下选项之一：同意 / 拒绝\nPlease reply with one of: 同意 / 拒绝"]);
+}
+
+#[test]
+fn a_reminder_goes_by_batch_send_once_the_session_webhook_is_no_longer_valid() {
+    let emu = org();
+    let host = leaked_host();
+    let robot = connect(host, &emu);
+    // A sessionWebhook about to expire is not used.
+    emu.set_session_webhook_ttl(Duration::from_secs(2));
+    let asking = ask(&emu, host, &robot, "staff02", json!(["同意", "拒绝"]), json!({}));
+    emu.user_says("staff02", "什么订单？").unwrap();
+    until("a reminder", || reminders(&emu, "staff02") == 1);
+    assert_eq!(reminders_by_way(&emu, "staff02").1.len(), 1, "by batchSend");
+    emu.user_says("staff02", "同意").unwrap();
+    assert_eq!(asking.join().unwrap().unwrap()[a::ANSWER], "同意");
+    // One DingTalk refuses (expired early) is sent by batchSend instead.
+    emu.set_session_webhook_ttl(Duration::from_secs(3600));
+    let asking = ask(&emu, host, &robot, "staff03", json!(["同意", "拒绝"]), json!({}));
+    emu.user_says("staff03", "什么订单？").unwrap();
+    emu.expire_session_webhooks();
+    until("a reminder", || reminders(&emu, "staff03") == 1);
+    assert_eq!(reminders_by_way(&emu, "staff03").1.len(), 1, "by batchSend after the refusal");
+    emu.user_says("staff03", "拒绝").unwrap();
+    assert_eq!(asking.join().unwrap().unwrap()[a::ANSWER], "拒绝");
 }
 
 #[test]
@@ -312,6 +332,8 @@ fn a_card_click_answers_and_its_ack_closes_the_buttons() {
     let out = asking.join().unwrap().unwrap();
     assert_eq!((out[a::ANSWER].clone(), out[a::ANSWERED_BY].clone()), (json!("拒绝"), json!("staff02")), "{out}");
     assert_eq!((out[a::OUT_TRACK_ID].as_str(), out[a::PROCESS_QUERY_KEY].as_str()), (Some(track.as_str()), Some("")));
+    // The flow goes on as the click is handed over; its acknowledgement follows at once.
+    until("the click's acknowledgement updates the card", || !emu.card(&track).unwrap().updates.is_empty());
     let card = emu.card(&track).unwrap();
     assert_eq!(card.updates.len(), 1, "only the answering click updated the card: {:?}", card.updates);
     assert!(

@@ -775,11 +775,18 @@ fn run_asking_part(
         Ok(())
     })?;
     let got = |name: &str| vars.get(name).cloned().unwrap_or(Value::Null);
-    let card = got("card").as_str().and_then(|track| emulator.card(track));
-    let closed = card.as_ref().is_some_and(|c| {
+    // The click's acknowledgement (which closes the card) follows the answer at once.
+    let card_now = || got("card").as_str().and_then(|track| emulator.card(track));
+    let is_closed = |c: &dingtalk_emulator::Card| {
         c.card_param_map.get("status").map(String::as_str) == Some(approve)
             && c.card_param_map.get("closed").map(String::as_str) == Some("true")
-    });
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !card_now().is_some_and(|c| is_closed(&c)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let card = card_now();
+    let closed = card.as_ref().is_some_and(is_closed);
     let confirmed = emulator.delivered().iter().any(|m| {
         m.user_ids.iter().any(|u| u == asked)
             && m.msg_param["content"].as_str().is_some_and(|c| c.contains("PO 4711") && c.contains(approve))
