@@ -359,7 +359,7 @@ fn a_card_not_answered_in_time_is_updated_to_say_it_expired() {
     assert_eq!(update.status, 200);
     assert_eq!(
         update.body.unwrap(),
-        json!({"outTrackId": track, "cardData": {"cardParamMap": {"status": "已过期：未在规定时间内回答", "closed": "true"}},
+        json!({"outTrackId": track, "cardData": {"cardParamMap": {"status": "已过期：未在规定时间内回答\nExpired: no answer in time", "closed": "true"}},
                "cardUpdateOptions": {"updateCardDataByKey": true}})
     );
     let card = emu.card(&track).unwrap();

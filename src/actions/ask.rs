@@ -92,8 +92,6 @@ pub mod card_vars {
     pub const CLOSED: &str = "closed";
     /// Who answered (a user ID), empty until then.
     pub const ANSWERED_BY: &str = "answeredBy";
-    /// The parameter of each button's callback ("回传请求") that carries its label.
-    pub const CHOICE_PARAM: &str = "choice";
 }
 
 /// The action: its form, generated into the manifest, and how it runs.
@@ -450,17 +448,22 @@ fn markdown(question: &str, choices: &[String]) -> String {
     text
 }
 
-/// The reminder sent for text that is none of the choices: in `lang` when the host says
-/// which (zh-CN or en), in both, Chinese first, until then, as the plugin's errors carry both.
+/// What the robot itself says to the person asked: in `lang` when the host says which (zh-CN
+/// or en), in both, Chinese first, until then (as the plugin's errors carry both).
+fn say(words: &Text, lang: Option<&str>) -> String {
+    match lang {
+        Some(lang) => words.get(lang).to_string(),
+        None => format!("{}\n{}", words.zh_cn, words.en),
+    }
+}
+
+/// The reminder sent for text that is none of the choices.
 fn reminder(choices: &[String], lang: Option<&str>) -> String {
     let words: Text = text!(
         en: format!("Please reply with one of: {}", choices.join(" / ")),
         zh: format!("请回复以下选项之一：{}", choices.join(" / "))
     );
-    match lang {
-        Some(lang) => words.get(lang).to_string(),
-        None => format!("{}\n{}", words.zh_cn, words.en),
-    }
+    say(&words, lang)
 }
 
 /// What the card says once the question expired.
@@ -641,10 +644,8 @@ async fn ask_with_card(
     robot.connection.create_card(ctx.call(), &robot.options, &card).await?;
     let reply = waiting.until(ctx.call()).await?;
     if reply.is_none() {
-        let expired = BTreeMap::from([
-            (STATUS.to_string(), EXPIRED.get("zh-CN").to_string()),
-            (CLOSED.to_string(), "true".to_string()),
-        ]);
+        let expired =
+            BTreeMap::from([(STATUS.to_string(), say(&EXPIRED, None)), (CLOSED.to_string(), "true".to_string())]);
         if let Err(e) = robot.connection.update_card(ctx.call(), &robot.options, &track, &expired).await {
             ctx.log(LogLevel::Warn, format!("the expired card could not be updated: {e}"));
         }
