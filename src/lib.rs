@@ -60,7 +60,7 @@ use error::{Error, Result};
 #[doc(hidden)]
 pub mod names {
     pub use crate::actions::{
-        connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
+        ask, connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
     };
 }
 

@@ -16,7 +16,7 @@ use dingtalk_emulator::{
     Emulator, EmulatorConfig, GroupConfig, PERM_BASE, PERM_MEMBER_BY_MOBILE, PERM_ROBOT_SEND, RecordedRequest,
 };
 use dingtalk_robot::names::{
-    connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
+    ask, connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
 };
 use host_sim::{Abi, Flow, Plugin, SimHost, load_with, run_flow};
 use rpa_plugin_abi::ErrorPayload;
@@ -452,7 +452,8 @@ fn both_abis_see_every_action() {
             lookup::ID,
             connect_webhook::ID,
             send_webhook::ID,
-            wait_for_reply::ID
+            wait_for_reply::ID,
+            ask::ID
         ]
     );
 }

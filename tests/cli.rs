@@ -249,6 +249,11 @@ fn the_demo_runs_end_to_end() {
         }
         let listened = if lang == "zh-CN" { "第 4 部分完成" } else { "Part 4 finished" };
         assert!(stdout.contains(listened), "{lang}/{abi}: part 4 in the demo's language");
+        let asked = if lang == "zh-CN" { "第 5 部分完成" } else { "Part 5 finished" };
+        assert!(stdout.contains(asked), "{lang}/{abi}: part 5 in the demo's language");
+        for expected in ["[dingtalk.robot.ask]", r#"answer                 "同意""#, "managerAnswered        false"] {
+            assert!(stdout.contains(expected), "{lang}/{abi}: missing {expected:?} in:\n{stdout}");
+        }
         let forms = if lang == "zh-CN" { "建立钉钉机器人连接" } else { "Create DingTalk robot connection" };
         assert!(stdout.contains(forms), "{lang}/{abi}: the forms are drawn");
         for text in [&stdout, &stderr] {

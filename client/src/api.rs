@@ -25,11 +25,18 @@ pub(crate) enum Api {
     /// `POST /v1.0/gateway/connections/open`: a ticket for one Stream WebSocket (the AppKey
     /// and AppSecret in the body, no token).
     StreamOpen,
+    /// `POST /v1.0/card/instances/createAndDeliver`: an interactive card, made and sent.
+    CardCreate,
+    /// `PUT /v1.0/card/instances`: an interactive card's data updated.
+    CardUpdate,
+    /// `POST <sessionWebhook>`: a reply into the conversation a received message came in
+    /// (its own URL, valid about 90 minutes; no token).
+    SessionReply,
 }
 
 impl Api {
     /// Every API, in the order of [`Api::index`].
-    pub(crate) const ALL: [Api; 9] = [
+    pub(crate) const ALL: [Api; 12] = [
         Api::Token,
         Api::BatchSend,
         Api::MediaUpload,
@@ -39,6 +46,9 @@ impl Api {
         Api::GroupSend,
         Api::GroupRecall,
         Api::StreamOpen,
+        Api::CardCreate,
+        Api::CardUpdate,
+        Api::SessionReply,
     ];
 
     /// Its place in [`Api::ALL`] (and in per-API arrays).
@@ -53,6 +63,9 @@ impl Api {
             Api::GroupSend => 6,
             Api::GroupRecall => 7,
             Api::StreamOpen => 8,
+            Api::CardCreate => 9,
+            Api::CardUpdate => 10,
+            Api::SessionReply => 11,
         }
     }
 
@@ -68,13 +81,17 @@ impl Api {
             Api::GroupSend => "/v1.0/robot/groupMessages/send",
             Api::GroupRecall => "/v1.0/robot/groupMessages/recall",
             Api::StreamOpen => "/v1.0/gateway/connections/open",
+            Api::CardCreate => "/v1.0/card/instances/createAndDeliver",
+            Api::CardUpdate => "/v1.0/card/instances",
+            Api::SessionReply => "sessionWebhook",
         }
     }
 
     /// The permission (scope) the call needs, for a refusal that does not name it.
     pub(crate) fn scope(self) -> &'static str {
         match self {
-            Api::Token | Api::StreamOpen => "",
+            Api::Token | Api::StreamOpen | Api::SessionReply => "",
+            Api::CardCreate | Api::CardUpdate => "Card.Instance.Write",
             Api::BatchSend | Api::ReadStatus | Api::BatchRecall | Api::GroupSend | Api::GroupRecall => {
                 "qyapi_robot_sendmsg"
             }
@@ -93,9 +110,12 @@ impl Api {
     /// What a call that is never repeated does.
     pub(crate) fn effect(self) -> Option<Effect> {
         match self {
-            Api::BatchSend | Api::GroupSend => Some(Effect::Message),
+            Api::BatchSend | Api::GroupSend | Api::CardCreate | Api::SessionReply => Some(Effect::Message),
             Api::BatchRecall | Api::GroupRecall => Some(Effect::Recall),
-            Api::Token | Api::MediaUpload | Api::GetByMobile | Api::ReadStatus | Api::StreamOpen => None,
+            // Setting a card's data twice sets it once.
+            Api::Token | Api::MediaUpload | Api::GetByMobile | Api::ReadStatus | Api::StreamOpen | Api::CardUpdate => {
+                None
+            }
         }
     }
 
@@ -104,14 +124,15 @@ impl Api {
         matches!(self, Api::BatchSend | Api::ReadStatus | Api::BatchRecall | Api::GroupSend | Api::GroupRecall)
     }
 
-    /// Whether it takes the AppKey and AppSecret instead of an access token.
+    /// Whether it goes without an access token: it takes the AppKey and AppSecret instead,
+    /// or (a sessionWebhook) its URL is all it needs.
     pub(crate) fn takes_credentials(self) -> bool {
-        matches!(self, Api::Token | Api::StreamOpen)
+        matches!(self, Api::Token | Api::StreamOpen | Api::SessionReply)
     }
 
     /// Whether it is of the old generation (`oapi`: errcode in a 200 answer, token in the query).
     pub(crate) fn old_generation(self) -> bool {
-        matches!(self, Api::MediaUpload | Api::GetByMobile)
+        matches!(self, Api::MediaUpload | Api::GetByMobile | Api::SessionReply)
     }
 }
 
@@ -122,7 +143,10 @@ mod tests {
     #[test]
     fn only_reads_lookups_tokens_and_uploads_are_repeatable() {
         let repeatable: Vec<Api> = Api::ALL.into_iter().filter(|a| a.repeatable()).collect();
-        assert_eq!(repeatable, [Api::Token, Api::MediaUpload, Api::GetByMobile, Api::ReadStatus, Api::StreamOpen]);
+        assert_eq!(
+            repeatable,
+            [Api::Token, Api::MediaUpload, Api::GetByMobile, Api::ReadStatus, Api::StreamOpen, Api::CardUpdate]
+        );
         assert_eq!(Api::BatchRecall.effect(), Some(Effect::Recall));
         assert_eq!(Api::GroupSend.effect(), Some(Effect::Message));
         for (i, api) in Api::ALL.into_iter().enumerate() {

@@ -49,6 +49,9 @@ pub enum Rejection {
     RobotNotInGroup,
     /// No group has that openConversationId (`invalid.openConversationId`, `group.disbanded`).
     GroupNotFound,
+    /// No interactive card template has that ID, or not one of this app's (a card API's
+    /// refusal naming the template).
+    UnknownTemplate,
 }
 
 /// How a custom (webhook) robot refused a message: DingTalk's errcode, read.

@@ -56,7 +56,7 @@ mod webhook;
 pub mod wire;
 
 pub use call::{Call, Level};
-pub use connection::{Connection, UNKNOWN_MOBILE_TTL};
+pub use connection::{CardSpace, Connection, NewCard, UNKNOWN_MOBILE_TTL};
 pub use error::{Effect, Error, Rejection, Result, Upstream, WebhookRefusal};
 pub use options::CallOptions;
 pub use secret::Secret;

@@ -12,10 +12,13 @@
 //! uses a group's custom robot: connect by its webhook URL and signing secret, and post a
 //! Markdown message with @mentions to the group. A fourth part listens (Stream mode): it asks
 //! staff02 for a PO number, waits for the answer the emulator gives as staff02 about a second
-//! later, thanks them quoting it, and waits 2 s for someone who does not answer. It fails
-//! unless every step did what it should.
+//! later, thanks them quoting it, and waits 2 s for someone who does not answer. A fifth part
+//! asks: it asks staff02 to approve an order on an interactive card (同意 / 拒绝), which the
+//! emulator clicks as staff02 about a second later, confirms with the answer, and asks
+//! someone silent with choice links for 2 s. It fails unless every step did what it should.
 //!
-//! The forms and part four follow the chosen language; the rest of the report is in English.
+//! The forms and parts four and five follow the chosen language; the rest of the report is
+//! in English.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,6 +44,8 @@ const UNKNOWN_USER: &str = "manger01";
 const MOBILE: &str = "13800000003";
 /// The demo org's group chat, with the app's robot in it.
 const GROUP: &str = "cidDemoSalesTeam8Kx2==";
+/// The interactive-card template of part five, as if made in the card platform.
+const CARD_TEMPLATE: &str = "demo-approval-card.schema";
 /// The demo group's custom robot: its webhook's access_token and signing secret, shown nowhere.
 const WEBHOOK_TOKEN: &str = "demowebhooktoken9a8b7c6d5e4f3a2b1c0d";
 const WEBHOOK_SECRET: &str = "SECdemo0signing0secret0kept0out0of0every0output";
@@ -279,6 +284,7 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
         flow_controlled: vec![USERS[3].to_string()],
         mobiles: vec![(MOBILE.to_string(), USERS[2].to_string())],
         groups: vec![GroupConfig::new(GROUP, [APP_KEY])],
+        card_templates: vec![CARD_TEMPLATE.to_string()],
         webhooks: vec![
             WebhookConfig::new(WEBHOOK_TOKEN, "ops-alerts")
                 .with_secret(WEBHOOK_SECRET)
@@ -367,7 +373,8 @@ pub(crate) fn run_demo(plugin: &dyn Plugin, lang: &str, host: &dyn Host, out: &m
     line(out, "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.")?;
     let (part_three, vars) = run_part_two(plugin, host, out, &emulator, vars, part_one + 1)?;
     let part_four = run_webhook_part(plugin, host, out, &emulator, part_three)?;
-    run_listening_part(plugin, host, out, &emulator, lang, vars, part_four)
+    let (part_five, vars) = run_listening_part(plugin, host, out, &emulator, lang, vars, part_four)?;
+    run_asking_part(plugin, host, out, &emulator, lang, vars, part_five)
 }
 
 /// Runs `step` on its own, as a designer runs one, and shows it: its number, title and action,
@@ -570,7 +577,8 @@ fn run_webhook_part(
 }
 /// Part four, a flow that listens: ask a person for a PO number, wait for the answer (the
 /// emulator answers as that person about a second later), thank them quoting it, then wait
-/// 2 s for someone who does not answer. Its steps are numbered from `first`.
+/// 2 s for someone who does not answer. Its steps are numbered from `first`. Returns the
+/// number of the next step and the variables.
 fn run_listening_part(
     plugin: &dyn Plugin,
     host: &dyn Host,
@@ -579,7 +587,7 @@ fn run_listening_part(
     lang: &str,
     vars: Map<String, Value>,
     first: usize,
-) -> Result<(), FlowError> {
+) -> Result<(usize, Map<String, Value>), FlowError> {
     let words = |t: Text| t.get(lang).to_string();
     let asked = USERS[1];
     let silent = USERS[0];
@@ -679,6 +687,126 @@ fn run_listening_part(
         &words(text!(
             en: "\nPart 4 finished: the flow waited for staff02's answer, used it in the next step, and a wait for someone silent ended at its timeout with replied=false.",
             zh: "\n第 4 部分完成：流程等到了 staff02 的回复并在下一步使用；等待不回复的人在超时后以 replied=false 结束。"
+        )),
+    )?;
+    Ok((first + 4, vars))
+}
+
+/// Part five, a flow that asks: staff02 approves an order on an interactive card (the
+/// emulator clicks 同意 as staff02 about a second after the card arrives), the flow confirms
+/// quoting `${answer}`, then asks manager01, who does not answer, with choice links for 2 s.
+/// Its steps are numbered from `first`.
+fn run_asking_part(
+    plugin: &dyn Plugin,
+    host: &dyn Host,
+    out: &mut dyn Write,
+    emulator: &Emulator,
+    lang: &str,
+    vars: Map<String, Value>,
+    first: usize,
+) -> Result<(), FlowError> {
+    let words = |t: Text| t.get(lang).to_string();
+    let (asked, silent, approve) = (USERS[1], USERS[0], "同意");
+    let steps = [
+        (
+            words(
+                text!(en: "Ask staff02 to approve order PO 4711 (card)", zh: "请 staff02 审批订单 PO 4711（互动卡片）"),
+            ),
+            step(
+                "dingtalk.robot.ask",
+                json!({ "robot": "${robot}", "userId": asked, "choices": ["同意", "拒绝"], "timeoutSeconds": 30,
+                        "question": words(text!(en: "Approve order **PO 4711** (3 laptops, ¥21,000)?", zh: "是否同意订单 **PO 4711**（3 台笔记本电脑，¥21,000）？")),
+                        "title": words(text!(en: "Order approval", zh: "订单审批")), "cardTemplateId": CARD_TEMPLATE }),
+                &[("answered", "approved"), ("answer", "answer"), ("answeredBy", "answeredBy"), ("outTrackId", "card")],
+            ),
+        ),
+        (
+            words(text!(en: "Confirm to staff02 with the answer", zh: "把审批结果告知 staff02")),
+            step(
+                "dingtalk.robot.send_single_chat",
+                json!({ "robot": "${robot}", "userIds": [asked], "msgType": "text",
+                        "content": words(text!(en: "Order PO 4711: ${answer}. Thank you!", zh: "订单 PO 4711：${answer}。谢谢！")) }),
+                &[],
+            ),
+        ),
+        (
+            words(
+                text!(en: "Ask manager01 for 2 s (choice links; no answer)", zh: "向 manager01 提问 2 秒（选项链接，对方不回答）"),
+            ),
+            step(
+                "dingtalk.robot.ask",
+                json!({ "robot": "${robot}", "userId": silent, "choices": "同意, 拒绝", "timeoutSeconds": 2,
+                        "question": words(text!(en: "Approve the travel budget?", zh: "是否同意差旅预算？")) }),
+                &[("answered", "managerAnswered")],
+            ),
+        ),
+    ];
+    line(
+        out,
+        &words(text!(
+            en: format!("\n=== Part 5: a flow that asks and waits for the answer ({} steps)", steps.len()),
+            zh: format!("\n=== 第 5 部分：提问并等待回答的流程（共 {} 步）", steps.len())
+        )),
+    )?;
+    let mut vars = vars;
+    std::thread::scope(|scope| -> Result<(), FlowError> {
+        for (index, (title, step)) in steps.into_iter().enumerate() {
+            if index == 0 {
+                // staff02 clicks about a second after the card arrived.
+                scope.spawn(move || {
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                    while emulator.cards().is_empty() && std::time::Instant::now() < deadline {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let _ = emulator.user_clicks_latest(asked, CARD_TEMPLATE, approve);
+                });
+            }
+            vars = run_step(plugin, host, out, first + index, &title, &step, std::mem::take(&mut vars))?;
+            if index == 0 {
+                line(
+                    out,
+                    &words(
+                        text!(en: format!("  (emulator) {asked} clicked {approve} on the card"), zh: format!("  （模拟器）{asked} 在卡片上点击了“{approve}”")),
+                    ),
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    let got = |name: &str| vars.get(name).cloned().unwrap_or(Value::Null);
+    // The click's acknowledgement (which closes the card) follows the answer at once.
+    let card_now = || got("card").as_str().and_then(|track| emulator.card(track));
+    let is_closed = |c: &dingtalk_emulator::Card| {
+        c.card_param_map.get("status").map(String::as_str) == Some(approve)
+            && c.card_param_map.get("closed").map(String::as_str) == Some("true")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !card_now().is_some_and(|c| is_closed(&c)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let card = card_now();
+    let closed = card.as_ref().is_some_and(is_closed);
+    let confirmed = emulator.delivered().iter().any(|m| {
+        m.user_ids.iter().any(|u| u == asked)
+            && m.msg_param["content"].as_str().is_some_and(|c| c.contains("PO 4711") && c.contains(approve))
+    });
+    if got("approved") != true || got("answer") != approve || got("answeredBy") != asked || !closed || !confirmed {
+        return Err(check_failed(
+            first + 1,
+            format!(
+                "expected {asked}'s {approve} on a card closed by the click, quoted in the confirmation; got {vars:?} and card {card:?}"
+            ),
+        ));
+    }
+    if got("managerAnswered") != false {
+        return Err(check_failed(first + 2, format!("expected no answer from {silent}; got {vars:?}")));
+    }
+    line(
+        out,
+        &words(text!(
+            en: "\nPart 5 finished: staff02 approved on the card (its buttons closed by the click), the confirmation quoted the answer, and an ask nobody answered ended at its timeout with answered=false.",
+            zh: "\n第 5 部分完成：staff02 在卡片上点击同意（点击后按钮即关闭），确认消息引用了该回答；无人回答的提问在超时后以 answered=false 结束。"
         )),
     )?;
     Ok(())

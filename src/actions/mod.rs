@@ -2,6 +2,7 @@
 //! execution, split into a synchronous `prepare` that checks every input before anything is
 //! sent, and the network [`Execution`] it returns.
 
+pub mod ask;
 pub mod connect;
 pub mod connect_webhook;
 mod field;
@@ -105,7 +106,7 @@ impl Action {
 }
 
 /// Every action of the plugin, in palette order.
-const ACTIONS: [&Action; 9] = [
+const ACTIONS: [&Action; 10] = [
     &connect::ACTION,
     &send::ACTION,
     &read_status::ACTION,
@@ -115,6 +116,7 @@ const ACTIONS: [&Action; 9] = [
     &connect_webhook::ACTION,
     &send_webhook::ACTION,
     &wait_for_reply::ACTION,
+    &ask::ACTION,
 ];
 
 fn specs() -> &'static [ActionSpec] {
@@ -179,7 +181,7 @@ mod tests {
     #[test]
     fn every_field_has_both_languages_and_a_schema() {
         let m = manifest();
-        assert_eq!(m.actions.len(), 9);
+        assert_eq!(m.actions.len(), 10);
         for a in &m.actions {
             for f in a.inputs.all().chain(a.outputs.iter()) {
                 for t in [&f.label, &f.help] {

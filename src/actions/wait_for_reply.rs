@@ -91,17 +91,17 @@ pub(crate) const ACTION: Action = Action {
     runs: Runs::Shared,
 };
 
-/// What a timeout does.
+/// What a timeout does (an ask's too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OnTimeout {
+pub(super) enum OnTimeout {
     /// The step succeeds with `replied` false.
     Output,
     /// The step fails with REPLY_TIMEOUT.
     Error,
 }
 
-/// The fields, each declared once.
-mod form {
+/// The fields, each declared once (an ask takes `MOBILE` as it is).
+pub(super) mod form {
     use super::*;
 
     pub(super) const USER_ID: Field<OptionalText> = Field {
@@ -115,7 +115,7 @@ mod form {
         visible_when: None,
     };
 
-    pub(super) const MOBILE: Field<ShortList> = Field {
+    pub(in crate::actions) const MOBILE: Field<ShortList> = Field {
         name: super::MOBILE,
         label: text!(en: "Mobile number", zh: "手机号"),
         help: text!(
@@ -263,9 +263,9 @@ mod form {
     );
 }
 
-/// Who the wait is for, as given.
+/// Who the wait (or an ask) is for, as given.
 #[derive(Debug, PartialEq)]
-enum Whom {
+pub(super) enum Whom {
     User(String),
     Mobile(String),
     Group(String),
@@ -285,27 +285,7 @@ struct WaitInput {
 /// Reads every input but the robot: exactly one of userId, mobile, openConversationId; a
 /// pattern that compiles within its size limit.
 fn read_filter(p: &Params<'_>) -> Result<(Whom, Vec<String>, Option<Pattern>)> {
-    let user = form::USER_ID.read(p)?.map(Whom::User);
-    let mobile = form::MOBILE.read(p)?.into_iter().next().map(Whom::Mobile);
-    let group = form::OPEN_CONVERSATION_ID.read(p)?.map(Whom::Group);
-    let given: Vec<Whom> = [user, mobile, group].into_iter().flatten().collect();
-    let whom = match <[Whom; 1]>::try_from(given) {
-        Ok([whom]) => whom,
-        Err(given) => {
-            let message = if given.is_empty() {
-                text!(
-                    en: "Whose reply? Fill in userId, mobile, or openConversationId (advanced).",
-                    zh: "等待谁的回复？请填写 userId、mobile 或 openConversationId（高级）中的一项。"
-                )
-            } else {
-                text!(
-                    en: "Fill in only one of userId, mobile and openConversationId: a wait is for one chat.",
-                    zh: "userId、mobile 和 openConversationId 只能填一项：一次等待只对应一个会话。"
-                )
-            };
-            return Err(p.error(USER_ID, message));
-        }
-    };
+    let whom = one_of(p, form::USER_ID.read(p)?, form::MOBILE.read(p)?, form::OPEN_CONVERSATION_ID.read(p)?)?;
     let keywords = form::KEYWORDS.read(p)?;
     debug_assert!(keywords.iter().all(|k| k.chars().count() <= MAX_KEYWORD_LEN));
     let pattern = match form::PATTERN.read(p)?.filter(|t| !t.is_empty()) {
@@ -324,6 +304,53 @@ fn read_filter(p: &Params<'_>) -> Result<(Whom, Vec<String>, Option<Pattern>)> {
     Ok((whom, keywords, pattern))
 }
 
+/// Exactly one of a user ID, a mobile number (a list of at most one) and a group, as read
+/// from the fields `userId`, `mobile` and `openConversationId` (an ask's too).
+pub(super) fn one_of(p: &Params<'_>, user: Option<String>, mobile: Vec<String>, group: Option<String>) -> Result<Whom> {
+    let (user, mobile, group) =
+        (user.map(Whom::User), mobile.into_iter().next().map(Whom::Mobile), group.map(Whom::Group));
+    let given: Vec<Whom> = [user, mobile, group].into_iter().flatten().collect();
+    let whom = match <[Whom; 1]>::try_from(given) {
+        Ok([whom]) => whom,
+        Err(given) => {
+            let message = if given.is_empty() {
+                text!(
+                    en: "Whose reply? Fill in userId, mobile, or openConversationId (advanced).",
+                    zh: "等待谁的回复？请填写 userId、mobile 或 openConversationId（高级）中的一项。"
+                )
+            } else {
+                text!(
+                    en: "Fill in only one of userId, mobile and openConversationId: a wait is for one chat.",
+                    zh: "userId、mobile 和 openConversationId 只能填一项：一次等待只对应一个会话。"
+                )
+            };
+            return Err(p.error(USER_ID, message));
+        }
+    };
+    Ok(whom)
+}
+
+/// The user ID of the employee with this mobile number (looked up once per connection), or
+/// the error on `mobile` saying no employee has it.
+pub(super) async fn user_of(ctx: &CallContext, robot: &Robot, mobile: &str) -> Result<String> {
+    let found = super::lookup::resolve(ctx, robot, &[mobile.to_string()]).await?;
+    found.into_iter().next().and_then(|(_, user)| user).ok_or_else(|| {
+        Error::input(
+            MOBILE,
+            crate::error::Explanation {
+                message: text!(
+                    en: format!("No employee of the org has the mobile number {mobile}."),
+                    zh: format!("组织中没有手机号为 {mobile} 的员工。")
+                ),
+                hint: text!(
+                    en: "Check the number against the org's contacts, or give the user ID instead.",
+                    zh: "请对照通讯录检查号码，或改填用户 ID。"
+                ),
+            },
+        )
+    })
+}
+
 /// Checks every input; the execution waits on the app's Stream connection.
 fn prepare(p: &Params<'_>) -> Result<Execution> {
     let robot = ROBOT_FIELD.read(p)?;
@@ -340,29 +367,9 @@ async fn run(ctx: CallContext, input: WaitInput) -> Result<Value> {
     let chat = match whom {
         Whom::User(user) => Chat::User(user),
         Whom::Group(group) => Chat::Group(group),
-        Whom::Mobile(mobile) => {
-            let found = super::lookup::resolve(&ctx, &robot, std::slice::from_ref(&mobile)).await?;
-            match found.into_iter().next().and_then(|(_, user)| user) {
-                Some(user) => Chat::User(user),
-                None => {
-                    return Err(Error::input(
-                        MOBILE,
-                        crate::error::Explanation {
-                            message: text!(
-                                en: format!("No employee of the org has the mobile number {mobile}."),
-                                zh: format!("组织中没有手机号为 {mobile} 的员工。")
-                            ),
-                            hint: text!(
-                                en: "Check the number against the org's contacts, or give the user ID instead.",
-                                zh: "请对照通讯录检查号码，或改填用户 ID。"
-                            ),
-                        },
-                    ));
-                }
-            }
-        }
+        Whom::Mobile(mobile) => Chat::User(user_of(&ctx, &robot, &mobile).await?),
     };
-    let wait = Wait { filter: ReplyFilter { chat, keywords, pattern }, timeout, lookback };
+    let wait = Wait { filter: ReplyFilter { keywords, pattern, ..ReplyFilter::new(chat) }, timeout, lookback };
     let settings = StreamSettings { idle_close: robot.options.stream_idle, ..StreamSettings::default() };
     let reply = stream::wait_for_reply(&robot.connection, ctx.call(), &robot.options, &settings, wait).await?;
     match reply {
@@ -393,7 +400,7 @@ fn outputs(reply: Option<&Reply>) -> Value {
 /// Milliseconds since the Unix epoch as ISO 8601 in UTC with its offset written out
 /// (`2026-12-04T12:01:02.345+00:00`): no date crate and no local time zone database is
 /// needed, and a flow reads the same text on every machine.
-fn iso_8601_utc(ms: i64) -> String {
+pub(super) fn iso_8601_utc(ms: i64) -> String {
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;

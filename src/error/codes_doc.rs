@@ -25,7 +25,7 @@ pub(crate) struct CodeDoc {
 const NONE: Text = text!(en: "", zh: "");
 
 /// Every code the plugin returns, in the order a user is likely to meet them.
-pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
+pub(crate) const CODE_DOCS: [CodeDoc; 28] = [
     CodeDoc {
         code: code::INVALID_INPUT,
         meaning: text!(en: "An input of the step is missing, of the wrong type, too long, out of range, or names a file that cannot be sent.", zh: "步骤的某个输入缺失、类型不对、过长、超出范围，或指向无法发送的文件。"),
@@ -174,6 +174,13 @@ pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
         dingtalk: text!(en: "invalid.openConversationId, group.disbanded", zh: "invalid.openConversationId、group.disbanded"),
     },
     CodeDoc {
+        code: code::CARD_TEMPLATE_NOT_FOUND,
+        meaning: text!(en: "DingTalk knows no interactive card template by the cardTemplateId given.", zh: "钉钉找不到 cardTemplateId 对应的互动卡片模板。"),
+        causes: text!(en: "A template ID typed incompletely, a template not yet published, or one made for another app.", zh: "模板 ID 复制不完整、模板尚未发布，或模板属于其他应用。"),
+        fix: text!(en: "Copy the ID again from the card platform (卡片平台) and publish the template for this app.", zh: "请在卡片平台重新复制模板 ID，并为该应用发布模板。"),
+        dingtalk: text!(en: "card APIs: a code or message naming the template", zh: "卡片接口：错误码或错误信息中指明模板的答复"),
+    },
+    CodeDoc {
         code: code::SIGNATURE_MISMATCH,
         meaning: text!(en: "A group's custom robot refused the message's signature (加签): nothing was posted.", zh: "群自定义机器人拒绝了消息的签名（加签），消息未发出。"),
         causes: text!(en: "A wrong or reset signing secret (SEC...); the robot signs but no secret was given on the connection; this machine's clock is more than an hour off DingTalk's (the message gives the skew).", zh: "加签密钥（SEC...）错误或已重置；机器人开启了加签但连接未填写密钥；本机时钟与钉钉相差超过一小时（错误信息给出了偏差）。"),
@@ -196,9 +203,9 @@ pub(crate) const CODE_DOCS: [CodeDoc; 27] = [
     },
     CodeDoc {
         code: code::REPLY_TIMEOUT,
-        meaning: text!(en: "\"Wait for a reply\" got no matching reply within its timeout, and its onTimeout is error.", zh: "“等待用户回复”在超时时间内没有收到符合条件的回复，且 onTimeout 设为 error。"),
+        meaning: text!(en: "\"Wait for a reply\" got no matching reply (or \"Ask and wait for an answer\" no answer) within its timeout, and its onTimeout is error.", zh: "“等待用户回复”在超时时间内没有收到符合条件的回复（或“发送选择并等待回答”没有收到回答），且 onTimeout 设为 error。"),
         causes: text!(en: "The person did not answer in time; the reply did not match keywords or pattern; the robot is in HTTP mode, not Stream mode, so no reply reaches the plugin; another process with the same AppKey received it.", zh: "对方没有及时回复；回复不符合关键词或正则；机器人的消息接收模式是 HTTP 而不是 Stream，回复到不了插件；同一 AppKey 的另一个进程收到了这条消息。"),
-        fix: text!(en: "Raise timeoutSeconds, loosen the filter, set the robot to Stream mode (developer console > robot > message receiving mode > Stream), and run one waiting process per AppKey; or set onTimeout to output and branch on replied.", zh: "调大 timeoutSeconds、放宽筛选条件，把机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式），同一 AppKey 只让一个进程等待回复；或把 onTimeout 设为 output，按 replied 分支处理。"),
+        fix: text!(en: "Raise timeoutSeconds, loosen the filter, set the robot to Stream mode (developer console > robot > message receiving mode > Stream), and run one waiting process per AppKey; or set onTimeout to output and branch on replied (answered for an ask).", zh: "调大 timeoutSeconds、放宽筛选条件，把机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式），同一 AppKey 只让一个进程等待回复；或把 onTimeout 设为 output，按 replied（提问为 answered）分支处理。"),
         dingtalk: NONE,
     },
     CodeDoc {
@@ -244,6 +251,7 @@ mod tests {
             ClientError::Rejected { kind: Rejection::KeyExpired, field: "k", upstream: upstream() },
             ClientError::Rejected { kind: Rejection::RobotNotInGroup, field: "k", upstream: upstream() },
             ClientError::Rejected { kind: Rejection::GroupNotFound, field: "k", upstream: upstream() },
+            ClientError::Rejected { kind: Rejection::UnknownTemplate, field: "k", upstream: upstream() },
             ClientError::DingTalk(upstream()),
             ClientError::KeywordMissing { keywords: vec![], upstream: upstream() },
             ClientError::WebhookBudget { per_minute: 20, wait_seconds: Some(3), timeout_seconds: 1 },

@@ -76,6 +76,8 @@ pub(crate) mod code {
     pub(crate) const ROBOT_NOT_IN_GROUP: &str = "ROBOT_NOT_IN_GROUP";
     /// DingTalk knows no group by the openConversationId given.
     pub(crate) const GROUP_NOT_FOUND: &str = "GROUP_NOT_FOUND";
+    /// DingTalk knows no interactive card template by the cardTemplateId given.
+    pub(crate) const CARD_TEMPLATE_NOT_FOUND: &str = "CARD_TEMPLATE_NOT_FOUND";
     /// "Wait for a reply" with onTimeout=error: no reply came within its timeout.
     pub(crate) const REPLY_TIMEOUT: &str = "REPLY_TIMEOUT";
 }
@@ -340,6 +342,7 @@ fn rejection_code(kind: Rejection) -> &'static str {
         Rejection::KeyExpired => code::PROCESS_QUERY_KEY_EXPIRED,
         Rejection::RobotNotInGroup => code::ROBOT_NOT_IN_GROUP,
         Rejection::GroupNotFound => code::GROUP_NOT_FOUND,
+        Rejection::UnknownTemplate => code::CARD_TEMPLATE_NOT_FOUND,
     }
 }
 

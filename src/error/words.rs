@@ -81,8 +81,8 @@ impl Error {
             Error::ReplyTimeout { seconds } => Explanation {
                 message: text!(en: format!("No reply came within {seconds} s."), zh: format!("{seconds} 秒内没有收到回复。")),
                 hint: text!(
-                    en: "Give the person more time (timeoutSeconds), or set onTimeout to output to carry on with replied=false. Replies arrive only when the robot is in Stream mode (developer console > robot > message receiving mode > Stream).",
-                    zh: "可调大 timeoutSeconds 多等一会儿，或把 onTimeout 设为 output，以 replied=false 继续流程。只有机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式）时才能收到回复。"
+                    en: "Give the person more time (timeoutSeconds), or set onTimeout to output to carry on with replied=false (answered=false for an ask). Replies arrive only when the robot is in Stream mode (developer console > robot > message receiving mode > Stream).",
+                    zh: "可调大 timeoutSeconds 多等一会儿，或把 onTimeout 设为 output，以 replied=false（提问为 answered=false）继续流程。只有机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式）时才能收到回复。"
                 ),
             },
             Error::Detailed { error, .. } => error.words(),
@@ -271,8 +271,21 @@ pub(super) fn rejection_words(kind: Rejection) -> Explanation {
         Rejection::KeyExpired => KEY_EXPIRED,
         Rejection::RobotNotInGroup => ROBOT_NOT_IN_GROUP,
         Rejection::GroupNotFound => GROUP_NOT_FOUND,
+        Rejection::UnknownTemplate => UNKNOWN_TEMPLATE,
     }
 }
+
+/// The words of [`Rejection::UnknownTemplate`]: DingTalk knows no such card template.
+const UNKNOWN_TEMPLATE: Explanation = Explanation {
+    message: text!(
+        en: "DingTalk refused the card template in cardTemplateId: no template has this ID, or it is not this app's.",
+        zh: "钉钉拒绝了 cardTemplateId 中的卡片模板：没有该 ID 的模板，或模板不属于该应用。"
+    ),
+    hint: text!(
+        en: "Copy the template ID again from the card platform (卡片平台), check that the template is published and bound to this app, and that the app has the permission Card.Instance.Write.",
+        zh: "请在卡片平台重新复制模板 ID，确认模板已发布并关联到该应用，且应用已开通权限 Card.Instance.Write（互动卡片实例写权限）。"
+    ),
+};
 
 /// The words of [`Rejection::UnknownKey`]: no message has that processQueryKey.
 const UNKNOWN_KEY: Explanation = Explanation {
@@ -527,13 +540,14 @@ const UNSAFE_CONTENT: RefusalWords = RefusalWords {
 /// The permissions (scopes) the plugin's calls need, each with its name in the developer
 /// console (Chinese) and what it lets the app do (English): the one place these names are
 /// written, for the permission hint and the guide's permission table.
-pub(crate) const SCOPES: [(&str, Text); 3] = [
+pub(crate) const SCOPES: [(&str, Text); 4] = [
     ("qyapi_robot_sendmsg", text!(en: "enterprise robot: send messages", zh: "企业内机器人发送消息权限")),
     ("qyapi_base", text!(en: "basic access to the enterprise API", zh: "调用企业API基础权限")),
     (
         "qyapi_get_member_by_mobile",
         text!(en: "get a member's basic info by mobile number", zh: "根据手机号获取成员基本信息权限"),
     ),
+    ("Card.Instance.Write", text!(en: "write interactive card instances", zh: "互动卡片实例写权限")),
 ];
 
 /// What a permission (scope) is called in the developer console, in English and Chinese.

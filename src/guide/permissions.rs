@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use rpa_plugin_abi::{Manifest, Text, text};
 
 use crate::actions::{
-    connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
+    ask, connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
 };
 use crate::error::scope_words;
 
@@ -17,6 +17,8 @@ const ROBOT: &str = "qyapi_robot_sendmsg";
 const BASE: &str = "qyapi_base";
 /// Looking a user up by mobile number.
 const BY_MOBILE: &str = "qyapi_get_member_by_mobile";
+/// Sending and updating interactive cards.
+const CARD: &str = "Card.Instance.Write";
 
 /// When a permission is needed beyond the action's own.
 pub(crate) enum When {
@@ -42,7 +44,7 @@ pub(crate) struct Needs {
 const UPLOADING: &[&str] = &["image", "file", "audio", "video"];
 
 /// Every action's needs, in palette order.
-pub(crate) const NEEDS: [Needs; 9] = [
+pub(crate) const NEEDS: [Needs; 10] = [
     Needs {
         action: connect::ID,
         always: &[],
@@ -89,6 +91,15 @@ pub(crate) const NEEDS: [Needs; 9] = [
         note: text!(
             en: "The robot's message receiving mode must be Stream mode.",
             zh: "机器人的消息接收模式须为 Stream 模式。"
+        ),
+    },
+    Needs {
+        action: ask::ID,
+        always: &[ROBOT],
+        sometimes: &[(CARD, When::Filled(ask::CARD_TEMPLATE_ID)), (BY_MOBILE, When::Filled(ask::MOBILE))],
+        note: text!(
+            en: "The robot's message receiving mode must be Stream mode; a card needs a published template (§1.8).",
+            zh: "机器人的消息接收模式须为 Stream 模式；使用卡片时须有已发布的卡片模板（见 1.8 节）。"
         ),
     },
 ];

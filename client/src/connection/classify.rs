@@ -77,6 +77,13 @@ fn rejection(api: Api, status: StatusCode, code: &str, message: Option<&str>) ->
             return Some((Rejection::KeyExpired, field));
         }
     }
+    if matches!(api, Api::CardCreate | Api::CardUpdate) {
+        let (code, message) = (code.to_ascii_lowercase(), message.unwrap_or_default());
+        if code.contains("template") || message.contains("模板") || message.to_ascii_lowercase().contains("template")
+        {
+            return Some((Rejection::UnknownTemplate, "cardTemplateId"));
+        }
+    }
     if matches!(api, Api::GroupSend | Api::GroupRecall) {
         if matches!(code, "invalid.openConversationId" | "group.disbanded" | "conversation.org.notMatch") {
             return Some((Rejection::GroupNotFound, "openConversationId"));
@@ -194,6 +201,14 @@ mod tests {
     #[test]
     fn classifies_dingtalk_answers() {
         assert!(refusal(Api::BatchSend, 200, "{}").is_none());
+        assert!(matches!(
+            refusal(Api::CardCreate, 400, r#"{"code":"param.cardTemplateId.invalid","message":"x"}"#),
+            Some(Refusal::Rejected(Rejection::UnknownTemplate, "cardTemplateId"))
+        ));
+        assert!(matches!(
+            refusal(Api::CardCreate, 403, r#"{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied"}"#),
+            Some(Refusal::PermissionDenied(s)) if s == ["Card.Instance.Write"]
+        ));
         assert!(matches!(
             refusal(Api::BatchSend, 400, r#"{"code":"InvalidAuthentication"}"#),
             Some(Refusal::TokenInvalid)

@@ -6,6 +6,7 @@
 //! more than its connect timeout is left, so a call that never connected always knows that it
 //! sent nothing. Redirects are never followed (a 3xx is an error), and no `Referer` is sent.
 
+mod card;
 mod classify;
 mod mobiles;
 mod stream_open;
@@ -19,6 +20,7 @@ use reqwest::RequestBuilder;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+pub use self::card::{CardSpace, NewCard};
 use self::classify::{Answer, Refusal, classify};
 use self::mobiles::MobileMemory;
 pub use self::mobiles::UNKNOWN_MOBILE_TTL;

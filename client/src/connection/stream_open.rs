@@ -11,7 +11,7 @@ use crate::call::Call;
 use crate::error::{Error, Result, Upstream};
 use crate::options::CallOptions;
 use crate::secret::Secret;
-use crate::stream::frame::BOT_TOPIC;
+use crate::stream::frame::{BOT_TOPIC, CARD_TOPIC};
 use crate::transport::is_loopback;
 
 /// What `connections/open` answers.
@@ -31,7 +31,7 @@ impl Connection {
         let body = json!({
             "clientId": self.app_key,
             "clientSecret": self.app_secret.expose(),
-            "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC}],
+            "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC}, {"type": "CALLBACK", "topic": CARD_TOPIC}],
             "ua": concat!("dingtalk-robot-rpa/", env!("CARGO_PKG_VERSION")),
             "localIp": "",
         })

@@ -1,5 +1,5 @@
 //! Stream frames as DingTalk sends them, the acknowledgement each one gets, and a robot
-//! message read into a [`Reply`].
+//! message (or a click on an interactive card) read into a [`Reply`].
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -8,6 +8,8 @@ use super::Reply;
 
 /// The topic of robot messages (subscribed as a CALLBACK).
 pub(crate) const BOT_TOPIC: &str = "/v1.0/im/bot/messages/get";
+/// The topic of clicks on interactive cards (subscribed as a CALLBACK).
+pub(crate) const CARD_TOPIC: &str = "/v1.0/card/instances/callback";
 
 /// One frame from DingTalk: `{"type", "headers": {"topic", "messageId", ...}, "data"}`.
 #[derive(Debug, Deserialize)]
@@ -62,18 +64,59 @@ pub(crate) fn read(text: &str) -> Incoming {
         "SYSTEM" => (data.clone(), None, frame.headers.topic == "disconnect"),
         "EVENT" => (json!({"status": "SUCCESS"}).to_string(), None, false),
         _ => {
-            let reply = (frame.headers.topic == BOT_TOPIC).then(|| bot_message(&data)).flatten().map(Box::new);
-            (json!({"response": "OK"}).to_string(), reply, false)
+            let reply = match frame.headers.topic.as_str() {
+                BOT_TOPIC => bot_message(&data),
+                CARD_TOPIC => card_click(&data),
+                _ => None,
+            };
+            (json!({"response": "OK"}).to_string(), reply.map(Box::new), false)
         }
     };
-    let ack = json!({
-        "code": 200,
-        "headers": {"messageId": frame.headers.message_id, "contentType": "application/json"},
-        "message": "OK",
-        "data": ack_data,
-    })
-    .to_string();
+    let ack = ack(&frame.headers.message_id, ack_data);
     Incoming::Frame { ack, message_id: frame.headers.message_id, reply, disconnect }
+}
+
+/// The acknowledgement of frame `message_id`, carrying `data` (JSON as text).
+fn ack(message_id: &str, data: String) -> String {
+    json!({
+        "code": 200,
+        "headers": {"messageId": message_id, "contentType": "application/json"},
+        "message": "OK",
+        "data": data,
+    })
+    .to_string()
+}
+
+/// The acknowledgement of a CALLBACK whose `response` is `response` (a card click's: the
+/// card's new data, which DingTalk shows at once).
+pub(crate) fn callback_ack(message_id: &str, response: &Value) -> String {
+    ack(message_id, json!({ "response": response }).to_string())
+}
+
+/// A card click's data (`/v1.0/card/instances/callback`): `outTrackId`, `userId`, and
+/// `content`, a JSON text whose `cardPrivateData.params.choice` is the button's choice (empty
+/// when it has none); `None` without an outTrackId.
+fn card_click(data: &str) -> Option<Reply> {
+    let v: Value = serde_json::from_str(data).ok()?;
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let content: Value = match v.get("content") {
+        Some(Value::String(text)) => serde_json::from_str(text).unwrap_or_default(),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    };
+    let choice = content.pointer("/cardPrivateData/params/choice").and_then(Value::as_str).unwrap_or_default();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let reply = Reply {
+        msg_type: "cardCallback".into(),
+        text: choice.to_string(),
+        sender_user_id: s("userId"),
+        created_at_ms: now_ms,
+        out_track_id: s("outTrackId"),
+        ..Reply::default()
+    };
+    reply.is_card_click().then_some(reply)
 }
 
 /// A robot message's data (`/v1.0/im/bot/messages/get`), read into a [`Reply`]; `None` when it
@@ -91,20 +134,24 @@ fn bot_message(data: &str) -> Option<Reply> {
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let created_at_ms = match v.get("createAt") {
+    let ms = |k: &str| match v.get(k) {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Value::String(t)) => t.trim().parse().unwrap_or(0),
         _ => 0,
     };
+    let session_webhook = Some(s("sessionWebhook")).filter(|u| !u.is_empty()).map(crate::secret::Secret::new);
     let reply = Reply {
         msg_type,
         text,
         sender_user_id: s("senderStaffId"),
         sender_nick: s("senderNick"),
-        created_at_ms,
+        created_at_ms: ms("createAt"),
         conversation_id: s("conversationId"),
         group: s("conversationType") == "2",
         message_id: s("msgId"),
+        session_webhook,
+        session_webhook_expires_ms: ms("sessionWebhookExpiredTime"),
+        out_track_id: String::new(),
     };
     (!reply.conversation_id.is_empty() || !reply.sender_user_id.is_empty()).then_some(reply)
 }
@@ -169,5 +216,22 @@ mod tests {
         .to_string();
         let Incoming::Frame { reply: Some(r), .. } = read(&frame("CALLBACK", BOT_TOPIC, &data)) else { panic!() };
         assert_eq!((r.text.as_str(), r.created_at_ms, r.group), ("", 5, true));
+    }
+
+    #[test]
+    fn card_clicks_are_read_and_their_ack_carries_a_response() {
+        let content = json!({"cardPrivateData": {"actionIds": ["a"], "params": {"choice": "同意"}}}).to_string();
+        let data = json!({"outTrackId": "t-1", "userId": "u1", "corpId": "c", "type": "actionCallback",
+            "content": content})
+        .to_string();
+        let Incoming::Frame { reply: Some(r), .. } = read(&frame("CALLBACK", CARD_TOPIC, &data)) else { panic!() };
+        assert_eq!((r.text.as_str(), r.sender_user_id.as_str(), r.out_track_id.as_str()), ("同意", "u1", "t-1"));
+        assert!(r.is_card_click());
+        let no_track = json!({"userId": "u1", "content": content}).to_string();
+        assert!(matches!(read(&frame("CALLBACK", CARD_TOPIC, &no_track)), Incoming::Frame { reply: None, .. }));
+        let ack: Value = serde_json::from_str(&callback_ack("m-9", &json!({"cardData": {}}))).unwrap();
+        assert_eq!(ack["headers"]["messageId"], "m-9");
+        let data: Value = serde_json::from_str(ack["data"].as_str().unwrap()).unwrap();
+        assert_eq!(data, json!({"response": {"cardData": {}}}));
     }
 }

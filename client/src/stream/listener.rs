@@ -17,7 +17,7 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::StreamSettings;
 use super::frame::{self, Incoming};
-use super::hub::Hub;
+use super::hub::{Delivered, Hub};
 use crate::call::Call;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -99,6 +99,11 @@ impl Listener {
         &self.hub
     }
 
+    /// The API base it opens on, for errors.
+    pub(crate) fn api_base(&self) -> String {
+        self.connection.lock().unwrap_or_else(|p| p.into_inner()).api_base().to_string()
+    }
+
     /// WebSockets opened so far.
     pub(crate) fn opened(&self) -> u64 {
         self.opened.load(Ordering::Relaxed)
@@ -126,12 +131,18 @@ impl Listener {
             return;
         }
         *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = connection.clone();
+        // What kept the last task from opening is no longer news to this one.
+        let mut last_error = self.last_open_error.lock().unwrap_or_else(|p| p.into_inner());
+        *last_error = None;
         match runtime() {
             Ok(rt) => {
                 *running = true;
                 rt.spawn(self.clone().run());
             }
-            Err(e) => self.hub.fail_all(&e),
+            Err(e) => {
+                self.hub.fail_all(&e);
+                *last_error = Some(e);
+            }
         }
     }
 
@@ -170,6 +181,8 @@ impl Listener {
                 Err(e) if fatal(&e) => {
                     let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
                     self.hub.fail_all(&e);
+                    // For a wait that looks whether the connection opened (an ask, before it asks).
+                    *self.last_open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                     *running = false;
                     return;
                 }
@@ -251,14 +264,17 @@ impl Listener {
                         }
                     };
                     awaiting_pong = false;
-                    let Incoming::Frame { ack, message_id, reply, disconnect } = frame::read(text.as_str()) else {
+                    let Incoming::Frame { mut ack, message_id, reply, disconnect } = frame::read(text.as_str()) else {
                         continue;
                     };
+                    // Handed over before the acknowledgement, which may carry the card's new data.
+                    if let Some(reply) = reply
+                        && let Delivered::Taken(Some(response)) = self.hub.deliver(&message_id, *reply)
+                    {
+                        ack = frame::callback_ack(&message_id, &response);
+                    }
                     if socket.send(Message::text(ack)).await.is_err() {
                         return Ended::Dropped("the acknowledgement could not be sent".into());
-                    }
-                    if let Some(reply) = reply {
-                        self.hub.deliver(&message_id, *reply);
                     }
                     if disconnect && !draining {
                         return Ended::Disconnect(Box::new(socket));
@@ -285,7 +301,7 @@ impl Listener {
 }
 
 /// Errors that opening again will not cure: the waiters are told at once.
-fn fatal(e: &Error) -> bool {
+pub(crate) fn fatal(e: &Error) -> bool {
     !matches!(e, Error::Network { .. } | Error::Timeout { .. } | Error::Throttled { .. } | Error::BadResponse { .. })
 }
 

@@ -4,7 +4,10 @@
 //! [`wait_for_reply`] and shared by every later one; it closes
 //! [`StreamSettings::idle_close`] after the last wait ended. Each received robot message goes
 //! to one waiter only: the first (in the order the waits began) whose [`ReplyFilter`] it
-//! matches; one that no waiter takes is kept a while for waits that look back.
+//! matches; failing that, the first of its chat that takes any message ([`Unclaimed::Take`]),
+//! or the first that wants to be told ([`Unclaimed::Notice`]); one that no waiter takes is
+//! kept a while for waits that look back. Clicks on interactive cards come on the same
+//! connection and go the same way, to the waiter of that card ([`Chat::Card`]).
 
 pub(crate) mod frame;
 mod hub;
@@ -20,6 +23,7 @@ use crate::call::{Call, Level};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
+use crate::secret::Secret;
 use hub::Registered;
 use listener::Listener;
 
@@ -73,6 +77,21 @@ pub struct Reply {
     pub group: bool,
     /// DingTalk's `msgId`.
     pub message_id: String,
+    /// Where a reply into this conversation may be posted while it is valid (`sessionWebhook`):
+    /// a URL that lets anyone post there, so kept as a secret.
+    pub session_webhook: Option<Secret>,
+    /// Until when `session_webhook` is valid, in milliseconds since the Unix epoch.
+    pub session_webhook_expires_ms: i64,
+    /// For a click on an interactive card: the card's outTrackId (empty for a message). The
+    /// click's `choice` parameter is in `text`, the clicker in `sender_user_id`.
+    pub out_track_id: String,
+}
+
+impl Reply {
+    /// Whether this is a click on an interactive card rather than a message.
+    pub fn is_card_click(&self) -> bool {
+        !self.out_track_id.is_empty()
+    }
 }
 
 /// Where a reply must come from.
@@ -82,6 +101,55 @@ pub enum Chat {
     User(String),
     /// This group (its openConversationId, DingTalk's `conversationId` in the message).
     Group(String),
+    /// Clicks, by anyone, on the interactive card with this outTrackId.
+    Card(String),
+}
+
+impl Chat {
+    /// Whether `reply` was said in this chat (or is a click on this card).
+    pub fn holds(&self, reply: &Reply) -> bool {
+        match self {
+            Chat::User(user) => !reply.is_card_click() && !reply.group && reply.sender_user_id == *user,
+            Chat::Group(group) => !reply.is_card_click() && reply.group && reply.conversation_id == *group,
+            Chat::Card(out_track_id) => reply.is_card_click() && reply.out_track_id == *out_track_id,
+        }
+    }
+}
+
+/// A waiter's own test of a message, beyond chat, keywords and pattern: an ask takes only a
+/// reply that is one of its choices, and leaves the rest to other waiters.
+#[derive(Clone)]
+pub struct Accept(pub Arc<dyn Fn(&Reply) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Accept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Accept(..)")
+    }
+}
+
+/// For a card's waiter: the `response` the acknowledgement of the click it takes carries
+/// (DingTalk updates the card with it at once), made from the click.
+#[derive(Clone)]
+pub struct CardAck(pub Arc<dyn Fn(&Reply) -> serde_json::Value + Send + Sync>);
+
+impl std::fmt::Debug for CardAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CardAck(..)")
+    }
+}
+
+/// What a waiter does with a message of its chat that no waiter's whole filter took (text
+/// that is none of an ask's choices). Only the oldest such waiter of the chat gets it.
+#[derive(Debug, Clone, Default)]
+pub enum Unclaimed {
+    /// Nothing: the message is kept for waits that look back.
+    #[default]
+    Leave,
+    /// Takes it as its reply (an ask that allows other text).
+    Take,
+    /// Is told of a copy, which stays kept for waits that look back (an ask that reminds the
+    /// person of its choices). A full channel drops the copy.
+    Notice(tokio::sync::mpsc::Sender<Reply>),
 }
 
 /// A compiled pattern (the `regex` crate: linear-time matching).
@@ -109,17 +177,34 @@ pub struct ReplyFilter {
     pub keywords: Vec<String>,
     /// When set, the text must match it.
     pub pattern: Option<Pattern>,
+    /// When set, it must accept the message too.
+    pub accept: Option<Accept>,
+    /// What it does with a message of its chat that no waiter took.
+    pub unclaimed: Unclaimed,
+    /// For a card: the acknowledgement's `response` for the click it takes.
+    pub card_ack: Option<CardAck>,
 }
 
 impl ReplyFilter {
+    /// A filter taking every message of `chat`: add keywords, a pattern or an [`Accept`] to
+    /// narrow it.
+    pub fn new(chat: Chat) -> Self {
+        ReplyFilter {
+            chat,
+            keywords: Vec::new(),
+            pattern: None,
+            accept: None,
+            unclaimed: Unclaimed::Leave,
+            card_ack: None,
+        }
+    }
+
     /// Whether `reply` is one this filter takes.
     pub fn matches(&self, reply: &Reply) -> bool {
-        let chat = match &self.chat {
-            Chat::User(user) => !reply.group && reply.sender_user_id == *user,
-            Chat::Group(group) => reply.group && reply.conversation_id == *group,
-        };
-        chat && (self.keywords.is_empty() || self.keywords.iter().any(|k| reply.text.contains(k.as_str())))
+        self.chat.holds(reply)
+            && (self.keywords.is_empty() || self.keywords.iter().any(|k| reply.text.contains(k.as_str())))
             && self.pattern.as_ref().is_none_or(|p| p.0.is_match(&reply.text))
+            && self.accept.as_ref().is_none_or(|a| (a.0)(reply))
     }
 }
 
@@ -173,75 +258,140 @@ pub async fn wait_for_reply(
     settings: &StreamSettings,
     wait: Wait,
 ) -> Result<Option<Reply>> {
+    begin(connection, call, options, settings, wait).until(call).await
+}
+
+/// Begins a wait: queued at once (so a message that arrives from now on is not missed) and
+/// the app's Stream connection started; [`Waiting::until`] then waits for the outcome. An
+/// ask begins its wait before it sends its question, and [`Waiting::connected`] before it
+/// sends, so that an answer cannot come while nothing listens.
+pub fn begin(
+    connection: &Arc<Connection>,
+    call: &Call,
+    options: &CallOptions,
+    settings: &StreamSettings,
+    wait: Wait,
+) -> Waiting {
     let started = Instant::now();
     // However long a timeout a caller passes, the clock does not overflow (a year is forever here).
     let deadline = started + wait.timeout.min(Duration::from_secs(365 * 86_400));
     let listener = listener_of(connection, options, settings);
-    let hub = listener.hub();
-    hub.begin();
-    let _end = EndGuard(&listener);
+    listener.hub().begin();
     let since = (!wait.lookback.is_zero()).then(|| started.checked_sub(wait.lookback).unwrap_or(started));
-    let (id, mut rx) = match hub.register(Arc::new(wait.filter), since) {
+    let slot = match listener.hub().register(Arc::new(wait.filter), since) {
         Registered::Ready(reply) => {
             call.log(Level::Info, "a message received before the wait began matches it");
-            return Ok(Some(reply));
+            Slot::Ready(Some(reply))
         }
-        Registered::Waiting(id, rx) => (id, rx),
+        Registered::Waiting(id, rx) => Slot::Queued(id, rx),
     };
-    // A wait dropped half-way (its flow gone) leaves no slot behind.
-    let _slot = SlotGuard(hub, id);
     let opened_before = listener.opened();
-    listener.ensure_running(connection);
-    call.log(Level::Info, format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()));
-    let cancelled = tokio::select! {
-        outcome = &mut rx => {
-            // A closed channel (which the hub never does to a queued waiter) is no reply.
-            return match outcome {
-                Ok(outcome) => outcome.map(Some),
-                Err(_) => Ok(None),
-            };
+    if matches!(slot, Slot::Queued(..)) {
+        listener.ensure_running(connection);
+        call.log(
+            Level::Info,
+            format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()),
+        );
+    }
+    Waiting { listener, slot, deadline, timeout: wait.timeout, opened_before }
+}
+
+/// A wait begun by [`begin`]: its place in the queue until it ends or is dropped (a wait
+/// dropped half-way, its flow gone, leaves no slot behind).
+pub struct Waiting {
+    listener: Arc<Listener>,
+    slot: Slot,
+    deadline: Instant,
+    timeout: Duration,
+    opened_before: u64,
+}
+
+/// Where a [`Waiting`] stands.
+enum Slot {
+    /// A message looked back at matched (taken once).
+    Ready(Option<Reply>),
+    /// Queued: its id and where its outcome arrives.
+    Queued(u64, tokio::sync::oneshot::Receiver<hub::Outcome>),
+}
+
+impl Waiting {
+    /// Returns once the app's Stream connection is open (at once when it is), so that what
+    /// is sent next cannot be answered while nothing listens: the error that keeps it from
+    /// opening, [`Error::Cancelled`], or a timeout after `within`.
+    pub async fn connected(&self, call: &Call, within: Duration) -> Result<()> {
+        let until = Instant::now() + within;
+        loop {
+            if self.listener.is_connected() || matches!(self.slot, Slot::Ready(_)) {
+                return Ok(());
+            }
+            call.check_cancelled()?;
+            let error = self.listener.last_open_error();
+            if let Some(e) = error.as_ref().filter(|e| listener::fatal(e)) {
+                return Err(e.clone());
+            }
+            if Instant::now() >= until {
+                return Err(error.unwrap_or_else(|| Error::Timeout {
+                    url: self.listener.api_base(),
+                    seconds: within.as_secs(),
+                    nothing_sent: true,
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        _ = tokio::time::sleep_until(deadline) => false,
-        // Woken by the cancel itself: an idle wait costs nothing until then.
-        _ = call.cancelled() => true,
-    };
-    // Timed out or cancelled: a reply handed over meanwhile is not lost.
-    if !hub.withdraw(id)
-        && let Ok(outcome) = rx.try_recv()
-    {
-        return outcome.map(Some);
     }
-    if cancelled {
-        return Err(Error::Cancelled { in_flight: None });
+
+    /// Waits for the outcome: `Some(reply)`, `None` at the deadline, [`Error::Cancelled`]
+    /// soon after [`Call::cancel`], or the error that keeps the connection from opening.
+    /// Safe to drop half-way and call again (an ask does, to send reminders meanwhile).
+    pub async fn until(&mut self, call: &Call) -> Result<Option<Reply>> {
+        let (id, rx) = match &mut self.slot {
+            Slot::Ready(reply) => return Ok(reply.take()),
+            Slot::Queued(id, rx) => (*id, rx),
+        };
+        let listener = &self.listener;
+        let hub = listener.hub();
+        let cancelled = tokio::select! {
+            outcome = &mut *rx => {
+                // A closed channel (which the hub never does to a queued waiter) is no reply.
+                return match outcome {
+                    Ok(outcome) => outcome.map(Some),
+                    Err(_) => Ok(None),
+                };
+            }
+            _ = tokio::time::sleep_until(self.deadline) => false,
+            // Woken by the cancel itself: an idle wait costs nothing until then.
+            _ = call.cancelled() => true,
+        };
+        // Timed out or cancelled: a reply handed over meanwhile is not lost.
+        if !hub.withdraw(id)
+            && let Ok(outcome) = rx.try_recv()
+        {
+            return outcome.map(Some);
+        }
+        if cancelled {
+            return Err(Error::Cancelled { in_flight: None });
+        }
+        // Not a quiet "no reply" when nothing was listening: say why the connection could not open.
+        if !listener.is_connected()
+            && let Some(e) = listener.last_open_error()
+        {
+            return Err(e);
+        }
+        if let Some(reason) = listener.last_drop().filter(|_| listener.opened() > self.opened_before + 1) {
+            call.log(Level::Warn, format!("the Stream connection was opened again during the wait (last: {reason})"));
+        }
+        call.log(Level::Info, format!("no reply within {} s", self.timeout.as_secs()));
+        Ok(None)
     }
-    // Not a quiet "no reply" when nothing was listening: say why the connection could not open.
-    if !listener.is_connected()
-        && let Some(e) = listener.last_open_error()
-    {
-        return Err(e);
-    }
-    if let Some(reason) = listener.last_drop().filter(|_| listener.opened() > opened_before + 1) {
-        call.log(Level::Warn, format!("the Stream connection was opened again during the wait (last: {reason})"));
-    }
-    call.log(Level::Info, format!("no reply within {} s", wait.timeout.as_secs()));
-    Ok(None)
 }
 
-/// Counts the wait as ended however it ends (dropped futures included).
-struct EndGuard<'a>(&'a Arc<Listener>);
-
-impl Drop for EndGuard<'_> {
+impl Drop for Waiting {
+    /// Takes the slot out of the queue and counts the wait as ended, however it ends.
     fn drop(&mut self) {
-        self.0.hub().end();
-    }
-}
-
-/// Takes a wait's slot out of the queue however the wait ends.
-struct SlotGuard<'a>(&'a hub::Hub, u64);
-
-impl Drop for SlotGuard<'_> {
-    fn drop(&mut self) {
-        self.0.withdraw(self.1);
+        if let Slot::Queued(id, _) = self.slot {
+            self.listener.hub().withdraw(id);
+        }
+        self.listener.hub().end();
     }
 }
 

@@ -221,11 +221,7 @@ fn settings() -> StreamSettings {
 }
 
 fn from(user: &str, timeout: Duration) -> Wait {
-    Wait {
-        filter: ReplyFilter { chat: Chat::User(user.into()), keywords: vec![], pattern: None },
-        timeout,
-        lookback: Duration::ZERO,
-    }
+    Wait { filter: ReplyFilter::new(Chat::User(user.into())), timeout, lookback: Duration::ZERO }
 }
 
 /// Starts a wait in a task of its own.
@@ -253,7 +249,11 @@ async fn opens_as_dingtalk_says_and_acks_every_frame_in_its_shape() {
         assert!(head.contains("accept: application/json"), "{head}");
         assert_eq!(body["clientId"], "app-key");
         assert_eq!(body["clientSecret"], "app-secret-1");
-        assert_eq!(body["subscriptions"], json!([{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"}]));
+        assert_eq!(
+            body["subscriptions"],
+            json!([{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"},
+                   {"type": "CALLBACK", "topic": "/v1.0/card/instances/callback"}])
+        );
         assert!(body["ua"].as_str().unwrap().starts_with("dingtalk-robot-rpa/"));
         assert_eq!(body["localIp"], "");
         assert_eq!(seen.tickets[0], "ticket=t%2B%2F1", "the ticket goes URL-encoded");
@@ -421,9 +421,9 @@ fn patterns_are_size_limited_and_filters_match_as_said() {
     assert!(Pattern::new(r"\w{1000}{1000}").is_err(), "too large a pattern is refused");
     let reply = Reply { text: "PO 12345 ok".into(), sender_user_id: "u1".into(), ..Reply::default() };
     let filter = |keywords: &[&str], pattern: Option<&str>| ReplyFilter {
-        chat: Chat::User("u1".into()),
         keywords: keywords.iter().map(|k| k.to_string()).collect(),
         pattern: pattern.map(|p| Pattern::new(p).unwrap()),
+        ..ReplyFilter::new(Chat::User("u1".into()))
     };
     assert!(filter(&[], None).matches(&reply));
     assert!(filter(&["no", "ok"], Some(r"PO \d{5}")).matches(&reply));
@@ -431,7 +431,7 @@ fn patterns_are_size_limited_and_filters_match_as_said() {
     assert!(!filter(&[], Some(r"^\d+$")).matches(&reply));
     let in_group = Reply { group: true, conversation_id: "cid".into(), ..reply.clone() };
     assert!(!filter(&[], None).matches(&in_group));
-    let group = ReplyFilter { chat: Chat::Group("cid".into()), keywords: vec![], pattern: None };
+    let group = ReplyFilter::new(Chat::Group("cid".into()));
     assert!(group.matches(&in_group) && !group.matches(&reply));
 }
 
@@ -512,4 +512,64 @@ async fn a_thousand_waits_share_one_socket_and_each_gets_its_own_reply_once() {
     );
     assert_eq!(connections_opened(&conn), 1);
     assert_eq!(fake.seen.lock().unwrap().opens.len(), 1);
+}
+
+/// A click on the card `out_track_id` sending `choice`, as DingTalk pushes it.
+fn clicked(message_id: &str, user: &str, out_track_id: &str, choice: &str) -> Command {
+    let content = json!({"cardPrivateData": {"actionIds": ["answer"], "params": {"choice": choice}}}).to_string();
+    frame(
+        "CALLBACK",
+        frame::CARD_TOPIC,
+        message_id,
+        json!({"outTrackId": out_track_id, "userId": user, "corpId": "corp", "type": "actionCallback", "content": content}),
+    )
+}
+
+#[tokio::test]
+async fn a_card_click_reaches_its_card_and_its_ack_carries_the_waiters_response() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let call = Call::new();
+    let ack = CardAck(Arc::new(|r: &Reply| json!({"cardData": {"cardParamMap": {"status": r.text}}})));
+    let accept = Accept(Arc::new(|r: &Reply| r.text == "yes" || r.text == "no"));
+    let filter =
+        ReplyFilter { accept: Some(accept), card_ack: Some(ack), ..ReplyFilter::new(Chat::Card("t-2".into())) };
+    let mut waiting = begin(
+        &conn,
+        &call,
+        &fake.options(),
+        &settings(),
+        Wait { filter, timeout: Duration::from_secs(20), lookback: Duration::ZERO },
+    );
+    waiting.connected(&call, Duration::from_secs(10)).await.unwrap();
+    fake.send(0, clicked("c1", "u1", "t-1", "yes"));
+    fake.send(0, clicked("c2", "u1", "t-2", "maybe"));
+    fake.send(0, clicked("c3", "u9", "t-2", "no"));
+    let reply = waiting.until(&call).await.unwrap().unwrap();
+    assert_eq!((reply.text.as_str(), reply.sender_user_id.as_str(), reply.out_track_id.as_str()), ("no", "u9", "t-2"));
+    let acks = fake.wait_acks(3).await;
+    let data = |i: usize| serde_json::from_str::<Value>(acks[i]["data"].as_str().unwrap()).unwrap();
+    // Another card's click and a click with no choice get the plain acknowledgement.
+    assert_eq!(data(0), json!({"response": "OK"}));
+    assert_eq!(data(1), json!({"response": "OK"}));
+    assert_eq!(acks[2]["headers"]["messageId"], "c3");
+    assert_eq!(data(2), json!({"response": {"cardData": {"cardParamMap": {"status": "no"}}}}));
+}
+
+#[tokio::test]
+async fn connected_returns_once_the_socket_is_open_or_says_why_it_cannot_open() {
+    let fake = Fake::start().await;
+    let conn = fake.connection();
+    let call = Call::new();
+    let waiting = begin(&conn, &call, &fake.options(), &settings(), from("u1", Duration::from_secs(20)));
+    waiting.connected(&call, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(fake.seen.lock().unwrap().sockets.len(), 1, "open before connected() returned");
+    drop(waiting);
+
+    let fake = Fake::start().await;
+    fake.seen.lock().unwrap().refuse = true;
+    let conn = fake.connection();
+    let waiting = begin(&conn, &call, &fake.options(), &settings(), from("u1", Duration::from_secs(20)));
+    let got = waiting.connected(&call, Duration::from_secs(10)).await;
+    assert!(matches!(got, Err(Error::AuthFailed(_))), "{got:?}");
 }

@@ -26,6 +26,8 @@ pub const MAX_MOBILE_LEN: usize = 24;
 pub(crate) const MAX_QUERY_KEY_LEN: usize = 256;
 /// The longest security keyword read.
 pub(crate) const MAX_KEYWORD_LEN: usize = 32;
+/// The longest choice label (an ask's button or link).
+pub(crate) const MAX_LABEL_LEN: usize = 20;
 
 /// What the entries of an [`EntryList`] are: the receivers of a message (user IDs, mobile
 /// numbers), or other lists people paste the same way (processQueryKeys, keywords).
@@ -40,6 +42,24 @@ pub(crate) enum Entry {
     QueryKey,
     /// Words (a custom robot's security keywords): any text of at most 32 characters.
     Keyword,
+    /// Choice labels (an ask's answers): text of at most 20 characters, no two the same once
+    /// [`fold`]ed (a duplicate is refused, not dropped: a person could not tell them apart).
+    Label,
+}
+
+/// A label or a reply as an ask compares them: full-width ASCII forms (U+FF01 to U+FF5E) as
+/// their half-width ones and the ideographic space as a space, then trimmed and lower-cased,
+/// so that "ＹＥＳ " and "yes" are the same answer.
+pub(crate) fn fold(text: &str) -> String {
+    let half: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    half.trim().to_lowercase()
 }
 
 impl Entry {
@@ -52,6 +72,7 @@ impl Entry {
                 text!(en: format!("processQueryKey #{i}"), zh: format!("第 {i} 个 processQueryKey"))
             }
             Entry::Keyword => text!(en: format!("Keyword #{i}"), zh: format!("第 {i} 个关键词")),
+            Entry::Label => text!(en: format!("Choice #{i}"), zh: format!("第 {i} 个选项")),
         }
     }
 
@@ -62,6 +83,7 @@ impl Entry {
             Entry::Mobile => MAX_MOBILE_LEN,
             Entry::QueryKey => MAX_QUERY_KEY_LEN,
             Entry::Keyword => MAX_KEYWORD_LEN,
+            Entry::Label => MAX_LABEL_LEN,
         }
     }
 
@@ -71,6 +93,7 @@ impl Entry {
             Entry::Mobile => text!(en: "mobile numbers", zh: "手机号"),
             Entry::QueryKey => text!(en: "processQueryKeys", zh: "processQueryKey"),
             Entry::Keyword => text!(en: "keywords", zh: "关键词"),
+            Entry::Label => text!(en: "choices", zh: "选项"),
         }
     }
 }
@@ -112,6 +135,7 @@ impl<const R: bool> Kind for EntryList<R> {
                 json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_KEY_LEN, "pattern": rpa_plugin_abi::manifest::NO_SPACES })
             }
             Entry::Keyword => json!({ "type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN }),
+            Entry::Label => json!({ "type": "string", "minLength": 1, "maxLength": MAX_LABEL_LEN }),
         };
         let mut schema = json!({
             "type": ["array", "string"],
@@ -227,6 +251,22 @@ fn recipients<const R: bool>(name: &str, value: &Value, list: &EntryList<R>, p: 
                 )));
             }
             Entry::Keyword => entry.to_string(),
+            Entry::Label if entry.chars().count() > MAX_LABEL_LEN => {
+                return Err(bad(text!(
+                    en: format!("{} (\"{}\") is longer than {MAX_LABEL_LEN} characters.", nth().en, shorten(entry)),
+                    zh: format!("{}（“{}”）超过 {MAX_LABEL_LEN} 个字符。", nth().zh_cn, shorten(entry))
+                )));
+            }
+            Entry::Label => {
+                if let Some(same) = list.iter().position(|l| fold(l) == fold(entry)) {
+                    let (first, shown) = (same + 1, shorten(entry));
+                    return Err(bad(text!(
+                        en: format!("{} (\"{shown}\") is the same as choice #{first}: letter case, spaces around and full-width forms do not tell answers apart.", nth().en),
+                        zh: format!("{}（“{shown}”）与第 {first} 个选项相同：大小写、首尾空格和全角半角不区分答案。", nth().zh_cn)
+                    )));
+                }
+                entry.to_string()
+            }
         };
         if seen.insert(entry.clone()) {
             list.push(entry);

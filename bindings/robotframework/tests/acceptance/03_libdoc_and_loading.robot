@@ -18,7 +18,7 @@ The README's Keyword Table Is The One The Manifest Makes
 The Plugin File Is Found Inside Or Beside The Package
     ${inside}=    Import From Package Copy    ${PLUGIN}    inside
     Should Be Equal    ${inside.path}    DingTalkRobotLibrary${/}${{ pathlib.Path($PLUGIN).name }}
-    Should Be Equal    ${inside.keywords}    ${{ ["Create DingTalk Robot Connection", "Send Single-Chat Message", "Query Message Read Status", "Recall Messages", "Send Group Message", "Get User IDs By Mobile Number", "Create Custom Robot Connection", "Send Custom Robot Message", "Wait For A Reply"] }}
+    Should Be Equal    ${inside.keywords}    ${{ ["Create DingTalk Robot Connection", "Send Single-Chat Message", "Query Message Read Status", "Recall Messages", "Send Group Message", "Get User IDs By Mobile Number", "Create Custom Robot Connection", "Send Custom Robot Message", "Wait For A Reply", "Ask And Wait For An Answer"] }}
     ${beside}=    Import From Package Copy    ${PLUGIN}    beside
     Should Be Equal    ${beside.path}    ${{ pathlib.Path($PLUGIN).name }}
     ${nowhere}=    Import From Package Copy    ${PLUGIN}    nowhere
