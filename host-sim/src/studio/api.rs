@@ -307,7 +307,7 @@ fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Val
         for step in &flow.steps {
             let one = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
             let before = std::mem::take(&mut vars);
-            match run_checked(state.plugin.as_ref(), &one, &host, before, Some(LogLevel::Debug)) {
+            match run_checked(state.plugin.as_ref(), &one, &host, before, state.lang, Some(LogLevel::Debug)) {
                 Ok(after) => {
                     vars = after;
                     let spec = manifest.action(&step.action);
