@@ -7,8 +7,8 @@
 //! Without `chromedriver` (or the plugin) these tests say so on stderr and pass; under
 //! `CI=true` (or `HOST_SIM_REQUIRE_PLUGIN=1` for the plugin) they fail instead. `.ci/run`
 //! installs Debian's `chromium` and `chromium-driver`. `CHROMEDRIVER` and `CHROME_BIN`
-//! name other binaries. `UPDATE_STUDIO_SCREENSHOT=1` writes the finished run's screenshot to
-//! `docs/studio.png` (README shows it); every run writes it under the target directory.
+//! name other binaries. Every run writes the finished run's screenshot under the target
+//! directory; the pictures in `docs/` are made by `scripts/pictures.sh` (`tests/pictures.rs`).
 
 // A test's failures are panics: unwrap, expect and panic are how it reports them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -480,11 +480,6 @@ async fn drag_connect_and_send_fill_them_run_and_see_the_message() {
         let png = client.screenshot().await.map_err(|e| e.to_string())?;
         ensure!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         std::fs::write(scratch.join("studio.png"), &png).map_err(|e| e.to_string())?;
-        if required("UPDATE_STUDIO_SCREENSHOT") {
-            let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
-            std::fs::create_dir_all(&docs).map_err(|e| e.to_string())?;
-            std::fs::write(docs.join("studio.png"), &png).map_err(|e| e.to_string())?;
-        }
         Ok(())
     })
     .await;

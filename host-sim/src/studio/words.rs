@@ -57,6 +57,8 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ("stop", text!(en: "Stop", zh: "停止")),
     ("running", text!(en: "running…", zh: "运行中…")),
     ("notRun", text!(en: "not run", zh: "未运行")),
+    ("statusOk", text!(en: "ok", zh: "成功")),
+    ("statusError", text!(en: "error", zh: "失败")),
     ("save", text!(en: "Save", zh: "保存")),
     ("load", text!(en: "Load", zh: "打开")),
     ("example", text!(en: "Example", zh: "示例")),
@@ -114,7 +116,74 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ("msgParam", text!(en: "msgParam", zh: "msgParam")),
     ("uploads", text!(en: "Uploaded files", zh: "已上传文件")),
     ("stats", text!(en: "Counters", zh: "计数")),
+    ("statsNone", text!(en: "nothing counted yet", zh: "尚无计数")),
+    ("byTemplate", text!(en: "by template", zh: "按模板")),
     ("log", text!(en: "Log of the last run", zh: "上次运行的日志")),
+    ("level.error", text!(en: "error", zh: "错误")),
+    ("level.warn", text!(en: "warning", zh: "警告")),
+    ("level.info", text!(en: "info", zh: "信息")),
+    ("level.debug", text!(en: "debug", zh: "调试")),
+    ("webhook", text!(en: "Custom robot (webhook)", zh: "自定义机器人（Webhook）")),
+    (
+        "webhookHelp",
+        text!(en: "To try the two custom robot actions, copy these into \"Connect custom robot\"; what the group {group} receives is listed below.", zh: "要试用自定义机器人的两个动作，请把下面两项填入“建立自定义机器人连接”；群 {group} 收到的消息列在下方。"),
+    ),
+    ("webhookUrl", text!(en: "Webhook URL", zh: "Webhook 地址")),
+    ("webhookSecret", text!(en: "Signing secret", zh: "加签密钥")),
+    ("groupReceived", text!(en: "What the group received", zh: "群收到的消息")),
+    ("clickAs", text!(en: "Click a card choice as a user", zh: "以用户身份点击卡片选项")),
+    ("clickCard", text!(en: "Card (its outTrackId)", zh: "卡片（outTrackId）")),
+    ("clickChoice", text!(en: "The choice", zh: "选项")),
+    ("clickSend", text!(en: "Click", zh: "点击")),
+    ("clicked", text!(en: "{user} clicked {choice}.", zh: "{user} 点击了 {choice}。")),
     ("flowJson", text!(en: "The flow, as host-sim run takes it", zh: "流程（host-sim run 可直接运行）")),
     ("language", text!(en: "Language", zh: "语言")),
+    // The emulator's counters (`stat.` and the counter's key), so that the page labels each.
+    ("stat.tokenRequests", text!(en: "token requests", zh: "获取令牌")),
+    ("stat.batchSendRequests", text!(en: "batch send requests", zh: "批量发送请求")),
+    ("stat.messages", text!(en: "messages delivered", zh: "送达消息")),
+    ("stat.messagesByTemplate", text!(en: "messages by template", zh: "各模板送达")),
+    ("stat.groupMessages", text!(en: "group messages", zh: "群消息")),
+    ("stat.uploads", text!(en: "files uploaded", zh: "上传文件")),
+    ("stat.mobileLookups", text!(en: "mobile lookups", zh: "手机号查询")),
+    ("stat.throttled", text!(en: "throttled requests", zh: "被限流的请求")),
+    ("stat.robotSendRequests", text!(en: "custom robot requests", zh: "自定义机器人请求")),
+    ("stat.webhookMessages", text!(en: "custom robot messages", zh: "自定义机器人消息")),
+    ("stat.webhookBans", text!(en: "custom robot bans", zh: "自定义机器人被封禁")),
+    ("stat.connections", text!(en: "connections", zh: "连接")),
+    ("stat.idleClosed", text!(en: "idle connections closed", zh: "关闭的空闲连接")),
+    ("stat.streamOpenRequests", text!(en: "Stream open requests", zh: "Stream 连接请求")),
+    ("stat.streamConnections", text!(en: "Stream connections", zh: "Stream 连接")),
+    ("stat.streamPushed", text!(en: "messages pushed over Stream", zh: "Stream 推送消息")),
+    ("stat.streamAcks", text!(en: "Stream acks", zh: "Stream 确认")),
+    ("stat.streamPingsAnswered", text!(en: "Stream pings answered", zh: "Stream 心跳应答")),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(key: &str) -> Option<&'static Text> {
+        WORDS.iter().find(|(k, _)| *k == key).map(|(_, text)| text)
+    }
+
+    #[test]
+    fn every_counter_of_the_emulator_has_a_label() {
+        let stats = serde_json::to_value(dingtalk_emulator::Stats::default()).unwrap();
+        let keys: Vec<&String> = stats.as_object().unwrap().keys().collect();
+        assert!(keys.len() > 10, "{keys:?}");
+        for key in keys {
+            let text = word(&format!("stat.{key}")).unwrap_or_else(|| panic!("no label for the counter {key}"));
+            assert!(!text.is_incomplete(), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_word_is_in_both_languages_once() {
+        let mut keys = std::collections::BTreeSet::new();
+        for (key, text) in WORDS {
+            assert!(keys.insert(*key), "{key} twice");
+            assert!(!text.is_incomplete(), "{key}");
+        }
+    }
+}
