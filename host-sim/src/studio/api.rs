@@ -28,7 +28,7 @@ use std::sync::atomic::AtomicBool;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -136,19 +136,23 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
             },
             clicks: CARD_CLICKS,
         }),
-        example: example_of(&state).is_some(),
+        example: example_of(&state, state.lang).is_some(),
     };
     Json(info).into_response()
 }
 
-/// The example flow, when there is one (see [`super::example`]).
-fn example_of(state: &StudioState) -> Option<Value> {
+/// The example flow, its messages in `lang`, when there is one (see [`super::example`]).
+fn example_of(state: &StudioState, lang: &str) -> Option<Value> {
     let (emulator, file) = (state.emulator.as_ref()?, state.example_file.as_ref()?);
-    super::example::example_flow(state.plugin.manifest(), &emulator.url(), &file.0.to_string_lossy())
+    super::example::example_flow(state.plugin.manifest(), &emulator.url(), &file.0.to_string_lossy(), lang)
 }
 
-async fn example(State(state): State<Arc<StudioState>>) -> Response {
-    match example_of(&state) {
+/// `GET /api/example?lang=zh-CN`: the example, in the page's language (`?lang=`, or the
+/// studio's).
+async fn example(State(state): State<Arc<StudioState>>, RawQuery(query): RawQuery) -> Response {
+    let asked = query.as_deref().unwrap_or_default().split('&').find_map(|pair| pair.strip_prefix("lang="));
+    let lang = if asked == Some("zh-CN") || (asked.is_none() && state.lang == "zh-CN") { "zh-CN" } else { "en" };
+    match example_of(&state, lang) {
         Some(flow) => Json(flow).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

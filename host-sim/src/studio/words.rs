@@ -119,6 +119,7 @@ pub(crate) const WORDS: &[(&str, Text)] = &[
     ("statsNone", text!(en: "nothing counted yet", zh: "尚无计数")),
     ("byTemplate", text!(en: "by template", zh: "按模板")),
     ("log", text!(en: "Log of the last run", zh: "上次运行的日志")),
+    ("logLine", text!(en: "{level}: {line}", zh: "{level}：{line}")),
     ("level.error", text!(en: "error", zh: "错误")),
     ("level.warn", text!(en: "warning", zh: "警告")),
     ("level.info", text!(en: "info", zh: "信息")),

@@ -203,7 +203,7 @@ async function loadFile(file) {
 
 async function loadExample() {
   try {
-    const response = await fetch('/api/example');
+    const response = await fetch(`/api/example?lang=${encodeURIComponent(state.lang)}`);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     applyFlow(parseFlow(await response.text()));
     state.tab = 'basic';
@@ -306,7 +306,7 @@ function renderStats(stats) {
 // A log line ("level: message") with its level in the page's words.
 function logLine(line) {
   const match = /^(error|warn|info|debug): (.*)$/s.exec(line);
-  return match ? `${word(`level.${match[1]}`)}: ${match[2]}` : line;
+  return match ? word('logLine', {level: word(`level.${match[1]}`), line: match[2]}) : line;
 }
 
 // The emulator's custom robot: what to type into "connect custom robot" to try the webhook
