@@ -230,7 +230,7 @@ async fn check(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
 fn internal(why: &str) -> Response {
     let e = ErrorPayload::bilingual(
         codes::INTERNAL,
-        text!(en: format!("studio: the request failed: {why}"), zh: format!("studio：请求失败：{why}")),
+        text!(en: format!("studio: the request failed: {why}"), zh: format!("设计器：请求失败：{why}")),
     );
     (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": Doc::from(&e) }))).into_response()
 }

@@ -123,16 +123,30 @@ pub(crate) fn check_flow(state: &StudioState, flow: &Flow) -> Vec<StepCheck> {
 /// The studio's words for the param `param` of step `index` (0-based) that refers to a
 /// variable no earlier step defines: the field named by its label, and a hint that a person in
 /// the page can follow (no command-line flag): a close name, or the action whose output would
-/// define it, named by their labels. `None` when the reference is not one to a variable (an
-/// unset environment variable keeps the engine's words).
+/// define it, named by their labels; or for an unset environment variable, what to do in the
+/// page. `None` when neither is found (the engine's words are kept).
 fn unknown_variable_in_page(manifest: &Manifest, flow: &Flow, index: usize, param: &str) -> Option<Doc> {
     let step = flow.steps.get(index)?;
     let mut defined: BTreeSet<&str> = flow.variables.keys().map(String::as_str).collect();
     defined.extend(flow.steps[..index].iter().flat_map(|s| s.outputs.values().map(String::as_str)));
-    let name = references(step.params.get(param)?).into_iter().find(|n| !defined.contains(n.as_str()))?;
+    let value = step.params.get(param)?;
     let field = manifest.action(&step.action).and_then(|spec| spec.input(param));
     let label = field.map_or_else(|| text!(en: param.to_string(), zh: param.to_string()), |f| f.label.clone());
     let (en, zh) = (&label.en, &label.zh_cn);
+    let Some(name) = references(value).into_iter().find(|n| !defined.contains(n.as_str())) else {
+        // An environment variable the studio's process does not have.
+        let name = env_names(value).into_iter().find(|n| std::env::var_os(n).is_none())?;
+        let message = text!(
+            en: format!("\"{en}\" reads the environment variable {name}, which is not set where the studio runs"),
+            zh: format!("「{zh}」读取的环境变量 {name} 在设计器运行的环境中未设置"),
+        );
+        let hint = text!(
+            en: format!("Type the value into the field instead, or set {name} and start the studio again."),
+            zh: format!("请直接在此填写该值，或设置环境变量 {name} 后重新启动设计器。"),
+        );
+        let code = codes::UNKNOWN_VARIABLE.to_string();
+        return Some(Doc { code, field: Some(param.to_string()), message, hint: Some(hint), upstream: None });
+    };
     let message = text!(
         en: format!("\"{en}\" uses the variable ${{{name}}}, which no earlier step outputs"),
         zh: format!("「{zh}」用到的变量 ${{{name}}} 没有在前面的步骤中输出"),
@@ -443,6 +457,7 @@ mod tests {
             {"action": "demo.send", "params": {"content": "x", "userIds": ["u"]}, "outputs": {"invalidUserIds": "bad"}},
             {"action": "demo.send", "params": {"content": "${invalidUserIds}", "userIds": "${bads}"}},
             {"action": "demo.send", "params": {"content": "${nothingLikeIt}", "userIds": ["u"]}},
+            {"action": "demo.send", "params": {"content": "${env:HOST_SIM_NO_SUCH_VARIABLE}", "userIds": ["u"]}},
         ]}))
         .unwrap();
         let checks = check_flow(&state, &flow);
@@ -462,10 +477,13 @@ mod tests {
         // Neither: what to do in the page. Never a command-line flag.
         let hint = checks[2].fields["content"].hint.as_ref().unwrap();
         assert!(hint.zh_cn.starts_with("请在此步骤之前添加一个步骤"), "{hint:?}");
+        let doc = &checks[3].fields["content"];
+        assert!(doc.message.zh_cn.starts_with("「消息内容」读取的环境变量 HOST_SIM_NO_SUCH_VARIABLE"), "{doc:?}");
         for check in &checks {
             for doc in check.fields.values() {
                 let hint = doc.hint.as_ref().unwrap();
                 assert!(!hint.en.contains("--var") && !hint.zh_cn.contains("--var"), "{hint:?}");
+                assert!(!hint.en.contains("host-sim run") && !hint.zh_cn.contains("host-sim run"), "{hint:?}");
             }
         }
     }

@@ -284,7 +284,7 @@ pub fn assets() -> impl Iterator<Item = (&'static str, &'static str, &'static st
 fn start_error(what: Text, e: impl std::fmt::Display) -> ErrorPayload {
     ErrorPayload::bilingual(
         codes::INTERNAL,
-        text!(en: format!("studio: {}: {e}", what.en), zh: format!("studio：{}：{e}", what.zh_cn)),
+        text!(en: format!("studio: {}: {e}", what.en), zh: format!("设计器：{}：{e}", what.zh_cn)),
     )
 }
 
