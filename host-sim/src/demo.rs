@@ -235,8 +235,11 @@ impl Report<'_> {
 pub(crate) struct Run<'a> {
     plugin: &'a dyn Plugin,
     host: &'a dyn Host,
+    /// Where the lines go, in the demo's language.
     pub(crate) report: Report<'a>,
+    /// The embedded DingTalk: what it received, and the people who answer in it.
     pub(crate) emulator: &'a Emulator,
+    /// The variables the steps so far output (`robot` from part one, among others).
     pub(crate) vars: Map<String, Value>,
     /// The number of the next step (1-based, across parts).
     pub(crate) next: usize,
@@ -288,6 +291,11 @@ impl Run<'_> {
     /// The variable `name`, or null.
     pub(crate) fn got(&self, name: &str) -> Value {
         self.vars.get(name).cloned().unwrap_or(Value::Null)
+    }
+
+    /// `words` in the report's language, for a text the demo's emulator sends as a person.
+    pub(crate) fn report_words(&self, words: Text) -> String {
+        words.get(self.report.lang).to_string()
     }
 }
 
@@ -834,13 +842,6 @@ fn run_listening(run: &mut Run<'_>, part: Part) -> Result<(), FlowError> {
         en: "\nPart 4 finished: the flow waited for staff02's answer, used it in the next step, and a wait for someone silent ended at its timeout with replied=false.",
         zh: "\n第 4 部分完成：流程等到了 staff02 的回复并在下一步使用；等待不回复的人在超时后以 replied=false 结束。",
     ))
-}
-
-impl Run<'_> {
-    /// `words` in the report's language, for a text the demo's emulator sends as a person.
-    pub(crate) fn report_words(&self, words: Text) -> String {
-        words.get(self.report.lang).to_string()
-    }
 }
 
 #[cfg(test)]

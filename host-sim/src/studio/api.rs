@@ -117,7 +117,7 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
     let info = Info {
         lang: state.lang,
         manifest,
-        words: WORDS.iter().map(|(key, text)| (*key, text)).collect(),
+        words: WORDS.iter().map(|word| (word.key, &word.text)).collect(),
         prefill,
         takes: manifest
             .actions
