@@ -126,7 +126,7 @@ pub(crate) fn run_bench(
         all
     };
     let checked = flow.check(plugin.manifest(), vars.keys().map(String::as_str));
-    let run = || checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), kept));
+    let run = || checked.clone().and_then(|()| run_checked(plugin, flow, host, vars.clone(), lang.as_str(), kept));
     let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);

@@ -52,7 +52,8 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Run a flow file: steps of actions, outputs wired into later params as "${variable}".
     Run(RunArgs),
-    /// Run the demo: the embedded DingTalk emulator, the forms, and a flow of 22 steps in four parts.
+    // Its help counts the demo's steps and parts from the demo itself.
+    #[command(about = crate::demo::about())]
     Demo(DemoArgs),
     /// Run a flow many times over many threads; print throughput and latency as JSON.
     Bench(BenchArgs),
@@ -141,7 +142,8 @@ impl RunArgs {
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
         let host = SimHost::new().with_stderr(self.log_level.level());
-        let mut vars = run_flow_logging(plugin.as_ref(), &flow, &host, initial, host.kept())?;
+        let mut vars =
+            run_flow_logging(plugin.as_ref(), &flow, &host, initial, self.plugin.lang.as_str(), host.kept())?;
         for name in flow.secret_variables(plugin.manifest()) {
             if let Some(value) = vars.get_mut(&name) {
                 *value = Value::String(MASK.to_string());
@@ -244,16 +246,23 @@ impl BenchArgs {
         let flow = Flow::from_file(&self.flow)?;
         let vars: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
         let tenth = (self.iterations / 10).max(1);
+        let lang = self.plugin.lang.as_str();
         let progress = |done: usize| {
             if done % tenth == 0 || done == self.iterations {
-                eprintln!("bench: {done}/{} flow runs", self.iterations);
+                let all = self.iterations;
+                let words = text!(en: format!("bench: {done}/{all} flow runs"), zh: format!("压测：已运行流程 {done}/{all} 次"));
+                eprintln!("{}", words.get(lang));
             }
         };
         let mut report =
             run_bench(plugin.as_ref(), &flow, self.size(), &vars, &SimHost::silent(), self.plugin.lang, &progress);
         report.load_ms = Some(load_ms);
         if report.peak_rss_kb.is_none() {
-            eprintln!("bench: peak memory not measured on this system (peakRssKb is null)");
+            let words = text!(
+                en: "bench: peak memory not measured on this system (peakRssKb is null)",
+                zh: "压测：此系统上无法测量内存峰值（peakRssKb 为 null）",
+            );
+            eprintln!("{}", words.get(lang));
         }
         write_out(out, &serde_json::to_string(&report).unwrap_or_default())
     }
@@ -276,8 +285,9 @@ pub(crate) struct StudioArgs {
 }
 
 impl StudioArgs {
-    /// Loads the plugin, starts the studio, writes `studio on http://127.0.0.1:PORT` as the
-    /// first line (then the emulator's address and credentials), and serves until killed.
+    /// Loads the plugin, starts the studio, writes its address as the end of the first line
+    /// (`studio on http://127.0.0.1:PORT`, or `设计器地址 http://…` in Chinese), then the
+    /// emulator's address and credentials and its custom robot's, and serves until killed.
     pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
         let options = StudioOptions {
@@ -287,23 +297,33 @@ impl StudioArgs {
             ..StudioOptions::default()
         };
         let studio = Studio::start(plugin, options)?;
-        write_out(out, &format!("studio on {}", studio.url()))?;
+        let lang = self.plugin.lang.as_str();
+        let url = studio.url();
+        write_out(out, text!(en: format!("studio on {url}"), zh: format!("设计器地址 {url}")).get(lang))?;
         // The rest is for a person; a reader that stopped after the first line (a script that
         // only wanted the address) must not stop the studio.
         if let Some(url) = studio.emulator_url() {
+            let (key, secret) = (crate::studio::EMULATOR_APP_KEY, crate::studio::EMULATOR_APP_SECRET);
             let users = crate::studio::EMULATOR_USERS;
-            let _ = write_out(
-                out,
-                &format!(
-                    "emulator on {url}: AppKey {}, AppSecret {}, users {} (flow-controlled: {})",
-                    crate::studio::EMULATOR_APP_KEY,
-                    crate::studio::EMULATOR_APP_SECRET,
-                    users[..3].join(", "),
-                    users[3]
-                ),
+            let (some, limited) = (users[..3].join(", "), users[3]);
+            let words = text!(
+                en: format!("emulator on {url}: AppKey {key}, AppSecret {secret}, users {some} (flow-controlled: {limited})"),
+                zh: format!("模拟器地址 {url}：AppKey {key}，AppSecret {secret}，用户 {some}（被限流：{limited}）"),
             );
+            let _ = write_out(out, words.get(lang));
+            let webhook = crate::studio::emulator_webhook_url(&url);
+            let secret = crate::studio::EMULATOR_WEBHOOK_SECRET;
+            let words = text!(
+                en: format!("custom robot: webhook URL {webhook}, signing secret {secret}"),
+                zh: format!("自定义机器人：Webhook 地址 {webhook}，加签密钥 {secret}"),
+            );
+            let _ = write_out(out, words.get(lang));
         }
-        let _ = write_out(out, "open the address above in a browser; stop it with Ctrl-C");
+        let words = text!(
+            en: "open the address above in a browser; stop it with Ctrl-C",
+            zh: "请在浏览器中打开上面的地址；按 Ctrl-C 停止",
+        );
+        let _ = write_out(out, words.get(lang));
         Ok(studio.wait()?)
     }
 }
@@ -485,8 +505,12 @@ pub(crate) fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Ex
             let doc = error_document(&failure.error, failure.step, lang);
             let _ = writeln!(out, "{doc}");
             let _ = out.flush();
-            let at = failure.step.map(|s| format!("step {s}: ")).unwrap_or_default();
-            let _ = writeln!(err, "error: {at}{}", one_line(&failure.error, lang));
+            let summary = one_line(&failure.error, lang);
+            let words = match failure.step {
+                Some(n) => text!(en: format!("error: step {n}: {summary}"), zh: format!("错误：步骤 {n}：{summary}")),
+                None => text!(en: format!("error: {summary}"), zh: format!("错误：{summary}")),
+            };
+            let _ = writeln!(err, "{}", words.get(lang.as_str()));
             ExitCode::FAILURE
         }
     }

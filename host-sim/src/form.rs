@@ -24,6 +24,8 @@ const TAKES: Text = text!(en: "takes: ", zh: "取值：");
 /// Joins alternatives (`string or list`), conditions (`a and b`) and bounds.
 const VALUES_OR: Text = text!(en: " or ", zh: " 或 ");
 const AND: Text = text!(en: " and ", zh: " 且 ");
+/// Between the items of a list in a sentence.
+const LIST: Text = text!(en: ", ", zh: "、");
 
 /// The whole manifest: the plugin's name, then each action's form.
 pub fn render_manifest(manifest: &Manifest, lang: &str) -> String {
@@ -95,12 +97,13 @@ fn render_shown_per_choice(out: &mut String, action: &ActionSpec, field: &FieldS
     let caption = text!(en: "fields shown per choice:", zh: "各选项显示的字段：");
     let _ = writeln!(out, "      {}", caption.get(lang));
     for value in values {
-        let shown: Vec<&str> = dependent
+        // Each field by its label, as the form shows it: 「标题」 in Chinese.
+        let shown: Vec<String> = dependent
             .iter()
             .filter(|f| f.visible_when.as_ref().and_then(|w| w.get(&field.name)).is_some_and(|v| v.contains(&value)))
-            .map(|f| f.name.as_str())
+            .map(|f| text!(en: f.label.en.to_string(), zh: format!("「{}」", f.label.zh_cn)).get(lang).to_string())
             .collect();
-        let shown = if shown.is_empty() { NONE.get(lang).to_string() } else { shown.join(", ") };
+        let shown = if shown.is_empty() { NONE.get(lang).to_string() } else { shown.join(LIST.get(lang)) };
         let _ = writeln!(out, "        {:<12} {shown}", plain(&value));
     }
 }
@@ -201,7 +204,7 @@ mod tests {
             "--- Outputs ---",
             "    Invalid user IDs  (invalidUserIds)",
             "Check them.",
-            "fields shown per choice:\n        text         (none)\n        markdown     title\n",
+            "fields shown per choice:\n        text         (none)\n        markdown     Title\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }

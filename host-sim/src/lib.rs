@@ -6,7 +6,7 @@
 //! that wire one action's outputs into the next action's inputs ([`flow`]), lending the
 //! plugin a log sink and a cancel flag ([`host`], the [`Host`] interface of `rpa_plugin_abi`).
 //! The `host-sim` binary is a thin command line over this library ([`cli`]), with two more
-//! subcommands of its own: `demo` (the embedded emulator and a flow of 22 steps in four parts) and `bench`
+//! subcommands of its own: `demo` (the embedded emulator and a flow in several parts) and `bench`
 //! (a flow run many times over many threads).
 //!
 //! ```no_run

@@ -395,3 +395,42 @@ fn a_person_answers_a_waiting_flow_from_the_emulator_panel() {
     let outputs = run.to_string();
     assert!(outputs.contains("Yes, PO 4711"), "the reply is the step's output: {run}");
 }
+
+#[test]
+fn a_person_tries_the_custom_robot_with_what_the_emulator_panel_shows() {
+    let Some(plugin) = common::real_plugin() else { return };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
+    command.args(["studio", "--plugin"]).arg(&plugin);
+    let studio = start(command);
+    let port = studio.port;
+    let (host, origin) = own(port);
+    let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
+    let info = request(port, "GET", "/api/studio", &[("Host", host.as_str())], "").json();
+    let webhook = &info["emulator"]["webhook"];
+    let (url, secret) =
+        (webhook["url"].as_str().expect("a webhook URL"), webhook["secret"].as_str().expect("a secret"));
+    assert!(url.contains("/robot/send?access_token="), "{webhook}");
+    let flow = json!({ "steps": [
+        { "action": "dingtalk.robot.connect_webhook", "params": { "webhookUrl": url, "secret": secret },
+          "outputs": { "robot": "hook" } },
+        { "action": "dingtalk.robot.send_webhook_message",
+          "params": { "robot": "${hook}", "msgType": "text", "content": "来自设计器的问候" } },
+    ]});
+    let run = request(port, "POST", "/api/run", &headers, &flow.to_string());
+    assert_eq!(run.status, 200, "{}", run.body);
+    let received = request(port, "GET", "/api/emulator", &[("Host", host.as_str())], "").json();
+    let group = &received["groupMessages"];
+    assert_eq!(group.as_array().map(Vec::len), Some(1), "one group message: {received}");
+    assert_eq!(group[0]["group"], webhook["group"], "{received}");
+    assert!(group[0]["body"].to_string().contains("来自设计器的问候"), "{received}");
+    assert!(!received.to_string().contains(secret), "the secret the page sent is not echoed");
+    // No card can be clicked yet: the hook says so, in both languages.
+    let body = json!({ "userId": "staff02", "outTrackId": "card-1", "choice": "同意" }).to_string();
+    let click = request(port, "POST", "/api/emulator/click", &headers, &body);
+    assert_eq!((click.status, info["emulator"]["clicks"].as_bool()), (501, Some(false)), "{}", click.body);
+    assert!(
+        click.json()["error"]["message"]["zh-CN"].as_str().is_some_and(|m| m.contains("暂不支持")),
+        "{}",
+        click.body
+    );
+}

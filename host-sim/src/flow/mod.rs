@@ -44,6 +44,7 @@ use crate::validate::{did_you_mean, validate_step};
 
 mod substitute;
 
+pub(crate) use substitute::references;
 use substitute::*;
 pub use substitute::{SubstituteError, substitute};
 
@@ -229,11 +230,11 @@ pub fn run_flow(
     host: &dyn Host,
     initial_vars: Map<String, Value>,
 ) -> Result<Map<String, Value>, FlowError> {
-    run_flow_logging(plugin, flow, host, initial_vars, Some(LogLevel::Debug))
+    run_flow_logging(plugin, flow, host, initial_vars, "en", Some(LogLevel::Debug))
 }
 
-/// [`run_flow`], building host-sim's own log lines only at `kept` and more important levels
-/// (`None`: none), for a host that drops the others ([`SimHost::kept`](crate::SimHost::kept)
+/// [`run_flow`], with host-sim's own log lines in `lang` (`zh-CN`, or English), built only at
+/// `kept` and more important levels (`None`: none), for a host that drops the others ([`SimHost::kept`](crate::SimHost::kept)
 /// says which it keeps): a debug line's masked copy of the params, and the steps' info lines,
 /// cost nothing when nobody reads them.
 pub fn run_flow_logging(
@@ -241,22 +242,25 @@ pub fn run_flow_logging(
     flow: &Flow,
     host: &dyn Host,
     initial_vars: Map<String, Value>,
+    lang: &str,
     kept: Option<LogLevel>,
 ) -> Result<Map<String, Value>, FlowError> {
     let mut vars = flow.variables.clone();
     vars.extend(initial_vars);
     flow.check(plugin.manifest(), vars.keys().map(String::as_str))?;
-    run_checked(plugin, flow, host, vars, kept)
+    run_checked(plugin, flow, host, vars, lang, kept)
 }
 
 /// The steps of [`run_flow_logging`], for a flow already [checked](Flow::check) against
 /// `plugin`'s manifest with the names of `vars` (its own variables and the initial ones, as
-/// given here): a host that runs one flow many times checks it once.
+/// given here): a host that runs one flow many times checks it once. Its log lines are in
+/// `lang`.
 pub(crate) fn run_checked(
     plugin: &dyn Plugin,
     flow: &Flow,
     host: &dyn Host,
     mut vars: Map<String, Value>,
+    lang: &str,
     kept: Option<LogLevel>,
 ) -> Result<Map<String, Value>, FlowError> {
     let manifest = plugin.manifest();
@@ -274,16 +278,24 @@ pub(crate) fn run_checked(
 
         let keeps = |level: LogLevel| kept.is_some_and(|kept| level <= kept);
         if keeps(LogLevel::Info) {
-            log_line(host, LogLevel::Info, &format!("step {n}/{total}: {} ({})", spec.title.en, spec.id));
+            let (title, id) = (spec.title.get(lang), &spec.id);
+            let line = text!(en: format!("step {n}/{total}: {title} ({id})"), zh: format!("步骤 {n}/{total}：{title}（{id}）"));
+            log_line(host, LogLevel::Info, line.get(lang));
         }
         if keeps(LogLevel::Debug) {
-            log_line(host, LogLevel::Debug, &format!("step {n} params: {}", mask_secrets(spec, &params)));
+            let params = mask_secrets(spec, &params);
+            let line = text!(en: format!("step {n} params: {params}"), zh: format!("步骤 {n} 的参数：{params}"));
+            log_line(host, LogLevel::Debug, line.get(lang));
         }
         let started = Instant::now();
         let outputs = plugin.invoke(&step.action, &params, host).map_err(fail)?;
         let elapsed = started.elapsed().as_millis();
         if keeps(LogLevel::Info) {
-            log_line(host, LogLevel::Info, &format!("step {n}/{total}: done in {elapsed} ms"));
+            let line = text!(
+                en: format!("step {n}/{total}: done in {elapsed} ms"),
+                zh: format!("步骤 {n}/{total}：完成，用时 {elapsed} 毫秒"),
+            );
+            log_line(host, LogLevel::Info, line.get(lang));
         }
 
         for (output, variable) in &step.outputs {
@@ -327,7 +339,7 @@ const LONGEST_SUGGESTED_NAME: usize = 64;
 
 /// The defined variable that `name` is most likely a typo of. Only names within two
 /// characters of its length can be two edits away, so only they are compared.
-fn suggest<'a>(name: &str, defined: &BTreeSet<&'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(name: &str, defined: &BTreeSet<&'a str>) -> Option<&'a str> {
     let length = name.chars().count();
     if length > LONGEST_SUGGESTED_NAME {
         return None;
@@ -817,7 +829,7 @@ mod tests {
         let f = flow(r#"{"steps": [{"action": "t.upper", "params": {"text": "a", "key": "${k}"}}]}"#);
         let lines = |kept: Option<LogLevel>| {
             let host = crate::SimHost::silent().with_capture();
-            run_flow_logging(&plugin, &f, &host, initial(json!({"k": "hunter2"})), kept).unwrap();
+            run_flow_logging(&plugin, &f, &host, initial(json!({"k": "hunter2"})), "en", kept).unwrap();
             let captured = host.captured();
             let count = |prefix: &str| captured.iter().filter(|l| l.starts_with(prefix)).count();
             (count("debug: step 1 params:"), count("info: step 1/1"))

@@ -168,7 +168,7 @@ pub(super) fn pieces(s: &str) -> Vec<Piece<'_>> {
 }
 
 /// Every variable a value refers to.
-pub(super) fn references(value: &Value) -> Vec<String> {
+pub(crate) fn references(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) => match whole_reference(s) {
             Some(name) => vec![name.to_string()],

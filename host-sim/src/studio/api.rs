@@ -11,8 +11,11 @@
 //! * `POST /api/stop`: asks the run in progress to stop (its cancel flag).
 //! * `GET /api/example`: the flow of `host-sim demo` for the emulator, without its AppSecret,
 //!   when the plugin has its actions.
-//! * `GET /api/emulator`: what the emulator received so far (masked with the last run's
-//!   secrets).
+//! * `GET /api/emulator`: what the emulator received so far, its apps' messages and its
+//!   custom robot's group messages (masked with the last run's secrets).
+//! * `POST /api/emulator/say`: a user of the emulated org writes to the robot.
+//! * `POST /api/emulator/click`: a user clicks a card's choice (a hook, [`click_card`], until
+//!   the emulator can).
 //!
 //! Flows travel as the JSON `host-sim run` takes. No answer holds a secret the page sent:
 //! each is passed through [`scrub`] with the secrets of the flow it answers.
@@ -25,7 +28,7 @@ use std::sync::atomic::AtomicBool;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -51,6 +54,7 @@ pub(crate) fn routes(state: Arc<StudioState>) -> axum::Router {
         .route("/api/stop", post(stop))
         .route("/api/emulator", get(emulator))
         .route("/api/emulator/say", post(say))
+        .route("/api/emulator/click", post(click))
         .route("/api/example", get(example))
         .with_state(state)
 }
@@ -80,6 +84,21 @@ struct EmulatorInfo {
     app_key: &'static str,
     users: Vec<&'static str>,
     flow_controlled: Vec<&'static str>,
+    /// Its custom robot, for the two webhook actions: a fake credential of a fake service,
+    /// shown in the panel for a person to copy into the form (as the terminal shows it).
+    webhook: WebhookInfo,
+    /// Whether `POST /api/emulator/click` works (see [`click_card`]); the page shows the
+    /// card-click box only then.
+    clicks: bool,
+}
+
+/// The emulator's custom robot, as the panel shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookInfo {
+    url: String,
+    secret: &'static str,
+    group: &'static str,
 }
 
 async fn studio(State(state): State<Arc<StudioState>>) -> Response {
@@ -98,7 +117,7 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
     let info = Info {
         lang: state.lang,
         manifest,
-        words: WORDS.iter().map(|(key, text)| (*key, text)).collect(),
+        words: WORDS.iter().map(|word| (word.key, &word.text)).collect(),
         prefill,
         takes: manifest
             .actions
@@ -110,20 +129,30 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
             app_key: super::EMULATOR_APP_KEY,
             users: super::EMULATOR_USERS[..3].to_vec(),
             flow_controlled: vec![super::EMULATOR_USERS[3]],
+            webhook: WebhookInfo {
+                url: super::emulator_webhook_url(&e.url()),
+                secret: super::EMULATOR_WEBHOOK_SECRET,
+                group: super::EMULATOR_WEBHOOK_GROUP,
+            },
+            clicks: CARD_CLICKS,
         }),
-        example: example_of(&state).is_some(),
+        example: example_of(&state, state.lang).is_some(),
     };
     Json(info).into_response()
 }
 
-/// The example flow, when there is one (see [`super::example`]).
-fn example_of(state: &StudioState) -> Option<Value> {
+/// The example flow, its messages in `lang`, when there is one (see [`super::example`]).
+fn example_of(state: &StudioState, lang: &str) -> Option<Value> {
     let (emulator, file) = (state.emulator.as_ref()?, state.example_file.as_ref()?);
-    super::example::example_flow(state.plugin.manifest(), &emulator.url(), &file.0.to_string_lossy())
+    super::example::example_flow(state.plugin.manifest(), &emulator.url(), &file.0.to_string_lossy(), lang)
 }
 
-async fn example(State(state): State<Arc<StudioState>>) -> Response {
-    match example_of(&state) {
+/// `GET /api/example?lang=zh-CN`: the example, in the page's language (`?lang=`, or the
+/// studio's).
+async fn example(State(state): State<Arc<StudioState>>, RawQuery(query): RawQuery) -> Response {
+    let asked = query.as_deref().unwrap_or_default().split('&').find_map(|pair| pair.strip_prefix("lang="));
+    let lang = if asked == Some("zh-CN") || (asked.is_none() && state.lang == "zh-CN") { "zh-CN" } else { "en" };
+    match example_of(&state, lang) {
         Some(flow) => Json(flow).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
@@ -201,7 +230,7 @@ async fn check(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
 fn internal(why: &str) -> Response {
     let e = ErrorPayload::bilingual(
         codes::INTERNAL,
-        text!(en: format!("studio: the request failed: {why}"), zh: format!("studio：请求失败：{why}")),
+        text!(en: format!("studio: the request failed: {why}"), zh: format!("设计器：请求失败：{why}")),
     );
     (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": Doc::from(&e) }))).into_response()
 }
@@ -307,7 +336,7 @@ fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Val
         for step in &flow.steps {
             let one = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
             let before = std::mem::take(&mut vars);
-            match run_checked(state.plugin.as_ref(), &one, &host, before, Some(LogLevel::Debug)) {
+            match run_checked(state.plugin.as_ref(), &one, &host, before, state.lang, Some(LogLevel::Debug)) {
                 Ok(after) => {
                     vars = after;
                     let spec = manifest.action(&step.action);
@@ -369,7 +398,9 @@ fn received(state: &StudioState) -> Value {
     let Some(emulator) = &state.emulator else { return Value::Null };
     let mut messages = emulator.delivered();
     messages.reverse();
-    json!({ "messages": messages, "uploads": emulator.uploaded(), "stats": emulator.stats() })
+    let mut group_messages = emulator.group_messages();
+    group_messages.reverse();
+    json!({ "messages": messages, "groupMessages": group_messages, "uploads": emulator.uploaded(), "stats": emulator.stats() })
 }
 
 /// What a person in the emulated org writes to the robot from the studio page.
@@ -392,8 +423,8 @@ async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
     let Some(emulator) = state.emulator.as_ref() else {
         return refuse(
             StatusCode::CONFLICT,
-            text!(en: "The studio runs without its emulator", zh: "工作室未启动内置模拟器"),
-            text!(en: "Start the studio without --no-emulator.", zh: "请不带 --no-emulator 启动工作室。"),
+            text!(en: "The studio runs without its emulator", zh: "设计器未启动内置模拟器"),
+            text!(en: "Start the studio without --no-emulator.", zh: "请去掉 --no-emulator 重新启动设计器。"),
         );
     };
     let said = match serde_json::from_slice::<Said>(&body) {
@@ -402,7 +433,7 @@ async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 text!(en: "Give a user and some text", zh: "请选择用户并填写内容"),
-                text!(en: "Send {\"userId\": \"staff02\", \"text\": \"...\"}.", zh: "请发送 {\"userId\": \"staff02\", \"text\": \"...\"}。"),
+                text!(en: "Choose who writes, and type what they write.", zh: "请选择用户，并填写其发送的内容。"),
             );
         }
     };
@@ -418,6 +449,67 @@ async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
             text!(en: format!("The emulator refused the message: {e}"), zh: format!("模拟器拒绝了该消息：{e}")),
             text!(en: "Pick one of the org's users.", zh: "请选择组织中的用户。"),
         ),
+    }
+}
+
+/// Whether [`click_card`] is wired to the emulator: the page offers the card-click box only
+/// when it is.
+const CARD_CLICKS: bool = false;
+
+/// A person in the emulated org clicks a card's choice (or answers its question).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Clicked {
+    user_id: String,
+    out_track_id: String,
+    choice: String,
+}
+
+/// HOOK for `Emulator::user_clicks(user, out_track_id, choice)` (being added to the
+/// emulator): the one place to call it, answering what the page shows, then set
+/// [`CARD_CLICKS`] to `true`. Until then every click is refused with a message saying so.
+fn click_card(_emulator: &dingtalk_emulator::Emulator, clicked: &Clicked) -> Result<Value, (Text, Text)> {
+    let Clicked { user_id, out_track_id, choice } = clicked;
+    Err((
+        text!(
+            en: format!("This studio's emulator cannot click cards yet ({user_id} choosing {choice} on the card {out_track_id})"),
+            zh: format!("此设计器的模拟器暂不支持点击卡片（{user_id} 在卡片 {out_track_id} 上选择 {choice}）"),
+        ),
+        text!(en: "Answer with the reply box instead.", zh: "请改用上方的回复框作答。"),
+    ))
+}
+
+/// `POST /api/emulator/click`: a user of the embedded emulator clicks a choice of a card the
+/// robot sent (its `outTrackId`), through [`click_card`].
+async fn click(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
+    let refuse = |status: StatusCode, (message, hint): (Text, Text)| {
+        let e = ErrorPayload::bilingual(codes::INVALID_INPUT, message).with_bilingual_hint(hint);
+        (status, Json(json!({ "error": Doc::from(&e) }))).into_response()
+    };
+    let Some(emulator) = state.emulator.as_ref() else {
+        return refuse(
+            StatusCode::CONFLICT,
+            (
+                text!(en: "The studio runs without its emulator", zh: "设计器未启动内置模拟器"),
+                text!(en: "Start the studio without --no-emulator.", zh: "请去掉 --no-emulator 重新启动设计器。"),
+            ),
+        );
+    };
+    let clicked = match serde_json::from_slice::<Clicked>(&body) {
+        Ok(clicked) if !clicked.out_track_id.trim().is_empty() && !clicked.choice.trim().is_empty() => clicked,
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                (
+                    text!(en: "Give a user, a card and a choice", zh: "请选择用户，并填写卡片和选项"),
+                    text!(en: "Choose who clicks, and which choice of which card.", zh: "请选择点击的用户，并填写卡片及其选项。"),
+                ),
+            );
+        }
+    };
+    match click_card(emulator, &clicked) {
+        Ok(value) => answer(StatusCode::OK, value, &[]),
+        Err(words) => refuse(StatusCode::NOT_IMPLEMENTED, words),
     }
 }
 

@@ -8,12 +8,12 @@ use std::ops::ControlFlow;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rpa_plugin_abi::error::Upstream;
-use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Text, text};
+use rpa_plugin_abi::{ActionSpec, ErrorPayload, FieldSpec, Manifest, Text, text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::codes;
-use crate::flow::{Flow, SubstituteError, substitute};
+use crate::flow::{Flow, SubstituteError, references, substitute, suggest};
 use crate::form::MASK;
 use crate::validate::{is_visible, validate_params};
 
@@ -76,7 +76,13 @@ pub(crate) fn check_flow(state: &StudioState, flow: &Flow) -> Vec<StepCheck> {
     // for, in one pass over the steps.
     flow.problems(manifest, [], |problem| {
         if let Some(check) = report.get_mut(problem.step.wrapping_sub(1)) {
-            let doc = Doc::from(&problem.error);
+            let doc = match problem.error.field.as_deref() {
+                Some(param) if problem.error.code == codes::UNKNOWN_VARIABLE => {
+                    unknown_variable_in_page(manifest, flow, problem.step - 1, param)
+                        .unwrap_or_else(|| Doc::from(&problem.error))
+                }
+                _ => Doc::from(&problem.error),
+            };
             match problem.error.field.clone() {
                 Some(field) if problem.error.code == codes::UNKNOWN_OUTPUT => {
                     check.fields.insert(format!("outputs.{field}"), doc);
@@ -112,6 +118,64 @@ pub(crate) fn check_flow(state: &StudioState, flow: &Flow) -> Vec<StepCheck> {
         }
     }
     report
+}
+
+/// The studio's words for the param `param` of step `index` (0-based) that refers to a
+/// variable no earlier step defines: the field named by its label, and a hint that a person in
+/// the page can follow (no command-line flag): a close name, or the action whose output would
+/// define it, named by their labels; or for an unset environment variable, what to do in the
+/// page. `None` when neither is found (the engine's words are kept).
+fn unknown_variable_in_page(manifest: &Manifest, flow: &Flow, index: usize, param: &str) -> Option<Doc> {
+    let step = flow.steps.get(index)?;
+    let mut defined: BTreeSet<&str> = flow.variables.keys().map(String::as_str).collect();
+    defined.extend(flow.steps[..index].iter().flat_map(|s| s.outputs.values().map(String::as_str)));
+    let value = step.params.get(param)?;
+    let field = manifest.action(&step.action).and_then(|spec| spec.input(param));
+    let label = field.map_or_else(|| text!(en: param.to_string(), zh: param.to_string()), |f| f.label.clone());
+    let (en, zh) = (&label.en, &label.zh_cn);
+    let Some(name) = references(value).into_iter().find(|n| !defined.contains(n.as_str())) else {
+        // An environment variable the studio's process does not have.
+        let name = env_names(value).into_iter().find(|n| std::env::var_os(n).is_none())?;
+        let message = text!(
+            en: format!("\"{en}\" reads the environment variable {name}, which is not set where the studio runs"),
+            zh: format!("「{zh}」读取的环境变量 {name} 在设计器运行的环境中未设置"),
+        );
+        let hint = text!(
+            en: format!("Type the value into the field instead, or set {name} and start the studio again."),
+            zh: format!("请直接在此填写该值，或设置环境变量 {name} 后重新启动设计器。"),
+        );
+        let code = codes::UNKNOWN_VARIABLE.to_string();
+        return Some(Doc { code, field: Some(param.to_string()), message, hint: Some(hint), upstream: None });
+    };
+    let message = text!(
+        en: format!("\"{en}\" uses the variable ${{{name}}}, which no earlier step outputs"),
+        zh: format!("「{zh}」用到的变量 ${{{name}}} 没有在前面的步骤中输出"),
+    );
+    let maker = manifest
+        .actions
+        .iter()
+        .find_map(|action| action.outputs.iter().find(|o| o.name == name).map(|output| (action, output)));
+    let hint = match (suggest(&name, &defined), maker) {
+        (Some(close), _) => text!(en: format!("Did you mean ${{{close}}}?"), zh: format!("是否应为 ${{{close}}}？")),
+        (None, Some((action, output))) => {
+            let (title, out) = (&action.title, &output.label);
+            text!(
+                en: format!("Add \"{}\" before this step and keep its output \"{}\" in this variable.", title.en, out.en),
+                zh: format!("请在此步骤之前添加“{}”，并把它的输出「{}」保存到这个变量。", title.zh_cn, out.zh_cn),
+            )
+        }
+        (None, None) => text!(
+            en: "Add a step before this one and keep one of its outputs in this variable, or choose a variable that an earlier step outputs.",
+            zh: "请在此步骤之前添加一个步骤并把它的某个输出保存到这个变量，或改选前面步骤输出的变量。",
+        ),
+    };
+    Some(Doc {
+        code: codes::UNKNOWN_VARIABLE.to_string(),
+        field: Some(param.to_string()),
+        message,
+        hint: Some(hint),
+        upstream: None,
+    })
 }
 
 /// The problem with one field of a step, if any.
@@ -384,6 +448,44 @@ mod tests {
         assert_eq!(checks[1].error.as_ref().map(|e| e.code.as_str()), Some(codes::UNKNOWN_ACTION));
         assert!(checks[1].fields.is_empty(), "its params are not looked at: {:?}", checks[1].fields);
         assert!(!checks[2].fields.contains_key("content"), "{:?}", checks[2].fields);
+    }
+
+    #[test]
+    fn an_unknown_variable_is_told_in_the_pages_words() {
+        let state = state();
+        let flow: Flow = serde_json::from_value(json!({"steps": [
+            {"action": "demo.send", "params": {"content": "x", "userIds": ["u"]}, "outputs": {"invalidUserIds": "bad"}},
+            {"action": "demo.send", "params": {"content": "${invalidUserIds}", "userIds": "${bads}"}},
+            {"action": "demo.send", "params": {"content": "${nothingLikeIt}", "userIds": ["u"]}},
+            {"action": "demo.send", "params": {"content": "${env:HOST_SIM_NO_SUCH_VARIABLE}", "userIds": ["u"]}},
+        ]}))
+        .unwrap();
+        let checks = check_flow(&state, &flow);
+        // An action outputs a value of that name: the hint names the action and its output by
+        // their labels, and the message names the field by its label.
+        let doc = &checks[1].fields["content"];
+        assert_eq!(doc.code, codes::UNKNOWN_VARIABLE);
+        assert!(doc.message.zh_cn.starts_with("「消息内容」用到的变量 ${invalidUserIds}"), "{doc:?}");
+        let hint = doc.hint.as_ref().unwrap();
+        assert_eq!(hint.zh_cn, "请在此步骤之前添加“发送消息”，并把它的输出「无效用户ID」保存到这个变量。");
+        assert_eq!(
+            hint.en,
+            "Add \"Send message\" before this step and keep its output \"Invalid user IDs\" in this variable."
+        );
+        // A close name: did you mean.
+        assert_eq!(checks[1].fields["userIds"].hint.as_ref().unwrap().en, "Did you mean ${bad}?");
+        // Neither: what to do in the page. Never a command-line flag.
+        let hint = checks[2].fields["content"].hint.as_ref().unwrap();
+        assert!(hint.zh_cn.starts_with("请在此步骤之前添加一个步骤"), "{hint:?}");
+        let doc = &checks[3].fields["content"];
+        assert!(doc.message.zh_cn.starts_with("「消息内容」读取的环境变量 HOST_SIM_NO_SUCH_VARIABLE"), "{doc:?}");
+        for check in &checks {
+            for doc in check.fields.values() {
+                let hint = doc.hint.as_ref().unwrap();
+                assert!(!hint.en.contains("--var") && !hint.zh_cn.contains("--var"), "{hint:?}");
+                assert!(!hint.en.contains("host-sim run") && !hint.zh_cn.contains("host-sim run"), "{hint:?}");
+            }
+        }
     }
 
     /// How long the check of an `/api/check` takes (parsed flow in, masked answer out) for

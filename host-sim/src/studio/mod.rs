@@ -38,7 +38,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig};
+use dingtalk_emulator::{AppConfig, Emulator, EmulatorConfig, WebhookConfig};
 use rpa_plugin_abi::{ActionSpec, ErrorPayload, Inputs, Text, codes, text};
 use tokio::sync::oneshot;
 
@@ -50,6 +50,19 @@ pub const EMULATOR_APP_KEY: &str = "dingstudio5q8w2e";
 pub const EMULATOR_APP_SECRET: &str = "studio-secret-typed-into-the-form";
 /// The emulator org's users; the last one is flow-controlled.
 pub const EMULATOR_USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy04"];
+/// The `access_token` of the emulator's custom (webhook) robot, so that a person can try the
+/// two webhook actions in the page.
+pub const EMULATOR_WEBHOOK_TOKEN: &str = "studiowebhooktoken4f3e2d1c0b";
+/// Its signing secret (加签): like the AppSecret, printed on the terminal and shown in the
+/// emulator panel, for a person to type into the form; a fake credential of a fake service.
+pub const EMULATOR_WEBHOOK_SECRET: &str = "SECstudio0signing0secret0typed0into0the0form";
+/// The group it posts to.
+pub const EMULATOR_WEBHOOK_GROUP: &str = "studio-group";
+
+/// The webhook URL of the emulator's custom robot, for an emulator at `base`.
+pub fn emulator_webhook_url(base: &str) -> String {
+    format!("{base}/robot/send?access_token={EMULATOR_WEBHOOK_TOKEN}")
+}
 
 /// How to start the studio.
 #[derive(Debug, Clone)]
@@ -137,6 +150,10 @@ impl Studio {
                 apps: vec![AppConfig::new(EMULATOR_APP_KEY, EMULATOR_APP_SECRET)],
                 users: EMULATOR_USERS.iter().map(|u| u.to_string()).collect(),
                 flow_controlled: vec![EMULATOR_USERS[3].to_string()],
+                webhooks: vec![
+                    WebhookConfig::new(EMULATOR_WEBHOOK_TOKEN, EMULATOR_WEBHOOK_GROUP)
+                        .with_secret(EMULATOR_WEBHOOK_SECRET),
+                ],
                 ..EmulatorConfig::default()
             };
             let emulator = Emulator::start(config)
@@ -267,7 +284,7 @@ pub fn assets() -> impl Iterator<Item = (&'static str, &'static str, &'static st
 fn start_error(what: Text, e: impl std::fmt::Display) -> ErrorPayload {
     ErrorPayload::bilingual(
         codes::INTERNAL,
-        text!(en: format!("studio: {}: {e}", what.en), zh: format!("studio：{}：{e}", what.zh_cn)),
+        text!(en: format!("studio: {}: {e}", what.en), zh: format!("设计器：{}：{e}", what.zh_cn)),
     )
 }
 

@@ -151,3 +151,80 @@ pub(crate) fn real_plugin() -> Option<PathBuf> {
     eprintln!("skipped: the plugin {} is not built", path.display());
     None
 }
+
+/// Words that may stand alone or together in Chinese text without being an English sentence:
+/// names DingTalk itself uses in its Chinese console and documents. Kept short on purpose.
+const ENGLISH_ALLOWED: [&str; 5] = ["Stream", "Webhook", "Markdown", "Client", "Rust"];
+
+/// The runs of two or more English words in `text` outside user data, identifiers and codes:
+/// what a person reading Chinese would call an English sentence (or part of one).
+///
+/// Left out before looking: anything quoted ("…", `…`, as JSON values and a form's examples
+/// are), a URL, a JSON literal (`true`, `false`, `null`), and a token that is an identifier
+/// or a code (holding a digit or one of `._-/:@$={}[]<>#*%+()`, camelCase, or in capitals:
+/// `processQueryKey`, `INVALID_INPUT`, `AppKey`, `ID`, `http(s)`). What is left is split at
+/// every non-ASCII character (Chinese text and punctuation end a run) and at any punctuation
+/// but a space, a comma or enclosing parentheses; a run is two or more plain words in a row,
+/// none on [`ENGLISH_ALLOWED`].
+pub(crate) fn english_runs(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let line = unquoted(line);
+        let mut run: Vec<&str> = Vec::new();
+        let mut flush = |run: &mut Vec<&str>| {
+            if run.len() >= 2 {
+                found.push(format!("{:?} in {line:?}", run.join(" ")));
+            }
+            run.clear();
+        };
+        for piece in line.split(|c: char| !c.is_ascii() || matches!(c, '.' | ';' | '!' | '?' | '"' | '\'')) {
+            for token in piece.split(|c: char| c.is_whitespace() || c == ',') {
+                let token = token.trim_start_matches('(').trim_end_matches(')');
+                if token.is_empty() {
+                    continue;
+                }
+                if is_plain_word(token) && !ENGLISH_ALLOWED.contains(&token) {
+                    run.push(token);
+                } else {
+                    flush(&mut run);
+                }
+            }
+            flush(&mut run);
+        }
+    }
+    found
+}
+
+/// `line` without what is quoted in it ("…", `…`), nor URLs.
+fn unquoted(line: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(' ');
+                }
+            }
+            None if c == '"' || c == '`' => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    out.split(' ').filter(|w| !w.contains("://")).collect::<Vec<_>>().join(" ")
+}
+
+/// A plain English word: letters only, lower case after the first, not an identifier.
+fn is_plain_word(token: &str) -> bool {
+    let mut chars = token.chars();
+    let Some(first) = chars.next() else { return false };
+    first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_lowercase())
+        && !(token.len() > 1 && token == token.to_uppercase())
+        && !matches!(token, "true" | "false" | "null")
+}

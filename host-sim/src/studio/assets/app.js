@@ -203,7 +203,7 @@ async function loadFile(file) {
 
 async function loadExample() {
   try {
-    const response = await fetch('/api/example');
+    const response = await fetch(`/api/example?lang=${encodeURIComponent(state.lang)}`);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     applyFlow(parseFlow(await response.text()));
     state.tab = 'basic';
@@ -255,6 +255,8 @@ function renderEmulator() {
     }
   }});
   root.append(h('div', {class: 'say'}, h('h3', {text: word('sayAs')}), who, said, send, outcome));
+  if (emulator.clicks) root.append(renderClick(emulator));
+  if (emulator.webhook) root.append(renderWebhook(emulator.webhook));
   const received = state.received;
   const messages = received?.messages ?? [];
   if (!messages.length) root.append(h('p', {class: 'empty', 'data-testid': 'received-none', text: word('noMessages')}));
@@ -268,12 +270,71 @@ function renderEmulator() {
   if (received?.uploads?.length) {
     root.append(h('h3', {text: word('uploads')}), h('ul', {}, ...received.uploads.map((u) => h('li', {text: `${u.filename} (${u.size} B) → ${u.mediaId}`}))));
   }
-  if (received?.stats) {
-    root.append(h('p', {class: 'help', 'data-testid': 'emulator-stats', text: `${word('stats')}: ${Object.entries(received.stats).map(([k, v]) => `${k} ${v}`).join(' · ')}`}));
+  if (received?.groupMessages?.length) {
+    root.append(h('h3', {text: word('groupReceived')}), h('ol', {class: 'received', 'data-testid': 'group-received'},
+      ...received.groupMessages.map((m) => h('li', {class: 'message-received'},
+        h('div', {}, h('span', {class: 'k', text: `${word('template')}: `}), h('code', {text: m.msgtype})),
+        h('pre', {text: JSON.stringify(m.body, null, 2)})))));
   }
+  if (received?.stats) root.append(renderStats(received.stats));
   if (state.log.length) {
-    root.append(h('details', {class: 'log'}, h('summary', {text: word('log')}), h('pre', {text: state.log.join('\n')})));
+    root.append(h('details', {class: 'log'}, h('summary', {text: word('log')}),
+      h('pre', {'data-testid': 'log', text: state.log.map(logLine).join('\n')})));
   }
+}
+
+// The emulator's counters, each labelled in the page's words; the per-template counts as a
+// list of their own. Counters still at zero are left out.
+function renderStats(stats) {
+  const items = [];
+  for (const [key, value] of Object.entries(stats)) {
+    if (key === 'messagesByTemplate') continue;
+    if (typeof value === 'number' && value > 0) items.push(h('li', {}, `${word(`stat.${key}`)} `, h('strong', {text: String(value)})));
+  }
+  const byTemplate = Object.entries(stats.messagesByTemplate ?? {}).filter(([, n]) => n > 0);
+  const root = h('div', {class: 'stats', 'data-testid': 'emulator-stats'}, h('h3', {text: word('stats')}));
+  if (!items.length && !byTemplate.length) root.append(h('p', {class: 'empty', text: word('statsNone')}));
+  if (items.length) root.append(h('ul', {class: 'counters'}, ...items));
+  if (byTemplate.length) {
+    root.append(h('p', {class: 'help', text: word('stat.messagesByTemplate')}),
+      h('ul', {class: 'counters', 'data-testid': 'stats-by-template'},
+        ...byTemplate.map(([template, n]) => h('li', {}, h('code', {text: template}), ' ', h('strong', {text: String(n)})))));
+  }
+  return root;
+}
+
+// A log line ("level: message") with its level in the page's words.
+function logLine(line) {
+  const match = /^(error|warn|info|debug): (.*)$/s.exec(line);
+  return match ? word('logLine', {level: word(`level.${match[1]}`), line: match[2]}) : line;
+}
+
+// The emulator's custom robot: what to type into "connect custom robot" to try the webhook
+// actions in the page.
+function renderWebhook(webhook) {
+  return h('div', {class: 'webhook', 'data-testid': 'webhook'},
+    h('h3', {text: word('webhook')}),
+    h('p', {class: 'help', text: word('webhookHelp', {group: webhook.group})}),
+    h('div', {}, h('span', {class: 'k', text: `${word('webhookUrl')}: `}), h('code', {'data-testid': 'webhook-url', text: webhook.url})),
+    h('div', {}, h('span', {class: 'k', text: `${word('webhookSecret')}: `}), h('code', {'data-testid': 'webhook-secret', text: webhook.secret})));
+}
+
+// Click a card's choice as a user: shown only when the server can (emulator.clicks).
+function renderClick(emulator) {
+  const who = h('select', {'data-testid': 'click-user', 'aria-label': word('clickAs')},
+    ...emulator.users.map((u) => h('option', {value: u, text: u})));
+  const card = h('input', {type: 'text', 'data-testid': 'click-card', 'aria-label': word('clickCard'), placeholder: word('clickCard')});
+  const choice = h('input', {type: 'text', 'data-testid': 'click-choice', 'aria-label': word('clickChoice'), placeholder: word('clickChoice')});
+  const outcome = h('p', {class: 'help', 'data-testid': 'click-outcome'});
+  const send = h('button', {type: 'button', 'data-testid': 'click-send', text: word('clickSend'), onclick: async () => {
+    try {
+      await post('/api/emulator/click', {userId: who.value, outTrackId: card.value, choice: choice.value});
+      outcome.textContent = word('clicked', {user: who.value, choice: choice.value});
+    } catch (e) {
+      outcome.textContent = e.message;
+    }
+  }});
+  return h('div', {class: 'say'}, h('h3', {text: word('clickAs')}), who, card, choice, send, outcome);
 }
 
 function renderAll() {

@@ -23,8 +23,10 @@ export function renderPalette(root, callbacks) {
   }));
 }
 
+// A step's badge in the page's words (the run's answer says ok, error or not run).
 function statusText(status) {
-  if (status === 'ok' || status === 'error') return status;
+  if (status === 'ok') return word('statusOk');
+  if (status === 'error') return word('statusError');
   if (status === 'running') return word('running');
   if (status === 'not run') return word('notRun');
   return '';
@@ -65,7 +67,7 @@ export function renderCanvas(root, empty) {
       h('div', {class: 'step-sub'}, h('code', {text: step.action}), outputs.length ? ` → ${outputs.join(' ')}` : ''),
       problems && state.showAll && !result?.error ? h('div', {class: 'step-problems', text: `⚠ ${problems}`}) : null,
       h('div', {class: 'step-result'},
-        h('span', {class: `status${status ? ` ${status.replace(' ', '-')}` : ''}`, 'data-testid': `status-${n}`, text: statusText(status)}),
+        h('span', {class: `status${status ? ` ${status.replace(' ', '-')}` : ''}`, 'data-testid': `status-${n}`, 'data-status': status, text: statusText(status)}),
         h('div', {class: 'step-outputs', 'data-testid': `outputs-${n}`}, ...(state.running ? [] : outputsOf(result))))),
     h('div', {class: 'step-tools'},
       h('button', {type: 'button', title: word('moveUp'), 'aria-label': word('moveUp'), disabled: index === 0, text: '↑', onclick: () => on.move(index, index - 1)}),
