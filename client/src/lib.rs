@@ -45,6 +45,7 @@ mod api;
 mod call;
 mod connection;
 mod error;
+pub mod fleet;
 mod limiter;
 mod options;
 pub mod redact;
