@@ -51,6 +51,10 @@ mod options;
 pub mod redact;
 mod secret;
 pub mod stream;
+/// A `redis-server` of a test's own, for the fleet's tests.
+#[cfg(test)]
+#[path = "../../tests/support/redis_server.rs"]
+mod test_redis;
 mod transport;
 mod upload;
 mod webhook;

@@ -5,58 +5,7 @@
 use super::rate::Slot;
 use super::token::Shared;
 use super::*;
-
-/// A `redis-server` of this test's own; killed when dropped.
-pub(crate) struct TestRedis {
-    child: std::process::Child,
-    /// The port it listens on (loopback).
-    pub(crate) port: u16,
-}
-
-impl TestRedis {
-    /// Starts one (with `password` when given), or `None` when `redis-server` is missing and
-    /// this is not CI.
-    pub(crate) fn start(password: Option<&str>) -> Option<TestRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut cmd = std::process::Command::new("redis-server");
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-        if let Some(p) = password {
-            cmd.args(["--requirepass", p]);
-        }
-        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-        let child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!(
-                    "SKIPPED: redis-server cannot be started ({e}); `apt-get install redis-server` runs these tests"
-                );
-                return None;
-            }
-            Err(e) => panic!("redis-server is needed on CI: {e}"),
-        };
-        let started = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(10), "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(TestRedis { child, port })
-    }
-
-    /// Its URL, with `password` when given.
-    pub(crate) fn url(&self, password: Option<&str>) -> Secret {
-        match password {
-            Some(p) => Secret::new(format!("redis://:{p}@127.0.0.1:{}", self.port)),
-            None => Secret::new(format!("redis://127.0.0.1:{}", self.port)),
-        }
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::test_redis::TestRedis;
 
 #[test]
 fn urls_are_checked_and_shown_without_their_password() {
@@ -120,7 +69,7 @@ fn most_in_a_second(sent: &[Instant]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_budget_holds_across_callers_at_the_smallest_limit() {
     let Some(redis) = TestRedis::start(None) else { return };
-    let fleet = Fleet::shared(&redis.url(None)).unwrap();
+    let fleet = Fleet::shared(&Secret::new(redis.url(None))).unwrap();
     let sent = grants(&fleet, "dingtalk-robot:test:budget", &[5, 5, 5], 8).await;
     assert_eq!(sent.len(), 24);
     assert!(most_in_a_second(&sent) <= 5, "{} in a second", most_in_a_second(&sent));
@@ -134,7 +83,7 @@ async fn the_budget_holds_across_callers_at_the_smallest_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_caller_fetches_the_token_the_others_wait_for_it() {
     let Some(redis) = TestRedis::start(None) else { return };
-    let fleet = Fleet::shared(&redis.url(None)).unwrap();
+    let fleet = Fleet::shared(&Secret::new(redis.url(None))).unwrap();
     let (call, key) = (Call::new(), "dingtalk-robot:token:test");
     let deadline = || Instant::now() + Duration::from_secs(5);
     let Shared::Fetch(lock) = fleet.token(&call, key, Duration::from_secs(5), deadline()).await else {
@@ -179,34 +128,28 @@ async fn an_unreachable_redis_falls_back_and_warns_once() {
 #[tokio::test]
 async fn a_wrong_password_says_so_without_showing_it() {
     let Some(redis) = TestRedis::start(Some("right-pass")) else { return };
-    let fleet = Fleet::shared(&redis.url(Some("wrong-pass"))).unwrap();
+    let fleet = Fleet::shared(&Secret::new(redis.url(Some("wrong-pass")))).unwrap();
     let call = Call::new();
     assert!(!fleet.check(&call, Duration::from_secs(3)).await);
     let lines = call.take_lines();
     assert!(lines.iter().any(|(l, t)| *l == Level::Warn && t.contains("authentication failed")), "{lines:?}");
     assert!(!lines.iter().any(|(_, t)| t.contains("wrong-pass")), "{lines:?}");
-    let good = Fleet::shared(&redis.url(Some("right-pass"))).unwrap();
+    let good = Fleet::shared(&Secret::new(redis.url(Some("right-pass")))).unwrap();
     assert!(good.check(&call, Duration::from_secs(3)).await, "{:?}", call.take_lines());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_coming_back_is_used_again() {
-    let Some(redis) = TestRedis::start(None) else { return };
-    let port = redis.port;
-    let fleet = Fleet::shared(&redis.url(None)).unwrap();
+    let Some(mut redis) = TestRedis::start(None) else { return };
+    let fleet = Fleet::shared(&Secret::new(redis.url(None))).unwrap();
     let call = Call::new();
     assert!(fleet.check(&call, Duration::from_secs(3)).await);
-    drop(redis);
+    redis.kill();
     let deadline = || Instant::now() + Duration::from_secs(5);
     let window = Duration::from_secs(1);
     let slot = fleet.acquire(&call, "dingtalk-robot:test:back", 5, window, window, deadline()).await;
     assert!(matches!(slot, Slot::Local), "Redis is gone");
-    // Again on the same port.
-    let mut child = std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    redis.restart();
     let started = std::time::Instant::now();
     let mut back = false;
     while !back && started.elapsed() < Duration::from_secs(15) {
@@ -216,8 +159,6 @@ async fn redis_coming_back_is_used_again() {
             Slot::Granted(_)
         );
     }
-    let _ = child.kill();
-    let _ = child.wait();
     assert!(back, "{:?}", call.take_lines());
     let lines = call.take_lines();
     assert_eq!(lines.iter().filter(|(l, _)| *l == Level::Warn).count(), 1, "{lines:?}");
