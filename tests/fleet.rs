@@ -5,6 +5,8 @@
 //! * 8 processes started at once send 2,000 one-user messages at qpsLimit 20: DingTalk
 //!   throttles none, never more than 20 sends in any 1,000 ms, each delivered once, and one
 //!   token request for all;
+//! * 4 processes wait for 25 users each; the emulator pushes the 100 replies to the 4
+//!   connections at random: each reaches its waiter once (the fleet's Redis Stream and claims);
 //! * Redis killed mid-run and started again: nothing lost or sent twice, a warning shown;
 //! * a wrong password, an unreachable server, a URL that is not Redis's: the documented
 //!   fallback (a warning, sends go on) or an error naming `redisUrl`.
@@ -19,7 +21,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, Endpoint};
-use dingtalk_robot::names::{connect, send};
+use dingtalk_robot::names::{connect, send, wait_for_reply as wait};
 use serde_json::{Value, json};
 use support::flows::{connect_step, delivered_once, send_step};
 use support::redis_server::TestRedis;
@@ -168,4 +170,108 @@ fn a_wrong_password_or_no_redis_goes_on_alone_and_says_so() {
     let err = invoke(&TestHost::default(), connect::ID, &params).unwrap_err();
     assert_eq!(err.field.as_deref(), Some(connect::REDIS_URL));
     assert!(err.message.contains("redis://") && !err.message.contains("pw@"), "{}", err.message);
+}
+
+/// Set only in the child processes of [`each_reply_reaches_its_waiter_once_across_four_processes`]:
+/// `emulator URL|Redis URL|first user|users`.
+const WAITER_ENV: &str = "FLEET_TEST_WAITER_PROCESS";
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u128 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// One robot process of the test below (run by it as a child; alone, it does nothing): waits
+/// for one reply from each of its users at once, one thread each, and prints
+/// `REPLY <user> <text> <ms since the epoch>` for each.
+#[test]
+fn waiter_process() {
+    let Ok(spec) = std::env::var(WAITER_ENV) else { return };
+    let parts: Vec<&str> = spec.split('|').collect();
+    let (emu_url, redis_url, first, users) =
+        (parts[0], parts[1], parts[2].parse::<usize>().unwrap(), parts[3].parse::<usize>().unwrap());
+    let params = json!({
+        connect::APP_KEY: support::APP_KEY, connect::APP_SECRET: APP_SECRET, connect::API_BASE_URL: emu_url,
+        connect::OAPI_BASE_URL: emu_url, connect::REDIS_URL: redis_url,
+    });
+    let robot = invoke(&TestHost::default(), connect::ID, &params).unwrap()[connect::ROBOT].clone();
+    std::thread::scope(|s| {
+        for u in first..first + users {
+            let robot = robot.clone();
+            s.spawn(move || {
+                let user = format!("u{u}");
+                let wait = json!({ wait::ROBOT: robot, wait::USER_ID: user, wait::TIMEOUT_SECONDS: 60 });
+                let out = invoke(&TestHost::default(), wait::ID, &wait).unwrap();
+                if out[wait::REPLIED] == json!(true) {
+                    println!("REPLY {user} {} {}", out[wait::REPLY_TEXT].as_str().unwrap(), now_ms());
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn each_reply_reaches_its_waiter_once_across_four_processes() {
+    let Some(redis) = TestRedis::start(None) else { return };
+    let (processes, per_process) = (4, 25);
+    let users: Vec<String> = (0..processes * per_process).map(|u| format!("u{u}")).collect();
+    let emu = Emulator::start(EmulatorConfig { users: users.clone(), ..org_config() }).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..processes)
+        .map(|p| {
+            Command::new(&exe)
+                .args(["--exact", "waiter_process", "--nocapture", "--test-threads", "1"])
+                .env(WAITER_ENV, format!("{}|{}|{}|{per_process}", emu.url(), redis.url(None), p * per_process))
+                .env_remove("DINGTALK_ROBOT_REDIS_URL")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let started = Instant::now();
+    while emu.stream_connection_count(support::APP_KEY) < processes {
+        assert!(started.elapsed() < Duration::from_secs(60), "the {processes} processes did not all connect");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Every wait registered, and every reader reading.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut order = users.clone();
+    // A fixed shuffle: the emulator picks the connection at random anyway.
+    order.sort_by_key(|u| (u.len() * 7919 + u.bytes().map(usize::from).sum::<usize>() * 31) % 101);
+    let mut said = std::collections::HashMap::new();
+    for u in &order {
+        said.insert(u.clone(), now_ms());
+        emu.user_says_to(support::APP_KEY, u, &format!("answer-of-{u}")).unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut got: Vec<(String, String)> = Vec::new();
+    let mut latencies = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        // libtest's "test waiter_process ... " may start the line of the first reply.
+        for line in stdout.lines().filter_map(|l| l.find("REPLY ").map(|i| &l[i + 6..])) {
+            let f: Vec<&str> = line.split(' ').collect();
+            latencies.push(f[2].parse::<u128>().unwrap().saturating_sub(said[f[0]]));
+            got.push((f[0].to_string(), f[1].to_string()));
+        }
+    }
+    got.sort();
+    let expected: Vec<(String, String)> = {
+        let mut e: Vec<_> = users.iter().map(|u| (u.clone(), format!("answer-of-{u}"))).collect();
+        e.sort();
+        e
+    };
+    assert_eq!(got, expected, "every reply reached its waiter, once");
+    assert_eq!(emu.stats().stream_pushed, 100);
+    latencies.sort();
+    eprintln!(
+        "fleet Stream fan-out: {} replies, latency p50 {} ms, p99 {} ms, max {} ms",
+        latencies.len(),
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() * 99 / 100],
+        latencies[latencies.len() - 1]
+    );
 }

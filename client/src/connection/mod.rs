@@ -95,9 +95,9 @@ pub struct Connection {
     urls: [OnceLock<reqwest::Url>; Api::ALL.len()],
     /// The Redis server this app's processes share their budget and token through, if any.
     fleet: Mutex<Option<Arc<Fleet>>>,
-    /// The fleet's keys for this app: its rate budget (API base and AppKey) and its token
-    /// (API base, AppKey and AppSecret, hashed).
-    fleet_keys: (String, String),
+    /// The fleet's keys for this app: its rate budget (API base and AppKey), its token
+    /// (API base, AppKey and AppSecret, hashed) and its Redis Stream of received messages.
+    fleet_keys: (String, String, String),
 }
 
 impl std::fmt::Debug for Connection {
@@ -115,8 +115,11 @@ impl Connection {
     /// calls per second per API (0 = no limit); no network traffic yet.
     pub fn new(api_base: &str, app_key: &str, app_secret: Secret, qps_limit: u32) -> Result<Self> {
         let base = api_base.trim_end_matches('/');
-        let fleet_keys =
-            (fleet::key("rate", &[base, app_key]), fleet::key("token", &[base, app_key, app_secret.expose()]));
+        let fleet_keys = (
+            fleet::key("rate", &[base, app_key]),
+            fleet::key("token", &[base, app_key, app_secret.expose()]),
+            fleet::key("stream", &[base, app_key]),
+        );
         Ok(Connection {
             transport: Transport::new(),
             api_base: api_base.trim_end_matches('/').to_string(),
@@ -180,6 +183,11 @@ impl Connection {
     /// The fleet this app shares its budget and token through, if any.
     pub fn fleet(&self) -> Option<Arc<Fleet>> {
         self.fleet.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The key of the app's Redis Stream of received messages (see [`crate::fleet`]).
+    pub(crate) fn fleet_stream(&self) -> &str {
+        &self.fleet_keys.2
     }
 
     fn limits(&self) -> &Limits {

@@ -11,6 +11,7 @@
 //! Every command runs on a small runtime of the fleet's own, so that the reconnecting
 //! `ConnectionManager` keeps its socket whichever host thread's event loop asks.
 
+pub(crate) mod listen;
 pub(crate) mod rate;
 pub(crate) mod token;
 
@@ -46,6 +47,8 @@ pub struct Fleet {
     shown: String,
     /// The reconnecting connection, made on first use (on the fleet's runtime).
     manager: Mutex<Option<ConnectionManager>>,
+    /// A second one for the listener's blocking reads, which would hold up the first.
+    reader: Mutex<Option<ConnectionManager>>,
     /// When the last command failed; `None` while Redis answers.
     down_since: Mutex<Option<Instant>>,
     /// Whether the warning of the current outage has been logged.
@@ -132,6 +135,7 @@ impl Fleet {
                 url: Secret::new(url.expose().trim()),
                 shown,
                 manager: Mutex::new(None),
+                reader: Mutex::new(None),
                 down_since: Mutex::new(None),
                 warned: AtomicBool::new(false),
             })
@@ -165,16 +169,22 @@ impl Fleet {
         answered
     }
 
-    /// The connection manager, made on first use on the fleet's runtime (it connects lazily).
-    fn manager(&self) -> std::result::Result<ConnectionManager, String> {
-        let mut manager = self.manager.lock().unwrap_or_else(|p| p.into_inner());
+    /// The connection manager in `slot`, made on first use on the fleet's runtime (it
+    /// connects lazily).
+    /// A command's answer may take `answer_within`.
+    fn manager(
+        slot: &Mutex<Option<ConnectionManager>>,
+        url: &Secret,
+        answer_within: Duration,
+    ) -> std::result::Result<ConnectionManager, String> {
+        let mut manager = slot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(m) = manager.as_ref() {
             return Ok(m.clone());
         }
-        let client = redis::Client::open(self.url.expose()).map_err(|e| e.to_string())?;
+        let client = redis::Client::open(url.expose()).map_err(|e| e.to_string())?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(answer_within))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let runtime = runtime().map_err(|e| e.to_string())?;
@@ -199,11 +209,38 @@ impl Fleet {
         F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
+        let limit = deadline.saturating_duration_since(Instant::now()).min(COMMAND_TIMEOUT);
+        self.run_on(&self.manager, call, limit, op).await
+    }
+
+    /// [`Fleet::run`] on the connection kept for blocking reads, for a command that blocks up
+    /// to `blocks` (given [`COMMAND_TIMEOUT`] beyond that).
+    pub(crate) async fn run_reading<T, F, Fut>(&self, call: &Call, blocks: Duration, op: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+    {
+        self.run_on(&self.reader, call, blocks + COMMAND_TIMEOUT, op).await
+    }
+
+    /// [`Fleet::run`] on the connection in `slot`, within `limit`.
+    async fn run_on<T, F, Fut>(
+        &self,
+        slot: &Mutex<Option<ConnectionManager>>,
+        call: &Call,
+        limit: Duration,
+        op: F,
+    ) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+    {
         if !self.usable() {
             return None;
         }
-        let limit = deadline.saturating_duration_since(Instant::now()).min(COMMAND_TIMEOUT);
-        let outcome = match (self.manager(), runtime()) {
+        let outcome = match (Fleet::manager(slot, &self.url, limit.max(COMMAND_TIMEOUT)), runtime()) {
             (Ok(manager), Ok(runtime)) => {
                 let task = runtime.spawn(async move {
                     match tokio::time::timeout(limit, op(manager)).await {

@@ -109,6 +109,11 @@ impl Hub {
         Registered::Waiting(id, rx)
     }
 
+    /// Whether a waiter in the queue takes `reply` (the fleet claims a message only then).
+    pub(crate) fn wants(&self, reply: &Reply) -> bool {
+        self.lock().waiters.iter().any(|w| w.filter.matches(reply))
+    }
+
     /// Takes a waiter out of the queue; false when it was already handed its outcome.
     pub(crate) fn withdraw(&self, id: u64) -> bool {
         let mut s = self.lock();

@@ -258,7 +258,15 @@ impl Listener {
                         return Ended::Dropped("the acknowledgement could not be sent".into());
                     }
                     if let Some(reply) = reply {
-                        self.hub.deliver(&message_id, *reply);
+                        // With a fleet, to the app's Redis Stream, for whichever process waits.
+                        let connection = self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        let published = match connection.fleet() {
+                            Some(f) => f.publish(connection.fleet_stream(), &message_id, &reply).await,
+                            None => false,
+                        };
+                        if !published {
+                            self.hub.deliver(&message_id, *reply);
+                        }
                     }
                     if disconnect && !draining {
                         return Ended::Disconnect(Box::new(socket));
@@ -281,6 +289,21 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// The fleet's reader hands claimed messages to this process's waits.
+impl crate::fleet::listen::Waiters for Listener {
+    fn wants(&self, reply: &super::Reply) -> bool {
+        self.hub.wants(reply)
+    }
+
+    fn deliver(&self, message_id: &str, reply: super::Reply) {
+        self.hub.deliver(message_id, reply);
+    }
+
+    fn active(&self) -> usize {
+        self.hub.active()
     }
 }
 

@@ -180,6 +180,14 @@ pub async fn wait_for_reply(
     let hub = listener.hub();
     hub.begin();
     let _end = EndGuard(&listener);
+    let fleet = connection.fleet();
+    if let Some(fleet) = &fleet
+        && !wait.lookback.is_zero()
+        && let Some(reply) = fleet.look_back(call, connection.fleet_stream(), &wait.filter, wait.lookback).await
+    {
+        call.log(Level::Info, "a message received before the wait began matches it");
+        return Ok(Some(reply));
+    }
     let since = (!wait.lookback.is_zero()).then(|| started.checked_sub(wait.lookback).unwrap_or(started));
     let (id, mut rx) = match hub.register(Arc::new(wait.filter), since) {
         Registered::Ready(reply) => {
@@ -190,6 +198,9 @@ pub async fn wait_for_reply(
     };
     // A wait dropped half-way (its flow gone) leaves no slot behind.
     let _slot = SlotGuard(hub, id);
+    if let Some(fleet) = &fleet {
+        fleet.follow(connection.fleet_stream(), listener.clone());
+    }
     let opened_before = listener.opened();
     listener.ensure_running(connection);
     call.log(Level::Info, format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()));
