@@ -225,6 +225,16 @@ mod tests {
     }
 
     #[test]
+    fn wants_says_whether_a_queued_waiter_takes_a_message() {
+        let hub = Hub::default();
+        assert!(!hub.wants(&reply("u1", "x")));
+        let (id, _rx) = waiting(hub.register(from("u1"), None));
+        assert!(hub.wants(&reply("u1", "x")) && !hub.wants(&reply("u2", "x")));
+        hub.withdraw(id);
+        assert!(!hub.wants(&reply("u1", "x")));
+    }
+
+    #[test]
     fn a_withdrawn_waiter_takes_nothing() {
         let hub = Hub::default();
         let (id, _rx) = waiting(hub.register(from("u1"), None));
