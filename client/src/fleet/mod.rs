@@ -153,12 +153,13 @@ impl Fleet {
         self.down_since.lock().unwrap_or_else(|p| p.into_inner()).is_none()
     }
 
-    /// Asks Redis once (`PING`), within `timeout`: Ok when it answered, and otherwise the
-    /// fallback's warning is logged on `call`. For connect, so a wrong URL or password shows
-    /// at once.
+    /// Asks Redis once (`PING`), within `timeout` (and [`COMMAND_TIMEOUT`]): true when it
+    /// answered; otherwise the fallback's warning is logged on `call` (once per outage). For
+    /// connect, so that a wrong URL or password shows at once. Within [`RETRY_AFTER`] of a
+    /// failure it asks nothing and says false, so that a flow connecting on every run does
+    /// not wait for a Redis known to be down.
     pub async fn check(&self, call: &Call, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        self.down_since.lock().unwrap_or_else(|p| p.into_inner()).take();
         let answered = self
             .run(call, deadline, |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
             .await
