@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use dingtalk_client::fleet::Fleet;
 use dingtalk_client::{CallOptions, Connection, Line, Secret, WebhookRobot, WebhookSettings};
 use serde_json::{Value, json};
 
@@ -57,6 +58,8 @@ pub(crate) struct RobotSettings {
     pub(crate) qps_limit: u32,
     /// What each of the robot's calls takes: robot code, bases, timeout, ...
     pub(crate) options: CallOptions,
+    /// The Redis server the app's robot processes share their budget and token through.
+    pub(crate) redis_url: Option<Secret>,
 }
 
 /// A connected robot: the app connection it shares, and the options of its calls.
@@ -117,6 +120,26 @@ pub(crate) fn connection(s: &RobotSettings) -> Result<Arc<Connection>> {
     };
     conn.set_qps_limit(s.qps_limit);
     Ok(conn)
+}
+
+/// Makes `conn` share its budget and token through the settings' Redis (or stop sharing,
+/// without one: the last connect decides), and asks Redis once, within the connect's
+/// timeout, so that an unreachable server or a wrong password is said at connect (the robot
+/// goes on alone meanwhile).
+pub(crate) async fn share_through_redis(
+    s: &RobotSettings,
+    conn: &Connection,
+    call: &dingtalk_client::Call,
+) -> Result<()> {
+    let Some(url) = &s.redis_url else {
+        conn.set_fleet(None);
+        return Ok(());
+    };
+    let fleet =
+        Fleet::shared(url).map_err(|e| Error::Internal(format!("a Redis URL passed its check, then not: {e:?}")))?;
+    conn.set_fleet(Some(fleet.clone()));
+    fleet.check(call, s.options.timeout.min(2 * dingtalk_client::fleet::COMMAND_TIMEOUT)).await;
+    Ok(())
 }
 
 /// Forgets a connection whose credentials DingTalk refused, so bad attempts hold no memory.

@@ -45,11 +45,16 @@ mod api;
 mod call;
 mod connection;
 mod error;
+pub mod fleet;
 mod limiter;
 mod options;
 pub mod redact;
 mod secret;
 pub mod stream;
+/// A `redis-server` of a test's own, for the fleet's tests.
+#[cfg(test)]
+#[path = "../../tests/support/redis_server.rs"]
+mod test_redis;
 mod transport;
 mod upload;
 mod webhook;

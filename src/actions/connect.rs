@@ -8,7 +8,7 @@ use dingtalk_client::{CallOptions, Error as ClientError};
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::json;
 
-use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RequiredText, SecretText};
+use super::field::{BaseUrl, Field, Integer, OptionalText, Output, RedisUrl, RequiredText, SecretText};
 use super::{Action, Execution, Params, Runs};
 use crate::error::Result;
 use crate::robots::{self, RobotSettings};
@@ -33,6 +33,8 @@ pub const QPS_LIMIT: &str = "qpsLimit";
 pub const RETRIES: &str = "retries";
 /// Field name: minutes a Stream connection stays open after its last wait (0 = never closed).
 pub const STREAM_IDLE_MINUTES: &str = "streamIdleMinutes";
+/// Input (advanced): the Redis server robot processes of one app share their budget and token through.
+pub const REDIS_URL: &str = "redisUrl";
 /// Output: the robot handle.
 pub const ROBOT: &str = "robot";
 
@@ -56,6 +58,7 @@ pub(crate) const ACTION: Action = Action {
         &form::QPS_LIMIT,
         &form::RETRIES,
         &form::STREAM_IDLE_MINUTES,
+        &form::REDIS_URL,
     ],
     at_least_one_of: &[],
     outputs: &[form::ROBOT],
@@ -158,6 +161,17 @@ pub(crate) mod form {
         visible_when: None,
     };
 
+    pub(crate) const REDIS_URL: Field<RedisUrl> = Field {
+        name: super::REDIS_URL,
+        label: text!(en: "Shared Redis (many robots, one app)", zh: "共用 Redis（多个机器人共用一个应用）"),
+        help: text!(
+            en: "redis:// or rediss:// URL (with its password, if any) of a Redis server that every robot of this app uses, so that together they keep DingTalk's call limit and share one access token; empty uses the environment variable DINGTALK_ROBOT_REDIS_URL, or no Redis. When Redis cannot be reached, each robot goes on alone and says so once. Never shown or logged.",
+            zh: "本应用所有机器人共用的 Redis 地址（redis:// 或 rediss://，如有密码一并填写），让它们一起遵守钉钉的调用频率限制并共用一个访问令牌；留空则使用环境变量 DINGTALK_ROBOT_REDIS_URL，都没有则不用 Redis。连不上 Redis 时，各机器人各自继续运行，并提示一次。不会被显示或记录。"
+        ),
+        kind: RedisUrl { max_chars: MAX_URL_CHARS },
+        visible_when: None,
+    };
+
     pub(crate) const ROBOT: Output = Output {
         name: super::ROBOT,
         label: text!(en: "Robot object", zh: "钉钉机器人对象"),
@@ -204,7 +218,8 @@ pub(crate) fn read(p: &Params<'_>) -> Result<ConnectInput> {
         },
     };
     let qps_limit = u32::try_from(form::QPS_LIMIT.read(p)?).unwrap_or(0);
-    let settings = RobotSettings { app_key, app_secret, qps_limit, options };
+    let redis_url = form::REDIS_URL.read(p)?;
+    let settings = RobotSettings { app_key, app_secret, qps_limit, options, redis_url };
     Ok(ConnectInput { settings })
 }
 
@@ -236,6 +251,7 @@ fn execution(s: RobotSettings) -> Execution {
         Box::pin(async move {
             let conn = robots::connection(&s)?;
             ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.options.api_base));
+            robots::share_through_redis(&s, &conn, ctx.call()).await?;
             match conn.authenticate(ctx.call(), &s.options).await {
                 Ok(()) => {}
                 Err(e @ ClientError::AuthFailed(_)) => {
@@ -265,7 +281,7 @@ mod tests {
         let s = read(&p).unwrap().settings;
         assert_eq!((s.options.robot_code.as_str(), s.options.timeout.as_secs(), s.qps_limit), ("r", 7, 3));
         assert_eq!((s.options.retries, s.options.stream_idle), (5, None));
-        assert_eq!(spec.inputs.all().count(), 9);
+        assert_eq!(spec.inputs.all().count(), 10);
         let json = json!({ APP_KEY: "k", APP_SECRET: "s" }).to_string();
         let s = read(&Params::parse(&json, &spec).unwrap()).unwrap().settings;
         assert_eq!(s.options.stream_idle, Some(Duration::from_secs(600)), "10 minutes by default");

@@ -6,7 +6,8 @@
 //! * [`hostile`]: servers that are not DingTalk (redirects, wrong pages, ports whose SYNs are
 //!   dropped);
 //! * [`flows`]: flows run through host-sim's library and binary with the built cdylib, a
-//!   transcript of everything printed that is searched for secrets, and many sends at once.
+//!   transcript of everything printed that is searched for secrets, and many sends at once;
+//! * [`redis_server`]: a `redis-server` of a test's own.
 //!
 //! Each `tests/*.rs` is its own crate and uses only part of this, so each declares
 //! `#[allow(dead_code)] mod support;`.
@@ -15,6 +16,7 @@ pub(crate) mod any_json;
 pub(crate) mod flows;
 pub(crate) mod hostile;
 pub(crate) mod media;
+pub(crate) mod redis_server;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

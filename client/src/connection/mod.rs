@@ -12,7 +12,7 @@ mod mobiles;
 mod stream_open;
 mod token;
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,7 +28,8 @@ use self::token::CachedToken;
 use crate::api::Api;
 use crate::call::{Call, Level};
 use crate::error::{Effect, Error, Result, Upstream};
-use crate::limiter::Limiter;
+use crate::fleet::{self, Fleet, rate::Slot};
+use crate::limiter::{Limiter, WINDOW};
 use crate::options::CallOptions;
 use crate::redact;
 use crate::secret::Secret;
@@ -94,6 +95,11 @@ pub struct Connection {
     mobiles: Mutex<MobileMemory>,
     /// The new API's URLs on `api_base`, by [`Api::index`], each parsed on its first call.
     urls: [OnceLock<reqwest::Url>; Api::ALL.len()],
+    /// The Redis server this app's processes share their budget and token through, if any.
+    fleet: Mutex<Option<Arc<Fleet>>>,
+    /// The fleet's keys for this app: its rate budget (API base and AppKey), its token
+    /// (API base, AppKey and AppSecret, hashed) and its Redis Stream of received messages.
+    fleet_keys: (String, String, String),
 }
 
 impl std::fmt::Debug for Connection {
@@ -110,6 +116,12 @@ impl Connection {
     /// A connection for one app, whose new API is at `api_base`, allowing itself `qps_limit`
     /// calls per second per API (0 = no limit); no network traffic yet.
     pub fn new(api_base: &str, app_key: &str, app_secret: Secret, qps_limit: u32) -> Result<Self> {
+        let base = api_base.trim_end_matches('/');
+        let fleet_keys = (
+            fleet::key("rate", &[base, app_key]),
+            fleet::key("token", &[base, app_key, app_secret.expose()]),
+            fleet::key("stream", &[base, app_key]),
+        );
         Ok(Connection {
             transport: Transport::new(),
             api_base: api_base.trim_end_matches('/').to_string(),
@@ -122,6 +134,8 @@ impl Connection {
             limits: Limits::new(qps_limit),
             mobiles: Mutex::default(),
             urls: Default::default(),
+            fleet: Mutex::new(None),
+            fleet_keys,
         })
     }
 
@@ -160,6 +174,22 @@ impl Connection {
         for limiter in &self.limits.per_api {
             limiter.lower_to(qps);
         }
+    }
+
+    /// Shares this app's rate budget and token with the other processes that use `fleet`
+    /// (`None`: this process alone, as without Redis). The last connect that names one decides.
+    pub fn set_fleet(&self, fleet: Option<Arc<Fleet>>) {
+        *self.fleet.lock().unwrap_or_else(|p| p.into_inner()) = fleet;
+    }
+
+    /// The fleet this app shares its budget and token through, if any.
+    pub fn fleet(&self) -> Option<Arc<Fleet>> {
+        self.fleet.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The key of the app's Redis Stream of received messages (see [`crate::fleet`]).
+    pub(crate) fn fleet_stream(&self) -> &str {
+        &self.fleet_keys.2
     }
 
     fn limits(&self) -> &Limits {
@@ -401,6 +431,9 @@ impl Connection {
                     refreshed = true;
                     call.log(Level::Info, "DingTalk refused the access token; fetching a new one");
                     self.invalidate(&token);
+                    if let Some(fleet) = self.fleet() {
+                        fleet.forget_token(call, &self.fleet_keys.1, &token, deadline).await;
+                    }
                     token = Box::pin(self.token(call, options)).await?;
                     if !room_for(Duration::ZERO) {
                         return Err(out_of_time());
@@ -471,8 +504,22 @@ impl Connection {
         timeout: Duration,
     ) -> Attempt {
         let limits = self.limits();
-        let Ok(permit) = tokio::time::timeout_at(deadline, limits.get(api).acquire()).await else {
+        let limiter = limits.get(api);
+        let Ok(permit) = tokio::time::timeout_at(deadline, limiter.acquire()).await else {
             return Attempt::OutOfTime;
+        };
+        // The fleet's slot too, when this app shares its budget (Redis down: the local one only).
+        let fleet_permit = match self.fleet() {
+            Some(fleet) if limiter.limit() > 0 => {
+                let set = format!("{}:{}", self.fleet_keys.0, api.path());
+                let hold = deadline.saturating_duration_since(Instant::now()) + WINDOW;
+                match fleet.acquire(call, &set, limiter.limit(), WINDOW, hold, deadline).await {
+                    Slot::Granted(p) => Some(p),
+                    Slot::Local => None,
+                    Slot::OutOfTime => return Attempt::OutOfTime,
+                }
+            }
+            _ => None,
         };
         let started = Instant::now();
         if let Some(effect) = api.effect() {
@@ -502,6 +549,7 @@ impl Connection {
             Err(e) => Attempt::Broken(format!("the connection failed after sending: {}", transport::describe(&e))),
         };
         call.set_in_flight(None);
+        drop(fleet_permit);
         drop(permit);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let line = match &outcome {

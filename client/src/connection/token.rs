@@ -10,6 +10,8 @@ use super::Connection;
 use crate::api::Api;
 use crate::call::{Call, Level};
 use crate::error::{Error, Result};
+use crate::fleet::Fleet;
+use crate::fleet::token::Shared;
 use crate::options::CallOptions;
 use crate::secret::Secret;
 use crate::wire::{TokenRequest, TokenResponse};
@@ -60,12 +62,46 @@ impl Connection {
                 return Err(e.clone());
             }
         }
-        let fetched = self.fetch_token(call, options).await;
+        let fetched = match self.fleet() {
+            Some(fleet) => self.fleet_token(call, options, &fleet).await,
+            None => self.fetch_token(call, options).await,
+        };
         if !matches!(fetched, Err(Error::Cancelled { .. })) {
             let mut fetches = self.fetches.lock().unwrap_or_else(|p| p.into_inner());
             *fetches = (fetches.0 + 1, fetched.as_ref().err().cloned());
         }
         fetched
+    }
+
+    /// The fleet's token: the one cached in Redis, or one fetched here under the fleet's lock
+    /// and stored there for the other processes; fetched as without Redis when Redis cannot
+    /// be used. The caller holds the single-flight lock.
+    async fn fleet_token(&self, call: &Call, options: &CallOptions, fleet: &Fleet) -> Result<Secret> {
+        let deadline = Instant::now() + options.timeout;
+        let key = &self.fleet_keys.1;
+        match fleet.token(call, key, options.timeout, deadline).await {
+            Shared::Cached(value, good_for) => {
+                let now = Instant::now();
+                let at = now + good_for.min(TOKEN_LIFETIME.1);
+                let mut cached = self.token.lock().unwrap_or_else(|p| p.into_inner());
+                *cached = Some(CachedToken { value: value.clone(), expires_at: at, refresh_at: at });
+                call.log(Level::Info, format!("access token shared through Redis, valid for {} s", good_for.as_secs()));
+                Ok(value)
+            }
+            Shared::Local => self.fetch_token(call, options).await,
+            Shared::Fetch(lock) => {
+                let fetched = self.fetch_token(call, options).await;
+                let refresh_at = self.token.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|t| t.refresh_at);
+                match (&fetched, refresh_at) {
+                    (Ok(value), Some(at)) => {
+                        let good_for = at.saturating_duration_since(Instant::now());
+                        fleet.store_token(call, key, value, good_for, &lock, deadline).await;
+                    }
+                    _ => fleet.unlock_token(call, key, &lock, deadline).await,
+                }
+                fetched
+            }
+        }
     }
 
     /// Fetches a new token and caches it; the caller holds the single-flight lock.

@@ -111,6 +111,11 @@ impl Hub {
         Registered::Waiting(id, rx)
     }
 
+    /// Whether a waiter in the queue takes `reply` (the fleet claims a message only then).
+    pub(crate) fn wants(&self, reply: &Reply) -> bool {
+        self.lock().waiters.iter().any(|w| w.filter.matches(reply))
+    }
+
     /// Takes a waiter out of the queue; false when it was already handed its outcome.
     pub(crate) fn withdraw(&self, id: u64) -> bool {
         let mut s = self.lock();
@@ -323,6 +328,16 @@ mod tests {
         assert_eq!(t2.try_recv().unwrap().unwrap().out_track_id, "t2");
         assert!(t1.try_recv().is_err());
         assert_eq!(hub.deliver("c2", click("t9")), Delivered::Kept);
+    }
+
+    #[test]
+    fn wants_says_whether_a_queued_waiter_takes_a_message() {
+        let hub = Hub::default();
+        assert!(!hub.wants(&reply("u1", "x")));
+        let (id, _rx) = waiting(hub.register(from("u1"), None));
+        assert!(hub.wants(&reply("u1", "x")) && !hub.wants(&reply("u2", "x")));
+        hub.withdraw(id);
+        assert!(!hub.wants(&reply("u1", "x")));
     }
 
     #[test]

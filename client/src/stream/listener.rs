@@ -268,10 +268,19 @@ impl Listener {
                         continue;
                     };
                     // Handed over before the acknowledgement, which may carry the card's new data.
-                    if let Some(reply) = reply
-                        && let Delivered::Taken(Some(response)) = self.hub.deliver(&message_id, *reply)
-                    {
-                        ack = frame::callback_ack(&message_id, &response);
+                    // A wait of this process takes it first (a card click must be answered on this
+                    // socket); else, with a fleet, it goes to the app's Redis Stream for whichever
+                    // process waits for it.
+                    if let Some(reply) = reply {
+                        let connection = self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        let fleet = if self.hub.wants(&reply) { None } else { connection.fleet() };
+                        let published = match fleet {
+                            Some(f) => f.publish(connection.fleet_stream(), &message_id, &reply).await,
+                            None => false,
+                        };
+                        if !published && let Delivered::Taken(Some(response)) = self.hub.deliver(&message_id, *reply) {
+                            ack = frame::callback_ack(&message_id, &response);
+                        }
                     }
                     if socket.send(Message::text(ack)).await.is_err() {
                         return Ended::Dropped("the acknowledgement could not be sent".into());
@@ -297,6 +306,21 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// The fleet's reader hands claimed messages to this process's waits.
+impl crate::fleet::listen::Waiters for Listener {
+    fn wants(&self, reply: &super::Reply) -> bool {
+        self.hub.wants(reply)
+    }
+
+    fn deliver(&self, message_id: &str, reply: super::Reply) {
+        self.hub.deliver(message_id, reply);
+    }
+
+    fn active(&self) -> usize {
+        self.hub.active()
     }
 }
 

@@ -278,7 +278,8 @@ pub fn begin(
     let listener = listener_of(connection, options, settings);
     listener.hub().begin();
     let since = (!wait.lookback.is_zero()).then(|| started.checked_sub(wait.lookback).unwrap_or(started));
-    let slot = match listener.hub().register(Arc::new(wait.filter), since) {
+    let filter = Arc::new(wait.filter);
+    let slot = match listener.hub().register(filter.clone(), since) {
         Registered::Ready(reply) => {
             call.log(Level::Info, "a message received before the wait began matches it");
             Slot::Ready(Some(reply))
@@ -286,14 +287,36 @@ pub fn begin(
         Registered::Waiting(id, rx) => Slot::Queued(id, rx),
     };
     let opened_before = listener.opened();
+    let mut fleet_look_back = None;
     if matches!(slot, Slot::Queued(..)) {
+        // With a fleet, messages another process of the app received reach this one too.
+        if let Some(fleet) = connection.fleet() {
+            fleet.follow(connection.fleet_stream(), listener.clone());
+            if !wait.lookback.is_zero() {
+                fleet_look_back = Some(FleetLookBack {
+                    fleet,
+                    stream: connection.fleet_stream().to_string(),
+                    filter,
+                    lookback: wait.lookback,
+                });
+            }
+        }
         listener.ensure_running(connection);
         call.log(
             Level::Info,
             format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()),
         );
     }
-    Waiting { listener, slot, deadline, timeout: wait.timeout, opened_before }
+    Waiting { listener, slot, deadline, timeout: wait.timeout, opened_before, fleet_look_back }
+}
+
+/// What a wait that looks back still has to read of the fleet's Redis Stream: messages that
+/// other processes of the app received before it began.
+struct FleetLookBack {
+    fleet: Arc<crate::fleet::Fleet>,
+    stream: String,
+    filter: Arc<ReplyFilter>,
+    lookback: Duration,
 }
 
 /// A wait begun by [`begin`]: its place in the queue until it ends or is dropped (a wait
@@ -304,6 +327,8 @@ pub struct Waiting {
     deadline: Instant,
     timeout: Duration,
     opened_before: u64,
+    /// Read once, on the first [`Waiting::until`].
+    fleet_look_back: Option<FleetLookBack>,
 }
 
 /// Where a [`Waiting`] stands.
@@ -344,6 +369,19 @@ impl Waiting {
     /// soon after [`Call::cancel`], or the error that keeps the connection from opening.
     /// Safe to drop half-way and call again (an ask does, to send reminders meanwhile).
     pub async fn until(&mut self, call: &Call) -> Result<Option<Reply>> {
+        if let Slot::Queued(id, _) = self.slot
+            && let Some(back) = self.fleet_look_back.take()
+            && let Some(reply) = back.fleet.look_back(call, &back.stream, &back.filter, back.lookback).await
+        {
+            let hub = self.listener.hub();
+            if hub.withdraw(id) {
+                call.log(Level::Info, "a message received before the wait began matches it");
+                self.slot = Slot::Ready(None);
+                return Ok(Some(reply));
+            }
+            // A message of this process's own came first: the claimed one goes to the next wait.
+            hub.deliver(&reply.message_id.clone(), reply);
+        }
         let (id, rx) = match &mut self.slot {
             Slot::Ready(reply) => return Ok(reply.take()),
             Slot::Queued(id, rx) => (*id, rx),

@@ -1,4 +1,4 @@
-//! Text fields: required, secret and optional text, and base URLs.
+//! Text fields: required, secret and optional text, base URLs, and the Redis URL.
 
 use dingtalk_client::Secret;
 use rpa_plugin_abi::{Text, text};
@@ -51,6 +51,57 @@ impl Kind for RequiredText {
             ));
         }
         Ok(text)
+    }
+}
+
+/// The URL of a Redis server robot processes share (`redis://` or `rediss://`, perhaps with
+/// a password): a secret, masked and never shown with its password. Left empty, the
+/// environment variable [`REDIS_URL_ENV`](dingtalk_client::fleet::REDIS_URL_ENV) gives it;
+/// with neither, `None` (no Redis).
+pub(crate) struct RedisUrl {
+    pub(crate) max_chars: usize,
+}
+
+impl Kind for RedisUrl {
+    type Value = Option<Secret>;
+    const REQUIRED: bool = false;
+
+    fn schema(&self) -> Value {
+        json!({ "type": "string", "format": "password", "writeOnly": true, "maxLength": self.max_chars })
+    }
+
+    fn read(&self, name: &str, raw: Option<&Value>, p: &Params<'_>) -> Result<Option<Secret>> {
+        use dingtalk_client::fleet::{REDIS_URL_ENV, UrlProblem, check_url};
+        let typed = read_text(name, raw, self.max_chars, p)?.map(str::trim).filter(|t| !t.is_empty());
+        let from_env = std::env::var(REDIS_URL_ENV).ok().filter(|v| !v.trim().is_empty());
+        let (url, source) = match (typed, from_env) {
+            (Some(t), _) => (t.to_string(), text!(en: "", zh: "")),
+            (None, Some(v)) => (
+                v.trim().to_string(),
+                text!(
+                    en: format!(" (from the environment variable {REDIS_URL_ENV})"),
+                    zh: format!("（来自环境变量 {REDIS_URL_ENV}）")
+                ),
+            ),
+            (None, None) => return Ok(None),
+        };
+        let why = match check_url(&url) {
+            Ok(_) => return Ok(Some(Secret::new(url))),
+            Err(UrlProblem::Scheme) => {
+                text!(en: "it must start with redis:// or rediss://", zh: "必须以 redis:// 或 rediss:// 开头")
+            }
+            Err(UrlProblem::NoHost) => text!(en: "it has no host", zh: "缺少主机名"),
+            Err(UrlProblem::Unreadable) => text!(en: "it does not parse as a Redis URL", zh: "无法解析为 Redis 地址"),
+        };
+        // Shown without its user info (the password).
+        let shown = crate::redact::url(&url);
+        Err(p.error(
+            name,
+            text!(
+                en: format!("\"{shown}\"{} is not a usable Redis URL: {}.", source.en, why.en),
+                zh: format!("“{shown}”{}不是可用的 Redis 地址：{}。", source.zh_cn, why.zh_cn)
+            ),
+        ))
     }
 }
 
