@@ -55,7 +55,7 @@ mod upload;
 mod webhook;
 pub mod wire;
 
-pub use call::{Call, Level};
+pub use call::{Call, Lang, Level, PROGRESS_PER_SECOND, Report, Words};
 pub use connection::{Connection, UNKNOWN_MOBILE_TTL};
 pub use error::{Effect, Error, Rejection, Result, Upstream, WebhookRefusal};
 pub use options::CallOptions;

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use super::Connection;
 use crate::api::Api;
 use crate::call::{Call, Level};
+use crate::words;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
 use crate::secret::Secret;
@@ -94,7 +95,14 @@ impl Connection {
         let margin = if same_unrenewed { Duration::ZERO } else { (ttl / 10).min(Duration::from_secs(300)) };
         let value = Secret::new(answer.access_token);
         *cached = Some(CachedToken { value: value.clone(), expires_at, refresh_at: expires_at - margin });
-        call.log(Level::Info, format!("access token obtained, valid for {} s", ttl.as_secs()));
+        let seconds = ttl.as_secs();
+        call.log(
+            Level::Info,
+            words!(
+                en: format!("access token obtained, valid for {seconds} s"),
+                zh: format!("已获取访问令牌，有效期 {seconds} 秒")
+            ),
+        );
         Ok(value)
     }
 

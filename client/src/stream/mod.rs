@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::call::{Call, Level};
+use crate::words;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
@@ -183,7 +184,13 @@ pub async fn wait_for_reply(
     let since = (!wait.lookback.is_zero()).then(|| started.checked_sub(wait.lookback).unwrap_or(started));
     let (id, mut rx) = match hub.register(Arc::new(wait.filter), since) {
         Registered::Ready(reply) => {
-            call.log(Level::Info, "a message received before the wait began matches it");
+            call.log(
+                Level::Info,
+                words!(
+                    en: "a message received before the wait began matches it",
+                    zh: "等待开始前收到的一条消息符合条件"
+                ),
+            );
             return Ok(Some(reply));
         }
         Registered::Waiting(id, rx) => (id, rx),
@@ -192,7 +199,14 @@ pub async fn wait_for_reply(
     let _slot = SlotGuard(hub, id);
     let opened_before = listener.opened();
     listener.ensure_running(connection);
-    call.log(Level::Info, format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()));
+    let seconds = wait.timeout.as_secs();
+    call.log(
+        Level::Info,
+        words!(
+            en: format!("waiting up to {seconds} s for a reply on the Stream connection"),
+            zh: format!("通过 Stream 连接等待回复，最多 {seconds} 秒")
+        ),
+    );
     let cancelled = tokio::select! {
         outcome = &mut rx => {
             // A closed channel (which the hub never does to a queued waiter) is no reply.
@@ -221,9 +235,18 @@ pub async fn wait_for_reply(
         return Err(e);
     }
     if let Some(reason) = listener.last_drop().filter(|_| listener.opened() > opened_before + 1) {
-        call.log(Level::Warn, format!("the Stream connection was opened again during the wait (last: {reason})"));
+        call.log(
+            Level::Warn,
+            words!(
+                en: format!("the Stream connection was opened again during the wait (last: {reason})"),
+                zh: format!("等待期间 Stream 连接断开后已重新建立（最近一次原因：{reason}）")
+            ),
+        );
     }
-    call.log(Level::Info, format!("no reply within {} s", wait.timeout.as_secs()));
+    call.log(
+        Level::Info,
+        words!(en: format!("no reply within {seconds} s"), zh: format!("{seconds} 秒内没有收到回复")),
+    );
     Ok(None)
 }
 
