@@ -1,18 +1,22 @@
 //! [`AbiStablePlugin`]: a plugin loaded through the `abi_stable` root module of
-//! `rpa-plugin-abi`, the way a designer written in Rust loads it.
+//! `rpa-plugin-abi`, the way a designer written in Rust loads it. A plugin with the ABI 1.1
+//! field `invoke_with` gets the host's language and progress sink; one built for ABI 1 has
+//! none, and is called through `invoke`.
 
 use std::path::Path;
 
 use abi_stable::StableAbi;
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, ROk, RStr};
+use abi_stable::std_types::{RErr, RNone, ROk, RSome, RStr};
 use abi_stable::type_layout::TypeLayout;
-use rpa_plugin_abi::{ErrorPayload, Host, Host_TO, HostRef, PluginModRef};
+use rpa_plugin_abi::{ErrorPayload, Host_TO, HostRef, InvokeOptions, PluginModRef, Progress_TO};
 use serde_json::Value;
 
 use super::{CheckedLibrary, Entry, Loaded, locate, parse_error, parse_outputs, quote};
 use crate::error::HostError;
+use crate::host::Host;
+use crate::progress::StepProgress;
 
 /// A plugin loaded through `rpa-plugin-abi`'s abi_stable root module.
 pub type AbiStablePlugin = Loaded<RootModule>;
@@ -46,7 +50,23 @@ impl Entry for RootModule {
 
     fn invoke(&self, action: &str, params_json: &str, host: &dyn Host) -> Result<Value, ErrorPayload> {
         let host_ref: HostRef<'_> = Host_TO::from_ptr(&host, TD_Opaque);
-        match (self.0.invoke())(RStr::from_str(action), RStr::from_str(params_json), host_ref) {
+        let (action_id, params) = (RStr::from_str(action), RStr::from_str(params_json));
+        let answer = match self.0.invoke_with() {
+            Some(invoke_with) => {
+                let step = host.progress_sink().map(StepProgress::new);
+                let options = InvokeOptions {
+                    language: RStr::from_str(host.language()),
+                    progress: match &step {
+                        Some(step) => RSome(Progress_TO::from_ptr(step, TD_Opaque)),
+                        None => RNone,
+                    },
+                };
+                invoke_with(action_id, params, host_ref, options)
+            }
+            // A plugin built for ABI 1: no language, no progress.
+            None => (self.0.invoke())(action_id, params, host_ref),
+        };
+        match answer {
             ROk(text) => parse_outputs(action, text.as_str()),
             RErr(text) => Err(parse_error(action, text.as_str())),
         }

@@ -13,12 +13,13 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rpa_plugin_abi::{ABI_VERSION, ErrorPayload, Host, Manifest, codes, text};
+use rpa_plugin_abi::{ABI_VERSION, ErrorPayload, Manifest, codes, text};
 use serde_json::Value;
 
 pub use self::abi_stable::{AbiStablePlugin, RootModule};
 pub use self::c::{CAbiPlugin, CEntry};
 use crate::error::HostError;
+use crate::host::Host;
 use crate::validate::Validators;
 
 /// The longest piece of a plugin's or loader's text quoted in an error message.
