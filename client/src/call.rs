@@ -101,8 +101,8 @@ pub const PROGRESS_PER_SECOND: usize = 10;
 /// Progress reports not yet handed to the driver, and when the last ones were.
 #[derive(Default)]
 struct Pending {
-    /// Waiting reports in order: only the newest may be one that is not a last one, and a
-    /// newer report replaces it.
+    /// Waiting reports in order, at most [`PROGRESS_PER_SECOND`] (past that, a newer report
+    /// replaces the newest waiting one unless that is a last one).
     queue: VecDeque<Report>,
     /// When the reports of the past second were handed over.
     handed: VecDeque<Instant>,
@@ -176,16 +176,17 @@ impl Call {
     }
 
     /// Queues a progress report for the driver (nothing when it shows no progress): `done` of
-    /// `total` (0: unknown), with `words` in the call's language. A report that is not a last
-    /// one replaces the one still waiting before it, so a driver that falls behind gets the
-    /// newest.
+    /// `total` (0: unknown), with `words` in the call's language. Past
+    /// [`PROGRESS_PER_SECOND`] waiting reports, a newer one replaces the newest waiting one
+    /// that is not a last one, so a driver that falls behind gets the newest.
     pub fn progress(&self, done: u64, total: u64, words: Words) {
         if !self.state.progress {
             return;
         }
         let report = Report { done, total, text: words.into_lang(self.state.lang) };
         let mut pending = self.state.pending.lock().unwrap_or_else(|p| p.into_inner());
-        if pending.queue.back().is_some_and(|newest| !newest.is_last()) {
+        if pending.queue.len() >= PROGRESS_PER_SECOND && pending.queue.back().is_some_and(|newest| !newest.is_last())
+        {
             pending.queue.pop_back();
         }
         pending.queue.push_back(report);
@@ -193,7 +194,8 @@ impl Call {
 
     /// The progress reports the driver may hand on `now`, in order: at most
     /// [`PROGRESS_PER_SECOND`] in any second, except that a last report is never held back.
-    /// One held back comes out at a later call, unless a newer one replaced it.
+    /// A report that may not go now is dropped when a newer one waits behind it, and kept
+    /// for a later call when it is the newest.
     pub fn take_progress(&self, now: Instant) -> Vec<Report> {
         let mut pending = self.state.pending.lock().unwrap_or_else(|p| p.into_inner());
         let Pending { queue, handed } = &mut *pending;
@@ -201,12 +203,14 @@ impl Call {
             handed.pop_front();
         }
         let mut out = Vec::new();
-        while let Some(report) = queue.front() {
-            if !report.is_last() && handed.len() >= PROGRESS_PER_SECOND {
+        while let Some(report) = queue.pop_front() {
+            if report.is_last() || handed.len() < PROGRESS_PER_SECOND {
+                handed.push_back(now);
+                out.push(report);
+            } else if queue.is_empty() {
+                queue.push_back(report);
                 break;
             }
-            handed.push_back(now);
-            out.extend(queue.pop_front());
         }
         out
     }

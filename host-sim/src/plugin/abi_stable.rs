@@ -10,7 +10,7 @@ use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, RNone, ROk, RSome, RStr};
 use abi_stable::type_layout::TypeLayout;
-use rpa_plugin_abi::{ErrorPayload, Host_TO, HostRef, InvokeOptions, PluginModRef, Progress_TO};
+use rpa_plugin_abi::{ErrorPayload, Host_TO, HostRef, InvokeOptions, PluginModRef, Progress_TO, abi1};
 use serde_json::Value;
 
 use super::{CheckedLibrary, Entry, Loaded, locate, parse_error, parse_outputs, quote};
@@ -21,8 +21,14 @@ use crate::progress::StepProgress;
 /// A plugin loaded through `rpa-plugin-abi`'s abi_stable root module.
 pub type AbiStablePlugin = Loaded<RootModule>;
 
-/// The abi_stable way to call a loaded library: its root module.
-pub struct RootModule(PluginModRef);
+/// The abi_stable way to call a loaded library: its root module, as this host knows it, or
+/// as a host built against ABI 1 knew it ([`AbiStablePlugin::load_as_abi1`]).
+pub enum RootModule {
+    /// Today's root module: `invoke_with` when the library has it.
+    Current(PluginModRef),
+    /// ABI 1's: `invoke` only.
+    Abi1(abi1::PluginModRef),
+}
 
 impl AbiStablePlugin {
     /// Loads and checks the library at `path`: it must be a shared library exporting the
@@ -41,7 +47,22 @@ impl AbiStablePlugin {
         })?;
         let library =
             CheckedLibrary::check(path, (module.abi_version())(), || Some((module.manifest())().into_string()))?;
-        Ok(Loaded { library, entry: RootModule(module) })
+        Ok(Loaded { library, entry: RootModule::Current(module) })
+    }
+
+    /// Loads the library as a host built against ABI 1 does, with ABI 1's root module type
+    /// (the same checks): its calls go through `invoke`, without language or progress. For
+    /// tests that a newer plugin still serves such hosts.
+    pub fn load_as_abi1(path: &Path) -> Result<Self, HostError> {
+        let absolute = locate(path)?;
+        let header = lib_header_from_path(&absolute).map_err(|e| classify(path, e))?;
+        let module = header.init_root_module::<abi1::PluginModRef>().map_err(|e| match e {
+            LibraryError::AbiInstability(_) => incompatible_layout(path, header.layout()),
+            other => classify(path, other),
+        })?;
+        let library =
+            CheckedLibrary::check(path, (module.abi_version())(), || Some((module.manifest())().into_string()))?;
+        Ok(Loaded { library, entry: RootModule::Abi1(module) })
     }
 }
 
@@ -51,8 +72,12 @@ impl Entry for RootModule {
     fn invoke(&self, action: &str, params_json: &str, host: &dyn Host) -> Result<Value, ErrorPayload> {
         let host_ref: HostRef<'_> = Host_TO::from_ptr(&host, TD_Opaque);
         let (action_id, params) = (RStr::from_str(action), RStr::from_str(params_json));
-        let answer = match self.0.invoke_with() {
-            Some(invoke_with) => {
+        let entry = match self {
+            RootModule::Current(module) => module.invoke_with().ok_or(module.invoke()),
+            RootModule::Abi1(module) => Err(module.invoke()),
+        };
+        let answer = match entry {
+            Ok(invoke_with) => {
                 let step = host.progress_sink().map(StepProgress::new);
                 let options = InvokeOptions {
                     language: RStr::from_str(host.language()),
@@ -63,8 +88,8 @@ impl Entry for RootModule {
                 };
                 invoke_with(action_id, params, host_ref, options)
             }
-            // A plugin built for ABI 1: no language, no progress.
-            None => (self.0.invoke())(action_id, params, host_ref),
+            // A plugin built for ABI 1, or a host playing one: no language, no progress.
+            Err(invoke) => invoke(action_id, params, host_ref),
         };
         match answer {
             ROk(text) => parse_outputs(action, text.as_str()),

@@ -63,6 +63,15 @@ impl CAbiPlugin {
         let library = CheckedLibrary::check(path, reported, || unsafe { take(manifest(), free) })?;
         Ok(Loaded { library, entry: CEntry { invoke, invoke_with, free } })
     }
+
+    /// Loads the library as a host built against ABI 1 does: its calls go through
+    /// `rpa_plugin_invoke`, without language or progress, even when the library has
+    /// `rpa_plugin_invoke_with`. For tests that a newer plugin still serves such hosts.
+    pub fn load_as_abi1(path: &Path) -> Result<Self, HostError> {
+        let mut plugin = CAbiPlugin::load(path)?;
+        plugin.entry.invoke_with = None;
+        Ok(plugin)
+    }
 }
 
 /// The C entry point `symbol` of `library`, or [`HostError::NotAPlugin`] naming it.

@@ -77,6 +77,16 @@ pub fn load_with(path: &Path, abi: Abi) -> Result<Arc<dyn Plugin>, HostError> {
     })
 }
 
+/// Loads the plugin library at `path` through the given ABI as a host built against ABI 1
+/// does: ABI 1's root module type, or `rpa_plugin_invoke` only. Its calls carry no language
+/// and no progress. For tests that a newer plugin still serves older hosts.
+pub fn load_as_abi1(path: &Path, abi: Abi) -> Result<Arc<dyn Plugin>, HostError> {
+    Ok(match abi {
+        Abi::AbiStable => Arc::new(AbiStablePlugin::load_as_abi1(path)?),
+        Abi::C => Arc::new(CAbiPlugin::load_as_abi1(path)?),
+    })
+}
+
 /// The file name of the DingTalk robot plugin on this platform: `libdingtalk_robot.so` on
 /// Linux, `libdingtalk_robot.dylib` on macOS, `dingtalk_robot.dll` on Windows.
 pub fn default_plugin_file_name() -> OsString {
