@@ -308,7 +308,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
 mod tests {
     use super::*;
 
-    fn settings(params: Value) -> Result<(WebhookSettings, Vec<&'static str>)> {
+    fn settings(params: Value) -> Result<(WebhookSettings, Vec<Text>)> {
         let spec = ACTION.spec();
         let params = params.to_string();
         let p = Params::parse(&params, &spec)?;
