@@ -399,7 +399,8 @@ async fn with_time_left<T>(
             out = &mut waiting => return out,
             _ = ticks.tick() => {
                 let elapsed = started.elapsed().min(timeout);
-                let left = (timeout - elapsed).as_secs();
+                // Whole seconds left, rounded up: "0 s left" only once the time is up.
+                let left = (timeout - elapsed).as_secs_f64().ceil() as u64;
                 let (m, s) = (left / 60, left % 60);
                 let (en_left, zh_left) = if m > 0 {
                     (format!("{m} min {s} s"), format!("{m} 分 {s} 秒"))
