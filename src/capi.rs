@@ -259,6 +259,30 @@ mod tests {
         unsafe { rpa_plugin_free(std::ptr::null_mut()) };
     }
 
+    unsafe extern "C" fn never(_: *mut std::ffi::c_void, _: u64, _: u64, _: *const c_char) {}
+
+    #[test]
+    fn options_are_read_only_as_far_as_their_size_says() {
+        let full = RpaInvokeOptions { language: c"zh-CN".as_ptr(), progress: Some(never), ..RpaInvokeOptions::NONE };
+        // SAFETY: a whole struct.
+        let (lang, progress) = unsafe { read_options(&full) }.unwrap();
+        assert_eq!((lang, progress.is_some()), ("zh-CN", true));
+        // A host built against a header whose struct ended after `language`.
+        let older = RpaInvokeOptions { size: std::mem::offset_of!(RpaInvokeOptions, progress), ..full };
+        // SAFETY: its first `size` bytes are valid (the whole struct is).
+        let (lang, progress) = unsafe { read_options(&older) }.unwrap();
+        assert_eq!((lang, progress.is_some()), ("zh-CN", false));
+        let nothing = RpaInvokeOptions { size: 0, ..full };
+        // SAFETY: as above.
+        assert_eq!(unsafe { read_options(&nothing) }.unwrap().0, "");
+        // SAFETY: null is allowed.
+        assert_eq!(unsafe { read_options(std::ptr::null()) }.unwrap().0, "");
+        let bad = [0xffu8, 0];
+        let invalid = RpaInvokeOptions { language: bad.as_ptr().cast(), ..full };
+        // SAFETY: a NUL-terminated buffer.
+        assert!(unsafe { read_options(&invalid) }.unwrap_err().contains("options.language"));
+    }
+
     #[test]
     fn an_action_error_comes_back_as_json() {
         let mut out = std::ptr::null_mut();

@@ -71,10 +71,15 @@ fn every_action(plugin: &dyn Plugin, host: &SimHost, emu: &Emulator) -> BTreeSet
     );
     assert_eq!(waited[wait_for_reply::REPLIED], false);
     let url = format!("{}/robot/send?access_token={TOKEN}", emu.url());
-    let hook = call(connect_webhook::ID, json!({ connect_webhook::WEBHOOK_URL: url, connect_webhook::SECRET: WEBHOOK_SECRET }))
-        [connect_webhook::ROBOT]
+    let hook = call(
+        connect_webhook::ID,
+        json!({ connect_webhook::WEBHOOK_URL: url, connect_webhook::SECRET: WEBHOOK_SECRET }),
+    )[connect_webhook::ROBOT]
         .clone();
-    call(send_webhook::ID, json!({ send_webhook::ROBOT: hook, send_webhook::MSG_TYPE: "text", send_webhook::CONTENT: "hi" }));
+    call(
+        send_webhook::ID,
+        json!({ send_webhook::ROBOT: hook, send_webhook::MSG_TYPE: "text", send_webhook::CONTENT: "hi" }),
+    );
     ran
 }
 

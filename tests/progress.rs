@@ -55,7 +55,8 @@ fn a_45_receiver_send_reports_batches_1_2_3_and_logs_in_the_hosts_language() {
             let emu = Emulator::start(EmulatorConfig { qps_limit: 0, users: known.clone(), ..org_config() }).unwrap();
             let (plugin, host, recorder, robot) = designer(abi, lang, &emu);
             let users: Vec<String> = known.into_iter().chain((0..4).map(|i| format!("ghost{i}"))).collect();
-            let params = json!({ send::ROBOT: robot, send::USER_IDS: users, send::MSG_TYPE: "text", send::CONTENT: "hi" });
+            let params =
+                json!({ send::ROBOT: robot, send::USER_IDS: users, send::MSG_TYPE: "text", send::CONTENT: "hi" });
             let out = plugin.invoke(send::ID, &params, &host).expect("the send succeeds");
             assert_eq!(out[send::INVALID_USER_IDS].as_array().unwrap().len(), 4);
             let batches: Vec<(u64, u64)> =
@@ -101,7 +102,9 @@ fn a_wait_reports_whom_it_waits_for_and_the_time_left() {
         assert_eq!(out[wait_for_reply::REPLIED], false);
         let reports = recorder.reports();
         assert!(
-            reports.iter().any(|(_, total, text)| *total == 2 && text.starts_with("等待 staff02 回复，剩余 ") && text.ends_with(" 秒")),
+            reports.iter().any(|(_, total, text)| *total == 2
+                && text.starts_with("等待 staff02 回复，剩余 ")
+                && text.ends_with(" 秒")),
             "{abi:?}: {reports:?}"
         );
         let log = host.captured().join("\n");

@@ -38,11 +38,9 @@ pub mod typed;
 pub use error::{ErrorPayload, codes};
 pub use host::{Host, Host_TO, HostRef, InvokeOptions, LogLevel, Progress, Progress_TO, ProgressRef};
 pub use manifest::{ActionSpec, FieldSpec, Inputs, Manifest, Text};
-#[doc(hidden)]
 pub use root::abi1;
 pub use root::{PluginMod, PluginMod_Prefix, PluginModRef};
 
 /// The version of the JSON contract (manifest shape, params, outputs, errors) that this
 /// crate describes. It is written into every manifest as `abiVersion`.
 pub const ABI_VERSION: u32 = 1;
-

@@ -8,9 +8,9 @@ use abi_stable::{
     std_types::{RResult, RStr, RString},
 };
 
-use crate::{HostRef, InvokeOptions};
 #[cfg(doc)]
 use crate::{ABI_VERSION, ErrorPayload, Manifest, codes};
+use crate::{HostRef, InvokeOptions};
 
 /// The root module of an RPA plugin.
 ///
@@ -26,9 +26,10 @@ use crate::{ABI_VERSION, ErrorPayload, Manifest, codes};
 /// Versions: the fields up to `invoke` are ABI 1, and every plugin has them. Fields added
 /// later come after it, and `#[sabi(last_prefix_field)]` stays on `invoke` (moving it would
 /// break every host built against ABI 1): a host built against ABI 1 sees a newer plugin as
-/// ABI 1 and never calls the new fields, and a newer host reads each new field through an
-/// accessor that returns `None` for a plugin built before the field existed, then falls back
-/// to `invoke`.
+/// ABI 1 and never calls the new fields. A newer host loads an ABI 1 plugin through
+/// [`abi1::PluginModRef`] (abi_stable refuses a library with fewer fields than the host's
+/// type) and calls `invoke`; the accessors of the later fields return `None` for a module
+/// that lacks them all the same.
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
@@ -65,10 +66,14 @@ impl RootModule for PluginModRef {
     const VERSION_STRINGS: VersionStrings = package_version_strings!();
 }
 
-/// The root module as ABI 1 declared it (`abi_version`, `manifest`, `invoke`), for tests that
-/// play a host built before ABI 1.1: such a host loads a newer plugin with this type, and
-/// never sees its later fields. Not for new hosts.
-#[doc(hidden)]
+/// The root module as ABI 1 declared it (`abi_version`, `manifest`, `invoke`).
+///
+/// abi_stable's layout check lets a host load a library whose root module has more fields
+/// than the host's type (a host built against ABI 1 sees a newer plugin as ABI 1), but not
+/// fewer ("too many fields"). So a host built against this crate loads a plugin with
+/// [`PluginModRef`](super::PluginModRef) first and, when the layout check fails, again with
+/// this type: an ABI 1 plugin, called through `invoke`. Tests also use it to play a host
+/// built against ABI 1.
 pub mod abi1 {
     use abi_stable::{
         StableAbi, declare_root_module_statics,
@@ -121,7 +126,12 @@ mod tests {
     extern "C" fn invoke(_: RStr<'_>, _: RStr<'_>, _: HostRef<'_>) -> RResult<RString, RString> {
         ROk("old".into())
     }
-    extern "C" fn invoke_with(_: RStr<'_>, _: RStr<'_>, _: HostRef<'_>, _: InvokeOptions<'_>) -> RResult<RString, RString> {
+    extern "C" fn invoke_with(
+        _: RStr<'_>,
+        _: RStr<'_>,
+        _: HostRef<'_>,
+        _: InvokeOptions<'_>,
+    ) -> RResult<RString, RString> {
         ROk("new".into())
     }
 

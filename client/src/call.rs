@@ -185,8 +185,7 @@ impl Call {
         }
         let report = Report { done, total, text: words.into_lang(self.state.lang) };
         let mut pending = self.state.pending.lock().unwrap_or_else(|p| p.into_inner());
-        if pending.queue.len() >= PROGRESS_PER_SECOND && pending.queue.back().is_some_and(|newest| !newest.is_last())
-        {
+        if pending.queue.len() >= PROGRESS_PER_SECOND && pending.queue.back().is_some_and(|newest| !newest.is_last()) {
             pending.queue.pop_back();
         }
         pending.queue.push_back(report);

@@ -14,13 +14,13 @@ use sha2::Sha256;
 use tokio::time::Instant;
 
 use crate::call::{Call, Level};
-use crate::words;
 use crate::error::{Effect, Error, Result, Upstream, WebhookRefusal};
 use crate::limiter::Limiter;
 use crate::redact;
 use crate::secret::Secret;
 use crate::transport::{self, Transport};
 use crate::wire::OldApiResponse;
+use crate::words;
 
 /// DingTalk's limit: messages a custom robot may send in a minute.
 pub const DINGTALK_PER_MINUTE: u32 = 20;

@@ -37,8 +37,8 @@ pub mod validate;
 pub use error::HostError;
 pub use flow::{Flow, FlowError, Step, run_flow, run_flow_logging};
 pub use host::{Host, LogLevel, PluginHost, SimHost};
-pub use progress::{ProgressSink, TerminalProgress};
 pub use plugin::{Abi, AbiStablePlugin, CAbiPlugin, Plugin, default_plugin_path, load, load_with};
+pub use progress::{ProgressSink, TerminalProgress};
 
 /// The error codes host-sim itself produces, beside the shared ones of [`rpa_plugin_abi::codes`]
 /// (re-exported here) that plugins produce too.

@@ -177,7 +177,9 @@ mod tests {
         assert_eq!(text, "progress: 1/3 已发送第 1/3 批\nprogress: 3/3 已发送第 3/3 批\n");
         // The next step starts afresh.
         StepProgress::new(&sink).report(0, 0, "钉钉限流，1 秒后继续");
-        assert!(String::from_utf8(lines.0.lock().unwrap().clone()).unwrap().ends_with("progress: 钉钉限流，1 秒后继续\n"));
+        assert!(
+            String::from_utf8(lines.0.lock().unwrap().clone()).unwrap().ends_with("progress: 钉钉限流，1 秒后继续\n")
+        );
     }
 
     #[test]

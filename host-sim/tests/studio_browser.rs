@@ -516,7 +516,10 @@ async fn a_long_step_shows_its_progress_under_it_while_it_runs() {
         let status =
             wait_text(client, "[data-testid='status-2']", Duration::from_secs(30), |t| !t.is_empty() && t != "运行中…")
                 .await?;
-        ensure!(!displayed(client, "[data-testid='progress-2']").await.unwrap_or(false), "the bar goes when the run ends ({status})");
+        ensure!(
+            !displayed(client, "[data-testid='progress-2']").await.unwrap_or(false),
+            "the bar goes when the run ends ({status})"
+        );
         Ok(())
     })
     .await;

@@ -291,7 +291,8 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
                 ctx.log(LogLevel::Warn, note);
             }
             let (at, keywords, per_minute) = (settings.shown(), settings.keywords.len(), settings.per_minute);
-            let (signed, signed_zh) = if settings.secret.is_some() { ("signed", "加签") } else { ("unsigned", "未加签") };
+            let (signed, signed_zh) =
+                if settings.secret.is_some() { ("signed", "加签") } else { ("unsigned", "未加签") };
             ctx.log(
                 LogLevel::Info,
                 text!(

@@ -252,7 +252,11 @@ mod tests {
         };
         let mut one_to_one = tail(send::ID, 3);
         let own = one_to_one.1.pop().map(|f| f.name);
-        assert_eq!(own.as_deref(), Some(send::FAIL_IF_NONE_DELIVERED), "the single chat's own advanced field comes last");
+        assert_eq!(
+            own.as_deref(),
+            Some(send::FAIL_IF_NONE_DELIVERED),
+            "the single chat's own advanced field comes last"
+        );
         assert_eq!(one_to_one, tail(group_send::ID, 2));
         let names: Vec<&str> = one_to_one.0.iter().chain(&one_to_one.1).map(|f| f.name.as_str()).collect();
         assert_eq!(

@@ -25,7 +25,6 @@ pub use self::mobiles::UNKNOWN_MOBILE_TTL;
 use self::token::CachedToken;
 use crate::api::Api;
 use crate::call::{Call, Level};
-use crate::words;
 use crate::error::{Effect, Error, Result, Upstream};
 use crate::limiter::Limiter;
 use crate::options::CallOptions;
@@ -37,6 +36,7 @@ use crate::wire::{
     BatchSendRequest, BatchSendResponse, ByMobileRequest, ByMobileResponse, GroupSendRequest, GroupSendResponse,
     OldApiResponse, ReadStatusResponse, RecallRequest, RecallResponse,
 };
+use crate::words;
 
 /// The header that carries the access token on the new API generation.
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";

@@ -9,11 +9,11 @@ use tokio::time::Instant;
 use super::Connection;
 use crate::api::Api;
 use crate::call::{Call, Level};
-use crate::words;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
 use crate::secret::Secret;
 use crate::wire::{TokenRequest, TokenResponse};
+use crate::words;
 
 /// The shortest and longest token lifetime believed, whatever the server says (zero,
 /// negative, or beyond any clock).

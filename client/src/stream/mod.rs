@@ -17,10 +17,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::call::{Call, Level};
-use crate::words;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
+use crate::words;
 use hub::Registered;
 use listener::Listener;
 

@@ -36,18 +36,25 @@ impl AbiStablePlugin {
     /// layout check), whose `abi_version()` is [`rpa_plugin_abi::ABI_VERSION`] and whose
     /// manifest parses and says the same `abiVersion`.
     ///
+    /// A plugin built for ABI 1 has fewer root-module fields than this host's type, which
+    /// abi_stable's check refuses ("too many fields"): such a library is loaded again with
+    /// ABI 1's type, and called through `invoke`, without language or progress.
+    ///
     /// Uses `lib_header_from_path` + `init_root_module` rather than `load_from_file`, which
     /// would cache one module per interface type (abi_stable issue #92).
     pub fn load(path: &Path) -> Result<Self, HostError> {
         let absolute = locate(path)?;
         let header = lib_header_from_path(&absolute).map_err(|e| classify(path, e))?;
-        let module = header.init_root_module::<PluginModRef>().map_err(|e| match e {
-            LibraryError::AbiInstability(_) => incompatible_layout(path, header.layout()),
-            other => classify(path, other),
-        })?;
-        let library =
-            CheckedLibrary::check(path, (module.abi_version())(), || Some((module.manifest())().into_string()))?;
-        Ok(Loaded { library, entry: RootModule::Current(module) })
+        let entry = match header.init_root_module::<PluginModRef>() {
+            Ok(module) => RootModule::Current(module),
+            Err(LibraryError::AbiInstability(_)) => match header.init_root_module::<abi1::PluginModRef>() {
+                Ok(module) => RootModule::Abi1(module),
+                Err(LibraryError::AbiInstability(_)) => return Err(incompatible_layout(path, header.layout())),
+                Err(other) => return Err(classify(path, other)),
+            },
+            Err(other) => return Err(classify(path, other)),
+        };
+        Self::checked(path, entry)
     }
 
     /// Loads the library as a host built against ABI 1 does, with ABI 1's root module type
@@ -60,9 +67,17 @@ impl AbiStablePlugin {
             LibraryError::AbiInstability(_) => incompatible_layout(path, header.layout()),
             other => classify(path, other),
         })?;
-        let library =
-            CheckedLibrary::check(path, (module.abi_version())(), || Some((module.manifest())().into_string()))?;
-        Ok(Loaded { library, entry: RootModule::Abi1(module) })
+        Self::checked(path, RootModule::Abi1(module))
+    }
+
+    /// The contract check of a loaded root module, whichever its type.
+    fn checked(path: &Path, entry: RootModule) -> Result<Self, HostError> {
+        let (version, manifest) = match &entry {
+            RootModule::Current(module) => (module.abi_version(), module.manifest()),
+            RootModule::Abi1(module) => (module.abi_version(), module.manifest()),
+        };
+        let library = CheckedLibrary::check(path, version(), || Some(manifest().into_string()))?;
+        Ok(Loaded { library, entry })
     }
 }
 

@@ -54,8 +54,7 @@ impl CAbiPlugin {
         };
         // SAFETY: looked up with the type `rpa_plugin_abi::c` declares for it; an ABI 1
         // library lacks it.
-        let invoke_with =
-            unsafe { entry_point::<RpaInvokeWithFn>(library, symbols::INVOKE_WITH, path) }.ok();
+        let invoke_with = unsafe { entry_point::<RpaInvokeWithFn>(library, symbols::INVOKE_WITH, path) }.ok();
         // SAFETY: a C function without arguments, per its declaration.
         let reported = unsafe { version() };
         // SAFETY: per its declaration, the plugin returns a NUL-terminated string or null,
