@@ -174,9 +174,7 @@ pub unsafe extern "C" fn rpa_plugin_invoke_with(
 /// # Safety
 /// `options` is null or points to an `RpaInvokeOptions` whose first `size` bytes are valid,
 /// with `language` null or a NUL-terminated string.
-unsafe fn read_options<'a>(
-    options: *const RpaInvokeOptions,
-) -> Result<(&'a str, Option<unsafe extern "C" fn(*mut std::ffi::c_void, u64, u64, *const c_char)>), String> {
+unsafe fn read_options<'a>(options: *const RpaInvokeOptions) -> Result<(&'a str, RpaProgressFn), String> {
     if options.is_null() {
         return Ok(("", None));
     }

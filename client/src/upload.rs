@@ -58,7 +58,7 @@ pub(crate) struct UploadBody {
 impl UploadBody {
     /// The body of `file`'s upload form, reported through `call` when it wants progress; a
     /// call without progress sends the bytes as they are.
-    pub(crate) fn new(body: Bytes, call: &Call, file_name: &str) -> reqwest::Body {
+    pub(crate) fn body(body: Bytes, call: &Call, file_name: &str) -> reqwest::Body {
         if !call.wants_progress() {
             return reqwest::Body::from(body);
         }

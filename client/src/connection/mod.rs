@@ -246,7 +246,7 @@ impl Connection {
                 http.post(&url)
                     .query(&[("access_token", token.expose()), ("type", media_type)])
                     .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
-                    .body(UploadBody::new(form.body.clone(), call, &file.file_name))
+                    .body(UploadBody::body(form.body.clone(), call, &file.file_name))
             })
             .await?;
         let answer: OldApiResponse = self.parse(&bytes, Api::MediaUpload)?;
