@@ -75,6 +75,38 @@ typedef struct RpaHost {
   RpaCancelledFn is_cancelled;
 } RpaHost;
 
+/**
+ * Receives one progress report of a long step (ABI 1.1): `done` of `total` in the step's own
+ * unit (batches, bytes, numbers, seconds; `total` 0 when unknown) and `text` in the call's
+ * language, valid only during the call. At most 10 reports a second per step, always the last
+ * one (`done == total`); called only from the thread that called `rpa_plugin_invoke_with`,
+ * during that call, with the `user_data` of the call's `RpaHost`.
+ */
+typedef void (*RpaProgressFn)(void *user_data, uint64_t done, uint64_t total, const char *text);
+
+/**
+ * What a host says about one call beyond its `RpaHost` (ABI 1.1), for
+ * `rpa_plugin_invoke_with`. Set `size` to `sizeof(RpaInvokeOptions)`: a later version adds
+ * fields at the end, and a plugin reads only the fields that `size` covers, so a host built
+ * against this header keeps working with later plugins and the other way round.
+ */
+typedef struct RpaInvokeOptions {
+  /**
+   * `sizeof(RpaInvokeOptions)` as the host was compiled with.
+   */
+  size_t size;
+  /**
+   * The designer's language, NUL-terminated: `"zh-CN"` or `"en"` (any locale name such as
+   * `"zh_CN.UTF-8"` is read too). Null or empty: the system's language (`LANG`, `LC_ALL`,
+   * `LC_MESSAGES`; the user's UI language on Windows).
+   */
+  const char *language;
+  /**
+   * The progress callback; null means the host shows no progress.
+   */
+  RpaProgressFn progress;
+} RpaInvokeOptions;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -103,6 +135,23 @@ int rpa_plugin_invoke(const char *action_id,
                       const char *params_json,
                       const struct RpaHost *host,
                       char **out_json);
+
+/**
+ * Runs one action as [`rpa_plugin_invoke`] does, with the host's `options` (ABI 1.1): the
+ * designer's language for every log line and progress text (null or empty: the system's), and
+ * a progress callback called with the `user_data` of `host` (null: no progress). Only the
+ * fields within `options->size` bytes are read, so a host built against an older or newer
+ * header works; a null `options` is [`rpa_plugin_invoke`].
+ *
+ * # Safety
+ * As [`rpa_plugin_invoke`]; `options` is null or points to an `RpaInvokeOptions` whose first
+ * `size` bytes are valid for the call, with `language` null or a NUL-terminated string.
+ */
+int rpa_plugin_invoke_with(const char *action_id,
+                           const char *params_json,
+                           const struct RpaHost *host,
+                           const struct RpaInvokeOptions *options,
+                           char **out_json);
 
 /**
  * Releases a string returned by this plugin. Null is ignored.

@@ -1,11 +1,12 @@
 //! How one `invoke` runs: on the calling host thread's own event loop (or, from inside
 //! someone else's tokio runtime, on the plugin's shared runtime), while the calling thread
-//! relays log lines to the host and watches its cancellation flag.
+//! relays log lines and progress reports to the host and watches its cancellation flag.
 //!
-//! The host's [`HostRef`] is only borrowed for the call and may not be touched from other
-//! threads' futures, so the action's future queues its log lines in the state it shares with
-//! the calling thread ([`CallContext`]), and the calling thread is the only one that ever
-//! calls the host.
+//! The host's [`HostRef`] and [`ProgressRef`] are only borrowed for the call and may not be
+//! touched from other threads' futures, so the action's future queues its log lines and
+//! progress reports in the state it shares with the calling thread ([`CallContext`]), and the
+//! calling thread is the only one that ever calls the host. Both are written once, in the
+//! call's language: the designer's ([`InvokeOptions::language`]), else the system's.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -14,9 +15,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use abi_stable::std_types::RStr;
-use dingtalk_client::{Call, Level};
-use rpa_plugin_abi::{HostRef, LogLevel};
+use abi_stable::std_types::{RSome, RStr};
+use dingtalk_client::{Call, Lang, Level, Words};
+use rpa_plugin_abi::{HostRef, InvokeOptions, LogLevel, Text, lang};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
@@ -37,8 +38,8 @@ fn cancel_poll(started: std::time::Instant) -> Duration {
     if started.elapsed() < CANCEL_POLL_FAST_FOR { CANCEL_POLL } else { CANCEL_POLL_LONG }
 }
 
-/// What an action's future may use of the host: logging and the cancellation state (the
-/// DingTalk client's [`Call`], which its calls take), and what a cancellation reports.
+/// What an action's future may use of the host: logging, progress and the cancellation state
+/// (the DingTalk client's [`Call`], which its calls take), and what a cancellation reports.
 #[derive(Clone)]
 pub(crate) struct CallContext {
     call: Call,
@@ -56,9 +57,22 @@ impl CallContext {
         &self.call
     }
 
-    /// Queues a log line for the host (relayed by the calling thread as the call goes on).
-    pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
-        self.call.log(client_level(level), message);
+    /// Queues a log line for the host (relayed by the calling thread as the call goes on),
+    /// written in the call's language.
+    pub(crate) fn log(&self, level: LogLevel, message: Text) {
+        self.call.log(client_level(level), words(message));
+    }
+
+    /// Queues a progress report for the host, if it shows progress: `done` of `total` (0:
+    /// unknown), with `message` in the call's language. Report as often as is natural: the
+    /// call hands the host at most 10 a second, and always the last one (`done == total`).
+    pub(crate) fn progress(&self, done: u64, total: u64, message: Text) {
+        self.call.progress(done, total, words(message));
+    }
+
+    /// Whether the host shows progress: work done only to report it may be skipped when not.
+    pub(crate) fn wants_progress(&self) -> bool {
+        self.call.wants_progress()
     }
 
     /// Fails with [`Error::Cancelled`] when the user stopped the flow: call it between
@@ -73,6 +87,16 @@ impl CallContext {
     pub(crate) fn set_cancel_details(&self, details: CancelDetails) {
         *self.cancel_details.lock().unwrap_or_else(|p| p.into_inner()) = Some(details);
     }
+}
+
+/// The client's form of a text: the same two languages.
+fn words(text: Text) -> Words {
+    Words { en: text.en, zh: text.zh_cn }
+}
+
+/// The client's language of a call whose designer said `tag` (empty: the system's).
+fn call_lang(tag: &str) -> Lang {
+    if lang::or_system(tag) == lang::ZH_CN { Lang::Zh } else { Lang::En }
 }
 
 /// The client's level of a host's log level.
@@ -152,14 +176,15 @@ pub(crate) enum Runs {
 }
 
 /// Runs an action's future to completion on the plugin runtime, relaying its log lines to
-/// `host` and stopping it when the host's cancellation flag is set.
+/// `host` (and its progress to `options.progress`, if given) in the language of
+/// `options.language`, and stopping it when the host's cancellation flag is set.
 ///
 /// With [`Runs::OnHostThread`], on an ordinary host thread the future runs right there, on the
 /// thread's own loop ([`thread_loop`]): no other thread takes part in the call. With
 /// [`Runs::Shared`], or on a thread that is itself inside a tokio runtime (where `block_on` is
 /// not allowed), it runs as a task on the shared runtime while this thread waits. Either way
 /// the host is only ever called from this thread.
-pub(crate) fn drive<F, Fut>(host: &HostRef<'_>, runs: Runs, action: F) -> Result<Value>
+pub(crate) fn drive<F, Fut>(host: &HostRef<'_>, options: &InvokeOptions<'_>, runs: Runs, action: F) -> Result<Value>
 where
     F: FnOnce(CallContext) -> Fut,
     Fut: Future<Output = Result<Value>> + Send + 'static,
@@ -167,18 +192,29 @@ where
     if host.is_cancelled() {
         return Err(Error::Cancelled { in_flight: None });
     }
-    let context = CallContext { call: Call::new(), cancel_details: Arc::default() };
-    let (call, cancel_details) = (context.call.clone(), context.cancel_details.clone());
+    let progress = match &options.progress {
+        RSome(progress) => Some(progress),
+        _ => None,
+    };
+    let call = Call::speaking(call_lang(options.language.as_str()), progress.is_some());
+    let context = CallContext { call: call.clone(), cancel_details: Arc::default() };
+    let cancel_details = context.cancel_details.clone();
     let future = action(context);
     let relay = || {
         for (level, line) in call.take_lines() {
             host.log(host_level(level), RStr::from_str(&line));
         }
+        if let Some(progress) = progress {
+            for report in call.take_progress(std::time::Instant::now()) {
+                progress.progress(report.done, report.total, RStr::from_str(&report.text));
+            }
+        }
     };
     let stop = || {
         call.cancel();
         relay();
-        host.log(LogLevel::Warn, RStr::from_str("cancelled by the host"));
+        let line = dingtalk_client::words!(en: "cancelled by the host", zh: "已被宿主取消");
+        host.log(LogLevel::Warn, RStr::from_str(line.get(call.lang())));
         let in_flight = call.in_flight();
         let error = Error::Cancelled { in_flight };
         match cancel_details.lock().unwrap_or_else(|p| p.into_inner()).take() {
@@ -256,7 +292,7 @@ mod tests {
     fn on_fresh_thread(runs: Runs) -> (bool, Value) {
         std::thread::spawn(move || {
             let host = Host_TO::from_ptr(&Quiet, TD_Opaque);
-            let out = drive(&host, runs, |_| async {
+            let out = drive(&host, &rpa_plugin_abi::InvokeOptions::NONE, runs, |_| async {
                 let flavour = tokio::runtime::Handle::current().runtime_flavor();
                 Ok(Value::from(format!("{flavour:?}")))
             })

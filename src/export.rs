@@ -5,14 +5,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use abi_stable::export_root_module;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString};
-use rpa_plugin_abi::{ABI_VERSION, HostRef, PluginMod, PluginModRef};
+use rpa_plugin_abi::{ABI_VERSION, HostRef, InvokeOptions, PluginMod, PluginModRef};
 
 use crate::error::Error;
 
 /// The root module, found by the host through `lib_header_from_path`.
 #[export_root_module]
 pub(crate) fn root_module() -> PluginModRef {
-    PluginMod { abi_version, manifest, invoke }.leak_into_prefix()
+    PluginMod { abi_version, manifest, invoke, invoke_with }.leak_into_prefix()
 }
 
 extern "C" fn abi_version() -> u32 {
@@ -26,6 +26,15 @@ extern "C" fn manifest() -> RString {
 
 extern "C" fn invoke(action_id: RStr<'_>, params_json: RStr<'_>, host: HostRef<'_>) -> RResult<RString, RString> {
     guarded(|| crate::invoke(action_id.as_str(), params_json.as_str(), &host))
+}
+
+extern "C" fn invoke_with(
+    action_id: RStr<'_>,
+    params_json: RStr<'_>,
+    host: HostRef<'_>,
+    options: InvokeOptions<'_>,
+) -> RResult<RString, RString> {
+    guarded(|| crate::invoke_with(action_id.as_str(), params_json.as_str(), &host, &options))
 }
 
 /// Runs `call`, turning a panic into an `INTERNAL` error document so that it never unwinds

@@ -48,7 +48,7 @@ mod robots;
 /// Showing URLs and AppKeys without their secrets, as the client does.
 use dingtalk_client::redact;
 
-use rpa_plugin_abi::{ErrorPayload, HostRef};
+use rpa_plugin_abi::{ErrorPayload, HostRef, InvokeOptions};
 use serde_json::{Map, Value};
 
 pub use actions::{manifest, manifest_json};
@@ -87,14 +87,36 @@ pub fn run(
     params: &Value,
     host: &HostRef<'_>,
 ) -> std::result::Result<Map<String, Value>, ErrorPayload> {
-    let params_json = serde_json::to_string(params).map_err(|e| Error::InvalidParams(e.to_string()).to_payload())?;
-    execute(action_id, &params_json, host)
+    run_with(action_id, params, host, &InvokeOptions::NONE)
 }
 
-/// Runs one action as the ABI does: `params_json` is the params object as JSON text; the
-/// outputs, or the error document, come back as JSON text (see [`run`] for types).
+/// [`run`] with the host's [`InvokeOptions`]: the language of the log lines and progress
+/// texts, and where progress goes.
+pub fn run_with(
+    action_id: &str,
+    params: &Value,
+    host: &HostRef<'_>,
+    options: &InvokeOptions<'_>,
+) -> std::result::Result<Map<String, Value>, ErrorPayload> {
+    let params_json = serde_json::to_string(params).map_err(|e| Error::InvalidParams(e.to_string()).to_payload())?;
+    execute(action_id, &params_json, host, options)
+}
+
+/// Runs one action as the ABI 1 entry does: `params_json` is the params object as JSON text;
+/// the outputs, or the error document, come back as JSON text (see [`run`] for types). Log
+/// lines are in the system's language; no progress.
 pub fn invoke(action_id: &str, params_json: &str, host: &HostRef<'_>) -> std::result::Result<String, String> {
-    match execute(action_id, params_json, host) {
+    invoke_with(action_id, params_json, host, &InvokeOptions::NONE)
+}
+
+/// [`invoke`] with the host's [`InvokeOptions`], as the ABI 1.1 entries take them.
+pub fn invoke_with(
+    action_id: &str,
+    params_json: &str,
+    host: &HostRef<'_>,
+    options: &InvokeOptions<'_>,
+) -> std::result::Result<String, String> {
+    match execute(action_id, params_json, host, options) {
         // `to_string` writes through a formatter; `serde_json::to_string` straight into bytes.
         Ok(outputs) => {
             serde_json::to_string(&outputs).map_err(|e| Error::Internal(e.to_string()).to_payload().to_json())
@@ -107,10 +129,11 @@ fn execute(
     action_id: &str,
     params_json: &str,
     host: &HostRef<'_>,
+    options: &InvokeOptions<'_>,
 ) -> std::result::Result<Map<String, Value>, ErrorPayload> {
     let run = || -> Result<Map<String, Value>> {
         let (execution, runs) = actions::prepare(action_id, params_json, &|| host.is_cancelled())?;
-        match context::drive(host, runs, execution)? {
+        match context::drive(host, options, runs, execution)? {
             Value::Object(outputs) => Ok(outputs),
             other => Err(Error::Internal(format!("the action's outputs are not an object: {other}"))),
         }

@@ -130,6 +130,34 @@ fn invalid_and_flow_controlled_users_come_back() {
     assert!(host.text().contains("stray spaces"), "{}", host.text());
 }
 
+/// A send that reached no one succeeds with a warning saying so, unless failIfNoneDelivered
+/// is on: then it fails with NONE_DELIVERED and the lists in its details.
+#[test]
+fn a_send_that_reached_no_one_warns_or_fails_as_asked() {
+    let emu = org();
+    let host = TestHost::default();
+    let robot = connect(&host, &emu);
+    let nobody = json!({ send::USER_IDS: ["nobody99", FLOW_CONTROLLED] });
+    let out = send(&host, &robot, "text", "hi", nobody.clone()).expect("by default the send succeeds");
+    assert_eq!(out[send::INVALID_USER_IDS], json!(["nobody99"]));
+    assert!(host.text().contains("Delivered to 0 of 2 receivers."), "{}", host.text());
+
+    let mut strict = nobody;
+    strict[send::FAIL_IF_NONE_DELIVERED] = json!(true);
+    let err = send(&host, &robot, "text", "hi", strict).unwrap_err();
+    assert_eq!(err.code, "NONE_DELIVERED", "{err:?}");
+    let details = err.details.as_deref().expect("details");
+    assert_eq!(details[send::INVALID_USER_IDS], json!(["nobody99"]));
+    assert_eq!(details[send::FLOW_CONTROLLED_USER_IDS], json!([FLOW_CONTROLLED]));
+    assert!(err.zh_cn.as_ref().is_some_and(|z| z.message.contains("没有送达任何人")), "{err:?}");
+
+    // One receiver reached is enough, and the warning says how many of how many.
+    let mut one = json!({ send::USER_IDS: ["manager01", "nobody99"] });
+    one[send::FAIL_IF_NONE_DELIVERED] = json!(true);
+    send(&host, &robot, "text", "hi", one).expect("one receiver reached");
+    assert!(host.text().contains("Delivered to 1 of 2 receivers."), "{}", host.text());
+}
+
 fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "dingtalk-robot-test-{}-{:?}",

@@ -1,9 +1,15 @@
-//! [`Host`]: what the host lends a plugin for one call, as an FFI-safe trait object.
+//! [`Host`]: what the host lends a plugin for one call, as an FFI-safe trait object; and since
+//! ABI 1.1 the services of [`PluginMod::invoke_with`](crate::PluginMod::invoke_with): the
+//! call's language and an optional [`Progress`] sink, in [`InvokeOptions`].
 
 // `#[sabi_trait]` expands to impls outside the items they implement for.
 #![allow(non_local_definitions)]
 
-use abi_stable::{StableAbi, sabi_trait, sabi_types::RRef, std_types::RStr};
+use abi_stable::{
+    StableAbi, sabi_trait,
+    sabi_types::RRef,
+    std_types::{RNone, ROption, RStr},
+};
 
 /// How important a log line is. The host decides what to show.
 #[repr(u8)]
@@ -62,4 +68,52 @@ impl<H: Host + ?Sized> Host for &H {
     fn is_cancelled(&self) -> bool {
         (**self).is_cancelled()
     }
+}
+
+/// Where a plugin reports how far a long step has come (ABI 1.1): batches sent, bytes
+/// uploaded, numbers looked up, the time left of a wait.
+///
+/// `done` of `total` (both in the step's own unit; `total` 0 when unknown), and `text` in the
+/// call's language, such as "已发送 2/3 批，已送达 40 人". The plugin calls it at most 10 times a
+/// second per step, always with the last report (`done == total`), and only from the thread
+/// that called `invoke_with`, during that call.
+#[sabi_trait]
+pub trait Progress: Send + Sync {
+    /// Receives one report; `text` is valid only during the call.
+    #[sabi(last_prefix_field)]
+    fn progress(&self, done: u64, total: u64, text: RStr<'_>);
+}
+
+/// The FFI-safe, borrowed form of a [`Progress`] sink. Make one with
+/// `Progress_TO::from_ptr(&my_sink, TD_Opaque)`.
+pub type ProgressRef<'a> = Progress_TO<'a, RRef<'a, ()>>;
+
+/// A borrowed sink is a sink, as for [`Host`].
+impl<P: Progress + ?Sized> Progress for &P {
+    fn progress(&self, done: u64, total: u64, text: RStr<'_>) {
+        (**self).progress(done, total, text)
+    }
+}
+
+/// What a host says about one call beyond its [`Host`] (ABI 1.1), given to
+/// [`PluginMod::invoke_with`](crate::PluginMod::invoke_with).
+///
+/// Passed by value with a fixed layout: a later service comes with a new root-module field of
+/// its own, never as a field added here.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct InvokeOptions<'a> {
+    /// The designer's language, `zh-CN` or `en` (any locale name is read as [`lang::from_tag`]
+    /// does); empty leaves the choice to the plugin, which uses the system's.
+    ///
+    /// [`lang::from_tag`]: crate::lang::from_tag
+    pub language: RStr<'a>,
+    /// Where progress goes; `RNone` for a host that shows none.
+    pub progress: ROption<ProgressRef<'a>>,
+}
+
+impl InvokeOptions<'_> {
+    /// What a host that says nothing gets: the system's language, no progress. This is what
+    /// the ABI 1 entry `invoke` means.
+    pub const NONE: InvokeOptions<'static> = InvokeOptions { language: RStr::from_str(""), progress: RNone };
 }

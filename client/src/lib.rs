@@ -60,7 +60,7 @@ mod upload;
 mod webhook;
 pub mod wire;
 
-pub use call::{Call, Level};
+pub use call::{Call, Lang, Level, PROGRESS_PER_SECOND, Report, Words};
 pub use connection::{CardSpace, Connection, NewCard, UNKNOWN_MOBILE_TTL};
 pub use error::{Effect, Error, Rejection, Result, Upstream, WebhookRefusal};
 pub use options::CallOptions;

@@ -20,6 +20,7 @@ use crate::redact;
 use crate::secret::Secret;
 use crate::transport::{self, Transport};
 use crate::wire::OldApiResponse;
+use crate::words;
 
 /// DingTalk's limit: messages a custom robot may send in a minute.
 pub const DINGTALK_PER_MINUTE: u32 = 20;
@@ -143,14 +144,24 @@ impl WebhookRobot {
         };
         match self.line.limiter.free_at() {
             Some(free) if free > latest_start => return Err(budget(Some(free - started))),
-            Some(free) if free > started => call.log(
-                Level::Info,
-                format!(
-                    "waiting {:.1} s for room in the robot's {} messages a minute",
-                    (free - started).as_secs_f64(),
-                    s.per_minute
-                ),
-            ),
+            Some(free) if free > started => {
+                let (wait, per_minute) = ((free - started).as_secs_f64(), s.per_minute);
+                call.log(
+                    Level::Info,
+                    words!(
+                        en: format!("waiting {wait:.1} s for room in the robot's {per_minute} messages a minute"),
+                        zh: format!("机器人每分钟最多发 {per_minute} 条消息，等待 {wait:.1} 秒后发送")
+                    ),
+                );
+                call.progress(
+                    0,
+                    0,
+                    words!(
+                        en: format!("The robot's budget of {per_minute} messages a minute is used up; going on in {wait:.0} s"),
+                        zh: format!("机器人每分钟 {per_minute} 条的额度已用完，{wait:.0} 秒后继续")
+                    ),
+                );
+            }
             _ => {}
         }
         let Ok(permit) = tokio::time::timeout_at(latest_start, self.line.limiter.acquire()).await else {
@@ -173,7 +184,13 @@ impl WebhookRobot {
             let ms = sent_at.elapsed().as_secs_f64() * 1000.0;
             match &attempt {
                 Attempt::NotSent(reason) => {
-                    call.log(Level::Info, format!("robot/send -> not sent: {reason} ({ms:.1} ms)"));
+                    call.log(
+                        Level::Info,
+                        words!(
+                            en: format!("robot/send -> not sent: {reason} ({ms:.1} ms)"),
+                            zh: format!("robot/send -> 未发出：{reason}（{ms:.1} 毫秒）")
+                        ),
+                    );
                     let backoff = Duration::from_millis(200 * u64::from(not_sent + 1));
                     if not_sent < NOT_SENT_RETRIES && Instant::now() + backoff + connect_timeout < deadline {
                         not_sent += 1;
@@ -181,18 +198,33 @@ impl WebhookRobot {
                         continue;
                     }
                 }
-                Attempt::Answered { status, request_id, .. } => call.log(
+                Attempt::Answered { status, request_id, .. } => {
+                    let (status, id) = (status.as_u16(), request_id.as_deref().unwrap_or("-"));
+                    call.log(
+                        Level::Info,
+                        words!(
+                            en: format!("robot/send -> HTTP {status} in {ms:.1} ms (request id {id})"),
+                            zh: format!("robot/send -> HTTP {status}，用时 {ms:.1} 毫秒（请求 ID {id}）")
+                        ),
+                    )
+                }
+                Attempt::TimedOut => {
+                    let seconds = s.timeout.as_secs();
+                    call.log(
+                        Level::Info,
+                        words!(
+                            en: format!("robot/send -> no answer within {seconds} s"),
+                            zh: format!("robot/send -> {seconds} 秒内没有应答")
+                        ),
+                    )
+                }
+                Attempt::Broken(reason) => call.log(
                     Level::Info,
-                    format!(
-                        "robot/send -> HTTP {} in {ms:.1} ms (request id {})",
-                        status.as_u16(),
-                        request_id.as_deref().unwrap_or("-")
+                    words!(
+                        en: format!("robot/send -> {reason} ({ms:.1} ms)"),
+                        zh: format!("robot/send -> {reason}（{ms:.1} 毫秒）")
                     ),
                 ),
-                Attempt::TimedOut => {
-                    call.log(Level::Info, format!("robot/send -> no answer within {} s", s.timeout.as_secs()))
-                }
-                Attempt::Broken(reason) => call.log(Level::Info, format!("robot/send -> {reason} ({ms:.1} ms)")),
             }
             break attempt;
         };

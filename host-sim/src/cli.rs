@@ -33,6 +33,7 @@ use crate::flow::{Flow, FlowError, run_flow_logging};
 use crate::form::{MASK, render_manifest};
 use crate::host::{LogLevel, SimHost};
 use crate::plugin::{self, Plugin};
+use crate::progress::TerminalProgress;
 use crate::studio::{Studio, StudioOptions};
 
 /// host-sim: a stand-in for a drag-and-drop RPA designer. It loads a plugin library through
@@ -141,7 +142,11 @@ impl RunArgs {
         let plugin = self.plugin.load()?;
         let flow = Flow::from_file(&self.flow)?;
         let initial: Map<String, Value> = self.vars.iter().chain(&self.json_vars).cloned().collect();
-        let host = SimHost::new().with_stderr(self.log_level.level());
+        let mut host = SimHost::new().with_stderr(self.log_level.level()).with_language(self.plugin.lang.as_str());
+        // Progress shows with the info lines: a bar on a terminal, plain lines in a pipe.
+        if host.logs(LogLevel::Info) {
+            host = host.with_progress(Arc::new(TerminalProgress::stderr()));
+        }
         let mut vars =
             run_flow_logging(plugin.as_ref(), &flow, &host, initial, self.plugin.lang.as_str(), host.kept())?;
         for name in flow.secret_variables(plugin.manifest()) {
@@ -190,7 +195,7 @@ impl DemoArgs {
     /// Loads the plugin and runs the demo, writing its report to `out`.
     pub(crate) fn execute(&self, out: &mut dyn Write) -> Result<(), Failure> {
         let plugin = self.plugin.load()?;
-        let host = SimHost::new().with_stderr(self.log_level.level());
+        let host = SimHost::new().with_stderr(self.log_level.level()).with_language(self.plugin.lang.as_str());
         run_demo(plugin.as_ref(), self.plugin.lang.as_str(), &host, out).map_err(|e| Failure {
             // Step 0 is the demo's own set-up or final check, not a step of the flow.
             step: (e.step > 0).then_some(e.step),
@@ -337,8 +342,9 @@ pub(crate) struct PluginArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) plugin: Option<PathBuf>,
 
-    /// The language of forms and error messages.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    /// The language of forms, error messages and the plugin's log lines [default: the
+    /// system's: LANG, LC_ALL or LC_MESSAGES, or the Windows UI language].
+    #[arg(long, value_enum, default_value_t = Lang::system(), hide_default_value = true)]
     pub(crate) lang: Lang,
 
     /// How to load the library: its abi_stable root module, or its plain C entry points.
@@ -370,6 +376,11 @@ pub(crate) enum Lang {
 }
 
 impl Lang {
+    /// The system's language, as the plugin takes it when a host says nothing.
+    pub(crate) fn system() -> Lang {
+        if rpa_plugin_abi::lang::system() == rpa_plugin_abi::lang::ZH_CN { Lang::ZhCn } else { Lang::En }
+    }
+
     /// The tag the manifest and error documents use: `en` or `zh-CN`.
     pub(crate) fn as_str(self) -> &'static str {
         match self {

@@ -1,16 +1,37 @@
-//! [`SimHost`]: what host-sim lends a plugin during a call, a log sink and a cancel flag.
+//! [`SimHost`]: what host-sim lends a plugin during a call: a log sink, a cancel flag, the
+//! designer's language and a progress sink.
 //!
-//! The interface is `rpa_plugin_abi`'s [`Host`] trait, the same one plugins see: each loader
-//! passes a `&dyn Host` across its ABI as it is (for abi_stable plugins as a `HostRef`, for C
-//! plugins behind the callbacks of an `RpaHost`). [`SimHost`] is the one host-sim uses: logs
-//! to stderr and/or into memory, and a shared cancel flag.
+//! The interface is [`Host`]: `rpa_plugin_abi`'s host trait, the same one plugins see
+//! ([`PluginHost`]: log lines, cancel flag), plus what ABI 1.1 adds for a call (the language,
+//! where progress goes). Each loader passes a `&dyn Host` across its ABI (for abi_stable
+//! plugins as a `HostRef` and `InvokeOptions`, for C plugins behind the callbacks of an
+//! `RpaHost` and `RpaInvokeOptions`). [`SimHost`] is the one host-sim uses: logs to stderr
+//! and/or into memory, a shared cancel flag, and optionally a [`ProgressSink`].
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use abi_stable::std_types::RStr;
-pub use rpa_plugin_abi::{Host, LogLevel};
+pub use rpa_plugin_abi::Host as PluginHost;
+pub use rpa_plugin_abi::LogLevel;
+
+use crate::progress::ProgressSink;
+
+/// What a host lends a plugin for one call: the plugin ABI's [`PluginHost`] (log lines, the
+/// cancel flag) and, since ABI 1.1, the designer's language and where progress goes. Both
+/// have defaults: no language said (the plugin takes the system's), no progress.
+pub trait Host: PluginHost {
+    /// The designer's language, `zh-CN` or `en`; empty says nothing.
+    fn language(&self) -> &str {
+        ""
+    }
+
+    /// Where the plugin's progress reports go, if this host shows them.
+    fn progress_sink(&self) -> Option<&dyn ProgressSink> {
+        None
+    }
+}
 
 /// host-sim's [`Host`]: writes log lines at or above a level to stderr, optionally keeps
 /// every line in memory (for tests and the demo), and holds a cancel flag that may be shared
@@ -18,7 +39,7 @@ pub use rpa_plugin_abi::{Host, LogLevel};
 /// on other threads.
 ///
 /// ```
-/// use host_sim::{Host, LogLevel, SimHost};
+/// use host_sim::{LogLevel, PluginHost, SimHost};
 ///
 /// let host = SimHost::silent().with_capture();
 /// host.log(LogLevel::Info, "hello".into());
@@ -26,11 +47,23 @@ pub use rpa_plugin_abi::{Host, LogLevel};
 /// host.cancel();
 /// assert!(host.is_cancelled());
 /// ```
-#[derive(Debug)]
 pub struct SimHost {
     stderr_level: Option<LogLevel>,
     capture: Option<Mutex<Vec<String>>>,
     cancel: Arc<AtomicBool>,
+    language: &'static str,
+    progress: Option<Arc<dyn ProgressSink>>,
+}
+
+impl std::fmt::Debug for SimHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHost")
+            .field("stderr_level", &self.stderr_level)
+            .field("capture", &self.capture.is_some())
+            .field("language", &self.language)
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SimHost {
@@ -42,7 +75,13 @@ impl Default for SimHost {
 impl SimHost {
     /// A host that logs `info` and more important lines to stderr and keeps nothing.
     pub fn new() -> Self {
-        SimHost { stderr_level: Some(LogLevel::Info), capture: None, cancel: Arc::new(AtomicBool::new(false)) }
+        SimHost {
+            stderr_level: Some(LogLevel::Info),
+            capture: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+            language: "",
+            progress: None,
+        }
     }
 
     /// A host that writes nothing to stderr.
@@ -65,6 +104,18 @@ impl SimHost {
     /// Uses `flag` as the cancel flag, so that several hosts (or a Ctrl-C handler) share it.
     pub fn with_cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
         self.cancel = flag;
+        self
+    }
+
+    /// Tells the plugin the designer's language (`zh-CN` or `en`; empty: say nothing).
+    pub fn with_language(mut self, language: &'static str) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// Shows the plugin's progress reports through `sink`.
+    pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.progress = Some(sink);
         self
     }
 
@@ -101,6 +152,16 @@ impl SimHost {
 }
 
 impl Host for SimHost {
+    fn language(&self) -> &str {
+        self.language
+    }
+
+    fn progress_sink(&self) -> Option<&dyn ProgressSink> {
+        self.progress.as_deref()
+    }
+}
+
+impl PluginHost for SimHost {
     fn log(&self, level: LogLevel, message: RStr<'_>) {
         let msg = message.as_str();
         if self.stderr_level.is_some_and(|max| level <= max) {

@@ -28,6 +28,7 @@ pub mod flow;
 pub mod form;
 pub mod host;
 pub mod plugin;
+pub mod progress;
 pub mod studio;
 #[cfg(test)]
 mod test_support;
@@ -35,8 +36,9 @@ pub mod validate;
 
 pub use error::HostError;
 pub use flow::{Flow, FlowError, Step, run_flow, run_flow_logging};
-pub use host::{Host, LogLevel, SimHost};
+pub use host::{Host, LogLevel, PluginHost, SimHost};
 pub use plugin::{Abi, AbiStablePlugin, CAbiPlugin, Plugin, default_plugin_path, load, load_with};
+pub use progress::{ProgressSink, TerminalProgress};
 
 /// The error codes host-sim itself produces, beside the shared ones of [`rpa_plugin_abi::codes`]
 /// (re-exported here) that plugins produce too.

@@ -86,7 +86,6 @@ fn host_sims_own_lines_of_a_chinese_run_are_chinese() {
 }
 
 #[test]
-#[ignore = "until the plugin speaks the host's language (issue 28.1): then remove this line"]
 fn every_line_of_a_chinese_run_and_demo_is_chinese_the_plugins_warnings_too() {
     let Some(plugin) = common::real_plugin() else { return };
     let (_, stderr) = chinese_run(&plugin);

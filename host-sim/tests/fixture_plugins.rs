@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 
 use common::{fixture, run, s, scratch_file};
-use host_sim::{Abi, Flow, Host, HostError, LogLevel, Plugin, SimHost, codes, plugin, run_flow};
+use host_sim::{Abi, Flow, HostError, LogLevel, Plugin, PluginHost, SimHost, codes, plugin, run_flow};
 use serde_json::{Map, Value, json};
 
 fn echo() -> std::sync::Arc<dyn Plugin> {

@@ -494,6 +494,41 @@ async fn drag_connect_and_send_fill_them_run_and_see_the_message() {
     .await;
 }
 
+/// A long step shows a bar under it while it runs, fed by the streamed answer of /api/run: a
+/// wait for a reply says whom it waits for and the time left, in the page's language.
+#[tokio::test]
+async fn a_long_step_shows_its_progress_under_it_while_it_runs() {
+    with_studio("progress-bar", None, &["--lang", "zh-CN"], async |client, _studio, _tools, _scratch| {
+        add_with_enter(client, CONNECT).await?;
+        wait_for(client, "[data-testid='step-1']", Duration::from_secs(15)).await?;
+        add_with_enter(client, "dingtalk.robot.wait_for_reply").await?;
+        wait_for(client, "[data-testid='step-2']", Duration::from_secs(15)).await?;
+        click(client, "[data-testid='step-1'] .step-title").await?;
+        fill_connect(client, APP_SECRET).await?;
+        click(client, "[data-testid='step-2'] .step-title").await?;
+        type_into(client, "userId", "staff02").await?;
+        type_into(client, "timeoutSeconds", "4").await?;
+
+        click(client, "[data-testid='run']").await?;
+        let shown = wait_text(client, "[data-testid='progress-2']", Duration::from_secs(20), |t| {
+            t.contains("等待 staff02 回复，剩余")
+        })
+        .await?;
+        let bar = find(client, "[data-testid='progress-2'] progress").await?;
+        let max = bar.attr("max").await.map_err(|e| e.to_string())?;
+        ensure!(max.as_deref() == Some("4"), "the bar counts the wait's 4 seconds, not {max:?}: {shown}");
+        let status =
+            wait_text(client, "[data-testid='status-2']", Duration::from_secs(30), |t| !t.is_empty() && t != "运行中…")
+                .await?;
+        ensure!(
+            !displayed(client, "[data-testid='progress-2']").await.unwrap_or(false),
+            "the bar goes when the run ends ({status})"
+        );
+        Ok(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn visible_when_hides_and_shows_the_title_and_the_keyboard_adds_moves_and_removes() {
     with_studio("visible-when-keyboard", None, &[], async |client, _studio, _tools, _scratch| {

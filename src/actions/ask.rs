@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use dingtalk_client::stream::{self, Accept, CardAck, Chat, Reply, ReplyFilter, StreamSettings, Unclaimed, Wait};
 use dingtalk_client::wire::BatchSendRequest;
-use dingtalk_client::{CardSpace, Error as ClientError, NewCard};
+use dingtalk_client::{CardSpace, Error as ClientError, Lang, NewCard};
 use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Value, json};
 
@@ -451,15 +451,12 @@ fn markdown(question: &str, choices: &[String]) -> String {
 
 /// What the robot itself says to the person asked: in `lang` when the host says which (zh-CN
 /// or en), in both, Chinese first, until then (as the plugin's errors carry both).
-fn say(words: &Text, lang: Option<&str>) -> String {
-    match lang {
-        Some(lang) => words.get(lang).to_string(),
-        None => format!("{}\n{}", words.zh_cn, words.en),
-    }
+fn say(words: &Text, lang: Lang) -> String {
+    words.get(if lang == Lang::Zh { "zh-CN" } else { "en" }).to_string()
 }
 
 /// The reminder sent for text that is none of the choices.
-fn reminder(choices: &[String], lang: Option<&str>) -> String {
+fn reminder(choices: &[String], lang: Lang) -> String {
     let words: Text = text!(
         en: format!("Please reply with one of: {}", choices.join(" / ")),
         zh: format!("请回复以下选项之一：{}", choices.join(" / "))
@@ -546,7 +543,10 @@ async fn ask_with_links(
                 }
                 last_reminder = Some(tokio::time::Instant::now());
                 if let Err(e) = remind(ctx, robot, &user, &other, &input.choices).await {
-                    ctx.log(LogLevel::Warn, format!("the reminder of the choices could not be sent: {e}"));
+                    ctx.log(
+                        LogLevel::Warn,
+                        text!(en: format!("the reminder of the choices could not be sent: {e}"), zh: format!("提醒选项的消息未能发出：{e}")),
+                    );
                 }
             }
         }
@@ -590,8 +590,11 @@ async fn send_text(ctx: &CallContext, robot: &Robot, user: &str, msg_key: &str, 
 /// Reminds the person of the choices: through the sessionWebhook of the message that was
 /// none of them while it is valid (a few seconds to spare), else by batchSend.
 async fn remind(ctx: &CallContext, robot: &Robot, user: &str, other: &Reply, choices: &[String]) -> Result<()> {
-    let words = reminder(choices, None);
-    ctx.log(LogLevel::Info, "the reply is none of the choices: reminding the person of them");
+    let words = reminder(choices, ctx.call().lang());
+    ctx.log(
+        LogLevel::Info,
+        text!(en: "the reply is none of the choices: reminding the person of them", zh: "回复不是任何一个选项：提醒对方可选的回答"),
+    );
     if let Some(webhook) =
         other.session_webhook.as_ref().filter(|_| other.session_webhook_expires_ms > now_ms() + 5_000)
     {
@@ -599,8 +602,13 @@ async fn remind(ctx: &CallContext, robot: &Robot, user: &str, other: &Reply, cho
             Ok(()) => return Ok(()),
             // It may have gone out: not sent twice.
             Err(e @ (ClientError::SendOutcomeUnknown { .. } | ClientError::Cancelled { .. })) => return Err(e.into()),
-            Err(e) => ctx
-                .log(LogLevel::Warn, format!("the sessionWebhook refused the reminder ({e}); sending it by batchSend")),
+            Err(e) => ctx.log(
+                LogLevel::Warn,
+                text!(
+                    en: format!("the sessionWebhook refused the reminder ({e}); sending it by batchSend"),
+                    zh: format!("会话 Webhook 拒收了提醒（{e}），改用批量发送"),
+                ),
+            ),
         }
     }
     send_text(ctx, robot, user, "sampleText", json!({"content": words}).to_string()).await?;
@@ -645,10 +653,15 @@ async fn ask_with_card(
     robot.connection.create_card(ctx.call(), &robot.options, &card).await?;
     let reply = waiting.until(ctx.call()).await?;
     if reply.is_none() {
-        let expired =
-            BTreeMap::from([(STATUS.to_string(), say(&EXPIRED, None)), (CLOSED.to_string(), "true".to_string())]);
+        let expired = BTreeMap::from([
+            (STATUS.to_string(), say(&EXPIRED, ctx.call().lang())),
+            (CLOSED.to_string(), "true".to_string()),
+        ]);
         if let Err(e) = robot.connection.update_card(ctx.call(), &robot.options, &track, &expired).await {
-            ctx.log(LogLevel::Warn, format!("the expired card could not be updated: {e}"));
+            ctx.log(
+                LogLevel::Warn,
+                text!(en: format!("the expired card could not be updated: {e}"), zh: format!("未能把卡片更新为已过期：{e}")),
+            );
         }
     }
     Ok(Outcome { reply, key: String::new(), out_track_id: track })
@@ -786,9 +799,8 @@ mod tests {
     #[test]
     fn the_reminder_lists_the_choices_in_the_language_asked_or_both() {
         let choices = strings(&["同意", "拒绝"]);
-        assert_eq!(reminder(&choices, Some("en")), "Please reply with one of: 同意 / 拒绝");
-        assert_eq!(reminder(&choices, Some("zh-CN")), "请回复以下选项之一：同意 / 拒绝");
-        assert_eq!(reminder(&choices, None), "请回复以下选项之一：同意 / 拒绝\nPlease reply with one of: 同意 / 拒绝");
+        assert_eq!(reminder(&choices, Lang::En), "Please reply with one of: 同意 / 拒绝");
+        assert_eq!(reminder(&choices, Lang::Zh), "请回复以下选项之一：同意 / 拒绝");
     }
 
     #[test]

@@ -250,7 +250,11 @@ fn execution(s: RobotSettings) -> Execution {
     Box::new(move |ctx| {
         Box::pin(async move {
             let conn = robots::connection(&s)?;
-            ctx.log(LogLevel::Info, format!("connecting app {} at {}", conn.shown_key(), s.options.api_base));
+            let (app, base) = (conn.shown_key(), &s.options.api_base);
+            ctx.log(
+                LogLevel::Info,
+                text!(en: format!("connecting app {app} at {base}"), zh: format!("正在连接应用 {app}（{base}）")),
+            );
             robots::share_through_redis(&s, &conn, ctx.call()).await?;
             match conn.authenticate(ctx.call(), &s.options).await {
                 Ok(()) => {}

@@ -252,18 +252,24 @@ impl Kind for SigningSecret {
 
 /// Reads and checks the connection's settings without touching the network; also says what
 /// was tidied (for the log).
-pub(crate) fn read(p: &Params<'_>) -> Result<(WebhookSettings, Vec<&'static str>)> {
+pub(crate) fn read(p: &Params<'_>) -> Result<(WebhookSettings, Vec<Text>)> {
     let webhook = form::WEBHOOK_URL.read(p)?;
     let secret = form::SECRET.read(p)?;
     let mut notes = Vec::new();
     if webhook.trimmed {
-        notes.push("the webhook URL had spaces around it; they were removed");
+        notes.push(text!(
+            en: "The webhook URL had spaces around it; they were removed.",
+            zh: "Webhook 地址前后有空格，已去掉。"
+        ));
     }
     if webhook.dropped_signature {
-        notes.push("the webhook URL carried a timestamp and sign from an earlier send; they were dropped (each send signs anew)");
+        notes.push(text!(
+            en: "The webhook URL carried a timestamp and sign from an earlier send; they were dropped (each send signs anew).",
+            zh: "Webhook 地址里带有之前发送时的 timestamp 和 sign，已去掉（每次发送都会重新签名）。"
+        ));
     }
     if secret.as_ref().is_some_and(|(_, trimmed)| *trimmed) {
-        notes.push("the signing secret had spaces around it; they were removed");
+        notes.push(text!(en: "The signing secret had spaces around it; they were removed.", zh: "加签密钥前后有空格，已去掉。"));
     }
     let settings = WebhookSettings {
         endpoint: webhook.endpoint,
@@ -285,14 +291,14 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
             for note in notes {
                 ctx.log(LogLevel::Warn, note);
             }
-            let signed = if settings.secret.is_some() { "signed" } else { "unsigned" };
+            let (at, keywords, per_minute) = (settings.shown(), settings.keywords.len(), settings.per_minute);
+            let (signed, signed_zh) =
+                if settings.secret.is_some() { ("signed", "加签") } else { ("unsigned", "未加签") };
             ctx.log(
                 LogLevel::Info,
-                format!(
-                    "custom robot at {} ({signed}, {} keyword(s), {} messages a minute)",
-                    settings.shown(),
-                    settings.keywords.len(),
-                    settings.per_minute
+                text!(
+                    en: format!("custom robot at {at} ({signed}, {keywords} keywords, {per_minute} messages a minute)"),
+                    zh: format!("自定义机器人 {at}（{signed_zh}，{keywords} 个关键词，每分钟最多 {per_minute} 条）")
                 ),
             );
             Ok(json!({ ROBOT: robots::register_webhook(settings) }))
@@ -304,7 +310,7 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
 mod tests {
     use super::*;
 
-    fn settings(params: Value) -> Result<(WebhookSettings, Vec<&'static str>)> {
+    fn settings(params: Value) -> Result<(WebhookSettings, Vec<Text>)> {
         let spec = ACTION.spec();
         let params = params.to_string();
         let p = Params::parse(&params, &spec)?;

@@ -101,12 +101,38 @@ pub(crate) async fn resolve(
     mobiles: &[String],
 ) -> Result<Vec<(String, Option<String>)>> {
     let mut found = Vec::with_capacity(mobiles.len());
-    for mobile in mobiles {
+    let total = mobiles.len();
+    for (i, mobile) in mobiles.iter().enumerate() {
         ctx.check_cancelled()?;
         let user_id = robot.connection.user_id_by_mobile(ctx.call(), &robot.options, mobile).await?;
         found.push((mobile.clone(), user_id));
+        let done = i + 1;
+        ctx.progress(
+            done as u64,
+            total as u64,
+            text!(
+                en: format!("Looked up {done} of {total} mobile numbers"),
+                zh: format!("已查询 {done}/{total} 个手机号")
+            ),
+        );
     }
     Ok(found)
+}
+
+/// The warning about mobile numbers that belong to no one (a lookup's and a send's).
+pub(crate) fn unresolved_mobiles(unresolved: &[String]) -> rpa_plugin_abi::Text {
+    let (n, list) = (unresolved.len(), unresolved.join(", "));
+    if n == 1 {
+        text!(
+            en: format!("The mobile number {list} belongs to no employee of the org."),
+            zh: format!("手机号 {list} 在组织中找不到对应的员工。")
+        )
+    } else {
+        text!(
+            en: format!("{n} mobile numbers belong to no employee of the org: {list}."),
+            zh: format!("有 {n} 个手机号在组织中找不到对应的员工：{list}。")
+        )
+    }
 }
 
 /// The inputs, read and checked.
@@ -137,10 +163,7 @@ async fn run(ctx: CallContext, input: LookupInput) -> Result<Value> {
         }
     }
     if !unresolved.is_empty() {
-        ctx.log(
-            LogLevel::Warn,
-            format!("{} mobile number(s) belong to no employee of the org: {unresolved:?}", unresolved.len()),
-        );
+        ctx.log(LogLevel::Warn, unresolved_mobiles(&unresolved));
     }
     Ok(json!({ USER_IDS: user_ids, USER_ID_BY_MOBILE: by_mobile, UNRESOLVED_MOBILES: unresolved }))
 }

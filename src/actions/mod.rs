@@ -226,7 +226,7 @@ mod tests {
             };
             send.inputs.all().filter(|f| !hidden(f)).map(|f| f.name.as_str()).collect()
         };
-        let common = ["robot", "userIds", "mobiles", "msgType", "content"];
+        let common = ["robot", "userIds", "mobiles", "msgType", "content", send::FAIL_IF_NONE_DELIVERED];
         let per_template: [(&str, &[&str]); 8] = [
             ("text", &[]),
             ("markdown", &["title"]),
@@ -256,7 +256,13 @@ mod tests {
             let a = m.action(id).unwrap();
             (a.inputs.basic[own..].to_vec(), a.inputs.advanced.clone())
         };
-        let one_to_one = tail(send::ID, 3);
+        let mut one_to_one = tail(send::ID, 3);
+        let own = one_to_one.1.pop().map(|f| f.name);
+        assert_eq!(
+            own.as_deref(),
+            Some(send::FAIL_IF_NONE_DELIVERED),
+            "the single chat's own advanced field comes last"
+        );
         assert_eq!(one_to_one, tail(group_send::ID, 2));
         let names: Vec<&str> = one_to_one.0.iter().chain(&one_to_one.1).map(|f| f.name.as_str()).collect();
         assert_eq!(

@@ -145,9 +145,14 @@ async fn run(ctx: CallContext, input: RecallInput) -> Result<Value> {
         request.process_query_keys.iter().filter(|k| reasons.contains_key(*k)).cloned().collect();
     failed.extend(reasons.keys().filter(|k| !request.process_query_keys.contains(k)).cloned());
     if !failed.is_empty() {
+        let (n, why) = (failed.len(), Value::Object(reasons.clone()));
         ctx.log(
             LogLevel::Warn,
-            format!("{} message(s) not recalled: {}", failed.len(), Value::Object(reasons.clone())),
+            if n == 1 {
+                text!(en: format!("1 message was not recalled: {why}"), zh: format!("有 1 条消息未能撤回：{why}"))
+            } else {
+                text!(en: format!("{n} messages were not recalled: {why}"), zh: format!("有 {n} 条消息未能撤回：{why}"))
+            },
         );
     }
     Ok(json!({ RECALLED_KEYS: recalled, FAILED_KEYS: failed, FAILURE_REASONS: reasons }))

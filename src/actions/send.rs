@@ -8,6 +8,10 @@
 //! when a batch fails after earlier ones went out, the error says so (`PARTIALLY_SENT`) and
 //! its `details` name the receivers that got the message, those that did not, and those whose
 //! batch may or may not have gone out, so that a flow can send to the rest only.
+//!
+//! A send that reached no one (every receiver invalid, flow-controlled or filtered) succeeds
+//! with a warning that says so, unless `failIfNoneDelivered` is on (`NONE_DELIVERED`). The host
+//! sees the mobile lookups, the uploads and the batches as progress.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,7 +21,7 @@ use dingtalk_client::wire::BatchSendRequest;
 use rpa_plugin_abi::{LogLevel, text};
 use serde_json::{Value, json};
 
-use super::field::{AnyField, Entry, EntryList, Field, Output, PER_SEND, ROBOT as ROBOT_FIELD};
+use super::field::{AnyField, Entry, EntryList, Field, Flag, Output, PER_SEND, ROBOT as ROBOT_FIELD};
 use super::template::{self, Message};
 use super::{Action, Execution, Params, Runs, join};
 use crate::context::CallContext;
@@ -40,6 +44,8 @@ pub const ROBOT: &str = ROBOT_FIELD.name;
 pub const USER_IDS: &str = "userIds";
 /// Input: the receivers' mobile numbers.
 pub const MOBILES: &str = "mobiles";
+/// Input (advanced): fail with NONE_DELIVERED when the message reached no one.
+pub const FAIL_IF_NONE_DELIVERED: &str = "failIfNoneDelivered";
 /// Output: IDs DingTalk does not know.
 pub const INVALID_USER_IDS: &str = "invalidUserIds";
 /// Output: IDs DingTalk skipped for receiving too many robot messages.
@@ -73,7 +79,7 @@ pub(crate) const ACTION: Action = Action {
         zh: "以机器人身份给最多 1000 个用户（按用户 ID 或手机号）发送单聊消息（文本、Markdown、图片、链接、卡片、本地文件、语音或视频），并输出无效的用户 ID、被限流的用户 ID 和未找到用户的手机号。"
     ),
     basic: &BASIC,
-    advanced: &template::ADVANCED,
+    advanced: &ADVANCED,
     at_least_one_of: &[&[USER_IDS, MOBILES]],
     outputs: &[
         form::INVALID_USER_IDS,
@@ -89,6 +95,9 @@ pub(crate) const ACTION: Action = Action {
 
 /// The basic tab: the robot, the receivers, then the template's fields.
 const BASIC: [&dyn AnyField; 9] = join(&[&[&ROBOT_FIELD, &form::USER_IDS, &form::MOBILES], &template::BASIC]);
+
+/// The advanced tab: the template's, then whether a send that reached no one fails.
+const ADVANCED: [&dyn AnyField; 4] = join(&[&template::ADVANCED, &[&form::FAIL_IF_NONE_DELIVERED]]);
 
 /// The fields, each declared once.
 pub(crate) mod form {
@@ -113,6 +122,17 @@ pub(crate) mod form {
             zh: "接收人的手机号（与通讯录一致），列表或逗号、换行分隔的文本；每个号码在同一连接中只查询一次（需根据手机号获取成员基本信息权限 qyapi_get_member_by_mobile）。找不到用户的号码输出到 unresolvedMobiles，10 分钟后才会再次查询。与用户 ID 合计最多 1000 个接收人。"
         ),
         kind: EntryList { of: Entry::Mobile, max: MAX_RECIPIENTS, per: PER_SEND },
+        visible_when: None,
+    };
+
+    pub(crate) const FAIL_IF_NONE_DELIVERED: Field<Flag> = Field {
+        name: super::FAIL_IF_NONE_DELIVERED,
+        label: text!(en: "Fail if none delivered", zh: "无人送达时报错"),
+        help: text!(
+            en: "When every receiver was invalid, flow-controlled or filtered by DingTalk, the send still succeeds (with a warning and the lists in its outputs). Turn this on to stop the flow instead, with the error NONE_DELIVERED.",
+            zh: "所有接收人都无效、被限流或被钉钉过滤时，发送默认仍算成功（给出警告，并在输出中列出这些用户）。开启后改为以 NONE_DELIVERED 报错，使流程停止。"
+        ),
+        kind: Flag { default: false },
         visible_when: None,
     };
 
@@ -168,6 +188,7 @@ struct SendInput {
     user_ids: Vec<String>,
     mobiles: Vec<String>,
     message: Message,
+    fail_if_none_delivered: bool,
 }
 
 /// Reads and checks every input, the files included, without touching the network.
@@ -185,7 +206,8 @@ fn read(p: &Params<'_>) -> Result<SendInput> {
         ));
     }
     let message = template::read(p)?;
-    Ok(SendInput { robot, user_ids, mobiles, message })
+    let fail_if_none_delivered = form::FAIL_IF_NONE_DELIVERED.read(p)?;
+    Ok(SendInput { robot, user_ids, mobiles, message, fail_if_none_delivered })
 }
 
 fn too_many_receivers(n: usize) -> Error {
@@ -222,10 +244,17 @@ struct Progress {
     batch: usize,
     invalid: Vec<String>,
     flow_controlled: Vec<String>,
+    /// How many receivers DingTalk filtered (not delivered, not output).
+    filtered: usize,
     keys: Vec<String>,
 }
 
 impl Progress {
+    /// How many of the receivers the batches sent so far reached.
+    fn delivered(&self) -> usize {
+        self.sent.saturating_sub(self.invalid.len() + self.flow_controlled.len() + self.filtered)
+    }
+
     /// The error document's `details` when the batch under way and those after it did not
     /// (surely) go out: with `maybe_sent`, the batch under way may have, else it did not.
     fn details(&self, maybe_sent: bool) -> Value {
@@ -249,7 +278,7 @@ fn lock(progress: &Mutex<Progress>) -> MutexGuard<'_, Progress> {
 }
 
 async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
-    let SendInput { robot, user_ids, mobiles, message } = input;
+    let SendInput { robot, user_ids, mobiles, message, fail_if_none_delivered } = input;
     let conn = &robot.connection;
 
     // 1. Mobile numbers to user IDs (a lookup can be repeated safely; nothing is sent yet).
@@ -262,10 +291,7 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
         }
     }
     if !unresolved.is_empty() {
-        ctx.log(
-            LogLevel::Warn,
-            format!("{} mobile number(s) belong to no employee of the org: {unresolved:?}", unresolved.len()),
-        );
+        ctx.log(LogLevel::Warn, super::lookup::unresolved_mobiles(&unresolved));
     }
     let mut seen = HashSet::with_capacity(user_ids.len() + resolved.len());
     let receivers: Vec<String> = user_ids.into_iter().chain(resolved).filter(|u| seen.insert(u.clone())).collect();
@@ -302,7 +328,13 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
     let total = receivers.len();
     let batches = total.div_ceil(BATCH_SIZE);
     if batches > 1 {
-        ctx.log(LogLevel::Info, format!("sending to {total} receivers in {batches} batches"));
+        ctx.log(
+            LogLevel::Info,
+            text!(
+                en: format!("sending to {total} receivers in {batches} batches"),
+                zh: format!("共 {total} 位接收人，分 {batches} 批发送")
+            ),
+        );
     }
     let progress = Arc::new(Mutex::new(Progress { receivers, unresolved, ..Progress::default() }));
     let shared = progress.clone();
@@ -343,25 +375,63 @@ async fn run(ctx: CallContext, input: SendInput) -> Result<Value> {
         done.invalid.extend(answer.invalid_staff_id_list.unwrap_or_default());
         done.flow_controlled.extend(answer.flow_controlled_staff_id_list.unwrap_or_default());
         done.keys.push(answer.process_query_key.unwrap_or_default());
+        let filtered = answer.filtered_staff_id_list.filter(|f| !f.is_empty());
+        done.filtered += filtered.as_ref().map_or(0, Vec::len);
+        let (batch, reached) = (i + 1, done.delivered());
         drop(done);
-        if let Some(filtered) = answer.filtered_staff_id_list.filter(|f| !f.is_empty()) {
-            ctx.log(LogLevel::Warn, format!("filtered by DingTalk, not delivered: {filtered:?}"));
+        ctx.progress(
+            batch as u64,
+            batches as u64,
+            text!(
+                en: format!("Sent batch {batch} of {batches}; {reached} of {total} receivers reached"),
+                zh: format!("已发送第 {batch}/{batches} 批，已送达 {reached}/{total} 人")
+            ),
+        );
+        if let Some(filtered) = filtered {
+            let list = filtered.join(", ");
+            ctx.log(
+                LogLevel::Warn,
+                text!(
+                    en: format!("DingTalk filtered the message for these users; it was not delivered to them: {list}"),
+                    zh: format!("钉钉过滤了发给以下用户的消息，未能送达：{list}")
+                ),
+            );
         }
     }
     // Every batch went out (and nothing below waits, so no stop can come in between).
     let done = lock(&progress);
     if !done.invalid.is_empty() {
+        let (n, list) = (done.invalid.len(), done.invalid.join(", "));
         ctx.log(
             LogLevel::Warn,
-            format!(
-                "DingTalk does not know {} user ID(s): {:?}. Check them in the admin console and remove stray spaces.",
-                done.invalid.len(),
-                done.invalid
+            text!(
+                en: format!("DingTalk does not know {n} of the user IDs: {list}. Check them in the admin console and remove stray spaces."),
+                zh: format!("钉钉不认识其中 {n} 个用户ID：{list}。请在管理后台核对，并去掉多余的空格。")
             ),
         );
     }
     if !done.flow_controlled.is_empty() {
-        ctx.log(LogLevel::Warn, format!("flow-controlled by DingTalk, not delivered: {:?}", done.flow_controlled));
+        let (n, list) = (done.flow_controlled.len(), done.flow_controlled.join(", "));
+        ctx.log(
+            LogLevel::Warn,
+            text!(
+                en: format!("DingTalk flow-controlled {n} of the receivers (too many robot messages); not delivered to: {list}"),
+                zh: format!("有 {n} 位接收人收到的机器人消息过多，被钉钉限流，未能送达：{list}")
+            ),
+        );
+    }
+    let delivered = done.delivered();
+    if delivered < total {
+        ctx.log(
+            LogLevel::Warn,
+            text!(
+                en: format!("Delivered to {delivered} of {total} receivers."),
+                zh: format!("共 {total} 位接收人，已送达 {delivered} 位。")
+            ),
+        );
+    }
+    if delivered == 0 && fail_if_none_delivered {
+        return Err(Error::NoneDelivered { total }.with_details(done.details(false)));
     }
     Ok(json!({
         INVALID_USER_IDS: done.invalid,

@@ -436,7 +436,14 @@ fn prepare(p: &Params<'_>) -> Result<Execution> {
     Ok(Box::new(move |ctx| {
         Box::pin(async move {
             input.robot.send(ctx.call(), &input.body).await?;
-            ctx.log(LogLevel::Info, format!("{} message delivered to the custom robot's group", input.msg_type));
+            let kind = &input.msg_type;
+            ctx.log(
+                LogLevel::Info,
+                text!(
+                    en: format!("{kind} message delivered to the custom robot's group"),
+                    zh: format!("{kind} 消息已发到自定义机器人所在的群")
+                ),
+            );
             Ok(json!({}))
         })
     }))

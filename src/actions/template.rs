@@ -265,13 +265,12 @@ impl Message {
         for upload in self.uploads() {
             ctx.check_cancelled()?;
             let media_id = robot.connection.upload_media(ctx.call(), &robot.options, upload).await?;
+            let (name, bytes, kind) = (&upload.file_name, upload.bytes.len(), upload.media_type.as_str());
             ctx.log(
                 LogLevel::Info,
-                format!(
-                    "uploaded {} ({} bytes) as {}",
-                    upload.file_name,
-                    upload.bytes.len(),
-                    upload.media_type.as_str()
+                text!(
+                    en: format!("uploaded {name} ({bytes} bytes) as {kind}"),
+                    zh: format!("已上传 {name}（{bytes} 字节，类型 {kind}）")
                 ),
             );
             media_ids.push(media_id);

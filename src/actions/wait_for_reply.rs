@@ -369,14 +369,65 @@ async fn run(ctx: CallContext, input: WaitInput) -> Result<Value> {
         Whom::Group(group) => Chat::Group(group),
         Whom::Mobile(mobile) => Chat::User(user_of(&ctx, &robot, &mobile).await?),
     };
+    let whom = match &chat {
+        Chat::User(user) => text!(en: format!("Waiting for {user} to reply"), zh: format!("等待 {user} 回复")),
+        Chat::Group(group) => {
+            text!(en: format!("Waiting for a reply in the group {group}"), zh: format!("等待群 {group} 中有人回复"))
+        }
+        Chat::Card(card) => {
+            text!(en: format!("Waiting for a click on the card {card}"), zh: format!("等待卡片 {card} 上的点击"))
+        }
+    };
     let wait = Wait { filter: ReplyFilter { keywords, pattern, ..ReplyFilter::new(chat) }, timeout, lookback };
     let settings = StreamSettings { idle_close: robot.options.stream_idle, ..StreamSettings::default() };
-    let reply = stream::wait_for_reply(&robot.connection, ctx.call(), &robot.options, &settings, wait).await?;
+    let waiting = stream::wait_for_reply(&robot.connection, ctx.call(), &robot.options, &settings, wait);
+    let reply = if ctx.wants_progress() { with_time_left(&ctx, waiting, timeout, &whom).await } else { waiting.await }?;
     match reply {
         Some(reply) => Ok(outputs(Some(&reply))),
         None if on_timeout == OnTimeout::Error => Err(Error::ReplyTimeout { seconds: timeout.as_secs() }),
         // The client has logged "no reply within N s".
         None => Ok(outputs(None)),
+    }
+}
+
+/// How often a wait tells the host how long it has left.
+const TIME_LEFT_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs `waiting` while reporting, every [`TIME_LEFT_EVERY`], whom it waits for and the time
+/// left ("等待 staff02 回复，剩余 4 分 12 秒"); only for a host that shows progress, so that
+/// the idle waits of other hosts wake no one.
+async fn with_time_left<T>(
+    ctx: &CallContext,
+    waiting: impl std::future::Future<Output = T>,
+    timeout: Duration,
+    whom: &rpa_plugin_abi::Text,
+) -> T {
+    let started = tokio::time::Instant::now();
+    let mut ticks = tokio::time::interval(TIME_LEFT_EVERY);
+    tokio::pin!(waiting);
+    loop {
+        tokio::select! {
+            out = &mut waiting => return out,
+            _ = ticks.tick() => {
+                let elapsed = started.elapsed().min(timeout);
+                // Whole seconds left, rounded up: "0 s left" only once the time is up.
+                let left = (timeout - elapsed).as_secs_f64().ceil() as u64;
+                let (m, s) = (left / 60, left % 60);
+                let (en_left, zh_left) = if m > 0 {
+                    (format!("{m} min {s} s"), format!("{m} 分 {s} 秒"))
+                } else {
+                    (format!("{s} s"), format!("{s} 秒"))
+                };
+                ctx.progress(
+                    elapsed.as_secs(),
+                    timeout.as_secs(),
+                    text!(
+                        en: format!("{}; {en_left} left", whom.en),
+                        zh: format!("{}，剩余 {zh_left}", whom.zh_cn)
+                    ),
+                );
+            }
+        }
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) struct CodeDoc {
 const NONE: Text = text!(en: "", zh: "");
 
 /// Every code the plugin returns, in the order a user is likely to meet them.
-pub(crate) const CODE_DOCS: [CodeDoc; 28] = [
+pub(crate) const CODE_DOCS: [CodeDoc; 29] = [
     CodeDoc {
         code: code::INVALID_INPUT,
         meaning: text!(en: "An input of the step is missing, of the wrong type, too long, out of range, or names a file that cannot be sent.", zh: "步骤的某个输入缺失、类型不对、过长、超出范围，或指向无法发送的文件。"),
@@ -202,6 +202,13 @@ pub(crate) const CODE_DOCS: [CodeDoc; 28] = [
         dingtalk: text!(en: "any other code", zh: "其他所有错误码"),
     },
     CodeDoc {
+        code: code::NONE_DELIVERED,
+        meaning: text!(en: "A single-chat send with failIfNoneDelivered on went out, but DingTalk delivered it to none of its receivers.", zh: "开启了“无人送达时报错”的单聊发送已发出，但钉钉没有把消息送达任何一位接收人。"),
+        causes: text!(en: "Every user ID was unknown to DingTalk (a typo, a user who left, an ID of another org), or every receiver was flow-controlled or filtered.", zh: "所有用户 ID 钉钉都不认识（写错、已离职、其他组织的 ID），或所有接收人都被限流或过滤。"),
+        fix: text!(en: "Check the IDs in details.invalidUserIds in the admin console; send to details.flowControlledUserIds later. With failIfNoneDelivered off the step succeeds and outputs the same lists.", zh: "在管理后台核对 details.invalidUserIds 中的 ID；details.flowControlledUserIds 中的用户稍后再发。关闭“无人送达时报错”时该步骤照常成功，并输出同样的列表。"),
+        dingtalk: NONE,
+    },
+    CodeDoc {
         code: code::REPLY_TIMEOUT,
         meaning: text!(en: "\"Wait for a reply\" got no matching reply (or \"Ask and wait for an answer\" no answer) within its timeout, and its onTimeout is error.", zh: "“等待用户回复”在超时时间内没有收到符合条件的回复（或“发送选择并等待回答”没有收到回答），且 onTimeout 设为 error。"),
         causes: text!(en: "The person did not answer in time; the reply did not match keywords or pattern; the robot is in HTTP mode, not Stream mode, so no reply reaches the plugin; another process with the same AppKey received it.", zh: "对方没有及时回复；回复不符合关键词或正则；机器人的消息接收模式是 HTTP 而不是 Stream，回复到不了插件；同一 AppKey 的另一个进程收到了这条消息。"),
@@ -300,6 +307,7 @@ mod tests {
             Error::KeywordMissing { field: "content".into(), keywords: vec!["k".into()] },
             Error::Cancelled { in_flight: None },
             Error::ReplyTimeout { seconds: 2 },
+            Error::NoneDelivered { total: 3 },
             Error::Internal("x".into()),
             Error::PartiallySent {
                 cause: Box::new(Error::Client(ClientError::Throttled { retries: 3, upstream: upstream() })),
@@ -321,6 +329,7 @@ mod tests {
                 | Error::KeywordMissing { .. }
                 | Error::Cancelled { .. }
                 | Error::ReplyTimeout { .. }
+                | Error::NoneDelivered { .. }
                 | Error::Internal(_)
                 | Error::PartiallySent { .. }
                 | Error::Detailed { .. } => {}

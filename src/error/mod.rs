@@ -80,6 +80,9 @@ pub(crate) mod code {
     pub(crate) const CARD_TEMPLATE_NOT_FOUND: &str = "CARD_TEMPLATE_NOT_FOUND";
     /// "Wait for a reply" with onTimeout=error: no reply came within its timeout.
     pub(crate) const REPLY_TIMEOUT: &str = "REPLY_TIMEOUT";
+    /// A single-chat send with failIfNoneDelivered on reached no one: every receiver was
+    /// invalid, flow-controlled or filtered by DingTalk.
+    pub(crate) const NONE_DELIVERED: &str = "NONE_DELIVERED";
 }
 
 /// What the user is told about an error: what went wrong, and what to do about it, each
@@ -177,6 +180,13 @@ pub(crate) enum Error {
         seconds: u64,
     },
 
+    /// A send with failIfNoneDelivered on went out, but DingTalk delivered it to no one.
+    #[error("delivered to none of {total} receivers")]
+    NoneDelivered {
+        /// How many receivers the send had.
+        total: usize,
+    },
+
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -212,6 +222,7 @@ impl Error {
             Error::RobotNotConnected { .. } | Error::WebhookNotConnected { .. } => code::ROBOT_NOT_CONNECTED,
             Error::KeywordMissing { .. } => code::KEYWORD_MISSING,
             Error::ReplyTimeout { .. } => code::REPLY_TIMEOUT,
+            Error::NoneDelivered { .. } => code::NONE_DELIVERED,
             Error::Client(e) => client_code(e),
             Error::Cancelled { .. } => codes::CANCELLED,
             Error::Internal(_) => codes::INTERNAL,

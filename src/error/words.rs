@@ -85,6 +85,16 @@ impl Error {
                     zh: "可调大 timeoutSeconds 多等一会儿，或把 onTimeout 设为 output，以 replied=false（提问为 answered=false）继续流程。只有机器人设为 Stream 模式（开发者后台 > 机器人配置 > 消息接收模式 > Stream 模式）时才能收到回复。"
                 ),
             },
+            Error::NoneDelivered { total } => Explanation {
+                message: text!(
+                    en: format!("The message reached none of its {total} receivers: DingTalk did not know them, or skipped them (flow control, filtering)."),
+                    zh: format!("消息没有送达任何人：{total} 位接收人都是钉钉不认识的用户，或被钉钉跳过（限流、过滤）。")
+                ),
+                hint: text!(
+                    en: "See invalidUserIds and flowControlledUserIds in the error's details: check the user IDs in the admin console, and send to flow-controlled users later. Turn failIfNoneDelivered off to carry on instead.",
+                    zh: "请查看错误详情中的 invalidUserIds 和 flowControlledUserIds：在管理后台核对用户 ID，被限流的用户稍后再发。如希望流程继续，可关闭“无人送达时报错”。"
+                ),
+            },
             Error::Detailed { error, .. } => error.words(),
             Error::Internal(why) => Explanation {
                 message: text!(

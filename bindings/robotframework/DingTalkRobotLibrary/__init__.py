@@ -6,6 +6,7 @@ keyword. See README.md beside this package.
 """
 
 import json
+import time
 
 from robot.api import logger
 from robot.utils import DotDict
@@ -93,6 +94,27 @@ def variable_name(field):
     return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(field)).upper()
 
 
+#: The least time between two progress lines of a keyword, and before its first one.
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+class ProgressLog:
+    """Logs one keyword's progress reports at INFO and to the console, at most one line every
+    :data:`PROGRESS_EVERY_SECONDS` (a keyword that ends sooner logs none)."""
+
+    def __init__(self, clock=time.monotonic, write=None):
+        self._clock = clock
+        self._last = clock()
+        self._write = write or (lambda line: logger.info(line, also_console=True))
+
+    def __call__(self, done, total, text):
+        now = self._clock()
+        if now - self._last < PROGRESS_EVERY_SECONDS:
+            return
+        self._last = now
+        self._write(f"{done}/{total} {text}" if total else text)
+
+
 class DingTalkRobotLibrary:
     """Keywords for the ``dingtalk-robot`` plugin: one per action of its manifest."""
 
@@ -106,8 +128,11 @@ class DingTalkRobotLibrary:
         - ``library_path``: the plugin library file. Left out, the library
           ``libdingtalk_robot.so`` (``.dylib`` on macOS, ``dingtalk_robot.dll`` on Windows)
           is taken from inside this package's directory, else from beside it.
-        - ``language``: ``en`` (default) or ``zh-CN``, the language of failure messages.
-          The keyword documentation is always in both.
+        - ``language``: ``en`` (default) or ``zh-CN``, the language of failure messages and
+          of the plugin's log lines and progress. The keyword documentation is always in both.
+
+        A long keyword (a send to many, an upload, a wait for a reply) logs its progress at
+        INFO, also to the console, at most one line every 5 seconds.
 
         | =Settings= |
         | Library | DingTalkRobotLibrary | |
@@ -151,7 +176,14 @@ class DingTalkRobotLibrary:
         keyword = self.keywords[name]
         self._warn_plain_secrets(keyword, args, kwargs)
         params = keyword.params(args, kwargs)
-        status, document = self.plugin.invoke(keyword.action_id, params, self._log, self._interrupted)
+        status, document = self.plugin.invoke(
+            keyword.action_id,
+            params,
+            self._log,
+            self._interrupted,
+            language=self.language,
+            progress=ProgressLog(),
+        )
         if status == RPA_OK:
             return DotDict(document) if isinstance(document, dict) else document
         self._log_error_document(document)

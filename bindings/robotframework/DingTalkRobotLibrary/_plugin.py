@@ -1,8 +1,9 @@
-"""The plugin's four plain C entry points (``include/dingtalk_robot.h``), through ctypes.
+"""The plugin's plain C entry points (``include/dingtalk_robot.h``), through ctypes.
 
 Nothing here knows about DingTalk or Robot Framework: it loads a library that exports
 ``rpa_plugin_abi_version``, ``rpa_plugin_manifest``, ``rpa_plugin_invoke`` and
-``rpa_plugin_free`` and runs its actions.
+``rpa_plugin_free`` and runs its actions; when the library also has ``rpa_plugin_invoke_with``
+(ABI 1.1), its calls carry the caller's language and receive progress reports.
 """
 
 import ctypes
@@ -25,12 +26,19 @@ CANCEL_GRACE_SECONDS = 10.0
 
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 CANCELLED_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_char_p)
 
 
 class RpaHost(ctypes.Structure):
     """``struct RpaHost`` from ``include/dingtalk_robot.h``."""
 
     _fields_ = [("user_data", ctypes.c_void_p), ("log", LOG_FN), ("is_cancelled", CANCELLED_FN)]
+
+
+class RpaInvokeOptions(ctypes.Structure):
+    """``struct RpaInvokeOptions`` from ``include/dingtalk_robot.h`` (ABI 1.1)."""
+
+    _fields_ = [("size", ctypes.c_size_t), ("language", ctypes.c_char_p), ("progress", PROGRESS_FN)]
 
 
 class PluginLoadError(RuntimeError):
@@ -96,6 +104,17 @@ class Plugin:
                 f"{self.path} is not a plugin with the plain C entry points "
                 f"(rpa_plugin_abi_version, rpa_plugin_manifest, rpa_plugin_invoke, rpa_plugin_free): {e}"
             ) from None
+        # ABI 1.1: the language and the progress callback; an older library lacks it.
+        self._invoke_with = getattr(lib, "rpa_plugin_invoke_with", None)
+        if self._invoke_with is not None:
+            self._invoke_with.argtypes = [
+                ctypes.c_char_p,
+                ctypes.c_char_p,
+                ctypes.POINTER(RpaHost),
+                ctypes.POINTER(RpaInvokeOptions),
+                ctypes.POINTER(ctypes.c_void_p),
+            ]
+            self._invoke_with.restype = ctypes.c_int
         self._lib = lib
         self.abi_version = lib.rpa_plugin_abi_version()
         if self.abi_version != SUPPORTED_ABI_VERSION:
@@ -125,9 +144,13 @@ class Plugin:
         finally:
             self._lib.rpa_plugin_free(ptr)
 
-    def invoke(self, action_id, params, log, on_interrupted=None):
+    def invoke(self, action_id, params, log, on_interrupted=None, language="", progress=None):
         """Runs one action and returns ``(status, document)``: the outputs when status is
         ``RPA_OK``, else the error document.
+
+        With a library that has ``rpa_plugin_invoke_with``, the plugin writes its log lines in
+        ``language`` (``zh-CN`` or ``en``; empty: the system's), and its progress reports go to
+        ``progress(done, total, text)`` (on this thread too) when given.
 
         The call runs on a worker thread while this thread waits, relays the plugin's log
         lines to ``log(level, line)`` (always on this thread) and stays interruptible: when
@@ -149,17 +172,33 @@ class Plugin:
         def is_cancelled(_user_data):
             return 1 if cancel.is_set() else 0
 
+        def on_progress(_user_data, done_, total, text):
+            lines.put((None, (done_, total, text.decode("utf-8", "replace") if text else "")))
+
         log_fn = LOG_FN(on_log)
         cancelled_fn = CANCELLED_FN(is_cancelled)
         host = RpaHost(None, log_fn, cancelled_fn)
+        progress_fn = PROGRESS_FN(on_progress) if progress is not None else PROGRESS_FN()
+        options = RpaInvokeOptions(
+            ctypes.sizeof(RpaInvokeOptions), (language or "").encode("utf-8"), progress_fn
+        )
 
         def work():
             out = ctypes.c_void_p()
             try:
-                # host, log_fn and cancelled_fn live as long as this closure runs.
-                status = self._lib.rpa_plugin_invoke(
-                    action_id.encode("utf-8"), params_json, ctypes.byref(host), ctypes.byref(out)
-                )
+                # host, options and the callbacks live as long as this closure runs.
+                if self._invoke_with is not None:
+                    status = self._invoke_with(
+                        action_id.encode("utf-8"),
+                        params_json,
+                        ctypes.byref(host),
+                        ctypes.byref(options),
+                        ctypes.byref(out),
+                    )
+                else:
+                    status = self._lib.rpa_plugin_invoke(
+                        action_id.encode("utf-8"), params_json, ctypes.byref(host), ctypes.byref(out)
+                    )
                 answer["result"] = (status, self._take(out.value))
             except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
                 answer["error"] = e
@@ -172,7 +211,10 @@ class Plugin:
                     level, line = lines.get_nowait()
                 except queue.Empty:
                     return
-                log(level, line)
+                if level is None:
+                    progress(*line)
+                else:
+                    log(level, line)
 
         worker = threading.Thread(target=work, name=f"rpa-invoke {action_id}", daemon=True)
         worker.start()

@@ -34,11 +34,12 @@ use crate::options::CallOptions;
 use crate::redact;
 use crate::secret::Secret;
 use crate::transport::{self, Transport};
-use crate::upload::Upload;
+use crate::upload::{Upload, UploadBody};
 use crate::wire::{
     BatchSendRequest, BatchSendResponse, ByMobileRequest, ByMobileResponse, GroupSendRequest, GroupSendResponse,
     OldApiResponse, ReadStatusResponse, RecallRequest, RecallResponse,
 };
+use crate::words;
 
 /// The header that carries the access token on the new API generation.
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
@@ -277,7 +278,7 @@ impl Connection {
                 http.post(&url)
                     .query(&[("access_token", token.expose()), ("type", media_type)])
                     .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
-                    .body(form.body.clone())
+                    .body(UploadBody::body(form.body.clone(), call, &file.file_name))
             })
             .await?;
         let answer: OldApiResponse = self.parse(&bytes, Api::MediaUpload)?;
@@ -402,7 +403,13 @@ impl Connection {
                 }
                 Attempt::Broken(reason) if api.repeatable() && server == 0 && room_for(Duration::ZERO) => {
                     server += 1;
-                    call.log(Level::Warn, format!("{}: {reason}; trying once more", api.path()));
+                    call.log(
+                        Level::Warn,
+                        words!(
+                            en: format!("{}: {reason}; trying once more", api.path()),
+                            zh: format!("{}：{reason}；再试一次", api.path())
+                        ),
+                    );
                     continue;
                 }
                 Attempt::Broken(reason) if api.repeatable() => {
@@ -429,7 +436,13 @@ impl Connection {
                 }
                 Refusal::TokenInvalid if !api.takes_credentials() && !refreshed => {
                     refreshed = true;
-                    call.log(Level::Info, "DingTalk refused the access token; fetching a new one");
+                    call.log(
+                        Level::Info,
+                        words!(
+                            en: "DingTalk refused the access token; fetching a new one",
+                            zh: "钉钉不接受当前的访问令牌，正在重新获取"
+                        ),
+                    );
                     self.invalidate(&token);
                     if let Some(fleet) = self.fleet() {
                         fleet.forget_token(call, &self.fleet_keys.1, &token, deadline).await;
@@ -445,7 +458,22 @@ impl Connection {
                         return Err(Error::Throttled { retries: throttled, upstream });
                     }
                     throttled += 1;
-                    call.log(Level::Warn, format!("{} throttled by DingTalk; retrying in 1 s", api.path()));
+                    call.log(
+                        Level::Warn,
+                        words!(
+                            en: format!("{} throttled by DingTalk; retrying in 1 s", api.path()),
+                            zh: format!("{} 被钉钉限流，1 秒后重试", api.path())
+                        ),
+                    );
+                    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                    call.progress(
+                        0,
+                        0,
+                        words!(
+                            en: format!("DingTalk is throttling the app; going on in {seconds} s"),
+                            zh: format!("钉钉限流，{seconds} 秒后继续")
+                        ),
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 Refusal::Throttled => return Err(Error::Throttled { retries: throttled, upstream }),
@@ -552,17 +580,34 @@ impl Connection {
         drop(fleet_permit);
         drop(permit);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let path = api.path();
         let line = match &outcome {
-            Attempt::Answered(a) => format!(
-                "{} -> HTTP {} in {elapsed:.1} ms (request id {})",
-                api.path(),
-                a.status.as_u16(),
-                a.request_id.as_deref().unwrap_or("-")
+            Attempt::Answered(a) => {
+                let (status, id) = (a.status.as_u16(), a.request_id.as_deref().unwrap_or("-"));
+                words!(
+                    en: format!("{path} -> HTTP {status} in {elapsed:.1} ms (request id {id})"),
+                    zh: format!("{path} -> HTTP {status}，用时 {elapsed:.1} 毫秒（请求 ID {id}）")
+                )
+            }
+            Attempt::NotSent(r) => words!(
+                en: format!("{path} -> not sent: {r} ({elapsed:.1} ms)"),
+                zh: format!("{path} -> 未发出：{r}（{elapsed:.1} 毫秒）")
             ),
-            Attempt::NotSent(r) => format!("{} -> not sent: {r} ({elapsed:.1} ms)", api.path()),
-            Attempt::OutOfTime => format!("{} -> not sent: out of time", api.path()),
-            Attempt::TimedOut => format!("{} -> no answer within {} s", api.path(), timeout.as_secs()),
-            Attempt::Broken(r) => format!("{} -> {r} ({elapsed:.1} ms)", api.path()),
+            Attempt::OutOfTime => words!(
+                en: format!("{path} -> not sent: out of time"),
+                zh: format!("{path} -> 未发出：时间已用完")
+            ),
+            Attempt::TimedOut => {
+                let seconds = timeout.as_secs();
+                words!(
+                    en: format!("{path} -> no answer within {seconds} s"),
+                    zh: format!("{path} -> {seconds} 秒内没有应答")
+                )
+            }
+            Attempt::Broken(r) => words!(
+                en: format!("{path} -> {r} ({elapsed:.1} ms)"),
+                zh: format!("{path} -> {r}（{elapsed:.1} 毫秒）")
+            ),
         };
         call.log(Level::Info, line);
         outcome

@@ -15,6 +15,7 @@ use crate::fleet::token::Shared;
 use crate::options::CallOptions;
 use crate::secret::Secret;
 use crate::wire::{TokenRequest, TokenResponse};
+use crate::words;
 
 /// The shortest and longest token lifetime believed, whatever the server says (zero,
 /// negative, or beyond any clock).
@@ -85,7 +86,14 @@ impl Connection {
                 let at = now + good_for.min(TOKEN_LIFETIME.1);
                 let mut cached = self.token.lock().unwrap_or_else(|p| p.into_inner());
                 *cached = Some(CachedToken { value: value.clone(), expires_at: at, refresh_at: at });
-                call.log(Level::Info, format!("access token shared through Redis, valid for {} s", good_for.as_secs()));
+                let seconds = good_for.as_secs();
+                call.log(
+                    Level::Info,
+                    words!(
+                        en: format!("access token shared through Redis, valid for {seconds} s"),
+                        zh: format!("已通过 Redis 取得共用的访问令牌，有效期 {seconds} 秒")
+                    ),
+                );
                 Ok(value)
             }
             Shared::Local => self.fetch_token(call, options).await,
@@ -130,7 +138,14 @@ impl Connection {
         let margin = if same_unrenewed { Duration::ZERO } else { (ttl / 10).min(Duration::from_secs(300)) };
         let value = Secret::new(answer.access_token);
         *cached = Some(CachedToken { value: value.clone(), expires_at, refresh_at: expires_at - margin });
-        call.log(Level::Info, format!("access token obtained, valid for {} s", ttl.as_secs()));
+        let seconds = ttl.as_secs();
+        call.log(
+            Level::Info,
+            words!(
+                en: format!("access token obtained, valid for {seconds} s"),
+                zh: format!("已获取访问令牌，有效期 {seconds} 秒")
+            ),
+        );
         Ok(value)
     }
 

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use crate::call::{Call, Level};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::words;
 
 /// The environment variable whose value is the Redis URL when a connect gives none.
 pub const REDIS_URL_ENV: &str = "DINGTALK_ROBOT_REDIS_URL";
@@ -165,7 +166,13 @@ impl Fleet {
             .await
             .is_some();
         if answered {
-            call.log(Level::Info, format!("sharing the rate budget and the token through Redis at {}", self.shown));
+            call.log(
+                Level::Info,
+                words!(
+                    en: format!("sharing the rate budget and the token through Redis at {}", self.shown),
+                    zh: format!("通过 Redis（{}）共用限流额度和令牌", self.shown)
+                ),
+            );
         }
         answered
     }
@@ -276,9 +283,9 @@ impl Fleet {
         if was_down && self.warned.swap(false, Ordering::AcqRel) {
             call.log(
                 Level::Info,
-                format!(
-                    "Redis at {} answers again: the fleet's shared rate budget and token are back in use / Redis（{}）已恢复：重新使用机器人群共用的限流额度和令牌",
-                    self.shown, self.shown
+                words!(
+                    en: format!("Redis at {} answers again: the fleet's shared rate budget and token are back in use", self.shown),
+                    zh: format!("Redis（{}）已恢复：重新使用机器人群共用的限流额度和令牌", self.shown)
                 ),
             );
         }
@@ -291,9 +298,9 @@ impl Fleet {
             let reason = self.scrub(reason);
             call.log(
                 Level::Warn,
-                format!(
-                    "Redis at {} cannot be used ({reason}): this process goes on with its own rate limit and token until Redis answers again / Redis（{}）无法使用（{reason}）：在 Redis 恢复前，本进程改用自己的限流和令牌继续运行",
-                    self.shown, self.shown
+                words!(
+                    en: format!("Redis at {} cannot be used ({reason}): this process goes on with its own rate limit and token until Redis answers again", self.shown),
+                    zh: format!("Redis（{}）无法使用（{reason}）：在 Redis 恢复前，本进程改用自己的限流和令牌继续运行", self.shown)
                 ),
             );
         }

@@ -24,6 +24,7 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
 use crate::secret::Secret;
+use crate::words;
 use hub::Registered;
 use listener::Listener;
 
@@ -281,7 +282,7 @@ pub fn begin(
     let filter = Arc::new(wait.filter);
     let slot = match listener.hub().register(filter.clone(), since) {
         Registered::Ready(reply) => {
-            call.log(Level::Info, "a message received before the wait began matches it");
+            call.log(Level::Info, words!(en: "a message received before the wait began matches it", zh: "等待开始前收到的一条消息符合条件"));
             Slot::Ready(Some(reply))
         }
         Registered::Waiting(id, rx) => Slot::Queued(id, rx),
@@ -302,9 +303,13 @@ pub fn begin(
             }
         }
         listener.ensure_running(connection);
+        let seconds = wait.timeout.as_secs();
         call.log(
             Level::Info,
-            format!("waiting up to {} s for a reply on the Stream connection", wait.timeout.as_secs()),
+            words!(
+                en: format!("waiting up to {seconds} s for a reply on the Stream connection"),
+                zh: format!("通过 Stream 连接等待回复，最多 {seconds} 秒")
+            ),
         );
     }
     Waiting { listener, slot, deadline, timeout: wait.timeout, opened_before, fleet_look_back }
@@ -375,7 +380,7 @@ impl Waiting {
         {
             let hub = self.listener.hub();
             if hub.withdraw(id) {
-                call.log(Level::Info, "a message received before the wait began matches it");
+                call.log(Level::Info, words!(en: "a message received before the wait began matches it", zh: "等待开始前收到的一条消息符合条件"));
                 self.slot = Slot::Ready(None);
                 return Ok(Some(reply));
             }
@@ -416,9 +421,19 @@ impl Waiting {
             return Err(e);
         }
         if let Some(reason) = listener.last_drop().filter(|_| listener.opened() > self.opened_before + 1) {
-            call.log(Level::Warn, format!("the Stream connection was opened again during the wait (last: {reason})"));
+            call.log(
+                Level::Warn,
+                words!(
+                    en: format!("the Stream connection was opened again during the wait (last: {reason})"),
+                    zh: format!("等待期间 Stream 连接断开后已重新建立（最近一次原因：{reason}）")
+                ),
+            );
         }
-        call.log(Level::Info, format!("no reply within {} s", self.timeout.as_secs()));
+        let seconds = self.timeout.as_secs();
+        call.log(
+            Level::Info,
+            words!(en: format!("no reply within {seconds} s"), zh: format!("{seconds} 秒内没有收到回复")),
+        );
         Ok(None)
     }
 }

@@ -13,12 +13,13 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rpa_plugin_abi::{ABI_VERSION, ErrorPayload, Host, Manifest, codes, text};
+use rpa_plugin_abi::{ABI_VERSION, ErrorPayload, Manifest, codes, text};
 use serde_json::Value;
 
 pub use self::abi_stable::{AbiStablePlugin, RootModule};
 pub use self::c::{CAbiPlugin, CEntry};
 use crate::error::HostError;
+use crate::host::Host;
 use crate::validate::Validators;
 
 /// The longest piece of a plugin's or loader's text quoted in an error message.
@@ -73,6 +74,16 @@ pub fn load_with(path: &Path, abi: Abi) -> Result<Arc<dyn Plugin>, HostError> {
     Ok(match abi {
         Abi::AbiStable => Arc::new(AbiStablePlugin::load(path)?),
         Abi::C => Arc::new(CAbiPlugin::load(path)?),
+    })
+}
+
+/// Loads the plugin library at `path` through the given ABI as a host built against ABI 1
+/// does: ABI 1's root module type, or `rpa_plugin_invoke` only. Its calls carry no language
+/// and no progress. For tests that a newer plugin still serves older hosts.
+pub fn load_as_abi1(path: &Path, abi: Abi) -> Result<Arc<dyn Plugin>, HostError> {
+    Ok(match abi {
+        Abi::AbiStable => Arc::new(AbiStablePlugin::load_as_abi1(path)?),
+        Abi::C => Arc::new(CAbiPlugin::load_as_abi1(path)?),
     })
 }
 

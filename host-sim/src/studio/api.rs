@@ -7,7 +7,10 @@
 //! * `POST /api/run` with a flow: checks it, then runs it step by step with
 //!   [`run_flow`] (the engine of `host-sim run`), and answers each step's status, outputs
 //!   (secret outputs masked) or error document, the log, and what the emulator received.
-//!   One run at a time.
+//!   One run at a time. `?lang=zh-CN` or `?lang=en` sets the plugin's language (default: the
+//!   studio's). A request that accepts `application/x-ndjson` gets the answer streamed as
+//!   JSON lines while the run goes on: `{"progress": {"step", "done", "total", "text"}}` for
+//!   each progress report of the running step (1-based), then `{"result": …}` with the answer.
 //! * `POST /api/stop`: asks the run in progress to stop (its cancel flag).
 //! * `GET /api/example`: the flow of `host-sim demo` for the emulator, without its AppSecret,
 //!   when the plugin has its actions.
@@ -28,8 +31,8 @@ use std::sync::atomic::AtomicBool;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rpa_plugin_abi::{ErrorPayload, FieldSpec, LogLevel, Text, text};
@@ -44,6 +47,7 @@ use crate::error::HostError;
 use crate::flow::{Flow, MAX_STEPS, run_checked, split_the_flow};
 use crate::form::MASK;
 use crate::host::SimHost;
+use crate::progress::ProgressSink;
 
 /// The API's routes.
 pub(crate) fn routes(state: Arc<StudioState>) -> axum::Router {
@@ -244,7 +248,70 @@ impl Drop for RunSlot {
     }
 }
 
-async fn run(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
+/// The query of `POST /api/run`.
+#[derive(serde::Deserialize)]
+struct RunQuery {
+    /// The plugin's language for this run (`zh-CN`, `en`); the studio's when absent.
+    lang: Option<String>,
+}
+
+/// The content type of a streamed run: one JSON document per line.
+const NDJSON: &str = "application/x-ndjson";
+
+/// A run's progress, sent to the page as JSON lines while the run goes on.
+struct StreamedProgress {
+    /// The running step, 1-based.
+    step: std::sync::atomic::AtomicUsize,
+    lines: tokio::sync::mpsc::UnboundedSender<Bytes>,
+    /// The secrets of the flow: no line shows one.
+    secrets: Vec<String>,
+}
+
+impl StreamedProgress {
+    /// Sends one JSON line (lost when the page went away, which ends nothing).
+    fn send(&self, value: Value) {
+        let mut line = serde_json::to_vec(&scrub(value, &self.secrets)).unwrap_or_default();
+        line.push(b'\n');
+        let _ = self.lines.send(Bytes::from(line));
+    }
+}
+
+impl ProgressSink for StreamedProgress {
+    fn report(&self, _: std::time::Duration, done: u64, total: u64, text: &str) {
+        let step = self.step.load(std::sync::atomic::Ordering::Relaxed);
+        self.send(json!({ "progress": { "step": step, "done": done, "total": total, "text": text } }));
+    }
+}
+
+/// The body of a streamed answer: the lines as they come, until the run's last one.
+struct LineBody(tokio::sync::mpsc::UnboundedReceiver<Bytes>);
+
+impl http_body::Body for LineBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.0.poll_recv(cx).map(|line| line.map(|line| Ok(http_body::Frame::data(line))))
+    }
+}
+
+async fn run(
+    State(state): State<Arc<StudioState>>,
+    Query(query): Query<RunQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains(NDJSON));
+    let lang = match query.lang.as_deref().and_then(rpa_plugin_abi::lang::from_tag) {
+        Some(lang) => lang,
+        None => state.lang,
+    };
     let flow = match parse_flow(&body) {
         Ok(flow) => flow,
         Err(refused) => return refused,
@@ -264,8 +331,22 @@ async fn run(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
         flag
     };
     let slot = RunSlot(Arc::clone(&state));
+    if streamed {
+        let (lines, rx) = tokio::sync::mpsc::unbounded_channel();
+        let progress = Arc::new(StreamedProgress {
+            step: std::sync::atomic::AtomicUsize::new(0),
+            lines,
+            secrets: secrets_of(&state, &flow),
+        });
+        tokio::task::spawn_blocking(move || {
+            let (value, _) = run_report(&slot.0, &flow, flag, lang, Some(&progress));
+            drop(slot);
+            progress.send(json!({ "result": value }));
+        });
+        return ([(header::CONTENT_TYPE, NDJSON)], axum::body::Body::new(LineBody(rx))).into_response();
+    }
     let result = tokio::task::spawn_blocking(move || {
-        let report = run_report(&slot.0, &flow, flag);
+        let report = run_report(&slot.0, &flow, flag, lang, None);
         drop(slot);
         report
     })
@@ -319,11 +400,22 @@ struct StepOutput {
 
 const NOT_RUN: StepRun = StepRun { status: "not run", outputs: Vec::new(), error: None };
 
-/// Checks and runs `flow`, and the secrets its answer must not show.
-fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Value, Vec<String>) {
+/// Checks and runs `flow` with the plugin speaking `lang`, sending its progress to `progress`
+/// if given, and the secrets its answer must not show.
+fn run_report(
+    state: &StudioState,
+    flow: &Flow,
+    cancel: Arc<AtomicBool>,
+    lang: &'static str,
+    progress: Option<&Arc<StreamedProgress>>,
+) -> (Value, Vec<String>) {
     let secrets = secrets_of(state, flow);
     let checks = check_flow(state, flow);
-    let host = SimHost::silent().with_capture().with_stderr(Some(LogLevel::Warn)).with_cancel_flag(cancel);
+    let mut host =
+        SimHost::silent().with_capture().with_stderr(Some(LogLevel::Warn)).with_cancel_flag(cancel).with_language(lang);
+    if let Some(progress) = progress {
+        host = host.with_progress(Arc::clone(progress) as Arc<dyn ProgressSink>);
+    }
     let manifest = state.plugin.manifest();
     let ready = checks.iter().all(StepCheck::is_ok);
     let mut steps = Vec::with_capacity(flow.steps.len());
@@ -333,7 +425,10 @@ fn run_report(state: &StudioState, flow: &Flow, cancel: Arc<AtomicBool>) -> (Val
         // The flow passed its check as a whole: each step runs without checking it again, and
         // the variables move from step to step, so that neither is redone for every step.
         let mut vars = flow.variables.clone();
-        for step in &flow.steps {
+        for (index, step) in flow.steps.iter().enumerate() {
+            if let Some(progress) = progress {
+                progress.step.store(index + 1, std::sync::atomic::Ordering::Relaxed);
+            }
             let one = Flow { name: None, variables: Map::new(), steps: vec![step.clone()] };
             let before = std::mem::take(&mut vars);
             match run_checked(state.plugin.as_ref(), &one, &host, before, state.lang, Some(LogLevel::Debug)) {

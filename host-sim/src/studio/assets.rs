@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 /// (path, content type, body) of every file the page uses.
-pub(crate) const ASSETS: [(&str, &str, &str); 7] = [
+pub(crate) const ASSETS: [(&str, &str, &str); 8] = [
     ("/", "text/html; charset=utf-8", include_str!("assets/index.html")),
     ("/assets/studio.css", "text/css; charset=utf-8", include_str!("assets/studio.css")),
     ("/assets/app.js", "text/javascript; charset=utf-8", include_str!("assets/app.js")),
@@ -16,6 +16,7 @@ pub(crate) const ASSETS: [(&str, &str, &str); 7] = [
     ("/assets/form.js", "text/javascript; charset=utf-8", include_str!("assets/form.js")),
     ("/assets/flowfile.js", "text/javascript; charset=utf-8", include_str!("assets/flowfile.js")),
     ("/assets/dom.js", "text/javascript; charset=utf-8", include_str!("assets/dom.js")),
+    ("/assets/progress.js", "text/javascript; charset=utf-8", include_str!("assets/progress.js")),
 ];
 
 /// A `GET` route per file.

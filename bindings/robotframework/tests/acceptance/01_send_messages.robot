@@ -122,6 +122,20 @@ Failure Messages In Chinese
     Run Keyword And Expect Error    STARTS: INVALID_INPUT: 没有接收人：请填写用户 ID 或手机号（或两者）。 [字段 userIds] 提示：
     ...    ZhRobot.Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
 
+Log Lines And Progress Come In The Library's Language
+    Import Library    DingTalkRobotLibrary    ${PLUGIN}    language=zh-CN    AS    ZhLog
+    Clear Captured Log
+    ZhLog.Send Single-Chat Message    ${ROBOT}    ${THREE USERS}    text    日报已生成
+    Captured Log Should Contain    WARN    钉钉不认识其中 1 个用户ID：nobody*
+    Captured Log Should Contain    WARN    共 3 位接收人，已送达 1 位。
+    # A 6 s wait: one progress line at INFO after 5 s, no more.
+    ${out}=    ZhLog.Wait For A Reply    ${ROBOT}    staff02    6
+    Should Not Be True    ${out.replied}
+    Captured Log Should Contain    INFO    5/6 等待 staff02 回复，剩余 1 秒
+    ${infos}=    Captured Messages    INFO
+    ${progress}=    Evaluate    [m for m in $infos if re.fullmatch(r"\\d+/6 等待 staff02 回复，剩余 \\d+ 秒", m)]    modules=re
+    Length Should Be    ${progress}    1    ${progress}
+
 *** Keywords ***
 Start The Org
     ${url}=    Start Emulator    ${APP_KEY}    ${APP_SECRET}    manager01,staff02,staff03,busy04    busy04

@@ -5,6 +5,7 @@ import {announce, actionSpec, h, post, state, tr, word} from './dom.js';
 import {focusStep, renderCanvas, renderPalette} from './canvas.js';
 import {refreshForm, renderForm, variablesFor, kindOf} from './form.js';
 import {applyFlow, flowText, newStep, parseFlow, toFlow} from './flowfile.js';
+import {runStreamed} from './progress.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -114,7 +115,7 @@ async function run() {
   renderToolbar();
   renderCanvas($('steps'), $('canvas-empty'));
   try {
-    const answer = await post('/api/run', toFlow({secrets: true}).flow);
+    const answer = await runStreamed(toFlow({secrets: true}).flow);
     state.checks = answer.checks;
     state.results = answer.steps;
     state.received = answer.emulator;
