@@ -135,7 +135,7 @@ fn the_unpacked_bundle_checks_out_loads_through_the_c_entry_and_sends() {
 
     // The manifest beside it is the one it declares.
     let beside: Value = serde_json::from_slice(&std::fs::read(folder.join("plugin.json")).unwrap()).unwrap();
-    let declared: Value = serde_json::from_str(&plugin.manifest_json().to_string()).unwrap();
+    let declared: Value = serde_json::from_str(plugin.manifest_json()).unwrap();
     assert_eq!(beside, declared);
     assert_eq!(beside["version"], VERSION);
 }
