@@ -138,6 +138,13 @@ fn the_unpacked_bundle_checks_out_loads_through_the_c_entry_and_sends() {
     let declared: Value = serde_json::from_str(plugin.manifest_json()).unwrap();
     assert_eq!(beside, declared);
     assert_eq!(beside["version"], VERSION);
+
+    // A debug bundle is a few hundred MB unpacked: gone once checked (a failure leaves it).
+    drop(plugin);
+    let _ = std::fs::remove_dir_all(&unpacked);
+    if std::env::var_os("DINGTALK_DIST_DIR").is_none() {
+        let _ = std::fs::remove_dir_all(&dist);
+    }
 }
 
 #[test]
