@@ -151,7 +151,11 @@ fn c_header_is_current() {
 #[test]
 fn python_ctypes_example_runs_connect_then_send() {
     if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("skipped: no python3 on this machine");
+        xtask::skips::record(
+            "dingtalk-robot: the ctypes example (tests/c_abi.rs)",
+            "no python3 on this machine",
+            "install Python 3",
+        );
         return;
     }
     let lib = host_sim::default_plugin_path();

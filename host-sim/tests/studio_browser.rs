@@ -89,7 +89,11 @@ fn tools() -> Option<Tools> {
             "CI=true but chromedriver is not installed: .ci/run installs Debian's chromium and chromium-driver \
              (or set CHROMEDRIVER and CHROME_BIN)"
         );
-        eprintln!("skipped: chromedriver is not installed (apt-get install chromium chromium-driver)");
+        xtask::skips::record(
+            "host-sim: studio in a browser (tests/studio_browser.rs)",
+            "chromedriver is not installed",
+            "apt-get install chromium chromium-driver (cargo xtask test does it as root), or CHROMEDRIVER and CHROME_BIN",
+        );
         return None;
     };
     if !plugin.exists() {
@@ -98,7 +102,11 @@ fn tools() -> Option<Tools> {
             "the plugin {} is not built; build it first (cargo build --workspace)",
             plugin.display()
         );
-        eprintln!("skipped: the plugin {} is not built", plugin.display());
+        xtask::skips::record(
+            "host-sim: studio in a browser (tests/studio_browser.rs)",
+            &format!("the plugin {} is not built", plugin.display()),
+            "cargo build -p dingtalk-robot (or HOST_SIM_PLUGIN=<path>)",
+        );
         return None;
     }
     Some(Tools { driver, browser, plugin })

@@ -23,8 +23,10 @@ impl TestRedis {
         match redis.spawn() {
             Ok(()) => Some(redis),
             Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!(
-                    "SKIPPED: redis-server cannot be started ({e}); `apt-get install redis-server` runs this test"
+                xtask::skips::record(
+                    "the fleet's tests on Redis (tests/fleet.rs, dingtalk-client's fleet tests)",
+                    &format!("redis-server cannot be started ({e})"),
+                    "apt-get install redis-server (cargo xtask test does it when run as root)",
                 );
                 None
             }

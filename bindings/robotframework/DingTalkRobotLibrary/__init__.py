@@ -15,7 +15,7 @@ from ._keywords import keywords_from_manifest, localized
 from ._plugin import RPA_OK, Plugin, PluginLoadError, find_library
 
 __all__ = ["DingTalkRobotLibrary", "DingTalkRobotError", "PluginLoadError"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Plugin log levels (``RpaLogFn``: 0 error, 1 warn, 2 info, 3 debug) -> Robot Framework's.
 LOG_LEVELS = {0: "ERROR", 1: "WARN", 2: "INFO", 3: "DEBUG"}

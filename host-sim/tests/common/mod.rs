@@ -148,7 +148,11 @@ pub(crate) fn real_plugin() -> Option<PathBuf> {
         "HOST_SIM_REQUIRE_PLUGIN=1 but the plugin {} does not exist; build it first",
         path.display()
     );
-    eprintln!("skipped: the plugin {} is not built", path.display());
+    xtask::skips::record(
+        "host-sim: tests with the real plugin",
+        &format!("the plugin {} is not built", path.display()),
+        "cargo build -p dingtalk-robot (or HOST_SIM_PLUGIN=<path>)",
+    );
     None
 }
 

@@ -19,6 +19,10 @@ from robot.utils import DotDict
 
 TESTS = Path(__file__).resolve().parents[1]
 BINDINGS = TESTS.parent
+#: Child runs and libdoc import the library from the source tree, unless the suite tests the
+#: installed wheel (``DINGTALK_RF_INSTALLED=1``, tests/robot_framework.rs): then from the
+#: environment, as the parent run does.
+PYTHONPATH = [] if os.environ.get("DINGTALK_RF_INSTALLED") == "1" else ["--pythonpath", str(BINDINGS)]
 
 
 class _Messages(ResultVisitor):
@@ -61,7 +65,7 @@ class SuiteTools:
     # A child robot.
 
     def _command(self, suite, test, outdir, variables):
-        cmd = [sys.executable, "-m", "robot", "--pythonpath", str(BINDINGS), "--outputdir", str(outdir)]
+        cmd = [sys.executable, "-m", "robot", *PYTHONPATH, "--outputdir", str(outdir)]
         cmd += ["--log", "NONE", "--report", "NONE", "--loglevel", "DEBUG", "--console", "quiet", "--test", test]
         for name, value in variables.items():
             cmd += ["--variable", f"{name}:{value}"]
@@ -128,7 +132,7 @@ class SuiteTools:
         spec = None
         for ext in ("html", "json"):
             path = Path(outdir) / f"{name}.{ext}"
-            cmd = [sys.executable, "-m", "robot.libdoc", "--pythonpath", str(BINDINGS)]
+            cmd = [sys.executable, "-m", "robot.libdoc", *PYTHONPATH]
             if ext == "json":
                 cmd += ["--specdocformat", "RAW"]  # the documentation as the library wrote it
             cmd += [library, str(path)]
