@@ -424,13 +424,68 @@ fn a_person_tries_the_custom_robot_with_what_the_emulator_panel_shows() {
     assert_eq!(group[0]["group"], webhook["group"], "{received}");
     assert!(group[0]["body"].to_string().contains("来自设计器的问候"), "{received}");
     assert!(!received.to_string().contains(secret), "the secret the page sent is not echoed");
-    // No card can be clicked yet: the hook says so, in both languages.
+    // No card was sent: the click is refused, in both languages.
     let body = json!({ "userId": "staff02", "outTrackId": "card-1", "choice": "同意" }).to_string();
     let click = request(port, "POST", "/api/emulator/click", &headers, &body);
-    assert_eq!((click.status, info["emulator"]["clicks"].as_bool()), (501, Some(false)), "{}", click.body);
+    assert_eq!((click.status, info["emulator"]["clicks"].as_bool()), (409, Some(true)), "{}", click.body);
     assert!(
-        click.json()["error"]["message"]["zh-CN"].as_str().is_some_and(|m| m.contains("暂不支持")),
+        click.json()["error"]["message"]["zh-CN"].as_str().is_some_and(|m| m.contains("没有发送过卡片")),
         "{}",
         click.body
+    );
+}
+
+#[test]
+fn a_person_answers_an_ask_by_clicking_its_card_in_the_emulator_panel() {
+    let Some(plugin) = common::real_plugin() else { return };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
+    command.args(["studio", "--plugin"]).arg(&plugin);
+    let studio = start(command);
+    let port = studio.port;
+    let (host, origin) = own(port);
+    let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
+    let info = request(port, "GET", "/api/studio", &[("Host", host.as_str())], "").json();
+    let url = info["emulator"]["url"].as_str().expect("the emulator's URL").to_string();
+    let template = info["emulator"]["cardTemplate"].as_str().expect("the panel names a card template").to_string();
+    let flow = json!({ "steps": [
+        { "action": "dingtalk.robot.connect",
+          "params": { "appKey": host_sim::studio::EMULATOR_APP_KEY, "appSecret": host_sim::studio::EMULATOR_APP_SECRET,
+                      "apiBaseUrl": url, "oapiBaseUrl": url },
+          "outputs": { "robot": "robot" } },
+        { "action": "dingtalk.robot.ask",
+          "params": { "robot": "${robot}", "userId": "staff02", "question": "同意采购吗？", "choices": "同意, 拒绝",
+                      "timeoutSeconds": 30, "cardTemplateId": template },
+          "outputs": { "answered": "answered", "answer": "answer", "answeredBy": "answeredBy" } },
+    ]})
+    .to_string();
+    let running = {
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        std::thread::spawn(move || {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            request(port, "POST", "/api/run", &headers, &flow)
+        })
+    };
+    // Click 同意 on the newest card (no outTrackId given) once the card has arrived.
+    let body = json!({ "userId": "staff02", "outTrackId": "", "choice": "同意" }).to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let click = request(port, "POST", "/api/emulator/click", &headers, &body);
+        if click.status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the card never arrived: {}", click.body);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let run = running.join().expect("the run").json();
+    let output = |name: &str| {
+        run["steps"][1]["outputs"]
+            .as_array()
+            .and_then(|o| o.iter().find(|o| o["name"] == name))
+            .map(|o| o["value"].clone())
+    };
+    assert_eq!(
+        (output("answered"), output("answer"), output("answeredBy")),
+        (Some(json!(true)), Some(json!("同意")), Some(json!("staff02"))),
+        "{run}"
     );
 }

@@ -94,6 +94,8 @@ struct EmulatorInfo {
     /// Whether `POST /api/emulator/click` works (see [`click_card`]); the page shows the
     /// card-click box only then.
     clicks: bool,
+    /// The card template the emulator knows, for an ask with a card.
+    card_template: &'static str,
 }
 
 /// The emulator's custom robot, as the panel shows it.
@@ -139,6 +141,7 @@ async fn studio(State(state): State<Arc<StudioState>>) -> Response {
                 group: super::EMULATOR_WEBHOOK_GROUP,
             },
             clicks: CARD_CLICKS,
+            card_template: super::EMULATOR_CARD_TEMPLATE,
         }),
         example: example_of(&state, state.lang).is_some(),
     };
@@ -549,7 +552,7 @@ async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
 
 /// Whether [`click_card`] is wired to the emulator: the page offers the card-click box only
 /// when it is.
-const CARD_CLICKS: bool = false;
+const CARD_CLICKS: bool = true;
 
 /// A person in the emulated org clicks a card's choice (or answers its question).
 #[derive(serde::Deserialize)]
@@ -560,18 +563,39 @@ struct Clicked {
     choice: String,
 }
 
-/// HOOK for `Emulator::user_clicks(user, out_track_id, choice)` (being added to the
-/// emulator): the one place to call it, answering what the page shows, then set
-/// [`CARD_CLICKS`] to `true`. Until then every click is refused with a message saying so.
-fn click_card(_emulator: &dingtalk_emulator::Emulator, clicked: &Clicked) -> Result<Value, (Text, Text)> {
+/// Has the emulator push `clicked` to the robot's Stream connection, as DingTalk pushes a card
+/// button's callback: the messageId of the push, or why it could not be.
+fn click_card(emulator: &dingtalk_emulator::Emulator, clicked: &Clicked) -> Result<Value, (Text, Text)> {
+    use dingtalk_emulator::EmulatorError as E;
     let Clicked { user_id, out_track_id, choice } = clicked;
-    Err((
-        text!(
-            en: format!("This studio's emulator cannot click cards yet ({user_id} choosing {choice} on the card {out_track_id})"),
-            zh: format!("此设计器的模拟器暂不支持点击卡片（{user_id} 在卡片 {out_track_id} 上选择 {choice}）"),
-        ),
-        text!(en: "Answer with the reply box instead.", zh: "请改用上方的回复框作答。"),
-    ))
+    let (user, track, choice) = (user_id.trim(), out_track_id.trim(), choice.trim());
+    let clicks = if track.is_empty() {
+        emulator.user_clicks_latest(user, super::EMULATOR_CARD_TEMPLATE, choice)
+    } else {
+        emulator.user_clicks(user, track, choice)
+    };
+    match clicks {
+        Ok(message_id) => Ok(json!({ "messageId": message_id })),
+        Err(E::UnknownCard(_)) => Err((
+            text!(en: format!("The robot sent no card {track}"), zh: format!("机器人没有发送过卡片 {track}")),
+            text!(en: "Copy the outTrackId the ask step shows while it waits.", zh: "请复制提问步骤等待时显示的 outTrackId。"),
+        )),
+        Err(E::NotCardViewer { .. }) => Err((
+            text!(en: format!("The card {track} went to someone else, not to {user}"), zh: format!("卡片 {track} 是发给别人的，不是 {user}")),
+            text!(en: "Choose the user the card was sent to.", zh: "请选择收到该卡片的用户。"),
+        )),
+        Err(E::UnknownUser(_)) => Err((
+            text!(en: format!("No user {user} in the emulated org"), zh: format!("模拟的组织中没有用户 {user}")),
+            text!(en: "Choose one of the org's users.", zh: "请选择组织中的用户。"),
+        )),
+        Err(_) => Err((
+            text!(en: "No step is listening for the click", zh: "没有步骤在等待这次点击"),
+            text!(
+                en: "Run the flow with its ask step first; click while it waits.",
+                zh: "请先运行含提问步骤的流程，在它等待时点击。"
+            ),
+        )),
+    }
 }
 
 /// `POST /api/emulator/click`: a user of the embedded emulator clicks a choice of a card the
@@ -591,7 +615,7 @@ async fn click(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
         );
     };
     let clicked = match serde_json::from_slice::<Clicked>(&body) {
-        Ok(clicked) if !clicked.out_track_id.trim().is_empty() && !clicked.choice.trim().is_empty() => clicked,
+        Ok(clicked) if !clicked.choice.trim().is_empty() => clicked,
         _ => {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -604,7 +628,7 @@ async fn click(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
     };
     match click_card(emulator, &clicked) {
         Ok(value) => answer(StatusCode::OK, value, &[]),
-        Err(words) => refuse(StatusCode::NOT_IMPLEMENTED, words),
+        Err(words) => refuse(StatusCode::CONFLICT, words),
     }
 }
 

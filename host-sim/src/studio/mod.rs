@@ -53,6 +53,9 @@ pub const EMULATOR_USERS: [&str; 4] = ["manager01", "staff02", "staff03", "busy0
 /// The `access_token` of the emulator's custom (webhook) robot, so that a person can try the
 /// two webhook actions in the page.
 pub const EMULATOR_WEBHOOK_TOKEN: &str = "studiowebhooktoken4f3e2d1c0b";
+/// The interactive-card template the embedded emulator knows, for trying an ask with a card
+/// (its `cardTemplateId`).
+const EMULATOR_CARD_TEMPLATE: &str = "studio-approval-card.schema";
 /// Its signing secret (加签): like the AppSecret, printed on the terminal and shown in the
 /// emulator panel, for a person to type into the form; a fake credential of a fake service.
 pub const EMULATOR_WEBHOOK_SECRET: &str = "SECstudio0signing0secret0typed0into0the0form";
@@ -154,6 +157,7 @@ impl Studio {
                     WebhookConfig::new(EMULATOR_WEBHOOK_TOKEN, EMULATOR_WEBHOOK_GROUP)
                         .with_secret(EMULATOR_WEBHOOK_SECRET),
                 ],
+                card_templates: vec![EMULATOR_CARD_TEMPLATE.to_string()],
                 ..EmulatorConfig::default()
             };
             let emulator = Emulator::start(config)

@@ -164,7 +164,17 @@ pub(crate) const WORDS: &[Word] = &[
     Word { key: "webhookSecret", text: text!(en: "Signing secret", zh: "加签密钥") },
     Word { key: "groupReceived", text: text!(en: "What the group received", zh: "群收到的消息") },
     Word { key: "clickAs", text: text!(en: "Click a card choice as a user", zh: "以用户身份点击卡片选项") },
-    Word { key: "clickCard", text: text!(en: "Card (its outTrackId)", zh: "卡片（outTrackId）") },
+    Word {
+        key: "clickCard",
+        text: text!(en: "Card (its outTrackId; empty: the newest card)", zh: "卡片（outTrackId；留空则为最新的卡片）"),
+    },
+    Word {
+        key: "clickHelp",
+        text: text!(
+            en: "To try an ask with an interactive card, give it the card template ID {template}; while it waits, click a choice here.",
+            zh: "要试用互动卡片提问，请在提问步骤中填写卡片模板 ID {template}；步骤等待回答时，在这里点击选项。"
+        ),
+    },
     Word { key: "clickChoice", text: text!(en: "The choice", zh: "选项") },
     Word { key: "clickSend", text: text!(en: "Click", zh: "点击") },
     Word { key: "clicked", text: text!(en: "{user} clicked {choice}.", zh: "{user} 点击了 {choice}。") },

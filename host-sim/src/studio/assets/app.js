@@ -335,7 +335,8 @@ function renderClick(emulator) {
       outcome.textContent = e.message;
     }
   }});
-  return h('div', {class: 'say'}, h('h3', {text: word('clickAs')}), who, card, choice, send, outcome);
+  const help = h('p', {class: 'help', text: word('clickHelp', {template: emulator.cardTemplate})});
+  return h('div', {class: 'say'}, h('h3', {text: word('clickAs')}), help, who, card, choice, send, outcome);
 }
 
 function renderAll() {
