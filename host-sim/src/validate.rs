@@ -387,6 +387,16 @@ fn describe(field: &FieldSpec, error: &ValidationError<'_>) -> (Text, Text) {
                 PASS_WHOLE_OBJECT,
             )
         }
+        ValidationErrorKind::Pattern { pattern } if pattern == rpa_plugin_abi::manifest::NO_SPACES => (
+            text!(
+                en: format!("{} must hold no spaces, got {}", subject.en, shown()),
+                zh: format!("{}不能含空格，实际是 {}", subject.zh_cn, shown()),
+            ),
+            text!(
+                en: "Remove the spaces, or split the value into separate items.",
+                zh: "请去掉空格；如果是多个值，请分成多项填写。"
+            ),
+        ),
         _ => {
             // Any other keyword, in the validator's words (the value itself masked).
             let why = error.masked().to_string();
@@ -582,6 +592,16 @@ mod tests {
         only_mobiles["mobiles"] = json!("13800000001");
         validate_params(&spec, only_mobiles).unwrap();
         validate_params(&spec, good()).unwrap();
+    }
+
+    #[test]
+    fn an_item_with_a_space_is_refused_in_the_users_words() {
+        let mut spec = spec();
+        spec.inputs.basic[1].schema["items"]["pattern"] = json!(rpa_plugin_abi::manifest::NO_SPACES);
+        let e = validate_params(&spec, with("userIds", json!(["u1", "u 2"]))).expect_err("a space inside an item");
+        assert_eq!(e.field.as_deref(), Some("userIds"));
+        assert!(e.message.contains("must hold no spaces") && !e.message.contains("^\\S+$"), "{}", e.message);
+        assert!(e.message_in("zh-CN").contains("不能含空格"), "{}", e.message_in("zh-CN"));
     }
 
     #[test]

@@ -487,14 +487,27 @@ async fn run(ctx: CallContext, input: AskInput) -> Result<Value> {
         Whom::Mobile(mobile) => CardSpace::User(wait_for_reply::user_of(&ctx, &input.robot, mobile).await?),
     };
     let settings = StreamSettings { idle_close: input.robot.options.stream_idle, ..StreamSettings::default() };
-    let outcome = match &input.via {
-        Via::Links => {
-            let CardSpace::User(user) = space else {
-                return Err(Error::Internal("choice links to a group passed the checks".into()));
-            };
-            ask_with_links(&ctx, &input, &settings, user).await?
+    let whom = match &space {
+        CardSpace::User(user) => text!(en: format!("Waiting for {user} to answer"), zh: format!("等待 {user} 回答")),
+        CardSpace::Group(group) => {
+            text!(en: format!("Waiting for an answer in the group {group}"), zh: format!("等待群 {group} 中有人回答"))
         }
-        Via::Card(template) => ask_with_card(&ctx, &input, &settings, template, space).await?,
+    };
+    let asking = async {
+        match &input.via {
+            Via::Links => {
+                let CardSpace::User(user) = space else {
+                    return Err(Error::Internal("choice links to a group passed the checks".into()));
+                };
+                ask_with_links(&ctx, &input, &settings, user).await
+            }
+            Via::Card(template) => ask_with_card(&ctx, &input, &settings, template, space).await,
+        }
+    };
+    let outcome = if ctx.wants_progress() {
+        wait_for_reply::with_time_left(&ctx, asking, input.timeout, &whom).await?
+    } else {
+        asking.await?
     };
     match outcome.reply {
         None if input.on_timeout == OnTimeout::Error => Err(Error::ReplyTimeout { seconds: input.timeout.as_secs() }),

@@ -395,8 +395,8 @@ const TIME_LEFT_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs `waiting` while reporting, every [`TIME_LEFT_EVERY`], whom it waits for and the time
 /// left ("等待 staff02 回复，剩余 4 分 12 秒"); only for a host that shows progress, so that
-/// the idle waits of other hosts wake no one.
-async fn with_time_left<T>(
+/// the idle waits of other hosts wake no one. An ask reports the same way.
+pub(super) async fn with_time_left<T>(
     ctx: &CallContext,
     waiting: impl std::future::Future<Output = T>,
     timeout: Duration,
