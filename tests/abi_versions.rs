@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use dingtalk_emulator::{Emulator, EmulatorConfig, GroupConfig, WebhookConfig};
 use dingtalk_robot::names::{
-    connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
+    ask, connect, connect_webhook, group_send, lookup, read_status, recall, send, send_webhook, wait_for_reply,
 };
 use host_sim::{Abi, Plugin, SimHost, plugin::load_as_abi1};
 use serde_json::{Value, json};
@@ -70,6 +70,12 @@ fn every_action(plugin: &dyn Plugin, host: &SimHost, emu: &Emulator) -> BTreeSet
                 wait_for_reply::ON_TIMEOUT: "output" }),
     );
     assert_eq!(waited[wait_for_reply::REPLIED], false);
+    let asked = call(
+        ask::ID,
+        json!({ ask::ROBOT: robot, ask::USER_ID: "staff02", ask::QUESTION: "OK?", ask::CHOICES: "yes, no",
+                ask::TIMEOUT_SECONDS: 1 }),
+    );
+    assert_eq!(asked[ask::ANSWERED], false);
     let url = format!("{}/robot/send?access_token={TOKEN}", emu.url());
     let hook = call(
         connect_webhook::ID,
@@ -94,7 +100,7 @@ fn hosts_built_against_abi_1_run_every_action_through_both_entries() {
         assert_eq!(ran, declared, "{abi:?}: every action of the manifest ran");
         let log = host.captured().join("\n");
         assert!(log.contains("batchSend -> HTTP 200"), "{abi:?}: log lines still reach an ABI 1 host: {log}");
-        assert_eq!(emu.stats().messages, 2, "{abi:?}: one single chat and one group message");
+        assert_eq!(emu.stats().messages, 3, "{abi:?}: one single chat, the ask's question and one group message");
         assert_no_secrets(&emu, &[&log]);
     }
 }

@@ -17,6 +17,11 @@ use dingtalk_robot::names::{ask as a, wait_for_reply as w};
 use serde_json::{Value, json};
 use support::*;
 
+/// Whether the plugin speaks Chinese to a host that names no language (the system's).
+fn in_chinese() -> bool {
+    rpa_plugin_abi::lang::system() == "zh-CN"
+}
+
 fn leaked_host() -> &'static TestHost {
     Box::leak(Box::default())
 }
@@ -134,10 +139,15 @@ fn other_text_gets_one_reminder_per_30_s_and_the_wait_goes_on() {
     let out = asking.join().unwrap().unwrap();
     assert_eq!(out[a::ANSWER], "拒绝", "{out}");
     assert_eq!(reminders(&emu, "staff02"), 1);
-    // Through the sessionWebhook of the message it answers, in both languages until the host
-    // says which.
+    // Through the sessionWebhook of the message it answers, in the host's language (this host
+    // names none: the system's).
     let (by_session, _) = reminders_by_way(&emu, "staff02");
-    assert_eq!(by_session, ["请回复以下选项之一：同意 / 拒绝\nPlease reply with one of: 同意 / 拒绝"]);
+    let reminder = if in_chinese() {
+        "请回复以下选项之一：同意 / 拒绝"
+    } else {
+        "Please reply with one of: 同意 / 拒绝"
+    };
+    assert_eq!(by_session, [reminder]);
 }
 
 #[test]
@@ -357,9 +367,10 @@ fn a_card_not_answered_in_time_is_updated_to_say_it_expired() {
     assert_eq!(out[a::ANSWERED], false, "{out}");
     let update = emu.requests().into_iter().find(|r| r.method == "PUT" && r.path == "/v1.0/card/instances").unwrap();
     assert_eq!(update.status, 200);
+    let expired = if in_chinese() { "已过期：未在规定时间内回答" } else { "Expired: no answer in time" };
     assert_eq!(
         update.body.unwrap(),
-        json!({"outTrackId": track, "cardData": {"cardParamMap": {"status": "已过期：未在规定时间内回答\nExpired: no answer in time", "closed": "true"}},
+        json!({"outTrackId": track, "cardData": {"cardParamMap": {"status": expired, "closed": "true"}},
                "cardUpdateOptions": {"updateCardDataByKey": true}})
     );
     let card = emu.card(&track).unwrap();

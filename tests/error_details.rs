@@ -102,13 +102,15 @@ fn the_summary_on_stderr_names_the_field() {
     doc["steps"][1]["params"][send::USER_IDS] = json!([]);
     let path = dir.join("no-receivers.json");
     std::fs::write(&path, doc.to_string()).unwrap();
-    for (lang, field) in [("en", " [field userIds]"), ("zh-CN", " [字段 userIds]")] {
+    for (lang, prefix, field) in
+        [("en", "error: step 2: ", " [field userIds]"), ("zh-CN", "错误：步骤 2：", " [字段 userIds]")]
+    {
         let out = Command::new(host_sim_exe()).args(["run", "--lang", lang]).arg(&path).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
         // The document's own words, then the field it names.
-        let expected = format!("error: step 2: INVALID_INPUT: {}{field}", doc["error"]["message"].as_str().unwrap());
+        let expected = format!("{prefix}INVALID_INPUT: {}{field}", doc["error"]["message"].as_str().unwrap());
         assert!(stderr.lines().any(|l| l == expected), "{lang}: no line {expected:?} in:\n{stderr}");
     }
 }

@@ -143,7 +143,7 @@ fn redis_killed_mid_run_loses_and_repeats_nothing() {
     });
     let printed = all_succeeded(&outputs);
     assert_eq!(delivered_once(&emu).len(), 300, "nothing lost, nothing twice");
-    assert!(printed.contains("cannot be used") && printed.contains("本进程改用自己的限流和令牌"), "{printed}");
+    assert!(printed.contains("cannot be used") && printed.contains("with its own rate limit and token"), "{printed}");
     assert!(printed.contains("answers again"), "back to Redis: {printed}");
 }
 

@@ -1,7 +1,7 @@
 //! Progress and the designer's language across both ABI 1.1 entries (`invoke_with`,
 //! `rpa_plugin_invoke_with`), through host-sim's loaders: a 45-receiver send reports its
 //! batches 1/3, 2/3, 3/3 with the receivers reached; an upload reports its bytes up to the
-//! whole; a wait reports whom it waits for and the time left; every log line and report is in
+//! whole; a wait and an ask report whom they wait for and the time left; every log line and report is in
 //! the language the host names.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dingtalk_emulator::{Emulator, EmulatorConfig};
-use dingtalk_robot::names::{connect, send, wait_for_reply};
+use dingtalk_robot::names::{ask, connect, send, wait_for_reply};
 use host_sim::{Abi, Plugin, ProgressSink, SimHost, load_with};
 use serde_json::{Value, json};
 use support::*;
@@ -109,5 +109,24 @@ fn a_wait_reports_whom_it_waits_for_and_the_time_left() {
         );
         let log = host.captured().join("\n");
         assert!(log.contains("2 秒内没有收到回复"), "{abi:?}: the client's lines are in Chinese too: {log}");
+    }
+}
+
+#[test]
+fn an_ask_reports_whom_it_waits_for_and_the_time_left() {
+    for abi in [Abi::AbiStable, Abi::C] {
+        let emu = org();
+        let (plugin, host, recorder, robot) = designer(abi, "zh-CN", &emu);
+        let params = json!({ ask::ROBOT: robot, ask::USER_ID: "staff02", ask::QUESTION: "同意吗？",
+                             ask::CHOICES: "同意, 拒绝", ask::TIMEOUT_SECONDS: 2 });
+        let out = plugin.invoke(ask::ID, &params, &host).expect("the ask ends");
+        assert_eq!(out[ask::ANSWERED], false);
+        let reports = recorder.reports();
+        assert!(
+            reports.iter().any(|(_, total, text)| *total == 2
+                && text.starts_with("等待 staff02 回答，剩余 ")
+                && text.ends_with(" 秒")),
+            "{abi:?}: {reports:?}"
+        );
     }
 }
