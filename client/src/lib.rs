@@ -42,6 +42,7 @@
 #[path = "../../tests/support/any_json.rs"]
 mod any_json;
 mod api;
+mod background;
 mod call;
 mod connection;
 mod error;

@@ -6,6 +6,8 @@ keyword. See README.md beside this package.
 """
 
 import json
+import locale
+import os
 import time
 
 from robot.api import logger
@@ -20,6 +22,22 @@ __version__ = "0.2.0"
 #: Plugin log levels (``RpaLogFn``: 0 error, 1 warn, 2 info, 3 debug) -> Robot Framework's.
 LOG_LEVELS = {0: "ERROR", 1: "WARN", 2: "INFO", 3: "DEBUG"}
 LANGUAGES = ("en", "zh-CN")
+
+
+def system_language():
+    """``zh-CN`` when the system's locale is Chinese, else ``en``: what the plugin itself picks
+    for a host that names no language. The variables ``LC_ALL``, ``LC_MESSAGES`` and ``LANG``
+    are read in that order, as the plugin reads them; without them, the user's locale (on
+    Windows, for example ``Chinese (Simplified)_China``)."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    try:
+        name = locale.getlocale()[0] or ""
+    except ValueError:
+        name = ""
+    return "zh-CN" if name.lower().startswith(("zh", "chinese")) else "en"
 
 
 class DingTalkRobotError(Exception):
@@ -122,14 +140,16 @@ class DingTalkRobotLibrary:
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
     ROBOT_LIBRARY_VERSION = __version__
 
-    def __init__(self, library_path=None, language="en"):
+    def __init__(self, library_path=None, language=None):
         """Loads the plugin and makes one keyword per action of its manifest.
 
         - ``library_path``: the plugin library file. Left out, the library
           ``libdingtalk_robot.so`` (``.dylib`` on macOS, ``dingtalk_robot.dll`` on Windows)
           is taken from inside this package's directory, else from beside it.
-        - ``language``: ``en`` (default) or ``zh-CN``, the language of failure messages and
-          of the plugin's log lines and progress. The keyword documentation is always in both.
+        - ``language``: ``en`` or ``zh-CN``, the language of failure messages and of the
+          plugin's log lines and progress. Left out, the system's: ``zh-CN`` when its locale
+          (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) is Chinese, else ``en``. The keyword
+          documentation is always in both.
 
         A long keyword (a send to many, an upload, a wait for a reply) logs its progress at
         INFO, also to the console, at most one line every 5 seconds.
@@ -138,6 +158,7 @@ class DingTalkRobotLibrary:
         | Library | DingTalkRobotLibrary | |
         | Library | DingTalkRobotLibrary | ${CURDIR}/lib/libdingtalk_robot.so | language=zh-CN |
         """
+        language = language or system_language()
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
         self.language = language

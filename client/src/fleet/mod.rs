@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::call::{Call, Level};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secret::Secret;
 use crate::words;
 
@@ -99,17 +99,7 @@ fn shown_url(url: &reqwest::Url) -> String {
 /// The runtime every Redis command runs on: one thread of its own.
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("dingtalk-redis")
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| Error::Internal(format!("cannot start the Redis runtime: {e}")))
+    crate::background::runtime(&RUNTIME, "dingtalk-redis", "Redis")
 }
 
 /// A key of the fleet's for `parts`, which may hold secrets: their SHA-256, never themselves.

@@ -65,17 +65,7 @@ enum Ended {
 /// not any host thread is inside the plugin.
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("dingtalk-stream")
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| Error::Internal(format!("cannot start the Stream runtime: {e}")))
+    crate::background::runtime(&RUNTIME, "dingtalk-stream", "Stream")
 }
 
 impl Listener {

@@ -4,6 +4,7 @@ Documentation       The DingTalk robot plugin from Robot Framework, against the 
 ...                 with a title, and bad input failing with the plugin's hint.
 Variables           ../resources/paths.py
 Library             Collections
+Library             OperatingSystem
 Library             DingTalkRobotLibrary    ${PLUGIN}
 Library             ../resources/EmulatorLibrary.py    ${EMULATOR}
 Library             ../resources/SuiteTools.py
@@ -121,6 +122,17 @@ Failure Messages In Chinese
     ${empty}=    Create List
     Run Keyword And Expect Error    STARTS: INVALID_INPUT: 没有接收人：请填写用户 ID 或手机号（或两者）。 [字段 userIds] 提示：
     ...    ZhRobot.Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
+
+A Library Given No Language Takes The System's
+    ${before}=    Get Environment Variable    LC_ALL    ${EMPTY}
+    Set Environment Variable    LC_ALL    zh_CN.UTF-8
+    # Named this time: Robot Framework would hand back the suite's instance for the same arguments.
+    Import Library    DingTalkRobotLibrary    library_path=${PLUGIN}    AS    SystemZh
+    ${empty}=    Create List
+    Run Keyword And Expect Error    STARTS: INVALID_INPUT: 没有接收人：请填写用户 ID 或手机号（或两者）。 [字段 userIds] 提示：
+    ...    SystemZh.Send Single-Chat Message    ${ROBOT}    ${empty}    text    hello
+    [Teardown]    Run Keyword If    not $before    Remove Environment Variable    LC_ALL
+    ...    ELSE    Set Environment Variable    LC_ALL    ${before}
 
 Log Lines And Progress Come In The Library's Language
     Import Library    DingTalkRobotLibrary    ${PLUGIN}    language=zh-CN    AS    ZhLog
