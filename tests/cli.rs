@@ -232,7 +232,7 @@ fn the_demo_runs_end_to_end() {
                 "8. sampleVideo       to staff02",
                 "9. sampleText        to staff03",
                 "as voice media",
-                "Demo finished",
+                "Part 1 finished",
                 "=== Part 2: after the send (6 steps)",
                 "--- Step 11: Send a notice to read and recall  [dingtalk.robot.send_single_chat]",
                 "(emulator) staff02 opens the message",

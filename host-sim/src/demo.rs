@@ -533,7 +533,7 @@ fn run_every_template(run: &mut Run<'_>, part: Part) -> Result<(), FlowError> {
         ));
     }
     run.report.say(text!(
-        en: "\nDemo finished: every message was delivered once; the AppSecret and access token were never shown.",
+        en: "\nPart 1 finished: every message was delivered once; the AppSecret and access token were never shown.",
         zh: "\n第 1 部分完成：每条消息都只送达一次；AppSecret 和访问令牌始终没有显示。",
     ))
 }
