@@ -11,7 +11,6 @@ SDK is not installed.
 
 import json
 import sys
-import urllib.request
 
 try:
     from alibabacloud_dingtalk.card_1_0 import models as card_models
@@ -24,38 +23,7 @@ except ImportError as e:  # pragma: no cover - reported to the Rust test
     print(f"SDK not importable: {e}")
     sys.exit(3)
 
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print(f"ok: {msg}")
-
-
-def admin(port, path, body):
-    """Steers the emulator (e.g. takes a permission away) through its admin endpoint."""
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/_emulator/{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)
-
-
-def refused_with(call, code, what, status=400):
-    try:
-        call()
-        fail(f"{what} was accepted")
-    except Exception as e:  # TeaException
-        got = getattr(e, "code", None)
-        data = getattr(e, "data", None) or {}
-        check(got == code and data.get("statusCode") == status, f"{what} -> HTTP {data.get('statusCode')} {got}")
-        return e
+from sdk_tools import admin, check, fail, refused_with  # noqa: E402 (beside this script)
 
 
 def to_user(out_track_id, template, app_key, params):
@@ -119,9 +87,9 @@ def main():
     check((g.space_type, g.space_id) == ("IM_GROUP", "cidSdkGroup=="), "group card delivered")
 
     refused_with(lambda: create(to_user("sdk-card-1", template, app_key, params)), "param.outTrackIdDuplicate",
-                 "the same outTrackId again")
+                 "the same outTrackId again", status=400)
     e = refused_with(lambda: create(to_user("sdk-card-3", "no-such.schema", app_key, params)), "param.templateNotExist",
-                     "an unknown template")
+                     "an unknown template", status=400)
     check("no-such.schema" in str(getattr(e, "message", "")), "the refusal names the template")
 
     updated = update(
@@ -142,6 +110,7 @@ def main():
         ),
         "param.cardNotExist",
         "an update of an unknown card",
+        status=400,
     )
 
     admin(port, "permissions", {"appKey": app_key, "permissions": ["qyapi_robot_sendmsg"]})

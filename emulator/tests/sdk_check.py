@@ -23,36 +23,7 @@ except ImportError as e:  # pragma: no cover - reported to the Rust test
     print(f"SDK not importable: {e}")
     sys.exit(3)
 
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print(f"ok: {msg}")
-
-
-def admin(port, path, body):
-    """Steers the emulator (e.g. marks a message as read) through its admin endpoint."""
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/_emulator/{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)
-
-
-def refused_with(call, code, what):
-    try:
-        call()
-        fail(f"{what} was accepted")
-    except Exception as e:  # TeaException
-        got = getattr(e, "code", None)
-        check(got == code, f"{what} -> {got}")
+from sdk_tools import admin, check, fail, refused_with  # noqa: E402 (beside this script)
 
 
 def group_messages(robot, token, runtime, app_key):
