@@ -509,21 +509,28 @@ struct Said {
     text: String,
 }
 
+/// A request of the emulator panel refused: `INVALID_INPUT` at `status`, in the page's words.
+fn refuse(status: StatusCode, message: Text, hint: Text) -> Response {
+    let e = ErrorPayload::bilingual(codes::INVALID_INPUT, message).with_bilingual_hint(hint);
+    (status, Json(json!({ "error": Doc::from(&e) }))).into_response()
+}
+
+/// The refusal of a request of the emulator panel when the studio runs without its emulator.
+fn no_emulator() -> Response {
+    refuse(
+        StatusCode::CONFLICT,
+        text!(en: "The studio runs without its emulator", zh: "设计器未启动内置模拟器"),
+        text!(en: "Start the studio without --no-emulator.", zh: "请去掉 --no-emulator 重新启动设计器。"),
+    )
+}
+
 /// `POST /api/emulator/say`: a user of the embedded emulator sends text to the robot, one to
 /// one, over Stream mode, so that a person can answer a flow that waits for a reply. Pushed to
 /// the app's open Stream connection; with none open (no step is waiting) the message is lost,
 /// as in DingTalk, and the answer says so.
 async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
-    let refuse = |status: StatusCode, message: Text, hint: Text| {
-        let e = ErrorPayload::bilingual(codes::INVALID_INPUT, message).with_bilingual_hint(hint);
-        (status, Json(json!({ "error": Doc::from(&e) }))).into_response()
-    };
     let Some(emulator) = state.emulator.as_ref() else {
-        return refuse(
-            StatusCode::CONFLICT,
-            text!(en: "The studio runs without its emulator", zh: "设计器未启动内置模拟器"),
-            text!(en: "Start the studio without --no-emulator.", zh: "请去掉 --no-emulator 重新启动设计器。"),
-        );
+        return no_emulator();
     };
     let said = match serde_json::from_slice::<Said>(&body) {
         Ok(said) if !said.text.trim().is_empty() => said,
@@ -601,34 +608,22 @@ fn click_card(emulator: &dingtalk_emulator::Emulator, clicked: &Clicked) -> Resu
 /// `POST /api/emulator/click`: a user of the embedded emulator clicks a choice of a card the
 /// robot sent (its `outTrackId`), through [`click_card`].
 async fn click(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
-    let refuse = |status: StatusCode, (message, hint): (Text, Text)| {
-        let e = ErrorPayload::bilingual(codes::INVALID_INPUT, message).with_bilingual_hint(hint);
-        (status, Json(json!({ "error": Doc::from(&e) }))).into_response()
-    };
     let Some(emulator) = state.emulator.as_ref() else {
-        return refuse(
-            StatusCode::CONFLICT,
-            (
-                text!(en: "The studio runs without its emulator", zh: "设计器未启动内置模拟器"),
-                text!(en: "Start the studio without --no-emulator.", zh: "请去掉 --no-emulator 重新启动设计器。"),
-            ),
-        );
+        return no_emulator();
     };
     let clicked = match serde_json::from_slice::<Clicked>(&body) {
         Ok(clicked) if !clicked.choice.trim().is_empty() => clicked,
         _ => {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                (
-                    text!(en: "Give a user, a card and a choice", zh: "请选择用户，并填写卡片和选项"),
-                    text!(en: "Choose who clicks, and which choice of which card.", zh: "请选择点击的用户，并填写卡片及其选项。"),
-                ),
+                text!(en: "Give a user, a card and a choice", zh: "请选择用户，并填写卡片和选项"),
+                text!(en: "Choose who clicks, and which choice of which card.", zh: "请选择点击的用户，并填写卡片及其选项。"),
             );
         }
     };
     match click_card(emulator, &clicked) {
         Ok(value) => answer(StatusCode::OK, value, &[]),
-        Err(words) => refuse(StatusCode::CONFLICT, words),
+        Err((message, hint)) => refuse(StatusCode::CONFLICT, message, hint),
     }
 }
 
