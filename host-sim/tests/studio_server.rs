@@ -38,6 +38,23 @@ fn studio(plugin: &str, env: &[(&str, &str)]) -> Studio {
     start(command)
 }
 
+/// The studio of the built plugin `plugin` with its embedded emulator, as a person starts it.
+fn with_emulator(plugin: &std::path::Path) -> Studio {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
+    command.args(["studio", "--plugin"]).arg(plugin);
+    start(command)
+}
+
+/// `POST /api/run` of `flow` on a thread of its own, for a flow whose step waits for what a
+/// person does in the emulator panel meanwhile.
+fn run_in_background(port: u16, flow: String) -> std::thread::JoinHandle<Answer> {
+    std::thread::spawn(move || {
+        let (host, origin) = own(port);
+        let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
+        request(port, "POST", "/api/run", &headers, &flow)
+    })
+}
+
 /// Starts `command` (a `host-sim studio`) and reads its port from its first line.
 fn start(mut command: Command) -> Studio {
     command.stdout(Stdio::piped());
@@ -347,9 +364,7 @@ fn a_flow_of_a_thousand_steps_is_checked_and_one_more_is_refused() {
 fn a_person_answers_a_waiting_flow_from_the_emulator_panel() {
     let Some(plugin) = common::real_plugin() else { return };
     // With its embedded emulator this time.
-    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
-    command.args(["studio", "--plugin"]).arg(&plugin);
-    let studio = start(command);
+    let studio = with_emulator(&plugin);
     let port = studio.port;
     let (host, origin) = own(port);
     let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
@@ -374,13 +389,7 @@ fn a_person_answers_a_waiting_flow_from_the_emulator_panel() {
           "outputs": { "replied": "replied", "replyText": "replyText" } },
     ]})
     .to_string();
-    let running = {
-        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        std::thread::spawn(move || {
-            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            request(port, "POST", "/api/run", &headers, &flow)
-        })
-    };
+    let running = run_in_background(port, flow);
     // Answer as staff02 once the waiting step listens.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -399,9 +408,7 @@ fn a_person_answers_a_waiting_flow_from_the_emulator_panel() {
 #[test]
 fn a_person_tries_the_custom_robot_with_what_the_emulator_panel_shows() {
     let Some(plugin) = common::real_plugin() else { return };
-    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
-    command.args(["studio", "--plugin"]).arg(&plugin);
-    let studio = start(command);
+    let studio = with_emulator(&plugin);
     let port = studio.port;
     let (host, origin) = own(port);
     let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
@@ -438,9 +445,7 @@ fn a_person_tries_the_custom_robot_with_what_the_emulator_panel_shows() {
 #[test]
 fn a_person_answers_an_ask_by_clicking_its_card_in_the_emulator_panel() {
     let Some(plugin) = common::real_plugin() else { return };
-    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
-    command.args(["studio", "--plugin"]).arg(&plugin);
-    let studio = start(command);
+    let studio = with_emulator(&plugin);
     let port = studio.port;
     let (host, origin) = own(port);
     let headers = [("Host", host.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json")];
@@ -458,13 +463,7 @@ fn a_person_answers_an_ask_by_clicking_its_card_in_the_emulator_panel() {
           "outputs": { "answered": "answered", "answer": "answer", "answeredBy": "answeredBy" } },
     ]})
     .to_string();
-    let running = {
-        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        std::thread::spawn(move || {
-            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            request(port, "POST", "/api/run", &headers, &flow)
-        })
-    };
+    let running = run_in_background(port, flow);
     // Click 同意 on the newest card (no outTrackId given) once the card has arrived.
     let body = json!({ "userId": "staff02", "outTrackId": "", "choice": "同意" }).to_string();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
