@@ -63,6 +63,12 @@ impl CallContext {
         self.call.log(client_level(level), words(message));
     }
 
+    /// `message` in the call's language, for what the plugin itself says to a person (an
+    /// ask's reminder, an expired card).
+    pub(crate) fn say(&self, message: Text) -> String {
+        words(message).get(self.call.lang()).to_string()
+    }
+
     /// Queues a progress report for the host, if it shows progress: `done` of `total` (0:
     /// unknown), with `message` in the call's language. Report as often as is natural: the
     /// call hands the host at most 10 a second, and always the last one (`done == total`).

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use dingtalk_client::stream::{self, Accept, CardAck, Chat, Reply, ReplyFilter, StreamSettings, Unclaimed, Wait};
 use dingtalk_client::wire::BatchSendRequest;
-use dingtalk_client::{CardSpace, Error as ClientError, Lang, NewCard};
+use dingtalk_client::{CardSpace, Error as ClientError, NewCard};
 use rpa_plugin_abi::{LogLevel, Text, text};
 use serde_json::{Value, json};
 
@@ -449,19 +449,13 @@ fn markdown(question: &str, choices: &[String]) -> String {
     text
 }
 
-/// What the robot itself says to the person asked: in `lang` when the host says which (zh-CN
-/// or en), in both, Chinese first, until then (as the plugin's errors carry both).
-fn say(words: &Text, lang: Lang) -> String {
-    words.get(if lang == Lang::Zh { "zh-CN" } else { "en" }).to_string()
-}
-
-/// The reminder sent for text that is none of the choices.
-fn reminder(choices: &[String], lang: Lang) -> String {
-    let words: Text = text!(
+/// The reminder sent for text that is none of the choices (in the call's language:
+/// [`CallContext::say`]).
+fn reminder(choices: &[String]) -> Text {
+    text!(
         en: format!("Please reply with one of: {}", choices.join(" / ")),
         zh: format!("请回复以下选项之一：{}", choices.join(" / "))
-    );
-    say(&words, lang)
+    )
 }
 
 /// What the card says once the question expired.
@@ -603,7 +597,7 @@ async fn send_text(ctx: &CallContext, robot: &Robot, user: &str, msg_key: &str, 
 /// Reminds the person of the choices: through the sessionWebhook of the message that was
 /// none of them while it is valid (a few seconds to spare), else by batchSend.
 async fn remind(ctx: &CallContext, robot: &Robot, user: &str, other: &Reply, choices: &[String]) -> Result<()> {
-    let words = reminder(choices, ctx.call().lang());
+    let words = ctx.say(reminder(choices));
     ctx.log(
         LogLevel::Info,
         text!(en: "the reply is none of the choices: reminding the person of them", zh: "回复不是任何一个选项：提醒对方可选的回答"),
@@ -666,10 +660,8 @@ async fn ask_with_card(
     robot.connection.create_card(ctx.call(), &robot.options, &card).await?;
     let reply = waiting.until(ctx.call()).await?;
     if reply.is_none() {
-        let expired = BTreeMap::from([
-            (STATUS.to_string(), say(&EXPIRED, ctx.call().lang())),
-            (CLOSED.to_string(), "true".to_string()),
-        ]);
+        let expired =
+            BTreeMap::from([(STATUS.to_string(), ctx.say(EXPIRED)), (CLOSED.to_string(), "true".to_string())]);
         if let Err(e) = robot.connection.update_card(ctx.call(), &robot.options, &track, &expired).await {
             ctx.log(
                 LogLevel::Warn,
@@ -812,8 +804,9 @@ mod tests {
     #[test]
     fn the_reminder_lists_the_choices_in_the_language_asked_or_both() {
         let choices = strings(&["同意", "拒绝"]);
-        assert_eq!(reminder(&choices, Lang::En), "Please reply with one of: 同意 / 拒绝");
-        assert_eq!(reminder(&choices, Lang::Zh), "请回复以下选项之一：同意 / 拒绝");
+        let words = reminder(&choices);
+        assert_eq!(words.en, "Please reply with one of: 同意 / 拒绝");
+        assert_eq!(words.zh_cn, "请回复以下选项之一：同意 / 拒绝");
     }
 
     #[test]
