@@ -549,9 +549,15 @@ async fn say(State(state): State<Arc<StudioState>>, body: Bytes) -> Response {
             text!(en: "No one is listening: the message is lost, as in DingTalk", zh: "当前没有监听连接：消息已丢失（与钉钉一致）"),
             text!(en: "Run a flow with \"Wait for a reply\" first, then answer while it waits.", zh: "请先运行含“等待用户回复”的流程，在其等待时再回复。"),
         ),
+        Err(dingtalk_emulator::EmulatorError::UnknownUser(user)) => refuse(
+            StatusCode::BAD_REQUEST,
+            text!(en: format!("No user {user} in the emulated org"), zh: format!("模拟的组织中没有用户 {user}")),
+            text!(en: "Pick one of the org's users.", zh: "请选择组织中的用户。"),
+        ),
+        // The emulator's own reason, in English only, stays out of the Chinese.
         Err(e) => refuse(
             StatusCode::BAD_REQUEST,
-            text!(en: format!("The emulator refused the message: {e}"), zh: format!("模拟器拒绝了该消息：{e}")),
+            text!(en: format!("The emulator refused the message: {e}"), zh: "模拟器拒绝了该消息"),
             text!(en: "Pick one of the org's users.", zh: "请选择组织中的用户。"),
         ),
     }
